@@ -1,0 +1,47 @@
+/*
+ * env.h - the environment vmlab runs in: files, output, clocks, CPUs, pages.
+ *
+ * Everything that touches the operating system for the command line goes
+ * through here, so the cores (vm, sim, mrc, malloc, ...) never call it
+ * directly: they take their inputs as buffers, callbacks or ops structs, and
+ * tests hand them fakes.  All calls follow the library convention of
+ * include/vmlab/diag.h: 0 or -errno, with a diag_t filled on failure.
+ *
+ * Output files are atomic: env_out_open() writes to a temporary file next to
+ * the target and env_out_commit() renames it into place, so an error half way
+ * never leaves a half-written output.  The path "-" (or NULL) is stdout.
+ */
+#ifndef VMLAB_ENV_H
+#define VMLAB_ENV_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmlab/diag.h"
+
+/* Read all of `path` into a malloc'd buffer (*data, NUL-terminated one past
+ * *len, so text can be scanned safely).  "-" reads stdin.  Caller frees. */
+int env_read_file(const char *path, char **data /* OUT */,
+                  size_t *len /* OUT */, diag_t *d);
+
+typedef struct env_out {
+    FILE *fp;        /* where to write; stdout for "-" */
+    char path[4096]; /* final path, "" for stdout */
+    char tmp[4096];  /* temporary path being written, "" for stdout */
+} env_out_t;
+
+/* Open `path` ("-" or NULL: stdout) for writing through a temporary file. */
+int env_out_open(env_out_t *o /* OUT */, const char *path, diag_t *d);
+/* Flush, close and rename into place; on failure the target is untouched. */
+int env_out_commit(env_out_t *o, diag_t *d);
+/* Close and remove the temporary file; the target is untouched. */
+void env_out_abort(env_out_t *o);
+
+/* Monotonic time in nanoseconds, for throughput figures. */
+uint64_t env_now_ns(void);
+/* Number of online CPUs, at least 1. */
+int env_ncpus(void);
+/* Whether stream is a terminal (progress bars only on a terminal). */
+int env_isatty(FILE *stream);
+
+#endif

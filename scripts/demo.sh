@@ -1,0 +1,23 @@
+#!/bin/sh
+# demo.sh - `make demo`: vmlab's main job on the bundled data.
+set -eu
+VMLAB=${1:-build/vmlab}
+D=data/osc
+echo "== vmlab vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 256 -p fifo"
+"$VMLAB" vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 256 -p fifo >build/demo-vm-256.txt
+head -n 3 build/demo-vm-256.txt
+echo "..."
+tail -n 5 build/demo-vm-256.txt
+if head -n 1000 build/demo-vm-256.txt | cmp -s - $D/correct.txt; then
+    echo "=> all 1000 lines identical to $D/correct.txt"
+else
+    echo "=> MISMATCH with $D/correct.txt" >&2
+    exit 1
+fi
+echo
+echo "== FIFO against LRU with 128 frames (16-entry FIFO TLB)"
+for p in fifo lru; do
+    printf '%-5s ' "$p"
+    "$VMLAB" vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 128 -p $p --output none |
+        awk -F' = ' '/^Page Faults/ {pf=$2} /^TLB Hits/ {th=$2} END {printf "page faults %s, TLB hits %s\n", pf, th}'
+done

@@ -1,0 +1,156 @@
+/*
+ * env.c - the real environment behind include/vmlab/env.h (POSIX).
+ */
+#include "vmlab/env.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf)
+        return diag_set(d, path, 0, ENOMEM, "out of memory reading the file");
+    for (;;) {
+        ssize_t r;
+        if (n == cap) {
+            char *nb;
+            if (cap > SIZE_MAX / 2 - 1) {
+                free(buf);
+                return diag_set(d, path, 0, EFBIG, "file too large");
+            }
+            nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                return diag_set(d, path, 0, ENOMEM, "out of memory reading the file");
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            return diag_set(d, path, 0, e, "cannot read: %s", strerror(e));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
+{
+    int fd, rc;
+    struct stat st;
+    if (!path || strcmp(path, "-") == 0)
+        return read_fd(STDIN_FILENO, data, len, "(stdin)", d);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return diag_set(d, path, 0, e, "cannot open: %s", strerror(e));
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return diag_set(d, path, 0, EISDIR, "is a directory (expected a file)");
+    }
+    rc = read_fd(fd, data, len, path, d);
+    close(fd);
+    return rc;
+}
+
+int env_out_open(env_out_t *o, const char *path, diag_t *d)
+{
+    int fd;
+    memset(o, 0, sizeof *o);
+    if (!path || strcmp(path, "-") == 0) {
+        o->fp = stdout;
+        return 0;
+    }
+    if (strlen(path) + 16 > sizeof o->tmp)
+        return diag_set(d, path, 0, ENAMETOOLONG, "output path too long");
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path);
+    fd = mkostemp(o->tmp, O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        o->tmp[0] = '\0';
+        return diag_set(d, path, 0, e, "cannot create output: %s", strerror(e));
+    }
+    fchmod(fd, 0644);
+    o->fp = fdopen(fd, "w");
+    if (!o->fp) {
+        int e = errno;
+        close(fd);
+        unlink(o->tmp);
+        o->tmp[0] = '\0';
+        return diag_set(d, path, 0, e, "cannot create output: %s", strerror(e));
+    }
+    return 0;
+}
+
+int env_out_commit(env_out_t *o, diag_t *d)
+{
+    int e = 0;
+    if (!o->tmp[0]) {
+        if (fflush(o->fp) != 0 || ferror(o->fp))
+            return diag_set(d, "(stdout)", 0, errno ? errno : EIO,
+                            "write error: %s", strerror(errno ? errno : EIO));
+        return 0;
+    }
+    if (fflush(o->fp) != 0 || ferror(o->fp))
+        e = errno ? errno : EIO;
+    if (fclose(o->fp) != 0 && !e)
+        e = errno;
+    o->fp = NULL;
+    if (!e && rename(o->tmp, o->path) != 0)
+        e = errno;
+    if (e) {
+        unlink(o->tmp);
+        o->tmp[0] = '\0';
+        return diag_set(d, o->path, 0, e, "cannot write output: %s", strerror(e));
+    }
+    o->tmp[0] = '\0';
+    return 0;
+}
+
+void env_out_abort(env_out_t *o)
+{
+    if (o->tmp[0]) {
+        if (o->fp)
+            fclose(o->fp);
+        unlink(o->tmp);
+        o->tmp[0] = '\0';
+    }
+    o->fp = NULL;
+}
+
+uint64_t env_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int env_ncpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int env_isatty(FILE *stream)
+{
+    return isatty(fileno(stream));
+}

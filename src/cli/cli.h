@@ -1,0 +1,39 @@
+/*
+ * cli.h - what every `vmlab CMD` shares: the command table, exit statuses,
+ * and the one place that prints errors.
+ *
+ * Exit statuses: 0 ok, 1 runtime error (bad input data, I/O), 2 usage error
+ * (bad option or argument).  Errors go to stderr as one line,
+ * "vmlab: FILE:LINE: what is wrong (expected ...)".
+ */
+#ifndef VMLAB_CLI_H
+#define VMLAB_CLI_H
+
+#include <stdint.h>
+
+#include "vmlab/diag.h"
+
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+
+typedef struct cli_cmd {
+    const char *name;                /* `vmlab NAME` */
+    const char *summary;             /* one line for `vmlab --help` */
+    int (*main)(int argc, char **argv); /* argv[0] is NAME; returns exit status */
+} cli_cmd_t;
+
+/* Print "vmlab: " + message + newline on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a library error; returns CLI_ERR. */
+int cli_diag(const diag_t *d);
+/* Print a usage error and a hint to CMD --help; returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Parse option `opt`'s value as an unsigned number (decimal, 0x hex, k/m/g
+ * suffix) within [min, max]; on failure print a usage error, return -1. */
+int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
+            uint64_t max, uint64_t *out /* OUT */);
+
+/* The subcommands, one line each in src/cli/main.c's table. */
+int cmd_vm(int argc, char **argv);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * main.c - `vmlab`, one command with subcommands.
+ *
+ * The only place in vmlab that prints errors and chooses exit statuses
+ * (see cli.h).  Adding a subcommand is one line in cmds[] and its cmd_*.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "vmlab/parse.h"
+
+#ifndef VMLAB_VERSION
+#define VMLAB_VERSION "0.1.0"
+#endif
+
+static const cli_cmd_t cmds[] = {
+    {"vm", "the classic OSC virtual memory manager (TLB, page table, backing store)", cmd_vm},
+};
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vmlab: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_diag(const diag_t *d)
+{
+    char buf[1200];
+    diag_format(d, buf, sizeof buf);
+    cli_error("%s", buf);
+    return CLI_ERR;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        cli_error("%s: %s (see 'vmlab %s --help')", cmd, buf, cmd);
+    else
+        cli_error("%s (see 'vmlab --help')", buf);
+    return CLI_USAGE;
+}
+
+int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
+            uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    int rc = parse_size(val, &v);
+    if (rc == -ERANGE || (rc == 0 && (v < min || v > max))) {
+        cli_usage(cmd, "%s %s is out of range (expected %ju..%ju)", opt, val,
+                  (uintmax_t)min, (uintmax_t)max);
+        return -1;
+    }
+    if (rc) {
+        cli_usage(cmd, "%s '%s' is not a number (expected %ju..%ju)", opt, val,
+                  (uintmax_t)min, (uintmax_t)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: vmlab COMMAND [OPTIONS] [ARGS]\n"
+               "       vmlab COMMAND --help\n"
+               "       vmlab --version\n\n"
+               "A memory-management laboratory: every idea of a virtual memory course as\n"
+               "running, measurable software.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+    fprintf(f, "\nexit status: 0 ok, 1 runtime error (bad data, I/O), 2 usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        help(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("vmlab %s\n", VMLAB_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].main(argc - 1, argv + 1);
+    return cli_usage(NULL, "unknown command '%s'", argv[1]);
+}
