@@ -1,0 +1,104 @@
+/*
+ * trace.h - memory reference traces: every format vmlab reads, one reader.
+ *
+ * Formats (-F NAME on the command line):
+ *   osc     one decimal logical address a line (the OSC project's addresses.txt)
+ *   rw      "0041f7a0 R": hex address, R or W (Pitt vmsim, Adelaide memsim, bzip.trace)
+ *   ls      "l 0x7ff000 [n]" / "s 0x... [n]": load/store, hex address, optional size
+ *   lackey  Valgrind lackey --trace-mem=yes: "I  addr,size", " L addr,size",
+ *           " S addr,size", " M addr,size" (M is a read then a write);
+ *           "==pid==" and "--pid--" banner lines are skipped
+ *   din     DineroIV "LABEL ADDR [SIZE]": label 0 read, 1 write, 2 ifetch
+ *           (3 escape and 4 flush are skipped), hex address
+ *   pages   one decimal page number a line (never auto-detected: looks like osc)
+ *   vmlab   vmlab's compact binary format, written by `vmlab convert`
+ * An optional leading pid column ("PID ADDR ...", decimal) gives several
+ * processes in the text formats that have no other use for a first number
+ * (rw, osc, pages); see trace_opts_t.multi_pid.
+ * Input compressed with gzip (zlib) or zstd (libzstd, when built with it) is
+ * recognised by its magic bytes and read transparently; "-" is stdin.
+ *
+ * A reader hands out references in batches (trace_read), so a simulator's
+ * inner loop never calls through a function pointer per reference.
+ *
+ * Errors follow include/vmlab/diag.h: -errno, and *d names FILE:LINE and says
+ * what was expected.  With skip_bad set, malformed lines are counted
+ * (trace_bad_lines) instead of failing.
+ */
+#ifndef VMLAB_TRACE_H
+#define VMLAB_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmlab/diag.h"
+
+typedef enum trace_format {
+    TRACE_AUTO = 0, /* detect from the first bytes (never yields TRACE_PAGES) */
+    TRACE_OSC,
+    TRACE_RW,
+    TRACE_LS,
+    TRACE_LACKEY,
+    TRACE_DIN,
+    TRACE_PAGES,
+    TRACE_VMLAB,
+} trace_format_t;
+
+typedef enum trace_op {
+    TRACE_READ = 0,   /* data load */
+    TRACE_WRITE = 1,  /* data store: sets the page's dirty bit */
+    TRACE_IFETCH = 2, /* instruction fetch: a read */
+} trace_op_t;
+
+typedef struct trace_ref {
+    uint64_t addr; /* byte address; for TRACE_PAGES, page number << page_bits
+                      (see trace_opts_t) so every consumer divides the same way */
+    uint32_t pid;  /* process id from the pid column or lackey banner; 0 if none */
+    uint8_t op;    /* trace_op_t */
+    uint8_t size;  /* access size in bytes, 0 if the format has none */
+} trace_ref_t;
+
+typedef struct trace_opts {
+    trace_format_t format; /* TRACE_AUTO to detect */
+    unsigned page_bits;    /* log2 page size, for TRACE_PAGES addresses (default 12) */
+    int multi_pid;         /* 1: text lines start with a decimal pid column */
+    int skip_bad;          /* 1: count malformed lines instead of failing */
+} trace_opts_t;
+
+typedef struct trace trace_t;
+
+/* Name <-> format ("osc", "rw", ...); -1 / NULL if unknown. */
+int trace_format_parse(const char *name);
+const char *trace_format_name(trace_format_t f);
+
+/* Open path ("-": stdin).  0, or -errno with *d filled: missing file,
+ * unknown or undetectable format, truncated compressed input, no zstd. */
+int trace_open(trace_t **out /* OUT */, const char *path, const trace_opts_t *opts, diag_t *d);
+/* Fill buf[0, n) with the next references: returns how many (0 at the end of
+ * the trace) or -errno with *d filled (FILE:LINE of a malformed line). */
+ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d);
+/* The format actually being read (after detection). */
+trace_format_t trace_format(const trace_t *t);
+/* Malformed lines skipped so far (skip_bad only). */
+uint64_t trace_bad_lines(const trace_t *t);
+void trace_close(trace_t *t);
+
+/* Convenience for simulators that need the whole trace in memory (several
+ * configurations over one read, OPT's future knowledge): read every
+ * reference of `path` as page numbers (addr >> page_bits), with writes and
+ * pids alongside.  *pages, *writes (1 byte per ref, 1 = write) and *pids
+ * (NULL unless several pids appear) are malloc'd; caller frees. */
+typedef struct trace_pages {
+    uint64_t *page;  /* n page numbers */
+    uint8_t *write;  /* n flags: 1 if the reference is a write */
+    uint32_t *pid;   /* n pids, or NULL if the trace has one process */
+    size_t n;        /* references */
+    uint32_t npids;  /* distinct pids (1 if pid == NULL) */
+} trace_pages_t;
+
+int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_bits,
+                     trace_pages_t *out /* OUT */, diag_t *d);
+void trace_pages_free(trace_pages_t *tp);
+
+#endif
