@@ -46,6 +46,7 @@ LIB       := $(BUILD)/libvmlab.a
 VMLAB     := $(BUILD)/vmlab
 
 .PHONY: all check asan demo bench clean format fuzz
+.SECONDARY:
 all: $(LIB) $(VMLAB) $(TEST_BINS) $(MODULE_TARGETS)
 
 $(BUILD)/obj/%.o: %.c

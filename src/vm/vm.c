@@ -30,6 +30,8 @@ struct vm {
     page_table_t pt;    /* one entry per virtual page */
     frame_table_t ft;   /* who holds each frame */
     uint8_t *mem;       /* physical memory, frames * page_size bytes */
+    uint8_t *scratch;   /* one page: a fault reads here first, so a failed
+                           read leaves every frame and table untouched */
     vm_read_fn read;    /* backing store */
     void *read_ctx;     /* its context */
     vm_stats_t stats;   /* counters so far */
@@ -85,7 +87,8 @@ int vm_new(vm_t **out, const vm_config_t *cfg, vm_read_fn read, void *read_ctx, 
     vm->read = read;
     vm->read_ctx = read_ctx;
     vm->mem = calloc(cfg->frames, vm->page_size);
-    if (!vm->mem || tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_policy == VM_LRU ? TLB_LRU : TLB_FIFO) ||
+    vm->scratch = malloc(vm->page_size);
+    if (!vm->mem || !vm->scratch || tlb_init(&vm->tlb, cfg->tlb_entries, cfg->tlb_policy == VM_LRU ? TLB_LRU : TLB_FIFO) ||
         page_table_init(&vm->pt, vm->npages) ||
         frame_table_init(&vm->ft, cfg->frames, cfg->policy == VM_LRU ? FRAME_LRU : FRAME_FIFO)) {
         vm_free(vm);
@@ -103,6 +106,7 @@ void vm_free(vm_t *vm)
     page_table_destroy(&vm->pt);
     frame_table_destroy(&vm->ft);
     free(vm->mem);
+    free(vm->scratch);
     free(vm);
 }
 
@@ -112,9 +116,10 @@ static int vm_fault(vm_t *vm, uint32_t page, vm_event_t *ev)
     int64_t victim;
     uint32_t frame = frame_table_pick(&vm->ft, &victim);
     uint64_t off = (uint64_t)page * vm->page_size;
-    int rc = vm->read(vm->read_ctx, off, vm->mem + (size_t)frame * vm->page_size, vm->page_size);
+    int rc = vm->read(vm->read_ctx, off, vm->scratch, vm->page_size);
     if (rc)
         return rc;
+    memcpy(vm->mem + (size_t)frame * vm->page_size, vm->scratch, vm->page_size);
     ev->victim_page = victim;
     ev->store_offset = off;
     if (victim >= 0) {
