@@ -446,3 +446,31 @@ TEST(enough_frames_means_only_compulsory_faults)
             distinct++;
     CHECK_EQ(r.s.page_faults, distinct);
 }
+
+TEST(other_page_sizes_translate_and_fault_per_page)
+{
+    CHECK(load_osc() == 0);
+    for (unsigned bits = 4; bits <= 12; bits += 4) {
+        vm_config_t c = vm_config_default();
+        vm_t *vm;
+        static uint8_t seen[4096];
+        uint64_t distinct = 0;
+        c.page_bits = bits;
+        c.frames = 1u << (16 - bits); /* as many frames as pages: compulsory faults only */
+        memset(seen, 0, sizeof seen);
+        CHECK(vm_new(&vm, &c, backing_store_read, &store, NULL) == 0);
+        for (size_t i = 0; i < osc_n; i++) {
+            vm_event_t e;
+            uint32_t a = osc_addrs[i];
+            CHECK(vm_access(vm, a, &e) == 0);
+            CHECK_EQ(e.page, a >> bits);
+            CHECK_EQ(e.paddr, (e.frame << bits) | (a & ((1u << bits) - 1)));
+            CHECK_EQ(e.value, (int8_t)store.data[a]);
+            if (!seen[a >> bits]++)
+                distinct++;
+        }
+        CHECK_EQ(vm_stats(vm).page_faults, distinct);
+        vm_check(vm);
+        vm_free(vm);
+    }
+}

@@ -60,6 +60,14 @@ t_explain_tells_each_story() {
     grep -q 'evict page [0-9]* from frame [0-9]* (LRU victim' "$TMP/out" || fail "no eviction story"
 }
 
+t_page_size_4096() {
+    # 16 pages of 4 KiB: the default frame count follows the page count.
+    expect_exit 0 "$VMLAB" vm -f $D/addresses.txt --page-size 4096 --output none || return 1
+    grep -qx 'Page Faults = 16' "$TMP/out" || fail "$(cat "$TMP/out")" || return 1
+    expect_exit 2 "$VMLAB" vm -f $D/addresses.txt --page-size 4096 -n 17 || return 1
+    expect_err "17 frames is out of range \(expected 1..16"
+}
+
 t_crlf_blank_lines_and_stdin() {
     awk '{ printf "%s\r\n", $0; if (NR % 100 == 0) printf "\r\n" }' $D/addresses.txt >"$TMP/crlf.txt"
     expect_exit 0 "$VMLAB" vm -f - -b $D/BACKING_STORE.bin <"$TMP/crlf.txt" || return 1
