@@ -21,6 +21,20 @@
 
 #include "vmlab/diag.h"
 
+/* Whether malloc is AddressSanitizer's allocator (which mmaps every arena,
+ * so no block is on the brk heap): the layout and the malloc experiment then
+ * expect anonymous memory where glibc's malloc would use [heap]. */
+#if defined(__SANITIZE_ADDRESS__)
+#define INSPECT_ASAN_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define INSPECT_ASAN_MALLOC 1
+#endif
+#endif
+#ifndef INSPECT_ASAN_MALLOC
+#define INSPECT_ASAN_MALLOC 0
+#endif
+
 /* ---- the injection point: where /proc text and bytes come from ---------- */
 
 typedef struct inspect_src {

@@ -36,7 +36,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void fx_add(inspect_fx_line_t *lines, size_t *n, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void fx_add(inspect_fx_line_t *lines, size_t *n,
+                                                        const char *fmt, va_list ap)
 {
     if (*n < INSPECT_FX_MAX_LINES)
         vsnprintf(lines[(*n)++].text, sizeof lines[0].text, fmt, ap);
@@ -258,7 +259,8 @@ static int fx_malloc(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     fx->distinct_pfns = -1;
     fx->confirmed = l0 <= 1 && s1 == whole &&
                     (r2 - r1) >= (long)(large / 1024 * 9 / 10) &&
-                    fx->minflt >= fx->pages * 9 / 10 && ms && ms->kind == INSPECT_K_HEAP && ml &&
+                    fx->minflt >= fx->pages * 9 / 10 && ms &&
+                    ms->kind == (INSPECT_ASAN_MALLOC ? INSPECT_K_ANON : INSPECT_K_HEAP) && ml &&
                     ml->kind == INSPECT_K_ANON;
     conclude(fx,
              "No: after malloc(16 MiB) %ld of its %ld pages were in memory; only touching them "
@@ -363,7 +365,8 @@ static int fx_write(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     f1 = faults_now();
     if ((rc = rss_kb(src, &r1, d)) || (rc = read_pages(src, p, n, &pg, d)))
         goto out;
-    did(fx, "mmap'd 4 MiB of private anonymous memory at %p, read every page (zero page)", p);
+    did(fx, "mmap'd 4 MiB of private anonymous memory at %p, read every page (zero page; sum %ld)",
+        p, sum);
     did(fx, "then wrote one byte to each of its %zu pages", n);
     fx->pages = (long)n;
     fx->minflt = f1.min - f0.min;

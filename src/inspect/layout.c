@@ -88,7 +88,8 @@ static void deepest(probe_t *p)
     l->brk_after = (uint64_t)(uintptr_t)sbrk(0);
     if (heap[0]) {
         memset(heap[0], 1, 100 << 10);
-        add(l, "heap block", heap[0], "malloc(100 KiB), the first of three", K(HEAP), "rw-");
+        add(l, "heap block", heap[0], "malloc(100 KiB), the first of three",
+            INSPECT_ASAN_MALLOC ? K(ANON) : K(HEAP), "rw-");
     }
     region = mmap(NULL, region_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (region != MAP_FAILED) {
