@@ -549,6 +549,13 @@ TEST(kpageflags_names)
     inspect_kpf_format((1ull << 3) | (1ull << 5) | (1ull << 24) | (1ull << 30), " ", buf,
                        sizeof buf);
     CHECK_STR(buf, "uptodate lru zero_page bit30");
+    /* Bit 34 is PG_anon_exclusive on an anonymous page (Linux >= 5.19). */
+    buf[0] = '\0';
+    inspect_kpf_format((1ull << 34) | (1ull << 12), " ", buf, sizeof buf);
+    CHECK_STR(buf, "anon anon_exclusive");
+    buf[0] = '\0';
+    inspect_kpf_format(1ull << 34, " ", buf, sizeof buf);
+    CHECK_STR(buf, "mappedtodisk");
     /* Never a cut name: what does not fit is left out whole. */
     buf[0] = '\0';
     inspect_kpf_format((1ull << 3) | (1ull << 5), ",", buf, 12);

@@ -206,7 +206,10 @@ static void explain_file(const inspect_maps_t *mm, size_t i, int pid)
     }
     printf("\n%s (%s) is mapped %zu times in a row: its program headers have %d PT_LOAD "
            "segments, each mapped with its own permissions:\n",
-           m->path, e.type == 2 ? "an executable" : m->library ? "a shared library" : "position-independent",
+           m->path,
+           e.type == 2  ? "an executable"
+           : m->library ? "a shared library"
+                        : "a position-independent executable",
            times, e.nload);
     for (int k = 0; k < e.nload; k++) {
         const inspect_elf_seg_t *s = &e.load[k];
@@ -250,7 +253,7 @@ static void print_explain(const inspect_maps_t *mm, int pid)
         if (m->elf_seg >= 0)
             printf("; PT_LOAD #%d", m->elf_seg);
         if (m->path[0] == '/')
-            printf("; file offset %#jx", (uintmax_t)m->offset);
+            printf("; file offset %#jx of %s", (uintmax_t)m->offset, m->path);
         if (m->perms[3] == 's')
             printf("; shared: writes reach the file and other processes");
         if (m->deleted)

@@ -265,7 +265,13 @@ int cmd_v2p(int argc, char **argv)
             inspect_kpf_format(p->kflags, " ", kf, sizeof kf);
             printf("; kpageflags: %s", kf[0] ? kf : "none");
         }
-        printf("  [%s %s]\n", icli_kind(m, kind, sizeof kind), m->path[0] ? m->path : "anonymous");
+        if (m->path[0] == '/')
+            printf("  (%s of %s%s)\n", icli_kind(m, kind, sizeof kind), m->path,
+                   m->deleted ? ", deleted" : "");
+        else if (m->path[0] == '[' && m->kind != INSPECT_K_ANON)
+            printf("  (%s)\n", m->path);
+        else
+            printf("  (%s%s%s)\n", icli_kind(m, kind, sizeof kind), m->path[0] ? " " : "", m->path);
     }
     if (json)
         printf("\n]\n");

@@ -5,6 +5,9 @@
  * Documentation/admin-guide/mm/pagemap.rst); bits 32 and up are the
  * kernel-internal ones fs/proc/page.c exports as they are
  * (include/linux/kernel-page-flags.h), named here for completeness.
+ * Since Linux 5.19 an anonymous page's PG_mappedtodisk bit is
+ * PG_anon_exclusive (include/linux/page-flags.h: the page may be written
+ * without a copy), so bit 34 is named for what it means on the page.
  */
 #include "vmlab/inspect.h"
 
@@ -39,6 +42,8 @@ void inspect_kpf_format(uint64_t flags, const char *sep, char *buf, size_t n)
         if (!(flags >> b & 1))
             continue;
         name = kpf[b];
+        if (b == 34 && (flags >> 12 & 1))
+            name = "anon_exclusive";
         if (!name) {
             snprintf(tmp, sizeof tmp, "bit%u", b);
             name = tmp;
