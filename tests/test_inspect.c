@@ -783,5 +783,7 @@ TEST(faults_major)
         SKIP("TMPDIR is on tmpfs: its pages cannot be dropped, so no major faults");
     run_fx("major", &fx, &rc);
     CHECK_EQ(rc, 0);
+    if (fx.extra != 0)
+        SKIP("the file system kept the file's pages cached after POSIX_FADV_DONTNEED");
     CHECK_MSG(fx.majflt > 0, "%s", fx.conclusion);
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -62,6 +63,22 @@ static void add(inspect_layout_t *l, const char *name, const void *addr, const c
     it->want_kinds = kinds;
     snprintf(it->want_perms, sizeof it->want_perms, "%s", perms);
     it->map = NULL;
+}
+
+/* Whether the heap starts at a random distance from the bss.  If not
+ * (randomize_va_space < 2, or setarch -R), the brk area begins right after
+ * the bss and the kernel may merge the two into one [heap] mapping. */
+static int brk_randomized(void)
+{
+    char buf[8] = "";
+    FILE *f = fopen("/proc/sys/kernel/randomize_va_space", "r");
+    int level = 2;
+    if (f) {
+        if (fgets(buf, sizeof buf, f))
+            level = atoi(buf);
+        fclose(f);
+    }
+    return level >= 2 && !(personality(0xffffffff) & ADDR_NO_RANDOMIZE);
 }
 
 static const char *const depth_names[] = {"stack, depth 1", "stack, depth 2", "stack, depth 3",
@@ -149,7 +166,7 @@ int inspect_layout_probe(const inspect_src_t *src, const void *main_fn, char **a
     add(out, "bss, small", &layout_bss_small, "int x; (may share data's last page)",
         K(BSS) | K(DATA), "rw-");
     add(out, "bss, 1 MiB array", &layout_bss_big[sizeof layout_bss_big / 2],
-        "static char a[1 MiB], its middle", K(BSS), "rw-");
+        "static char a[1 MiB], its middle", brk_randomized() ? K(BSS) : K(BSS) | K(HEAP), "rw-");
     add(out, "TLS variable", (const void *)&layout_tls, "__thread int (main thread's TLS block)",
         K(ANON) | K(BSS) | K(DATA) | K(HEAP), "rw-");
     if (argv)
