@@ -96,6 +96,14 @@ int cmd_layout(int argc, char **argv)
             printf("\n");
         }
     }
+    for (size_t i = 0; i < l->maps.n; i++)
+        if (l->maps.m[i].kind == INSPECT_K_HEAP)
+            printf("\nheap: [heap] starts at %#jx, %ju kB above the end of the mapping below it "
+                   "(brk randomisation), and ran to %#jx when the map was read (%ju kB)",
+                   (uintmax_t)l->maps.m[i].start,
+                   i ? (uintmax_t)(l->maps.m[i].start - l->maps.m[i - 1].end) / 1024 : 0,
+                   (uintmax_t)l->maps.m[i].end,
+                   (uintmax_t)(l->maps.m[i].end - l->maps.m[i].start) / 1024);
     printf("\nheap: sbrk(0) was %#jx before malloc()ing %zu bytes and %#jx after: the break moved "
            "by %jd bytes%s\n",
            (uintmax_t)l->brk_before, l->heap_request, (uintmax_t)l->brk_after,
