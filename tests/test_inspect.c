@@ -354,26 +354,31 @@ TEST(classify_by_elf_headers)
 
 TEST(classify_elf_differs_from_permissions)
 {
-    /* A non-ELF file mapped r-x (a JIT cache, say) is a file, not text, once
-     * its headers are known; a relro mapping not followed by its data (a
-     * hole) is still relro by the program headers. */
+    /* A relro mapping not followed by its data (here a hole) is relro by
+     * the program headers, rodata by the permissions alone; a file none of
+     * whose mappings is executable is a plain file, and not even read. */
     static const char text[] = "400000-401000 r-xp 00000000 08:01 5 /tmp/jit.bin\n"
                                "500000-501000 r--p 00000000 08:01 6 /usr/bin/cat\n"
-                               "503000-504000 r--p 00009000 08:01 6 /usr/bin/cat\n";
+                               "502000-507000 r-xp 00002000 08:01 6 /usr/bin/cat\n"
+                               "509000-50a000 r--p 00009000 08:01 6 /usr/bin/cat\n"
+                               "600000-601000 r--p 00000000 08:01 7 /usr/lib/libc.so.6\n";
     inspect_maps_t mm;
     diag_t d;
     CHECK_EQ(parse(text, &mm, &d), 0);
     lookups = 0;
     inspect_classify(&mm, "/usr/bin/cat", fake_lookup, NULL);
-    CHECK(lookups >= 2);
+    CHECK_EQ(lookups, 4); /* jit.bin and cat's three; never the r--p-only libc */
     CHECK_EQ(mm.m[0].kind, INSPECT_K_TEXT); /* unreadable: its permissions decide */
     CHECK_EQ(mm.m[1].kind, INSPECT_K_RODATA);
-    CHECK_EQ(mm.m[2].kind, INSPECT_K_RELRO);
-    /* Without headers and with no executable mapping of it, nothing shows
-     * the file is ELF: a plain file. */
+    CHECK_EQ(mm.m[2].kind, INSPECT_K_TEXT);
+    CHECK_EQ(mm.m[3].kind, INSPECT_K_RELRO);
+    CHECK_EQ(mm.m[3].elf_seg, 3);
+    CHECK_EQ(mm.m[4].kind, INSPECT_K_FILE);
+    CHECK_EQ(mm.m[4].library, 0);
     inspect_classify(&mm, "/usr/bin/cat", NULL, NULL);
-    CHECK_EQ(mm.m[1].kind, INSPECT_K_FILE);
-    CHECK_EQ(mm.m[2].kind, INSPECT_K_FILE);
+    CHECK_EQ(mm.m[3].kind, INSPECT_K_RODATA); /* no rw- neighbour to tell */
+    CHECK_EQ(mm.m[3].elf_seg, -1);
+    CHECK_EQ(mm.m[4].kind, INSPECT_K_FILE);
     inspect_maps_free(&mm);
 }
 

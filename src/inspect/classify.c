@@ -10,7 +10,8 @@
  *     offset: a writable segment gives data (rw-) or relro (r--: the part
  *     ld.so made read-only, PT_GNU_RELRO); an executable one text; a
  *     read-only one rodata (ELF headers, .rodata, .eh_frame);
- *     a file that is not ELF (locale archives, caches) is a plain file;
+ *     a file none of whose mappings is executable, or that is not ELF
+ *     (locale archives, caches, shared memory), is a plain file;
  *     when the file cannot be read, the permissions decide (x text, w data,
  *     r-- followed at once by the same file's rw- relro, else rodata);
  *  4. an anonymous rw- mapping that starts exactly where an ELF's data
@@ -155,8 +156,12 @@ void inspect_classify(inspect_maps_t *mm, const char *exe, inspect_elf_lookup_fn
             continue;
         }
         {
-            const inspect_elf_t *e = lookup ? lookup(ctx, m) : NULL;
-            int is_elf = e ? 1 : elf_group(mm, i);
+            /* Only a file with an executable mapping can be a loaded ELF
+             * object; reading every mapped file would cost one open per
+             * mapping on processes with thousands of shared-memory maps. */
+            int group = elf_group(mm, i);
+            const inspect_elf_t *e = lookup && group ? lookup(ctx, m) : NULL;
+            int is_elf = group;
             m->library = is_elf && strcmp(m->path, exe) != 0;
             if (m->perms[0] == '-' && m->perms[1] == '-' && m->perms[2] == '-')
                 m->kind = INSPECT_K_GUARD;
