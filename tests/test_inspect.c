@@ -96,11 +96,12 @@ TEST(maps_parse_odd_paths)
         "12000-13000 rw-p 00000000 00:00 0      [anon:my arena]\n"
         "13000-14000 r--p 00000000 08:11 99     /tmp/line\\012break\n"
         "14000-15000 ---p 00000000 00:00 0\n"
-        "15000-16000 r--p 00000000 103:0a 4294967296 /x  y  \n";
+        "15000-16000 r--p 00000000 103:0a 4294967296 /x  y  \n"
+        "16000-17000 rw-s 00000000 00:01 3072   /dev/zero (deleted)\n";
     inspect_maps_t mm;
     diag_t d;
     CHECK_EQ(parse(text, &mm, &d), 0);
-    CHECK_EQ(mm.n, 6);
+    CHECK_EQ(mm.n, 7);
     CHECK_STR(mm.m[0].path, "/dev/shm/my file (copy).dat");
     CHECK_EQ(mm.m[0].deleted, 0);
     CHECK_STR(mm.m[1].path, "/tmp/gone.so");
@@ -116,6 +117,8 @@ TEST(maps_parse_odd_paths)
     CHECK_EQ(mm.m[0].kind, INSPECT_K_FILE);
     CHECK_EQ(mm.m[2].kind, INSPECT_K_ANON);
     CHECK_EQ(mm.m[4].kind, INSPECT_K_GUARD);
+    CHECK_EQ(mm.m[6].kind, INSPECT_K_ANON); /* MAP_SHARED|MAP_ANONYMOUS */
+    CHECK_EQ(mm.m[6].deleted, 1);
     inspect_maps_free(&mm);
 }
 

@@ -17,7 +17,8 @@
  *  4. an anonymous rw- mapping that starts exactly where an ELF's data
  *     mapping ends is that ELF's bss (the zero-fill part of p_memsz beyond
  *     p_filesz that did not fit in the last file page);
- *  5. any other mapping without a file is anonymous.
+ *  5. any other mapping without a file is anonymous, and so is shared
+ *     anonymous memory, which maps show as "/dev/zero (deleted)".
  * A mapping belongs to a library when its file is not the executable.
  */
 #include "vmlab/inspect.h"
@@ -153,6 +154,11 @@ void inspect_classify(inspect_maps_t *mm, const char *exe, inspect_elf_lookup_fn
                               ? INSPECT_K_GUARD
                               : INSPECT_K_ANON;
             }
+            continue;
+        }
+        if (m->deleted && m->inode && strcmp(m->path, "/dev/zero") == 0) {
+            /* MAP_SHARED|MAP_ANONYMOUS: shmem the kernel names after /dev/zero. */
+            m->kind = INSPECT_K_ANON;
             continue;
         }
         {
