@@ -35,5 +35,9 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
 
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
+int cmd_layout(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+int cmd_v2p(int argc, char **argv);
+int cmd_faults(int argc, char **argv);
 
 #endif

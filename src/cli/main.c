@@ -18,6 +18,10 @@
 
 static const cli_cmd_t cmds[] = {
     {"vm", "the classic OSC virtual memory manager (TLB, page table, backing store)", cmd_vm},
+    {"layout", "where this process's code, data, heap, stack, TLS and libraries live", cmd_layout},
+    {"maps", "a process's mappings from smaps, classified, with pmap -X's columns and totals", cmd_maps},
+    {"v2p", "virtual to physical: /proc/PID/pagemap and /proc/kpageflags decoded", cmd_v2p},
+    {"faults", "page-fault experiments: malloc, zero page, copy-on-write, file mappings", cmd_faults},
 };
 
 void cli_error(const char *fmt, ...)

@@ -1,0 +1,312 @@
+/*
+ * cmd_maps.c - `vmlab maps [PID]`: a process's mappings from
+ * /proc/PID/smaps as a table with pmap -X's columns (plus the four
+ * Shared/Private Clean/Dirty ones and AnonHugePages), a kind column and
+ * totals; --explain narrates each column and each row; --output json.
+ *
+ * The totals are plain sums of the kernel's per-mapping kB figures, which is
+ * what pmap -X prints, so the two agree exactly on a process that is not
+ * changing (tests/test_inspect_cli.sh checks every column).
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/inspect_cli.h"
+#include "vmlab/inspect.h"
+
+static const char maps_help[] =
+    "usage: vmlab maps [PID|self] [--explain] [--output table|json]\n"
+    "\n"
+    "The mappings of a process (default: vmlab itself) read from /proc/PID/smaps:\n"
+    "address, permissions, file offset, device, inode, the kernel's per-mapping\n"
+    "memory figures in kB (the columns of pmap -X, and Shared/Private Clean/Dirty),\n"
+    "what each mapping is (text, rodata, relro, data, bss, heap, stack, vdso,\n"
+    "vvar, vsyscall, anonymous, file, guard; 'lib' for a shared library's), its\n"
+    "file, and the totals.\n"
+    "\n"
+    "      --explain          say what each column means and what each row is,\n"
+    "                         including why one file is mapped several times\n"
+    "      --output FORMAT    table (default) or json:\n"
+    "                         {\"mappings\": [...], \"totals\": {\"size_kb\", \"rss_kb\", ...}}\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Reading another user's process needs root (ptrace read access).\n";
+
+/* Columns shown: every numeric smaps field but the page sizes, which
+ * describe the mapping rather than measure it. */
+static int shown(const inspect_maps_t *mm, int f)
+{
+    return strcmp(mm->field[f], "KernelPageSize") != 0 && strcmp(mm->field[f], "MMUPageSize") != 0 &&
+           strcmp(mm->field[f], "ProtectionKey") != 0;
+}
+
+static void json_key(FILE *f, const inspect_maps_t *mm, int i)
+{
+    fputc('"', f);
+    for (const char *p = mm->field[i]; *p; p++)
+        fputc(tolower((unsigned char)*p), f);
+    fputs(mm->field_kb[i] ? "_kb\"" : "\"", f);
+}
+
+static void totals(const inspect_maps_t *mm, uint64_t *t)
+{
+    memset(t, 0, sizeof(uint64_t) * INSPECT_MAX_FIELDS);
+    for (size_t i = 0; i < mm->n; i++)
+        for (int f = 0; f < mm->nfields; f++)
+            t[f] += mm->m[i].val[f];
+}
+
+static void print_json(const inspect_maps_t *mm, int pid)
+{
+    uint64_t t[INSPECT_MAX_FIELDS];
+    char dev[16];
+    printf("{\"pid\": %d,\n \"mappings\": [", pid ? pid : (int)getpid());
+    for (size_t i = 0; i < mm->n; i++) {
+        const inspect_map_t *m = &mm->m[i];
+        snprintf(dev, sizeof dev, "%02x:%02x", m->dev_major, m->dev_minor);
+        printf("%s\n  {\"start\": \"%#jx\", \"end\": \"%#jx\", \"perms\": \"%s\", \"offset\": %ju, "
+               "\"device\": \"%s\", \"inode\": %ju, \"path\": ",
+               i ? "," : "", (uintmax_t)m->start, (uintmax_t)m->end, m->perms,
+               (uintmax_t)m->offset, dev, (uintmax_t)m->inode);
+        icli_json_str(stdout, m->path);
+        printf(", \"deleted\": %s, \"kind\": \"%s\", \"library\": %s", m->deleted ? "true" : "false",
+               inspect_kind_name(m->kind), m->library ? "true" : "false");
+        for (int f = 0; f < mm->nfields; f++) {
+            if (!(m->have >> f & 1))
+                continue;
+            fputs(", ", stdout);
+            json_key(stdout, mm, f);
+            printf(": %ju", (uintmax_t)m->val[f]);
+        }
+        if (m->vmflags[0]) {
+            fputs(", \"vmflags\": ", stdout);
+            icli_json_str(stdout, m->vmflags);
+        }
+        fputs("}", stdout);
+    }
+    totals(mm, t);
+    printf("\n ],\n \"totals\": {\"mappings\": %zu", mm->n);
+    for (int f = 0; f < mm->nfields; f++) {
+        if (!shown(mm, f))
+            continue;
+        fputs(", ", stdout);
+        json_key(stdout, mm, f);
+        printf(": %ju", (uintmax_t)t[f]);
+    }
+    printf("}}\n");
+}
+
+static void print_table(const inspect_maps_t *mm)
+{
+    uint64_t t[INSPECT_MAX_FIELDS];
+    int w[INSPECT_MAX_FIELDS];
+    char buf[32];
+
+    totals(mm, t);
+    for (int f = 0; f < mm->nfields; f++) {
+        int tw = snprintf(buf, sizeof buf, "%ju", (uintmax_t)t[f]);
+        w[f] = (int)strlen(mm->field[f]);
+        if (tw > w[f])
+            w[f] = tw;
+    }
+    printf("%16s %-4s %8s %-6s %8s", "Address", "Perm", "Offset", "Device", "Inode");
+    for (int f = 0; f < mm->nfields; f++)
+        if (shown(mm, f))
+            printf(" %*s", w[f], mm->field[f]);
+    printf(" %-13s %s\n", "Kind", "Mapping");
+    for (size_t i = 0; i < mm->n; i++) {
+        const inspect_map_t *m = &mm->m[i];
+        char dev[16], kind[32];
+        snprintf(dev, sizeof dev, "%02x:%02x", m->dev_major, m->dev_minor);
+        printf("%16jx %-4s %08jx %-6s %8ju", (uintmax_t)m->start, m->perms, (uintmax_t)m->offset,
+               dev, (uintmax_t)m->inode);
+        for (int f = 0; f < mm->nfields; f++)
+            if (shown(mm, f))
+                printf(" %*ju", w[f], (uintmax_t)m->val[f]);
+        printf(" %-13s %s%s\n", icli_kind(m, kind, sizeof kind), m->path,
+               m->deleted ? " (deleted)" : "");
+    }
+    printf("%16s %-4s %8s %-6s %8s", "", "", "", "", "total");
+    for (int f = 0; f < mm->nfields; f++)
+        if (shown(mm, f))
+            printf(" %*ju", w[f], (uintmax_t)t[f]);
+    printf(" %-13s %zu mappings, figures in kB\n", "", mm->n);
+}
+
+/* What each smaps field measures (Documentation/filesystems/proc.rst). */
+static const char *field_explain(const char *f)
+{
+    static const struct {
+        const char *name, *text;
+    } tab[] = {
+        {"Size", "vm_end - vm_start: virtual size, whether or not any of it is in memory"},
+        {"Rss", "resident set: how much of it is mapped to physical frames now"},
+        {"Pss", "proportional set: each resident page divided by the number of processes mapping it"},
+        {"Pss_Dirty", "the dirty part of Pss"},
+        {"Pss_Anon", "the anonymous part of Pss"},
+        {"Pss_File", "the file-backed part of Pss"},
+        {"Pss_Shmem", "the shmem part of Pss"},
+        {"Shared_Clean", "resident pages also mapped by another process, unmodified"},
+        {"Shared_Dirty", "resident pages also mapped by another process, modified"},
+        {"Private_Clean", "resident pages mapped only here, unmodified (can be dropped and re-read)"},
+        {"Private_Dirty", "resident pages mapped only here, modified (must be kept or swapped)"},
+        {"Referenced", "pages marked accessed (the hardware's A bit) since last cleared"},
+        {"Anonymous", "pages with no file behind them (including CoW copies of file pages)"},
+        {"KSM", "pages merged by kernel same-page merging"},
+        {"LazyFree", "pages freed with MADV_FREE, reclaimable without writing"},
+        {"AnonHugePages", "anonymous memory in transparent huge pages"},
+        {"ShmemPmdMapped", "shmem mapped by huge pages"},
+        {"FilePmdMapped", "file pages mapped by huge pages"},
+        {"Shared_Hugetlb", "hugetlbfs pages shared with other processes"},
+        {"Private_Hugetlb", "hugetlbfs pages of this process only"},
+        {"Swap", "anonymous pages now in swap"},
+        {"SwapPss", "Swap divided among the processes sharing each swapped page"},
+        {"Locked", "pages locked in memory (mlock)"},
+        {"THPeligible", "1 if the mapping may use transparent huge pages (a flag, not kB)"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(tab[i].name, f) == 0)
+            return tab[i].text;
+    return "a figure this kernel reports (see Documentation/filesystems/proc.rst)";
+}
+
+static const char *seg_flags(uint32_t f, char *buf)
+{
+    buf[0] = f & 4 ? 'R' : ' ';
+    buf[1] = f & 2 ? 'W' : ' ';
+    buf[2] = f & 1 ? 'X' : ' ';
+    buf[3] = '\0';
+    return buf;
+}
+
+/* Once per ELF file: its PT_LOAD segments, the reason for the repeats. */
+static void explain_file(const inspect_maps_t *mm, size_t i, int pid)
+{
+    const inspect_map_t *m = &mm->m[i];
+    const inspect_src_t *src = inspect_src_proc();
+    static unsigned char buf[8192];
+    inspect_elf_t e;
+    size_t times = 0;
+    long n;
+    char fl[4];
+
+    for (size_t j = i; j < mm->n && strcmp(mm->m[j].path, m->path) == 0; j++)
+        times++;
+    n = src->file_head(src->ctx, pid, m->start, m->end, m->path, buf, sizeof buf);
+    if (n <= 0 || inspect_elf_parse(buf, (size_t)n, &e)) {
+        if (times > 1)
+            printf("\n%s is mapped %zu times in a row (its headers could not be read)\n", m->path,
+                   times);
+        return;
+    }
+    printf("\n%s (%s) is mapped %zu times in a row: its program headers have %d PT_LOAD "
+           "segments, each mapped with its own permissions:\n",
+           m->path,
+           e.type == 2  ? "an executable"
+           : m->library ? "a shared library"
+                        : "a position-independent executable",
+           times, e.nload);
+    for (int k = 0; k < e.nload; k++) {
+        const inspect_elf_seg_t *s = &e.load[k];
+        printf("    PT_LOAD #%d %s  file offset %#jx, %ju bytes -> vaddr %#jx, %ju bytes%s\n", k,
+               seg_flags(s->flags, fl), (uintmax_t)s->offset, (uintmax_t)s->filesz,
+               (uintmax_t)s->vaddr, (uintmax_t)s->memsz,
+               s->memsz > s->filesz ? " (the excess is bss: zero-filled)" : "");
+    }
+    if (e.has_relro)
+        printf("    PT_GNU_RELRO: vaddr %#jx, %ju bytes: after relocation ld.so mprotect()s it "
+               "read-only, which splits the RW segment into an r-- (relro) and an rw- (data) mapping\n",
+               (uintmax_t)e.relro.vaddr, (uintmax_t)e.relro.memsz);
+}
+
+static void print_explain(const inspect_maps_t *mm, int pid)
+{
+    printf("Each row is one vm_area_struct of the process (fs/proc/task_mmu.c); the columns:\n"
+           "  Address   vm_start; the mapping runs to vm_end (exclusive), whole pages\n"
+           "  Perm      r/w/x from vm_flags, then p (private: writes are copied) or s (shared)\n"
+           "  Offset    vm_pgoff << PAGE_SHIFT: the file offset mapped at vm_start (0 if anonymous)\n"
+           "  Device    major:minor of the file system holding the file (00:00 if none)\n"
+           "  Inode     the file's inode number on that device (0 if none)\n");
+    for (int f = 0; f < mm->nfields; f++)
+        if (shown(mm, f))
+            printf("  %-15s %s%s\n", mm->field[f], field_explain(mm->field[f]),
+                   mm->field_kb[f] ? " (kB)" : "");
+    printf("  Kind      what the mapping holds (vmlab's classification); 'lib' = a shared library's\n"
+           "  Mapping   the file's path; [heap], [stack], [vdso], [vvar], [vsyscall] are the\n"
+           "            kernel's names; empty = anonymous; ' (deleted)' = unlinked since mapped\n");
+    printf("\nThe rows:\n");
+    for (size_t i = 0; i < mm->n; i++) {
+        const inspect_map_t *m = &mm->m[i];
+        char kind[32];
+        int fr = inspect_maps_field(mm, "Rss");
+        if (m->path[0] == '/' && (i == 0 || strcmp(mm->m[i - 1].path, m->path) != 0))
+            explain_file(mm, i, pid);
+        printf("%jx-%jx %s (%ju kB%s%ju kB resident) %s: %s", (uintmax_t)m->start,
+               (uintmax_t)m->end, m->perms, (uintmax_t)((m->end - m->start) / 1024), ", ",
+               fr >= 0 ? (uintmax_t)m->val[fr] : 0, icli_kind(m, kind, sizeof kind),
+               icli_kind_explain(m->kind));
+        if (m->elf_seg >= 0)
+            printf("; PT_LOAD #%d", m->elf_seg);
+        if (m->path[0] == '/')
+            printf("; file offset %#jx of %s", (uintmax_t)m->offset, m->path);
+        if (m->perms[3] == 's')
+            printf("; shared: writes reach the file and other processes");
+        if (m->deleted)
+            printf("; the file was deleted after it was mapped");
+        printf("\n");
+    }
+}
+
+int cmd_maps(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"explain", no_argument, 0, 1},
+        {"output", required_argument, 0, 2},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    inspect_maps_t mm;
+    diag_t d;
+    int c, pid = 0, explain = 0, json = 0;
+
+    diag_clear(&d);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 1: explain = 1; break;
+        case 2:
+            if (strcmp(optarg, "json") == 0)
+                json = 1;
+            else if (strcmp(optarg, "table") == 0)
+                json = 0;
+            else
+                return cli_usage("maps", "unknown --output '%s' (expected table or json)", optarg);
+            break;
+        case 'h': fputs(maps_help, stdout); return CLI_OK;
+        default: return cli_usage("maps", "bad option");
+        }
+    }
+    if (optind < argc && icli_pid("maps", argv[optind++], &pid))
+        return CLI_USAGE;
+    if (optind < argc)
+        return cli_usage("maps", "unexpected argument '%s'", argv[optind]);
+    if (inspect_maps_load(inspect_src_proc(), pid, "smaps", &mm, &d))
+        return cli_diag(&d);
+    inspect_classify_src(&mm, inspect_src_proc(), pid);
+    if (json)
+        print_json(&mm, pid);
+    else {
+        print_table(&mm);
+        if (explain) {
+            printf("\n");
+            print_explain(&mm, pid);
+        }
+    }
+    inspect_maps_free(&mm);
+    return CLI_OK;
+}
