@@ -786,3 +786,39 @@ TEST(load_pages)
     CHECK_EQ(d.line, 2);
     CHECK(tp.page == NULL && tp.n == 0);
 }
+
+TEST(lackey_detected_after_a_long_banner)
+{
+    size_t cap = 64 << 10, len = 0;
+    char *text = malloc(cap);
+    for (int i = 0; i < 600; i++)
+        len += (size_t)snprintf(text + len, cap - len, "--4242--   Reading syms from /usr/lib/x%d.so\n", i);
+    len += (size_t)snprintf(text + len, cap - len, "==4242== \nI  04001020,2\n M 10,4\n");
+    trace_ref_t *r;
+    size_t n;
+    diag_t d;
+    trace_opts_t o = {0};
+    CHECK_MSG(read_all(put_file("banner.lk", text, len), &o, &r, &n, &d, 64) == 0, "%s", d.msg);
+    free(text);
+    CHECK_EQ(n, 3);
+    CHECK_REF(r[0], 0x04001020, TRACE_IFETCH, 4242, 2);
+    free(r);
+}
+
+TEST(progress_counts_input_bytes)
+{
+    trace_t *t;
+    diag_t d;
+    trace_opts_t o = {0};
+    uint64_t done, total;
+    CHECK_EQ(trace_open(&t, test_shared("traces/bzip.trace.gz"), &o, &d), 0);
+    trace_progress(t, &done, &total);
+    CHECK_EQ(total, 267659); /* the compressed file's size */
+    CHECK(done <= total);
+    static trace_ref_t buf[4096];
+    while (trace_read(t, buf, 4096, &d) > 0)
+        ;
+    trace_progress(t, &done, &total);
+    CHECK_EQ(done, total);
+    trace_close(t);
+}

@@ -11,8 +11,8 @@
  * copied at most twice (kernel -> buf, and the rare partial-line move).
  *
  * Detection: the vmlab binary format by its magic; text formats by parsing
- * the first lines (at most DETECT_LINES) with every detectable format's
- * probe.  A format qualifies when it parses at least one reference and no
+ * the first lines (up to DETECT_LINES that hold a reference or fail, within
+ * the first buffer) with every detectable format's probe.  A format qualifies when it parses at least one reference and no
  * more lines fail than parse (so a trace with a typo early on is still
  * recognised, and the typo reported with its line); the best fraction of
  * good lines wins, a tie is ambiguous and an error that names the
@@ -188,11 +188,14 @@ static int detect(trace_t *t, diag_t *d)
             continue;
         t->fmt = F;
         unsigned rec = 0, bad = 0, n = 0;
+        /* Only lines that decide count: valgrind -v can print hundreds of
+         * banner lines before lackey's first record. */
         for (const char *p = t->buf, *lim = t->buf + t->lim; p < lim && n < DETECT_LINES;
-             p = tr_next_line(p), n++) {
+             p = tr_next_line(p)) {
             int k = F->probe(t, p);
             rec += k > 0;
             bad += k < 0;
+            n += k != 0;
         }
         t->pid = 0;
         if (rec == 0 || bad > rec)
@@ -392,6 +395,12 @@ uint64_t trace_lines(const trace_t *t)
 uint64_t trace_skipped_lines(const trace_t *t)
 {
     return t->skipped;
+}
+
+void trace_progress(const trace_t *t, uint64_t *done, uint64_t *total)
+{
+    *done = t->s.raw_bytes;
+    *total = t->s.size;
 }
 
 const char *trace_compression(const trace_t *t)
