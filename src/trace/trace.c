@@ -113,7 +113,8 @@ int trace_bad(trace_t *t, uint64_t line, const char *p, const char *why)
     char ex[64];
     line_excerpt(p, ex, sizeof ex);
     t->err = diag_set(&t->diag, t->s.name, (unsigned long)line, EINVAL,
-                      "%s in '%s' (expected %s)", why, ex, t->fmt->expect);
+                      "%s in '%s' (expected %s%s)", why, ex, t->fmt->expect,
+                      t->o.multi_pid ? ", after a decimal pid column" : "");
     return 1;
 }
 
@@ -219,7 +220,8 @@ static int detect(trace_t *t, diag_t *d)
     if (!best)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "cannot tell the trace format from its first lines ('%s'; expected "
-                        "one of %s; give -F FORMAT, -F pages for page numbers)",
+                        "one of %s; give -F FORMAT, -F pages for page numbers, -P if lines start "
+                        "with a pid)",
                         ex, trace_format_names());
     if (tie)
         return diag_set(d, t->s.name, 0, EINVAL,
@@ -238,7 +240,7 @@ static int open_common(trace_t *t, const trace_opts_t *opts, diag_t *d)
     if (t->o.page_bits > 63)
         return diag_set(d, t->s.name, 0, EINVAL, "page bits %u out of range (expected 1..63)",
                         t->o.page_bits);
-    t->buf = malloc(TRACE_BUF_CAP + TRACE_BUF_SLACK);
+    t->buf = calloc(1, TRACE_BUF_CAP + TRACE_BUF_SLACK); /* tr_hex may load past the data */
     if (!t->buf)
         return diag_set(d, t->s.name, 0, ENOMEM, "out of memory");
     if (t->o.format != TRACE_AUTO) {

@@ -28,7 +28,9 @@ static inline int din_parse_line(trace_t *t, const char *p, const char **next, t
     uint64_t label, a, sz = 0;
     const char *e = tr_dec(p, &label);
     if (!e || !tr_sp(*e) || label > 4) {
-        *why = e && label > 4 ? "label not 0..4" : "no label 0..4";
+        *why = e && label > 4 ? "label not 0..4"
+               : e && tr_eol(e)  ? "no address after the label"
+                                 : "no label 0..4";
         return -1;
     }
     p = tr_skip_sp(e);

@@ -19,7 +19,8 @@
 #include "vmlab/trace.h"
 
 #define TRACE_BUF_CAP (256u << 10) /* bytes of decompressed input held at once */
-#define TRACE_BUF_SLACK 64         /* room past the data for a sentinel '\n' */
+#define TRACE_BUF_SLACK 64         /* room past the data for a sentinel '\n' and for
+                                      8-byte loads near the end (tr_hex) */
 
 struct trace {
     tstream_t s;            /* decompressed input bytes */
@@ -115,6 +116,23 @@ static inline const char *tr_hex(const char *p, uint64_t *v)
     const char *s = p;
     uint64_t x = 0;
     unsigned dg;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Eight digits at once (SWAR): the 8-digit addresses of rw traces take
+     * ~20 instructions instead of ~50.  Reading 8 bytes may pass the line's
+     * '\n'; the buffer's slack keeps that inside the (initialised) buffer. */
+    const uint8_t *u = (const uint8_t *)p;
+    if ((trace_hexval[u[0]] | trace_hexval[u[1]] | trace_hexval[u[2]] | trace_hexval[u[3]] |
+         trace_hexval[u[4]] | trace_hexval[u[5]] | trace_hexval[u[6]] | trace_hexval[u[7]]) < 16) {
+        uint64_t w;
+        __builtin_memcpy(&w, u, 8);
+        /* '0'-'9' -> 0-9, 'a'-'f' and 'A'-'F' -> 10-15: low nibble + 9 for letters. */
+        w = (w & 0x0f0f0f0f0f0f0f0full) + ((w >> 6) & 0x0101010101010101ull) * 9;
+        w = ((w << 4) | (w >> 8)) & 0x00ff00ff00ff00ffull;   /* digit pairs */
+        w = ((w << 8) | (w >> 16)) & 0x0000ffff0000ffffull;  /* 4-digit groups */
+        x = ((w << 16) | (w >> 32)) & 0xffffffffull;         /* first digit is high */
+        p += 8;
+    }
+#endif
     while ((dg = trace_hexval[(uint8_t)*p]) < 16) {
         x = x << 4 | dg;
         p++;
