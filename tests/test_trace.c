@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 #ifdef VMLAB_HAVE_ZSTD
 #include <zstd.h>
@@ -821,4 +823,64 @@ TEST(progress_counts_input_bytes)
     trace_progress(t, &done, &total);
     CHECK_EQ(done, total);
     trace_close(t);
+}
+
+/* Feed [data, data + len) to fd 0 through a pipe, `chunk` bytes per write, from
+ * a child process; returns the child's pid and the saved stdin in *saved. */
+static pid_t feed_stdin(const void *data, size_t len, size_t chunk, int *saved)
+{
+    int fds[2];
+    if (pipe(fds))
+        abort();
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        for (size_t off = 0; off < len; off += chunk) {
+            size_t k = len - off < chunk ? len - off : chunk;
+            if (write(fds[1], (const char *)data + off, k) != (ssize_t)k)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    *saved = dup(0);
+    dup2(fds[0], 0);
+    close(fds[0]);
+    return pid;
+}
+
+static void restore_stdin(pid_t pid, int saved)
+{
+    int st;
+    dup2(saved, 0);
+    close(saved);
+    waitpid(pid, &st, 0);
+}
+
+TEST(stdin_pipe_in_small_pieces_plain_and_gzip)
+{
+    /* 5000 rw lines, then gzip'd: both through "-" in 3-byte writes. */
+    size_t cap = 5000 * 12, len = 0;
+    char *text = malloc(cap);
+    for (int i = 0; i < 5000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%08x %c\n", i * 4096 + 5, i % 3 ? 'R' : 'W');
+    unsigned char *gz;
+    size_t gl = gzip_mem(text, len, &gz);
+    for (int pass = 0; pass < 2; pass++) {
+        int saved;
+        pid_t pid = pass ? feed_stdin(gz, gl, 3, &saved) : feed_stdin(text, len, 3, &saved);
+        trace_ref_t *r;
+        size_t n;
+        diag_t d;
+        int rc = read_all("-", NULL, &r, &n, &d, 333);
+        restore_stdin(pid, saved);
+        CHECK_MSG(rc == 0, "pass %d: %s", pass, d.msg);
+        CHECK_EQ(n, 5000);
+        for (int i = 0; i < 5000; i++)
+            CHECK(same_ref(&r[i], (uint64_t)i * 4096 + 5, i % 3 ? TRACE_READ : TRACE_WRITE, 0, 0));
+        free(r);
+    }
+    free(gz);
+    free(text);
 }
