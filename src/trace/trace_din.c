@@ -11,7 +11,7 @@
 #include "trace/trace_impl.h"
 
 /* strict: the rest of the line must be empty or a size (detection). */
-static inline int din_parse_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int din_parse_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                                  const char **why, int strict)
 {
     if (__builtin_expect((unsigned)(uint8_t)*p - '0' >= 10, 0)) {
@@ -67,7 +67,7 @@ static inline int din_parse_line(trace_t *t, const char *p, const char **next, t
     return 1;
 }
 
-static inline int din_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int din_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                            const char **why)
 {
     return din_parse_line(t, p, next, r, why, 0);

@@ -13,7 +13,7 @@
  */
 #include "trace/trace_impl.h"
 
-static inline int pages_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int pages_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                              const char **why)
 {
     uint64_t pg;
