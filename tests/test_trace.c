@@ -884,3 +884,51 @@ TEST(stdin_pipe_in_small_pieces_plain_and_gzip)
     free(gz);
     free(text);
 }
+
+TEST(number_edges_around_the_8_digit_chunks)
+{
+    /* Lengths around the SWAR chunks (8 and 16 digits), leading zeros past
+     * 16 hex / 20 decimal digits, and the exact 64-bit limits. */
+    const char *p = put_text("edge.rw", "1 R\n12345678 W\n123456789 R\nABCDEFabcdef0123 W\n"
+                                        "0000000000000000000000ff R\n0x00000000FFFFFFFFF R\n");
+    trace_ref_t *r;
+    size_t n;
+    diag_t d;
+    trace_opts_t o = {.format = TRACE_RW};
+    CHECK_EQ(read_all(p, &o, &r, &n, &d, 64), 0);
+    CHECK_EQ(n, 6);
+    CHECK_REF(r[0], 1, TRACE_READ, 0, 0);
+    CHECK_REF(r[1], 0x12345678, TRACE_WRITE, 0, 0);
+    CHECK_REF(r[2], 0x123456789ull, TRACE_READ, 0, 0);
+    CHECK_REF(r[3], 0xABCDEFabcdef0123ull, TRACE_WRITE, 0, 0);
+    CHECK_REF(r[4], 0xff, TRACE_READ, 0, 0);
+    CHECK_REF(r[5], 0xFFFFFFFFFull, TRACE_READ, 0, 0);
+    free(r);
+    p = put_text("edge.osc", "12345678\n123456789\n1234567890123456\n12345678901234567\n"
+                             "000000000000000000000000042\n18446744073709551615\n");
+    o.format = TRACE_OSC;
+    CHECK_EQ(read_all(p, &o, &r, &n, &d, 64), 0);
+    CHECK_EQ(n, 6);
+    CHECK_EQ(r[0].addr, 12345678u);
+    CHECK_EQ(r[1].addr, 123456789u);
+    CHECK(r[2].addr == 1234567890123456ull);
+    CHECK(r[3].addr == 12345678901234567ull);
+    CHECK_EQ(r[4].addr, 42);
+    CHECK(r[5].addr == UINT64_MAX);
+    free(r);
+    CHECK_EQ(read_all(put_text("ov.osc", "18446744073709551616\n"), &o, &r, &n, &d, 64), -EINVAL);
+    CHECK_MSG(strstr(d.msg, "over 64 bits"), "%s", d.msg);
+    free(r);
+    CHECK_EQ(read_all(put_text("ov2.osc", "99999999999999999999999\n"), &o, &r, &n, &d, 64), -EINVAL);
+    free(r);
+    o.format = TRACE_RW;
+    CHECK_EQ(read_all(put_text("ov.rw", "10000000000000000 R\n"), &o, &r, &n, &d, 64), -EINVAL);
+    CHECK_MSG(strstr(d.msg, "over 64 bits"), "%s", d.msg);
+    free(r);
+    /* Digits then garbage in the same 8-byte chunk. */
+    CHECK_EQ(read_all(put_text("g.rw", "1234567g R\n"), &o, &r, &n, &d, 64), -EINVAL);
+    free(r);
+    o.format = TRACE_OSC;
+    CHECK_EQ(read_all(put_text("g.osc", "1234567:\n"), &o, &r, &n, &d, 64), -EINVAL);
+    free(r);
+}
