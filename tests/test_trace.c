@@ -471,6 +471,15 @@ TEST(zstd_transparent_or_clear_error)
     CHECK_EQ(n, 3);
     CHECK_REF(r[2], 0x10, TRACE_READ, 0, 0);
     free(r);
+    /* Two frames back to back (zstd a b > ab.zst) read as one stream. */
+    unsigned char *two = malloc(2 * zl);
+    memcpy(two, z, zl);
+    memcpy(two + zl, z, zl);
+    CHECK_EQ(read_all(put_file("two.rw.zst", two, 2 * zl), NULL, &r, &n, &d, 64), 0);
+    free(two);
+    CHECK_EQ(n, 6);
+    CHECK_REF(r[5], 0x10, TRACE_READ, 0, 0);
+    free(r);
     for (size_t cut = 4; cut < zl; cut++) {
         int rc = read_all(put_file("cut.zst", z, cut), NULL, &r, &n, &d, 64);
         free(r);
