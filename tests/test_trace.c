@@ -615,7 +615,7 @@ static uint64_t rnd_addr(void)
 
 TEST(property_random_refs_every_format)
 {
-    enum { N = 20000 };
+    enum { N = 50000 }; /* several 256 KiB buffers in every format */
     trace_ref_t *want = calloc(N, sizeof *want), *got;
     char *text = malloc((size_t)N * 64);
     size_t n;
