@@ -11,10 +11,16 @@
 
 extern const sim_policy_ops_t sim_policy_fifo;
 extern const sim_policy_ops_t sim_policy_lru;
+extern const sim_policy_ops_t sim_policy_opt;
+extern const sim_policy_ops_t sim_policy_clock;
+extern const sim_policy_ops_t sim_policy_random;
 
 const sim_policy_ops_t *const sim_policies[] = {
     &sim_policy_fifo,
     &sim_policy_lru,
+    &sim_policy_opt,
+    &sim_policy_clock,
+    &sim_policy_random,
     NULL,
 };
 

@@ -1,5 +1,5 @@
 /*
- * params.c - "NAME:key=value,..." policy specifications (see policy.h).
+ * sim_params.c - "NAME:key=value,..." policy specifications (see policy.h).
  *
  * The core parses a spec once per job; a policy's init reads the values it
  * knows with sim_param_u64()/sim_param_double(), which mark them used, and
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/params.h"
+#include "sim/sim_params.h"
 #include "sim/policy.h"
 #include "vmlab/parse.h"
 #include "vmlab/sim.h"

@@ -1,5 +1,5 @@
 /*
- * params.h - the core's side of policy parameters (see policy.h for the
+ * sim_params.h - the core's side of policy parameters (see policy.h for the
  * policies' side).
  */
 #ifndef VMLAB_SIM_PARAMS_H
