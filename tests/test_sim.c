@@ -439,36 +439,48 @@ TEST(proportional_split)
 
 /* ---- translation models ------------------------------------------------ */
 
-/* A fully associative LRU TLB with shootdown, by linear scans. */
+/* A set-associative TLB (LRU or FIFO, ASID-tagged or flushed on a switch)
+ * with shootdown, over two processes sharing LRU-managed frames, by linear
+ * scans.  Entries and frames hold (pid, page) keys. */
 TEST(tlb_cross_check)
 {
-    enum { LEN = 4000, E = 6 };
+    enum { LEN = 4000, E = 8 };
     uint64_t p[LEN];
     uint8_t w[LEN];
-    for (int trial = 0; trial < 6; trial++) {
-        unsigned frames = 2 + (unsigned)rnd(12);
+    uint32_t pid[LEN];
+    for (int trial = 0; trial < 16; trial++) {
+        unsigned frames = 2 + (unsigned)rnd(12), ways = trial % 2 ? 2 : E, sets = E / ways;
+        int fifo = trial % 4 >= 2, asid = trial % 8 < 4;
         random_trace(p, w, LEN, 40);
-        /* memory: LRU by stamps; TLB: LRU by stamps */
+        for (size_t i = 0; i < LEN; i++)
+            pid[i] = (uint32_t)((i / 50) % 2) + 1;
         int64_t mem[64], tlb[E];
         uint64_t ms[64], ts[E], hits = 0, miss = 0;
         unsigned used = 0;
+        uint32_t cur = pid[0];
         for (int e = 0; e < E; e++)
             tlb[e] = -1, ts[e] = 0;
         for (size_t t = 0; t < LEN; t++) {
-            int64_t pg = (int64_t)p[t];
+            int64_t key = (int64_t)(p[t] * 4 + pid[t]);
+            unsigned set = (unsigned)(p[t] % sets);
             int th = -1;
-            for (int e = 0; e < E; e++)
-                if (tlb[e] == pg)
-                    th = e;
+            if (pid[t] != cur && !asid)
+                for (int e = 0; e < E; e++)
+                    tlb[e] = -1;
+            cur = pid[t];
+            for (unsigned e = set * ways; e < (set + 1) * ways; e++)
+                if (tlb[e] == key)
+                    th = (int)e;
             if (th >= 0) {
                 hits++;
-                ts[th] = t + 1;
+                if (!fifo)
+                    ts[th] = t + 1;
             } else {
                 miss++;
             }
             int f = -1;
             for (unsigned i = 0; i < used; i++)
-                if (mem[i] == pg)
+                if (mem[i] == key)
                     f = (int)i;
             if (f < 0) {
                 if (used < frames) {
@@ -482,35 +494,40 @@ TEST(tlb_cross_check)
                         if (tlb[e] == mem[f])
                             tlb[e] = -1;
                 }
-                mem[f] = pg;
+                mem[f] = key;
             }
             ms[f] = t + 1;
             if (th < 0) {
                 int v = -1;
-                for (int e = 0; e < E && v < 0; e++)
+                for (unsigned e = set * ways; e < (set + 1) * ways && v < 0; e++)
                     if (tlb[e] < 0)
-                        v = e;
+                        v = (int)e;
                 if (v < 0) {
-                    v = 0;
-                    for (int e = 1; e < E; e++)
+                    v = (int)(set * ways);
+                    for (unsigned e = set * ways + 1; e < (set + 1) * ways; e++)
                         if (ts[e] < ts[v])
-                            v = e;
+                            v = (int)e;
                 }
-                tlb[v] = pg;
+                tlb[v] = key;
                 ts[v] = t + 1;
             }
         }
         sim_config_t c = cfg1();
         sim_result_t r;
         c.tlb.entries = E;
-        c.tlb.policy = SIM_TLB_LRU;
+        c.tlb.ways = ways;
+        c.tlb.policy = fifo ? SIM_TLB_FIFO : SIM_TLB_LRU;
+        c.tlb.asid = asid;
         c.pt.kind = SIM_PT_MULTI;
         c.pt.nlevels = 2;
         c.pt.levels[0] = 10;
         c.pt.levels[1] = 10;
-        CHECK(run1(&c, "lru", frames, p, w, NULL, LEN, &r) == 0);
-        CHECK_EQ(r.total.tlb_hits, hits);
-        CHECK_EQ(r.total.tlb_misses, miss);
+        CHECK(run1(&c, "lru", frames, p, w, pid, LEN, &r) == 0);
+        CHECK_MSG(r.total.tlb_hits == hits && r.total.tlb_misses == miss,
+                  "trial %d (%u ways, %s, %s): hits %llu (naive %llu), misses %llu (naive %llu)",
+                  trial, ways, fifo ? "fifo" : "lru", asid ? "asid" : "flush",
+                  (unsigned long long)r.total.tlb_hits, (unsigned long long)hits,
+                  (unsigned long long)r.total.tlb_misses, (unsigned long long)miss);
         CHECK_EQ(r.total.walk_accesses, 2 * miss);
         sim_result_free(&r);
     }
