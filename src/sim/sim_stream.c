@@ -82,8 +82,13 @@ static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, ui
         }
         if (k == 0)
             break;
+        if ((n + (size_t)k) / SRUN_PROGRESS_EVERY != n / SRUN_PROGRESS_EVERY) {
+            atomic_store(&r->done, n + (size_t)k);
+            srun_progress(r); /* total 0: references read so far */
+        }
         n += (size_t)k;
     }
+    atomic_store(&r->done, 0);
     free(tmp);
     free(vpn);
     if (!rc && r->pm.nprocs == 0)
