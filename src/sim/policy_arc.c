@@ -26,6 +26,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 enum { ARC_NONE = 0, ARC_T1 = 1, ARC_T2 = 2, ARC_B1 = 1, ARC_B2 = 2 };
@@ -178,6 +179,8 @@ static void arc_check(const sim_policy_t *p)
         VL_ASSERT(s->ghost[x] == ARC_B2);
 }
 
+SIM_FAST_LOOP(arc_run, arc_hit, arc_insert, arc_evict)
+
 const sim_policy_ops_t sim_policy_arc = {
     .name = "arc",
     .summary = "adaptive replacement cache (Megiddo and Modha, FAST 2003)",
@@ -190,4 +193,5 @@ const sim_policy_ops_t sim_policy_arc = {
     .insert = arc_insert,
     .evict = arc_evict,
     .check = arc_check,
+    .run = arc_run,
 };

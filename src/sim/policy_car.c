@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 enum { CAR_NONE = 0, CAR_1 = 1, CAR_2 = 2 };
@@ -166,6 +167,8 @@ static void car_check(const sim_policy_t *p)
         VL_ASSERT(s->ghost[x] == CAR_2);
 }
 
+SIM_FAST_LOOP(car_run, SIM_FAST_NOHIT, car_insert, car_evict)
+
 const sim_policy_ops_t sim_policy_car = {
     .name = "car",
     .summary = "clock with adaptive replacement (Bansal and Modha, FAST 2004)",
@@ -177,4 +180,5 @@ const sim_policy_ops_t sim_policy_car = {
     .insert = car_insert,
     .evict = car_evict,
     .check = car_check,
+    .run = car_run,
 };

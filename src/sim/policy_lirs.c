@@ -33,6 +33,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 enum {
@@ -215,6 +216,8 @@ static void lirs_check(const sim_policy_t *p)
         VL_ASSERT((s->st[m->page[f]] & LIRS_RES) && s->frame[m->page[f]] == f);
 }
 
+SIM_FAST_LOOP(lirs_run, lirs_hit, lirs_insert, lirs_evict)
+
 const sim_policy_ops_t sim_policy_lirs = {
     .name = "lirs",
     .summary = "low inter-reference recency set (Jiang and Zhang, SIGMETRICS 2002)",
@@ -227,4 +230,5 @@ const sim_policy_ops_t sim_policy_lirs = {
     .insert = lirs_insert,
     .evict = lirs_evict,
     .check = lirs_check,
+    .run = lirs_run,
 };

@@ -22,6 +22,7 @@
  * O(frames) per fault at worst, nothing on a hit (the core sets R and M).
  */
 #include "sim/policy.h"
+#include "sim/sim_fast.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -89,6 +90,8 @@ static void wsclock_check(const sim_policy_t *p)
     VL_ASSERT(((const wsclock_t *)p->state)->hand < p->mem->nframes);
 }
 
+SIM_FAST_LOOP(wsclock_run, SIM_FAST_NOHIT, wsclock_insert, wsclock_evict)
+
 const sim_policy_ops_t sim_policy_wsclock = {
     .name = "wsclock",
     .summary = "working-set clock (Carr and Hennessy, SOSP 1981; Tanenbaum MOS 3.4.9)",
@@ -99,4 +102,5 @@ const sim_policy_ops_t sim_policy_wsclock = {
     .insert = wsclock_insert,
     .evict = wsclock_evict,
     .check = wsclock_check,
+    .run = wsclock_run,
 };
