@@ -656,3 +656,65 @@ TEST(several_jobs_share_one_read)
     for (size_t j = 0; j < nj; j++)
         sim_result_free(&res[j]);
 }
+
+/* The inlined batch loop (ops->run) and the general loop give the same
+ * figures for every policy, several processes under global scope included. */
+TEST(fast_loop_equals_general_loop)
+{
+    enum { LEN = 6000 };
+    static uint32_t page[LEN], proc[LEN];
+    static uint8_t w[LEN];
+    static uint64_t vpn[LEN], next[LEN];
+    uint32_t npages = 0;
+    for (size_t i = 0; i < LEN; i++) {
+        page[i] = (uint32_t)(rnd(4) ? rnd(40) : rnd(300));
+        proc[i] = page[i] % 3;
+        vpn[i] = page[i];
+        w[i] = rnd(4) == 0;
+        if (page[i] + 1 > npages)
+            npages = page[i] + 1;
+    }
+    for (size_t i = 0; i < LEN; i++) {
+        next[i] = SIM_NEVER;
+        for (size_t j = i + 1; j < LEN; j++)
+            if (page[j] == page[i]) {
+                next[i] = j;
+                break;
+            }
+    }
+    for (size_t k = 0; sim_policy_name(k); k++) {
+        sim_config_t c = cfg1();
+        sim_job_t job = {.policy = sim_policy_name(k), .frames = 1 + rnd(64)};
+        sim_core_t *a, *b;
+        sim_result_t ra, rb;
+        diag_t d;
+        CHECK(sim_core_new(&a, &c, &job, NULL, 1, &d) == 0);
+        CHECK(sim_core_new(&b, &c, &job, NULL, 1, &d) == 0);
+        sim_core_set_fast(a, 1);
+        sim_core_set_fast(b, 0);
+        for (size_t off = 0; off < LEN; off += 1000) {
+            sim_batch_t bt = {.n = 1000, .t0 = off, .page = page + off, .write = w + off,
+                              .proc = proc + off, .next = next + off, .vpn = vpn + off,
+                              .npages = npages, .nprocs = 3};
+            CHECK(sim_core_feed(a, &bt) == 0);
+            CHECK(sim_core_feed(b, &bt) == 0);
+        }
+        sim_core_check(a);
+        CHECK(sim_core_result(a, &ra) == 0);
+        CHECK(sim_core_result(b, &rb) == 0);
+        for (uint32_t p = 0; p < 3; p++) {
+            CHECK_MSG(ra.proc[p].page_faults == rb.proc[p].page_faults &&
+                          ra.proc[p].disk_writes == rb.proc[p].disk_writes &&
+                          ra.proc[p].references == rb.proc[p].references,
+                      "%s: process %u differs: faults %llu/%llu writes %llu/%llu",
+                      sim_policy_name(k), p, (unsigned long long)ra.proc[p].page_faults,
+                      (unsigned long long)rb.proc[p].page_faults,
+                      (unsigned long long)ra.proc[p].disk_writes,
+                      (unsigned long long)rb.proc[p].disk_writes);
+        }
+        sim_result_free(&ra);
+        sim_result_free(&rb);
+        sim_core_free(a);
+        sim_core_free(b);
+    }
+}

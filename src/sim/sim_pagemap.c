@@ -241,6 +241,26 @@ int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, di
     return 0;
 }
 
+int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n, uint32_t *ids,
+                diag_t *d)
+{
+    enum { AHEAD = 12 };
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n) {
+            uint32_t pa = proc ? proc[i + AHEAD] : 0;
+            uint64_t va = vpn[i + AHEAD];
+            if (pa == 0 && va < PM_DIRECT)
+                __builtin_prefetch(&pm->direct[va]);
+            else
+                __builtin_prefetch(&pm->slot[pm_hash(va, pa) & pm->mask]);
+        }
+        int rc = pagemap_id(pm, proc ? proc[i] : 0, vpn[i], &ids[i], d);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 void pagemap_check(const pagemap_t *pm)
 {
     uint64_t used = 0, sum = 0;

@@ -23,6 +23,7 @@
 #ifndef VMLAB_SIM_PAGEMAP_H
 #define VMLAB_SIM_PAGEMAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vmlab/diag.h"
@@ -82,6 +83,11 @@ static inline int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_
     }
     return pagemap_id_slow(pm, proc, vpn, id, d);
 }
+/* ids[i] = the id of (proc ? proc[i] : 0, vpn[i]) for i in [0, n), the
+ * hash slots prefetched a few references ahead so the misses overlap.
+ * 0, or the first error of pagemap_id (ids before it are filled). */
+int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n,
+                uint32_t *ids /* OUT */, diag_t *d);
 void pagemap_check(const pagemap_t *pm);
 
 #endif

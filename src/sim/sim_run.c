@@ -377,14 +377,13 @@ int sim_run_pages(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs,
         rc = diag_set(d, NULL, 0, ENOMEM, "out of memory for %zu references", tp->n);
         goto out;
     }
-    for (size_t i = 0; i < tp->n; i++) {
-        uint32_t pr = 0;
-        if ((rc = pagemap_proc(&r.pm, tp->pid ? tp->pid[i] : 0, &pr, d)) ||
-            (rc = pagemap_id(&r.pm, pr, tp->page[i], &page[i], d)))
+    for (size_t i = 0; tp->pid && i < tp->n; i++)
+        if ((rc = pagemap_proc(&r.pm, tp->pid[i], &proc[i], d)))
             goto out;
-        if (proc)
-            proc[i] = pr;
-    }
+    if (!tp->pid && tp->n && (rc = pagemap_proc(&r.pm, 0, &(uint32_t){0}, d)))
+        goto out;
+    if ((rc = pagemap_ids(&r.pm, proc, tp->page, tp->n, page, d)))
+        goto out;
     if (tp->n == 0 && (rc = pagemap_proc(&r.pm, 0, &(uint32_t){0}, d)))
         goto out;
     VL_DEBUG_CHECK(pagemap_check(&r.pm));

@@ -23,26 +23,25 @@ typedef struct buf {
     sim_batch_t b;   /* the batch over them */
 } buf_t;
 
-/* Read up to `max` references from t into the arrays at [at, at + max);
- * returns the count (0 at the end) or -errno with *d. */
+/* Read up to `max` references from t into page[], write[], proc[] and vpn[]
+ * (all of max entries); returns the count (0 at the end) or -errno with *d. */
 static ssize_t fill(run_t *r, trace_t *t, trace_ref_t *tmp, uint32_t *page, uint8_t *write,
                     uint32_t *proc, uint64_t *vpn, size_t max)
 {
     ssize_t n = trace_read(t, tmp, max, r->d);
+    uint32_t any = 0;
+    int rc;
     if (n <= 0)
         return n;
     for (ssize_t i = 0; i < n; i++) {
-        uint32_t pr;
-        uint64_t v = tmp[i].addr >> r->cfg.page_bits;
-        int rc;
-        if ((rc = pagemap_proc(&r->pm, tmp[i].pid, &pr, r->d)) ||
-            (rc = pagemap_id(&r->pm, pr, v, &page[i], r->d)))
-            return rc;
+        vpn[i] = tmp[i].addr >> r->cfg.page_bits;
         write[i] = tmp[i].op == TRACE_WRITE;
-        proc[i] = pr;
-        if (vpn)
-            vpn[i] = v;
+        if ((rc = pagemap_proc(&r->pm, tmp[i].pid, &proc[i], r->d)))
+            return rc;
+        any |= proc[i];
     }
+    if ((rc = pagemap_ids(&r->pm, any ? proc : NULL, vpn, (size_t)n, page, r->d)))
+        return rc;
     return n;
 }
 
@@ -53,9 +52,10 @@ static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, ui
     uint32_t *page = malloc(cap * sizeof *page), *proc = malloc(cap * sizeof *proc);
     uint8_t *write = malloc(cap);
     trace_ref_t *tmp = malloc(SRUN_BATCH * sizeof *tmp);
+    uint64_t *vpn = malloc(SRUN_BATCH * sizeof *vpn);
     int rc = 0;
     for (;;) {
-        if (!page || !proc || !write || !tmp) {
+        if (!page || !proc || !write || !tmp || !vpn) {
             rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
             break;
         }
@@ -75,7 +75,7 @@ static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, ui
                 break;
             }
         }
-        ssize_t k = fill(r, t, tmp, page + n, write + n, proc + n, NULL, SRUN_BATCH);
+        ssize_t k = fill(r, t, tmp, page + n, write + n, proc + n, vpn, SRUN_BATCH);
         if (k < 0) {
             rc = (int)k;
             break;
@@ -85,6 +85,7 @@ static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, ui
         n += (size_t)k;
     }
     free(tmp);
+    free(vpn);
     if (!rc && r->pm.nprocs == 0)
         rc = pagemap_proc(&r->pm, 0, &(uint32_t){0}, r->d);
     *pagep = page;
@@ -169,7 +170,7 @@ static int stream_fill(stream_t *s, trace_t *t, trace_ref_t *tmp, int k, uint64_
                          .t0 = *t0,
                          .page = b->page,
                          .write = b->write,
-                         .proc = b->proc,
+                         .proc = s->r->pm.nprocs > 1 ? b->proc : NULL,
                          .vpn = b->vpn,
                          .npages = s->r->pm.npages,
                          .nprocs = s->r->pm.nprocs};
