@@ -623,3 +623,72 @@ TEST(bzip_trace_matches_reference)
             break;
     tr_free(&t);
 }
+
+/* ------------------------------------------------- several processes */
+
+/* Three processes with different localities, interleaved in bursts, under
+ * local scope (each process its own frames and policy instance, through the
+ * core's general loop): each process's faults and disk writes equal the
+ * reference run on that process's references alone with its frame quota.
+ * aging is left out: its tick is global time, not a process's. */
+TEST(local_scope_matches_reference_per_process)
+{
+    enum { P = 3, LEN = 1500 };
+    static const unsigned totals[] = {3, 7, 20, 61};
+    tr_t part[P], all;
+    size_t pos[P] = {0};
+    uint32_t *pid = malloc(P * LEN * sizeof *pid);
+    memset(&all, 0, sizeof all);
+    for (int p = 0; p < P; p++)
+        tr_gen(&part[p], (p * 2) % GEN_KINDS, LEN, 20 + 15 * (unsigned)p, 30, 77 + (unsigned)p);
+    all.n = P * LEN;
+    all.page = malloc(all.n * sizeof *all.page);
+    all.write = malloc(all.n);
+    rng_state = 12345;
+    for (size_t i = 0; i < all.n;) { /* bursts of 1..16 from a random process */
+        int p = (int)below(P);
+        for (unsigned b = 1 + below(16); b-- > 0 && pos[p] < LEN; i++, pos[p]++) {
+            all.page[i] = part[p].page[pos[p]]; /* the same vpns in every process */
+            all.write[i] = part[p].write[pos[p]];
+            pid[i] = 100 + (uint32_t)p;
+        }
+    }
+    for (size_t k = 0; k < NCASES; k++) {
+        if (cases[k].pol == P_AGING)
+            continue;
+        for (size_t fi = 0; fi < N(totals); fi++) {
+            sim_config_t cfg = sim_config_default();
+            sim_job_t job = {.policy = cases[k].spec, .frames = totals[fi]};
+            sim_result_t res;
+            trace_pages_t tp = {.page = all.page, .write = all.write, .pid = pid, .n = all.n,
+                                .npids = P};
+            diag_t d;
+            cfg.threads = 1;
+            cfg.scope = SIM_SCOPE_LOCAL;
+            cfg.split = fi % 2 ? SIM_SPLIT_PROPORTIONAL : SIM_SPLIT_EQUAL;
+            CHECK_MSG(sim_run_pages(&cfg, &job, 1, &tp, &res, &d) == 0, "%s: %s",
+                      cases[k].spec, d.msg);
+            CHECK_EQ(res.nprocs, P);
+            for (uint32_t i = 0; i < res.nprocs; i++) {
+                ref_result_t ref;
+                size_t gb;
+                int p = (int)res.pid[i] - 100;
+                CHECK(p >= 0 && p < P);
+                ref_run(&cases[k], &part[p], res.proc[i].frames, &ref, &gb);
+                CHECK_MSG(res.proc[i].page_faults == ref.faults &&
+                              res.proc[i].disk_writes == ref.writes,
+                          "%s, %u frames, process %d with %ju frames: faults %ju writes %ju, "
+                          "reference %ju and %ju",
+                          cases[k].spec, totals[fi], p, (uintmax_t)res.proc[i].frames,
+                          (uintmax_t)res.proc[i].page_faults, (uintmax_t)res.proc[i].disk_writes,
+                          (uintmax_t)ref.faults, (uintmax_t)ref.writes);
+            }
+            sim_result_free(&res);
+        }
+    }
+    for (int p = 0; p < P; p++)
+        tr_free(&part[p]);
+    free(all.page);
+    free(all.write);
+    free(pid);
+}
