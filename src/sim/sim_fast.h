@@ -112,7 +112,7 @@ sim_fast_run(sim_policy_t *p, const sim_fast_t *fx,
     }
 
 #define SIM_FAST_LOOP(NAME, HIT, INSERT, EVICT)                                 \
-    static void NAME(sim_policy_t *p, const sim_fast_t *fx)                     \
+    __attribute__((flatten)) static void NAME(sim_policy_t *p, const sim_fast_t *fx) \
     {                                                                           \
         sim_fast_run(p, fx, HIT, INSERT, EVICT);                                \
     }

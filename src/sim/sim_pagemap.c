@@ -9,14 +9,7 @@
 
 #include "vmlab/check.h"
 
-static inline uint64_t pm_hash(uint64_t vpn, uint32_t proc)
-{
-    uint64_t x = vpn ^ ((uint64_t)proc * 0x9e3779b97f4a7c15ull);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
+#define pm_hash pagemap_hash
 
 int pagemap_init(pagemap_t *pm, const sim_config_t *cfg)
 {

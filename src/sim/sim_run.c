@@ -367,13 +367,16 @@ int sim_run_pages(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs,
 {
     run_t r;
     uint32_t *page = NULL, *proc = NULL;
+    uint8_t *nowrites = NULL;
     int rc = srun_init(&r, cfg, jobs, njobs, d);
     if (rc)
         goto out;
     page = malloc((tp->n + 1) * sizeof *page);
     if (tp->pid)
         proc = malloc((tp->n + 1) * sizeof *proc);
-    if (!page || (tp->pid && !proc)) {
+    if (!tp->write) /* no write flags: every reference reads */
+        nowrites = calloc(tp->n + 1, 1);
+    if (!page || (tp->pid && !proc) || (!tp->write && !nowrites)) {
         rc = diag_set(d, NULL, 0, ENOMEM, "out of memory for %zu references", tp->n);
         goto out;
     }
@@ -389,7 +392,7 @@ int sim_run_pages(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs,
     VL_DEBUG_CHECK(pagemap_check(&r.pm));
     sim_batch_t all = {.n = tp->n,
                        .page = page,
-                       .write = tp->write,
+                       .write = tp->write ? tp->write : nowrites,
                        .proc = r.pm.nprocs > 1 ? proc : NULL,
                        .vpn = tp->page,
                        .npages = r.pm.npages,
@@ -399,6 +402,7 @@ int sim_run_pages(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs,
 out:
     free(page);
     free(proc);
+    free(nowrites);
     srun_destroy(&r);
     return rc;
 }
