@@ -487,7 +487,7 @@ TEST(arc_scan_resistance)
  * S, becomes LIR; the bottom LIR page 1 becomes HIR (Q = 1).  1 hits (stays
  * HIR, back in S).  3 (fault 7) evicts 1 (a ghost in S).  1 (fault 8)
  * evicts 3 and, being in S, becomes LIR, demoting 2 to Q.  2 then hits.
- * 8 faults (LRU: 10). */
+ * 8 faults (LRU also 8, with a different resident set). */
 TEST(lirs_worked_example)
 {
     static const unsigned p[] = {1, 2, 3, 1, 2, 4, 5, 4, 1, 3, 1, 2};
