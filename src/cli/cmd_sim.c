@@ -83,8 +83,10 @@ typedef struct opts {
 static int add_policies(opts_t *o, const char *arg)
 {
     char *copy = strdup(arg), *save = NULL, *tok;
-    if (!copy)
-        return -ENOMEM;
+    if (!copy) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
     for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (strchr(tok, '=') && !strchr(tok, ':')) {
             char *prev, *joined;
@@ -97,7 +99,8 @@ static int add_policies(opts_t *o, const char *arg)
             prev = o->policies[o->npolicies - 1];
             if (asprintf(&joined, "%s,%s", prev, tok) < 0) {
                 free(copy);
-                return -ENOMEM;
+                cli_error("out of memory");
+                return CLI_ERR;
             }
             free(prev);
             o->policies[o->npolicies - 1] = joined;
@@ -107,7 +110,12 @@ static int add_policies(opts_t *o, const char *arg)
             free(copy);
             return cli_usage("sim", "too many policies (expected at most 256)");
         }
-        o->policies[o->npolicies++] = strdup(tok);
+        if (!(o->policies[o->npolicies] = strdup(tok))) {
+            free(copy);
+            cli_error("out of memory");
+            return CLI_ERR;
+        }
+        o->npolicies++;
     }
     free(copy);
     return 0;
@@ -117,6 +125,10 @@ static int add_frames(opts_t *o, const char *arg)
 {
     char *copy = strdup(arg), *save = NULL, *tok;
     uint64_t v;
+    if (!copy) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
     for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (o->nframes == sizeof o->frames / sizeof o->frames[0]) {
             free(copy);

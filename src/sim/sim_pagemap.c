@@ -86,7 +86,7 @@ static int tab_add(pagemap_t *pm, uint32_t proc, unsigned level, uint64_t prefix
     }
 }
 
-int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc, diag_t *d)
+int pagemap_proc_slow(pagemap_t *pm, uint32_t pid, uint32_t *proc, diag_t *d)
 {
     if (pm->nprocs && pid == pm->last_pid) {
         *proc = pm->last_proc;

@@ -70,7 +70,15 @@ int pagemap_init(pagemap_t *pm, const sim_config_t *cfg);
 void pagemap_destroy(pagemap_t *pm);
 
 /* The process index for pid (a new one if unseen); -ENOMEM. */
-int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d);
+int pagemap_proc_slow(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d);
+static inline int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d)
+{
+    if (pm->nprocs && pid == pm->last_pid) {
+        *proc = pm->last_proc;
+        return 0;
+    }
+    return pagemap_proc_slow(pm, pid, proc, d);
+}
 /* The id of (proc, vpn), a new one if unseen; -ENOMEM, or -ERANGE with *d if
  * vpn is beyond the page table's address space. */
 int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
