@@ -71,7 +71,8 @@ static int q2_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
     s->kin = (uint32_t)((double)c * kin / 100.0);
     if (s->kin >= c)
         s->kin = c - 1;
-    s->kout = (uint32_t)((double)c * kout / 100.0);
+    kout = (double)c * kout / 100.0; /* up to 10 frames' worth: may pass 2^32 */
+    s->kout = kout >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)kout;
     ilist_init(&s->a1in);
     ilist_init(&s->am);
     ilist_init(&s->a1out);

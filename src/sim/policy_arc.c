@@ -135,7 +135,7 @@ static uint32_t arc_evict(sim_policy_t *p, const sim_access_t *a)
             }
             return ilist_pop_front(&s->t1, s->fl); /* B1 is empty: no ghost */
         }
-        if (s->t1.n + s->t2.n + s->b1.n + s->b2.n == 2 * s->c)
+        if ((uint64_t)s->t1.n + s->t2.n + s->b1.n + s->b2.n == 2 * (uint64_t)s->c)
             s->ghost[ilist_pop_front(&s->b2, s->pl)] = ARC_NONE;
         return arc_replace(s, p->mem, 0);
     }
@@ -167,7 +167,7 @@ static void arc_check(const sim_policy_t *p)
     ilist_check(&s->b2, s->pl, s->pcap);
     VL_ASSERT(s->t1.n + s->t2.n == m->nresident);
     VL_ASSERT(s->t1.n + s->b1.n <= c);
-    VL_ASSERT(s->t1.n + s->t2.n + s->b1.n + s->b2.n <= 2 * c);
+    VL_ASSERT((uint64_t)s->t1.n + s->t2.n + s->b1.n + s->b2.n <= 2 * (uint64_t)c);
     VL_ASSERT(s->p <= c);
     for (uint32_t f = s->t1.head; f != ILIST_NIL; f = s->fl[f].next)
         VL_ASSERT(s->fin[f] == ARC_T1 && s->ghost[m->page[f]] == ARC_NONE);
