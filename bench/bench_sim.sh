@@ -64,7 +64,7 @@ row() {
     r=$(rate "$@")
     printf '%-34s %10s %8s\n' "$label" "$r" "$(awk -v r="$r" -v b="$base" 'BEGIN { if (r == "fail") print "-"; else printf "%.2f", r / b }')"
 }
-for p in lru fifo clock opt arc lirs; do
+for p in lru fifo clock opt arc lirs car 2q sieve lfu mfu nru wsclock; do
     row "$p (vmlab binary)" "$VMLAB" sim -j 1 --no-progress -p $p -n $FRAMES -F vmlab --page-size 1 "$OUT/zipf.vmlab"
 done
 row "lru (rw text)" "$VMLAB" sim -j 1 --no-progress -p lru -n $FRAMES -F rw --page-size 1 "$OUT/zipf.rw"
