@@ -39,6 +39,7 @@ int cmd_layout(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_v2p(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);
 

@@ -22,6 +22,7 @@ static const cli_cmd_t cmds[] = {
     {"maps", "a process's mappings from smaps, classified, with pmap -X's columns and totals", cmd_maps},
     {"v2p", "virtual to physical: /proc/PID/pagemap and /proc/kpageflags decoded", cmd_v2p},
     {"faults", "page-fault experiments: malloc, zero page, copy-on-write, file mappings", cmd_faults},
+    {"sim", "paging simulator: policies, dirty pages, processes, page tables, TLB", cmd_sim},
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
 };
