@@ -137,6 +137,8 @@ t_bad_input_one_clear_error() {
     expect_err "no parameter 'speed'" || return 1
     expect_exit 2 "$VMLAB" sim -p lru -n 4 --levels 10,10 --va-bits 48 "$TMP/bad.txt" || return 1
     expect_err "cover 32 bits, not the 48-bit" || return 1
+    expect_exit 2 "$VMLAB" sim -p lru -n 4 --page-size 8192 --levels x86-64 "$TMP/bad.txt" || return 1
+    expect_err "cover 49 bits, not the 48-bit" || return 1
     expect_exit 2 "$VMLAB" sim -p lru -n 4 --tlb 12 --tlb-ways 8 "$TMP/bad.txt" || return 1
     expect_err "ways" || return 1
     expect_exit 2 "$VMLAB" sim -p lru -n 4 || return 1

@@ -62,7 +62,8 @@ typedef struct trace_ref {
 
 typedef struct trace_opts {
     trace_format_t format; /* TRACE_AUTO to detect */
-    unsigned page_bits;    /* log2 page size, for TRACE_PAGES addresses (default 12) */
+    unsigned page_bits;    /* log2 page size, for TRACE_PAGES addresses (default 12;
+                              0 also means 12) */
     int multi_pid;         /* 1: text lines start with a decimal pid column */
     int skip_bad;          /* 1: count malformed lines instead of failing */
 } trace_opts_t;
@@ -118,6 +119,10 @@ uint64_t trace_lines(const trace_t *t);
  * '#' comments, lackey's banners and the traced program's own output that
  * lackey interleaves with its records, din escape records. */
 uint64_t trace_skipped_lines(const trace_t *t);
+/* For a progress bar: *done input bytes read so far (compressed bytes for
+ * compressed input) out of *total (the file's size; 0 if unknown: stdin, a
+ * pipe). */
+void trace_progress(const trace_t *t, uint64_t *done /* OUT */, uint64_t *total /* OUT */);
 /* The compression of the input: "gzip", "zstd" or "none". */
 const char *trace_compression(const trace_t *t);
 

@@ -74,8 +74,8 @@ typedef struct opts {
     const char *out_path;
     int progress;
     int levels_given; /* --levels seen (implies multi) */
-    int va_given;     /* --va-bits seen */
-    int pte_given;    /* --pte-bytes seen */
+    int page_size_given; /* --page-size seen */
+    unsigned preset_page_bits; /* --levels PRESET: its page size, 0 if none */
 } opts_t;
 
 /* Split "lru,clock:load-r=0,bits=3,fifo" into specs: a token with '=' is a
@@ -152,8 +152,9 @@ static int parse_levels(opts_t *o, const char *arg)
     sim_pt_config_t *pt = &o->cfg.pt;
     unsigned pb;
     o->levels_given = 1;
+    o->preset_page_bits = 0;
     if (sim_pt_preset(arg, pt, &pb) == 0) {
-        o->cfg.page_bits = pb;
+        o->preset_page_bits = pb; /* unless --page-size says otherwise */
         return 0;
     }
     char *copy = strdup(arg), *save = NULL, *tok;
@@ -463,6 +464,7 @@ int cmd_sim(int argc, char **argv)
                 goto done;
             }
             o.cfg.page_bits = (unsigned)__builtin_ctzll(v);
+            o.page_size_given = 1;
             break;
         case 2: o.topts.multi_pid = 1; break;
         case 3: o.topts.skip_bad = 1; break;
@@ -587,6 +589,8 @@ int cmd_sim(int argc, char **argv)
         default: rc = cli_usage("sim", "bad option"); goto done;
         }
     }
+    if (o.preset_page_bits && !o.page_size_given)
+        o.cfg.page_bits = o.preset_page_bits;
     if (va_bits)
         o.cfg.pt.va_bits = va_bits;
     if (pte_bytes)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #ifdef VMLAB_HAVE_ZSTD
@@ -124,6 +125,9 @@ int tstream_open(tstream_t *s, const char *path, diag_t *d)
             return diag_set(d, s->name, 0, errno, "cannot open: %s", strerror(errno));
         s->own_fd = 1;
     }
+    struct stat st;
+    if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode))
+        s->size = (uint64_t)st.st_size;
     s->in = malloc(TSTREAM_IN_CAP);
     if (!s->in) {
         tstream_close(s);
@@ -146,6 +150,7 @@ int tstream_open_mem(tstream_t *s, const void *data, size_t len, const char *nam
     s->in_len = len;
     s->in_eof = 1;
     s->raw_bytes = len;
+    s->size = len;
     int rc = sniff(s, d);
     if (rc < 0)
         tstream_close(s);

@@ -35,7 +35,8 @@ typedef struct tstream {
     void *z;                   /* z_stream *, gzip only */
     void *zd;                  /* ZSTD_DStream *, zstd only */
     size_t zret;               /* last ZSTD_decompressStream() hint: 0 = frame complete */
-    uint64_t raw_bytes;        /* source bytes consumed so far */
+    uint64_t raw_bytes;        /* source bytes read so far */
+    uint64_t size;             /* source size if known (a regular file), else 0 */
 } tstream_t;
 
 /* Open path ("-": stdin).  0 or -errno with *d filled. */

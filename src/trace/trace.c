@@ -11,8 +11,8 @@
  * copied at most twice (kernel -> buf, and the rare partial-line move).
  *
  * Detection: the vmlab binary format by its magic; text formats by parsing
- * the first lines (at most DETECT_LINES) with every detectable format's
- * probe.  A format qualifies when it parses at least one reference and no
+ * the first lines (up to DETECT_LINES that hold a reference or fail, within
+ * the first buffer) with every detectable format's probe.  A format qualifies when it parses at least one reference and no
  * more lines fail than parse (so a trace with a typo early on is still
  * recognised, and the typo reported with its line); the best fraction of
  * good lines wins, a tie is ambiguous and an error that names the
@@ -113,7 +113,8 @@ int trace_bad(trace_t *t, uint64_t line, const char *p, const char *why)
     char ex[64];
     line_excerpt(p, ex, sizeof ex);
     t->err = diag_set(&t->diag, t->s.name, (unsigned long)line, EINVAL,
-                      "%s in '%s' (expected %s)", why, ex, t->fmt->expect);
+                      "%s in '%s' (expected %s%s)", why, ex, t->fmt->expect,
+                      t->o.multi_pid ? ", after a decimal pid column" : "");
     return 1;
 }
 
@@ -188,11 +189,14 @@ static int detect(trace_t *t, diag_t *d)
             continue;
         t->fmt = F;
         unsigned rec = 0, bad = 0, n = 0;
+        /* Only lines that decide count: valgrind -v can print hundreds of
+         * banner lines before lackey's first record. */
         for (const char *p = t->buf, *lim = t->buf + t->lim; p < lim && n < DETECT_LINES;
-             p = tr_next_line(p), n++) {
+             p = tr_next_line(p)) {
             int k = F->probe(t, p);
             rec += k > 0;
             bad += k < 0;
+            n += k != 0;
         }
         t->pid = 0;
         if (rec == 0 || bad > rec)
@@ -216,7 +220,8 @@ static int detect(trace_t *t, diag_t *d)
     if (!best)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "cannot tell the trace format from its first lines ('%s'; expected "
-                        "one of %s; give -F FORMAT, -F pages for page numbers)",
+                        "one of %s; give -F FORMAT, -F pages for page numbers, -P if lines start "
+                        "with a pid)",
                         ex, trace_format_names());
     if (tie)
         return diag_set(d, t->s.name, 0, EINVAL,
@@ -235,7 +240,7 @@ static int open_common(trace_t *t, const trace_opts_t *opts, diag_t *d)
     if (t->o.page_bits > 63)
         return diag_set(d, t->s.name, 0, EINVAL, "page bits %u out of range (expected 1..63)",
                         t->o.page_bits);
-    t->buf = malloc(TRACE_BUF_CAP + TRACE_BUF_SLACK);
+    t->buf = calloc(1, TRACE_BUF_CAP + TRACE_BUF_SLACK); /* tr_hex may load past the data */
     if (!t->buf)
         return diag_set(d, t->s.name, 0, ENOMEM, "out of memory");
     if (t->o.format != TRACE_AUTO) {
@@ -392,6 +397,12 @@ uint64_t trace_lines(const trace_t *t)
 uint64_t trace_skipped_lines(const trace_t *t)
 {
     return t->skipped;
+}
+
+void trace_progress(const trace_t *t, uint64_t *done, uint64_t *total)
+{
+    *done = t->s.raw_bytes;
+    *total = t->s.size;
 }
 
 const char *trace_compression(const trace_t *t)

@@ -11,7 +11,7 @@
 #include "trace/trace_impl.h"
 
 /* strict: the rest of the line must be empty or a size (detection). */
-static inline int din_parse_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int din_parse_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                                  const char **why, int strict)
 {
     if (__builtin_expect((unsigned)(uint8_t)*p - '0' >= 10, 0)) {
@@ -28,7 +28,9 @@ static inline int din_parse_line(trace_t *t, const char *p, const char **next, t
     uint64_t label, a, sz = 0;
     const char *e = tr_dec(p, &label);
     if (!e || !tr_sp(*e) || label > 4) {
-        *why = e && label > 4 ? "label not 0..4" : "no label 0..4";
+        *why = e && label > 4 ? "label not 0..4"
+               : e && tr_eol(e)  ? "no address after the label"
+                                 : "no label 0..4";
         return -1;
     }
     p = tr_skip_sp(e);
@@ -65,7 +67,7 @@ static inline int din_parse_line(trace_t *t, const char *p, const char **next, t
     return 1;
 }
 
-static inline int din_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int din_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                            const char **why)
 {
     return din_parse_line(t, p, next, r, why, 0);

@@ -29,7 +29,7 @@ static int64_t banner_pid(const char *p)
 
 /* 1 for a record, 0 for a banner or blank line, 2 for any other line
  * (program output), -1 for a malformed record. */
-static inline int lackey_classify(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int lackey_classify(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                                   const char **why)
 {
     const char *s = tr_skip_sp(p);
@@ -87,7 +87,7 @@ other:
     return 3;
 }
 
-static inline int lackey_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int lackey_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                               const char **why)
 {
     int k = lackey_classify(t, p, next, r, why);

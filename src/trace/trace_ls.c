@@ -8,7 +8,7 @@
  */
 #include "trace/trace_impl.h"
 
-static inline int ls_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int ls_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                           const char **why)
 {
     if (__builtin_expect(*p != 'l' && *p != 's', 0)) {

@@ -7,7 +7,7 @@
  */
 #include "trace/trace_impl.h"
 
-static inline int osc_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int osc_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                            const char **why)
 {
     uint64_t a;

@@ -9,7 +9,7 @@
  */
 #include "trace/trace_impl.h"
 
-static inline int rw_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
+TR_INLINE int rw_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                           const char **why)
 {
     if (__builtin_expect(trace_hexval[(uint8_t)*p] >= 16, 0)) {

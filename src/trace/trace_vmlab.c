@@ -60,6 +60,33 @@ static inline const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint64
     return p;
 }
 
+/* LEB128 at p with at least 8 readable bytes: one 64-bit load, the stop
+ * byte found with ctz, the 7-bit groups gathered in three SWAR steps rather
+ * than a byte loop (random page ids take 8 bytes; this is ~2x the loop).
+ * NULL when the varint is longer than 8 bytes: the caller falls back. */
+static inline const uint8_t *varint8(const uint8_t *p, uint64_t *v)
+{
+    if (__builtin_expect(*p < 0x80, 1)) {
+        *v = *p;
+        return p + 1;
+    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    __builtin_memcpy(&w, p, 8);
+    uint64_t stop = ~w & 0x8080808080808080ull;
+    if (__builtin_expect(!stop, 0))
+        return NULL;
+    uint64_t k = w & (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7full;
+    k = (k & 0x007f007f007f007full) | ((k & 0x7f007f007f007f00ull) >> 1);
+    k = (k & 0x00003fff00003fffull) | ((k & 0x3fff00003fff0000ull) >> 2);
+    k = (k & 0x000000000fffffffull) | ((k & 0x0fffffff00000000ull) >> 4);
+    *v = k;
+    return p + (__builtin_ctzll(stop) >> 3) + 1;
+#else
+    return NULL;
+#endif
+}
+
 static int vmlab_start(trace_t *t)
 {
     const unsigned char *h = (const unsigned char *)t->buf;
@@ -100,8 +127,8 @@ static size_t vmlab_parse(trace_t *t, trace_ref_t *out, size_t max)
     while (n < max) {
         if (__builtin_expect(end - p < SLACK, 0) && (!t->eof || p == end))
             break;
-        const uint8_t *q = varint(p, end, &tag, &trunc);
-        if (__builtin_expect(!q, 0))
+        const uint8_t *q = end - p >= SLACK ? varint8(p, &tag) : NULL;
+        if (__builtin_expect(!q, 0) && !(q = varint(p, end, &tag, &trunc)))
             return bad(t, p, n, trunc ? "truncated record" : "varint longer than 64 bits");
         if (__builtin_expect(t->done, 0))
             return bad(t, p, n, "data after the end record");
