@@ -57,8 +57,10 @@
  *     (seed random choices from a parameter, default fixed).
  *   - ops->check (optional) aborts with VL_ASSERT if the policy's state
  *     disagrees with mem (e.g. its lists do not hold exactly the frames
- *     [0, nresident)); the core calls it after every reference in debug
- *     builds (-DVMLAB_DEBUG=1, `make asan`) and the tests call it.
+ *     [0, nresident)); the core calls it after every batch of references
+ *     in debug builds (-DVMLAB_DEBUG=1, `make asan`; it may cost O(frames)),
+ *     checking the page just used after every reference, and the tests call
+ *     it after batches of a few references.
  *
  * Parameters ("-p clock:load-r=0", "-p aging:bits=8,period=100") are parsed
  * by the core into sim_params_t; init reads them with sim_param_u64() /
