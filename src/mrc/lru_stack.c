@@ -200,10 +200,12 @@ static size_t live_after(const lru_stack_t *s, size_t slot)
            (size_t)__builtin_popcountll(s->bits[ws] & ((2ull << b) - 1));
 }
 
-static inline int access_at(lru_stack_t *s, uint64_t key, size_t i, uint64_t *dist)
+static inline __attribute__((always_inline)) int access_at(lru_stack_t *s, uint64_t key,
+                                                           size_t i, uint64_t *dist)
 {
     lru_entry_t *e;
     size_t mask = s->mask;
+probe:
     while (s->tab[i].slot != EMPTY && s->tab[i].key != key)
         i = (i + 1) & mask;
     e = &s->tab[i];
@@ -220,7 +222,9 @@ static inline int access_at(lru_stack_t *s, uint64_t key, size_t i, uint64_t *di
         if ((s->count + 2) * 2 > mask + 1) {
             if (grow_table(s))
                 return -ENOMEM;
-            return access_at(s, key, mrc_hash(key) & s->mask, dist);
+            mask = s->mask;
+            i = mrc_hash(key) & mask;
+            goto probe;
         }
         e->key = key;
     }

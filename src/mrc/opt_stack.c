@@ -33,6 +33,7 @@
 #include "mrc/opt_stack.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,42 +59,92 @@ typedef struct opt_state {
     int64_t W;          /* sum of all weights */
 } opt_state_t;
 
+/* For 4 slots at a time: index (live nibble) | (marker nibble) << 4 gives
+ * the nibble's weight sum and its highest prefix at a live slot (NIB_NONE
+ * if no slot is live), so a 64-slot block is 16 table steps, no branches. */
+#define NIB_NONE (-64)
+static int8_t nib_sum[256], nib_max[256];
+static pthread_once_t nib_once = PTHREAD_ONCE_INIT;
+
+static void nib_init(void)
+{
+    for (int i = 0; i < 256; i++) {
+        int pre = 0, mx = NIB_NONE;
+        for (int j = 0; j < 4; j++) {
+            int l = i >> j & 1, m = i >> (4 + j) & 1;
+            pre += m - l;
+            if (l && pre > mx)
+                mx = pre;
+        }
+        nib_sum[i] = (int8_t)pre;
+        nib_max[i] = (int8_t)mx;
+    }
+}
+
+static inline unsigned nib(uint64_t L, uint64_t M, unsigned k)
+{
+    return (unsigned)((L >> (4 * k)) & 15) | (unsigned)(((M >> (4 * k)) & 15) << 4);
+}
+
+/* Highest prefix at a live slot of the block (NEG if none). */
+static int32_t block_max(uint64_t L, uint64_t M)
+{
+    int32_t pre = 0, mx = NEG;
+    for (unsigned k = 0; k < 16; k++) {
+        unsigned i = nib(L, M, k);
+        int32_t c = pre + nib_max[i];
+        if (nib_max[i] != NIB_NONE && c > mx)
+            mx = c;
+        pre += nib_sum[i];
+    }
+    return mx;
+}
+
+static inline void node_pull(opt_state_t *o, size_t x)
+{
+    int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
+    o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
+    o->tmax[x] = a > c ? a : c;
+}
+
+static void leaf_set(opt_state_t *o, size_t b)
+{
+    uint64_t L = o->live[b], M = o->mk[b];
+    o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
+    o->tmax[o->nb + b] = block_max(L, M);
+}
+
 static void block_update(opt_state_t *o, size_t b)
 {
-    uint64_t L = o->live[b], M = o->mk[b], occ = L | M;
-    int32_t pre = 0, mx = NEG;
-    size_t x;
-    while (occ) {
-        uint64_t bit = occ & (~occ + 1);
-        pre += (M & bit ? 1 : 0) - (L & bit ? 1 : 0);
-        if ((L & bit) && pre > mx)
-            mx = pre;
-        occ &= occ - 1;
-    }
-    x = o->nb + b;
-    o->tsum[x] = __builtin_popcountll(M) - __builtin_popcountll(L);
-    o->tmax[x] = mx;
-    for (x >>= 1; x; x >>= 1) {
-        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
-        o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
-        o->tmax[x] = a > c ? a : c;
+    leaf_set(o, b);
+    for (size_t x = (o->nb + b) >> 1; x; x >>= 1)
+        node_pull(o, x);
+}
+
+/* Blocks a, b, c changed (any may repeat): each ancestor recomputed once. */
+static void blocks_update3(opt_state_t *o, size_t a, size_t b, size_t c)
+{
+    size_t x = o->nb + a, y = o->nb + b, z = o->nb + c;
+    leaf_set(o, a);
+    if (b != a)
+        leaf_set(o, b);
+    if (c != a && c != b)
+        leaf_set(o, c);
+    for (x >>= 1, y >>= 1, z >>= 1; x; x >>= 1, y >>= 1, z >>= 1) {
+        node_pull(o, x);
+        if (y != x)
+            node_pull(o, y);
+        if (z != x && z != y)
+            node_pull(o, z);
     }
 }
 
 static void tree_build(opt_state_t *o)
 {
     for (size_t b = 0; b < o->nb; b++) {
-        uint64_t L = o->live[b], M = o->mk[b], occ = L | M;
-        int32_t pre = 0, mx = NEG;
-        while (occ) {
-            uint64_t bit = occ & (~occ + 1);
-            pre += (M & bit ? 1 : 0) - (L & bit ? 1 : 0);
-            if ((L & bit) && pre > mx)
-                mx = pre;
-            occ &= occ - 1;
-        }
-        o->tsum[o->nb + b] = pre;
-        o->tmax[o->nb + b] = mx;
+        uint64_t L = o->live[b], M = o->mk[b];
+        o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
+        o->tmax[o->nb + b] = block_max(L, M);
     }
     for (size_t x = o->nb - 1; x >= 1; x--) {
         int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
@@ -107,8 +158,10 @@ static void cap_set(opt_state_t *o, uint32_t c, uint32_t tau)
     size_t x = o->ncp + c;
     o->cmin[x] = tau;
     for (x >>= 1; x; x >>= 1) {
-        uint32_t a = o->cmin[2 * x], b = o->cmin[2 * x + 1];
-        o->cmin[x] = a < b ? a : b;
+        uint32_t a = o->cmin[2 * x], b = o->cmin[2 * x + 1], m = a < b ? a : b;
+        if (o->cmin[x] == m) /* nothing above changes either */
+            break;
+        o->cmin[x] = m;
     }
 }
 
@@ -116,7 +169,19 @@ static void cap_set(opt_state_t *o, uint32_t c, uint32_t tau)
  * the sum before the block) reaches W; -1 if none. */
 static long scan_block(const opt_state_t *o, size_t b, unsigned from, int64_t acc)
 {
-    uint64_t L = o->live[b], M = o->mk[b], occ = L | M;
+    uint64_t L = o->live[b], M = o->mk[b], occ;
+    unsigned k = 0;
+    /* Whole nibbles: skip those below `from` or whose best live prefix falls
+     * short, then look at single slots of the first one that can qualify. */
+    for (; k < 16; k++) {
+        unsigned i = nib(L, M, k);
+        if (4 * k + 4 > from && nib_max[i] != NIB_NONE && acc + nib_max[i] >= o->W)
+            break;
+        acc += nib_sum[i];
+    }
+    if (k == 16)
+        return -1;
+    occ = ((L | M) >> (4 * k)) << (4 * k);
     while (occ) {
         unsigned j = (unsigned)__builtin_ctzll(occ);
         uint64_t bit = 1ull << j;
@@ -264,6 +329,7 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
     opt_state_t o;
     size_t nb = 1, want = (size_t)V * 4 < n + 1 ? (size_t)V * 4 : n + 1;
     memset(&o, 0, sizeof o);
+    pthread_once(&nib_once, nib_init);
     while (nb * 64 < want)
         nb *= 2;
     o.ncp = 2;
@@ -282,6 +348,8 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
         uint32_t x = id[t], p, c, old;
         size_t now, bp, bo, bn;
         VL_ASSERT(x < V);
+        if (t + 16 < n)
+            __builtin_prefetch(&o.last[id[t + 16]]);
         if (o.now == o.nb * 64 && compact(&o)) {
             state_free(&o);
             return -ENOMEM;
@@ -321,11 +389,7 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
         o.last[x] = (uint32_t)now;
         cap_set(&o, c, (uint32_t)now);
         bp = p / 64, bo = old / 64, bn = now / 64;
-        block_update(&o, bn);
-        if (bp != bn)
-            block_update(&o, bp);
-        if (bo != bn && bo != bp)
-            block_update(&o, bo);
+        blocks_update3(&o, bn, bp, bo);
         o.now++;
     }
     state_free(&o);
