@@ -1,0 +1,120 @@
+/*
+ * policy_lru.c - LRU: replace the page used least recently.
+ *
+ * OSC 10th ed., 10.4.4, the "stack" implementation: a doubly linked list of
+ * frames, most recently used at the head; a use moves its frame to the head,
+ * the victim is the tail.  The links are two arrays indexed by frame
+ * (intrusive, no allocation after init), O(1) per reference.
+ *
+ * Invariants (lru_check): the list from head holds exactly the frames
+ * [0, nresident), each once, and prev/next agree.
+ */
+#include "sim/policy.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "vmlab/check.h"
+
+#define NIL UINT32_MAX
+
+typedef struct lru {
+    uint32_t *prev; /* frame -> more recently used frame, NIL at the head */
+    uint32_t *next; /* frame -> less recently used frame, NIL at the tail */
+    uint32_t head;  /* most recently used frame, NIL if empty */
+    uint32_t tail;  /* least recently used frame, NIL if empty */
+} lru_t;
+
+static int lru_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
+{
+    lru_t *s = p->state;
+    uint32_t n = p->mem->nframes;
+    (void)ps;
+    s->prev = malloc((size_t)n * sizeof *s->prev);
+    s->next = malloc((size_t)n * sizeof *s->next);
+    if (!s->prev || !s->next)
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u LRU frames", n);
+    s->head = s->tail = NIL;
+    return 0;
+}
+
+static void lru_destroy(sim_policy_t *p)
+{
+    lru_t *s = p->state;
+    free(s->prev);
+    free(s->next);
+}
+
+static inline void lru_push_front(lru_t *s, uint32_t f)
+{
+    s->prev[f] = NIL;
+    s->next[f] = s->head;
+    if (s->head != NIL)
+        s->prev[s->head] = f;
+    else
+        s->tail = f;
+    s->head = f;
+}
+
+static void lru_hit(sim_policy_t *p, uint32_t f, const sim_access_t *a)
+{
+    lru_t *s = p->state;
+    uint32_t pv, nx;
+    (void)a;
+    if (f == s->head)
+        return;
+    pv = s->prev[f];
+    nx = s->next[f];
+    s->next[pv] = nx; /* f is not the head, so pv != NIL */
+    if (nx != NIL)
+        s->prev[nx] = pv;
+    else
+        s->tail = pv;
+    lru_push_front(s, f);
+}
+
+static void lru_insert(sim_policy_t *p, uint32_t f, const sim_access_t *a)
+{
+    (void)a;
+    lru_push_front(p->state, f);
+}
+
+static uint32_t lru_evict(sim_policy_t *p, const sim_access_t *a)
+{
+    lru_t *s = p->state;
+    uint32_t f = s->tail;
+    (void)a;
+    s->tail = s->prev[f];
+    if (s->tail != NIL)
+        s->next[s->tail] = NIL;
+    else
+        s->head = NIL;
+    return f;
+}
+
+static void lru_check(const sim_policy_t *p)
+{
+    const lru_t *s = p->state;
+    uint32_t n = 0, last = NIL;
+    for (uint32_t f = s->head; f != NIL; f = s->next[f]) {
+        VL_ASSERT(f < p->mem->nresident);
+        VL_ASSERT(s->prev[f] == last);
+        VL_ASSERT(++n <= p->mem->nresident);
+        last = f;
+    }
+    VL_ASSERT(s->tail == last);
+    VL_ASSERT(n == p->mem->nresident);
+}
+
+const sim_policy_ops_t sim_policy_lru = {
+    .name = "lru",
+    .summary = "least recently used (OSC 10th ed. 10.4.4)",
+    .params = "",
+    .state_size = sizeof(lru_t),
+    .init = lru_init,
+    .destroy = lru_destroy,
+    .hit = lru_hit,
+    .insert = lru_insert,
+    .evict = lru_evict,
+    .check = lru_check,
+};

@@ -1,0 +1,33 @@
+/*
+ * policy_table.c - every replacement policy vmlab sim knows, one line each.
+ *
+ * Adding a policy: write src/sim/policy_NAME.c against src/sim/policy.h and
+ * add its two lines here (the extern and the table entry).  The order is the
+ * order of --help and of the property tests.
+ */
+#include "sim/policy.h"
+
+#include <string.h>
+
+extern const sim_policy_ops_t sim_policy_fifo;
+extern const sim_policy_ops_t sim_policy_lru;
+extern const sim_policy_ops_t sim_policy_opt;
+extern const sim_policy_ops_t sim_policy_clock;
+extern const sim_policy_ops_t sim_policy_random;
+
+const sim_policy_ops_t *const sim_policies[] = {
+    &sim_policy_fifo,
+    &sim_policy_lru,
+    &sim_policy_opt,
+    &sim_policy_clock,
+    &sim_policy_random,
+    NULL,
+};
+
+const sim_policy_ops_t *sim_policy_find(const char *name, size_t len)
+{
+    for (size_t i = 0; sim_policies[i]; i++)
+        if (strlen(sim_policies[i]->name) == len && memcmp(sim_policies[i]->name, name, len) == 0)
+            return sim_policies[i];
+    return NULL;
+}

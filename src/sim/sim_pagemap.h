@@ -1,0 +1,74 @@
+/*
+ * sim_pagemap.h - dense page ids for (pid, vpn), shared by all jobs of a run,
+ * and the page-table memory every process's tables take.
+ *
+ * The reader thread maps each reference once; the simulation cores then
+ * index plain arrays by page id (no hashing per reference per job).  Ids
+ * are handed out 0, 1, 2, ... in order of first reference; process indices
+ * likewise in order of first appearance.  The map is open addressing with
+ * linear probing (Knuth TAOCP vol. 3, 6.4, algorithm L), load <= 1/2, plus a
+ * one-entry cache of the last page (real traces touch the same page in runs).
+ *
+ * Page tables do not depend on the replacement policy (a table, once
+ * allocated, stays), so their memory is counted here once for all jobs:
+ * linear, a full table of 2^(va_bits - page_bits) entries per process when
+ * it appears; multi-level, the root when the process appears and a table at
+ * level k the first time a page under its prefix is touched (CS:APP 3rd ed.
+ * 9.6.3; OSC 10th ed. 9.4.1).  The inverted table's size depends on frames
+ * and is counted by the core.
+ *
+ * Invariants (pagemap_check): every id < npages appears in exactly one slot;
+ * slots used == npages; per-process page counts sum to npages.
+ */
+#ifndef VMLAB_SIM_PAGEMAP_H
+#define VMLAB_SIM_PAGEMAP_H
+
+#include <stdint.h>
+
+#include "vmlab/diag.h"
+#include "vmlab/sim.h"
+
+typedef struct pagemap_slot {
+    uint64_t vpn;  /* virtual page number */
+    uint32_t proc; /* process index */
+    uint32_t id1;  /* page id + 1; 0: empty slot */
+} pagemap_slot_t;
+
+typedef struct pagemap {
+    pagemap_slot_t *slot; /* mask + 1 slots */
+    uint64_t mask;        /* slots - 1, a power of two minus one */
+    uint64_t *vpn;        /* id -> vpn */
+    uint32_t *proc;       /* id -> process index */
+    uint32_t npages;      /* ids handed out */
+    uint32_t cap;         /* capacity of vpn[] and proc[] */
+    uint32_t *pid;        /* process index -> pid as in the trace */
+    uint64_t *proc_pages; /* process index -> distinct pages */
+    uint64_t *proc_ptb;   /* process index -> page-table bytes */
+    uint32_t nprocs;      /* processes seen */
+    uint32_t cap_procs;   /* capacity of the three arrays above */
+    uint32_t last_pid;    /* cache: pid of the last reference */
+    uint32_t last_proc;   /* cache: its index (valid if nprocs > 0) */
+    uint64_t last_vpn;    /* cache: vpn of the last reference */
+    uint32_t last_vproc;  /* cache: its process index */
+    uint32_t last_id;     /* cache: its id; UINT32_MAX if none */
+    /* page tables */
+    sim_pt_config_t pt;   /* the model (kind SIM_PT_NONE: nothing counted) */
+    unsigned page_bits;   /* log2 page size */
+    uint64_t vpn_limit;   /* vpns must be below this; 0: any */
+    pagemap_slot_t *tab;  /* multi-level: set of allocated tables (vpn =
+                             prefix, proc, id1 = level + 1) */
+    uint64_t tab_mask;    /* tab slots - 1 */
+    uint64_t ntab;        /* tables in the set */
+} pagemap_t;
+
+int pagemap_init(pagemap_t *pm, const sim_config_t *cfg);
+void pagemap_destroy(pagemap_t *pm);
+
+/* The process index for pid (a new one if unseen); -ENOMEM. */
+int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d);
+/* The id of (proc, vpn), a new one if unseen; -ENOMEM, or -ERANGE with *d if
+ * vpn is beyond the page table's address space. */
+int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
+void pagemap_check(const pagemap_t *pm);
+
+#endif

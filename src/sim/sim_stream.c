@@ -1,0 +1,293 @@
+/*
+ * sim_stream.c - vmlab sim over a trace reader (include/vmlab/trace.h): the
+ * streaming path (double-buffered batches, worker threads, a barrier between
+ * batches) and the load-everything path for OPT and local scope.  The shared
+ * driver is sim_run.c (see its header for the two ways through a run).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_run.h"
+#include "vmlab/check.h"
+
+/* ---- from a trace reader ---------------------------------------------- */
+
+typedef struct buf {
+    uint32_t *page;  /* SRUN_BATCH page ids */
+    uint8_t *write;  /* SRUN_BATCH write flags */
+    uint32_t *proc;  /* SRUN_BATCH process indices */
+    uint64_t *vpn;   /* SRUN_BATCH vpns */
+    sim_batch_t b;   /* the batch over them */
+} buf_t;
+
+/* Read up to `max` references from t into the arrays at [at, at + max);
+ * returns the count (0 at the end) or -errno with *d. */
+static ssize_t fill(run_t *r, trace_t *t, trace_ref_t *tmp, uint32_t *page, uint8_t *write,
+                    uint32_t *proc, uint64_t *vpn, size_t max)
+{
+    ssize_t n = trace_read(t, tmp, max, r->d);
+    if (n <= 0)
+        return n;
+    for (ssize_t i = 0; i < n; i++) {
+        uint32_t pr;
+        uint64_t v = tmp[i].addr >> r->cfg.page_bits;
+        int rc;
+        if ((rc = pagemap_proc(&r->pm, tmp[i].pid, &pr, r->d)) ||
+            (rc = pagemap_id(&r->pm, pr, v, &page[i], r->d)))
+            return rc;
+        write[i] = tmp[i].op == TRACE_WRITE;
+        proc[i] = pr;
+        if (vpn)
+            vpn[i] = v;
+    }
+    return n;
+}
+
+static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, uint8_t **writep,
+                    uint32_t **procp)
+{
+    size_t cap = 1 << 20, n = 0;
+    uint32_t *page = malloc(cap * sizeof *page), *proc = malloc(cap * sizeof *proc);
+    uint8_t *write = malloc(cap);
+    trace_ref_t *tmp = malloc(SRUN_BATCH * sizeof *tmp);
+    int rc = 0;
+    for (;;) {
+        if (!page || !proc || !write || !tmp) {
+            rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
+            break;
+        }
+        if (cap - n < SRUN_BATCH) {
+            cap *= 2;
+            void *a = realloc(page, cap * sizeof *page), *b, *c;
+            if (a)
+                page = a;
+            b = realloc(proc, cap * sizeof *proc);
+            if (b)
+                proc = b;
+            c = realloc(write, cap);
+            if (c)
+                write = c;
+            if (!a || !b || !c) {
+                rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
+                break;
+            }
+        }
+        ssize_t k = fill(r, t, tmp, page + n, write + n, proc + n, NULL, SRUN_BATCH);
+        if (k < 0) {
+            rc = (int)k;
+            break;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    free(tmp);
+    if (!rc && r->pm.nprocs == 0)
+        rc = pagemap_proc(&r->pm, 0, &(uint32_t){0}, r->d);
+    *pagep = page;
+    *writep = write;
+    *procp = proc;
+    *all = (sim_batch_t){.n = n,
+                         .page = page,
+                         .write = write,
+                         .proc = r->pm.nprocs > 1 ? proc : NULL,
+                         .page_vpn = r->pm.vpn,
+                         .npages = r->pm.npages,
+                         .nprocs = r->pm.nprocs};
+    return rc;
+}
+
+typedef struct stream {
+    run_t *r;
+    buf_t buf[2];             /* double buffer */
+    int cur;                  /* the buffer being simulated */
+    int done;                 /* 1: workers leave */
+    unsigned nworkers;        /* worker threads */
+    pthread_barrier_t bar;    /* between batches */
+    pthread_mutex_t gate;     /* held while workers are being started */
+    atomic_int err;           /* a feed failed (-ENOMEM) */
+} stream_t;
+
+typedef struct worker {
+    stream_t *s;
+    unsigned id;
+} worker_t;
+
+static void feed_jobs(stream_t *s, unsigned id, unsigned stride, const sim_batch_t *b)
+{
+    for (size_t j = id; j < s->r->njobs; j += stride)
+        if (sim_core_feed(s->r->core[j], b))
+            atomic_store(&s->err, -ENOMEM);
+}
+
+static void *stream_worker(void *arg)
+{
+    worker_t *w = arg;
+    stream_t *s = w->s;
+    pthread_mutex_lock(&s->gate);
+    pthread_mutex_unlock(&s->gate);
+    for (;;) {
+        pthread_barrier_wait(&s->bar);
+        if (s->done)
+            break;
+        feed_jobs(s, w->id, s->nworkers, &s->buf[s->cur].b);
+        pthread_barrier_wait(&s->bar);
+    }
+    return NULL;
+}
+
+static int buf_alloc(buf_t *b)
+{
+    b->page = malloc(SRUN_BATCH * sizeof *b->page);
+    b->write = malloc(SRUN_BATCH);
+    b->proc = malloc(SRUN_BATCH * sizeof *b->proc);
+    b->vpn = malloc(SRUN_BATCH * sizeof *b->vpn);
+    return b->page && b->write && b->proc && b->vpn ? 0 : -ENOMEM;
+}
+
+static void buf_free(buf_t *b)
+{
+    free(b->page);
+    free(b->write);
+    free(b->proc);
+    free(b->vpn);
+}
+
+/* Fill buffer k with the next batch (n = 0 at the end). */
+static int stream_fill(stream_t *s, trace_t *t, trace_ref_t *tmp, int k, uint64_t *t0)
+{
+    buf_t *b = &s->buf[k];
+    ssize_t n = fill(s->r, t, tmp, b->page, b->write, b->proc, b->vpn, SRUN_BATCH);
+    if (n < 0) {
+        b->b.n = 0;
+        return (int)n;
+    }
+    b->b = (sim_batch_t){.n = (size_t)n,
+                         .t0 = *t0,
+                         .page = b->page,
+                         .write = b->write,
+                         .proc = b->proc,
+                         .vpn = b->vpn,
+                         .npages = s->r->pm.npages,
+                         .nprocs = s->r->pm.nprocs};
+    *t0 += (uint64_t)n;
+    return 0;
+}
+
+static int run_stream(run_t *r, trace_t *t)
+{
+    stream_t s = {.r = r, .gate = PTHREAD_MUTEX_INITIALIZER};
+    unsigned T = r->cfg.threads < r->njobs ? r->cfg.threads : (unsigned)r->njobs;
+    trace_ref_t *tmp = malloc(SRUN_BATCH * sizeof *tmp);
+    pthread_t *tid = NULL;
+    worker_t *w = NULL;
+    uint64_t t0 = 0, reported = 0;
+    int rc = 0;
+
+    if ((rc = srun_make_cores(r, 0)))
+        goto out;
+    if (!tmp || buf_alloc(&s.buf[0]) || buf_alloc(&s.buf[1])) {
+        rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory");
+        goto out;
+    }
+    if (r->cfg.threads == 1) {
+        for (;;) {
+            if ((rc = stream_fill(&s, t, tmp, 0, &t0)) || s.buf[0].b.n == 0)
+                break;
+            feed_jobs(&s, 0, 1, &s.buf[0].b);
+            if (atomic_load(&s.err))
+                break;
+            atomic_store(&r->done, t0);
+            if (t0 - reported >= SRUN_PROGRESS_EVERY) {
+                reported = t0;
+                srun_progress(r);
+            }
+        }
+    } else {
+        /* Workers pass the gate only once the barrier is sized for those
+         * that did start, so a failed pthread_create just means fewer. */
+        unsigned started = 0;
+        tid = malloc(T * sizeof *tid);
+        w = malloc(T * sizeof *w);
+        if (!tid || !w) {
+            rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for threads");
+            goto out;
+        }
+        pthread_mutex_lock(&s.gate);
+        for (; started < T; started++) {
+            w[started] = (worker_t){.s = &s, .id = started};
+            if (pthread_create(&tid[started], NULL, stream_worker, &w[started]))
+                break;
+        }
+        s.nworkers = started ? started : 1;
+        pthread_barrier_init(&s.bar, NULL, started + 1);
+        pthread_mutex_unlock(&s.gate);
+        if (started == 0) {
+            pthread_barrier_destroy(&s.bar);
+            rc = diag_set(r->d, NULL, 0, EAGAIN, "cannot start a simulation thread");
+            goto out;
+        }
+        T = started;
+        rc = stream_fill(&s, t, tmp, 0, &t0);
+        s.cur = 0;
+        while (!rc && s.buf[s.cur].b.n > 0 && !atomic_load(&s.err)) {
+            pthread_barrier_wait(&s.bar); /* workers simulate buf[cur] */
+            rc = stream_fill(&s, t, tmp, s.cur ^ 1, &t0);
+            pthread_barrier_wait(&s.bar); /* they are done with it */
+            s.cur ^= 1;
+            atomic_store(&r->done, t0 - s.buf[s.cur].b.n);
+            if (t0 - reported >= SRUN_PROGRESS_EVERY) {
+                reported = t0;
+                srun_progress(r);
+            }
+        }
+        s.done = 1;
+        pthread_barrier_wait(&s.bar);
+        for (unsigned i = 0; i < T; i++)
+            pthread_join(tid[i], NULL);
+        pthread_barrier_destroy(&s.bar);
+    }
+    if (!rc && atomic_load(&s.err))
+        rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory while simulating");
+out:
+    free(tmp);
+    free(tid);
+    free(w);
+    buf_free(&s.buf[0]);
+    buf_free(&s.buf[1]);
+    return rc;
+}
+
+int sim_run_trace(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs, trace_t *t,
+                  sim_result_t *res, diag_t *d)
+{
+    run_t r;
+    int rc = srun_init(&r, cfg, jobs, njobs, d);
+    if (rc)
+        goto out;
+    if (r.need_future || r.cfg.scope == SIM_SCOPE_LOCAL) {
+        sim_batch_t all;
+        uint32_t *page, *proc;
+        uint8_t *write;
+        rc = load_all(&r, t, &all, &page, &write, &proc);
+        if (!rc)
+            rc = srun_materialised(&r, &all);
+        free(page);
+        free(proc);
+        free(write);
+    } else {
+        rc = run_stream(&r, t);
+    }
+    if (!rc && r.pm.nprocs == 0) /* an empty trace: one process, no pages */
+        rc = pagemap_proc(&r.pm, 0, &(uint32_t){0}, d);
+    if (!rc) {
+        VL_DEBUG_CHECK(pagemap_check(&r.pm));
+        rc = srun_results(&r, res);
+    }
+out:
+    srun_destroy(&r);
+    return rc;
+}

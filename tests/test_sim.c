@@ -1,0 +1,658 @@
+/*
+ * test_sim.c - vmlab sim's core and policies.
+ *
+ * Textbook figures (OSC 10th ed. 10.4: the reference string 7,0,1,2,0,3,...
+ * with 3 frames, FIFO 15, LRU 12, OPT 9; Belady's anomaly), invariants on
+ * random traces over every policy in the table (so policies added later are
+ * covered), and a cross-check of each of fifo, lru, opt, clock and random
+ * (faults and disk writes) against a straightforward implementation written
+ * here from the textbook definition, with no shared code but the RNG.
+ * The TLB and page-table models are cross-checked the same way.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "sim/policy.h"
+#include "sim/sim_core.h"
+#include "vmlab/sim.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static sim_config_t cfg1(void)
+{
+    sim_config_t c = sim_config_default();
+    c.threads = 1;
+    return c;
+}
+
+/* Run one policy over pages (writes and pids optional); -1 on error. */
+static int run1(const sim_config_t *cfg, const char *policy, uint64_t frames, const uint64_t *pages,
+                const uint8_t *writes, const uint32_t *pids, size_t n, sim_result_t *res)
+{
+    uint8_t *w = calloc(n + 1, 1);
+    trace_pages_t tp = {.page = (uint64_t *)pages, .write = w, .pid = (uint32_t *)pids, .n = n};
+    sim_job_t job = {.policy = policy, .frames = frames};
+    diag_t d;
+    int rc;
+    if (writes)
+        memcpy(w, writes, n);
+    rc = sim_run_pages(cfg, &job, 1, &tp, res, &d);
+    free(w);
+    if (rc)
+        fprintf(stderr, "  sim_run_pages(%s, %llu): %s\n", policy, (unsigned long long)frames,
+                d.msg);
+    return rc ? -1 : 0;
+}
+
+static uint64_t faults(const char *policy, uint64_t frames, const uint64_t *pages, size_t n)
+{
+    sim_config_t c = cfg1();
+    sim_result_t r;
+    if (run1(&c, policy, frames, pages, NULL, NULL, n, &r))
+        return UINT64_MAX;
+    uint64_t f = r.total.page_faults;
+    sim_result_free(&r);
+    return f;
+}
+
+static const uint64_t osc[] = {7, 0, 1, 2, 0, 3, 0, 4, 2, 3, 0, 3, 2, 1, 2, 0, 1, 7, 0, 1};
+static const uint64_t belady[] = {1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5};
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t rng_state = 12345;
+static uint64_t rnd(uint64_t n)
+{
+    return sim_rng_next(&rng_state) % n;
+}
+
+/* A random trace with locality: a working set that drifts, plus noise. */
+static void random_trace(uint64_t *p, uint8_t *w, size_t n, uint64_t span)
+{
+    uint64_t base = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rnd(100) == 0)
+            base = rnd(span);
+        p[i] = rnd(4) ? (base + rnd(8)) % span : rnd(span);
+        w[i] = rnd(3) == 0;
+    }
+}
+
+/* ---- textbook figures ------------------------------------------------- */
+
+TEST(osc_reference_string)
+{
+    CHECK_EQ(faults("fifo", 3, osc, N(osc)), 15);
+    CHECK_EQ(faults("lru", 3, osc, N(osc)), 12);
+    CHECK_EQ(faults("opt", 3, osc, N(osc)), 9);
+}
+
+TEST(belady_anomaly)
+{
+    CHECK_EQ(faults("fifo", 3, belady, N(belady)), 9);
+    CHECK_EQ(faults("fifo", 4, belady, N(belady)), 10);
+    /* LRU and OPT are stack algorithms: no anomaly. */
+    CHECK(faults("lru", 4, belady, N(belady)) <= faults("lru", 3, belady, N(belady)));
+    CHECK_EQ(faults("opt", 3, belady, N(belady)), 7);
+    CHECK_EQ(faults("opt", 4, belady, N(belady)), 6);
+}
+
+TEST(clock_load_r_variants)
+{
+    /* Both variants on the OSC string, by hand: with load-r=1 CLOCK degrades
+     * to FIFO here whenever every page was touched since its load. */
+    uint64_t a = faults("clock", 3, osc, N(osc)), b = faults("clock:load-r=0", 3, osc, N(osc));
+    CHECK(a >= 9 && a <= 15);
+    CHECK(b >= 9 && b <= 15);
+    /* 1,2,3 loaded, 1 re-used, 4 faults: load-r=1 clears every R and
+     * replaces 1 (FIFO order); load-r=0 spares 1 (its R was set by the
+     * re-use) and replaces 2. Then 1 faults only with load-r=1. */
+    static const uint64_t s[] = {1, 2, 3, 1, 4, 1};
+    CHECK_EQ(faults("clock", 3, s, N(s)), 5);
+    CHECK_EQ(faults("clock:load-r=0", 3, s, N(s)), 4);
+}
+
+TEST(dirty_pages_written_back)
+{
+    /* 3 frames, pages 1..4 cyclic, page 1 and 3 written once: every
+     * eviction of a page loaded by a write... count by hand with FIFO. */
+    static const uint64_t p[] = {1, 2, 3, 4, 1, 2, 3, 4};
+    static const uint8_t w[] = {1, 0, 1, 0, 0, 0, 0, 0};
+    sim_config_t c = cfg1();
+    sim_result_t r;
+    CHECK(run1(&c, "fifo", 3, p, w, NULL, N(p), &r) == 0);
+    /* FIFO evicts 1 (dirty), 2, 3 (dirty), 4, 1: the reloaded 1 and 3 are clean. */
+    CHECK_EQ(r.total.page_faults, 8);
+    CHECK_EQ(r.total.disk_writes, 2);
+    CHECK_EQ(r.total.writes, 2);
+    CHECK_EQ(r.total.references, 8);
+    CHECK_EQ(r.total.tlb_hits, 0);
+    CHECK_EQ(r.total.tlb_misses, 0);
+    CHECK_EQ(r.total.page_table_bytes, 0);
+    CHECK_EQ(r.total.distinct_pages, 4);
+    sim_result_free(&r);
+}
+
+/* ---- independent implementations -------------------------------------- */
+
+/* Frames as a plain array of pages, -1 free; every choice by a linear scan
+ * written from the definitions. Returns faults, *writes = disk writes. */
+typedef struct naive {
+    int64_t page[64];
+    int dirty[64];
+    uint64_t stamp[64]; /* load time (fifo) or last use (lru) */
+    int ref[64];
+    unsigned n, used, hand;
+} naive_t;
+
+static uint64_t naive_run(const char *pol, unsigned frames, const uint64_t *p, const uint8_t *w,
+                          size_t n, int load_r, uint64_t seed, uint64_t *writes)
+{
+    naive_t m = {0};
+    uint64_t fl = 0, rng;
+    sim_rng_seed(&rng, seed);
+    *writes = 0;
+    m.n = frames;
+    for (size_t t = 0; t < n; t++) {
+        int hit = -1;
+        for (unsigned f = 0; f < m.used; f++)
+            if (m.page[f] == (int64_t)p[t])
+                hit = (int)f;
+        if (hit >= 0) {
+            if (strcmp(pol, "lru") == 0)
+                m.stamp[hit] = t;
+            m.ref[hit] = 1;
+            m.dirty[hit] |= w[t];
+            continue;
+        }
+        fl++;
+        unsigned v;
+        if (m.used < m.n) {
+            v = m.used++;
+        } else if (strcmp(pol, "fifo") == 0 || strcmp(pol, "lru") == 0) {
+            v = 0;
+            for (unsigned f = 1; f < m.n; f++)
+                if (m.stamp[f] < m.stamp[v])
+                    v = f;
+        } else if (strcmp(pol, "opt") == 0) {
+            /* Farthest next use; never used again counts as infinitely far.
+             * Ties among those: the lowest frame (any choice gives the same
+             * faults; disk writes are not compared for opt). */
+            uint64_t best = 0;
+            v = 0;
+            for (unsigned f = 0; f < m.n; f++) {
+                uint64_t nx = UINT64_MAX;
+                for (size_t u = t + 1; u < n; u++)
+                    if (p[u] == (uint64_t)m.page[f]) {
+                        nx = u;
+                        break;
+                    }
+                if (f == 0 || nx > best) {
+                    best = nx;
+                    v = f;
+                }
+            }
+        } else if (strcmp(pol, "clock") == 0) {
+            while (m.ref[m.hand]) {
+                m.ref[m.hand] = 0;
+                m.hand = (m.hand + 1) % m.n;
+            }
+            v = m.hand;
+            m.hand = (m.hand + 1) % m.n;
+        } else { /* random */
+            v = sim_rng_below(&rng, m.n);
+        }
+        if (m.used == m.n && m.dirty[v])
+            (*writes)++;
+        m.page[v] = (int64_t)p[t];
+        m.dirty[v] = w[t];
+        m.stamp[v] = t;
+        m.ref[v] = strcmp(pol, "clock") == 0 ? load_r : 1;
+    }
+    return fl;
+}
+
+static void cross_check(const char *pol, const char *spec, int load_r, uint64_t seed, int writes)
+{
+    enum { LEN = 3000 };
+    uint64_t *p = malloc(LEN * sizeof *p);
+    uint8_t *w = malloc(LEN);
+    for (int trial = 0; trial < 12; trial++) {
+        unsigned frames = 1 + (unsigned)rnd(24);
+        size_t n = 1 + rnd(LEN);
+        random_trace(p, w, n, 8 + rnd(60));
+        uint64_t nw, nf = naive_run(pol, frames, p, w, n, load_r, seed, &nw);
+        sim_config_t c = cfg1();
+        sim_result_t r;
+        if (run1(&c, spec, frames, p, w, NULL, n, &r)) {
+            test_fail(__FILE__, __LINE__, "%s failed", spec);
+            break;
+        }
+        if (r.total.page_faults != nf || (writes && r.total.disk_writes != nw)) {
+            test_fail(__FILE__, __LINE__,
+                      "%s, %u frames, %zu refs: faults %llu (naive %llu), writes %llu (naive %llu)",
+                      spec, frames, n, (unsigned long long)r.total.page_faults,
+                      (unsigned long long)nf, (unsigned long long)r.total.disk_writes,
+                      (unsigned long long)nw);
+            sim_result_free(&r);
+            break;
+        }
+        sim_result_free(&r);
+    }
+    free(p);
+    free(w);
+}
+
+TEST(cross_check_fifo) { cross_check("fifo", "fifo", 1, 0, 1); }
+TEST(cross_check_lru) { cross_check("lru", "lru", 1, 0, 1); }
+TEST(cross_check_opt) { cross_check("opt", "opt", 1, 0, 0); }
+TEST(cross_check_clock) { cross_check("clock", "clock", 1, 0, 1); }
+TEST(cross_check_clock_load_r0) { cross_check("clock", "clock:load-r=0", 0, 0, 1); }
+TEST(cross_check_random) { cross_check("random", "random", 1, 1, 1); }
+TEST(cross_check_random_seed) { cross_check("random", "random:seed=7", 1, 7, 1); }
+
+/* ---- properties over the whole policy table --------------------------- */
+
+TEST(opt_never_worse_than_any_policy)
+{
+    enum { LEN = 4000 };
+    uint64_t p[LEN];
+    uint8_t w[LEN];
+    for (int trial = 0; trial < 8; trial++) {
+        size_t n = 100 + rnd(LEN - 100);
+        random_trace(p, w, n, 16 + rnd(200));
+        uint64_t distinct = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t j = 0;
+            while (j < i && p[j] != p[i])
+                j++;
+            distinct += j == i;
+        }
+        for (uint64_t frames = 1; frames <= 64; frames = frames * 2 + rnd(3)) {
+            uint64_t opt = faults("opt", frames, p, n);
+            for (size_t k = 0; sim_policy_name(k); k++) {
+                uint64_t f = faults(sim_policy_name(k), frames, p, n);
+                CHECK_MSG(f != UINT64_MAX, "%s failed", sim_policy_name(k));
+                CHECK_MSG(opt <= f, "opt %llu > %s %llu at %llu frames", (unsigned long long)opt,
+                          sim_policy_name(k), (unsigned long long)f, (unsigned long long)frames);
+                CHECK_MSG(f >= distinct, "%s: %llu faults < %llu distinct pages",
+                          sim_policy_name(k), (unsigned long long)f, (unsigned long long)distinct);
+                CHECK(f <= n);
+            }
+        }
+    }
+}
+
+TEST(stack_policies_never_fault_more_with_more_frames)
+{
+    enum { LEN = 3000 };
+    uint64_t p[LEN];
+    uint8_t w[LEN];
+    for (int trial = 0; trial < 6; trial++) {
+        size_t n = 1 + rnd(LEN);
+        random_trace(p, w, n, 8 + rnd(100));
+        uint64_t prev_lru = UINT64_MAX, prev_opt = UINT64_MAX;
+        for (uint64_t frames = 1; frames <= 40; frames++) {
+            uint64_t l = faults("lru", frames, p, n), o = faults("opt", frames, p, n);
+            CHECK_MSG(l <= prev_lru, "lru %llu frames: %llu > %llu", (unsigned long long)frames,
+                      (unsigned long long)l, (unsigned long long)prev_lru);
+            CHECK_MSG(o <= prev_opt, "opt %llu frames: %llu > %llu", (unsigned long long)frames,
+                      (unsigned long long)o, (unsigned long long)prev_opt);
+            prev_lru = l;
+            prev_opt = o;
+        }
+    }
+}
+
+/* Feed the core directly in small batches and check it after each: the
+ * resident pages never exceed the frames, every structure stays consistent
+ * (sim_core_check runs each policy's own check). */
+TEST(core_invariants_every_policy)
+{
+    enum { LEN = 2000 };
+    uint32_t page[LEN];
+    uint8_t w[LEN];
+    uint64_t vpn[LEN];
+    for (size_t k = 0; sim_policy_name(k); k++) {
+        sim_config_t c = cfg1();
+        c.tlb.entries = 8;
+        c.tlb.ways = 2;
+        c.pt.kind = SIM_PT_INVERTED;
+        sim_job_t job = {.policy = sim_policy_name(k), .frames = 1 + rnd(30)};
+        sim_core_t *core;
+        diag_t d;
+        CHECK(sim_core_new(&core, &c, &job, NULL, 1, &d) == 0);
+        uint32_t npages = 0;
+        for (size_t i = 0; i < LEN; i++) {
+            page[i] = (uint32_t)rnd(90);
+            vpn[i] = page[i] * 3 + 1;
+            w[i] = rnd(2) == 0;
+        }
+        uint64_t *next = malloc(LEN * sizeof *next);
+        for (size_t i = 0; i < LEN; i++) {
+            next[i] = SIM_NEVER;
+            for (size_t j = i + 1; j < LEN; j++)
+                if (page[j] == page[i]) {
+                    next[i] = j;
+                    break;
+                }
+        }
+        for (size_t off = 0; off < LEN; off += 7) {
+            size_t n = LEN - off < 7 ? LEN - off : 7;
+            for (size_t i = off; i < off + n; i++)
+                if (page[i] + 1 > npages)
+                    npages = page[i] + 1;
+            sim_batch_t b = {.n = n,
+                             .t0 = off,
+                             .page = page + off,
+                             .write = w + off,
+                             .next = next + off,
+                             .vpn = vpn + off,
+                             .npages = npages,
+                             .nprocs = 1};
+            CHECK(sim_core_feed(core, &b) == 0);
+            sim_core_check(core);
+            CHECK(sim_core_resident(core) <= job.frames);
+        }
+        free(next);
+        sim_core_free(core);
+    }
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+TEST(local_scope_is_independent_processes)
+{
+    /* Under local scope with an equal split, each process's faults are
+     * exactly those of its own references alone in its share of frames. */
+    enum { LEN = 3000 };
+    uint64_t p[LEN], sub[LEN];
+    uint8_t w[LEN];
+    uint32_t pid[LEN];
+    random_trace(p, w, LEN, 50);
+    for (size_t i = 0; i < LEN; i++)
+        pid[i] = 100 + (uint32_t)((i / (1 + rnd(20))) % 3);
+    static const char *pols[] = {"fifo", "lru", "opt", "clock"};
+    for (size_t k = 0; k < N(pols); k++) {
+        sim_config_t c = cfg1();
+        sim_result_t r;
+        c.scope = SIM_SCOPE_LOCAL;
+        CHECK(run1(&c, pols[k], 31, p, w, pid, LEN, &r) == 0);
+        CHECK_EQ(r.nprocs, 3);
+        uint64_t sum = 0;
+        for (uint32_t q = 0; q < r.nprocs; q++) {
+            size_t m = 0;
+            for (size_t i = 0; i < LEN; i++)
+                if (pid[i] == r.pid[q])
+                    sub[m++] = p[i];
+            CHECK_EQ(r.proc[q].frames, 31 / 3 + (q < 31 % 3));
+            CHECK_EQ(r.proc[q].references, m);
+            CHECK_EQ(r.proc[q].page_faults, faults(pols[k], r.proc[q].frames, sub, m));
+            sum += r.proc[q].page_faults;
+        }
+        CHECK_EQ(r.total.page_faults, sum);
+        sim_result_free(&r);
+    }
+}
+
+TEST(global_scope_keys_pages_by_process)
+{
+    /* Two processes touching the same page numbers do not share them. */
+    static const uint64_t p[] = {1, 1, 2, 2, 1, 1};
+    static const uint32_t pid[] = {5, 9, 5, 9, 5, 9};
+    sim_config_t c = cfg1();
+    sim_result_t r;
+    CHECK(run1(&c, "lru", 8, p, NULL, pid, N(p), &r) == 0);
+    CHECK_EQ(r.total.page_faults, 4);
+    CHECK_EQ(r.total.distinct_pages, 4);
+    CHECK_EQ(r.nprocs, 2);
+    CHECK_EQ(r.pid[0], 5);
+    CHECK_EQ(r.pid[1], 9);
+    CHECK_EQ(r.proc[0].page_faults, 2);
+    CHECK_EQ(r.proc[1].references, 3);
+    sim_result_free(&r);
+}
+
+TEST(proportional_split)
+{
+    /* Process 1 touches 30 pages, process 2 touches 10: 42 frames split
+     * 1 + 40 * 30/40 = 31 and 1 + 40 * 10/40 = 11. */
+    uint64_t p[40];
+    uint32_t pid[40];
+    for (int i = 0; i < 40; i++) {
+        p[i] = (uint64_t)i;
+        pid[i] = i < 30 ? 1 : 2;
+    }
+    sim_config_t c = cfg1();
+    sim_result_t r;
+    c.scope = SIM_SCOPE_LOCAL;
+    c.split = SIM_SPLIT_PROPORTIONAL;
+    CHECK(run1(&c, "fifo", 42, p, NULL, pid, 40, &r) == 0);
+    CHECK_EQ(r.proc[0].frames, 31);
+    CHECK_EQ(r.proc[1].frames, 11);
+    sim_result_free(&r);
+    /* Fewer frames than processes under local scope: an error. */
+    c.split = SIM_SPLIT_EQUAL;
+    CHECK(run1(&c, "fifo", 1, p, NULL, pid, 40, &r) == -1);
+}
+
+/* ---- translation models ------------------------------------------------ */
+
+/* A fully associative LRU TLB with shootdown, by linear scans. */
+TEST(tlb_cross_check)
+{
+    enum { LEN = 4000, E = 6 };
+    uint64_t p[LEN];
+    uint8_t w[LEN];
+    for (int trial = 0; trial < 6; trial++) {
+        unsigned frames = 2 + (unsigned)rnd(12);
+        random_trace(p, w, LEN, 40);
+        /* memory: LRU by stamps; TLB: LRU by stamps */
+        int64_t mem[64], tlb[E];
+        uint64_t ms[64], ts[E], hits = 0, miss = 0;
+        unsigned used = 0;
+        for (int e = 0; e < E; e++)
+            tlb[e] = -1, ts[e] = 0;
+        for (size_t t = 0; t < LEN; t++) {
+            int64_t pg = (int64_t)p[t];
+            int th = -1;
+            for (int e = 0; e < E; e++)
+                if (tlb[e] == pg)
+                    th = e;
+            if (th >= 0) {
+                hits++;
+                ts[th] = t + 1;
+            } else {
+                miss++;
+            }
+            int f = -1;
+            for (unsigned i = 0; i < used; i++)
+                if (mem[i] == pg)
+                    f = (int)i;
+            if (f < 0) {
+                if (used < frames) {
+                    f = (int)used++;
+                } else {
+                    f = 0;
+                    for (unsigned i = 1; i < used; i++)
+                        if (ms[i] < ms[f])
+                            f = (int)i;
+                    for (int e = 0; e < E; e++) /* shootdown */
+                        if (tlb[e] == mem[f])
+                            tlb[e] = -1;
+                }
+                mem[f] = pg;
+            }
+            ms[f] = t + 1;
+            if (th < 0) {
+                int v = -1;
+                for (int e = 0; e < E && v < 0; e++)
+                    if (tlb[e] < 0)
+                        v = e;
+                if (v < 0) {
+                    v = 0;
+                    for (int e = 1; e < E; e++)
+                        if (ts[e] < ts[v])
+                            v = e;
+                }
+                tlb[v] = pg;
+                ts[v] = t + 1;
+            }
+        }
+        sim_config_t c = cfg1();
+        sim_result_t r;
+        c.tlb.entries = E;
+        c.tlb.policy = SIM_TLB_LRU;
+        c.pt.kind = SIM_PT_MULTI;
+        c.pt.nlevels = 2;
+        c.pt.levels[0] = 10;
+        c.pt.levels[1] = 10;
+        CHECK(run1(&c, "lru", frames, p, w, NULL, LEN, &r) == 0);
+        CHECK_EQ(r.total.tlb_hits, hits);
+        CHECK_EQ(r.total.tlb_misses, miss);
+        CHECK_EQ(r.total.walk_accesses, 2 * miss);
+        sim_result_free(&r);
+    }
+}
+
+TEST(tlb_flush_without_asid)
+{
+    /* Alternating processes: with ASIDs the second round hits, flushed on
+     * every switch nothing ever hits. */
+    static const uint64_t p[] = {1, 1, 1, 1, 1, 1};
+    static const uint32_t pid[] = {1, 2, 1, 2, 1, 2};
+    sim_config_t c = cfg1();
+    sim_result_t r;
+    c.tlb.entries = 4;
+    c.tlb.asid = 1;
+    CHECK(run1(&c, "lru", 4, p, NULL, pid, N(p), &r) == 0);
+    CHECK_EQ(r.total.tlb_hits, 4);
+    sim_result_free(&r);
+    c.tlb.asid = 0;
+    CHECK(run1(&c, "lru", 4, p, NULL, pid, N(p), &r) == 0);
+    CHECK_EQ(r.total.tlb_hits, 0);
+    CHECK_EQ(r.total.tlb_misses, 6);
+    sim_result_free(&r);
+}
+
+TEST(page_table_memory)
+{
+    /* i386: 10+10 bits, 4-byte entries.  Pages 0, 1, 1024, 1025, 0xfffff:
+     * the root (4 KiB) and second-level tables 0, 1, 1023 (4 KiB each). */
+    static const uint64_t p[] = {0, 1, 1024, 1025, 0xfffff, 0};
+    sim_config_t c = cfg1();
+    sim_result_t r;
+    unsigned pb;
+    CHECK(sim_pt_preset("i386", &c.pt, &pb) == 0);
+    c.page_bits = pb;
+    CHECK(run1(&c, "fifo", 2, p, NULL, NULL, N(p), &r) == 0);
+    CHECK_EQ(r.total.page_table_bytes, 4 * 4096);
+    CHECK_EQ(r.total.walk_accesses, 2 * 6);
+    sim_result_free(&r);
+    /* A linear table of 2^20 4-byte entries, one access a walk. */
+    c.pt.kind = SIM_PT_LINEAR;
+    CHECK(run1(&c, "fifo", 2, p, NULL, NULL, N(p), &r) == 0);
+    CHECK_EQ(r.total.page_table_bytes, 4 << 20);
+    CHECK_EQ(r.total.walk_accesses, 6);
+    sim_result_free(&r);
+    /* x86-64: four levels of 512 8-byte entries: the root, one level-2
+     * table (vpn >> 27 = 0), two level-3 (vpn >> 18 = 0, 3), three leaves
+     * (vpn >> 9 = 0, 2, 2047). */
+    CHECK(sim_pt_preset("x86-64", &c.pt, &pb) == 0);
+    CHECK(run1(&c, "fifo", 2, p, NULL, NULL, N(p), &r) == 0);
+    CHECK_EQ(r.total.page_table_bytes, 7 * 4096);
+    CHECK_EQ(r.total.walk_accesses, 4 * 6);
+    sim_result_free(&r);
+    /* A page beyond the address space is an error. */
+    static const uint64_t big[] = {1ull << 20};
+    CHECK(sim_pt_preset("i386", &c.pt, &pb) == 0);
+    CHECK(run1(&c, "fifo", 2, big, NULL, NULL, 1, &r) == -1);
+}
+
+TEST(inverted_page_table)
+{
+    /* 4 frames: a 16-byte entry each plus 4 anchors of 4 bytes. With
+     * distinct pages hashing anywhere, a walk costs the anchor plus at most
+     * the frames; every reference walks without a TLB. */
+    static const uint64_t p[] = {1, 2, 3, 4, 5, 1, 2, 3};
+    sim_config_t c = cfg1();
+    sim_result_t r;
+    c.pt.kind = SIM_PT_INVERTED;
+    CHECK(run1(&c, "lru", 4, p, NULL, NULL, N(p), &r) == 0);
+    CHECK_EQ(r.total.page_table_bytes, 4 * 16 + 4 * 4);
+    CHECK(r.total.walk_accesses >= 2 * N(p) - 4);
+    CHECK(r.total.walk_accesses <= 5 * N(p));
+    sim_result_free(&r);
+}
+
+/* ---- configuration errors ---------------------------------------------- */
+
+TEST(bad_configurations)
+{
+    sim_config_t c = cfg1();
+    sim_job_t job = {.policy = "lru", .frames = 0};
+    diag_t d;
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    CHECK(strstr(d.msg, "0 frames") != NULL);
+    job.frames = 4;
+    job.policy = "lruu";
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    CHECK(strstr(d.msg, "unknown policy 'lruu'") != NULL);
+    job.policy = "clock:load-r=2";
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    CHECK(strstr(d.msg, "load-r=2") != NULL);
+    job.policy = "clock:bits=3";
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    CHECK(strstr(d.msg, "no parameter 'bits'") != NULL);
+    job.policy = "clock:load-r";
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    job.policy = "lru:seed=1";
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    job.policy = "random:seed=9";
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), 0);
+    c.pt.kind = SIM_PT_MULTI;
+    c.pt.nlevels = 2;
+    c.pt.levels[0] = 10;
+    c.pt.levels[1] = 10;
+    c.pt.va_bits = 48;
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    CHECK(strstr(d.msg, "cover 32 bits, not the 48-bit") != NULL);
+    c.pt.kind = SIM_PT_NONE;
+    c.tlb.entries = 12;
+    c.tlb.ways = 4;
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
+    c.tlb.entries = 16;
+    CHECK_EQ(sim_config_check(&c, &job, 1, &d), 0);
+}
+
+TEST(several_jobs_share_one_read)
+{
+    /* A run with every policy at several frame counts, on threads, gives
+     * the same figures as each job alone. */
+    enum { LEN = 5000 };
+    uint64_t p[LEN];
+    uint8_t w[LEN];
+    random_trace(p, w, LEN, 120);
+    sim_job_t jobs[32];
+    size_t nj = 0;
+    for (size_t k = 0; sim_policy_name(k) && nj + 3 <= 32; k++)
+        for (uint64_t f = 4; f <= 64; f *= 4)
+            jobs[nj++] = (sim_job_t){.policy = sim_policy_name(k), .frames = f};
+    sim_config_t c = sim_config_default();
+    c.threads = 3;
+    sim_result_t res[32];
+    trace_pages_t tp = {.page = p, .write = w, .n = LEN};
+    diag_t d;
+    CHECK(sim_run_pages(&c, jobs, nj, &tp, res, &d) == 0);
+    for (size_t j = 0; j < nj; j++) {
+        sim_config_t c1 = cfg1();
+        sim_result_t one;
+        CHECK(run1(&c1, jobs[j].policy, jobs[j].frames, p, w, NULL, LEN, &one) == 0);
+        CHECK_EQ(res[j].total.page_faults, one.total.page_faults);
+        CHECK_EQ(res[j].total.disk_writes, one.total.disk_writes);
+        sim_result_free(&one);
+    }
+    for (size_t j = 0; j < nj; j++)
+        sim_result_free(&res[j]);
+}
