@@ -18,6 +18,7 @@
 
 static const cli_cmd_t cmds[] = {
     {"vm", "the classic OSC virtual memory manager (TLB, page table, backing store)", cmd_vm},
+    {"gen", "write a synthetic trace (scan, zipf, loop, phases, belady, linked-list, ...)", cmd_gen},
 };
 
 void cli_error(const char *fmt, ...)
