@@ -19,6 +19,7 @@
  * docs/sim.md lists which published results each reproduces.
  */
 #include "sim/policy.h"
+#include "sim/sim_fast.h"
 
 #include "vmlab/check.h"
 
@@ -67,6 +68,8 @@ static void clock_check(const sim_policy_t *p)
     VL_ASSERT(p->mem->nresident == p->mem->nframes || s->hand == 0);
 }
 
+SIM_FAST_LOOP(clock_run, SIM_FAST_NOHIT, clock_insert, clock_evict)
+
 const sim_policy_ops_t sim_policy_clock = {
     .name = "clock",
     .summary = "second chance: FIFO sparing referenced pages (Corbato 1968; OSC 10th ed. 10.4.5.2)",
@@ -75,5 +78,6 @@ const sim_policy_ops_t sim_policy_clock = {
     .init = clock_init,
     .insert = clock_insert,
     .evict = clock_evict,
+    .run = clock_run,
     .check = clock_check,
 };

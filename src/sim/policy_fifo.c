@@ -8,6 +8,7 @@
  * in hand + 1.  So FIFO is one counter, O(1), no per-frame state.
  */
 #include "sim/policy.h"
+#include "sim/sim_fast.h"
 
 #include "vmlab/check.h"
 
@@ -47,6 +48,8 @@ static void fifo_check(const sim_policy_t *p)
     VL_ASSERT(p->mem->nresident == p->mem->nframes || s->hand == 0);
 }
 
+SIM_FAST_LOOP(fifo_run, SIM_FAST_NOHIT, fifo_insert, fifo_evict)
+
 const sim_policy_ops_t sim_policy_fifo = {
     .name = "fifo",
     .summary = "first in, first out (OSC 10th ed. 10.4.2)",
@@ -55,5 +58,6 @@ const sim_policy_ops_t sim_policy_fifo = {
     .init = fifo_init,
     .insert = fifo_insert,
     .evict = fifo_evict,
+    .run = fifo_run,
     .check = fifo_check,
 };

@@ -10,6 +10,7 @@
  * [0, nresident), each once, and prev/next agree.
  */
 #include "sim/policy.h"
+#include "sim/sim_fast.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -106,6 +107,8 @@ static void lru_check(const sim_policy_t *p)
     VL_ASSERT(n == p->mem->nresident);
 }
 
+SIM_FAST_LOOP(lru_run, lru_hit, lru_insert, lru_evict)
+
 const sim_policy_ops_t sim_policy_lru = {
     .name = "lru",
     .summary = "least recently used (OSC 10th ed. 10.4.4)",
@@ -116,5 +119,6 @@ const sim_policy_ops_t sim_policy_lru = {
     .hit = lru_hit,
     .insert = lru_insert,
     .evict = lru_evict,
+    .run = lru_run,
     .check = lru_check,
 };

@@ -17,6 +17,7 @@
  * heap[] are inverse permutations over the frames [0, nresident).
  */
 #include "sim/policy.h"
+#include "sim/sim_fast.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -127,6 +128,8 @@ static void opt_check(const sim_policy_t *p)
     }
 }
 
+SIM_FAST_LOOP(opt_run, opt_hit, opt_insert, opt_evict)
+
 const sim_policy_ops_t sim_policy_opt = {
     .name = "opt",
     .summary = "optimal: farthest next use (Belady 1966; OSC 10th ed. 10.4.3)",
@@ -138,5 +141,6 @@ const sim_policy_ops_t sim_policy_opt = {
     .hit = opt_hit,
     .insert = opt_insert,
     .evict = opt_evict,
+    .run = opt_run,
     .check = opt_check,
 };

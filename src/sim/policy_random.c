@@ -6,6 +6,7 @@
  * xorshift64* (Vigna 2016) seeded through splitmix64, see policy.h.
  */
 #include "sim/policy.h"
+#include "sim/sim_fast.h"
 
 typedef struct rnd {
     uint64_t rng; /* generator state, never 0 */
@@ -35,6 +36,8 @@ static uint32_t random_evict(sim_policy_t *p, const sim_access_t *a)
     return sim_rng_below(&s->rng, p->mem->nframes);
 }
 
+SIM_FAST_LOOP(random_run, SIM_FAST_NOHIT, random_insert, random_evict)
+
 const sim_policy_ops_t sim_policy_random = {
     .name = "random",
     .summary = "a uniformly random victim, seeded (Belady 1966; OSTEP ch. 22)",
@@ -43,4 +46,5 @@ const sim_policy_ops_t sim_policy_random = {
     .init = random_init,
     .insert = random_insert,
     .evict = random_evict,
+    .run = random_run,
 };

@@ -14,6 +14,16 @@ extern const sim_policy_ops_t sim_policy_lru;
 extern const sim_policy_ops_t sim_policy_opt;
 extern const sim_policy_ops_t sim_policy_clock;
 extern const sim_policy_ops_t sim_policy_random;
+extern const sim_policy_ops_t sim_policy_nru;
+extern const sim_policy_ops_t sim_policy_aging;
+extern const sim_policy_ops_t sim_policy_lfu;
+extern const sim_policy_ops_t sim_policy_mfu;
+extern const sim_policy_ops_t sim_policy_wsclock;
+extern const sim_policy_ops_t sim_policy_arc;
+extern const sim_policy_ops_t sim_policy_car;
+extern const sim_policy_ops_t sim_policy_lirs;
+extern const sim_policy_ops_t sim_policy_2q;
+extern const sim_policy_ops_t sim_policy_sieve;
 
 const sim_policy_ops_t *const sim_policies[] = {
     &sim_policy_fifo,
@@ -21,6 +31,16 @@ const sim_policy_ops_t *const sim_policies[] = {
     &sim_policy_opt,
     &sim_policy_clock,
     &sim_policy_random,
+    &sim_policy_nru,
+    &sim_policy_aging,
+    &sim_policy_lfu,
+    &sim_policy_mfu,
+    &sim_policy_wsclock,
+    &sim_policy_arc,
+    &sim_policy_car,
+    &sim_policy_lirs,
+    &sim_policy_2q,
+    &sim_policy_sieve,
     NULL,
 };
 

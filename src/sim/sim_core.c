@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/sim_fast.h"
 #include "sim/sim_params.h"
 #include "sim/sim_tlb.h"
 #include "vmlab/check.h"
@@ -51,6 +52,7 @@ struct sim_core {
     uint32_t nprocs;             /* processes seen */
     uint32_t cap_procs;          /* capacity of ps */
     int has_tick;                /* some instance has a tick */
+    int fast;                    /* 1: ops->run does whole batches */
     /* TLB */
     int has_tlb;       /* 1: TLB model on */
     stlb_t tlb;        /* the TLB */
@@ -220,6 +222,8 @@ int sim_core_new(sim_core_t **out, const sim_config_t *cfg, const sim_job_t *job
     }
     default: break;
     }
+    c->fast = c->ops->run && !c->local && !c->has_tick && !c->has_tlb &&
+              cfg->pt.kind == SIM_PT_NONE && !VMLAB_DEBUG;
     *out = c;
     return 0;
 nomem:
@@ -397,7 +401,12 @@ int sim_core_feed(sim_core_t *c, const sim_batch_t *b)
     if (grow_pages(c, b->npages) || grow_procs(c, b->nprocs))
         return -ENOMEM;
     VL_ASSERT(!c->local || b->nprocs <= c->nmem);
-    feed_general(c, b);
+    if (c->fast) {
+        sim_fast_t fx = {.b = b, .frame_of = c->frame_of, .fproc = c->gproc, .ps = c->ps};
+        c->ops->run(&c->pol[0], &fx);
+    } else {
+        feed_general(c, b);
+    }
     VL_DEBUG_CHECK(sim_core_check(c));
     return 0;
 }
@@ -426,6 +435,12 @@ int sim_core_result(const sim_core_t *c, sim_result_t *r)
     r->total.frames = c->nframes;
     r->total.page_table_bytes = c->inv_bytes;
     return 0;
+}
+
+void sim_core_set_fast(sim_core_t *c, int on)
+{
+    c->fast = on && c->ops->run && !c->local && !c->has_tick && !c->has_tlb &&
+              c->cfg.pt.kind == SIM_PT_NONE;
 }
 
 uint64_t sim_core_resident(const sim_core_t *c)

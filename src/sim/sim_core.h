@@ -40,6 +40,10 @@ int sim_core_feed(sim_core_t *c, const sim_batch_t *b);
 /* Counters so far into r (r->proc and r->pid allocated here, pid left 0 for
  * the driver to fill; r->nprocs = processes seen).  0 or -ENOMEM. */
 int sim_core_result(const sim_core_t *c, sim_result_t *r /* OUT */);
+/* Use the policy's batch loop (ops->run) where it applies (on) or always
+ * the general loop (off), for the tests comparing them.  The default is on,
+ * except in debug builds, where the general loop checks every reference. */
+void sim_core_set_fast(sim_core_t *c, int on);
 /* Pages resident in each memory, summed (for the property tests). */
 uint64_t sim_core_resident(const sim_core_t *c);
 /* The policy's flags (SIM_POL_FUTURE). */

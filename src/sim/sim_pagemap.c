@@ -23,6 +23,9 @@ int pagemap_init(pagemap_t *pm, const sim_config_t *cfg)
     memset(pm, 0, sizeof *pm);
     pm->mask = 1023;
     pm->slot = calloc(pm->mask + 1, sizeof *pm->slot);
+    pm->direct = calloc(PM_DIRECT, sizeof *pm->direct);
+    if (!pm->direct)
+        return -ENOMEM;
     pm->last_id = UINT32_MAX;
     pm->pt = cfg->pt;
     pm->page_bits = cfg->page_bits;
@@ -44,6 +47,7 @@ int pagemap_init(pagemap_t *pm, const sim_config_t *cfg)
 void pagemap_destroy(pagemap_t *pm)
 {
     free(pm->slot);
+    free(pm->direct);
     free(pm->vpn);
     free(pm->proc);
     free(pm->pid);
@@ -170,15 +174,16 @@ static int new_page_tables(pagemap_t *pm, uint32_t proc, uint64_t vpn)
     return 0;
 }
 
-int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
+int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
 {
-    uint64_t i;
+    uint64_t i = 0;
+    int direct = proc == 0 && vpn < PM_DIRECT;
     if (vpn == pm->last_vpn && proc == pm->last_vproc && pm->last_id != UINT32_MAX) {
         *id = pm->last_id;
         return 0;
     }
     i = pm_hash(vpn, proc) & pm->mask;
-    for (;;) {
+    for (; !direct;) {
         pagemap_slot_t *s = &pm->slot[i];
         if (s->id1 == 0)
             break;
@@ -211,7 +216,7 @@ int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t 
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u pages", nc);
         pm->cap = nc;
     }
-    if ((pm->npages + 1) * 2 > pm->mask + 1) {
+    if (!direct && (pm->npages - pm->ndirect + 1) * 2 > pm->mask + 1) {
         if (grow_slots(pm))
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
         i = pm_hash(vpn, proc) & pm->mask;
@@ -221,7 +226,12 @@ int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t 
     if (pm->pt.kind == SIM_PT_MULTI && new_page_tables(pm, proc, vpn))
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for page tables");
     uint32_t n = pm->npages++;
-    pm->slot[i] = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = n + 1};
+    if (direct) {
+        pm->direct[vpn] = n + 1;
+        pm->ndirect++;
+    } else {
+        pm->slot[i] = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = n + 1};
+    }
     pm->vpn[n] = vpn;
     pm->proc[n] = proc;
     pm->proc_pages[proc]++;
@@ -242,7 +252,10 @@ void pagemap_check(const pagemap_t *pm)
         VL_ASSERT(s->id1 - 1 < pm->npages);
         VL_ASSERT(pm->vpn[s->id1 - 1] == s->vpn && pm->proc[s->id1 - 1] == s->proc);
     }
-    VL_ASSERT(used == pm->npages);
+    VL_ASSERT(used + pm->ndirect == pm->npages);
+    for (uint32_t p = 0; p < pm->npages; p++)
+        if (pm->proc[p] == 0 && pm->vpn[p] < PM_DIRECT)
+            VL_ASSERT(pm->direct[pm->vpn[p]] == p + 1);
     for (uint32_t p = 0; p < pm->nprocs; p++)
         sum += pm->proc_pages[p];
     VL_ASSERT(sum == pm->npages);

@@ -28,6 +28,8 @@
 #include "vmlab/diag.h"
 #include "vmlab/sim.h"
 
+#define PM_DIRECT (1u << 22) /* vpns of process 0 below this: direct table */
+
 typedef struct pagemap_slot {
     uint64_t vpn;  /* virtual page number */
     uint32_t proc; /* process index */
@@ -35,6 +37,8 @@ typedef struct pagemap_slot {
 } pagemap_slot_t;
 
 typedef struct pagemap {
+    uint32_t *direct;     /* process 0, vpn < PM_DIRECT: id + 1, 0 if unseen */
+    uint32_t ndirect;     /* ids held in direct */
     pagemap_slot_t *slot; /* mask + 1 slots */
     uint64_t mask;        /* slots - 1, a power of two minus one */
     uint64_t *vpn;        /* id -> vpn */
@@ -68,7 +72,16 @@ void pagemap_destroy(pagemap_t *pm);
 int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d);
 /* The id of (proc, vpn), a new one if unseen; -ENOMEM, or -ERANGE with *d if
  * vpn is beyond the page table's address space. */
-int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
+int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
+static inline int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */,
+                             diag_t *d)
+{
+    if (proc == 0 && vpn < PM_DIRECT && pm->direct[vpn]) {
+        *id = pm->direct[vpn] - 1;
+        return 0;
+    }
+    return pagemap_id_slow(pm, proc, vpn, id, d);
+}
 void pagemap_check(const pagemap_t *pm);
 
 #endif

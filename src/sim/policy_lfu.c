@@ -1,0 +1,62 @@
+/*
+ * policy_lfu.c - LFU: replace the least frequently used page.
+ *
+ * Silberschatz, Galvin and Gagne, Operating System Concepts, 10th ed.,
+ * 10.4.6 "Counting-Based Page Replacement": keep a count of the references
+ * to each page and replace the page with the smallest count.
+ * Counts are of references while resident (a page reloaded after eviction
+ * starts again at 1), and ties are broken LRU: among the pages with that
+ * count, the one referenced least recently goes.  The O(1) bucket structure
+ * is in freq_list.h (Shah, Mitra and Matani 2010).
+ */
+#include "sim/freq_list.h"
+
+static int lfu_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
+{
+    (void)ps;
+    if (freq_init(p->state, p->mem->nframes))
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory for LFU over %u frames",
+                        p->mem->nframes);
+    return 0;
+}
+
+static void lfu_destroy(sim_policy_t *p)
+{
+    freq_destroy(p->state);
+}
+
+static void lfu_hit(sim_policy_t *p, uint32_t f, const sim_access_t *a)
+{
+    (void)a;
+    freq_hit(p->state, f);
+}
+
+static void lfu_insert(sim_policy_t *p, uint32_t f, const sim_access_t *a)
+{
+    (void)a;
+    freq_insert(p->state, f);
+}
+
+static uint32_t lfu_evict(sim_policy_t *p, const sim_access_t *a)
+{
+    (void)a;
+    return freq_evict(p->state, 0);
+}
+
+static void lfu_check(const sim_policy_t *p)
+{
+    freq_check(p->state, p->mem->nresident);
+}
+
+const sim_policy_ops_t sim_policy_lfu = {
+    .name = "lfu",
+    .summary = "least frequently used, ties LRU (OSC 10th ed. 10.4.6)",
+    .params = "",
+    .state_size = sizeof(freq_list_t),
+    .init = lfu_init,
+    .destroy = lfu_destroy,
+    .hit = lfu_hit,
+    .insert = lfu_insert,
+    .evict = lfu_evict,
+    .check = lfu_check,
+};
