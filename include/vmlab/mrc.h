@@ -76,4 +76,23 @@ void mrc_approx_free(mrc_approx_t *a);
  * frames, more faults); returns how many.  out has room for k entries. */
 size_t mrc_anomalies(const uint64_t *frames, const uint64_t *faults, size_t k, size_t *out);
 
+/* Distinct values in page[0, n), or -ENOMEM. */
+int64_t mrc_distinct(const uint64_t *page, size_t n);
+
+/* One policy's curve over a trace: faults[i] at frames[i], i in [0, k).
+ * "lru" and "opt" come from one exact stack-distance pass; any other
+ * policy spec of the sim table ("fifo", "aging:bits=8", ...) runs one
+ * simulation per frame count through sim_run_pages (all cores).  key[] are
+ * tp's pages tagged with their pid (mrc_keys), used by the stack passes.
+ * page_bits is the page size sims are told.  0 or -errno with *d. */
+struct trace_pages;
+int mrc_policy_faults(const char *policy, const uint64_t *key, const struct trace_pages *tp,
+                      unsigned page_bits, const uint64_t *frames, size_t k,
+                      uint64_t *faults /* OUT */, diag_t *d);
+/* Keys for the stack passes: page numbers, tagged (pid << 48) when the
+ * trace has several processes, so each process's pages stay apart as in
+ * sim's global scope.  *key malloc'd; -ERANGE if a page does not fit 48
+ * bits in a multi-process trace. */
+int mrc_keys(const struct trace_pages *tp, uint64_t **key /* OUT */, diag_t *d);
+
 #endif
