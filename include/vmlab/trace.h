@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "vmlab/diag.h"
@@ -61,7 +62,8 @@ typedef struct trace_ref {
 
 typedef struct trace_opts {
     trace_format_t format; /* TRACE_AUTO to detect */
-    unsigned page_bits;    /* log2 page size, for TRACE_PAGES addresses (default 12) */
+    unsigned page_bits;    /* log2 page size, for TRACE_PAGES addresses (default 12;
+                              0 also means 12) */
     int multi_pid;         /* 1: text lines start with a decimal pid column */
     int skip_bad;          /* 1: count malformed lines instead of failing */
 } trace_opts_t;
@@ -100,5 +102,46 @@ typedef struct trace_pages {
 int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_bits,
                      trace_pages_t *out /* OUT */, diag_t *d);
 void trace_pages_free(trace_pages_t *tp);
+
+/* ---- Additions (everything above is the original contract) ---- */
+
+/* All format names for messages and help: "osc, rw, ls, lackey, din, pages, vmlab". */
+const char *trace_format_names(void);
+
+/* trace_open over memory [data, data + len), borrowed until trace_close();
+ * name is the file name used in messages (NULL: "memory").  Compressed
+ * data is decompressed as from a file. */
+int trace_open_mem(trace_t **out /* OUT */, const void *data, size_t len, const char *name,
+                   const trace_opts_t *opts, diag_t *d);
+/* Lines consumed so far (text formats; records for vmlab binary). */
+uint64_t trace_lines(const trace_t *t);
+/* Lines consumed that carry no reference and are not errors: blank lines,
+ * '#' comments, lackey's banners and the traced program's own output that
+ * lackey interleaves with its records, din escape records. */
+uint64_t trace_skipped_lines(const trace_t *t);
+/* For a progress bar: *done input bytes read so far (compressed bytes for
+ * compressed input) out of *total (the file's size; 0 if unknown: stdin, a
+ * pipe). */
+void trace_progress(const trace_t *t, uint64_t *done /* OUT */, uint64_t *total /* OUT */);
+/* The compression of the input: "gzip", "zstd" or "none". */
+const char *trace_compression(const trace_t *t);
+
+/* Writing traces (`vmlab convert`, tests, generators).  Formats:
+ *   TRACE_VMLAB  the binary format (docs/trace-format.md); addresses are
+ *                stored >> addr_shift (a page-granular trace loses nothing
+ *                with addr_shift = page bits and is much smaller)
+ *   TRACE_RW     "HEXADDR R|W" (an instruction fetch is written as R)
+ *   TRACE_PAGES  addr >> addr_shift in decimal, one a line
+ *   TRACE_OSC    decimal address, one a line
+ * pid_column (text formats): start each line with the decimal pid.
+ * The writer only buffers: fp stays the caller's (env_out_open()). */
+typedef struct trace_writer trace_writer_t;
+int trace_writer_open(trace_writer_t **out /* OUT */, FILE *fp, const char *name,
+                      trace_format_t format, unsigned addr_shift, int pid_column, diag_t *d);
+int trace_write(trace_writer_t *w, const trace_ref_t *refs, size_t n, diag_t *d);
+/* Write what is buffered (and the binary end record), free w; 0 or -errno. */
+int trace_writer_finish(trace_writer_t *w, diag_t *d);
+/* Free w without finishing (after an error). */
+void trace_writer_abort(trace_writer_t *w);
 
 #endif

@@ -19,6 +19,8 @@
 static const cli_cmd_t cmds[] = {
     {"vm", "the classic OSC virtual memory manager (TLB, page table, backing store)", cmd_vm},
     {"gen", "write a synthetic trace (scan, zipf, loop, phases, belady, linked-list, ...)", cmd_gen},
+    {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
+    {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
 };
 
 void cli_error(const char *fmt, ...)
