@@ -6,6 +6,9 @@
  *   mrc_engine lru|opt FILE.ids.u64            exact curve: refs/s
  *   mrc_engine shards FILE.ids.u64 RATE [MAX]  SHARDS: refs/s and its mean
  *                                              absolute error against exact LRU
+ *   mrc_engine optsim FILE.ids.u64 F1 F2 ...   one OPT simulation per size,
+ *                                              one after another (sim library,
+ *                                              one thread): the time to beat
  * Prints one line "ENGINE refs R seconds S Mrefs/s X [mae E]" and the miss
  * ratio at a few sizes (the ones baseline.c prints).
  */
@@ -18,6 +21,8 @@
 
 #include "vmlab/env.h"
 #include "vmlab/mrc.h"
+#include "vmlab/sim.h"
+#include "vmlab/trace.h"
 
 /* CPU time of this thread in ns: steadier than wall time on a shared box. */
 static uint64_t cpu_ns(void)
@@ -36,7 +41,7 @@ int main(int argc, char **argv)
     diag_t d;
     mrc_hist_t h;
     if (argc < 3) {
-        fprintf(stderr, "usage: mrc_engine lru|opt|shards FILE.ids.u64 [RATE [MAX]]\n");
+        fprintf(stderr, "usage: mrc_engine lru|opt|shards|optsim FILE.ids.u64 [RATE [MAX] | SIZES]\n");
         return 2;
     }
     if (env_read_file(argv[2], &data, &len, &d)) {
@@ -88,6 +93,29 @@ int main(int argc, char **argv)
                    mrc_approx_miss_ratio(&a, sizes[k]), (double)mrc_hist_faults(&h, sizes[k]) / n);
         mrc_approx_free(&a);
         mrc_hist_free(&h);
+    } else if (strcmp(argv[1], "optsim") == 0 && argc >= 4) {
+        sim_config_t cfg = sim_config_default();
+        trace_pages_t tp;
+        uint8_t *w = calloc(n, 1);
+        uint64_t faults = 0;
+        cfg.threads = 1;
+        tp.page = ids, tp.write = w, tp.pid = NULL, tp.n = n, tp.npids = 1;
+        t0 = env_now_ns(), c0 = cpu_ns();
+        for (int i = 3; i < argc; i++) {
+            sim_job_t job = {"opt", strtoull(argv[i], 0, 10)};
+            sim_result_t r;
+            if (sim_run_pages(&cfg, &job, 1, &tp, &r, &d)) {
+                fprintf(stderr, "mrc_engine: %s\n", d.msg);
+                return 1;
+            }
+            faults += r.total.page_faults;
+            printf("  optsim miss ratio @%s = %.4f\n", argv[i], (double)r.total.page_faults / n);
+            sim_result_free(&r);
+        }
+        t1 = env_now_ns(), c1 = cpu_ns();
+        printf("optsim sims %d refs %zu seconds %.3f cpu-seconds %.3f\n", argc - 3, n,
+               (t1 - t0) / 1e9, (c1 - c0) / 1e9);
+        free(w);
     } else {
         fprintf(stderr, "mrc_engine: unknown engine '%s'\n", argv[1]);
         return 2;

@@ -38,5 +38,8 @@ int cmd_vm(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);
+int cmd_mrc(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -18,6 +18,9 @@
 
 static const cli_cmd_t cmds[] = {
     {"vm", "the classic OSC virtual memory manager (TLB, page table, backing store)", cmd_vm},
+    {"mrc", "whole fault curves: every frame count, LRU/OPT exact in one pass, SHARDS", cmd_mrc},
+    {"record", "run a program under Valgrind's lackey and save its memory trace (gzip)", cmd_record},
+    {"plot", "pictures with gnuplot: addresses over time, fault curves, working-set size", cmd_plot},
     {"gen", "write a synthetic trace (scan, zipf, loop, phases, belady, linked-list, ...)", cmd_gen},
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},

@@ -315,6 +315,45 @@ static int compact(opt_state_t *o)
     return 0;
 }
 
+/* Abort if an invariant is broken: every tree node is its children's
+ * combination, every leaf its block; each page's last slot is live and
+ * owned by it; each capacity's marker slot is marked and owned by it, and
+ * marked slots number ncap - 1; P(s) <= W at every live slot.  O(slots). */
+static void opt_check(const opt_state_t *o, uint32_t V)
+{
+    int64_t pre = 0, total = 0;
+    size_t marks = 0;
+    for (size_t b = 0; b < o->nb; b++) {
+        VL_ASSERT(o->tsum[o->nb + b] == __builtin_popcountll(o->mk[b]) - __builtin_popcountll(o->live[b]));
+        VL_ASSERT(o->tmax[o->nb + b] == block_max(o->live[b], o->mk[b]));
+        total += o->tsum[o->nb + b];
+        marks += (size_t)__builtin_popcountll(o->mk[b]);
+    }
+    VL_ASSERT(total == o->W);
+    VL_ASSERT(marks + 1 == (o->ncap ? o->ncap : 1));
+    for (size_t x = o->nb - 1; x >= 1; x--) {
+        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
+        VL_ASSERT(o->tsum[x] == o->tsum[2 * x] + o->tsum[2 * x + 1]);
+        VL_ASSERT(o->tmax[x] == (a > c ? a : c));
+    }
+    for (size_t x = o->ncp - 1; x >= 1; x--)
+        VL_ASSERT(o->cmin[x] == (o->cmin[2 * x] < o->cmin[2 * x + 1] ? o->cmin[2 * x] : o->cmin[2 * x + 1]));
+    for (uint32_t x = 0; x < V; x++)
+        if (o->last[x] != NONE) {
+            VL_ASSERT(o->live[o->last[x] / 64] >> (o->last[x] % 64) & 1);
+            VL_ASSERT(o->slot_id[o->last[x]] == x);
+        }
+    for (uint32_t c = 1; c < o->ncap; c++) {
+        uint32_t t = o->cmin[o->ncp + c];
+        VL_ASSERT(t < o->now && (o->mk[t / 64] >> (t % 64) & 1) && o->slot_cap[t] == c);
+    }
+    for (size_t t = 0; t < o->now; t++) {
+        int live = (int)(o->live[t / 64] >> (t % 64) & 1);
+        pre += (int)(o->mk[t / 64] >> (t % 64) & 1) - live;
+        VL_ASSERT(!live || pre <= o->W);
+    }
+}
+
 static void set_bit(uint64_t *w, size_t s) { w[s / 64] |= 1ull << (s % 64); }
 static void clr_bit(uint64_t *w, size_t s) { w[s / 64] &= ~(1ull << (s % 64)); }
 
@@ -391,6 +430,7 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
         bp = p / 64, bo = old / 64, bn = now / 64;
         blocks_update3(&o, bn, bp, bo);
         o.now++;
+        VL_DEBUG_CHECK(if (V < 256 || (t & 4095) == 0) opt_check(&o, V));
     }
     state_free(&o);
     return 0;
