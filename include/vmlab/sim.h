@@ -147,7 +147,8 @@ int sim_config_check(const sim_config_t *cfg, const sim_job_t *jobs, size_t njob
 int sim_pt_preset(const char *name, sim_pt_config_t *pt /* OUT */, unsigned *page_bits /* OUT */);
 
 /* Run every job over an in-memory trace (page numbers already shifted by
- * cfg->page_bits).  res[0, njobs) are filled in job order; free each with
+ * cfg->page_bits; tp->write may be NULL: all reads).  res[0, njobs) are
+ * filled in job order; free each with
  * sim_result_free().  0 or -errno (-EINVAL bad config, -ENOMEM, -ERANGE a
  * page beyond the page table's address space) with *d filled. */
 int sim_run_pages(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs,

@@ -35,6 +35,7 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
 
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);

@@ -18,6 +18,7 @@
 
 static const cli_cmd_t cmds[] = {
     {"vm", "the classic OSC virtual memory manager (TLB, page table, backing store)", cmd_vm},
+    {"sim", "paging simulator: policies, dirty pages, processes, page tables, TLB", cmd_sim},
     {"mrc", "whole fault curves: every frame count, LRU/OPT exact in one pass, SHARDS", cmd_mrc},
     {"record", "run a program under Valgrind's lackey and save its memory trace (gzip)", cmd_record},
     {"plot", "pictures with gnuplot: addresses over time, fault curves, working-set size", cmd_plot},

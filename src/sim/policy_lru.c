@@ -3,8 +3,9 @@
  *
  * OSC 10th ed., 10.4.4, the "stack" implementation: a doubly linked list of
  * frames, most recently used at the head; a use moves its frame to the head,
- * the victim is the tail.  The links are two arrays indexed by frame
- * (intrusive, no allocation after init), O(1) per reference.
+ * the victim is the tail.  The links are one array of {prev, next} pairs
+ * indexed by frame (intrusive, no allocation after init; a pair shares a
+ * cache line), O(1) per reference.
  *
  * Invariants (lru_check): the list from head holds exactly the frames
  * [0, nresident), each once, and prev/next agree.
@@ -19,11 +20,15 @@
 
 #define NIL UINT32_MAX
 
+typedef struct lru_link {
+    uint32_t prev; /* more recently used frame, NIL at the head */
+    uint32_t next; /* less recently used frame, NIL at the tail */
+} lru_link_t;
+
 typedef struct lru {
-    uint32_t *prev; /* frame -> more recently used frame, NIL at the head */
-    uint32_t *next; /* frame -> less recently used frame, NIL at the tail */
-    uint32_t head;  /* most recently used frame, NIL if empty */
-    uint32_t tail;  /* least recently used frame, NIL if empty */
+    lru_link_t *l; /* frame -> its links */
+    uint32_t head; /* most recently used frame, NIL if empty */
+    uint32_t tail; /* least recently used frame, NIL if empty */
 } lru_t;
 
 static int lru_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
@@ -31,9 +36,8 @@ static int lru_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
     lru_t *s = p->state;
     uint32_t n = p->mem->nframes;
     (void)ps;
-    s->prev = malloc((size_t)n * sizeof *s->prev);
-    s->next = malloc((size_t)n * sizeof *s->next);
-    if (!s->prev || !s->next)
+    s->l = malloc((size_t)n * sizeof *s->l);
+    if (!s->l)
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u LRU frames", n);
     s->head = s->tail = NIL;
     return 0;
@@ -42,16 +46,15 @@ static int lru_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
 static void lru_destroy(sim_policy_t *p)
 {
     lru_t *s = p->state;
-    free(s->prev);
-    free(s->next);
+    free(s->l);
 }
 
 static inline void lru_push_front(lru_t *s, uint32_t f)
 {
-    s->prev[f] = NIL;
-    s->next[f] = s->head;
+    s->l[f].prev = NIL;
+    s->l[f].next = s->head;
     if (s->head != NIL)
-        s->prev[s->head] = f;
+        s->l[s->head].prev = f;
     else
         s->tail = f;
     s->head = f;
@@ -64,11 +67,11 @@ static void lru_hit(sim_policy_t *p, uint32_t f, const sim_access_t *a)
     (void)a;
     if (f == s->head)
         return;
-    pv = s->prev[f];
-    nx = s->next[f];
-    s->next[pv] = nx; /* f is not the head, so pv != NIL */
+    pv = s->l[f].prev;
+    nx = s->l[f].next;
+    s->l[pv].next = nx; /* f is not the head, so pv != NIL */
     if (nx != NIL)
-        s->prev[nx] = pv;
+        s->l[nx].prev = pv;
     else
         s->tail = pv;
     lru_push_front(s, f);
@@ -85,11 +88,16 @@ static uint32_t lru_evict(sim_policy_t *p, const sim_access_t *a)
     lru_t *s = p->state;
     uint32_t f = s->tail;
     (void)a;
-    s->tail = s->prev[f];
-    if (s->tail != NIL)
-        s->next[s->tail] = NIL;
-    else
+    s->tail = s->l[f].prev;
+    if (s->tail != NIL) {
+        s->l[s->tail].next = NIL;
+        /* The next victim is cold by definition: start fetching what its
+         * eviction will touch (its links, its page) a few references early. */
+        __builtin_prefetch(&s->l[s->l[s->tail].prev]);
+        __builtin_prefetch(&p->mem->page[s->tail]);
+    } else {
         s->head = NIL;
+    }
     return f;
 }
 
@@ -97,9 +105,9 @@ static void lru_check(const sim_policy_t *p)
 {
     const lru_t *s = p->state;
     uint32_t n = 0, last = NIL;
-    for (uint32_t f = s->head; f != NIL; f = s->next[f]) {
+    for (uint32_t f = s->head; f != NIL; f = s->l[f].next) {
         VL_ASSERT(f < p->mem->nresident);
-        VL_ASSERT(s->prev[f] == last);
+        VL_ASSERT(s->l[f].prev == last);
         VL_ASSERT(++n <= p->mem->nresident);
         last = f;
     }

@@ -315,7 +315,8 @@ static void fault(sim_core_t *c, uint32_t mi, const sim_access_t *a)
         VL_ASSERT(f < m->nframes);
         g = c->gbase[mi] + f;
         uint32_t old = m->page[f];
-        VL_ASSERT(c->frame_of[old] == f);
+        /* A load of the victim's cold entry: checked in debug builds only. */
+        VL_DEBUG_CHECK(VL_ASSERT(c->frame_of[old] == f));
         if (m->flags[f] & SIM_DIRTY)
             c->ps[c->gproc[g]].disk_writes++;
         c->frame_of[old] = SIM_NOFRAME;
@@ -351,6 +352,11 @@ static void feed_general(sim_core_t *c, const sim_batch_t *b)
     const sim_policy_ops_t *ops = c->ops;
     for (size_t i = 0; i < b->n; i++) {
         uint32_t page = b->page[i], proc = b->proc ? b->proc[i] : 0, mi = c->local ? proc : 0;
+        if (i + 8 < b->n) { /* the page ids are known ahead: overlap the misses */
+            __builtin_prefetch(&c->frame_of[b->page[i + 8]]);
+            if (c->inverted)
+                __builtin_prefetch(&c->anchor[inv_hash(c, b->page[i + 8])]);
+        }
         sim_access_t a = {
             .time = b->t0 + i,
             .next = b->next ? b->next[i] : SIM_NEVER,
@@ -424,6 +430,8 @@ int sim_core_result(const sim_core_t *c, sim_result_t *r)
     for (uint32_t p = 0; p < c->nprocs; p++) {
         const sim_stats_t *s = &c->ps[p];
         r->proc[p] = *s;
+        if (!c->local) /* global scope: every process may use every frame */
+            r->proc[p].frames = c->nframes;
         r->total.references += s->references;
         r->total.writes += s->writes;
         r->total.page_faults += s->page_faults;

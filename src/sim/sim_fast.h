@@ -49,6 +49,8 @@ sim_fast_run(sim_policy_t *p, const sim_fast_t *fx,
     sim_stats_t *ps = fx->ps;
     for (size_t i = 0; i < b->n; i++) {
         uint32_t page = b->page[i], proc = b->proc ? b->proc[i] : 0;
+        if (i + 8 < b->n) /* the page ids are known ahead: overlap the misses */
+            __builtin_prefetch(&frame_of[b->page[i + 8]]);
         uint8_t w = b->write[i];
         sim_access_t a = {
             .time = b->t0 + i,
@@ -85,7 +87,7 @@ sim_fast_run(sim_policy_t *p, const sim_fast_t *fx,
 }
 
 #define SIM_FAST_LOOP(NAME, HIT, INSERT, EVICT)                                 \
-    static void NAME(sim_policy_t *p, const sim_fast_t *fx)                     \
+    __attribute__((flatten)) static void NAME(sim_policy_t *p, const sim_fast_t *fx) \
     {                                                                           \
         sim_fast_run(p, fx, HIT, INSERT, EVICT);                                \
     }

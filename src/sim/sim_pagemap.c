@@ -9,14 +9,7 @@
 
 #include "vmlab/check.h"
 
-static inline uint64_t pm_hash(uint64_t vpn, uint32_t proc)
-{
-    uint64_t x = vpn ^ ((uint64_t)proc * 0x9e3779b97f4a7c15ull);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
+#define pm_hash pagemap_hash
 
 int pagemap_init(pagemap_t *pm, const sim_config_t *cfg)
 {
@@ -93,7 +86,7 @@ static int tab_add(pagemap_t *pm, uint32_t proc, unsigned level, uint64_t prefix
     }
 }
 
-int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc, diag_t *d)
+int pagemap_proc_slow(pagemap_t *pm, uint32_t pid, uint32_t *proc, diag_t *d)
 {
     if (pm->nprocs && pid == pm->last_pid) {
         *proc = pm->last_proc;
@@ -238,6 +231,26 @@ int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, di
     pm->last_vpn = vpn;
     pm->last_vproc = proc;
     *id = pm->last_id = n;
+    return 0;
+}
+
+int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n, uint32_t *ids,
+                diag_t *d)
+{
+    enum { AHEAD = 12 };
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n) {
+            uint32_t pa = proc ? proc[i + AHEAD] : 0;
+            uint64_t va = vpn[i + AHEAD];
+            if (pa == 0 && va < PM_DIRECT)
+                __builtin_prefetch(&pm->direct[va]);
+            else
+                __builtin_prefetch(&pm->slot[pm_hash(va, pa) & pm->mask]);
+        }
+        int rc = pagemap_id(pm, proc ? proc[i] : 0, vpn[i], &ids[i], d);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #ifndef VMLAB_SIM_PAGEMAP_H
 #define VMLAB_SIM_PAGEMAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vmlab/diag.h"
@@ -69,19 +70,57 @@ int pagemap_init(pagemap_t *pm, const sim_config_t *cfg);
 void pagemap_destroy(pagemap_t *pm);
 
 /* The process index for pid (a new one if unseen); -ENOMEM. */
-int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d);
+int pagemap_proc_slow(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d);
+static inline int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OUT */, diag_t *d)
+{
+    if (pm->nprocs && pid == pm->last_pid) {
+        *proc = pm->last_proc;
+        return 0;
+    }
+    return pagemap_proc_slow(pm, pid, proc, d);
+}
 /* The id of (proc, vpn), a new one if unseen; -ENOMEM, or -ERANGE with *d if
  * vpn is beyond the page table's address space. */
 int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
+
+static inline uint64_t pagemap_hash(uint64_t vpn, uint32_t proc)
+{
+    uint64_t x = vpn ^ ((uint64_t)proc * 0x9e3779b97f4a7c15ull);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* The hit paths inline (direct table, then the probe sequence); a new page,
+ * or anything unusual, goes to pagemap_id_slow. */
 static inline int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */,
                              diag_t *d)
 {
-    if (proc == 0 && vpn < PM_DIRECT && pm->direct[vpn]) {
-        *id = pm->direct[vpn] - 1;
-        return 0;
+    if (proc == 0 && vpn < PM_DIRECT) {
+        if (pm->direct[vpn]) {
+            *id = pm->direct[vpn] - 1;
+            return 0;
+        }
+    } else {
+        for (uint64_t i = pagemap_hash(vpn, proc) & pm->mask;; i = (i + 1) & pm->mask) {
+            const pagemap_slot_t *s = &pm->slot[i];
+            if (s->id1 == 0)
+                break;
+            if (s->vpn == vpn && s->proc == proc) {
+                *id = s->id1 - 1;
+                return 0;
+            }
+        }
     }
     return pagemap_id_slow(pm, proc, vpn, id, d);
 }
+
+/* ids[i] = the id of (proc ? proc[i] : 0, vpn[i]) for i in [0, n), the
+ * hash slots prefetched a few references ahead so the misses overlap.
+ * 0, or the first error of pagemap_id (ids before it are filled). */
+int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n,
+                uint32_t *ids /* OUT */, diag_t *d);
 void pagemap_check(const pagemap_t *pm);
 
 #endif

@@ -367,30 +367,32 @@ int sim_run_pages(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs,
 {
     run_t r;
     uint32_t *page = NULL, *proc = NULL;
+    uint8_t *nowrites = NULL;
     int rc = srun_init(&r, cfg, jobs, njobs, d);
     if (rc)
         goto out;
     page = malloc((tp->n + 1) * sizeof *page);
     if (tp->pid)
         proc = malloc((tp->n + 1) * sizeof *proc);
-    if (!page || (tp->pid && !proc)) {
+    if (!tp->write) /* no write flags: every reference reads */
+        nowrites = calloc(tp->n + 1, 1);
+    if (!page || (tp->pid && !proc) || (!tp->write && !nowrites)) {
         rc = diag_set(d, NULL, 0, ENOMEM, "out of memory for %zu references", tp->n);
         goto out;
     }
-    for (size_t i = 0; i < tp->n; i++) {
-        uint32_t pr = 0;
-        if ((rc = pagemap_proc(&r.pm, tp->pid ? tp->pid[i] : 0, &pr, d)) ||
-            (rc = pagemap_id(&r.pm, pr, tp->page[i], &page[i], d)))
+    for (size_t i = 0; tp->pid && i < tp->n; i++)
+        if ((rc = pagemap_proc(&r.pm, tp->pid[i], &proc[i], d)))
             goto out;
-        if (proc)
-            proc[i] = pr;
-    }
+    if (!tp->pid && tp->n && (rc = pagemap_proc(&r.pm, 0, &(uint32_t){0}, d)))
+        goto out;
+    if ((rc = pagemap_ids(&r.pm, proc, tp->page, tp->n, page, d)))
+        goto out;
     if (tp->n == 0 && (rc = pagemap_proc(&r.pm, 0, &(uint32_t){0}, d)))
         goto out;
     VL_DEBUG_CHECK(pagemap_check(&r.pm));
     sim_batch_t all = {.n = tp->n,
                        .page = page,
-                       .write = tp->write,
+                       .write = tp->write ? tp->write : nowrites,
                        .proc = r.pm.nprocs > 1 ? proc : NULL,
                        .vpn = tp->page,
                        .npages = r.pm.npages,
@@ -400,6 +402,7 @@ int sim_run_pages(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs,
 out:
     free(page);
     free(proc);
+    free(nowrites);
     srun_destroy(&r);
     return rc;
 }

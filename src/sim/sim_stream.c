@@ -23,68 +23,82 @@ typedef struct buf {
     sim_batch_t b;   /* the batch over them */
 } buf_t;
 
-/* Read up to `max` references from t into the arrays at [at, at + max);
- * returns the count (0 at the end) or -errno with *d. */
+/* Read up to `max` references from t into page[], write[], proc[] and vpn[]
+ * (all of max entries); returns the count (0 at the end) or -errno with *d. */
 static ssize_t fill(run_t *r, trace_t *t, trace_ref_t *tmp, uint32_t *page, uint8_t *write,
                     uint32_t *proc, uint64_t *vpn, size_t max)
 {
     ssize_t n = trace_read(t, tmp, max, r->d);
+    uint32_t any = 0;
+    int rc;
     if (n <= 0)
         return n;
     for (ssize_t i = 0; i < n; i++) {
-        uint32_t pr;
-        uint64_t v = tmp[i].addr >> r->cfg.page_bits;
-        int rc;
-        if ((rc = pagemap_proc(&r->pm, tmp[i].pid, &pr, r->d)) ||
-            (rc = pagemap_id(&r->pm, pr, v, &page[i], r->d)))
-            return rc;
+        vpn[i] = tmp[i].addr >> r->cfg.page_bits;
         write[i] = tmp[i].op == TRACE_WRITE;
-        proc[i] = pr;
-        if (vpn)
-            vpn[i] = v;
+        if ((rc = pagemap_proc(&r->pm, tmp[i].pid, &proc[i], r->d)))
+            return rc;
+        any |= proc[i];
     }
+    if ((rc = pagemap_ids(&r->pm, any ? proc : NULL, vpn, (size_t)n, page, r->d)))
+        return rc;
     return n;
 }
 
+/* The whole trace as page ids and write flags; process indices only once a
+ * second process appears (a single-process trace costs 5 bytes a reference). */
 static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, uint8_t **writep,
                     uint32_t **procp)
 {
     size_t cap = 1 << 20, n = 0;
-    uint32_t *page = malloc(cap * sizeof *page), *proc = malloc(cap * sizeof *proc);
+    uint32_t *page = malloc(cap * sizeof *page), *proc = NULL;
+    uint32_t *pbuf = malloc(SRUN_BATCH * sizeof *pbuf);
     uint8_t *write = malloc(cap);
     trace_ref_t *tmp = malloc(SRUN_BATCH * sizeof *tmp);
+    uint64_t *vpn = malloc(SRUN_BATCH * sizeof *vpn);
     int rc = 0;
-    for (;;) {
-        if (!page || !proc || !write || !tmp) {
-            rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
-            break;
-        }
+    if (!page || !pbuf || !write || !tmp || !vpn)
+        rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
+    while (!rc) {
         if (cap - n < SRUN_BATCH) {
-            cap *= 2;
-            void *a = realloc(page, cap * sizeof *page), *b, *c;
+            void *a = realloc(page, 2 * cap * sizeof *page), *b = NULL, *c;
             if (a)
                 page = a;
-            b = realloc(proc, cap * sizeof *proc);
-            if (b)
+            if (proc && (b = realloc(proc, 2 * cap * sizeof *proc)))
                 proc = b;
-            c = realloc(write, cap);
-            if (c)
+            if ((c = realloc(write, 2 * cap)))
                 write = c;
-            if (!a || !b || !c) {
-                rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
+            if (!a || (proc && !b) || !c) {
+                rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", 2 * cap);
                 break;
             }
+            cap *= 2;
         }
-        ssize_t k = fill(r, t, tmp, page + n, write + n, proc + n, NULL, SRUN_BATCH);
+        ssize_t k = fill(r, t, tmp, page + n, write + n, pbuf, vpn, SRUN_BATCH);
         if (k < 0) {
             rc = (int)k;
             break;
         }
         if (k == 0)
             break;
+        if (!proc && r->pm.nprocs > 1) {
+            if (!(proc = calloc(cap, sizeof *proc))) {
+                rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
+                break;
+            }
+        }
+        if (proc)
+            memcpy(proc + n, pbuf, (size_t)k * sizeof *proc);
+        if ((n + (size_t)k) / SRUN_PROGRESS_EVERY != n / SRUN_PROGRESS_EVERY) {
+            atomic_store(&r->done, n + (size_t)k);
+            srun_progress(r); /* total 0: references read so far */
+        }
         n += (size_t)k;
     }
+    atomic_store(&r->done, 0);
     free(tmp);
+    free(vpn);
+    free(pbuf);
     if (!rc && r->pm.nprocs == 0)
         rc = pagemap_proc(&r->pm, 0, &(uint32_t){0}, r->d);
     *pagep = page;
@@ -93,7 +107,7 @@ static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, ui
     *all = (sim_batch_t){.n = n,
                          .page = page,
                          .write = write,
-                         .proc = r->pm.nprocs > 1 ? proc : NULL,
+                         .proc = proc,
                          .page_vpn = r->pm.vpn,
                          .npages = r->pm.npages,
                          .nprocs = r->pm.nprocs};
@@ -169,7 +183,7 @@ static int stream_fill(stream_t *s, trace_t *t, trace_ref_t *tmp, int k, uint64_
                          .t0 = *t0,
                          .page = b->page,
                          .write = b->write,
-                         .proc = b->proc,
+                         .proc = s->r->pm.nprocs > 1 ? b->proc : NULL,
                          .vpn = b->vpn,
                          .npages = s->r->pm.npages,
                          .nprocs = s->r->pm.nprocs};
