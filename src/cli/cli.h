@@ -40,7 +40,11 @@ int cmd_maps(int argc, char **argv);
 int cmd_v2p(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);
+int cmd_mrc(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -23,6 +23,10 @@ static const cli_cmd_t cmds[] = {
     {"v2p", "virtual to physical: /proc/PID/pagemap and /proc/kpageflags decoded", cmd_v2p},
     {"faults", "page-fault experiments: malloc, zero page, copy-on-write, file mappings", cmd_faults},
     {"sim", "paging simulator: policies, dirty pages, processes, page tables, TLB", cmd_sim},
+    {"mrc", "whole fault curves: every frame count, LRU/OPT exact in one pass, SHARDS", cmd_mrc},
+    {"record", "run a program under Valgrind's lackey and save its memory trace (gzip)", cmd_record},
+    {"plot", "pictures with gnuplot: addresses over time, fault curves, working-set size", cmd_plot},
+    {"gen", "write a synthetic trace (scan, zipf, loop, phases, belady, linked-list, ...)", cmd_gen},
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
 };

@@ -1,0 +1,98 @@
+/*
+ * mrc.h - whole fault curves (miss-ratio curves): page faults for every
+ * frame count, from one pass over a trace.
+ *
+ * LRU and OPT are stack algorithms (Mattson, Gecsei, Slutz and Traiger,
+ * "Evaluation techniques for storage hierarchies", IBM Systems Journal 9(2),
+ * 1970): a reference hits with f frames iff its stack distance is <= f, so
+ * one histogram of stack distances gives the faults at every f exactly.
+ *   - LRU: the distance is 1 + the number of distinct pages referenced since
+ *     the page's previous reference, counted over a bitmap of last-reference
+ *     times with a Fenwick tree over its words (Bennett and Kruskal 1975),
+ *     O(log n) a reference.
+ *   - OPT (Belady's MIN): the distance is computed on line from the past
+ *     alone, O(log n) a reference, after the critical-stack analysis of
+ *     Bilardi, Ekanadham and Pattnaik, "Optimal on-line computation of stack
+ *     distances for MIN and OPT", CF 2017 (src/mrc/opt_stack.c).
+ *   - SHARDS (Waldspurger, Park, Garthwaite, Ahmad, "Efficient MRC
+ *     construction with SHARDS", FAST 2015): the LRU histogram of a spatially
+ *     hashed sample of pages, rescaled; fixed rate or fixed sample size.
+ *
+ * Pages are 64-bit keys (page numbers, or page numbers tagged with a pid by
+ * the caller).  Errors follow include/vmlab/diag.h: 0 or -errno.
+ */
+#ifndef VMLAB_MRC_H
+#define VMLAB_MRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmlab/diag.h"
+
+/* An exact stack-distance histogram, turned into a fault curve. */
+typedef struct mrc_hist {
+    uint64_t *hits_le; /* hits_le[f], f in [0, size): references that hit with
+                          f frames (stack distance <= f); hits_le[0] = 0 and
+                          hits_le[size - 1] = refs - cold */
+    size_t size;       /* distinct + 1 (every distance is <= distinct) */
+    uint64_t refs;     /* references */
+    uint64_t cold;     /* first references to a page (miss at every size) */
+    uint64_t distinct; /* distinct pages */
+} mrc_hist_t;
+
+/* Exact LRU / OPT histograms of page[0, n).  -ENOMEM with *d filled. */
+int mrc_lru_hist(const uint64_t *page, size_t n, mrc_hist_t *out /* OUT */, diag_t *d);
+int mrc_opt_hist(const uint64_t *page, size_t n, mrc_hist_t *out /* OUT */, diag_t *d);
+/* Page faults with `frames` frames (frames >= 1; any size past distinct
+ * gives the cold misses). */
+uint64_t mrc_hist_faults(const mrc_hist_t *h, uint64_t frames);
+void mrc_hist_free(mrc_hist_t *h);
+
+/* An approximate LRU curve from SHARDS. */
+typedef struct mrc_approx {
+    double *hit_le;    /* hit_le[f], f in [0, size): estimated fraction of
+                          references that hit with f frames, nondecreasing */
+    size_t size;       /* estimated distinct + 1 */
+    uint64_t refs;     /* references seen */
+    uint64_t sampled;  /* references that fell in the sample */
+    double rate;       /* final sampling rate */
+} mrc_approx_t;
+
+typedef struct mrc_shards_opts {
+    double rate;       /* fixed-rate SHARDS: sampling rate in (0, 1] */
+    uint64_t max_keys; /* fixed-size SHARDS: at most this many sampled pages
+                          (0: fixed rate); starts at rate (1.0 if 0) */
+    uint64_t seed;     /* hash seed: which pages are sampled */
+} mrc_shards_opts_t;
+
+int mrc_shards(const uint64_t *page, size_t n, const mrc_shards_opts_t *o,
+               mrc_approx_t *out /* OUT */, diag_t *d);
+/* Estimated miss ratio in [0, 1] with `frames` frames. */
+double mrc_approx_miss_ratio(const mrc_approx_t *a, uint64_t frames);
+void mrc_approx_free(mrc_approx_t *a);
+
+/* Belady's anomaly: given faults[i] at frames[i] for ascending frames,
+ * write to out[] each index i >= 1 where faults[i] > faults[i - 1] (more
+ * frames, more faults); returns how many.  out has room for k entries. */
+size_t mrc_anomalies(const uint64_t *frames, const uint64_t *faults, size_t k, size_t *out);
+
+/* Distinct values in page[0, n), or -ENOMEM. */
+int64_t mrc_distinct(const uint64_t *page, size_t n);
+
+/* One policy's curve over a trace: faults[i] at frames[i], i in [0, k).
+ * "lru" and "opt" come from one exact stack-distance pass; any other
+ * policy spec of the sim table ("fifo", "aging:bits=8", ...) runs one
+ * simulation per frame count through sim_run_pages (all cores).  key[] are
+ * tp's pages tagged with their pid (mrc_keys), used by the stack passes.
+ * page_bits is the page size sims are told.  0 or -errno with *d. */
+struct trace_pages;
+int mrc_policy_faults(const char *policy, const uint64_t *key, const struct trace_pages *tp,
+                      unsigned page_bits, const uint64_t *frames, size_t k,
+                      uint64_t *faults /* OUT */, diag_t *d);
+/* Keys for the stack passes: page numbers, tagged (pid << 48) when the
+ * trace has several processes, so each process's pages stay apart as in
+ * sim's global scope.  *key malloc'd; -ERANGE if a page does not fit 48
+ * bits in a multi-process trace. */
+int mrc_keys(const struct trace_pages *tp, uint64_t **key /* OUT */, diag_t *d);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * curve.c - one policy's fault curve at chosen frame counts: LRU and OPT
+ * from their exact one-pass histograms (mrc.c), every other policy of the
+ * simulator's table by one simulation per frame count (sim_run_pages, which
+ * shares one read of the trace among its jobs and spreads them over all
+ * cores).  So `vmlab mrc` and `vmlab sim` agree at every size by
+ * construction for the simulated policies, and by Mattson's inclusion
+ * property (checked in tests) for LRU and OPT.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mrc/opt_stack.h"
+#include "vmlab/mrc.h"
+#include "vmlab/sim.h"
+#include "vmlab/trace.h"
+
+int64_t mrc_distinct(const uint64_t *page, size_t n)
+{
+    uint32_t *id = malloc((n ? n : 1) * sizeof *id), V = 0;
+    int rc = id ? opt_dense_ids(page, n, id, &V) : -ENOMEM;
+    free(id);
+    return rc ? rc : (int64_t)V;
+}
+
+int mrc_keys(const trace_pages_t *tp, uint64_t **key, diag_t *d)
+{
+    uint64_t *k = malloc((tp->n ? tp->n : 1) * sizeof *k);
+    if (!k)
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory for %zu references", tp->n);
+    for (size_t i = 0; i < tp->n; i++) {
+        k[i] = tp->page[i];
+        if (tp->pid) {
+            if (k[i] >> 48) {
+                free(k);
+                return diag_set(d, NULL, 0, ERANGE,
+                                "page %#jx of a multi-process trace is beyond 2^48 "
+                                "(expected a larger page size)", (uintmax_t)k[i]);
+            }
+            k[i] |= (uint64_t)tp->pid[i] << 48;
+        }
+    }
+    *key = k;
+    return 0;
+}
+
+int mrc_policy_faults(const char *policy, const uint64_t *key, const trace_pages_t *tp,
+                      unsigned page_bits, const uint64_t *frames, size_t k, uint64_t *faults,
+                      diag_t *d)
+{
+    int rc;
+    if (strcmp(policy, "lru") == 0 || strcmp(policy, "opt") == 0) {
+        mrc_hist_t h;
+        rc = (policy[0] == 'l' ? mrc_lru_hist : mrc_opt_hist)(key, tp->n, &h, d);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < k; i++)
+            faults[i] = mrc_hist_faults(&h, frames[i]);
+        mrc_hist_free(&h);
+        return 0;
+    }
+    {
+        sim_config_t cfg = sim_config_default();
+        sim_job_t *jobs = calloc(k ? k : 1, sizeof *jobs);
+        sim_result_t *res = calloc(k ? k : 1, sizeof *res);
+        if (!jobs || !res) {
+            free(jobs), free(res);
+            return diag_set(d, NULL, 0, ENOMEM, "out of memory for %zu simulations", k);
+        }
+        cfg.page_bits = page_bits;
+        for (size_t i = 0; i < k; i++)
+            jobs[i].policy = policy, jobs[i].frames = frames[i];
+        rc = sim_run_pages(&cfg, jobs, k, tp, res, d);
+        if (rc == 0)
+            for (size_t i = 0; i < k; i++) {
+                faults[i] = res[i].total.page_faults;
+                sim_result_free(&res[i]);
+            }
+        free(jobs), free(res);
+        return rc;
+    }
+}

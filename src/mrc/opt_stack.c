@@ -1,0 +1,495 @@
+/*
+ * opt_stack.c - OPT stack distances in O(log n) a reference.
+ *
+ * Mattson et al. (1970) showed OPT (Belady's MIN) is a stack algorithm but
+ * their stack update costs O(distance) a reference.  Bilardi, Ekanadham and
+ * Pattnaik ("Optimal on-line computation of stack distances for MIN and
+ * OPT", CF 2017) showed the distance depends on the past only and keep, for
+ * every capacity c, a "critical marker" into the LRU stack.  This file is
+ * our own formulation of that analysis on a time axis, checked against
+ * brute-force MIN simulation in tests/test_mrc.c:
+ *
+ *   Time slots 0, 1, 2, ... (one per reference, renumbered when they run out).
+ *   A slot is "live" if it is the last reference of its page (the LRU stack
+ *   is the live slots, newest first), and "marked" if capacity c's marker
+ *   tau_c points at it (capacities c = 1 .. distinct-1; at most one marker a
+ *   slot, since each is set to the current slot).  Weight w(s) = marked(s) -
+ *   live(s); W = sum of all weights; P(s) = sum of w over slots <= s.
+ *   Invariant: P(s) <= W at every live slot s.
+ *
+ *   A reference to a page seen before, whose last reference is slot p:
+ *     - p is the newest slot: distance 1, nothing changes;
+ *     - otherwise tau* = the oldest live slot after p with P(tau*) = W, and
+ *       c = the least capacity with tau_c <= tau*; the distance is c + 1;
+ *       then tau_c moves to the current slot and so does the page's live slot.
+ *   A first reference: its slot is live, and (from the second page on) the
+ *   next capacity's marker points at it.
+ *
+ * Both searches are segment-tree descents: over 64-slot blocks of the time
+ * axis, each node keeping the weight sum and the highest prefix at a live
+ * slot, and over capacities, each node keeping the least tau.  So a reference
+ * costs O(log n) plus a scan of a few 64-bit words.
+ */
+#include "mrc/opt_stack.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mrc/hash.h"
+#include "vmlab/check.h"
+
+#define NEG (-(1 << 30)) /* "no live slot here" for the prefix maximum */
+#define NONE UINT32_MAX
+
+typedef struct opt_state {
+    size_t nb;          /* 64-slot blocks, a power of two; slots = 64 nb */
+    uint64_t *live;     /* nb words: slot is some page's last reference */
+    uint64_t *mk;       /* nb words: slot carries a capacity's marker */
+    int32_t *tsum;      /* 2 nb tree nodes (leaves at nb + block): sum of w */
+    int32_t *tmax;      /* 2 nb: max over live slots of the prefix within node */
+    uint32_t *slot_id;  /* 64 nb: page id of a live slot */
+    uint32_t *slot_cap; /* 64 nb: capacity of a marked slot */
+    uint32_t *last;     /* V: live slot of each page, NONE before its first use */
+    size_t ncp;         /* capacity tree leaves, a power of two >= V */
+    uint32_t *cmin;     /* 2 ncp: least tau in the subtree; NONE if unset */
+    uint32_t ncap;      /* capacities handed out so far (index 0 unused) */
+    size_t now;         /* next slot */
+    int64_t W;          /* sum of all weights */
+} opt_state_t;
+
+/* For 4 slots at a time: index (live nibble) | (marker nibble) << 4 gives
+ * the nibble's weight sum and its highest prefix at a live slot (NIB_NONE
+ * if no slot is live), so a 64-slot block is 16 table steps, no branches. */
+#define NIB_NONE (-64)
+static int8_t nib_sum[256], nib_max[256];
+static pthread_once_t nib_once = PTHREAD_ONCE_INIT;
+
+static void nib_init(void)
+{
+    for (int i = 0; i < 256; i++) {
+        int pre = 0, mx = NIB_NONE;
+        for (int j = 0; j < 4; j++) {
+            int l = i >> j & 1, m = i >> (4 + j) & 1;
+            pre += m - l;
+            if (l && pre > mx)
+                mx = pre;
+        }
+        nib_sum[i] = (int8_t)pre;
+        nib_max[i] = (int8_t)mx;
+    }
+}
+
+static inline unsigned nib(uint64_t L, uint64_t M, unsigned k)
+{
+    return (unsigned)((L >> (4 * k)) & 15) | (unsigned)(((M >> (4 * k)) & 15) << 4);
+}
+
+/* Highest prefix at a live slot of the block (NEG if none). */
+static int32_t block_max(uint64_t L, uint64_t M)
+{
+    int32_t pre = 0, mx = NEG;
+    for (unsigned k = 0; k < 16; k++) {
+        unsigned i = nib(L, M, k);
+        int32_t c = pre + nib_max[i];
+        if (nib_max[i] != NIB_NONE && c > mx)
+            mx = c;
+        pre += nib_sum[i];
+    }
+    return mx;
+}
+
+static inline void node_pull(opt_state_t *o, size_t x)
+{
+    int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
+    o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
+    o->tmax[x] = a > c ? a : c;
+}
+
+static void leaf_set(opt_state_t *o, size_t b)
+{
+    uint64_t L = o->live[b], M = o->mk[b];
+    o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
+    o->tmax[o->nb + b] = block_max(L, M);
+}
+
+static void block_update(opt_state_t *o, size_t b)
+{
+    leaf_set(o, b);
+    for (size_t x = (o->nb + b) >> 1; x; x >>= 1)
+        node_pull(o, x);
+}
+
+/* Blocks a, b, c changed (any may repeat): each ancestor recomputed once. */
+static void blocks_update3(opt_state_t *o, size_t a, size_t b, size_t c)
+{
+    size_t x = o->nb + a, y = o->nb + b, z = o->nb + c;
+    leaf_set(o, a);
+    if (b != a)
+        leaf_set(o, b);
+    if (c != a && c != b)
+        leaf_set(o, c);
+    for (x >>= 1, y >>= 1, z >>= 1; x; x >>= 1, y >>= 1, z >>= 1) {
+        node_pull(o, x);
+        if (y != x)
+            node_pull(o, y);
+        if (z != x && z != y)
+            node_pull(o, z);
+    }
+}
+
+static void tree_build(opt_state_t *o)
+{
+    for (size_t b = 0; b < o->nb; b++) {
+        uint64_t L = o->live[b], M = o->mk[b];
+        o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
+        o->tmax[o->nb + b] = block_max(L, M);
+    }
+    for (size_t x = o->nb - 1; x >= 1; x--) {
+        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
+        o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
+        o->tmax[x] = a > c ? a : c;
+    }
+}
+
+static void cap_set(opt_state_t *o, uint32_t c, uint32_t tau)
+{
+    size_t x = o->ncp + c;
+    o->cmin[x] = tau;
+    for (x >>= 1; x; x >>= 1) {
+        uint32_t a = o->cmin[2 * x], b = o->cmin[2 * x + 1], m = a < b ? a : b;
+        if (o->cmin[x] == m) /* nothing above changes either */
+            break;
+        o->cmin[x] = m;
+    }
+}
+
+/* In block b, from bit `from` on, the first live slot whose prefix (acc is
+ * the sum before the block) reaches W; -1 if none. */
+static long scan_block(const opt_state_t *o, size_t b, unsigned from, int64_t acc)
+{
+    uint64_t L = o->live[b], M = o->mk[b], occ;
+    unsigned k = 0;
+    /* Whole nibbles: skip those below `from` or whose best live prefix falls
+     * short, then look at single slots of the first one that can qualify. */
+    for (; k < 16; k++) {
+        unsigned i = nib(L, M, k);
+        if (4 * k + 4 > from && nib_max[i] != NIB_NONE && acc + nib_max[i] >= o->W)
+            break;
+        acc += nib_sum[i];
+    }
+    if (k == 16)
+        return -1;
+    occ = ((L | M) >> (4 * k)) << (4 * k);
+    while (occ) {
+        unsigned j = (unsigned)__builtin_ctzll(occ);
+        uint64_t bit = 1ull << j;
+        acc += (M & bit ? 1 : 0) - (L & bit ? 1 : 0);
+        if ((L & bit) && j >= from && acc >= o->W)
+            return (long)(b * 64 + j);
+        occ &= occ - 1;
+    }
+    return -1;
+}
+
+/* The oldest live slot >= from whose prefix P reaches W. */
+static size_t find_tau(const opt_state_t *o, size_t from)
+{
+    size_t b0 = from / 64, x = o->nb + b0;
+    int64_t acc = 0;
+    long r;
+    for (size_t y = x; y > 1; y >>= 1)
+        if (y & 1)
+            acc += o->tsum[y - 1];
+    r = scan_block(o, b0, (unsigned)(from % 64), acc);
+    if (r >= 0)
+        return (size_t)r;
+    acc += o->tsum[x];
+    for (;;) {
+        VL_ASSERT(x > 1); /* the newest live slot always qualifies */
+        if (!(x & 1)) {
+            if (acc + o->tmax[x + 1] >= o->W) {
+                x++;
+                break;
+            }
+            acc += o->tsum[x + 1];
+        }
+        x >>= 1;
+    }
+    while (x < o->nb) {
+        x *= 2;
+        if (acc + o->tmax[x] < o->W) {
+            acc += o->tsum[x];
+            x++;
+        }
+    }
+    r = scan_block(o, x - o->nb, 0, acc);
+    VL_ASSERT(r >= 0);
+    return (size_t)r;
+}
+
+/* The least capacity whose marker is at or before slot tau. */
+static uint32_t find_cap(const opt_state_t *o, uint32_t tau)
+{
+    size_t x = 1;
+    VL_ASSERT(o->cmin[1] <= tau);
+    while (x < o->ncp) {
+        x *= 2;
+        if (o->cmin[x] > tau)
+            x++;
+    }
+    return (uint32_t)(x - o->ncp);
+}
+
+static int alloc_time(opt_state_t *o, size_t nb)
+{
+    size_t slots = nb * 64;
+    uint64_t *live = calloc(nb, 8), *mk = calloc(nb, 8);
+    int32_t *tsum = calloc(2 * nb, 4), *tmax = calloc(2 * nb, 4);
+    uint32_t *sid = malloc(slots * 4), *scap = malloc(slots * 4);
+    if (!live || !mk || !tsum || !tmax || !sid || !scap) {
+        free(live), free(mk), free(tsum), free(tmax), free(sid), free(scap);
+        return -ENOMEM;
+    }
+    if (o->slot_id) {
+        memcpy(sid, o->slot_id, o->nb * 64 * 4);
+        memcpy(scap, o->slot_cap, o->nb * 64 * 4);
+    }
+    free(o->live), free(o->mk), free(o->tsum), free(o->tmax), free(o->slot_id),
+        free(o->slot_cap);
+    o->live = live, o->mk = mk, o->tsum = tsum, o->tmax = tmax;
+    o->slot_id = sid, o->slot_cap = scap;
+    o->nb = nb;
+    return 0;
+}
+
+/* Renumber the occupied (live or marked) slots in order from 0. */
+static int compact(opt_state_t *o)
+{
+    size_t nb = o->nb, k = 0, occ = 0;
+    uint64_t *ol, *om;
+    for (size_t b = 0; b < nb; b++)
+        occ += (size_t)__builtin_popcountll(o->live[b] | o->mk[b]);
+    ol = o->live, om = o->mk;
+    o->live = o->mk = NULL;
+    if (occ * 2 > nb * 64) {
+        /* Keep the old bitmaps for the walk; alloc_time copies the slot maps. */
+        if (nb * 128 > (size_t)1 << 29 || alloc_time(o, nb * 2)) {
+            o->live = ol, o->mk = om;
+            return -ENOMEM;
+        }
+    } else {
+        o->live = calloc(nb, 8);
+        o->mk = calloc(nb, 8);
+        if (!o->live || !o->mk) {
+            free(o->live), free(o->mk);
+            o->live = ol, o->mk = om;
+            return -ENOMEM;
+        }
+    }
+    for (size_t b = 0; b < nb; b++) {
+        uint64_t L = ol[b], M = om[b], bits = L | M;
+        while (bits) {
+            unsigned j = (unsigned)__builtin_ctzll(bits);
+            size_t s = b * 64 + j;
+            bits &= bits - 1;
+            if (L >> j & 1) {
+                o->slot_id[k] = o->slot_id[s];
+                o->last[o->slot_id[k]] = (uint32_t)k;
+                o->live[k / 64] |= 1ull << (k % 64);
+            }
+            if (M >> j & 1) {
+                o->slot_cap[k] = o->slot_cap[s];
+                o->cmin[o->ncp + o->slot_cap[k]] = (uint32_t)k;
+                o->mk[k / 64] |= 1ull << (k % 64);
+            }
+            k++;
+        }
+    }
+    free(ol), free(om);
+    for (size_t x = o->ncp - 1; x >= 1; x--)
+        o->cmin[x] = o->cmin[2 * x] < o->cmin[2 * x + 1] ? o->cmin[2 * x] : o->cmin[2 * x + 1];
+    tree_build(o);
+    o->now = k;
+    return 0;
+}
+
+/* Abort if an invariant is broken: every tree node is its children's
+ * combination, every leaf its block; each page's last slot is live and
+ * owned by it; each capacity's marker slot is marked and owned by it, and
+ * marked slots number ncap - 1; P(s) <= W at every live slot.  O(slots). */
+static void opt_check(const opt_state_t *o, uint32_t V)
+{
+    int64_t pre = 0, total = 0;
+    size_t marks = 0;
+    for (size_t b = 0; b < o->nb; b++) {
+        VL_ASSERT(o->tsum[o->nb + b] == __builtin_popcountll(o->mk[b]) - __builtin_popcountll(o->live[b]));
+        VL_ASSERT(o->tmax[o->nb + b] == block_max(o->live[b], o->mk[b]));
+        total += o->tsum[o->nb + b];
+        marks += (size_t)__builtin_popcountll(o->mk[b]);
+    }
+    VL_ASSERT(total == o->W);
+    VL_ASSERT(marks + 1 == (o->ncap ? o->ncap : 1));
+    for (size_t x = o->nb - 1; x >= 1; x--) {
+        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
+        VL_ASSERT(o->tsum[x] == o->tsum[2 * x] + o->tsum[2 * x + 1]);
+        VL_ASSERT(o->tmax[x] == (a > c ? a : c));
+    }
+    for (size_t x = o->ncp - 1; x >= 1; x--)
+        VL_ASSERT(o->cmin[x] == (o->cmin[2 * x] < o->cmin[2 * x + 1] ? o->cmin[2 * x] : o->cmin[2 * x + 1]));
+    for (uint32_t x = 0; x < V; x++)
+        if (o->last[x] != NONE) {
+            VL_ASSERT(o->live[o->last[x] / 64] >> (o->last[x] % 64) & 1);
+            VL_ASSERT(o->slot_id[o->last[x]] == x);
+        }
+    for (uint32_t c = 1; c < o->ncap; c++) {
+        uint32_t t = o->cmin[o->ncp + c];
+        VL_ASSERT(t < o->now && (o->mk[t / 64] >> (t % 64) & 1) && o->slot_cap[t] == c);
+    }
+    for (size_t t = 0; t < o->now; t++) {
+        int live = (int)(o->live[t / 64] >> (t % 64) & 1);
+        pre += (int)(o->mk[t / 64] >> (t % 64) & 1) - live;
+        VL_ASSERT(!live || pre <= o->W);
+    }
+}
+
+static void set_bit(uint64_t *w, size_t s) { w[s / 64] |= 1ull << (s % 64); }
+static void clr_bit(uint64_t *w, size_t s) { w[s / 64] &= ~(1ull << (s % 64)); }
+
+static void state_free(opt_state_t *o)
+{
+    free(o->live), free(o->mk), free(o->tsum), free(o->tmax), free(o->slot_id);
+    free(o->slot_cap), free(o->last), free(o->cmin);
+}
+
+int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint64_t *cold)
+{
+    opt_state_t o;
+    size_t nb = 1, want = (size_t)V * 4 < n + 1 ? (size_t)V * 4 : n + 1;
+    memset(&o, 0, sizeof o);
+    pthread_once(&nib_once, nib_init);
+    while (nb * 64 < want)
+        nb *= 2;
+    o.ncp = 2;
+    while (o.ncp < V)
+        o.ncp *= 2;
+    o.last = malloc((V ? V : 1) * sizeof *o.last);
+    o.cmin = malloc(2 * o.ncp * sizeof *o.cmin);
+    if (!o.last || !o.cmin || alloc_time(&o, nb)) {
+        state_free(&o);
+        return -ENOMEM;
+    }
+    memset(o.last, 0xff, (V ? V : 1) * sizeof *o.last);
+    memset(o.cmin, 0xff, 2 * o.ncp * sizeof *o.cmin);
+    tree_build(&o);
+    for (size_t t = 0; t < n; t++) {
+        uint32_t x = id[t], p, c, old;
+        size_t now, bp, bo, bn;
+        VL_ASSERT(x < V);
+        if (t + 16 < n)
+            __builtin_prefetch(&o.last[id[t + 16]]);
+        if (o.now == o.nb * 64 && compact(&o)) {
+            state_free(&o);
+            return -ENOMEM;
+        }
+        now = o.now;
+        p = o.last[x];
+        if (p == NONE) {
+            (*cold)++;
+            set_bit(o.live, now);
+            o.slot_id[now] = x;
+            o.last[x] = (uint32_t)now;
+            o.W--;
+            if (o.ncap >= 1) {
+                set_bit(o.mk, now);
+                o.slot_cap[now] = o.ncap;
+                cap_set(&o, o.ncap, (uint32_t)now);
+                o.W++;
+            }
+            o.ncap++;
+            block_update(&o, now / 64);
+            o.now++;
+            continue;
+        }
+        if (p == now - 1) { /* the newest page again */
+            hist[1]++;
+            continue;
+        }
+        c = find_cap(&o, (uint32_t)find_tau(&o, (size_t)p + 1));
+        hist[c + 1]++;
+        old = o.cmin[o.ncp + c];
+        clr_bit(o.mk, old);
+        clr_bit(o.live, p);
+        set_bit(o.live, now);
+        set_bit(o.mk, now);
+        o.slot_id[now] = x;
+        o.slot_cap[now] = c;
+        o.last[x] = (uint32_t)now;
+        cap_set(&o, c, (uint32_t)now);
+        bp = p / 64, bo = old / 64, bn = now / 64;
+        blocks_update3(&o, bn, bp, bo);
+        o.now++;
+        VL_DEBUG_CHECK(if (V < 256 || (t & 4095) == 0) opt_check(&o, V));
+    }
+    state_free(&o);
+    return 0;
+}
+
+typedef struct dense_entry {
+    uint64_t key; /* page */
+    uint32_t id;  /* dense id; NONE if free */
+    uint32_t pad; /* 16-byte entries */
+} dense_entry_t;
+
+int opt_dense_ids(const uint64_t *page, size_t n, uint32_t *id, uint32_t *V)
+{
+    size_t size = 1024, mask = size - 1, count = 0;
+    dense_entry_t *tab = malloc(size * sizeof *tab);
+    if (!tab)
+        return -ENOMEM;
+    for (size_t i = 0; i < size; i++)
+        tab[i].id = NONE;
+    for (size_t t = 0; t < n; t++) {
+        uint64_t key = page[t];
+        size_t i;
+        if (t + 12 < n)
+            __builtin_prefetch(&tab[mrc_hash(page[t + 12]) & mask]);
+        i = mrc_hash(key) & mask;
+        while (tab[i].id != NONE && tab[i].key != key)
+            i = (i + 1) & mask;
+        if (tab[i].id == NONE) {
+            if ((count + 1) * 2 > size) {
+                size_t nsize = size * 2, nmask = nsize - 1;
+                dense_entry_t *nt = malloc(nsize * sizeof *nt);
+                if (!nt || count >= NONE - 1) {
+                    free(nt);
+                    free(tab);
+                    return -ENOMEM;
+                }
+                for (size_t j = 0; j < nsize; j++)
+                    nt[j].id = NONE;
+                for (size_t j = 0; j < size; j++) {
+                    size_t k;
+                    if (tab[j].id == NONE)
+                        continue;
+                    k = mrc_hash(tab[j].key) & nmask;
+                    while (nt[k].id != NONE)
+                        k = (k + 1) & nmask;
+                    nt[k] = tab[j];
+                }
+                free(tab);
+                tab = nt, size = nsize, mask = nmask;
+                i = mrc_hash(key) & mask;
+                while (tab[i].id != NONE)
+                    i = (i + 1) & mask;
+            }
+            tab[i].key = key;
+            tab[i].id = (uint32_t)count++;
+        }
+        id[t] = tab[i].id;
+    }
+    free(tab);
+    *V = (uint32_t)count;
+    return 0;
+}

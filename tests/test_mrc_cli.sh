@@ -1,0 +1,166 @@
+# test_mrc_cli.sh - vmlab mrc, gen, record and plot from the command line.
+. tests/lib.sh
+
+osc() { printf '%s\n' 7 0 1 2 0 3 0 4 2 3 0 3 2 1 2 0 1 7 0 1 >"$TMP/osc.pages"; }
+
+# The OSC string: 3 frames, LRU 12, OPT 9, FIFO 15.
+t_osc_string() {
+    osc
+    expect_exit 0 "$VMLAB" mrc -F pages -p lru,opt,fifo --frames 3 --output csv "$TMP/osc.pages" || return 1
+    grep -qx 'lru,3,12,0.600000' "$TMP/out" || fail "lru: $(cat "$TMP/out")" || return 1
+    grep -qx 'opt,3,9,0.450000' "$TMP/out" || fail "opt: $(cat "$TMP/out")" || return 1
+    grep -qx 'fifo,3,15,0.750000' "$TMP/out" || fail "fifo: $(cat "$TMP/out")"
+}
+
+t_csv_columns_exact() {
+    osc
+    expect_exit 0 "$VMLAB" mrc -F pages --output csv "$TMP/osc.pages" || return 1
+    [ "$(head -1 "$TMP/out")" = "policy,frames,page_faults,miss_ratio" ] || fail "header: $(head -1 "$TMP/out")" || return 1
+    # lru and opt, every size 1..6 (the distinct pages)
+    [ "$(grep -c '^lru,' "$TMP/out")" -eq 6 ] && [ "$(grep -c '^opt,' "$TMP/out")" -eq 6 ] ||
+        fail "expected 6 sizes per policy: $(cat "$TMP/out")"
+}
+
+# FIFO on Belady's string: 9 faults at 3 frames, 10 at 4, listed as an anomaly.
+t_belady_anomaly() {
+    "$VMLAB" gen belady --length 12 -o "$TMP/b.rw" || return 1
+    expect_exit 0 "$VMLAB" mrc -p fifo,lru,opt "$TMP/b.rw" || return 1
+    grep -q 'fifo: Belady.s anomaly, more frames and more faults at 4 frames (10 faults; 9 at 3)' "$TMP/out" ||
+        fail "no anomaly line: $(cat "$TMP/out")" || return 1
+    grep -q '^lru: no Belady' "$TMP/out" && grep -q '^opt: no Belady' "$TMP/out" || fail "lru/opt anomaly?"
+    expect_exit 0 "$VMLAB" mrc -p fifo --output json "$TMP/b.rw" || return 1
+    grep -q '"anomalies": \[{"frames": 4, "page_faults": 10, "fewer_frames": 3, "fewer_page_faults": 9}\]' "$TMP/out" ||
+        fail "json: $(cat "$TMP/out")"
+}
+
+# mrc agrees with vmlab sim at every size, for lru, opt and every policy sim has.
+t_agrees_with_sim() {
+    "$VMLAB" sim --help >/dev/null 2>&1 || { skip "no vmlab sim in this build"; return; }
+    "$VMLAB" gen mix --pages 300 --length 20000 --seed 5 -o "$TMP/m.rw" || return 1
+    pols=$("$VMLAB" sim --list | sed -n 's/^\([a-z0-9-]\{1,\}\) .*/\1/p' | tr '\n' ' ')
+    [ "$(echo $pols | wc -w)" -ge 5 ] || { fail "cannot list sim's policies: '$pols'"; return 1; }
+    checked=0
+    for p in $pols; do
+        "$VMLAB" mrc -p "$p" --frames 1,2,7,50,120,300 --output csv "$TMP/m.rw" >"$TMP/c" 2>"$TMP/err" ||
+            { fail "mrc -p $p: $(cat "$TMP/err")"; return 1; }
+        for n in 1 2 7 50 120 300; do
+            want=$("$VMLAB" sim -p "$p" -n "$n" --output json "$TMP/m.rw" 2>/dev/null |
+                   sed -n 's/.*"page_faults": *\([0-9]*\).*/\1/p' | head -1)
+            got=$(grep "^$p,$n," "$TMP/c" | cut -d, -f3)
+            checked=$((checked + 1))
+            [ -n "$want" ] && [ -n "$got" ] || { fail "$p at $n frames: no figure (sim '$want', mrc '$got')"; return 1; }
+            [ "$want" = "$got" ] || { fail "$p at $n frames: mrc $got, sim $want"; return 1; }
+        done
+    done
+    [ "$checked" -ge 60 ] || fail "only $checked comparisons"
+}
+
+t_shards() {
+    "$VMLAB" gen zipf --pages 20000 --length 400000 -o "$TMP/z.rw" || return 1
+    expect_exit 0 "$VMLAB" mrc --shards 0.1 --frames 100,1000,5000 --output csv "$TMP/z.rw" || return 1
+    grep -q '^lru-shards,1000,' "$TMP/out" || fail "no lru-shards rows: $(cat "$TMP/out")" || return 1
+    expect_exit 0 "$VMLAB" mrc --shards-size 2000 -p lru --frames 1000 --output csv "$TMP/z.rw" || return 1
+    grep -q '^lru-shards,1000,' "$TMP/out" || fail "no fixed-size rows"
+}
+
+t_frames_lists() {
+    osc
+    expect_exit 0 "$VMLAB" mrc -F pages -p lru -n 1-3,5-9:2 --output csv "$TMP/osc.pages" || return 1
+    [ "$(cut -d, -f2 "$TMP/out" | tail -n +2 | tr '\n' ' ')" = "1 2 3 5 7 9 " ] || fail "sizes: $(cat "$TMP/out")"
+}
+
+t_bad_input() {
+    printf '0041f7a0 R\nzzz\n' >"$TMP/bad.rw"
+    expect_exit 1 "$VMLAB" mrc -F rw "$TMP/bad.rw" || return 1
+    expect_err "bad.rw:2:" || return 1
+    expect_exit 2 "$VMLAB" mrc -p nosuch "$TMP/bad.rw" || return 1
+    expect_exit 2 "$VMLAB" mrc --frames 0 "$TMP/bad.rw" || return 1
+    expect_exit 2 "$VMLAB" mrc --shards 2 "$TMP/bad.rw" || return 1
+    expect_exit 2 "$VMLAB" mrc --output xml "$TMP/bad.rw" || return 1
+    expect_exit 1 "$VMLAB" mrc "$TMP/missing.rw" || return 1
+    osc
+    expect_exit 1 "$VMLAB" mrc -F pages -o "$TMP/never.csv" "$TMP/bad.rw"
+    [ ! -e "$TMP/never.csv" ] || fail "half-written output left behind"
+}
+
+t_gen_reproducible() {
+    for m in seq uniform zipf:alpha=0.8 loop:len=50 phases mix belady linked-list:nodes=300,shuffle=1; do
+        "$VMLAB" gen "$m" --length 5000 --seed 9 -o "$TMP/a" || return 1
+        "$VMLAB" gen "$m" --length 5000 --seed 9 -o "$TMP/b" || return 1
+        cmp -s "$TMP/a" "$TMP/b" || { fail "$m: same seed, different bytes"; return 1; }
+        [ "$(wc -l <"$TMP/a")" -eq 5000 ] || { fail "$m: not 5000 lines"; return 1; }
+    done
+    "$VMLAB" gen zipf --seed 10 --length 5000 -o "$TMP/c" && ! cmp -s "$TMP/a" "$TMP/c" || fail "seed ignored"
+}
+
+t_gen_formats_read_back() {
+    "$VMLAB" gen uniform --pages 50 --length 3000 -o "$TMP/u.rw" || return 1
+    "$VMLAB" gen uniform --pages 50 --length 3000 --format pages -o "$TMP/u.pages" || return 1
+    expect_exit 0 "$VMLAB" mrc -p lru --frames 10,25 --output csv "$TMP/u.rw" || return 1
+    cp "$TMP/out" "$TMP/o1"
+    expect_exit 0 "$VMLAB" mrc -F pages -p lru --frames 10,25 --output csv "$TMP/u.pages" || return 1
+    cmp -s "$TMP/o1" "$TMP/out" || fail "rw and pages differ: $(cat "$TMP/o1") / $(cat "$TMP/out")"
+}
+
+t_gen_bad() {
+    expect_exit 2 "$VMLAB" gen nosuch || return 1
+    expect_err "unknown model" || return 1
+    expect_exit 2 "$VMLAB" gen zipf:alpha=-1 || return 1
+    expect_exit 2 "$VMLAB" gen seq --page-size 1000
+}
+
+t_record_real_program() {
+    command -v valgrind >/dev/null || { skip "valgrind not installed (Debian: valgrind)"; return; }
+    expect_exit 0 "$VMLAB" record -o "$TMP/ls.gz" -- ls / || return 1
+    [ "$(head -c 2 "$TMP/ls.gz" | od -An -tx1 | tr -d ' ')" = "1f8b" ] || fail "not gzip" || return 1
+    zcat "$TMP/ls.gz" | grep -q '^ L ' || fail "no loads in the trace" || return 1
+    zcat "$TMP/ls.gz" | grep -q '^I ' || fail "no instruction fetches" || return 1
+    expect_exit 0 "$VMLAB" mrc -F lackey -p lru,opt --frames 8,64 --output csv "$TMP/ls.gz" || return 1
+    f8=$(grep '^lru,8,' "$TMP/out" | cut -d, -f3)
+    [ "${f8:-0}" -gt 10 ] || fail "lru at 8 frames: '$f8'" || return 1
+    expect_exit 0 "$VMLAB" record --data-only -o "$TMP/d.gz" -- ls / || return 1
+    ! zcat "$TMP/d.gz" | grep -q '^I ' || fail "--data-only kept I lines"
+}
+
+t_record_no_valgrind() {
+    VMLAB_VALGRIND=/nonexistent/valgrind expect_exit 1 "$VMLAB" record -o "$TMP/x.gz" -- ls || return 1
+    expect_err "valgrind not found" || return 1
+    [ ! -e "$TMP/x.gz" ] || fail "output written without valgrind" || return 1
+    expect_exit 2 "$VMLAB" record -o "$TMP/x.gz"
+}
+
+t_plot_all_kinds() {
+    command -v gnuplot >/dev/null || { skip "gnuplot not installed (Debian: gnuplot-nox)"; return; }
+    "$VMLAB" gen linked-list:nodes=500 --length 8000 -o "$TMP/l.rw" || return 1
+    expect_exit 0 "$VMLAB" plot addresses "$TMP/l.rw" -o "$TMP/a.png" || return 1
+    [ "$(head -c 4 "$TMP/a.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "not a PNG" || return 1
+    expect_exit 0 "$VMLAB" plot wss "$TMP/l.rw" --tau 500 -o "$TMP/w.svg" || return 1
+    grep -q '<svg' "$TMP/w.svg" || fail "not an SVG" || return 1
+    expect_exit 0 "$VMLAB" mrc -p lru,opt,fifo --output csv -o "$TMP/c.csv" "$TMP/l.rw" || return 1
+    expect_exit 0 "$VMLAB" plot curves "$TMP/c.csv" -o "$TMP/c.png" || return 1
+    [ -s "$TMP/c.png" ] && [ -s "$TMP/c.dat" ] && [ -s "$TMP/c.gp" ] || fail "missing files"
+}
+
+t_plot_without_gnuplot() {
+    "$VMLAB" gen seq --length 100 -o "$TMP/s.rw" || return 1
+    VMLAB_GNUPLOT=/nonexistent/gnuplot expect_exit 0 "$VMLAB" plot addresses "$TMP/s.rw" -o "$TMP/s.png" || return 1
+    expect_err "gnuplot not found.*render with: gnuplot .*s\.gp" || return 1
+    [ -s "$TMP/s.gp" ] && [ "$(grep -vc '^#' "$TMP/s.dat")" -eq 100 ] || fail "no script or data" || return 1
+    [ ! -e "$TMP/s.png" ] || fail "a PNG without gnuplot?"
+}
+
+t_plot_no_data() {
+    : >"$TMP/empty.rw"
+    expect_exit 1 "$VMLAB" plot addresses -F rw "$TMP/empty.rw" -o "$TMP/e.png" || return 1
+    expect_err "no data to plot" || return 1
+    printf 'policy,frames,page_faults,miss_ratio\n' >"$TMP/e.csv"
+    expect_exit 1 "$VMLAB" plot curves "$TMP/e.csv" -o "$TMP/e.png" || return 1
+    expect_err "no data to plot" || return 1
+    [ ! -e "$TMP/e.dat" ] || fail "data file left for an empty plot" || return 1
+    printf 'policy,frames,page_faults,miss_ratio\nlru,x,1,0.5\n' >"$TMP/b.csv"
+    expect_exit 1 "$VMLAB" plot curves "$TMP/b.csv" -o "$TMP/b.png" || return 1
+    expect_err "b.csv:2:" || return 1
+    expect_exit 2 "$VMLAB" plot curves "$TMP/b.csv" -o "$TMP/b.jpg"
+}
+
+run_tests
