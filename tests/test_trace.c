@@ -941,3 +941,18 @@ TEST(number_edges_around_the_8_digit_chunks)
     CHECK_EQ(read_all(put_text("g.osc", "1234567:\n"), &o, &r, &n, &d, 64), -EINVAL);
     free(r);
 }
+
+TEST(real_osc_addresses)
+{
+    trace_ref_t *r;
+    size_t n;
+    diag_t d;
+    trace_opts_t o = {0};
+    CHECK_MSG(read_all(test_repo("data/osc/addresses.txt"), &o, &r, &n, &d, 100) == 0, "%s",
+              d.msg);
+    CHECK_EQ(n, 1000);
+    CHECK_REF(r[0], 16916, TRACE_READ, 0, 0);
+    CHECK_REF(r[1], 62493, TRACE_READ, 0, 0);
+    CHECK_REF(r[999], 12107, TRACE_READ, 0, 0);
+    free(r);
+}
