@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "simpol_ref.h"
+#include "sim/sim_core.h"
 #include "vmlab/sim.h"
 #include "vmlab/trace.h"
 
@@ -687,4 +688,67 @@ TEST(local_scope_matches_reference_per_process)
     free(all.page);
     free(all.write);
     free(pid);
+}
+
+/* ------------------------------------------- invariants after each step */
+
+/* Feed the core directly a few references at a time (1 to 4) and run
+ * sim_core_check after each batch, which runs the policy's own check: its
+ * lists hold exactly the resident frames, ghosts within their bound (ARC,
+ * CAR: |T1| + |B1| <= c and all four lists <= 2c; LIRS: non-resident
+ * entries <= ghosts; 2Q: |A1out| <= Kout), LIRS's stack bottom is LIR, ...
+ * Both of the core's loops; the final counts still equal the reference. */
+TEST(policy_checks_hold_after_every_few_references)
+{
+    static const unsigned frames[] = {1, 3, 8, 21};
+    for (size_t k = 0; k < NCASES; k++) {
+        for (int kind = 0; kind < GEN_KINDS; kind++) {
+            tr_t t;
+            tr_gen(&t, kind, 1200, 40, 30, 900 + (unsigned)kind);
+            for (size_t fi = 0; fi < N(frames); fi++) {
+                sim_config_t cfg = sim_config_default();
+                sim_job_t job = {.policy = cases[k].spec, .frames = frames[fi]};
+                sim_core_t *core;
+                sim_result_t res;
+                ref_result_t ref;
+                diag_t d;
+                size_t gb;
+                uint32_t npages = 0;
+                cfg.threads = 1;
+                CHECK_MSG(sim_core_new(&core, &cfg, &job, NULL, 1, &d) == 0, "%s: %s",
+                          cases[k].spec, d.msg);
+                sim_core_set_fast(core, fi % 2 == 0);
+                rng_state = 4242 + fi;
+                for (size_t off = 0; off < t.n;) {
+                    size_t n = 1 + below(4);
+                    if (n > t.n - off)
+                        n = t.n - off;
+                    for (size_t i = off; i < off + n; i++)
+                        if (t.dense[i] + 1 > npages)
+                            npages = t.dense[i] + 1;
+                    sim_batch_t b = {.n = n,
+                                     .t0 = off,
+                                     .page = t.dense + off,
+                                     .write = t.write + off,
+                                     .vpn = t.page + off,
+                                     .npages = npages,
+                                     .nprocs = 1};
+                    CHECK(sim_core_feed(core, &b) == 0);
+                    sim_core_check(core);
+                    CHECK(sim_core_resident(core) <= frames[fi]);
+                    off += n;
+                }
+                CHECK(sim_core_result(core, &res) == 0);
+                sim_core_free(core);
+                ref_run(&cases[k], &t, frames[fi], &ref, &gb);
+                CHECK_MSG(res.total.page_faults == ref.faults && res.total.disk_writes == ref.writes,
+                          "%s, %u frames: faults %ju writes %ju, reference %ju and %ju",
+                          cases[k].spec, frames[fi], (uintmax_t)res.total.page_faults,
+                          (uintmax_t)res.total.disk_writes, (uintmax_t)ref.faults,
+                          (uintmax_t)ref.writes);
+                sim_result_free(&res);
+            }
+            tr_free(&t);
+        }
+    }
 }
