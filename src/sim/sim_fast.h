@@ -1,7 +1,8 @@
 /*
- * sim_fast.h - an optional batch loop a policy can compile in, so the plain
- * case (no TLB or page-table model, global scope, no tick) runs with the
- * policy's hooks inlined instead of called through sim_policy_ops_t.
+ * sim_fast.h - an optional batch loop a policy can compile in, so the common
+ * case (global scope, no tick, no inverted page table; the TLB model and
+ * linear or multi-level tables included) runs with the policy's hooks
+ * inlined instead of called through sim_policy_ops_t.
  *
  * A policy file ends with
  *
@@ -23,6 +24,7 @@
 
 #include "sim/policy.h"
 #include "sim/sim_core.h"
+#include "sim/sim_tlb.h"
 
 /* What the fast loop needs of the core (filled by sim_core_feed). */
 struct sim_fast {
@@ -30,6 +32,10 @@ struct sim_fast {
     uint32_t *frame_of;   /* page -> frame, SIM_NOFRAME if not resident */
     uint32_t *fproc;      /* frame -> owner process */
     sim_stats_t *ps;      /* per-process counters */
+    stlb_t *tlb;          /* the TLB model, NULL if off */
+    int asid;             /* TLB: 1 tagged, 0 flushed on a context switch */
+    uint32_t *cur_proc;   /* TLB: process of the previous reference */
+    uint64_t *fvpn;       /* TLB: frame -> vpn of its page (for shootdowns) */
 };
 
 static inline void sim_fast_nohit(sim_policy_t *p, uint32_t f, const sim_access_t *a)
@@ -71,11 +77,26 @@ sim_fast_run_pf(sim_policy_t *p, const sim_fast_t *fx,
             .write = w,
         };
         uint32_t f = frame_of[page];
+        int tlb_hit = 0;
         ps[proc].references++;
         ps[proc].writes += w;
+        if (fx->tlb) {
+            if (proc != *fx->cur_proc) {
+                if (!fx->asid)
+                    stlb_flush(fx->tlb);
+                *fx->cur_proc = proc;
+            }
+            tlb_hit = stlb_lookup(fx->tlb, a.vpn, page);
+            if (tlb_hit)
+                ps[proc].tlb_hits++;
+            else
+                ps[proc].tlb_misses++;
+        }
         if (__builtin_expect(f != SIM_NOFRAME, 1)) {
             flags[f] |= (uint8_t)(SIM_REF | (w ? SIM_DIRTY : 0));
             hit(p, f, &a);
+            if (fx->tlb && !tlb_hit)
+                stlb_fill(fx->tlb, a.vpn, page);
             continue;
         }
         ps[proc].page_faults++;
@@ -87,12 +108,19 @@ sim_fast_run_pf(sim_policy_t *p, const sim_fast_t *fx,
             if (flags[f] & SIM_DIRTY)
                 ps[fx->fproc[f]].disk_writes++;
             frame_of[old] = SIM_NOFRAME;
+            if (fx->tlb)
+                stlb_invalidate(fx->tlb, fx->fvpn[f], old);
         }
         pg[f] = page;
         flags[f] = (uint8_t)(SIM_REF | (w ? SIM_DIRTY : 0));
         fx->fproc[f] = proc;
         frame_of[page] = f;
         insert(p, f, &a);
+        if (fx->tlb) {
+            fx->fvpn[f] = a.vpn;
+            if (!tlb_hit)
+                stlb_fill(fx->tlb, a.vpn, page);
+        }
     }
 }
 
