@@ -59,19 +59,22 @@ typedef struct opt_state {
     int64_t W;          /* sum of all weights */
 } opt_state_t;
 
-/* For 4 slots at a time: index (live nibble) | (marker nibble) << 4 gives
- * the nibble's weight sum and its highest prefix at a live slot (NIB_NONE
- * if no slot is live), so a 64-slot block is 16 table steps, no branches. */
+/* For 8 slots at a time: index (live byte) | (marker byte) << 8 gives the
+ * byte's weight sum and its highest prefix at a live slot (NIB_NONE if no
+ * slot is live), so a 64-slot block is 8 table steps, no branches; the two
+ * 64 KiB tables stay in L2. */
 #define NIB_NONE (-64)
-static int8_t nib_sum[256], nib_max[256];
+#define NIB_BITS 8
+#define NIB_STEPS (64 / NIB_BITS)
+static int8_t nib_sum[1 << (2 * NIB_BITS)], nib_max[1 << (2 * NIB_BITS)];
 static pthread_once_t nib_once = PTHREAD_ONCE_INIT;
 
 static void nib_init(void)
 {
-    for (int i = 0; i < 256; i++) {
+    for (int i = 0; i < 1 << (2 * NIB_BITS); i++) {
         int pre = 0, mx = NIB_NONE;
-        for (int j = 0; j < 4; j++) {
-            int l = i >> j & 1, m = i >> (4 + j) & 1;
+        for (int j = 0; j < NIB_BITS; j++) {
+            int l = i >> j & 1, m = i >> (NIB_BITS + j) & 1;
             pre += m - l;
             if (l && pre > mx)
                 mx = pre;
@@ -83,14 +86,16 @@ static void nib_init(void)
 
 static inline unsigned nib(uint64_t L, uint64_t M, unsigned k)
 {
-    return (unsigned)((L >> (4 * k)) & 15) | (unsigned)(((M >> (4 * k)) & 15) << 4);
+    const uint64_t mask = (1u << NIB_BITS) - 1;
+    return (unsigned)((L >> (NIB_BITS * k)) & mask) |
+           (unsigned)(((M >> (NIB_BITS * k)) & mask) << NIB_BITS);
 }
 
 /* Highest prefix at a live slot of the block (NEG if none). */
 static int32_t block_max(uint64_t L, uint64_t M)
 {
     int32_t pre = 0, mx = NEG;
-    for (unsigned k = 0; k < 16; k++) {
+    for (unsigned k = 0; k < NIB_STEPS; k++) {
         unsigned i = nib(L, M, k);
         int32_t c = pre + nib_max[i];
         if (nib_max[i] != NIB_NONE && c > mx)
@@ -171,17 +176,18 @@ static long scan_block(const opt_state_t *o, size_t b, unsigned from, int64_t ac
 {
     uint64_t L = o->live[b], M = o->mk[b], occ;
     unsigned k = 0;
-    /* Whole nibbles: skip those below `from` or whose best live prefix falls
-     * short, then look at single slots of the first one that can qualify. */
-    for (; k < 16; k++) {
+    /* Whole bytes of slots: skip those below `from` or whose best live
+     * prefix falls short, then look at single slots from the first one that
+     * can qualify. */
+    for (; k < NIB_STEPS; k++) {
         unsigned i = nib(L, M, k);
-        if (4 * k + 4 > from && nib_max[i] != NIB_NONE && acc + nib_max[i] >= o->W)
+        if (NIB_BITS * k + NIB_BITS > from && nib_max[i] != NIB_NONE && acc + nib_max[i] >= o->W)
             break;
         acc += nib_sum[i];
     }
-    if (k == 16)
+    if (k == NIB_STEPS)
         return -1;
-    occ = ((L | M) >> (4 * k)) << (4 * k);
+    occ = ((L | M) >> (NIB_BITS * k)) << (NIB_BITS * k);
     while (occ) {
         unsigned j = (unsigned)__builtin_ctzll(occ);
         uint64_t bit = 1ull << j;
