@@ -570,3 +570,38 @@ TEST(plot_csv_parser)
     CHECK_EQ(plot_parse_csv("b.csv", "policy,frames,page_faults,miss_ratio\nlru,1,2,0.5,9\n", strlen("policy,frames,page_faults,miss_ratio\nlru,1,2,0.5,9\n"), &pts, &n, &d), -EINVAL);
     CHECK_EQ(plot_parse_csv("b.csv", "", strlen(""), &pts, &n, &d), -EINVAL);
 }
+
+/* Several processes: the same page number in two processes is two pages,
+ * in mrc's keys as in sim's global scope. */
+TEST(curves_agree_with_sim_multi_process)
+{
+    size_t n = 4000;
+    uint64_t *p = malloc(n * sizeof *p), *key = NULL, frames[30], a[30];
+    uint32_t *pid = malloc(n * sizeof *pid);
+    uint8_t *w = calloc(n, 1);
+    trace_pages_t tp;
+    random_trace(p, n, 40, 1);
+    for (size_t i = 0; i < n; i++)
+        pid[i] = 100 + (uint32_t)(rnd() % 3);
+    tp.page = p, tp.write = w, tp.pid = pid, tp.n = n, tp.npids = 3;
+    CHECK_EQ(mrc_keys(&tp, &key, NULL), 0);
+    for (size_t i = 0; i < 30; i++)
+        frames[i] = 1 + 4 * i;
+    for (int o = 0; o < 2; o++) {
+        const char *pol = o ? "opt" : "lru";
+        sim_config_t cfg = sim_config_default();
+        sim_job_t jobs[30];
+        sim_result_t res[30];
+        CHECK_EQ(mrc_policy_faults(pol, key, &tp, 12, frames, 30, a, NULL), 0);
+        for (size_t j = 0; j < 30; j++)
+            jobs[j].policy = pol, jobs[j].frames = frames[j];
+        CHECK_EQ(sim_run_pages(&cfg, jobs, 30, &tp, res, NULL), 0);
+        for (size_t j = 0; j < 30; j++) {
+            CHECK_MSG(a[j] == res[j].total.page_faults, "%s at %ju frames: mrc %ju, sim %ju", pol,
+                      (uintmax_t)frames[j], (uintmax_t)a[j], (uintmax_t)res[j].total.page_faults);
+            sim_result_free(&res[j]);
+        }
+    }
+    CHECK(mrc_distinct(key, n) > mrc_distinct(p, n));
+    free(key), free(p), free(pid), free(w);
+}
