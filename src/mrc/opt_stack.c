@@ -25,10 +25,12 @@
  *   A first reference: its slot is live, and (from the second page on) the
  *   next capacity's marker points at it.
  *
- * Both searches are segment-tree descents: over 64-slot blocks of the time
- * axis, each node keeping the weight sum and the highest prefix at a live
- * slot, and over capacities, each node keeping the least tau.  So a reference
- * costs O(log n) plus a scan of a few 64-bit words.
+ * Both searches are tree descents: over 64-slot blocks of the time axis, a
+ * binary segment tree whose nodes keep the weight sum and the highest prefix
+ * at a live slot (1 MiB for 762 669 pages: it stays in L2), and over
+ * capacities a 16-ary tree of least taus, one cache line a level (5 levels
+ * for a million capacities instead of 20).  So a reference costs O(log n)
+ * plus a scan of a few 64-bit words.
  */
 #include "mrc/opt_stack.h"
 
@@ -52,8 +54,12 @@ typedef struct opt_state {
     uint32_t *slot_id;  /* 64 nb: page id of a live slot */
     uint32_t *slot_cap; /* 64 nb: capacity of a marked slot */
     uint32_t *last;     /* V: live slot of each page, NONE before its first use */
-    size_t ncp;         /* capacity tree leaves, a power of two >= V */
-    uint32_t *cmin;     /* 2 ncp: least tau in the subtree; NONE if unset */
+    size_t ncp;         /* capacity tree leaves, a power of 16 >= V */
+    unsigned clev;      /* levels above the leaves: ncp = 16^clev */
+    size_t coff[16];    /* offset of level k in cmin (leaves: level 0, at 0) */
+    uint32_t *cmin;     /* 16-ary min tree, level by level, 64-byte aligned:
+                           cmin[c] is capacity c's marker slot (NONE if
+                           unset), a node the least of its 16 children */
     uint32_t ncap;      /* capacities handed out so far (index 0 unused) */
     size_t now;         /* next slot */
     int64_t W;          /* sum of all weights */
@@ -158,15 +164,35 @@ static void tree_build(opt_state_t *o)
     }
 }
 
+/* Capacity c's marker moves to slot tau: its leaf, then each ancestor (16
+ * children in one cache line) until one does not change. */
 static void cap_set(opt_state_t *o, uint32_t c, uint32_t tau)
 {
-    size_t x = o->ncp + c;
-    o->cmin[x] = tau;
-    for (x >>= 1; x; x >>= 1) {
-        uint32_t a = o->cmin[2 * x], b = o->cmin[2 * x + 1], m = a < b ? a : b;
-        if (o->cmin[x] == m) /* nothing above changes either */
+    size_t i = c;
+    o->cmin[i] = tau;
+    for (unsigned k = 1; k <= o->clev; k++) {
+        const uint32_t *ch = o->cmin + o->coff[k - 1] + (i & ~(size_t)15);
+        uint32_t m = ch[0];
+        for (unsigned j = 1; j < 16; j++)
+            m = ch[j] < m ? ch[j] : m;
+        i >>= 4;
+        if (o->cmin[o->coff[k] + i] == m) /* nothing above changes either */
             break;
-        o->cmin[x] = m;
+        o->cmin[o->coff[k] + i] = m;
+    }
+}
+
+static void cap_rebuild(opt_state_t *o)
+{
+    for (unsigned k = 1; k <= o->clev; k++) {
+        size_t n = o->ncp >> (4 * k);
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t *ch = o->cmin + o->coff[k - 1] + 16 * i;
+            uint32_t m = ch[0];
+            for (unsigned j = 1; j < 16; j++)
+                m = ch[j] < m ? ch[j] : m;
+            o->cmin[o->coff[k] + i] = m;
+        }
     }
 }
 
@@ -235,17 +261,21 @@ static size_t find_tau(const opt_state_t *o, size_t from)
     return (size_t)r;
 }
 
-/* The least capacity whose marker is at or before slot tau. */
+/* The least capacity whose marker is at or before slot tau: down the
+ * 16-ary tree, one cache line a level, taking the first child <= tau. */
 static uint32_t find_cap(const opt_state_t *o, uint32_t tau)
 {
-    size_t x = 1;
-    VL_ASSERT(o->cmin[1] <= tau);
-    while (x < o->ncp) {
-        x *= 2;
-        if (o->cmin[x] > tau)
-            x++;
+    size_t i = 0;
+    VL_ASSERT(o->cmin[o->coff[o->clev]] <= tau);
+    for (unsigned k = o->clev; k-- > 0;) {
+        const uint32_t *ch = o->cmin + o->coff[k] + 16 * i;
+        unsigned j = 0;
+        while (ch[j] > tau)
+            j++;
+        VL_ASSERT(j < 16);
+        i = 16 * i + j;
     }
-    return (uint32_t)(x - o->ncp);
+    return (uint32_t)i;
 }
 
 static int alloc_time(opt_state_t *o, size_t nb)
@@ -307,15 +337,14 @@ static int compact(opt_state_t *o)
             }
             if (M >> j & 1) {
                 o->slot_cap[k] = o->slot_cap[s];
-                o->cmin[o->ncp + o->slot_cap[k]] = (uint32_t)k;
+                o->cmin[o->slot_cap[k]] = (uint32_t)k;
                 o->mk[k / 64] |= 1ull << (k % 64);
             }
             k++;
         }
     }
     free(ol), free(om);
-    for (size_t x = o->ncp - 1; x >= 1; x--)
-        o->cmin[x] = o->cmin[2 * x] < o->cmin[2 * x + 1] ? o->cmin[2 * x] : o->cmin[2 * x + 1];
+    cap_rebuild(o);
     tree_build(o);
     o->now = k;
     return 0;
@@ -342,15 +371,20 @@ static void opt_check(const opt_state_t *o, uint32_t V)
         VL_ASSERT(o->tsum[x] == o->tsum[2 * x] + o->tsum[2 * x + 1]);
         VL_ASSERT(o->tmax[x] == (a > c ? a : c));
     }
-    for (size_t x = o->ncp - 1; x >= 1; x--)
-        VL_ASSERT(o->cmin[x] == (o->cmin[2 * x] < o->cmin[2 * x + 1] ? o->cmin[2 * x] : o->cmin[2 * x + 1]));
+    for (unsigned k = 1; k <= o->clev; k++)
+        for (size_t i = 0; i < o->ncp >> (4 * k); i++) {
+            uint32_t m = NONE;
+            for (unsigned j = 0; j < 16; j++)
+                m = o->cmin[o->coff[k - 1] + 16 * i + j] < m ? o->cmin[o->coff[k - 1] + 16 * i + j] : m;
+            VL_ASSERT(o->cmin[o->coff[k] + i] == m);
+        }
     for (uint32_t x = 0; x < V; x++)
         if (o->last[x] != NONE) {
             VL_ASSERT(o->live[o->last[x] / 64] >> (o->last[x] % 64) & 1);
             VL_ASSERT(o->slot_id[o->last[x]] == x);
         }
     for (uint32_t c = 1; c < o->ncap; c++) {
-        uint32_t t = o->cmin[o->ncp + c];
+        uint32_t t = o->cmin[c];
         VL_ASSERT(t < o->now && (o->mk[t / 64] >> (t % 64) & 1) && o->slot_cap[t] == c);
     }
     for (size_t t = 0; t < o->now; t++) {
@@ -377,17 +411,25 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
     pthread_once(&nib_once, nib_init);
     while (nb * 64 < want)
         nb *= 2;
-    o.ncp = 2;
+    o.ncp = 16, o.clev = 1;
     while (o.ncp < V)
-        o.ncp *= 2;
+        o.ncp *= 16, o.clev++;
+    {
+        size_t off = 0;
+        for (unsigned k = 0; k <= o.clev; k++) {
+            o.coff[k] = off;
+            off += ((o.ncp >> (4 * k)) + 15) & ~(size_t)15; /* lines stay aligned */
+        }
+        o.cmin = aligned_alloc(64, off * sizeof *o.cmin);
+        if (o.cmin)
+            memset(o.cmin, 0xff, off * sizeof *o.cmin);
+    }
     o.last = malloc((V ? V : 1) * sizeof *o.last);
-    o.cmin = malloc(2 * o.ncp * sizeof *o.cmin);
     if (!o.last || !o.cmin || alloc_time(&o, nb)) {
         state_free(&o);
         return -ENOMEM;
     }
     memset(o.last, 0xff, (V ? V : 1) * sizeof *o.last);
-    memset(o.cmin, 0xff, 2 * o.ncp * sizeof *o.cmin);
     tree_build(&o);
     for (size_t t = 0; t < n; t++) {
         uint32_t x = id[t], p, c, old;
@@ -424,7 +466,7 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
         }
         c = find_cap(&o, (uint32_t)find_tau(&o, (size_t)p + 1));
         hist[c + 1]++;
-        old = o.cmin[o.ncp + c];
+        old = o.cmin[c];
         clr_bit(o.mk, old);
         clr_bit(o.live, p);
         set_bit(o.live, now);
