@@ -568,7 +568,22 @@ TEST(plot_csv_parser)
     CHECK_EQ(plot_parse_csv("b.csv", "policy,frames,page_faults,miss_ratio\nlru,0,2,0.5\n", strlen("policy,frames,page_faults,miss_ratio\nlru,0,2,0.5\n"), &pts, &n, &d), -EINVAL);
     CHECK_EQ(plot_parse_csv("b.csv", "policy,frames,page_faults,miss_ratio\nlru,1,2,1.5\n", strlen("policy,frames,page_faults,miss_ratio\nlru,1,2,1.5\n"), &pts, &n, &d), -EINVAL);
     CHECK_EQ(plot_parse_csv("b.csv", "policy,frames,page_faults,miss_ratio\nlru,1,2,0.5,9\n", strlen("policy,frames,page_faults,miss_ratio\nlru,1,2,0.5,9\n"), &pts, &n, &d), -EINVAL);
-    CHECK_EQ(plot_parse_csv("b.csv", "", strlen(""), &pts, &n, &d), -EINVAL);
+    CHECK_EQ(plot_parse_csv("b.csv", "", 0, &pts, &n, &d), -EINVAL);
+    {
+        /* Quoted specs (parameters hold commas), "" for a quote. */
+        static const char q[] = "policy,frames,page_faults,miss_ratio\n\"aging:bits=4,period=10\",3,9,0.75\n"
+                                "\"a\"\"b\",1,1,1\n";
+        static const char q1[] = "policy,frames,page_faults,miss_ratio\n\"lru,1,2,0.5\n";
+        static const char q2[] = "policy,frames,page_faults,miss_ratio\n\"lru\"x,1,2,0.5\n";
+        CHECK_EQ(plot_parse_csv("q.csv", q, strlen(q), &pts, &n, &d), 0);
+        CHECK_EQ(n, 2);
+        CHECK_STR(pts[0].policy, "aging:bits=4,period=10");
+        CHECK_EQ(pts[0].faults, 9);
+        CHECK_STR(pts[1].policy, "a\"b");
+        free(pts);
+        CHECK_EQ(plot_parse_csv("q.csv", q1, strlen(q1), &pts, &n, &d), -EINVAL);
+        CHECK_EQ(plot_parse_csv("q.csv", q2, strlen(q2), &pts, &n, &d), -EINVAL);
+    }
 }
 
 /* Several processes: the same page number in two processes is two pages,

@@ -149,6 +149,15 @@ t_plot_without_gnuplot() {
     [ ! -e "$TMP/s.png" ] || fail "a PNG without gnuplot?"
 }
 
+# A policy with parameters has commas: quoted in the CSV, read back by plot.
+t_csv_quoted_policy_round_trip() {
+    "$VMLAB" gen belady --length 12 -o "$TMP/b.rw" || return 1
+    expect_exit 0 "$VMLAB" mrc -p aging:bits=4,period=10,fifo --frames 3,4 --output csv -o "$TMP/q.csv" "$TMP/b.rw" || return 1
+    grep -qx '"aging:bits=4,period=10",3,9,0.750000' "$TMP/q.csv" || fail "not quoted: $(cat "$TMP/q.csv")" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 0 "$VMLAB" plot curves "$TMP/q.csv" -o "$TMP/q.png" || return 1
+    grep -q '^# aging:bits=4,period=10:' "$TMP/q.dat" && grep -q "title 'fifo'" "$TMP/q.gp" || fail "plot lost a curve"
+}
+
 t_plot_no_data() {
     : >"$TMP/empty.rw"
     expect_exit 1 "$VMLAB" plot addresses -F rw "$TMP/empty.rw" -o "$TMP/e.png" || return 1

@@ -26,6 +26,7 @@ int plot_parse_csv(const char *path, const char *text, size_t len, plot_point_t 
         const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end, *f[4];
         size_t flen[4], l = (size_t)(eol - p);
         const char *s = p;
+        char quoted[sizeof v->policy + 1];
         unsigned k = 0;
         line++;
         p = nl ? nl + 1 : end;
@@ -41,16 +42,54 @@ int plot_parse_csv(const char *path, const char *text, size_t len, plot_point_t 
         }
         if (l == 0)
             continue;
-        /* Exactly four fields: split at the commas. */
-        for (const char *q = s;; k++) {
-            const char *c = memchr(q, ',', (size_t)(s + l - q));
-            if (k < 4) {
-                f[k] = q;
-                flen[k] = c ? (size_t)(c - q) : (size_t)(s + l - q);
+        /* The policy may be quoted (RFC 4180, "" for a quote): it holds
+         * commas when it has parameters. */
+        if (l && s[0] == '"') {
+            size_t j = 1, o = 0;
+            char *name = quoted;
+            for (;; j++) {
+                if (j >= l) {
+                    free(v);
+                    return diag_set(d, path, line, EINVAL, "unterminated quoted policy (expected a closing \")");
+                }
+                if (s[j] == '"') {
+                    if (j + 1 < l && s[j + 1] == '"') {
+                        j++;
+                    } else {
+                        break;
+                    }
+                }
+                if (o + 1 < sizeof quoted)
+                    name[o++] = s[j];
             }
-            if (!c)
-                break;
-            q = c + 1;
+            name[o] = '\0';
+            if (j + 1 >= l || s[j + 1] != ',') {
+                free(v);
+                return diag_set(d, path, line, EINVAL, "a comma must follow the quoted policy (expected 4 fields)");
+            }
+            f[0] = name, flen[0] = o, k = 1;
+            for (const char *q = s + j + 2;; k++) {
+                const char *c = memchr(q, ',', (size_t)(s + l - q));
+                if (k < 4) {
+                    f[k] = q;
+                    flen[k] = c ? (size_t)(c - q) : (size_t)(s + l - q);
+                }
+                if (!c)
+                    break;
+                q = c + 1;
+            }
+        } else {
+            /* Exactly four fields: split at the commas. */
+            for (const char *q = s;; k++) {
+                const char *c = memchr(q, ',', (size_t)(s + l - q));
+                if (k < 4) {
+                    f[k] = q;
+                    flen[k] = c ? (size_t)(c - q) : (size_t)(s + l - q);
+                }
+                if (!c)
+                    break;
+                q = c + 1;
+            }
         }
         if (++k != 4) {
             free(v);
