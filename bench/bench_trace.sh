@@ -4,7 +4,7 @@
 # Builds its inputs: gen_trace (../shared/bench/gen_trace.c) writes the zipf
 # benchmark trace `gen_trace zipf 10000000 1000000 1.0 42` as one decimal id a
 # line (the pages format); `vmlab convert` turns it into rw text and vmlab's
-# binary format; gzip -1 compresses the rw text.  bench/trace_read.c then reads
+# binary format; gzip -1 and zstd -1 (when installed) compress the rw text.  bench/trace_read.c then reads
 # each through trace_read() in batches of 4096, as a simulator does, and
 # prints median M refs/s over CPU time (stable on a shared machine) and wall
 # time, beside fgets()+strtoull() over the same pages text as the reference.
@@ -27,6 +27,11 @@ fi
 [ -s "$out/zipf.rw" ] || "$VMLAB" convert -F pages --to rw -o "$out/zipf.rw" "$out/zipf.txt"
 [ -s "$out/zipf.vmt" ] || "$VMLAB" convert -F pages -o "$out/zipf.vmt" "$out/zipf.txt"
 [ -s "$out/zipf.rw.gz" ] || gzip -1 -c "$out/zipf.rw" >"$out/zipf.rw.gz"
+have_zstd=
+if command -v zstd >/dev/null && [ -n "$zstd_lib" ]; then
+    have_zstd=1
+    [ -s "$out/zipf.rw.zst" ] || zstd -q -1 -c "$out/zipf.rw" >"$out/zipf.rw.zst"
+fi
 [ -s "$out/bzip.rw" ] || gzip -dc "$SHARED/data/traces/bzip.trace.gz" >"$out/bzip.rw"
 [ -s "$out/bzip.vmt" ] || "$VMLAB" convert -o "$out/bzip.vmt" "$SHARED/data/traces/bzip.trace.gz"
 
@@ -36,6 +41,7 @@ $R stdio "$out/zipf.txt" "$REPEAT"
 $R pages "$out/zipf.txt" "$REPEAT"
 $R rw "$out/zipf.rw" "$REPEAT"
 $R rw "$out/zipf.rw.gz" "$REPEAT"
+[ -z "$have_zstd" ] || $R rw "$out/zipf.rw.zst" "$REPEAT"
 $R vmlab "$out/zipf.vmt" "$REPEAT"
 echo "real trace: bzip.trace (1M references, rw), plain, gzip'd and binary"
 $R rw "$out/bzip.rw" "$REPEAT"

@@ -471,6 +471,15 @@ TEST(zstd_transparent_or_clear_error)
     CHECK_EQ(n, 3);
     CHECK_REF(r[2], 0x10, TRACE_READ, 0, 0);
     free(r);
+    /* Two frames back to back (zstd a b > ab.zst) read as one stream. */
+    unsigned char *two = malloc(2 * zl);
+    memcpy(two, z, zl);
+    memcpy(two + zl, z, zl);
+    CHECK_EQ(read_all(put_file("two.rw.zst", two, 2 * zl), NULL, &r, &n, &d, 64), 0);
+    free(two);
+    CHECK_EQ(n, 6);
+    CHECK_REF(r[5], 0x10, TRACE_READ, 0, 0);
+    free(r);
     for (size_t cut = 4; cut < zl; cut++) {
         int rc = read_all(put_file("cut.zst", z, cut), NULL, &r, &n, &d, 64);
         free(r);
@@ -606,7 +615,7 @@ static uint64_t rnd_addr(void)
 
 TEST(property_random_refs_every_format)
 {
-    enum { N = 20000 };
+    enum { N = 50000 }; /* several 256 KiB buffers in every format */
     trace_ref_t *want = calloc(N, sizeof *want), *got;
     char *text = malloc((size_t)N * 64);
     size_t n;
@@ -930,5 +939,20 @@ TEST(number_edges_around_the_8_digit_chunks)
     free(r);
     o.format = TRACE_OSC;
     CHECK_EQ(read_all(put_text("g.osc", "1234567:\n"), &o, &r, &n, &d, 64), -EINVAL);
+    free(r);
+}
+
+TEST(real_osc_addresses)
+{
+    trace_ref_t *r;
+    size_t n;
+    diag_t d;
+    trace_opts_t o = {0};
+    CHECK_MSG(read_all(test_repo("data/osc/addresses.txt"), &o, &r, &n, &d, 100) == 0, "%s",
+              d.msg);
+    CHECK_EQ(n, 1000);
+    CHECK_REF(r[0], 16916, TRACE_READ, 0, 0);
+    CHECK_REF(r[1], 62493, TRACE_READ, 0, 0);
+    CHECK_REF(r[999], 12107, TRACE_READ, 0, 0);
     free(r);
 }

@@ -54,7 +54,8 @@ typedef enum trace_op {
 
 typedef struct trace_ref {
     uint64_t addr; /* byte address; for TRACE_PAGES, page number << page_bits
-                      (see trace_opts_t) so every consumer divides the same way */
+                      (see trace_opts_t) so every consumer divides the same way
+                      (modulo 2^64: 64-bit ids keep their low 64 - page_bits bits) */
     uint32_t pid;  /* process id from the pid column or lackey banner; 0 if none */
     uint8_t op;    /* trace_op_t */
     uint8_t size;  /* access size in bytes, 0 if the format has none */

@@ -122,6 +122,9 @@ int cmd_convert(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if (!a.out_path)
         return cli_usage("convert", "no output given (expected -o OUT, '-' for stdout)");
+    if (a.to == TRACE_VMLAB && strcmp(a.out_path, "-") == 0 && env_isatty(stdout))
+        return cli_usage("convert", "refusing to write a binary trace to a terminal "
+                                    "(expected -o FILE, a pipe, or --to rw)");
     diag_t d;
     diag_clear(&d);
     trace_t *t = NULL;

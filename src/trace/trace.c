@@ -129,6 +129,25 @@ int trace_fail(trace_t *t, uint64_t line, int err, const char *fmt, ...)
     return 1;
 }
 
+/* The reader's invariants (aborts when one is broken; VL_DEBUG_CHECK runs it
+ * after every fill and read in debug builds):
+ *   pos <= lim <= end <= TRACE_BUF_CAP + 1 (the +1: a final '\n' of our own)
+ *   text: lim == 0 or buf[lim - 1] == '\n' (whole lines only), and once the
+ *         input is exhausted lim == end; binary: lim == end
+ *   pend_at <= npend <= 2;  bad lines only with skip_bad. */
+static void trace_check(const trace_t *t)
+{
+    VL_ASSERT(t->pos <= t->lim && t->lim <= t->end && t->end <= TRACE_BUF_CAP + 1);
+    if (t->fmt && !t->fmt->binary) {
+        VL_ASSERT(t->lim == 0 || t->buf[t->lim - 1] == '\n');
+        VL_ASSERT(!t->eof || t->err || t->lim == t->end);
+    }
+    if (t->fmt && t->fmt->binary)
+        VL_ASSERT(t->lim == t->end);
+    VL_ASSERT(t->pend_at <= t->npend && t->npend <= 2);
+    VL_ASSERT(t->bad == 0 || t->o.skip_bad);
+}
+
 /* Read more input behind the unconsumed bytes until the buffer is full or
  * the stream ends; then lim marks the last complete line (text).  0 or a
  * negative errno (t->err, t->diag set). */
@@ -268,6 +287,13 @@ static int open_common(trace_t *t, const trace_opts_t *opts, diag_t *d)
                             "-F vmlab)", want->name);
     }
     t->o.format = t->fmt->id;
+    if (t->fmt->binary && t->added_nl) {
+        t->end--; /* the first fill took it for text */
+        t->added_nl = 0;
+    }
+    if (t->fmt->binary)
+        t->lim = t->end;
+    VL_DEBUG_CHECK(trace_check(t));
     if (!t->fmt->binary && t->lim == t->pos && t->end == TRACE_BUF_CAP) {
         trace_fail(t, 1, EINVAL, "line longer than %u bytes (expected one reference a line)",
                    TRACE_BUF_CAP);
@@ -276,9 +302,6 @@ static int open_common(trace_t *t, const trace_opts_t *opts, diag_t *d)
         return t->err;
     }
     if (t->fmt->binary) {
-        if (t->added_nl) /* the first fill took it for text */
-            t->end--;
-        t->lim = t->end;
         if (t->fmt->start && t->fmt->start(t) != 0) {
             if (d)
                 *d = t->diag;
@@ -354,6 +377,7 @@ ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
         }
         if (need_input(t)) {
             fill(t);
+            VL_DEBUG_CHECK(trace_check(t));
             continue;
         }
         if (max - n >= 2) {
@@ -369,6 +393,7 @@ ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
             }
         }
     }
+    VL_DEBUG_CHECK(trace_check(t));
     if (n > 0)
         return (ssize_t)n;
     if (t->err) {

@@ -123,14 +123,14 @@ static size_t vmlab_parse(trace_t *t, trace_ref_t *out, size_t max)
     uint32_t pid = t->pid;
     uint8_t size = t->size;
     size_t n = 0;
-    int trunc = 0;
+    int trunc = 0, done = t->done, eof = t->eof; /* locals: stores to out[] may alias *t */
     while (n < max) {
-        if (__builtin_expect(end - p < SLACK, 0) && (!t->eof || p == end))
+        if (__builtin_expect(end - p < SLACK, 0) && (!eof || p == end))
             break;
         const uint8_t *q = end - p >= SLACK ? varint8(p, &tag) : NULL;
         if (__builtin_expect(!q, 0) && !(q = varint(p, end, &tag, &trunc)))
             return bad(t, p, n, trunc ? "truncated record" : "varint longer than 64 bits");
-        if (__builtin_expect(t->done, 0))
+        if (__builtin_expect(done, 0))
             return bad(t, p, n, "data after the end record");
         p = q;
         if (__builtin_expect((tag & 3) != 3, 1)) {
@@ -166,7 +166,7 @@ static size_t vmlab_parse(trace_t *t, trace_ref_t *out, size_t max)
                            (uintmax_t)v, (uintmax_t)t->nrefs);
                 return n;
             }
-            t->done = 1;
+            t->done = done = 1;
         } else {
             return bad(t, p, n, "unknown control record");
         }
