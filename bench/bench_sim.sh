@@ -24,7 +24,7 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -o "$OUT/sim_mem" bench/sim_mem.
     "$BUILD/libvmlab.a" -lz -lm -lpthread
 [ -f "$OUT/zipf.ids.u64" ] || (cd "$OUT" && ./gen_trace zipf 10000000 1000000 1.0 42 zipf >/dev/null)
 [ -f "$OUT/zipf.rw" ] || "$OUT/mkrw" <"$OUT/zipf.ids.u64" >"$OUT/zipf.rw"
-[ -f "$OUT/zipf.vmlab" ] || "$VMLAB" convert -F rw --page-size 1 -o "$OUT/zipf.vmlab" "$OUT/zipf.rw" ||
+[ -f "$OUT/zipf.vmlab" ] || "$VMLAB" convert -F rw -o "$OUT/zipf.vmlab" "$OUT/zipf.rw" ||
     echo "(vmlab convert failed: binary-format rows will fail)"
 N=10000000
 
@@ -39,34 +39,32 @@ print("%.4f" % (u.ru_utime + u.ru_stime) if r.returncode == 0 else "fail")
 PY
 }
 
-# rate LABEL CMD...: median over REPS of N / cpu seconds, in M refs/s.
+# rate CMD...: median over REPS of N / cpu seconds, in M refs/s.
 rate() {
-    label=$1
-    shift
     i=0
     ts=""
     while [ $i -lt "$REPS" ]; do
         ts="$ts $(cpu "$@")"
         i=$((i + 1))
     done
-    echo "$ts" | tr ' ' '\n' | grep -v '^$' | sort -n | awk -v n=$N -v reps="$REPS" -v label="$label" '
-        { t[NR] = $1 } END { m = t[int((NR + 1) / 2)]; if (m == "fail" || m == 0) { printf "%s fail\n", label; exit }
-                             printf "%s %.1f\n", label, n / m / 1e6 }'
+    echo "$ts" | tr ' ' '\n' | grep -v '^$' | sort -n | awk -v n=$N '
+        { t[NR] = $1 } END { m = t[int((NR + 1) / 2)]; if (m == "fail" || m == 0) { print "fail"; exit }
+                             printf "%.1f\n", n / m / 1e6 }'
 }
 
 echo "sim benchmark: zipf 10M refs, 762,669 pages, $FRAMES frames, single thread, CPU time, median of $REPS"
-base=$(rate baseline-lru "$OUT/baseline" lru "$OUT/zipf.ids.u64" $FRAMES | awk '{ print $2 }')
-basec=$(rate baseline-clock "$OUT/baseline" clock "$OUT/zipf.ids.u64" $FRAMES | awk '{ print $2 }')
+base=$(rate "$OUT/baseline" lru "$OUT/zipf.ids.u64" $FRAMES)
+basec=$(rate "$OUT/baseline" clock "$OUT/zipf.ids.u64" $FRAMES)
 printf '%-34s %10s %8s\n' "configuration" "M refs/s" "x base"
 printf '%-34s %10s %8s\n' "baseline.c lru (ids.u64, mmap)" "$base" "1.00"
 printf '%-34s %10s %8s\n' "baseline.c clock (ids.u64, mmap)" "$basec" "-"
 row() {
     label=$1
     shift
-    r=$(rate "$label" "$@" | awk '{ print $2 }')
+    r=$(rate "$@")
     printf '%-34s %10s %8s\n' "$label" "$r" "$(awk -v r="$r" -v b="$base" 'BEGIN { if (r == "fail") print "-"; else printf "%.2f", r / b }')"
 }
-for p in lru fifo clock opt arc lirs; do
+for p in lru fifo clock opt arc lirs car 2q sieve lfu mfu nru wsclock; do
     row "$p (vmlab binary)" "$VMLAB" sim -j 1 --no-progress -p $p -n $FRAMES -F vmlab --page-size 1 "$OUT/zipf.vmlab"
 done
 row "lru (rw text)" "$VMLAB" sim -j 1 --no-progress -p lru -n $FRAMES -F rw --page-size 1 "$OUT/zipf.rw"

@@ -760,10 +760,23 @@ TEST(fast_loop_equals_general_loop)
                 break;
             }
     }
-    for (size_t k = 0; sim_policy_name(k); k++) {
+    for (size_t k = 0; sim_policy_name(k); k++)
+    for (int model = 0; model < 3; model++) {
         sim_config_t c = cfg1();
         sim_job_t job = {.policy = sim_policy_name(k), .frames = 1 + rnd(64)};
         sim_core_t *a, *b;
+        if (model >= 1) {
+            c.tlb.entries = 8;
+            c.tlb.ways = model == 1 ? 2 : 8;
+            c.tlb.policy = model == 1 ? SIM_TLB_LRU : SIM_TLB_FIFO;
+            c.tlb.asid = model == 1;
+        }
+        if (model == 2) {
+            c.pt.kind = SIM_PT_MULTI;
+            c.pt.nlevels = 2;
+            c.pt.levels[0] = 10;
+            c.pt.levels[1] = 10;
+        }
         sim_result_t ra, rb;
         diag_t d;
         CHECK(sim_core_new(&a, &c, &job, NULL, 1, &d) == 0);
@@ -783,9 +796,12 @@ TEST(fast_loop_equals_general_loop)
         for (uint32_t p = 0; p < 3; p++) {
             CHECK_MSG(ra.proc[p].page_faults == rb.proc[p].page_faults &&
                           ra.proc[p].disk_writes == rb.proc[p].disk_writes &&
-                          ra.proc[p].references == rb.proc[p].references,
-                      "%s: process %u differs: faults %llu/%llu writes %llu/%llu",
-                      sim_policy_name(k), p, (unsigned long long)ra.proc[p].page_faults,
+                          ra.proc[p].references == rb.proc[p].references &&
+                          ra.proc[p].tlb_hits == rb.proc[p].tlb_hits &&
+                          ra.proc[p].tlb_misses == rb.proc[p].tlb_misses &&
+                          ra.proc[p].walk_accesses == rb.proc[p].walk_accesses,
+                      "%s, model %d: process %u differs: faults %llu/%llu writes %llu/%llu",
+                      sim_policy_name(k), model, p, (unsigned long long)ra.proc[p].page_faults,
                       (unsigned long long)rb.proc[p].page_faults,
                       (unsigned long long)ra.proc[p].disk_writes,
                       (unsigned long long)rb.proc[p].disk_writes);

@@ -26,6 +26,20 @@ t_belady_anomaly_from_stdin() {
     [ "$(col page_faults)" = "9 10" ] || fail "faults $(col page_faults), expected 9 10"
 }
 
+# The OSC 10th ed. ch. 10 project's addresses (256-byte pages): 244 page
+# faults with 256 frames and 54 hits in a 16-entry FIFO TLB (the textbook's
+# figures), and the same faults as `vmlab vm` with 128 frames.
+t_osc_project_matches_vm() {
+    expect_exit 0 "$VMLAB" sim -F osc --page-size 256 -p fifo -n 256 --tlb 16 --tlb-policy fifo \
+        --output csv data/osc/addresses.txt || return 1
+    [ "$(col page_faults)" = "244" ] || fail "faults $(col page_faults)" || return 1
+    [ "$(col tlb_hits)" = "54" ] || fail "tlb hits $(col tlb_hits)" || return 1
+    expect_exit 0 "$VMLAB" sim -F osc --page-size 256 -p fifo,lru -n 128 --output csv data/osc/addresses.txt || return 1
+    got=$(col page_faults)
+    want="$("$VMLAB" vm -f data/osc/addresses.txt -n 128 -p fifo --output none | sed -n 's/^Page Faults = //p') $("$VMLAB" vm -f data/osc/addresses.txt -n 128 -p lru --output none | sed -n 's/^Page Faults = //p')"
+    [ "$got" = "$want" ] && [ "$got" = "538 539" ] || fail "sim $got, vm $want, expected 538 539"
+}
+
 # Adelaide's memsim assignment publishes these for bzip.trace, 64 frames:
 # fifo 1467 disk reads, 514 writes; lru 1264 reads, 420 writes.
 t_bzip_matches_published_memsim() {

@@ -41,13 +41,20 @@ static inline void ilist_init(ilist_t *l)
     l->n = 0;
 }
 
+/* The links of node x when nodes are `stride` bytes apart starting at L
+ * (a policy may embed its links in a bigger per-page record, so one cache
+ * line holds everything it touches for that page).  The functions below
+ * come in two forms: NAME_s takes the stride, NAME assumes a plain ilink_t
+ * array; both inline to the same code. */
+#define ILINK(L, stride, x) ((ilink_t *)((char *)(L) + (size_t)(x) * (stride)))
+
 /* Append x at the back (newest end). */
-static inline void ilist_push_back(ilist_t *l, ilink_t *L, uint32_t x)
+static inline void ilist_push_back_s(ilist_t *l, ilink_t *L, size_t st, uint32_t x)
 {
-    L[x].prev = l->tail;
-    L[x].next = ILIST_NIL;
+    ILINK(L, st, x)->prev = l->tail;
+    ILINK(L, st, x)->next = ILIST_NIL;
     if (l->tail != ILIST_NIL)
-        L[l->tail].next = x;
+        ILINK(L, st, l->tail)->next = x;
     else
         l->head = x;
     l->tail = x;
@@ -55,78 +62,86 @@ static inline void ilist_push_back(ilist_t *l, ilink_t *L, uint32_t x)
 }
 
 /* Insert x at the front (oldest end). */
-static inline void ilist_push_front(ilist_t *l, ilink_t *L, uint32_t x)
+static inline void ilist_push_front_s(ilist_t *l, ilink_t *L, size_t st, uint32_t x)
 {
-    L[x].next = l->head;
-    L[x].prev = ILIST_NIL;
+    ILINK(L, st, x)->next = l->head;
+    ILINK(L, st, x)->prev = ILIST_NIL;
     if (l->head != ILIST_NIL)
-        L[l->head].prev = x;
+        ILINK(L, st, l->head)->prev = x;
     else
         l->tail = x;
     l->head = x;
     l->n++;
 }
 
-/* Unlink x, which must be on l. */
-static inline void ilist_remove(ilist_t *l, ilink_t *L, uint32_t x)
-{
-    uint32_t p = L[x].prev, n = L[x].next;
-    if (p != ILIST_NIL)
-        L[p].next = n;
-    else
-        l->head = n;
-    if (n != ILIST_NIL)
-        L[n].prev = p;
-    else
-        l->tail = p;
-    l->n--;
-}
-
 /* Insert x right after `at` (on l). */
-static inline void ilist_insert_after(ilist_t *l, ilink_t *L, uint32_t at, uint32_t x)
+static inline void ilist_insert_after_s(ilist_t *l, ilink_t *L, size_t st, uint32_t at, uint32_t x)
 {
-    uint32_t n = L[at].next;
-    L[x].prev = at;
-    L[x].next = n;
-    L[at].next = x;
+    uint32_t n = ILINK(L, st, at)->next;
+    ILINK(L, st, x)->prev = at;
+    ILINK(L, st, x)->next = n;
+    ILINK(L, st, at)->next = x;
     if (n != ILIST_NIL)
-        L[n].prev = x;
+        ILINK(L, st, n)->prev = x;
     else
         l->tail = x;
     l->n++;
 }
 
+/* Unlink x, which must be on l. */
+static inline void ilist_remove_s(ilist_t *l, ilink_t *L, size_t st, uint32_t x)
+{
+    uint32_t p = ILINK(L, st, x)->prev, n = ILINK(L, st, x)->next;
+    if (p != ILIST_NIL)
+        ILINK(L, st, p)->next = n;
+    else
+        l->head = n;
+    if (n != ILIST_NIL)
+        ILINK(L, st, n)->prev = p;
+    else
+        l->tail = p;
+    l->n--;
+}
+
 /* Remove and return the front node; l must not be empty. */
-static inline uint32_t ilist_pop_front(ilist_t *l, ilink_t *L)
+static inline uint32_t ilist_pop_front_s(ilist_t *l, ilink_t *L, size_t st)
 {
     uint32_t x = l->head;
-    ilist_remove(l, L, x);
+    ilist_remove_s(l, L, st, x);
     return x;
 }
 
 /* Move x (on l) to the back. */
-static inline void ilist_move_back(ilist_t *l, ilink_t *L, uint32_t x)
+static inline void ilist_move_back_s(ilist_t *l, ilink_t *L, size_t st, uint32_t x)
 {
     if (l->tail == x)
         return;
-    ilist_remove(l, L, x);
-    ilist_push_back(l, L, x);
+    ilist_remove_s(l, L, st, x);
+    ilist_push_back_s(l, L, st, x);
 }
+
+#define ilist_push_back(l, L, x) ilist_push_back_s(l, L, sizeof(ilink_t), x)
+#define ilist_push_front(l, L, x) ilist_push_front_s(l, L, sizeof(ilink_t), x)
+#define ilist_insert_after(l, L, at, x) ilist_insert_after_s(l, L, sizeof(ilink_t), at, x)
+#define ilist_remove(l, L, x) ilist_remove_s(l, L, sizeof(ilink_t), x)
+#define ilist_pop_front(l, L) ilist_pop_front_s(l, L, sizeof(ilink_t))
+#define ilist_move_back(l, L, x) ilist_move_back_s(l, L, sizeof(ilink_t), x)
 
 /* Abort unless l is well formed over L and holds only nodes < bound;
  * `on(x)` style membership is checked by the caller. */
-static inline void ilist_check(const ilist_t *l, const ilink_t *L, uint32_t bound)
+static inline void ilist_check_s(const ilist_t *l, ilink_t *L, size_t st, uint32_t bound)
 {
     uint32_t n = 0, last = ILIST_NIL;
-    for (uint32_t x = l->head; x != ILIST_NIL; x = L[x].next) {
+    for (uint32_t x = l->head; x != ILIST_NIL; x = ILINK(L, st, x)->next) {
         VL_ASSERT(x < bound);
-        VL_ASSERT(L[x].prev == last);
+        VL_ASSERT(ILINK(L, st, x)->prev == last);
         VL_ASSERT(++n <= l->n);
         last = x;
     }
     VL_ASSERT(l->tail == last);
     VL_ASSERT(n == l->n);
 }
+#define ilist_check(l, L, bound) ilist_check_s(l, (ilink_t *)(L), sizeof(ilink_t), bound)
 
 /* Resize a per-page array (policies' ghost state, indexed by dense page id)
  * from `old` to `cap` elements of `esz` bytes, filling the new ones with the

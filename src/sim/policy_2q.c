@@ -25,6 +25,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 enum { Q2_A1IN = 1, Q2_AM = 2 };           /* where a frame is */
@@ -70,7 +71,8 @@ static int q2_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
     s->kin = (uint32_t)((double)c * kin / 100.0);
     if (s->kin >= c)
         s->kin = c - 1;
-    s->kout = (uint32_t)((double)c * kout / 100.0);
+    kout = (double)c * kout / 100.0; /* up to 10 frames' worth: may pass 2^32 */
+    s->kout = kout >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)kout;
     ilist_init(&s->a1in);
     ilist_init(&s->am);
     ilist_init(&s->a1out);
@@ -154,6 +156,8 @@ static void q2_check(const sim_policy_t *p)
         VL_ASSERT(s->ghost[x] == Q2_OUT);
 }
 
+SIM_FAST_LOOP(q2_run, q2_hit, q2_insert, q2_evict)
+
 const sim_policy_ops_t sim_policy_2q = {
     .name = "2q",
     .summary = "2Q, A1in/A1out/Am (Johnson and Shasha, VLDB 1994)",
@@ -166,4 +170,5 @@ const sim_policy_ops_t sim_policy_2q = {
     .insert = q2_insert,
     .evict = q2_evict,
     .check = q2_check,
+    .run = q2_run,
 };

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 enum { ARC_NONE = 0, ARC_T1 = 1, ARC_T2 = 2, ARC_B1 = 1, ARC_B2 = 2 };
@@ -134,7 +135,7 @@ static uint32_t arc_evict(sim_policy_t *p, const sim_access_t *a)
             }
             return ilist_pop_front(&s->t1, s->fl); /* B1 is empty: no ghost */
         }
-        if (s->t1.n + s->t2.n + s->b1.n + s->b2.n == 2 * s->c)
+        if ((uint64_t)s->t1.n + s->t2.n + s->b1.n + s->b2.n == 2 * (uint64_t)s->c)
             s->ghost[ilist_pop_front(&s->b2, s->pl)] = ARC_NONE;
         return arc_replace(s, p->mem, 0);
     }
@@ -166,7 +167,7 @@ static void arc_check(const sim_policy_t *p)
     ilist_check(&s->b2, s->pl, s->pcap);
     VL_ASSERT(s->t1.n + s->t2.n == m->nresident);
     VL_ASSERT(s->t1.n + s->b1.n <= c);
-    VL_ASSERT(s->t1.n + s->t2.n + s->b1.n + s->b2.n <= 2 * c);
+    VL_ASSERT((uint64_t)s->t1.n + s->t2.n + s->b1.n + s->b2.n <= 2 * (uint64_t)c);
     VL_ASSERT(s->p <= c);
     for (uint32_t f = s->t1.head; f != ILIST_NIL; f = s->fl[f].next)
         VL_ASSERT(s->fin[f] == ARC_T1 && s->ghost[m->page[f]] == ARC_NONE);
@@ -177,6 +178,8 @@ static void arc_check(const sim_policy_t *p)
     for (uint32_t x = s->b2.head; x != ILIST_NIL; x = s->pl[x].next)
         VL_ASSERT(s->ghost[x] == ARC_B2);
 }
+
+SIM_FAST_LOOP(arc_run, arc_hit, arc_insert, arc_evict)
 
 const sim_policy_ops_t sim_policy_arc = {
     .name = "arc",
@@ -190,4 +193,5 @@ const sim_policy_ops_t sim_policy_arc = {
     .insert = arc_insert,
     .evict = arc_evict,
     .check = arc_check,
+    .run = arc_run,
 };

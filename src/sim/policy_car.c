@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 enum { CAR_NONE = 0, CAR_1 = 1, CAR_2 = 2 };
@@ -112,7 +113,7 @@ static uint32_t car_evict(sim_policy_t *p, const sim_access_t *a)
     if (s->ghost[x] == CAR_NONE) {
         if (s->t1.n + s->b1.n == s->c)
             s->ghost[ilist_pop_front(&s->b1, s->pl)] = CAR_NONE;
-        else if (s->t1.n + s->t2.n + s->b1.n + s->b2.n == 2 * s->c)
+        else if ((uint64_t)s->t1.n + s->t2.n + s->b1.n + s->b2.n == 2 * (uint64_t)s->c)
             s->ghost[ilist_pop_front(&s->b2, s->pl)] = CAR_NONE;
     }
     return f;
@@ -154,7 +155,7 @@ static void car_check(const sim_policy_t *p)
     ilist_check(&s->b2, s->pl, s->pcap);
     VL_ASSERT(s->t1.n + s->t2.n == m->nresident);
     VL_ASSERT(s->t1.n + s->b1.n <= s->c);
-    VL_ASSERT(s->t1.n + s->t2.n + s->b1.n + s->b2.n <= 2 * s->c);
+    VL_ASSERT((uint64_t)s->t1.n + s->t2.n + s->b1.n + s->b2.n <= 2 * (uint64_t)s->c);
     VL_ASSERT(s->p <= s->c);
     for (uint32_t f = s->t1.head; f != ILIST_NIL; f = s->fl[f].next)
         VL_ASSERT(s->fin[f] == CAR_1 && s->ghost[m->page[f]] == CAR_NONE);
@@ -165,6 +166,8 @@ static void car_check(const sim_policy_t *p)
     for (uint32_t x = s->b2.head; x != ILIST_NIL; x = s->pl[x].next)
         VL_ASSERT(s->ghost[x] == CAR_2);
 }
+
+SIM_FAST_LOOP(car_run, SIM_FAST_NOHIT, car_insert, car_evict)
 
 const sim_policy_ops_t sim_policy_car = {
     .name = "car",
@@ -177,4 +180,5 @@ const sim_policy_ops_t sim_policy_car = {
     .insert = car_insert,
     .evict = car_evict,
     .check = car_check,
+    .run = car_run,
 };

@@ -10,6 +10,7 @@
  * is in freq_list.h (Shah, Mitra and Matani 2010).
  */
 #include "sim/freq_list.h"
+#include "sim/sim_fast.h"
 
 static int lfu_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
 {
@@ -48,6 +49,8 @@ static void lfu_check(const sim_policy_t *p)
     freq_check(p->state, p->mem->nresident);
 }
 
+SIM_FAST_LOOP(lfu_run, lfu_hit, lfu_insert, lfu_evict)
+
 const sim_policy_ops_t sim_policy_lfu = {
     .name = "lfu",
     .summary = "least frequently used, ties LRU (OSC 10th ed. 10.4.6)",
@@ -59,4 +62,5 @@ const sim_policy_ops_t sim_policy_lfu = {
     .insert = lfu_insert,
     .evict = lfu_evict,
     .check = lfu_check,
+    .run = lfu_run,
 };

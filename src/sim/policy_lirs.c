@@ -19,7 +19,8 @@
  * (checked at the end of each reference), which keeps the directory at most
  * frames + ghosts entries.
  *
- * Layout: per dense page id, S links, one more link pair shared by Q (resident
+ * Layout: one 24-byte record per dense page id: S links, one more link pair
+ * shared by Q (resident
  * HIR) and NR (non-resident entries of S in eviction order; a page is never
  * on both), a state byte and its frame.  O(1) per reference amortised
  * (pruning pops each entry it removes once), no allocation per reference.
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 enum {
@@ -41,12 +43,20 @@ enum {
     LIRS_INS = 4, /* page has an entry in S */
 };
 
+/* Everything LIRS keeps per page, in one record so a reference touches one
+ * cache line of it. */
+typedef struct lirs_page {
+    ilink_t s;      /* links in S (head = bottom, tail = top) */
+    ilink_t q;      /* links in Q (resident HIR) or NR (ghost) */
+    uint32_t frame; /* frame, while resident */
+    uint8_t st;     /* LIRS_* bits */
+} lirs_page_t;
+
+#define PST sizeof(lirs_page_t)
+
 typedef struct lirs {
-    ilink_t *sl;      /* page -> links in S (head = bottom, tail = top) */
-    ilink_t *ql;      /* page -> links in Q (resident HIR) or NR (ghost) */
-    uint8_t *st;      /* page -> LIRS_* bits */
-    uint32_t *frame;  /* page -> frame, while resident */
-    uint32_t pcap;    /* per-page arrays hold pcap entries */
+    lirs_page_t *pg;  /* page -> its record */
+    uint32_t pcap;    /* pg holds pcap records */
     uint32_t llirs;   /* LIR set size: frames - lhirs */
     uint32_t nlir;    /* LIR pages now, <= llirs */
     uint64_t ghosts;  /* bound on NR.n */
@@ -62,11 +72,10 @@ static int lirs_grow(sim_policy_t *p, uint32_t npages)
     if (npages <= s->pcap)
         return 0;
     cap = ilist_grow_cap(s->pcap, npages);
-    if (ilist_grow_array((void **)&s->sl, sizeof *s->sl, s->pcap, cap, 0xff) ||
-        ilist_grow_array((void **)&s->ql, sizeof *s->ql, s->pcap, cap, 0xff) ||
-        ilist_grow_array((void **)&s->st, 1, s->pcap, cap, 0) ||
-        ilist_grow_array((void **)&s->frame, sizeof *s->frame, s->pcap, cap, 0xff))
+    if (ilist_grow_array((void **)&s->pg, sizeof *s->pg, s->pcap, cap, 0xff))
         return -ENOMEM;
+    for (uint32_t x = s->pcap; x < cap; x++)
+        s->pg[x].st = 0;
     s->pcap = cap;
     return 0;
 }
@@ -100,21 +109,18 @@ static int lirs_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
 static void lirs_destroy(sim_policy_t *p)
 {
     lirs_t *s = p->state;
-    free(s->sl);
-    free(s->ql);
-    free(s->st);
-    free(s->frame);
+    free(s->pg);
 }
 
 /* Stack pruning: pop HIR entries off the bottom until it is LIR. */
 static inline void lirs_prune(lirs_t *s)
 {
     uint32_t b;
-    while ((b = s->s.head) != ILIST_NIL && !(s->st[b] & LIRS_LIR)) {
-        ilist_remove(&s->s, s->sl, b);
-        s->st[b] &= (uint8_t)~LIRS_INS;
-        if (!(s->st[b] & LIRS_RES))
-            ilist_remove(&s->nr, s->ql, b); /* a ghost leaving S is forgotten */
+    while ((b = s->s.head) != ILIST_NIL && !(s->pg[b].st & LIRS_LIR)) {
+        ilist_remove_s(&s->s, &s->pg->s, PST, b);
+        s->pg[b].st &= (uint8_t)~LIRS_INS;
+        if (!(s->pg[b].st & LIRS_RES))
+            ilist_remove_s(&s->nr, &s->pg->q, PST, b); /* a ghost leaving S is forgotten */
     }
 }
 
@@ -122,9 +128,9 @@ static inline void lirs_prune(lirs_t *s)
 static inline void lirs_demote_bottom(lirs_t *s)
 {
     uint32_t b = s->s.head;
-    ilist_remove(&s->s, s->sl, b);
-    s->st[b] = LIRS_RES;
-    ilist_push_back(&s->q, s->ql, b);
+    ilist_remove_s(&s->s, &s->pg->s, PST, b);
+    s->pg[b].st = LIRS_RES;
+    ilist_push_back_s(&s->q, &s->pg->q, PST, b);
     lirs_prune(s);
 }
 
@@ -132,22 +138,22 @@ static void lirs_hit(sim_policy_t *p, uint32_t f, const sim_access_t *a)
 {
     lirs_t *s = p->state;
     uint32_t x = a->page;
-    uint8_t st = s->st[x];
+    uint8_t st = s->pg[x].st;
     (void)f;
     if (st & LIRS_LIR) {
         int bottom = s->s.head == x;
-        ilist_move_back(&s->s, s->sl, x);
+        ilist_move_back_s(&s->s, &s->pg->s, PST, x);
         if (bottom)
             lirs_prune(s);
     } else if (st & LIRS_INS) { /* resident HIR, recent enough: now LIR */
-        ilist_move_back(&s->s, s->sl, x);
-        ilist_remove(&s->q, s->ql, x);
-        s->st[x] = LIRS_LIR | LIRS_RES | LIRS_INS;
+        ilist_move_back_s(&s->s, &s->pg->s, PST, x);
+        ilist_remove_s(&s->q, &s->pg->q, PST, x);
+        s->pg[x].st = LIRS_LIR | LIRS_RES | LIRS_INS;
         lirs_demote_bottom(s);
     } else { /* resident HIR not in S: stays HIR */
-        ilist_push_back(&s->s, s->sl, x);
-        s->st[x] = st | LIRS_INS;
-        ilist_move_back(&s->q, s->ql, x);
+        ilist_push_back_s(&s->s, &s->pg->s, PST, x);
+        s->pg[x].st = st | LIRS_INS;
+        ilist_move_back_s(&s->q, &s->pg->q, PST, x);
         lirs_prune(s); /* only does something when Llirs = 0 */
     }
 }
@@ -155,38 +161,38 @@ static void lirs_hit(sim_policy_t *p, uint32_t f, const sim_access_t *a)
 static uint32_t lirs_evict(sim_policy_t *p, const sim_access_t *a)
 {
     lirs_t *s = p->state;
-    uint32_t y = ilist_pop_front(&s->q, s->ql);
+    uint32_t y = ilist_pop_front_s(&s->q, &s->pg->q, PST);
     (void)a;
-    s->st[y] &= (uint8_t)~LIRS_RES;
-    if (s->st[y] & LIRS_INS)
-        ilist_push_back(&s->nr, s->ql, y);
-    return s->frame[y];
+    s->pg[y].st &= (uint8_t)~LIRS_RES;
+    if (s->pg[y].st & LIRS_INS)
+        ilist_push_back_s(&s->nr, &s->pg->q, PST, y);
+    return s->pg[y].frame;
 }
 
 static void lirs_insert(sim_policy_t *p, uint32_t f, const sim_access_t *a)
 {
     lirs_t *s = p->state;
     uint32_t x = a->page;
-    s->frame[x] = f;
-    if (s->st[x] & LIRS_INS) { /* a ghost still in S: its IRR beats the bottom's */
-        ilist_remove(&s->nr, s->ql, x);
-        ilist_move_back(&s->s, s->sl, x);
-        s->st[x] = LIRS_LIR | LIRS_RES | LIRS_INS;
+    s->pg[x].frame = f;
+    if (s->pg[x].st & LIRS_INS) { /* a ghost still in S: its IRR beats the bottom's */
+        ilist_remove_s(&s->nr, &s->pg->q, PST, x);
+        ilist_move_back_s(&s->s, &s->pg->s, PST, x);
+        s->pg[x].st = LIRS_LIR | LIRS_RES | LIRS_INS;
         lirs_demote_bottom(s);
     } else if (s->nlir < s->llirs) { /* filling the LIR set */
-        ilist_push_back(&s->s, s->sl, x);
-        s->st[x] = LIRS_LIR | LIRS_RES | LIRS_INS;
+        ilist_push_back_s(&s->s, &s->pg->s, PST, x);
+        s->pg[x].st = LIRS_LIR | LIRS_RES | LIRS_INS;
         s->nlir++;
     } else {
-        ilist_push_back(&s->s, s->sl, x);
-        ilist_push_back(&s->q, s->ql, x);
-        s->st[x] = LIRS_RES | LIRS_INS;
+        ilist_push_back_s(&s->s, &s->pg->s, PST, x);
+        ilist_push_back_s(&s->q, &s->pg->q, PST, x);
+        s->pg[x].st = LIRS_RES | LIRS_INS;
         lirs_prune(s);
     }
     while (s->nr.n > s->ghosts) { /* bound the history */
-        uint32_t z = ilist_pop_front(&s->nr, s->ql);
-        ilist_remove(&s->s, s->sl, z);
-        s->st[z] = 0;
+        uint32_t z = ilist_pop_front_s(&s->nr, &s->pg->q, PST);
+        ilist_remove_s(&s->s, &s->pg->s, PST, z);
+        s->pg[z].st = 0;
     }
 }
 
@@ -195,25 +201,34 @@ static void lirs_check(const sim_policy_t *p)
     const lirs_t *s = p->state;
     const sim_mem_t *m = p->mem;
     uint32_t nlir = 0, nghost = 0;
-    ilist_check(&s->s, s->sl, s->pcap);
-    ilist_check(&s->q, s->ql, s->pcap);
-    ilist_check(&s->nr, s->ql, s->pcap);
-    VL_ASSERT(s->s.head == ILIST_NIL || (s->st[s->s.head] & LIRS_LIR));
-    for (uint32_t x = s->s.head; x != ILIST_NIL; x = s->sl[x].next) {
-        VL_ASSERT(s->st[x] & LIRS_INS);
-        nlir += (s->st[x] & LIRS_LIR) != 0;
-        nghost += !(s->st[x] & LIRS_RES);
+    ilist_check_s(&s->s, &s->pg->s, PST, s->pcap);
+    ilist_check_s(&s->q, &s->pg->q, PST, s->pcap);
+    ilist_check_s(&s->nr, &s->pg->q, PST, s->pcap);
+    VL_ASSERT(s->s.head == ILIST_NIL || (s->pg[s->s.head].st & LIRS_LIR));
+    for (uint32_t x = s->s.head; x != ILIST_NIL; x = s->pg[x].s.next) {
+        VL_ASSERT(s->pg[x].st & LIRS_INS);
+        nlir += (s->pg[x].st & LIRS_LIR) != 0;
+        nghost += !(s->pg[x].st & LIRS_RES);
     }
-    for (uint32_t x = s->q.head; x != ILIST_NIL; x = s->ql[x].next)
-        VL_ASSERT((s->st[x] & (LIRS_LIR | LIRS_RES)) == LIRS_RES);
-    for (uint32_t x = s->nr.head; x != ILIST_NIL; x = s->ql[x].next)
-        VL_ASSERT((s->st[x] & (LIRS_RES | LIRS_INS)) == LIRS_INS);
+    for (uint32_t x = s->q.head; x != ILIST_NIL; x = s->pg[x].q.next)
+        VL_ASSERT((s->pg[x].st & (LIRS_LIR | LIRS_RES)) == LIRS_RES);
+    for (uint32_t x = s->nr.head; x != ILIST_NIL; x = s->pg[x].q.next)
+        VL_ASSERT((s->pg[x].st & (LIRS_RES | LIRS_INS)) == LIRS_INS);
     VL_ASSERT(nlir == s->nlir && nlir <= s->llirs);
     VL_ASSERT(nghost == s->nr.n && s->nr.n <= s->ghosts);
     VL_ASSERT(s->nlir + s->q.n == m->nresident);
     for (uint32_t f = 0; f < m->nresident; f++)
-        VL_ASSERT((s->st[m->page[f]] & LIRS_RES) && s->frame[m->page[f]] == f);
+        VL_ASSERT((s->pg[m->page[f]].st & LIRS_RES) && s->pg[m->page[f]].frame == f);
 }
+
+/* The fast loop names each page a few references ahead: start loading its
+ * record (every reference reads it). */
+static inline void lirs_prefetch(sim_policy_t *p, uint32_t page)
+{
+    __builtin_prefetch(&((lirs_t *)p->state)->pg[page], 1);
+}
+
+SIM_FAST_LOOP_PF(lirs_run, lirs_hit, lirs_insert, lirs_evict, lirs_prefetch)
 
 const sim_policy_ops_t sim_policy_lirs = {
     .name = "lirs",
@@ -227,4 +242,5 @@ const sim_policy_ops_t sim_policy_lirs = {
     .insert = lirs_insert,
     .evict = lirs_evict,
     .check = lirs_check,
+    .run = lirs_run,
 };

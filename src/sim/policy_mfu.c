@@ -12,6 +12,7 @@
  * is in freq_list.h (Shah, Mitra and Matani 2010).
  */
 #include "sim/freq_list.h"
+#include "sim/sim_fast.h"
 
 static int mfu_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
 {
@@ -50,6 +51,8 @@ static void mfu_check(const sim_policy_t *p)
     freq_check(p->state, p->mem->nresident);
 }
 
+SIM_FAST_LOOP(mfu_run, mfu_hit, mfu_insert, mfu_evict)
+
 const sim_policy_ops_t sim_policy_mfu = {
     .name = "mfu",
     .summary = "most frequently used, ties LRU (OSC 10th ed. 10.4.6)",
@@ -61,4 +64,5 @@ const sim_policy_ops_t sim_policy_mfu = {
     .insert = mfu_insert,
     .evict = mfu_evict,
     .check = mfu_check,
+    .run = mfu_run,
 };

@@ -19,6 +19,7 @@
  * the core sets R and M.  No allocation.
  */
 #include "sim/policy.h"
+#include "sim/sim_fast.h"
 
 #include "vmlab/check.h"
 
@@ -67,6 +68,8 @@ static void nru_check(const sim_policy_t *p)
     VL_ASSERT(((const nru_t *)p->state)->hand < p->mem->nframes);
 }
 
+SIM_FAST_LOOP(nru_run, SIM_FAST_NOHIT, nru_insert, nru_evict)
+
 const sim_policy_ops_t sim_policy_nru = {
     .name = "nru",
     .summary = "not recently used: enhanced second chance, R and M bits (OSC 10th ed. 10.4.5.3)",
@@ -76,4 +79,5 @@ const sim_policy_ops_t sim_policy_nru = {
     .insert = nru_insert,
     .evict = nru_evict,
     .check = nru_check,
+    .run = nru_run,
 };

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "sim/ilist.h"
+#include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
 typedef struct sieve {
@@ -84,6 +85,8 @@ static void sieve_check(const sim_policy_t *p)
     VL_ASSERT(hand_on);
 }
 
+SIM_FAST_LOOP(sieve_run, SIM_FAST_NOHIT, sieve_insert, sieve_evict)
+
 const sim_policy_ops_t sim_policy_sieve = {
     .name = "sieve",
     .summary = "SIEVE, a FIFO queue with a sifting hand (Zhang et al., NSDI 2024)",
@@ -94,4 +97,5 @@ const sim_policy_ops_t sim_policy_sieve = {
     .insert = sieve_insert,
     .evict = sieve_evict,
     .check = sieve_check,
+    .run = sieve_run,
 };

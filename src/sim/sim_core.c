@@ -222,8 +222,7 @@ int sim_core_new(sim_core_t **out, const sim_config_t *cfg, const sim_job_t *job
     }
     default: break;
     }
-    c->fast = c->ops->run && !c->local && !c->has_tick && !c->has_tlb &&
-              cfg->pt.kind == SIM_PT_NONE && !VMLAB_DEBUG;
+    c->fast = c->ops->run && !c->local && !c->has_tick && !c->inverted && !VMLAB_DEBUG;
     *out = c;
     return 0;
 nomem:
@@ -381,8 +380,10 @@ static void feed_general(sim_core_t *c, const sim_batch_t *b)
             else
                 st->tlb_misses++;
         }
-        if (!tlb_hit)
-            st->walk_accesses += c->inverted ? inv_walk(c, page) : c->walk_cost;
+        /* Linear and multi-level walks cost walk_cost each: counted from the
+         * TLB misses (or references) at the end, in sim_core_result. */
+        if (c->inverted && !tlb_hit)
+            st->walk_accesses += inv_walk(c, page);
         uint32_t f = c->frame_of[page];
         if (f != SIM_NOFRAME) {
             c->mem[mi].flags[f] |= (uint8_t)(SIM_REF | (a.write ? SIM_DIRTY : 0));
@@ -408,7 +409,14 @@ int sim_core_feed(sim_core_t *c, const sim_batch_t *b)
         return -ENOMEM;
     VL_ASSERT(!c->local || b->nprocs <= c->nmem);
     if (c->fast) {
-        sim_fast_t fx = {.b = b, .frame_of = c->frame_of, .fproc = c->gproc, .ps = c->ps};
+        sim_fast_t fx = {.b = b,
+                         .frame_of = c->frame_of,
+                         .fproc = c->gproc,
+                         .ps = c->ps,
+                         .tlb = c->has_tlb ? &c->tlb : NULL,
+                         .asid = c->cfg.tlb.asid,
+                         .cur_proc = &c->cur_proc,
+                         .fvpn = c->gvpn};
         c->ops->run(&c->pol[0], &fx);
     } else {
         feed_general(c, b);
@@ -432,13 +440,15 @@ int sim_core_result(const sim_core_t *c, sim_result_t *r)
         r->proc[p] = *s;
         if (!c->local) /* global scope: every process may use every frame */
             r->proc[p].frames = c->nframes;
+        if (!c->inverted) /* every walk of a linear or radix table costs the same */
+            r->proc[p].walk_accesses = (c->has_tlb ? s->tlb_misses : s->references) * c->walk_cost;
         r->total.references += s->references;
         r->total.writes += s->writes;
         r->total.page_faults += s->page_faults;
         r->total.disk_writes += s->disk_writes;
         r->total.tlb_hits += s->tlb_hits;
         r->total.tlb_misses += s->tlb_misses;
-        r->total.walk_accesses += s->walk_accesses;
+        r->total.walk_accesses += r->proc[p].walk_accesses;
     }
     r->total.frames = c->nframes;
     r->total.page_table_bytes = c->inv_bytes;
@@ -447,8 +457,7 @@ int sim_core_result(const sim_core_t *c, sim_result_t *r)
 
 void sim_core_set_fast(sim_core_t *c, int on)
 {
-    c->fast = on && c->ops->run && !c->local && !c->has_tick && !c->has_tlb &&
-              c->cfg.pt.kind == SIM_PT_NONE;
+    c->fast = on && c->ops->run && !c->local && !c->has_tick && !c->inverted;
 }
 
 uint64_t sim_core_resident(const sim_core_t *c)

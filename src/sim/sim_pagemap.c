@@ -152,7 +152,8 @@ static int grow_slots(pagemap_t *pm)
     return 0;
 }
 
-/* A new page: count the page tables it makes the process allocate. */
+/* A new page: count the page tables it makes the process allocate, from the
+ * leaf level up, stopping at the first that exists (its ancestors do). */
 static int new_page_tables(pagemap_t *pm, uint32_t proc, uint64_t vpn)
 {
     unsigned below = 0;
@@ -161,8 +162,9 @@ static int new_page_tables(pagemap_t *pm, uint32_t proc, uint64_t vpn)
         int r = tab_add(pm, proc, k, below >= 64 ? 0 : vpn >> below);
         if (r < 0)
             return r;
-        if (r)
-            pm->proc_ptb[proc] += ((uint64_t)1 << pm->pt.levels[k]) * pm->pt.pte_bytes;
+        if (!r) /* the table exists, so do all above it */
+            break;
+        pm->proc_ptb[proc] += ((uint64_t)1 << pm->pt.levels[k]) * pm->pt.pte_bytes;
     }
     return 0;
 }
