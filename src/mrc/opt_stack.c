@@ -45,12 +45,16 @@
 #define NEG (-(1 << 30)) /* "no live slot here" for the prefix maximum */
 #define NONE UINT32_MAX
 
+typedef struct tnode {
+    int32_t sum; /* sum of w over the node's slots */
+    int32_t max; /* highest prefix (within the node) at a live slot; NEG if none */
+} tnode_t;
+
 typedef struct opt_state {
     size_t nb;          /* 64-slot blocks, a power of two; slots = 64 nb */
     uint64_t *live;     /* nb words: slot is some page's last reference */
     uint64_t *mk;       /* nb words: slot carries a capacity's marker */
-    int32_t *tsum;      /* 2 nb tree nodes (leaves at nb + block): sum of w */
-    int32_t *tmax;      /* 2 nb: max over live slots of the prefix within node */
+    tnode_t *t;         /* 2 nb tree nodes (leaves at nb + block) */
     uint32_t *slot_id;  /* 64 nb: page id of a live slot */
     uint32_t *slot_cap; /* 64 nb: capacity of a marked slot */
     uint32_t *last;     /* V: live slot of each page, NONE before its first use */
@@ -113,16 +117,16 @@ static int32_t block_max(uint64_t L, uint64_t M)
 
 static inline void node_pull(opt_state_t *o, size_t x)
 {
-    int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
-    o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
-    o->tmax[x] = a > c ? a : c;
+    int32_t a = o->t[2 * x].max, c = o->t[2 * x].sum + o->t[2 * x + 1].max;
+    o->t[x].sum = o->t[2 * x].sum + o->t[2 * x + 1].sum;
+    o->t[x].max = a > c ? a : c;
 }
 
 static void leaf_set(opt_state_t *o, size_t b)
 {
     uint64_t L = o->live[b], M = o->mk[b];
-    o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
-    o->tmax[o->nb + b] = block_max(L, M);
+    o->t[o->nb + b].sum = __builtin_popcountll(M) - __builtin_popcountll(L);
+    o->t[o->nb + b].max = block_max(L, M);
 }
 
 static void block_update(opt_state_t *o, size_t b)
@@ -154,13 +158,13 @@ static void tree_build(opt_state_t *o)
 {
     for (size_t b = 0; b < o->nb; b++) {
         uint64_t L = o->live[b], M = o->mk[b];
-        o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
-        o->tmax[o->nb + b] = block_max(L, M);
+        o->t[o->nb + b].sum = __builtin_popcountll(M) - __builtin_popcountll(L);
+        o->t[o->nb + b].max = block_max(L, M);
     }
     for (size_t x = o->nb - 1; x >= 1; x--) {
-        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
-        o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
-        o->tmax[x] = a > c ? a : c;
+        int32_t a = o->t[2 * x].max, c = o->t[2 * x].sum + o->t[2 * x + 1].max;
+        o->t[x].sum = o->t[2 * x].sum + o->t[2 * x + 1].sum;
+        o->t[x].max = a > c ? a : c;
     }
 }
 
@@ -233,26 +237,26 @@ static size_t find_tau(const opt_state_t *o, size_t from)
     long r;
     for (size_t y = x; y > 1; y >>= 1)
         if (y & 1)
-            acc += o->tsum[y - 1];
+            acc += o->t[y - 1].sum;
     r = scan_block(o, b0, (unsigned)(from % 64), acc);
     if (r >= 0)
         return (size_t)r;
-    acc += o->tsum[x];
+    acc += o->t[x].sum;
     for (;;) {
         VL_ASSERT(x > 1); /* the newest live slot always qualifies */
         if (!(x & 1)) {
-            if (acc + o->tmax[x + 1] >= o->W) {
+            if (acc + o->t[x + 1].max >= o->W) {
                 x++;
                 break;
             }
-            acc += o->tsum[x + 1];
+            acc += o->t[x + 1].sum;
         }
         x >>= 1;
     }
     while (x < o->nb) {
         x *= 2;
-        if (acc + o->tmax[x] < o->W) {
-            acc += o->tsum[x];
+        if (acc + o->t[x].max < o->W) {
+            acc += o->t[x].sum;
             x++;
         }
     }
@@ -282,19 +286,19 @@ static int alloc_time(opt_state_t *o, size_t nb)
 {
     size_t slots = nb * 64;
     uint64_t *live = calloc(nb, 8), *mk = calloc(nb, 8);
-    int32_t *tsum = calloc(2 * nb, 4), *tmax = calloc(2 * nb, 4);
+    tnode_t *t = calloc(2 * nb, sizeof *t);
     uint32_t *sid = malloc(slots * 4), *scap = malloc(slots * 4);
-    if (!live || !mk || !tsum || !tmax || !sid || !scap) {
-        free(live), free(mk), free(tsum), free(tmax), free(sid), free(scap);
+    if (!live || !mk || !t || !sid || !scap) {
+        free(live), free(mk), free(t), free(sid), free(scap);
         return -ENOMEM;
     }
     if (o->slot_id) {
         memcpy(sid, o->slot_id, o->nb * 64 * 4);
         memcpy(scap, o->slot_cap, o->nb * 64 * 4);
     }
-    free(o->live), free(o->mk), free(o->tsum), free(o->tmax), free(o->slot_id),
+    free(o->live), free(o->mk), free(o->t), free(o->slot_id),
         free(o->slot_cap);
-    o->live = live, o->mk = mk, o->tsum = tsum, o->tmax = tmax;
+    o->live = live, o->mk = mk, o->t = t;
     o->slot_id = sid, o->slot_cap = scap;
     o->nb = nb;
     return 0;
@@ -359,17 +363,17 @@ static void opt_check(const opt_state_t *o, uint32_t V)
     int64_t pre = 0, total = 0;
     size_t marks = 0;
     for (size_t b = 0; b < o->nb; b++) {
-        VL_ASSERT(o->tsum[o->nb + b] == __builtin_popcountll(o->mk[b]) - __builtin_popcountll(o->live[b]));
-        VL_ASSERT(o->tmax[o->nb + b] == block_max(o->live[b], o->mk[b]));
-        total += o->tsum[o->nb + b];
+        VL_ASSERT(o->t[o->nb + b].sum == __builtin_popcountll(o->mk[b]) - __builtin_popcountll(o->live[b]));
+        VL_ASSERT(o->t[o->nb + b].max == block_max(o->live[b], o->mk[b]));
+        total += o->t[o->nb + b].sum;
         marks += (size_t)__builtin_popcountll(o->mk[b]);
     }
     VL_ASSERT(total == o->W);
     VL_ASSERT(marks + 1 == (o->ncap ? o->ncap : 1));
     for (size_t x = o->nb - 1; x >= 1; x--) {
-        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
-        VL_ASSERT(o->tsum[x] == o->tsum[2 * x] + o->tsum[2 * x + 1]);
-        VL_ASSERT(o->tmax[x] == (a > c ? a : c));
+        int32_t a = o->t[2 * x].max, c = o->t[2 * x].sum + o->t[2 * x + 1].max;
+        VL_ASSERT(o->t[x].sum == o->t[2 * x].sum + o->t[2 * x + 1].sum);
+        VL_ASSERT(o->t[x].max == (a > c ? a : c));
     }
     for (unsigned k = 1; k <= o->clev; k++)
         for (size_t i = 0; i < o->ncp >> (4 * k); i++) {
@@ -399,7 +403,7 @@ static void clr_bit(uint64_t *w, size_t s) { w[s / 64] &= ~(1ull << (s % 64)); }
 
 static void state_free(opt_state_t *o)
 {
-    free(o->live), free(o->mk), free(o->tsum), free(o->tmax), free(o->slot_id);
+    free(o->live), free(o->mk), free(o->t), free(o->slot_id);
     free(o->slot_cap), free(o->last), free(o->cmin);
 }
 
