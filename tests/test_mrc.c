@@ -492,6 +492,29 @@ TEST(gen_distributions)
     }
 }
 
+/* mix with one weight is that pattern alone: uniform=1 covers the pages,
+ * loop=1 repeats the first 12% of them. */
+TEST(gen_mix_weights)
+{
+    collect_t c;
+    unsigned char seen[1000] = {0};
+    size_t distinct = 0;
+    CHECK_EQ(gen_collect("mix:loop=0,seq=0,zipf=0,uniform=1", 20000, 1, 1000, &c), 0);
+    for (size_t i = 0; i < c.n; i++)
+        if (!seen[c.addr[i] >> 12]++)
+            distinct++;
+    CHECK(distinct > 990);
+    free(c.addr), free(c.w);
+    CHECK_EQ(gen_collect("mix:loop=1,seq=0,zipf=0,run=10", 1000, 1, 1000, &c), 0);
+    for (size_t i = 0; i < c.n; i++)
+        CHECK_EQ(c.addr[i] >> 12, i % 120);
+    free(c.addr), free(c.w);
+    {
+        gen_opts_t o = {"mix:loop=0,seq=0,zipf=0", 10, 1, 100, 12};
+        CHECK_EQ(gen_run(&o, collect, &c, NULL), -EINVAL);
+    }
+}
+
 TEST(gen_bad_model)
 {
     collect_t c;
