@@ -78,6 +78,9 @@ t_bad_input() {
     expect_exit 2 "$VMLAB" mrc --shards 2 "$TMP/bad.rw" || return 1
     expect_exit 2 "$VMLAB" mrc --output xml "$TMP/bad.rw" || return 1
     expect_exit 1 "$VMLAB" mrc "$TMP/missing.rw" || return 1
+    : >"$TMP/empty.rw"
+    expect_exit 1 "$VMLAB" mrc -F rw "$TMP/empty.rw" || return 1
+    expect_err "no references" || return 1
     osc
     expect_exit 1 "$VMLAB" mrc -F pages -o "$TMP/never.csv" "$TMP/bad.rw"
     [ ! -e "$TMP/never.csv" ] || fail "half-written output left behind"

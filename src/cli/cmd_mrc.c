@@ -431,6 +431,11 @@ int cmd_mrc(int argc, char **argv)
         rc = cli_diag(&d);
         goto done;
     }
+    if (tp.n == 0) {
+        cli_error("%s: no references (expected a trace with at least one)", path);
+        rc = CLI_ERR;
+        goto done;
+    }
     if ((distinct = mrc_distinct(key, tp.n)) < 0) {
         cli_error("out of memory counting pages");
         rc = CLI_ERR;
