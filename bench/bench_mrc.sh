@@ -54,7 +54,7 @@ echo "## SHARDS"
 
 echo "## vmlab mrc end to end (reading the text trace: one id a line, -F pages)"
 if "$BUILD/vmlab" mrc --help >/dev/null 2>&1; then
-    for a in "-p lru" "-p opt" "--shards 0.01"; do
+    for a in "-p lru" "-p opt" "-p lru --shards 0.01"; do
         t0=$(date +%s.%N)
         "$BUILD/vmlab" mrc -F pages $a --output csv -o "$OUT/e2e.csv" "$OUT/zipf.txt"
         t1=$(date +%s.%N)

@@ -492,6 +492,29 @@ TEST(gen_distributions)
     }
 }
 
+/* mix with one weight is that pattern alone: uniform=1 covers the pages,
+ * loop=1 repeats the first 12% of them. */
+TEST(gen_mix_weights)
+{
+    collect_t c;
+    unsigned char seen[1000] = {0};
+    size_t distinct = 0;
+    CHECK_EQ(gen_collect("mix:loop=0,seq=0,zipf=0,uniform=1", 20000, 1, 1000, &c), 0);
+    for (size_t i = 0; i < c.n; i++)
+        if (!seen[c.addr[i] >> 12]++)
+            distinct++;
+    CHECK(distinct > 990);
+    free(c.addr), free(c.w);
+    CHECK_EQ(gen_collect("mix:loop=1,seq=0,zipf=0,run=10", 1000, 1, 1000, &c), 0);
+    for (size_t i = 0; i < c.n; i++)
+        CHECK_EQ(c.addr[i] >> 12, i % 120);
+    free(c.addr), free(c.w);
+    {
+        gen_opts_t o = {"mix:loop=0,seq=0,zipf=0", 10, 1, 100, 12};
+        CHECK_EQ(gen_run(&o, collect, &c, NULL), -EINVAL);
+    }
+}
+
 TEST(gen_bad_model)
 {
     collect_t c;
@@ -568,5 +591,55 @@ TEST(plot_csv_parser)
     CHECK_EQ(plot_parse_csv("b.csv", "policy,frames,page_faults,miss_ratio\nlru,0,2,0.5\n", strlen("policy,frames,page_faults,miss_ratio\nlru,0,2,0.5\n"), &pts, &n, &d), -EINVAL);
     CHECK_EQ(plot_parse_csv("b.csv", "policy,frames,page_faults,miss_ratio\nlru,1,2,1.5\n", strlen("policy,frames,page_faults,miss_ratio\nlru,1,2,1.5\n"), &pts, &n, &d), -EINVAL);
     CHECK_EQ(plot_parse_csv("b.csv", "policy,frames,page_faults,miss_ratio\nlru,1,2,0.5,9\n", strlen("policy,frames,page_faults,miss_ratio\nlru,1,2,0.5,9\n"), &pts, &n, &d), -EINVAL);
-    CHECK_EQ(plot_parse_csv("b.csv", "", strlen(""), &pts, &n, &d), -EINVAL);
+    CHECK_EQ(plot_parse_csv("b.csv", "", 0, &pts, &n, &d), -EINVAL);
+    {
+        /* Quoted specs (parameters hold commas), "" for a quote. */
+        static const char q[] = "policy,frames,page_faults,miss_ratio\n\"aging:bits=4,period=10\",3,9,0.75\n"
+                                "\"a\"\"b\",1,1,1\n";
+        static const char q1[] = "policy,frames,page_faults,miss_ratio\n\"lru,1,2,0.5\n";
+        static const char q2[] = "policy,frames,page_faults,miss_ratio\n\"lru\"x,1,2,0.5\n";
+        CHECK_EQ(plot_parse_csv("q.csv", q, strlen(q), &pts, &n, &d), 0);
+        CHECK_EQ(n, 2);
+        CHECK_STR(pts[0].policy, "aging:bits=4,period=10");
+        CHECK_EQ(pts[0].faults, 9);
+        CHECK_STR(pts[1].policy, "a\"b");
+        free(pts);
+        CHECK_EQ(plot_parse_csv("q.csv", q1, strlen(q1), &pts, &n, &d), -EINVAL);
+        CHECK_EQ(plot_parse_csv("q.csv", q2, strlen(q2), &pts, &n, &d), -EINVAL);
+    }
+}
+
+/* Several processes: the same page number in two processes is two pages,
+ * in mrc's keys as in sim's global scope. */
+TEST(curves_agree_with_sim_multi_process)
+{
+    size_t n = 4000;
+    uint64_t *p = malloc(n * sizeof *p), *key = NULL, frames[30], a[30];
+    uint32_t *pid = malloc(n * sizeof *pid);
+    uint8_t *w = calloc(n, 1);
+    trace_pages_t tp;
+    random_trace(p, n, 40, 1);
+    for (size_t i = 0; i < n; i++)
+        pid[i] = 100 + (uint32_t)(rnd() % 3);
+    tp.page = p, tp.write = w, tp.pid = pid, tp.n = n, tp.npids = 3;
+    CHECK_EQ(mrc_keys(&tp, &key, NULL), 0);
+    for (size_t i = 0; i < 30; i++)
+        frames[i] = 1 + 4 * i;
+    for (int o = 0; o < 2; o++) {
+        const char *pol = o ? "opt" : "lru";
+        sim_config_t cfg = sim_config_default();
+        sim_job_t jobs[30];
+        sim_result_t res[30];
+        CHECK_EQ(mrc_policy_faults(pol, key, &tp, 12, frames, 30, a, NULL), 0);
+        for (size_t j = 0; j < 30; j++)
+            jobs[j].policy = pol, jobs[j].frames = frames[j];
+        CHECK_EQ(sim_run_pages(&cfg, jobs, 30, &tp, res, NULL), 0);
+        for (size_t j = 0; j < 30; j++) {
+            CHECK_MSG(a[j] == res[j].total.page_faults, "%s at %ju frames: mrc %ju, sim %ju", pol,
+                      (uintmax_t)frames[j], (uintmax_t)a[j], (uintmax_t)res[j].total.page_faults);
+            sim_result_free(&res[j]);
+        }
+    }
+    CHECK(mrc_distinct(key, n) > mrc_distinct(p, n));
+    free(key), free(p), free(pid), free(w);
 }

@@ -78,6 +78,9 @@ t_bad_input() {
     expect_exit 2 "$VMLAB" mrc --shards 2 "$TMP/bad.rw" || return 1
     expect_exit 2 "$VMLAB" mrc --output xml "$TMP/bad.rw" || return 1
     expect_exit 1 "$VMLAB" mrc "$TMP/missing.rw" || return 1
+    : >"$TMP/empty.rw"
+    expect_exit 1 "$VMLAB" mrc -F rw "$TMP/empty.rw" || return 1
+    expect_err "no references" || return 1
     osc
     expect_exit 1 "$VMLAB" mrc -F pages -o "$TMP/never.csv" "$TMP/bad.rw"
     [ ! -e "$TMP/never.csv" ] || fail "half-written output left behind"
@@ -147,6 +150,15 @@ t_plot_without_gnuplot() {
     expect_err "gnuplot not found.*render with: gnuplot .*s\.gp" || return 1
     [ -s "$TMP/s.gp" ] && [ "$(grep -vc '^#' "$TMP/s.dat")" -eq 100 ] || fail "no script or data" || return 1
     [ ! -e "$TMP/s.png" ] || fail "a PNG without gnuplot?"
+}
+
+# A policy with parameters has commas: quoted in the CSV, read back by plot.
+t_csv_quoted_policy_round_trip() {
+    "$VMLAB" gen belady --length 12 -o "$TMP/b.rw" || return 1
+    expect_exit 0 "$VMLAB" mrc -p aging:bits=4,period=10,fifo --frames 3,4 --output csv -o "$TMP/q.csv" "$TMP/b.rw" || return 1
+    grep -qx '"aging:bits=4,period=10",3,9,0.750000' "$TMP/q.csv" || fail "not quoted: $(cat "$TMP/q.csv")" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 0 "$VMLAB" plot curves "$TMP/q.csv" -o "$TMP/q.png" || return 1
+    grep -q '^# aging:bits=4,period=10:' "$TMP/q.dat" && grep -q "title 'fifo'" "$TMP/q.gp" || fail "plot lost a curve"
 }
 
 t_plot_no_data() {

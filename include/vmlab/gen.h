@@ -13,8 +13,10 @@
  *                moves to a new set sharing `keep` of it (keep=0.25)
  *   belady       1,2,3,4,1,2,5,1,2,3,4,5 repeated (Belady, Nelson, Shedler
  *                1969): FIFO faults 9 times with 3 frames, 10 with 4
- *   mix          runs of 256 references from loop (50%), seq (20%), zipf (30%),
- *                as in ../shared/bench/gen_trace.c's "loop" trace
+ *   mix          runs of `run` references (run=256), each from one pattern
+ *                picked with weights loop=0.5, seq=0.2, zipf=0.3, uniform=0
+ *                (the loop covers 12% of the pages, the scan the rest): by
+ *                default ../shared/bench/gen_trace.c's "loop" trace
  *   linked-list  mallocs `nodes` nodes of `node` bytes (nodes=pages, node=64)
  *                in this process, links them (in allocation order, or
  *                shuffled with shuffle=1) and walks the list again and again,

@@ -44,6 +44,8 @@ typedef struct plot_opts {
     uint64_t tau;        /* wss: window in references */
     int ratio;           /* curves: y is the miss ratio, not faults */
     int marks;           /* curves: draw a mark at every point (few points) */
+    uint64_t amin, amax; /* addresses: the lowest and highest address, for
+                            round hexadecimal tics (amin > amax: unknown) */
 } plot_opts_t;
 
 /* addresses: at most max_points rows "time address write" (write 0/1 from

@@ -214,10 +214,27 @@ static void print_curves(FILE *f, int output, const char *path, const trace_page
     double n = tp->n ? (double)tp->n : 1;
     if (output == OUT_CSV) {
         fprintf(f, "policy,frames,page_faults,miss_ratio\n");
-        for (size_t c = 0; c < nc; c++)
+        for (size_t c = 0; c < nc; c++) {
+            /* RFC 4180: a spec with parameters ("aging:bits=4,period=10")
+             * is quoted, as vmlab sim --output csv does. */
+            char q[512];
+            const char *name = cv[c].policy;
+            if (strpbrk(name, ",\"")) {
+                size_t j = 0;
+                q[j++] = '"';
+                for (const char *s = name; *s && j < sizeof q - 3; s++) {
+                    if (*s == '"')
+                        q[j++] = '"';
+                    q[j++] = *s;
+                }
+                q[j++] = '"';
+                q[j] = '\0';
+                name = q;
+            }
             for (size_t i = 0; i < cv[c].k; i++)
-                fprintf(f, "%s,%ju,%ju,%.6f\n", cv[c].policy, (uintmax_t)cv[c].frames[i],
+                fprintf(f, "%s,%ju,%ju,%.6f\n", name, (uintmax_t)cv[c].frames[i],
                         (uintmax_t)cv[c].faults[i], (double)cv[c].faults[i] / n);
+        }
         return;
     }
     if (output == OUT_JSON) {
@@ -412,6 +429,11 @@ int cmd_mrc(int argc, char **argv)
     topts.page_bits = page_bits;
     if (trace_load_pages(path, &topts, page_bits, &tp, &d) || mrc_keys(&tp, &key, &d)) {
         rc = cli_diag(&d);
+        goto done;
+    }
+    if (tp.n == 0) {
+        cli_error("%s: no references (expected a trace with at least one)", path);
+        rc = CLI_ERR;
         goto done;
     }
     if ((distinct = mrc_distinct(key, tp.n)) < 0) {

@@ -224,8 +224,12 @@ int cmd_plot(int argc, char **argv)
                 cli_error("out of memory");
                 return CLI_ERR;
             }
-            for (size_t i = 0; i < tp.n; i++)
+            po.amin = UINT64_MAX, po.amax = 0;
+            for (size_t i = 0; i < tp.n; i++) {
                 addr[i] = tp.page[i] << page_bits;
+                po.amin = addr[i] < po.amin ? addr[i] : po.amin;
+                po.amax = addr[i] > po.amax ? addr[i] : po.amax;
+            }
             rows = plot_addresses_data(od.fp, addr, tp.write, tp.n, max_points);
             free(addr);
             snprintf(tbuf, sizeof tbuf, "Addresses over time: %s (%zu references%s)", input, tp.n,

@@ -225,19 +225,37 @@ static int m_belady(gen_t *g)
     return 0;
 }
 
+/* Runs of `run` references, each run drawn from one pattern with the given
+ * weights: the loop over 12% of the pages, a scan over the rest, Zipf over
+ * all, uniform over all. */
 static int m_mix(gen_t *g)
 {
     uint64_t n = g->o->pages, L = n * 12 / 100 ? n * 12 / 100 : 1, S = n - L ? n - L : 1;
-    uint64_t loop_pos = 0, scan_pos = 0, i = 0;
-    double alpha;
+    uint64_t loop_pos = 0, scan_pos = 0, i = 0, run;
+    double alpha, w[4], sum;
     zipf_t z;
-    int rc = param_frac(g, "alpha", 1.0, 0.0, 10.0, &alpha);
-    if (rc || (rc = zipf_init(g, &z, n, alpha)))
+    int rc;
+    if ((rc = param_frac(g, "alpha", 1.0, 0.0, 10.0, &alpha)) ||
+        (rc = param_frac(g, "loop", 0.5, 0.0, 1e9, &w[0])) ||
+        (rc = param_frac(g, "seq", 0.2, 0.0, 1e9, &w[1])) ||
+        (rc = param_frac(g, "zipf", 0.3, 0.0, 1e9, &w[2])) ||
+        (rc = param_frac(g, "uniform", 0.0, 0.0, 1e9, &w[3])) ||
+        (rc = param_u64(g, "run", 256, 1, &run)))
+        return rc;
+    sum = w[0] + w[1] + w[2] + w[3];
+    if (!(sum > 0))
+        return diag_set(g->d, NULL, 0, EINVAL, "mix: the weights loop, seq, zipf, uniform sum to 0 "
+                                               "(expected at least one > 0)");
+    if ((rc = zipf_init(g, &z, n, alpha)))
         return rc;
     while (i < g->o->length && !rc) {
-        double u = rnd01(g);
-        for (int k = 0; k < 256 && i < g->o->length && !rc; k++, i++) {
-            uint64_t pg = u < 0.5 ? loop_pos++ % L : u < 0.7 ? (L + scan_pos++ % S) % n : zipf_draw(g, &z);
+        double u = rnd01(g) * sum;
+        int which = u < w[0] ? 0 : u < w[0] + w[1] ? 1 : u < w[0] + w[1] + w[2] ? 2 : 3;
+        for (uint64_t k = 0; k < run && i < g->o->length && !rc; k++, i++) {
+            uint64_t pg = which == 0   ? loop_pos++ % L
+                          : which == 1 ? (L + scan_pos++ % S) % n
+                          : which == 2 ? zipf_draw(g, &z)
+                                       : rnd_below(g, n);
             rc = ref_page(g, pg);
         }
     }
@@ -319,7 +337,8 @@ static const struct {
     {"loop", "a loop over len pages (len=pages/10)", m_loop, 1},
     {"phases", "working-set phases (wset=pages/20, phase=5000, keep=0.25)", m_phases, 1},
     {"belady", "1,2,3,4,1,2,5,1,2,3,4,5 repeated: FIFO's anomaly", m_belady, 0},
-    {"mix", "runs of loop 50%, seq 20%, zipf 30% (alpha=1.0)", m_mix, 1},
+    {"mix", "runs (run=256) of loop/seq/zipf/uniform, weights loop=0.5,seq=0.2,zipf=0.3,uniform=0",
+     m_mix, 1},
     {"linked-list", "a real malloc'd list walked (nodes=pages, node=64, shuffle=0, raw=0)",
      m_linked_list, 0},
 };

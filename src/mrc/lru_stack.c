@@ -158,8 +158,9 @@ static int grow_table(lru_stack_t *s)
 }
 
 /* Renumber the live slots 0..count-1 in order (growing the slot space if
- * it is more than half live), so `now` can move on. */
-static int compact(lru_stack_t *s)
+ * it is more than half live), so `now` can move on.  Owners are table
+ * indices, or (last != NULL) dense ids whose last[] is updated. */
+static int compact(lru_stack_t *s, uint32_t *last)
 {
     size_t k = 0;
     if ((s->count + 1) * 2 > s->cap && alloc_slots(s, s->cap * 2))
@@ -171,7 +172,10 @@ static int compact(lru_stack_t *s)
             uint32_t o = s->owner[slot];
             b &= b - 1;
             s->owner[k] = o;
-            s->tab[o].slot = (uint32_t)k;
+            if (last)
+                last[o] = (uint32_t)k;
+            else
+                s->tab[o].slot = (uint32_t)k;
             k++;
         }
     }
@@ -230,7 +234,7 @@ probe:
     }
     if (s->now == s->cap) {
         e->slot = EMPTY - 1; /* not free, not live: kept out of the renumbering */
-        if (compact(s)) {
+        if (compact(s, NULL)) {
             /* Leave the stack consistent: the key is forgotten. */
             lru_stack_remove(s, key);
             return -ENOMEM;
@@ -343,4 +347,74 @@ void lru_stack_check(const lru_stack_t *s)
             c += __builtin_popcountll(s->bits[w]);
         VL_ASSERT(c == s->fen[i]);
     }
+}
+
+/* Histogram increments land all over a V-entry array: done in batches, in
+ * a tight loop of independent increments, their cache misses overlap
+ * instead of stalling the distance computation one by one. */
+#define DIST_BATCH 512
+
+static size_t flush_dists(uint64_t *hist, const uint32_t *dbuf, size_t nb)
+{
+    for (size_t i = 0; i < nb; i++) {
+        if (i + 16 < nb)
+            __builtin_prefetch(&hist[dbuf[i + 16]], 1);
+        hist[dbuf[i]]++;
+    }
+    return 0;
+}
+
+int lru_dense_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint64_t *cold)
+{
+    uint32_t dbuf[DIST_BATCH];
+    size_t nb = 0;
+    lru_stack_t s;
+    uint32_t *last = malloc((V ? V : 1) * sizeof *last);
+    size_t cap = pow2_at_least(2 * (size_t)V + 64);
+    memset(&s, 0, sizeof s);
+    if (cap > pow2_at_least(n + 64))
+        cap = pow2_at_least(n + 64);
+    if (!last || alloc_slots(&s, cap)) {
+        free(last);
+        return -ENOMEM;
+    }
+    memset(last, 0xff, (V ? V : 1) * sizeof *last);
+    fen_build(&s);
+    for (size_t t = 0; t < n; t++) {
+        uint32_t x = id[t], sl;
+        if (nb == DIST_BATCH)
+            nb = flush_dists(hist, dbuf, nb);
+        if (t + PREFETCH < n)
+            __builtin_prefetch(&last[id[t + PREFETCH]]);
+        VL_ASSERT(x < V);
+        sl = last[x];
+        if (sl == EMPTY) {
+            (*cold)++;
+        } else {
+            size_t dist = live_after(&s, sl) + 1;
+            if (dist == 1) {
+                hist[1]++;
+                continue;
+            }
+            dbuf[nb++] = (uint32_t)dist;
+            s.bits[sl / 64] &= ~(1ull << (sl % 64));
+            fen_add(s.fen, s.nw, sl / 64, -1);
+            s.count--;
+        }
+        if (s.now == s.cap && compact(&s, last)) {
+            free(last);
+            free(s.bits), free(s.fen), free(s.owner);
+            return -ENOMEM;
+        }
+        s.owner[s.now] = x;
+        last[x] = (uint32_t)s.now;
+        s.bits[s.now / 64] |= 1ull << (s.now % 64);
+        fen_add(s.fen, s.nw, s.now / 64, 1);
+        s.now++;
+        s.count++;
+    }
+    flush_dists(hist, dbuf, nb);
+    free(last);
+    free(s.bits), free(s.fen), free(s.owner);
+    return 0;
 }

@@ -43,6 +43,13 @@ size_t lru_stack_size(const lru_stack_t *s);
 int lru_stack_run(lru_stack_t *s, const uint64_t *key, size_t n, uint64_t **hist,
                   size_t *hist_size, uint64_t *cold);
 
+/* The same distances over dense page ids id[0, n) in [0, V) (opt_stack.h's
+ * opt_dense_ids): an array of last slots instead of the table, so a
+ * reference touches 4 bytes of a V-entry array (prefetched) rather than a
+ * table line; what the exact LRU curve uses.  hist has V + 1 entries,
+ * zeroed by the caller.  0 or -ENOMEM. */
+int lru_dense_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint64_t *cold);
+
 /* Abort if an invariant is broken. */
 void lru_stack_check(const lru_stack_t *s);
 

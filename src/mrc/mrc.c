@@ -31,17 +31,15 @@ static int hist_finish(uint64_t *hist, size_t V, size_t n, uint64_t cold, mrc_hi
 
 int mrc_lru_hist(const uint64_t *page, size_t n, mrc_hist_t *out, diag_t *d)
 {
-    lru_stack_t *s = lru_stack_new(n < 4096 ? n : 4096);
+    uint32_t *id = malloc((n ? n : 1) * sizeof *id), V = 0;
     uint64_t *hist = NULL, cold = 0;
-    size_t hsize = 0;
-    int rc;
+    int rc = -ENOMEM;
     memset(out, 0, sizeof *out);
-    if (!s)
-        return diag_set(d, NULL, 0, ENOMEM, "out of memory for the LRU stack");
-    rc = lru_stack_run(s, page, n, &hist, &hsize, &cold);
-    if (rc == 0)
-        rc = hist_finish(hist, lru_stack_size(s), n, cold, out);
-    lru_stack_free(s);
+    if (id && opt_dense_ids(page, n, id, &V) == 0 &&
+        (hist = calloc((size_t)V + 1, sizeof *hist)) != NULL &&
+        lru_dense_run(id, n, V, hist, &cold) == 0)
+        rc = hist_finish(hist, V, n, cold, out);
+    free(id);
     free(hist);
     if (rc)
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for the LRU stack distances");

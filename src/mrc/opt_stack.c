@@ -25,10 +25,12 @@
  *   A first reference: its slot is live, and (from the second page on) the
  *   next capacity's marker points at it.
  *
- * Both searches are segment-tree descents: over 64-slot blocks of the time
- * axis, each node keeping the weight sum and the highest prefix at a live
- * slot, and over capacities, each node keeping the least tau.  So a reference
- * costs O(log n) plus a scan of a few 64-bit words.
+ * Both searches are tree descents: over 64-slot blocks of the time axis, a
+ * binary segment tree whose nodes keep the weight sum and the highest prefix
+ * at a live slot (1 MiB for 762 669 pages: it stays in L2), and over
+ * capacities a 16-ary tree of least taus, one cache line a level (5 levels
+ * for a million capacities instead of 20).  So a reference costs O(log n)
+ * plus a scan of a few 64-bit words.
  */
 #include "mrc/opt_stack.h"
 
@@ -43,35 +45,46 @@
 #define NEG (-(1 << 30)) /* "no live slot here" for the prefix maximum */
 #define NONE UINT32_MAX
 
+typedef struct tnode {
+    int32_t sum; /* sum of w over the node's slots */
+    int32_t max; /* highest prefix (within the node) at a live slot; NEG if none */
+} tnode_t;
+
 typedef struct opt_state {
     size_t nb;          /* 64-slot blocks, a power of two; slots = 64 nb */
     uint64_t *live;     /* nb words: slot is some page's last reference */
     uint64_t *mk;       /* nb words: slot carries a capacity's marker */
-    int32_t *tsum;      /* 2 nb tree nodes (leaves at nb + block): sum of w */
-    int32_t *tmax;      /* 2 nb: max over live slots of the prefix within node */
+    tnode_t *t;         /* 2 nb tree nodes (leaves at nb + block) */
     uint32_t *slot_id;  /* 64 nb: page id of a live slot */
     uint32_t *slot_cap; /* 64 nb: capacity of a marked slot */
     uint32_t *last;     /* V: live slot of each page, NONE before its first use */
-    size_t ncp;         /* capacity tree leaves, a power of two >= V */
-    uint32_t *cmin;     /* 2 ncp: least tau in the subtree; NONE if unset */
+    size_t ncp;         /* capacity tree leaves, a power of 16 >= V */
+    unsigned clev;      /* levels above the leaves: ncp = 16^clev */
+    size_t coff[16];    /* offset of level k in cmin (leaves: level 0, at 0) */
+    uint32_t *cmin;     /* 16-ary min tree, level by level, 64-byte aligned:
+                           cmin[c] is capacity c's marker slot (NONE if
+                           unset), a node the least of its 16 children */
     uint32_t ncap;      /* capacities handed out so far (index 0 unused) */
     size_t now;         /* next slot */
     int64_t W;          /* sum of all weights */
 } opt_state_t;
 
-/* For 4 slots at a time: index (live nibble) | (marker nibble) << 4 gives
- * the nibble's weight sum and its highest prefix at a live slot (NIB_NONE
- * if no slot is live), so a 64-slot block is 16 table steps, no branches. */
+/* For 8 slots at a time: index (live byte) | (marker byte) << 8 gives the
+ * byte's weight sum and its highest prefix at a live slot (NIB_NONE if no
+ * slot is live), so a 64-slot block is 8 table steps, no branches; the two
+ * 64 KiB tables stay in L2. */
 #define NIB_NONE (-64)
-static int8_t nib_sum[256], nib_max[256];
+#define NIB_BITS 8
+#define NIB_STEPS (64 / NIB_BITS)
+static int8_t nib_sum[1 << (2 * NIB_BITS)], nib_max[1 << (2 * NIB_BITS)];
 static pthread_once_t nib_once = PTHREAD_ONCE_INIT;
 
 static void nib_init(void)
 {
-    for (int i = 0; i < 256; i++) {
+    for (int i = 0; i < 1 << (2 * NIB_BITS); i++) {
         int pre = 0, mx = NIB_NONE;
-        for (int j = 0; j < 4; j++) {
-            int l = i >> j & 1, m = i >> (4 + j) & 1;
+        for (int j = 0; j < NIB_BITS; j++) {
+            int l = i >> j & 1, m = i >> (NIB_BITS + j) & 1;
             pre += m - l;
             if (l && pre > mx)
                 mx = pre;
@@ -83,14 +96,16 @@ static void nib_init(void)
 
 static inline unsigned nib(uint64_t L, uint64_t M, unsigned k)
 {
-    return (unsigned)((L >> (4 * k)) & 15) | (unsigned)(((M >> (4 * k)) & 15) << 4);
+    const uint64_t mask = (1u << NIB_BITS) - 1;
+    return (unsigned)((L >> (NIB_BITS * k)) & mask) |
+           (unsigned)(((M >> (NIB_BITS * k)) & mask) << NIB_BITS);
 }
 
 /* Highest prefix at a live slot of the block (NEG if none). */
 static int32_t block_max(uint64_t L, uint64_t M)
 {
     int32_t pre = 0, mx = NEG;
-    for (unsigned k = 0; k < 16; k++) {
+    for (unsigned k = 0; k < NIB_STEPS; k++) {
         unsigned i = nib(L, M, k);
         int32_t c = pre + nib_max[i];
         if (nib_max[i] != NIB_NONE && c > mx)
@@ -102,16 +117,16 @@ static int32_t block_max(uint64_t L, uint64_t M)
 
 static inline void node_pull(opt_state_t *o, size_t x)
 {
-    int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
-    o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
-    o->tmax[x] = a > c ? a : c;
+    int32_t a = o->t[2 * x].max, c = o->t[2 * x].sum + o->t[2 * x + 1].max;
+    o->t[x].sum = o->t[2 * x].sum + o->t[2 * x + 1].sum;
+    o->t[x].max = a > c ? a : c;
 }
 
 static void leaf_set(opt_state_t *o, size_t b)
 {
     uint64_t L = o->live[b], M = o->mk[b];
-    o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
-    o->tmax[o->nb + b] = block_max(L, M);
+    o->t[o->nb + b].sum = __builtin_popcountll(M) - __builtin_popcountll(L);
+    o->t[o->nb + b].max = block_max(L, M);
 }
 
 static void block_update(opt_state_t *o, size_t b)
@@ -143,25 +158,45 @@ static void tree_build(opt_state_t *o)
 {
     for (size_t b = 0; b < o->nb; b++) {
         uint64_t L = o->live[b], M = o->mk[b];
-        o->tsum[o->nb + b] = __builtin_popcountll(M) - __builtin_popcountll(L);
-        o->tmax[o->nb + b] = block_max(L, M);
+        o->t[o->nb + b].sum = __builtin_popcountll(M) - __builtin_popcountll(L);
+        o->t[o->nb + b].max = block_max(L, M);
     }
     for (size_t x = o->nb - 1; x >= 1; x--) {
-        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
-        o->tsum[x] = o->tsum[2 * x] + o->tsum[2 * x + 1];
-        o->tmax[x] = a > c ? a : c;
+        int32_t a = o->t[2 * x].max, c = o->t[2 * x].sum + o->t[2 * x + 1].max;
+        o->t[x].sum = o->t[2 * x].sum + o->t[2 * x + 1].sum;
+        o->t[x].max = a > c ? a : c;
     }
 }
 
+/* Capacity c's marker moves to slot tau: its leaf, then each ancestor (16
+ * children in one cache line) until one does not change. */
 static void cap_set(opt_state_t *o, uint32_t c, uint32_t tau)
 {
-    size_t x = o->ncp + c;
-    o->cmin[x] = tau;
-    for (x >>= 1; x; x >>= 1) {
-        uint32_t a = o->cmin[2 * x], b = o->cmin[2 * x + 1], m = a < b ? a : b;
-        if (o->cmin[x] == m) /* nothing above changes either */
+    size_t i = c;
+    o->cmin[i] = tau;
+    for (unsigned k = 1; k <= o->clev; k++) {
+        const uint32_t *ch = o->cmin + o->coff[k - 1] + (i & ~(size_t)15);
+        uint32_t m = ch[0];
+        for (unsigned j = 1; j < 16; j++)
+            m = ch[j] < m ? ch[j] : m;
+        i >>= 4;
+        if (o->cmin[o->coff[k] + i] == m) /* nothing above changes either */
             break;
-        o->cmin[x] = m;
+        o->cmin[o->coff[k] + i] = m;
+    }
+}
+
+static void cap_rebuild(opt_state_t *o)
+{
+    for (unsigned k = 1; k <= o->clev; k++) {
+        size_t n = o->ncp >> (4 * k);
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t *ch = o->cmin + o->coff[k - 1] + 16 * i;
+            uint32_t m = ch[0];
+            for (unsigned j = 1; j < 16; j++)
+                m = ch[j] < m ? ch[j] : m;
+            o->cmin[o->coff[k] + i] = m;
+        }
     }
 }
 
@@ -171,17 +206,18 @@ static long scan_block(const opt_state_t *o, size_t b, unsigned from, int64_t ac
 {
     uint64_t L = o->live[b], M = o->mk[b], occ;
     unsigned k = 0;
-    /* Whole nibbles: skip those below `from` or whose best live prefix falls
-     * short, then look at single slots of the first one that can qualify. */
-    for (; k < 16; k++) {
+    /* Whole bytes of slots: skip those below `from` or whose best live
+     * prefix falls short, then look at single slots from the first one that
+     * can qualify. */
+    for (; k < NIB_STEPS; k++) {
         unsigned i = nib(L, M, k);
-        if (4 * k + 4 > from && nib_max[i] != NIB_NONE && acc + nib_max[i] >= o->W)
+        if (NIB_BITS * k + NIB_BITS > from && nib_max[i] != NIB_NONE && acc + nib_max[i] >= o->W)
             break;
         acc += nib_sum[i];
     }
-    if (k == 16)
+    if (k == NIB_STEPS)
         return -1;
-    occ = ((L | M) >> (4 * k)) << (4 * k);
+    occ = ((L | M) >> (NIB_BITS * k)) << (NIB_BITS * k);
     while (occ) {
         unsigned j = (unsigned)__builtin_ctzll(occ);
         uint64_t bit = 1ull << j;
@@ -201,26 +237,26 @@ static size_t find_tau(const opt_state_t *o, size_t from)
     long r;
     for (size_t y = x; y > 1; y >>= 1)
         if (y & 1)
-            acc += o->tsum[y - 1];
+            acc += o->t[y - 1].sum;
     r = scan_block(o, b0, (unsigned)(from % 64), acc);
     if (r >= 0)
         return (size_t)r;
-    acc += o->tsum[x];
+    acc += o->t[x].sum;
     for (;;) {
         VL_ASSERT(x > 1); /* the newest live slot always qualifies */
         if (!(x & 1)) {
-            if (acc + o->tmax[x + 1] >= o->W) {
+            if (acc + o->t[x + 1].max >= o->W) {
                 x++;
                 break;
             }
-            acc += o->tsum[x + 1];
+            acc += o->t[x + 1].sum;
         }
         x >>= 1;
     }
     while (x < o->nb) {
         x *= 2;
-        if (acc + o->tmax[x] < o->W) {
-            acc += o->tsum[x];
+        if (acc + o->t[x].max < o->W) {
+            acc += o->t[x].sum;
             x++;
         }
     }
@@ -229,36 +265,40 @@ static size_t find_tau(const opt_state_t *o, size_t from)
     return (size_t)r;
 }
 
-/* The least capacity whose marker is at or before slot tau. */
+/* The least capacity whose marker is at or before slot tau: down the
+ * 16-ary tree, one cache line a level, taking the first child <= tau. */
 static uint32_t find_cap(const opt_state_t *o, uint32_t tau)
 {
-    size_t x = 1;
-    VL_ASSERT(o->cmin[1] <= tau);
-    while (x < o->ncp) {
-        x *= 2;
-        if (o->cmin[x] > tau)
-            x++;
+    size_t i = 0;
+    VL_ASSERT(o->cmin[o->coff[o->clev]] <= tau);
+    for (unsigned k = o->clev; k-- > 0;) {
+        const uint32_t *ch = o->cmin + o->coff[k] + 16 * i;
+        unsigned j = 0;
+        while (ch[j] > tau)
+            j++;
+        VL_ASSERT(j < 16);
+        i = 16 * i + j;
     }
-    return (uint32_t)(x - o->ncp);
+    return (uint32_t)i;
 }
 
 static int alloc_time(opt_state_t *o, size_t nb)
 {
     size_t slots = nb * 64;
     uint64_t *live = calloc(nb, 8), *mk = calloc(nb, 8);
-    int32_t *tsum = calloc(2 * nb, 4), *tmax = calloc(2 * nb, 4);
+    tnode_t *t = calloc(2 * nb, sizeof *t);
     uint32_t *sid = malloc(slots * 4), *scap = malloc(slots * 4);
-    if (!live || !mk || !tsum || !tmax || !sid || !scap) {
-        free(live), free(mk), free(tsum), free(tmax), free(sid), free(scap);
+    if (!live || !mk || !t || !sid || !scap) {
+        free(live), free(mk), free(t), free(sid), free(scap);
         return -ENOMEM;
     }
     if (o->slot_id) {
         memcpy(sid, o->slot_id, o->nb * 64 * 4);
         memcpy(scap, o->slot_cap, o->nb * 64 * 4);
     }
-    free(o->live), free(o->mk), free(o->tsum), free(o->tmax), free(o->slot_id),
+    free(o->live), free(o->mk), free(o->t), free(o->slot_id),
         free(o->slot_cap);
-    o->live = live, o->mk = mk, o->tsum = tsum, o->tmax = tmax;
+    o->live = live, o->mk = mk, o->t = t;
     o->slot_id = sid, o->slot_cap = scap;
     o->nb = nb;
     return 0;
@@ -301,15 +341,14 @@ static int compact(opt_state_t *o)
             }
             if (M >> j & 1) {
                 o->slot_cap[k] = o->slot_cap[s];
-                o->cmin[o->ncp + o->slot_cap[k]] = (uint32_t)k;
+                o->cmin[o->slot_cap[k]] = (uint32_t)k;
                 o->mk[k / 64] |= 1ull << (k % 64);
             }
             k++;
         }
     }
     free(ol), free(om);
-    for (size_t x = o->ncp - 1; x >= 1; x--)
-        o->cmin[x] = o->cmin[2 * x] < o->cmin[2 * x + 1] ? o->cmin[2 * x] : o->cmin[2 * x + 1];
+    cap_rebuild(o);
     tree_build(o);
     o->now = k;
     return 0;
@@ -324,27 +363,32 @@ static void opt_check(const opt_state_t *o, uint32_t V)
     int64_t pre = 0, total = 0;
     size_t marks = 0;
     for (size_t b = 0; b < o->nb; b++) {
-        VL_ASSERT(o->tsum[o->nb + b] == __builtin_popcountll(o->mk[b]) - __builtin_popcountll(o->live[b]));
-        VL_ASSERT(o->tmax[o->nb + b] == block_max(o->live[b], o->mk[b]));
-        total += o->tsum[o->nb + b];
+        VL_ASSERT(o->t[o->nb + b].sum == __builtin_popcountll(o->mk[b]) - __builtin_popcountll(o->live[b]));
+        VL_ASSERT(o->t[o->nb + b].max == block_max(o->live[b], o->mk[b]));
+        total += o->t[o->nb + b].sum;
         marks += (size_t)__builtin_popcountll(o->mk[b]);
     }
     VL_ASSERT(total == o->W);
     VL_ASSERT(marks + 1 == (o->ncap ? o->ncap : 1));
     for (size_t x = o->nb - 1; x >= 1; x--) {
-        int32_t a = o->tmax[2 * x], c = o->tsum[2 * x] + o->tmax[2 * x + 1];
-        VL_ASSERT(o->tsum[x] == o->tsum[2 * x] + o->tsum[2 * x + 1]);
-        VL_ASSERT(o->tmax[x] == (a > c ? a : c));
+        int32_t a = o->t[2 * x].max, c = o->t[2 * x].sum + o->t[2 * x + 1].max;
+        VL_ASSERT(o->t[x].sum == o->t[2 * x].sum + o->t[2 * x + 1].sum);
+        VL_ASSERT(o->t[x].max == (a > c ? a : c));
     }
-    for (size_t x = o->ncp - 1; x >= 1; x--)
-        VL_ASSERT(o->cmin[x] == (o->cmin[2 * x] < o->cmin[2 * x + 1] ? o->cmin[2 * x] : o->cmin[2 * x + 1]));
+    for (unsigned k = 1; k <= o->clev; k++)
+        for (size_t i = 0; i < o->ncp >> (4 * k); i++) {
+            uint32_t m = NONE;
+            for (unsigned j = 0; j < 16; j++)
+                m = o->cmin[o->coff[k - 1] + 16 * i + j] < m ? o->cmin[o->coff[k - 1] + 16 * i + j] : m;
+            VL_ASSERT(o->cmin[o->coff[k] + i] == m);
+        }
     for (uint32_t x = 0; x < V; x++)
         if (o->last[x] != NONE) {
             VL_ASSERT(o->live[o->last[x] / 64] >> (o->last[x] % 64) & 1);
             VL_ASSERT(o->slot_id[o->last[x]] == x);
         }
     for (uint32_t c = 1; c < o->ncap; c++) {
-        uint32_t t = o->cmin[o->ncp + c];
+        uint32_t t = o->cmin[c];
         VL_ASSERT(t < o->now && (o->mk[t / 64] >> (t % 64) & 1) && o->slot_cap[t] == c);
     }
     for (size_t t = 0; t < o->now; t++) {
@@ -359,7 +403,7 @@ static void clr_bit(uint64_t *w, size_t s) { w[s / 64] &= ~(1ull << (s % 64)); }
 
 static void state_free(opt_state_t *o)
 {
-    free(o->live), free(o->mk), free(o->tsum), free(o->tmax), free(o->slot_id);
+    free(o->live), free(o->mk), free(o->t), free(o->slot_id);
     free(o->slot_cap), free(o->last), free(o->cmin);
 }
 
@@ -371,17 +415,25 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
     pthread_once(&nib_once, nib_init);
     while (nb * 64 < want)
         nb *= 2;
-    o.ncp = 2;
+    o.ncp = 16, o.clev = 1;
     while (o.ncp < V)
-        o.ncp *= 2;
+        o.ncp *= 16, o.clev++;
+    {
+        size_t off = 0;
+        for (unsigned k = 0; k <= o.clev; k++) {
+            o.coff[k] = off;
+            off += ((o.ncp >> (4 * k)) + 15) & ~(size_t)15; /* lines stay aligned */
+        }
+        o.cmin = aligned_alloc(64, off * sizeof *o.cmin);
+        if (o.cmin)
+            memset(o.cmin, 0xff, off * sizeof *o.cmin);
+    }
     o.last = malloc((V ? V : 1) * sizeof *o.last);
-    o.cmin = malloc(2 * o.ncp * sizeof *o.cmin);
     if (!o.last || !o.cmin || alloc_time(&o, nb)) {
         state_free(&o);
         return -ENOMEM;
     }
     memset(o.last, 0xff, (V ? V : 1) * sizeof *o.last);
-    memset(o.cmin, 0xff, 2 * o.ncp * sizeof *o.cmin);
     tree_build(&o);
     for (size_t t = 0; t < n; t++) {
         uint32_t x = id[t], p, c, old;
@@ -418,7 +470,7 @@ int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint
         }
         c = find_cap(&o, (uint32_t)find_tau(&o, (size_t)p + 1));
         hist[c + 1]++;
-        old = o.cmin[o.ncp + c];
+        old = o.cmin[c];
         clr_bit(o.mk, old);
         clr_bit(o.live, p);
         set_bit(o.live, now);

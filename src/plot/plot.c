@@ -26,6 +26,7 @@ int plot_parse_csv(const char *path, const char *text, size_t len, plot_point_t 
         const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end, *f[4];
         size_t flen[4], l = (size_t)(eol - p);
         const char *s = p;
+        char quoted[sizeof v->policy + 1];
         unsigned k = 0;
         line++;
         p = nl ? nl + 1 : end;
@@ -41,16 +42,54 @@ int plot_parse_csv(const char *path, const char *text, size_t len, plot_point_t 
         }
         if (l == 0)
             continue;
-        /* Exactly four fields: split at the commas. */
-        for (const char *q = s;; k++) {
-            const char *c = memchr(q, ',', (size_t)(s + l - q));
-            if (k < 4) {
-                f[k] = q;
-                flen[k] = c ? (size_t)(c - q) : (size_t)(s + l - q);
+        /* The policy may be quoted (RFC 4180, "" for a quote): it holds
+         * commas when it has parameters. */
+        if (l && s[0] == '"') {
+            size_t j = 1, o = 0;
+            char *name = quoted;
+            for (;; j++) {
+                if (j >= l) {
+                    free(v);
+                    return diag_set(d, path, line, EINVAL, "unterminated quoted policy (expected a closing \")");
+                }
+                if (s[j] == '"') {
+                    if (j + 1 < l && s[j + 1] == '"') {
+                        j++;
+                    } else {
+                        break;
+                    }
+                }
+                if (o + 1 < sizeof quoted)
+                    name[o++] = s[j];
             }
-            if (!c)
-                break;
-            q = c + 1;
+            name[o] = '\0';
+            if (j + 1 >= l || s[j + 1] != ',') {
+                free(v);
+                return diag_set(d, path, line, EINVAL, "a comma must follow the quoted policy (expected 4 fields)");
+            }
+            f[0] = name, flen[0] = o, k = 1;
+            for (const char *q = s + j + 2;; k++) {
+                const char *c = memchr(q, ',', (size_t)(s + l - q));
+                if (k < 4) {
+                    f[k] = q;
+                    flen[k] = c ? (size_t)(c - q) : (size_t)(s + l - q);
+                }
+                if (!c)
+                    break;
+                q = c + 1;
+            }
+        } else {
+            /* Exactly four fields: split at the commas. */
+            for (const char *q = s;; k++) {
+                const char *c = memchr(q, ',', (size_t)(s + l - q));
+                if (k < 4) {
+                    f[k] = q;
+                    flen[k] = c ? (size_t)(c - q) : (size_t)(s + l - q);
+                }
+                if (!c)
+                    break;
+                q = c + 1;
+            }
         }
         if (++k != 4) {
             free(v);
@@ -209,17 +248,24 @@ void plot_addresses_script(FILE *f, const plot_opts_t *o, size_t rows)
     header(f, o);
     fprintf(f, "set xlabel 'time (references)'\nset ylabel 'virtual address (hex)'\n"
                "set format y '0x%%08x'\nset format x '%%.0f'\nset xrange [0:*]\n"
-               "set autoscale yfix\nset offsets 0, 0, graph 0.04, graph 0.04\n");
-    /* Tiny dots for the data; the key gets big marks from two empty series. */
+               "set autoscale yfix\nset offsets 0, 0, graph 0.04, graph 0.04\n"
+               "set key below horizontal box\nset bmargin 5.5\n"); /* the dots fill the plot */
+    if (o->amax > o->amin) {
+        /* Tics a power of two apart, 4 to 8 of them, on a multiple of it:
+         * round in hexadecimal, unlike gnuplot's decimal choice. */
+        uint64_t step = 1;
+        while ((o->amax - o->amin) / step > 8)
+            step *= 2;
+        fprintf(f, "set ytics %ju, %ju\n", (uintmax_t)(o->amin / step * step), (uintmax_t)step);
+    }
+    /* Tiny dots, writes (fewer) over reads; the key gets big marks from
+     * two empty series. */
     fprintf(f, "plot ");
     gq(f, o->dat);
-    fprintf(f, " using 1:($3 == 1 ? $2 : 1/0) with points pt 7 ps 0.3 lc rgb '#d62728' notitle, \
-     ");
+    fprintf(f, " using 1:($3 == 0 ? $2 : 1/0) with points pt 7 ps 0.3 lc rgb '#1f77b4' notitle, \\\n     ");
     gq(f, o->dat);
-    fprintf(f, " using 1:($3 == 0 ? $2 : 1/0) with points pt 7 ps 0.3 lc rgb '#1f77b4' notitle, \
-"
-               "     NaN with points pt 7 ps 1.5 lc rgb '#1f77b4' title 'read', \
-"
+    fprintf(f, " using 1:($3 == 1 ? $2 : 1/0) with points pt 7 ps 0.3 lc rgb '#d62728' notitle, \\\n"
+               "     NaN with points pt 7 ps 1.5 lc rgb '#1f77b4' title 'read', \\\n"
                "     NaN with points pt 7 ps 1.5 lc rgb '#d62728' title 'write'\n");
     (void)rows;
 }
@@ -246,12 +292,18 @@ void plot_curves_script(FILE *f, const plot_opts_t *o, const char *const *names,
                "set format x '%%.0f'\nset xrange [0:*]\nset yrange [0:*]\n",
             o->ratio ? "miss ratio (page faults / references)" : "page faults");
     fprintf(f, "plot ");
+    /* Distinct dashes and marks, so curves that coincide (FIFO and Clock
+     * often do) still show both. */
     for (size_t j = 0; j < k; j++) {
+        static const int marks[] = {7, 5, 9, 11, 13, 6, 4, 8, 10, 12};
         if (j)
             fprintf(f, ", \\\n     ");
         gq(f, o->dat);
-        fprintf(f, " index %zu using 1:%d with %s lw 2 lc rgb '%s' title ", j, o->ratio ? 3 : 2,
-                o->marks ? "linespoints pt 7 ps 0.8" : "lines", colors[j % 10]);
+        fprintf(f, " index %zu using 1:%d with %s lw 2 dt %zu lc rgb '%s'", j, o->ratio ? 3 : 2,
+                o->marks ? "linespoints" : "lines", j % 5 + 1, colors[j % 10]);
+        if (o->marks)
+            fprintf(f, " pt %d ps %.2f", marks[j % 10], 1.6 - 0.2 * (double)(j % 4));
+        fprintf(f, " title ");
         gq(f, names[j]);
     }
     fprintf(f, "\n");
