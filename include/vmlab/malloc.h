@@ -84,8 +84,10 @@ typedef struct ma_config {
     const ma_source_t *source; /* page source, copied; NULL: none (regions only) */
     size_t huge_threshold;     /* requests >= this get their own mapping via
                                   source->map; 0: never */
-    size_t grow_min;           /* least bytes asked of source->more at a time;
-                                  0: the design's default */
+    size_t grow_min;           /* boundary-tag designs: the chunk the heap
+                                  grows by for requests below 256 bytes
+                                  (larger ones grow it by what they miss);
+                                  0: 4096 */
 } ma_config_t;
 
 /* Storage a heap needs; ma_init() takes at least this many bytes, aligned to

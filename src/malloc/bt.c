@@ -9,7 +9,9 @@
  * end (unless MA_NO_PLACE_SPLIT), so that small and large blocks gather at
  * opposite ends of the chunks the heap grows by: when the large ones are
  * freed they coalesce into one run instead of holes between small blocks
- * (what malloc-lab's binary traces punish).
+ * (what malloc-lab's binary traces punish).  The heap grows by a chunk
+ * (grow_min) for small requests only; a large request, or a realloc at the
+ * end of the heap, grows it by exactly what is missing.
  *
  * Invariants (bt_check), for every region r and block b in [r->first, r->limit):
  *   size(b) % A == 0, size(b) >= MIN, (b + 8) % A == 0, b + size(b) <= r->limit
@@ -196,6 +198,12 @@ void *bt_malloc(ma_heap_t *h, size_t size)
         lf = last_free(h);
         if (lf)
             extend -= ma_bsize(lf);
+        /* small requests grow the heap by a chunk, which later small and
+         * large requests share from opposite ends (see place()); large ones
+         * by exactly what they miss, so no tail is left for small blocks to
+         * settle behind them */
+        if (asize < BT_HIGH && extend < h->grow_min)
+            extend = h->grow_min;
         if (ma_grow(h, extend, bt_region_need(h, size)) != 0)
             return NULL;
     }

@@ -179,15 +179,8 @@ int ma_grow(ma_heap_t *h, size_t extend, size_t fresh)
         h->needed = fresh;
         return -ENOMEM;
     }
-    if (!h->last)
-        extend = fresh;
-    want = ma_round(extend > h->grow_min ? extend : h->grow_min, 16);
+    want = ma_round(h->last ? extend : fresh, 16);
     p = h->src.more(h->src.ctx, want, &got);
-    if (!p && want > ma_round(extend, 16)) {
-        /* the chunk does not fit any more: try exactly what is missing */
-        want = ma_round(extend, 16);
-        p = h->src.more(h->src.ctx, want, &got);
-    }
     if (!p) {
         h->needed = fresh;
         return -ENOMEM;
@@ -199,8 +192,7 @@ int ma_grow(ma_heap_t *h, size_t extend, size_t fresh)
     /* not contiguous and too small to serve the request: keep what fits,
      * then ask once for a whole fresh region */
     (void)add_memory(h, p, got);
-    want = ma_round(fresh > h->grow_min ? fresh : h->grow_min, 16);
-    p = h->src.more(h->src.ctx, want, &got);
+    p = h->src.more(h->src.ctx, ma_round(fresh, 16), &got);
     if (!p || add_memory(h, p, got) != 0) {
         h->needed = fresh;
         return -ENOMEM;

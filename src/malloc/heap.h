@@ -87,7 +87,7 @@ struct ma_heap {
     unsigned flags;            /* MA_* */
     ma_source_t src;           /* page source (callbacks may be NULL) */
     size_t huge_threshold;     /* 0: no huge blocks */
-    size_t grow_min;           /* least bytes asked of src.more */
+    size_t grow_min;           /* chunk a design grows by for small requests */
     ma_region_t *regions;      /* first region, NULL if none */
     ma_region_t *last;         /* last region (the one that may grow) */
     size_t heap_bytes;         /* sum of region lengths */
@@ -103,7 +103,7 @@ struct ma_heap {
 
 /* Get memory for the design: `extend` more bytes at the end of the last
  * region if the source is contiguous, otherwise a fresh region of at least
- * `fresh` bytes.  0, or -ENOMEM with h->needed = fresh.  Calls the design's
+ * `fresh` bytes (the design applies h->grow_min where it wants chunks).  0, or -ENOMEM with h->needed = fresh.  Calls the design's
  * region_added(). */
 int ma_grow(ma_heap_t *h, size_t extend, size_t fresh);
 /* The region holding address p, NULL if none. */
