@@ -109,7 +109,8 @@ int ma_grow(ma_heap_t *h, size_t extend, size_t fresh);
 /* The region holding address p, NULL if none. */
 ma_region_t *ma_region_of(const ma_heap_t *h, const void *p);
 
-/* Abort with "vmlab malloc: WHAT 0xP: WHY" on stderr (write(2), no stdio). */
+/* Abort with "vmlab malloc: WHAT: WHY (block 0xP)" on stderr (write(2), no
+ * stdio); WHAT names the call, WHY starts with the kind of error. */
 __attribute__((noreturn)) void ma_fatal(const char *what, const void *p, const char *why);
 /* MA_POISON: fill [p, p + n) with the poison byte; verify it is intact
  * (abort with a use-after-free message naming the block at b otherwise). */
