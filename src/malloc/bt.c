@@ -353,7 +353,7 @@ void bt_check(ma_heap_t *h)
                 nfree++;
                 VL_ASSERT(ma_bsize(b + size - MA_WORD) == size);
                 VL_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
-                ma_poison_verify(h, b, b + meta, size - meta - MA_WORD);
+                ma_poison_verify(h, b, b + meta, ma_min(size - meta - MA_WORD, MA_POISON_CHECK_MAX));
             }
             b += size;
         }

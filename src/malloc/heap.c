@@ -121,7 +121,7 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
     if (cfg && cfg->source)
         h->src = *cfg->source;
     h->huge_threshold = cfg ? cfg->huge_threshold : 0;
-    h->grow_min = cfg && cfg->grow_min ? ma_round(cfg->grow_min, 16) : 4096;
+    h->grow_min = cfg && cfg->grow_min ? ma_round(cfg->grow_min, 16) : 2048;
     /* A key that differs between heaps and runs, without a system call. */
     h->secret = ((uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15ull) ^ 0x5bd1e9955bd1e995ull;
     *out = h;

@@ -116,6 +116,11 @@ __attribute__((noreturn)) void ma_fatal(const char *what, const void *p, const c
  * (abort with a use-after-free message naming the block at b otherwise). */
 void ma_poison(const ma_heap_t *h, void *p, size_t n);
 void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n);
+/* Checkers verify at most this many poison bytes per free block, so that a
+ * check after every operation stays O(blocks), not O(heap bytes);
+ * allocation verifies the whole block. */
+#define MA_POISON_CHECK_MAX 256u
+static inline size_t ma_min(size_t a, size_t b) { return a < b ? a : b; }
 
 /* The region header's size rounded so that blocks start aligned. */
 #define MA_REGION_HDR 48u
