@@ -223,9 +223,17 @@ static int cmd_malloc_replay(int argc, char **argv)
             int nvalid = 0;
             for (int i = 0; i < ntr; i++) {
                 mr_result_t *r = &res[i * npol + j];
-                printf("%-20s %-15s %-5s %6.1f%% %10zu %10zu %9.2f", base_name(argv[optind + i]),
-                       pol[j], r->valid ? "yes" : "no", 100 * r->util, r->heap_bytes,
-                       tr[i].peak_payload, r->ops_per_sec / 1e6);
+                printf("%-20s %-15s %-5s ", base_name(argv[optind + i]), pol[j],
+                       r->valid ? "yes" : "no");
+                if (r->heap_bytes)
+                    printf("%6.1f%% %10zu", 100 * r->util, r->heap_bytes);
+                else
+                    printf("%7s %10s", "n/a", "n/a");
+                printf(" %10zu ", tr[i].peak_payload);
+                if (r->ops_per_sec > 0)
+                    printf("%9.2f", r->ops_per_sec / 1e6);
+                else
+                    printf("%9s", "-");
                 if (r->peak_rss_kb)
                     printf("  (peak RSS %ld KiB)", r->peak_rss_kb);
                 printf("\n");
@@ -235,9 +243,14 @@ static int cmd_malloc_replay(int argc, char **argv)
                 }
                 sops += r->ops_per_sec;
             }
-            if (ntr > 1)
-                printf("%-20s %-15s %2d/%-2d %6.1f%% %10s %10s %9.2f\n", "average", pol[j],
-                       nvalid, ntr, 100 * su / ntr, "", "", sops / ntr / 1e6);
+            if (ntr > 1) {
+                printf("%-20s %-15s %2d/%-2d %6.1f%% %10s %10s ", "average", pol[j], nvalid, ntr,
+                       100 * su / ntr, "", "");
+                if (sops > 0)
+                    printf("%9.2f\n", sops / ntr / 1e6);
+                else
+                    printf("%9s\n", "-");
+            }
         }
     }
     fflush(stdout);

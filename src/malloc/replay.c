@@ -360,9 +360,12 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
         if (res->valid)
             ma_check(a->h);
     } else {
-        res->heap_bytes = peak_heap > base ? peak_heap - base : 1;
+        /* 0 when mallinfo2 tells nothing (a sanitizer's malloc): unknown */
+        res->heap_bytes = peak_heap > base ? peak_heap - base : 0;
     }
     res->util = res->heap_bytes ? (double)t->peak_payload / (double)res->heap_bytes : 0;
+    if (res->util > 1)
+        res->util = 1; /* libc served it from memory it held before */
 out:
     free(ptr);
     free(size);

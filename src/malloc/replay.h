@@ -41,9 +41,10 @@ void mr_trace_free(mr_trace_t *t);
 typedef struct mr_result {
     int valid;            /* every check passed */
     char why[256];        /* if not valid: what failed */
-    double util;          /* peak payload / heap bytes, 0..1 */
+    double util;          /* peak payload / heap bytes, 0..1; 0 if unknown */
     double ops_per_sec;   /* median over samples of the unchecked replay */
-    size_t heap_bytes;    /* heap size: arena high-water (libc: see replay.c) */
+    size_t heap_bytes;    /* heap size: arena high-water (libc: see replay.c);
+                             0 if unknown */
     long peak_rss_kb;     /* libc only: the process's peak RSS after the run */
 } mr_result_t;
 
