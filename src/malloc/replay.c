@@ -94,9 +94,14 @@ int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t, diag
             }
             t->nids = nh == 4 ? hdr[1] : hdr[0];
             t->nops = nh == 4 ? hdr[2] : hdr[1];
-            if (t->nids > (1u << 30) || t->nops > (1u << 30) || t->nops == 0) {
+            if (t->nids > (1u << 24) || t->nops == 0 || t->nops > (size_t)(end - f) / 4 + 1) {
+                /* every operation takes at least 4 bytes ("f 0\n"): a header
+                 * promising more than the file holds is wrong, and must not
+                 * make us allocate for it */
                 rc = diag_set(d, path, line, EINVAL, "header says %zu ids and %zu operations "
-                              "(expected 1..2^30 operations)", t->nids, t->nops);
+                              "(expected at most 2^24 ids, and 1 to %zu operations for the "
+                              "%zu bytes that follow)", t->nids, t->nops,
+                              (size_t)(end - f) / 4 + 1, (size_t)(end - f));
                 goto out;
             }
             t->ops = calloc(t->nops, sizeof *t->ops);
