@@ -24,7 +24,6 @@
  */
 #include "malloc/bt.h"
 
-#include "vmlab/check.h"
 
 #define BT_HIGH 256 /* requests at least this large are placed high */
 
@@ -338,28 +337,28 @@ void bt_check(ma_heap_t *h)
     int rover_ok = h->rover == NULL;
     for (ma_region_t *r = h->regions; r; r = r->next) {
         unsigned char *b = r->first;
-        VL_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
-        VL_ASSERT(prev_alloc(r->first));
+        MA_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
+        MA_ASSERT(prev_alloc(r->first));
         while (b < r->limit) {
             size_t size = ma_bsize(b);
-            VL_ASSERT(size % a == 0 && size >= min_block(h));
-            VL_ASSERT(((uintptr_t)(b + MA_WORD) & (a - 1)) == 0);
-            VL_ASSERT(size <= (size_t)(r->limit - b));
-            VL_ASSERT((ma_hdr(b) & MA_F_SPECIAL) == 0);
-            VL_ASSERT(prev_alloc(b + size) == is_alloc(b));
+            MA_ASSERT(size % a == 0 && size >= min_block(h));
+            MA_ASSERT(((uintptr_t)(b + MA_WORD) & (a - 1)) == 0);
+            MA_ASSERT(size <= (size_t)(r->limit - b));
+            MA_ASSERT((ma_hdr(b) & MA_F_SPECIAL) == 0);
+            MA_ASSERT(prev_alloc(b + size) == is_alloc(b));
             if (b == h->rover)
                 rover_ok = 1;
             if (!is_alloc(b)) {
                 nfree++;
-                VL_ASSERT(ma_bsize(b + size - MA_WORD) == size);
-                VL_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
+                MA_ASSERT(ma_bsize(b + size - MA_WORD) == size);
+                MA_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
                 ma_poison_verify(h, b, b + meta, ma_min(size - meta - MA_WORD, MA_POISON_CHECK_MAX));
             }
             b += size;
         }
-        VL_ASSERT(b == r->limit && ma_bsize(b) == 0 && is_alloc(b));
+        MA_ASSERT(b == r->limit && ma_bsize(b) == 0 && is_alloc(b));
     }
-    VL_ASSERT(rover_ok);
+    MA_ASSERT(rover_ok);
     if (pol(h)->check)
-        VL_ASSERT(pol(h)->check(h) == nfree);
+        MA_ASSERT(pol(h)->check(h) == nfree);
 }

@@ -19,12 +19,13 @@
  */
 #include "malloc/heap.h"
 
+#include "vmlab/check.h" /* VMLAB_DEBUG, VL_DEBUG_CHECK */
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "vmlab/check.h"
 
 static const ma_design_t *const designs[] = {
     &ma_implicit_first, &ma_implicit_next, &ma_implicit_best, &ma_implicit_worst,
@@ -77,6 +78,31 @@ void ma_fatal(const char *what, const void *p, const char *why)
     }
     abort();
 }
+
+void ma_assert_fail(const char *file, int line, const char *cond)
+{
+    char buf[512], num[24];
+    size_t n = 0, k = sizeof num;
+    num[--k] = 0;
+    do {
+        num[--k] = (char)('0' + line % 10);
+        line /= 10;
+    } while (line > 0 && k > 0);
+    n = put(buf, n, sizeof buf, "vmlab malloc: ");
+    n = put(buf, n, sizeof buf, file);
+    n = put(buf, n, sizeof buf, ":");
+    n = put(buf, n, sizeof buf, num + k);
+    n = put(buf, n, sizeof buf, ": invariant broken: ");
+    n = put(buf, n, sizeof buf, cond);
+    n = put(buf, n, sizeof buf, " (heap corrupt)");
+    buf[n++] = '\n';
+    if (write(2, buf, n) < 0) {
+        /* aborting anyway */
+    }
+    abort();
+}
+
+_Static_assert(sizeof(struct ma_heap) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
 
 void ma_poison(const ma_heap_t *h, void *p, size_t n)
 {
@@ -471,14 +497,14 @@ void ma_check(ma_heap_t *h)
     size_t bytes = 0, n = 0;
     ma_region_t *last = NULL;
     for (ma_region_t *r = h->regions; r; r = r->next) {
-        VL_ASSERT(((uintptr_t)r & 15) == 0 && r->end > (unsigned char *)r);
+        MA_ASSERT(((uintptr_t)r & 15) == 0 && r->end > (unsigned char *)r);
         bytes += (size_t)(r->end - (unsigned char *)r);
         n++;
         last = r;
     }
-    VL_ASSERT(bytes == h->heap_bytes);
-    VL_ASSERT(n == h->nregions);
-    VL_ASSERT(last == h->last);
+    MA_ASSERT(bytes == h->heap_bytes);
+    MA_ASSERT(n == h->nregions);
+    MA_ASSERT(last == h->last);
     h->d->check(h);
     if (h->flags & MA_CANARY)
         h->d->walk(h, canary_walk, h);

@@ -112,6 +112,16 @@ ma_region_t *ma_region_of(const ma_heap_t *h, const void *p);
 /* Abort with "vmlab malloc: WHAT: WHY (block 0xP)" on stderr (write(2), no
  * stdio); WHAT names the call, WHY starts with the kind of error. */
 __attribute__((noreturn)) void ma_fatal(const char *what, const void *p, const char *why);
+/* The core's VL_ASSERT: the same contract (always on, abort on a broken
+ * invariant), but the message goes out with write(2), not stdio, because
+ * this code runs inside malloc(). */
+#define MA_ASSERT(cond)                                                        \
+    do {                                                                       \
+        if (__builtin_expect(!(cond), 0))                                      \
+            ma_assert_fail(__FILE__, __LINE__, #cond);                         \
+    } while (0)
+__attribute__((noreturn)) void ma_assert_fail(const char *file, int line, const char *cond);
+
 /* MA_POISON: fill [p, p + n) with the poison byte; verify it is intact
  * (abort with a use-after-free message naming the block at b otherwise). */
 void ma_poison(const ma_heap_t *h, void *p, size_t n);
