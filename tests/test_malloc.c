@@ -363,15 +363,15 @@ static void traces_for(const char *design, double min_util)
 
 /* The floors are the measured figures rounded down (docs/malloc.md): a
  * change that loses utilization shows here. */
-TEST(traces_implicit_first) { traces_for("implicit-first", 0.90); }
-TEST(traces_implicit_next) { traces_for("implicit-next", 0.80); }
-TEST(traces_implicit_best) { traces_for("implicit-best", 0.90); }
-TEST(traces_implicit_worst) { traces_for("implicit-worst", 0.80); }
-TEST(traces_explicit_lifo) { traces_for("explicit-lifo", 0.75); }
-TEST(traces_explicit_addr) { traces_for("explicit-addr", 0.90); }
-TEST(traces_segfit) { traces_for("segfit", 0.95); }
-TEST(traces_segstore) { traces_for("segstore", 0.55); }
-TEST(traces_buddy) { traces_for("buddy", 0.60); }
+TEST(traces_implicit_first) { traces_for("implicit-first", 0.96); }
+TEST(traces_implicit_next) { traces_for("implicit-next", 0.94); }
+TEST(traces_implicit_best) { traces_for("implicit-best", 0.96); }
+TEST(traces_implicit_worst) { traces_for("implicit-worst", 0.94); }
+TEST(traces_explicit_lifo) { traces_for("explicit-lifo", 0.94); }
+TEST(traces_explicit_addr) { traces_for("explicit-addr", 0.96); }
+TEST(traces_segfit) { traces_for("segfit", 0.965); }
+TEST(traces_segstore) { traces_for("segstore", 0.67); }
+TEST(traces_buddy) { traces_for("buddy", 0.77); }
 
 TEST(trace_libc_valid)
 {
