@@ -1034,6 +1034,8 @@ TEST(mmap_source)
         }
         ma_get_stats(h, &st);
         CHECK_EQ(st.huge_blocks, 4);
+        CHECK(ma_owns(h, p[1]) && !ma_owns(h, p[15]) && ma_is_huge(p[15]));
+        CHECK(!ma_owns(h, &st) && !ma_owns(h, heap_mem));
         CHECK_MSG(st.regions >= 2, "%s: %zu regions", ma_design_name(i), st.regions);
         ma_check(h);
         for (int k = 0; k < 64; k++)

@@ -238,6 +238,11 @@ ma_region_t *ma_region_of(const ma_heap_t *h, const void *p)
     return NULL;
 }
 
+int ma_owns(const ma_heap_t *h, const void *p)
+{
+    return ma_region_of(h, p) != NULL;
+}
+
 /* ---- huge blocks ---- */
 
 size_t ma_huge_len(size_t size)
