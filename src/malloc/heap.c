@@ -104,17 +104,14 @@ void ma_assert_fail(const char *file, int line, const char *cond)
 
 _Static_assert(sizeof(struct ma_heap) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
 
-void ma_poison(const ma_heap_t *h, void *p, size_t n)
+void ma_poison_fill(void *p, size_t n)
 {
-    if (h->flags & MA_POISON)
-        memset(p, MA_POISON_BYTE, n);
+    memset(p, MA_POISON_BYTE, n);
 }
 
-void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n)
+void ma_poison_check(const void *b, const void *p, size_t n)
 {
     const unsigned char *c = p;
-    if (!(h->flags & MA_POISON))
-        return;
     for (size_t i = 0; i < n; i++)
         if (c[i] != MA_POISON_BYTE)
             ma_fatal("malloc()", b,
@@ -229,7 +226,7 @@ int ma_grow(ma_heap_t *h, size_t extend, size_t fresh)
     return 0;
 }
 
-ma_region_t *ma_region_of(const ma_heap_t *h, const void *p)
+ma_region_t *ma_region_scan(const ma_heap_t *h, const void *p)
 {
     const unsigned char *c = p;
     for (ma_region_t *r = h->regions; r; r = r->next)

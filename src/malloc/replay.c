@@ -8,7 +8,8 @@
  * heap size at the end, the high-water mark of the sbrk arena (20 MiB, as
  * mem_sbrk).  The timed pass replays without checks and, like
  * ../shared/bench/replay.c, writes only the first and last byte of each
- * payload; a fresh heap on a reset arena for every repetition.
+ * payload; a fresh heap on a reset arena for every sample, which the
+ * sample's repetitions reuse (every trace frees all it allocates).
  *
  * libc: glibc's malloc has no arena of ours; its heap size is the growth of
  * what it holds from the system (mallinfo2 arena + mmapped bytes) plus what
@@ -459,8 +460,9 @@ static int run(const mr_trace_t *t, const char *design, size_t align, size_t gro
     for (int s = 0; s < samples; s++) {
         uint64_t t0 = env_now_ns(), el;
         size_t reps = 0;
+        alloc_reset(a); /* one fresh heap per sample; repetitions reuse it, as
+                           a program's heap is reused (and glibc's in replay.c) */
         do {
-            alloc_reset(a);
             timed(t, a, ptr);
             reps++;
             el = env_now_ns() - t0;
