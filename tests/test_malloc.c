@@ -508,6 +508,14 @@ static void do_stack_pointer(ma_heap_t *h)
     ma_free(h, buf + 32);
 }
 
+static void do_fake_marker(ma_heap_t *h)
+{
+    _Alignas(16) size_t buf[8] = {0};
+    ma_malloc(h, 10);
+    buf[3] = ((size_t)1 << 40) | 4; /* looks like an alignment marker */
+    ma_free(h, &buf[4]);
+}
+
 static void do_overflow(ma_heap_t *h)
 {
     char *p = ma_malloc(h, 24), *q = ma_malloc(h, 24);
@@ -539,6 +547,8 @@ static void errors_for(const char *design)
               "%s, pointer inside a block: stderr '%s'", design, err);
     CHECK_MSG(dies_with(design, 0, do_stack_pointer, "invalid pointer", err, sizeof err),
               "%s, pointer never allocated: stderr '%s'", design, err);
+    CHECK_MSG(dies_with(design, 0, do_fake_marker, "invalid pointer", err, sizeof err),
+              "%s, fake alignment marker: stderr '%s'", design, err);
     CHECK_MSG(dies_with(design, MA_CANARY, do_overflow, "heap overflow", err, sizeof err),
               "%s, overflow: stderr '%s'", design, err);
     CHECK_MSG(dies_with(design, MA_POISON, do_use_after_free, "use after free", err, sizeof err),

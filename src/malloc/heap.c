@@ -350,9 +350,15 @@ static inline void *unmark(void *p)
 static void *vet(ma_heap_t *h, void *p, const char *fn)
 {
     int rc;
+    void *q;
     if ((uintptr_t)p & 7)
         ma_fatal(fn, p, "invalid pointer: not 8-byte aligned, so never returned by malloc");
-    p = unmark(p);
+    q = unmark(p);
+    /* a marker must lead into this heap (or, with huge blocks, to one): a
+     * garbage word that looks like one must not send us reading anywhere */
+    if (q != p && (((uintptr_t)q & 7) || (!ma_region_of(h, q) && !h->src.map)))
+        ma_fatal(fn, p, "invalid pointer: not a block this heap allocated");
+    p = q;
     if ((((size_t *)p)[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL)) {
         if (!ma_is_huge(p))
             ma_fatal(fn, p, "invalid pointer: its header is not one this heap writes");
