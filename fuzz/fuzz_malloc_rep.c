@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "malloc/replay.h"
+#include "vmlab/malloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,10 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < t.nops; i++)
             big |= t.ops[i].size > ((size_t)1 << 22);
         if (t.nops <= 512 && !big) {
-            mr_run(&t, "segfit", 8, 0, 0, 1, &r);
+            mr_run(&t, "segfit", &(mr_opts_t){8, 0, MA_CANARY, 0, 1}, &r);
             if (!r.valid && !strstr(r.why, "out of memory"))
                 abort();
-            mr_run(&t, "buddy", 16, 0, 0, 1, &r);
+            mr_run(&t, "buddy", &(mr_opts_t){16, 0, MA_POISON, 0, 1}, &r);
             if (!r.valid && !strstr(r.why, "out of memory"))
                 abort();
         }

@@ -328,7 +328,7 @@ static double replay_all(const char *design, size_t align, char *why, size_t why
             snprintf(why, whylen, "cannot read %s", traces[i]);
             return -2;
         }
-        if (mr_run(&t, design, align, 0, 0, 1, &r) != 0 || !r.valid) {
+        if (mr_run(&t, design, &(mr_opts_t){align, 0, 0, 0, 1}, &r) != 0 || !r.valid) {
             snprintf(why, whylen, "%s: %s", traces[i], r.why);
             mr_trace_free(&t);
             return -1;
@@ -379,7 +379,7 @@ TEST(trace_libc_valid)
     mr_result_t r;
     if (load_trace("short2-bal.rep", &t) != 0)
         SKIP("../shared/data/malloclab is not there");
-    CHECK_EQ(mr_run(&t, "libc", 16, 0, 0, 1, &r), 0);
+    CHECK_EQ(mr_run(&t, "libc", &(mr_opts_t){16, 0, 0, 0, 1}, &r), 0);
     mr_trace_free(&t);
     CHECK(r.valid);
     CHECK(r.util >= 0 && r.util <= 1); /* 0: unknown, under a sanitizer's malloc */
@@ -402,7 +402,7 @@ TEST(trace_golden_short2)
     CHECK_EQ(t.nops, 12);
     CHECK_EQ(t.nids, 6);
     CHECK_EQ(t.peak_payload, 2040 + 4010 + 48 + 3 * 4072);
-    CHECK_EQ(mr_run(&t, "segfit", 8, 0, 0, 1, &r), 0);
+    CHECK_EQ(mr_run(&t, "segfit", &(mr_opts_t){8, 0, 0, 0, 1}, &r), 0);
     CHECK(r.valid);
     CHECK_EQ(r.heap_bytes, 18448);
     mr_trace_free(&t);

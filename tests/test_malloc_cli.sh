@@ -30,6 +30,16 @@ t_replay_align16() {
     grep -Eq '^short2-bal.rep +buddy +yes' "$TMP/out" || fail "$(cat "$TMP/out")"
 }
 
+t_replay_options() {
+    # the textbook placement loses binary-bal's layout; deferred coalescing
+    # and canaries still replay valid
+    [ -f "$ML/binary-bal.rep" ] || { skip "no $ML"; return; }
+    expect_exit 0 "$VMLAB" malloc replay -t 0 --low-placement "$ML/binary-bal.rep" || return 1
+    grep -Eq '^binary-bal.rep +segfit +yes +5[0-9]\.[0-9]%' "$TMP/out" || fail "low placement: $(cat "$TMP/out")" || return 1
+    expect_exit 0 "$VMLAB" malloc replay -t 0 --defer-coalesce --canary --policy all "$ML/short1-bal.rep" "$ML/realloc-bal.rep" || return 1
+    [ "$(grep -Ec '^average +[a-z-]+ +2/2' "$TMP/out")" -eq 9 ] || fail "$(cat "$TMP/out")"
+}
+
 t_list() {
     expect_exit 0 "$VMLAB" malloc replay --list || return 1
     [ "$(wc -l <"$TMP/out")" -eq 10 ] || fail "$(cat "$TMP/out")"

@@ -421,9 +421,12 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static int run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
-               double min_seconds, int samples, mr_result_t *res)
+static int run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
+               mr_result_t *res)
 {
+    size_t align = o->align;
+    double min_seconds = o->min_seconds;
+    int samples = o->samples;
     mr_alloc_t *a = calloc(1, sizeof *a);
     void **ptr = NULL;
     double rate[15];
@@ -436,7 +439,8 @@ static int run(const mr_trace_t *t, const char *design, size_t align, size_t gro
     if (strcmp(design, "libc") != 0) {
         a->cfg.design = design;
         a->cfg.align = align;
-        a->cfg.grow_min = grow_min;
+        a->cfg.grow_min = o->grow_min;
+        a->cfg.flags = o->flags;
         if (ma_source_arena(&a->src, &a->arena, ARENA_BYTES) != 0) {
             free(a);
             return -ENOMEM;
@@ -491,15 +495,14 @@ out:
 
 /* libc runs in a child process, so that its heap starts without the free
  * memory earlier replays left in ours (which would hide its real size). */
-int mr_run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
-           double min_seconds, int samples, mr_result_t *res)
+int mr_run(const mr_trace_t *t, const char *design, const mr_opts_t *o, mr_result_t *res)
 {
     int fd[2], status, rc = -ECHILD;
     pid_t pid;
     ssize_t n;
 
     if (strcmp(design, "libc") != 0)
-        return run(t, design, align, grow_min, min_seconds, samples, res);
+        return run(t, design, o, res);
     memset(res, 0, sizeof *res);
     if (pipe(fd) != 0)
         return -errno;
@@ -512,7 +515,7 @@ int mr_run(const mr_trace_t *t, const char *design, size_t align, size_t grow_mi
     }
     if (pid == 0) {
         mr_result_t r;
-        int e = run(t, design, align, grow_min, min_seconds, samples, &r);
+        int e = run(t, design, o, &r);
         close(fd[0]);
         if (write(fd[1], &e, sizeof e) != (ssize_t)sizeof e ||
             write(fd[1], &r, sizeof r) != (ssize_t)sizeof r)
