@@ -29,6 +29,7 @@ static const cli_cmd_t cmds[] = {
     {"gen", "write a synthetic trace (scan, zipf, loop, phases, belady, linked-list, ...)", cmd_gen},
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
+    {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
 };
 
 void cli_error(const char *fmt, ...)
