@@ -22,7 +22,7 @@ MALLOC_SO_SKIP   := $(MALLOC_SHIM_SRCS) src/malloc/mrec.c src/malloc/replay.c
 MALLOC_CORE_SRCS := $(filter-out $(MALLOC_SO_SKIP),$(sort $(wildcard src/malloc/*.c)))
 
 MODULE_TARGETS   += $(BUILD)/libvmlab-record.so
-ifneq ($(wildcard src/malloc/preload.c),)
+ifneq ($(wildcard src/malloc/preload.c include/vmlab/malloc.h),)
 MODULE_TARGETS   += $(BUILD)/libvmlab-malloc.so
 endif
 
@@ -39,3 +39,12 @@ $(BUILD)/libvmlab-malloc.so: $(BUILD)/pic/src/malloc/preload.o $(MALLOC_CORE_SRC
 	$(CC) -shared -Wl,-z,defs $^ -o $@ -lpthread
 
 -include $(shell find $(BUILD)/pic -name '*.d' 2>/dev/null)
+
+# Programs the preload and record tests run under LD_PRELOAD (so never with
+# sanitizers either): tests/malloc/NAME.c -> $(BUILD)/tests/malloc/NAME.
+MALLOC_TEST_PROGS := $(patsubst tests/malloc/%.c,$(BUILD)/tests/malloc/%,$(wildcard tests/malloc/*.c))
+MODULE_TARGETS    += $(MALLOC_TEST_PROGS)
+
+$(BUILD)/tests/malloc/%: tests/malloc/%.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -fsanitize=% -fno-sanitize-recover=% -MMD -MP,$(CFLAGS)) $< -o $@ -lpthread
