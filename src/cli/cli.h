@@ -36,6 +36,6 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
-int cmd_malloc_record(int argc, char **argv);
+int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
 
 #endif

@@ -1,21 +1,267 @@
 /*
- * cmd_malloc.c - `vmlab malloc SUBCOMMAND`: dispatch to the subcommands.
+ * cmd_malloc.c - `vmlab malloc`: replay malloc-lab traces under every
+ * allocator design (`replay`), or record a program's allocations as a trace
+ * (`record`, in cmd_malloc_record.c).
  *
- * Minimal dispatcher of the mpreload branch, only `record`; the malloc
- * branch's dispatcher (replay, ...) replaces it at merge.
+ * Every trace is read and parsed before anything runs, so a malformed line
+ * gives one error and no table.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "malloc/replay.h"
+#include "vmlab/env.h"
+#include "vmlab/malloc.h"
+
+static const char malloc_help[] =
+    "usage: vmlab malloc replay [options] TRACE...\n"
+    "       vmlab malloc record -o FILE -- CMD [ARGS...]\n"
+    "\n"
+    "replay: run CS:APP malloc-lab traces (.rep) under allocator designs, check\n"
+    "every payload (aligned, no overlap, contents kept across realloc), and report\n"
+    "utilization (peak live payload / heap size) and operations per second.\n"
+    "\n"
+    "  -p, --policy LIST   comma-separated designs, 'all' (every vmlab design) and\n"
+    "                      'libc' (the C library's malloc) (default segfit)\n"
+    "  -a, --align N       payload alignment, 8 (malloc-lab's rule) or 16 (default 8)\n"
+    "      --output FMT    text (default) or json: [{trace, policy, valid, util,\n"
+    "                      ops_per_sec}, ...], util a fraction 0..1\n"
+    "  -t, --time SEC      seconds per timing sample, 0 to skip timing (default 0.05)\n"
+    "  -s, --samples N     timing samples, the median is reported (default 3)\n"
+    "  -l, --list          list the designs and exit\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "example: vmlab malloc replay --policy all,libc ../shared/data/malloclab/*.rep\n";
+
+#define MAX_POLICIES 16
+
+static int add_policy(const char **pol, int *n, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(pol[i], name) == 0)
+            return 0;
+    if (*n == MAX_POLICIES)
+        return -1;
+    pol[(*n)++] = name;
+    return 0;
+}
+
+static int parse_policies(char *list, const char **pol, int *n)
+{
+    for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
+        size_t i;
+        if (strcmp(s, "all") == 0) {
+            for (i = 0; i < ma_ndesigns(); i++)
+                add_policy(pol, n, ma_design_name(i));
+            continue;
+        }
+        if (strcmp(s, "libc") != 0) {
+            for (i = 0; i < ma_ndesigns() && strcmp(s, ma_design_name(i)) != 0; i++)
+                ;
+            if (i == ma_ndesigns())
+                return cli_usage("malloc", "unknown policy '%s' (expected all, libc or a "
+                                 "design from 'vmlab malloc replay --list')", s);
+        }
+        add_policy(pol, n, s);
+    }
+    if (*n == 0)
+        return cli_usage("malloc", "--policy is empty (expected a design name, all or libc)");
+    return 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static int cmd_malloc_replay(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"policy", required_argument, 0, 'p'}, {"align", required_argument, 0, 'a'},
+        {"output", required_argument, 0, 1},   {"time", required_argument, 0, 't'},
+        {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+    };
+    const char *pol[MAX_POLICIES];
+    char *policy_arg = NULL, *end, *policy_copy = NULL;
+    int npol = 0, c, json = 0, samples = 3, ntr, failed = 0, rc = CLI_OK;
+    uint64_t v;
+    size_t align = 8;
+    double secs = 0.05;
+    mr_trace_t *tr = NULL;
+    mr_result_t *res = NULL;
+    diag_t d;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:a:t:s:lh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': policy_arg = optarg; break;
+        case 'a':
+            if (strcmp(optarg, "8") != 0 && strcmp(optarg, "16") != 0)
+                return cli_usage("malloc", "--align %s (expected 8 or 16)", optarg);
+            align = (size_t)atoi(optarg);
+            break;
+        case 1:
+            if (strcmp(optarg, "json") == 0)
+                json = 1;
+            else if (strcmp(optarg, "text") != 0)
+                return cli_usage("malloc", "--output %s (expected text or json)", optarg);
+            break;
+        case 't':
+            errno = 0;
+            secs = strtod(optarg, &end);
+            if (errno || *end || end == optarg || secs < 0 || secs > 60)
+                return cli_usage("malloc", "--time '%s' (expected seconds, 0..60)", optarg);
+            break;
+        case 's':
+            if (cli_u64("malloc", "--samples", optarg, 1, 15, &v))
+                return CLI_USAGE;
+            samples = (int)v;
+            break;
+        case 'l':
+            for (size_t i = 0; i < ma_ndesigns(); i++)
+                printf("%-16s %s\n", ma_design_name(i), ma_design_summary(i));
+            printf("%-16s %s\n", "libc", "the C library's malloc, for comparison");
+            return CLI_OK;
+        case 'h': fputs(malloc_help, stdout); return CLI_OK;
+        default: return cli_usage("malloc", "bad option");
+        }
+    }
+    if (optind >= argc)
+        return cli_usage("malloc", "replay needs at least one TRACE file");
+    if (policy_arg) {
+        int prc;
+        policy_copy = strdup(policy_arg); /* pol[] points into it */
+        prc = policy_copy ? parse_policies(policy_copy, pol, &npol) : CLI_ERR;
+        if (prc) {
+            free(policy_copy);
+            return prc;
+        }
+    } else {
+        pol[npol++] = "segfit";
+    }
+    ntr = argc - optind;
+    tr = calloc((size_t)ntr, sizeof *tr);
+    res = calloc((size_t)ntr * (size_t)npol, sizeof *res);
+    if (!tr || !res) {
+        cli_error("out of memory");
+        rc = CLI_ERR;
+        goto out;
+    }
+    /* read and parse everything first */
+    for (int i = 0; i < ntr; i++) {
+        char *text = NULL;
+        size_t len;
+        const char *path = argv[optind + i];
+        diag_clear(&d);
+        if (env_read_file(path, &text, &len, &d) != 0 ||
+            mr_parse(path, text, len, &tr[i], &d) != 0) {
+            if (d.err)
+                cli_diag(&d);
+            rc = CLI_ERR;
+            if (text)
+                free(text);
+            goto out;
+        }
+        free(text);
+    }
+    for (int i = 0; i < ntr; i++)
+        for (int j = 0; j < npol; j++) {
+            mr_result_t *r = &res[i * npol + j];
+            int e = mr_run(&tr[i], pol[j], align, secs, samples, r);
+            if (e) {
+                cli_error("%s: %s: %s", argv[optind + i], pol[j], strerror(-e));
+                rc = CLI_ERR;
+                goto out;
+            }
+        }
+    if (json) {
+        printf("[");
+        for (int i = 0; i < ntr; i++)
+            for (int j = 0; j < npol; j++) {
+                mr_result_t *r = &res[i * npol + j];
+                printf("%s\n  {\"trace\": ", i || j ? "," : "");
+                json_str(stdout, base_name(argv[optind + i]));
+                printf(", \"policy\": ");
+                json_str(stdout, pol[j]);
+                printf(", \"valid\": %s, \"util\": %.6f, \"ops_per_sec\": %.0f}",
+                       r->valid ? "true" : "false", r->util, r->ops_per_sec);
+            }
+        printf("\n]\n");
+    } else {
+        printf("%-20s %-15s %-5s %7s %10s %10s %9s\n", "trace", "policy", "valid", "util",
+               "heap", "peak", "Mops/s");
+        for (int j = 0; j < npol; j++) {
+            double su = 0, sops = 0;
+            int nvalid = 0;
+            for (int i = 0; i < ntr; i++) {
+                mr_result_t *r = &res[i * npol + j];
+                printf("%-20s %-15s %-5s %6.1f%% %10zu %10zu %9.2f", base_name(argv[optind + i]),
+                       pol[j], r->valid ? "yes" : "no", 100 * r->util, r->heap_bytes,
+                       tr[i].peak_payload, r->ops_per_sec / 1e6);
+                if (r->peak_rss_kb)
+                    printf("  (peak RSS %ld KiB)", r->peak_rss_kb);
+                printf("\n");
+                if (r->valid) {
+                    su += r->util;
+                    nvalid++;
+                }
+                sops += r->ops_per_sec;
+            }
+            if (ntr > 1)
+                printf("%-20s %-15s %2d/%-2d %6.1f%% %10s %10s %9.2f\n", "average", pol[j],
+                       nvalid, ntr, 100 * su / ntr, "", "", sops / ntr / 1e6);
+        }
+    }
+    fflush(stdout);
+    for (int i = 0; i < ntr; i++)
+        for (int j = 0; j < npol; j++)
+            if (!res[i * npol + j].valid) {
+                cli_error("%s: %s: %s", argv[optind + i], pol[j], res[i * npol + j].why);
+                failed = 1;
+            }
+    if (failed)
+        rc = CLI_ERR;
+out:
+    if (tr)
+        for (int i = 0; i < ntr; i++)
+            mr_trace_free(&tr[i]);
+    free(tr);
+    free(res);
+    free(policy_copy);
+    return rc;
+}
 
 int cmd_malloc(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "record") == 0)
-        return cmd_malloc_record(argc - 1, argv + 1);
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: vmlab malloc record -o FILE -- CMD [ARGS...]\n");
+    if (argc < 2)
+        return cli_usage("malloc", "expected a subcommand: replay or record");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(malloc_help, stdout);
         return CLI_OK;
     }
-    return cli_usage("malloc", "expected a subcommand: record");
+    if (strcmp(argv[1], "replay") == 0)
+        return cmd_malloc_replay(argc - 1, argv + 1);
+    if (strcmp(argv[1], "record") == 0)
+        return cmd_malloc_record(argc - 1, argv + 1);
+    return cli_usage("malloc", "unknown subcommand '%s' (expected replay or record)", argv[1]);
 }

@@ -18,7 +18,7 @@
 
 static const cli_cmd_t cmds[] = {
     {"vm", "the classic OSC virtual memory manager (TLB, page table, backing store)", cmd_vm},
-    {"malloc", "allocator designs: record a program's allocations", cmd_malloc},
+    {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
 };
 
 void cli_error(const char *fmt, ...)

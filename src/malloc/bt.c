@@ -1,0 +1,365 @@
+/*
+ * bt.c - the boundary-tag core (see bt.h): placement with splitting,
+ * immediate or deferred coalescing, growth at the end of the heap, in-place
+ * realloc, and the checker.  Algorithms from CS:APP 9.9.8-9.9.12 and Knuth
+ * TAOCP vol. 1, 2.5 (boundary tags, Algorithm C).
+ *
+ * Placement: a block that does not use a whole free block is split.  Small
+ * requests take the low end and requests of BT_HIGH bytes or more the high
+ * end (unless MA_NO_PLACE_SPLIT), so that small and large blocks gather at
+ * opposite ends of the chunks the heap grows by: when the large ones are
+ * freed they coalesce into one run instead of holes between small blocks
+ * (what malloc-lab's binary traces punish).  The heap grows by a chunk
+ * (grow_min) for small requests only; a large request, or a realloc at the
+ * end of the heap, grows it by exactly what is missing.
+ *
+ * Invariants (bt_check), for every region r and block b in [r->first, r->limit):
+ *   size(b) % A == 0, size(b) >= MIN, (b + 8) % A == 0, b + size(b) <= r->limit
+ *   the blocks tile [r->first, r->limit) exactly; hdr(r->limit) == size 0, allocated
+ *   p(r->first) == 1;  p(next(b)) == a(b)
+ *   a(b) == 0  =>  footer(b) == size(b)
+ *   a(b) == 0 and immediate coalescing  =>  a(next(b)) == 1   (no two free neighbours)
+ *   free blocks in the policy's index == free blocks in the heap
+ *   MA_POISON: every free block's bytes [b + meta, b + size - 8) are 0xdd
+ */
+#include "malloc/bt.h"
+
+#include "vmlab/check.h"
+
+#define BT_HIGH 256 /* requests at least this large are placed high */
+
+static inline const bt_policy_t *pol(const ma_heap_t *h) { return h->d->bt; }
+static inline size_t min_block(const ma_heap_t *h) { return pol(h)->meta == 8 ? 16 : 32; }
+
+static inline size_t adjust(const ma_heap_t *h, size_t size)
+{
+    size_t a = ma_round(size + MA_WORD, h->align);
+    return a < min_block(h) ? min_block(h) : a;
+}
+
+static inline int is_alloc(const unsigned char *b) { return ma_hdr(b) & MA_F_ALLOC; }
+static inline int prev_alloc(const unsigned char *b) { return (ma_hdr(b) & MA_F_PREV) != 0; }
+static inline unsigned char *nextb(unsigned char *b) { return b + ma_bsize(b); }
+static inline unsigned char *prevb(unsigned char *b) { return b - ma_bsize(b - MA_WORD); }
+
+static inline void set_prev_bit(unsigned char *b, int on)
+{
+    ma_set_hdr(b, on ? ma_hdr(b) | MA_F_PREV : ma_hdr(b) & ~(size_t)MA_F_PREV);
+}
+
+/* Write b as a free block of `size` bytes (header and footer). */
+static inline void mark_free(unsigned char *b, size_t size, size_t prevbit)
+{
+    ma_set_hdr(b, size | prevbit);
+    ma_set_hdr(b + size - MA_WORD, size);
+}
+
+static inline void index_insert(ma_heap_t *h, unsigned char *b)
+{
+    if (pol(h)->insert)
+        pol(h)->insert(h, b);
+}
+
+static inline void index_remove(ma_heap_t *h, unsigned char *b)
+{
+    if (pol(h)->remove)
+        pol(h)->remove(h, b);
+}
+
+/* A block now spans [b, b + size): keep the next-fit rover on a header. */
+static inline void rover_fix(ma_heap_t *h, unsigned char *b, size_t size)
+{
+    if (h->rover > b && h->rover < b + size)
+        h->rover = b;
+}
+
+/* b's header says allocated (its size and p bit are right); make it free,
+ * coalescing with free neighbours unless deferred (and not forced). */
+static void release(ma_heap_t *h, unsigned char *b, int coalesce)
+{
+    size_t size = ma_bsize(b), prevbit = ma_hdr(b) & MA_F_PREV;
+    unsigned char *n = b + size;
+
+    if (coalesce) {
+        if (!is_alloc(n)) {
+            index_remove(h, n);
+            size += ma_bsize(n);
+        }
+        if (!prevbit) {
+            unsigned char *p = prevb(b);
+            index_remove(h, p);
+            size += ma_bsize(p);
+            prevbit = ma_hdr(p) & MA_F_PREV;
+            b = p;
+        }
+        rover_fix(h, b, size);
+    }
+    mark_free(b, size, prevbit);
+    set_prev_bit(b + size, 0);
+    ma_poison(h, b + pol(h)->meta, size - pol(h)->meta - MA_WORD);
+    index_insert(h, b);
+}
+
+/* Deferred coalescing: merge every run of free neighbours; 1 if any. */
+static int coalesce_all(ma_heap_t *h)
+{
+    int merged = 0;
+    for (ma_region_t *r = h->regions; r; r = r->next) {
+        unsigned char *b = r->first;
+        while (b < r->limit) {
+            unsigned char *n = nextb(b);
+            if (!is_alloc(b) && !is_alloc(n)) {
+                size_t size = ma_bsize(b) + ma_bsize(n);
+                index_remove(h, b);
+                index_remove(h, n);
+                mark_free(b, size, ma_hdr(b) & MA_F_PREV);
+                ma_poison(h, b + pol(h)->meta, size - pol(h)->meta - MA_WORD);
+                index_insert(h, b);
+                rover_fix(h, b, size);
+                merged = 1;
+                continue; /* b may absorb its new neighbour too */
+            }
+            b = n;
+        }
+    }
+    return merged;
+}
+
+/* Allocate asize bytes from free block b (still indexed); returns the
+ * allocated block. */
+static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize)
+{
+    size_t bs = ma_bsize(b), rest = bs - asize, prevbit = ma_hdr(b) & MA_F_PREV;
+
+    index_remove(h, b);
+    ma_poison_verify(h, b, b + pol(h)->meta, bs - pol(h)->meta - MA_WORD);
+    if (rest < min_block(h)) {
+        ma_set_hdr(b, ma_hdr(b) | MA_F_ALLOC);
+        set_prev_bit(b + bs, 1);
+        return b;
+    }
+    if (asize >= BT_HIGH && !(h->flags & MA_NO_PLACE_SPLIT)) {
+        unsigned char *a = b + rest;
+        mark_free(b, rest, prevbit);
+        index_insert(h, b);
+        ma_set_hdr(a, asize | MA_F_ALLOC);
+        set_prev_bit(a + asize, 1);
+        return a;
+    }
+    ma_set_hdr(b, asize | prevbit | MA_F_ALLOC);
+    mark_free(b + asize, rest, MA_F_PREV);
+    index_insert(h, b + asize);
+    return b;
+}
+
+/* The free block that ends the last region, or NULL. */
+static unsigned char *last_free(const ma_heap_t *h)
+{
+    ma_region_t *r = h->last;
+    if (!r || prev_alloc(r->limit) || r->limit == r->first)
+        return NULL;
+    return prevb(r->limit);
+}
+
+size_t bt_region_need(const ma_heap_t *h, size_t size)
+{
+    return MA_REGION_HDR + 16 + adjust(h, size) + MA_WORD;
+}
+
+void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
+{
+    unsigned char *b;
+    if (!old) {
+        r->first = (unsigned char *)r + MA_REGION_HDR + (h->align == 16 ? 8 : 0);
+        r->limit = r->end - MA_WORD;
+        b = r->first;
+        ma_set_hdr(r->limit, MA_F_ALLOC);
+        ma_set_hdr(b, (size_t)(r->limit - b) | MA_F_PREV | MA_F_ALLOC);
+    } else {
+        b = r->limit;
+        r->limit = r->end - MA_WORD;
+        ma_set_hdr(r->limit, MA_F_ALLOC);
+        /* the old epilogue becomes the new block's header, keeping its p bit */
+        ma_set_hdr(b, (size_t)(r->limit - b) | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
+    }
+    release(h, b, 1);
+}
+
+void *bt_malloc(ma_heap_t *h, size_t size)
+{
+    size_t asize = adjust(h, size);
+    for (;;) {
+        unsigned char *b = pol(h)->find(h, asize), *lf;
+        size_t extend = asize;
+        if (b)
+            return place(h, b, asize) + MA_WORD;
+        if ((h->flags & MA_DEFER_COALESCE) && coalesce_all(h))
+            continue;
+        lf = last_free(h);
+        if (lf)
+            extend -= ma_bsize(lf);
+        /* small requests grow the heap by a chunk, which later small and
+         * large requests share from opposite ends (see place()); large ones
+         * by exactly what they miss, so no tail is left for small blocks to
+         * settle behind them */
+        if (asize < BT_HIGH && extend < h->grow_min)
+            extend = h->grow_min;
+        if (ma_grow(h, extend, bt_region_need(h, size)) != 0)
+            return NULL;
+    }
+}
+
+void bt_free(ma_heap_t *h, void *p)
+{
+    release(h, (unsigned char *)p - MA_WORD, !(h->flags & MA_DEFER_COALESCE));
+}
+
+/* Shrink allocated block b to asize (<= its size), freeing the rest. */
+static void trim(ma_heap_t *h, unsigned char *b, size_t asize)
+{
+    size_t bs = ma_bsize(b);
+    if (bs - asize < min_block(h))
+        return;
+    ma_set_hdr(b, asize | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
+    ma_set_hdr(b + asize, (bs - asize) | MA_F_PREV | MA_F_ALLOC);
+    release(h, b + asize, 1);
+}
+
+int bt_resize(ma_heap_t *h, void *p, size_t size)
+{
+    unsigned char *b = (unsigned char *)p - MA_WORD, *n;
+    size_t asize = adjust(h, size), bs = ma_bsize(b);
+    int grown = 0;
+
+    if (asize <= bs) {
+        trim(h, b, asize);
+        return 1;
+    }
+    for (;;) {
+        n = b + bs;
+        if (!is_alloc(n) && bs + ma_bsize(n) >= asize) {
+            size_t ns = ma_bsize(n);
+            index_remove(h, n);
+            ma_poison_verify(h, n, n + pol(h)->meta, ns - pol(h)->meta - MA_WORD);
+            ma_set_hdr(b, (bs + ns) | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
+            set_prev_bit(b + bs + ns, 1);
+            rover_fix(h, b, bs + ns);
+            trim(h, b, asize);
+            return 1;
+        }
+        /* at the end of the last region: grow the heap under the block */
+        if (grown || !h->src.more || !h->last)
+            return 0;
+        if (n != h->last->limit && !(!is_alloc(n) && nextb(n) == h->last->limit))
+            return 0;
+        if (ma_grow(h, asize - bs - (is_alloc(n) ? 0 : ma_bsize(n)), bt_region_need(h, size)))
+            return 0;
+        grown = 1;
+    }
+}
+
+size_t bt_usable(const ma_heap_t *h, const void *p)
+{
+    return ma_bsize((const unsigned char *)p - MA_WORD) - MA_WORD;
+}
+
+int bt_validate(ma_heap_t *h, const void *p)
+{
+    unsigned char *b = (unsigned char *)p - MA_WORD;
+    ma_region_t *r = ma_region_of(h, b);
+    size_t size;
+    if (!r || b < r->first || b >= r->limit || ((uintptr_t)p & (h->align - 1)))
+        return MA_BAD_PTR;
+    size = ma_bsize(b);
+    if (size < min_block(h) || (size & (h->align - 1)) || size > (size_t)(r->limit - b))
+        return MA_BAD_PTR;
+    if (!is_alloc(b))
+        return MA_NOT_ALLOC;
+    if (!prev_alloc(b + size))
+        return MA_BAD_PTR;
+    return MA_OK;
+}
+
+unsigned char *bt_first(const ma_heap_t *h)
+{
+    for (ma_region_t *r = h->regions; r; r = r->next)
+        if (r->first < r->limit)
+            return r->first;
+    return NULL;
+}
+
+unsigned char *bt_next(const ma_heap_t *h, unsigned char *b)
+{
+    unsigned char *n = nextb(b);
+    if (ma_bsize(n) != 0)
+        return n;
+    for (ma_region_t *r = h->regions; r; r = r->next)
+        if (r->limit == n) {
+            for (r = r->next; r; r = r->next)
+                if (r->first < r->limit)
+                    return r->first;
+            return NULL;
+        }
+    return NULL;
+}
+
+int bt_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
+{
+    for (ma_region_t *r = h->regions; r; r = r->next)
+        for (unsigned char *b = r->first; b < r->limit; b = nextb(b)) {
+            ma_block_t blk = {b, b + MA_WORD, ma_bsize(b), is_alloc(b), 0};
+            int rc = fn(&blk, ctx);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+int bt_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx)
+{
+    if (pol(h)->walk_free)
+        return pol(h)->walk_free(h, fn, ctx);
+    for (ma_region_t *r = h->regions; r; r = r->next)
+        for (unsigned char *b = r->first; b < r->limit; b = nextb(b)) {
+            ma_block_t blk = {b, b + MA_WORD, ma_bsize(b), 0, 0};
+            int rc;
+            if (is_alloc(b))
+                continue;
+            rc = fn(&blk, ctx);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+void bt_check(ma_heap_t *h)
+{
+    size_t nfree = 0, a = h->align, meta = pol(h)->meta;
+    int rover_ok = h->rover == NULL;
+    for (ma_region_t *r = h->regions; r; r = r->next) {
+        unsigned char *b = r->first;
+        VL_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
+        VL_ASSERT(prev_alloc(r->first));
+        while (b < r->limit) {
+            size_t size = ma_bsize(b);
+            VL_ASSERT(size % a == 0 && size >= min_block(h));
+            VL_ASSERT(((uintptr_t)(b + MA_WORD) & (a - 1)) == 0);
+            VL_ASSERT(size <= (size_t)(r->limit - b));
+            VL_ASSERT((ma_hdr(b) & MA_F_SPECIAL) == 0);
+            VL_ASSERT(prev_alloc(b + size) == is_alloc(b));
+            if (b == h->rover)
+                rover_ok = 1;
+            if (!is_alloc(b)) {
+                nfree++;
+                VL_ASSERT(ma_bsize(b + size - MA_WORD) == size);
+                VL_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
+                ma_poison_verify(h, b, b + meta, size - meta - MA_WORD);
+            }
+            b += size;
+        }
+        VL_ASSERT(b == r->limit && ma_bsize(b) == 0 && is_alloc(b));
+    }
+    VL_ASSERT(rover_ok);
+    if (pol(h)->check)
+        VL_ASSERT(pol(h)->check(h) == nfree);
+}

@@ -1,0 +1,75 @@
+/*
+ * bt.h - the boundary-tag core shared by the implicit-*, explicit-* and
+ * segfit designs (CS:APP 9.9; Knuth 2.5, "boundary tags").
+ *
+ * Block layout (sizes are multiples of the alignment A; the payload is
+ * A-aligned because the header sits at A*k - 8):
+ *
+ *   allocated:  | size|a=1|p | payload ...                              |
+ *   free:       | size|a=0|p | next | prev | ...            | size      |
+ *                 header       (explicit/segfit links)        footer
+ *               ^ block                                     ^ block+size-8
+ *
+ *   p = "the previous block is allocated": only free blocks need a footer
+ *   (the footer elision of CS:APP problem 9.19's hint), so an allocated
+ *   block costs 8 bytes.  Implicit designs have no links: a free block is
+ *   header + footer, 16 bytes at least; explicit designs need 32.
+ *
+ * A region holds [first, limit) of blocks and an epilogue header at limit
+ * (size 0, allocated), so coalescing never runs off the end; the first
+ * block's p bit is set, so it never looks backwards.
+ *
+ * The policy (struct bt_policy) only decides: which free block fits, and
+ * how free blocks are indexed.  This core splits, coalesces and grows.
+ */
+#ifndef VMLAB_MALLOC_BT_H
+#define VMLAB_MALLOC_BT_H
+
+#include "malloc/heap.h"
+
+typedef struct bt_policy {
+    size_t meta;  /* bytes of a free block's head the policy uses (8: header
+                     only, 24: header and two links) */
+    /* Index free block b / take it out of the index; NULL: implicit. */
+    void (*insert)(ma_heap_t *h, unsigned char *b);
+    void (*remove)(ma_heap_t *h, unsigned char *b);
+    /* A free block of size >= asize, or NULL. */
+    unsigned char *(*find)(ma_heap_t *h, size_t asize);
+    /* Walk the index in list order (NULL: implicit, walk by address). */
+    int (*walk_free)(ma_heap_t *h, ma_walk_fn fn, void *ctx);
+    /* Verify the index (links, classes, order); return how many blocks it
+     * holds (NULL: implicit). */
+    size_t (*check)(ma_heap_t *h);
+} bt_policy_t;
+
+/* Free-list links of a free block (explicit designs). */
+#define BT_NEXT(b) (*(unsigned char **)((b) + 8))
+#define BT_PREV(b) (*(unsigned char **)((b) + 16))
+
+/* The boundary-tag design functions (see ma_design_t). */
+void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old);
+size_t bt_region_need(const ma_heap_t *h, size_t size);
+void *bt_malloc(ma_heap_t *h, size_t size);
+void bt_free(ma_heap_t *h, void *p);
+int bt_resize(ma_heap_t *h, void *p, size_t size);
+size_t bt_usable(const ma_heap_t *h, const void *p);
+int bt_validate(ma_heap_t *h, const void *p);
+int bt_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx);
+int bt_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx);
+void bt_check(ma_heap_t *h);
+
+/* Implicit policies' helper: the first block of the heap, and the next
+ * block after b in heap order (crossing regions); NULL at the end. */
+unsigned char *bt_first(const ma_heap_t *h);
+unsigned char *bt_next(const ma_heap_t *h, unsigned char *b);
+
+#define BT_DESIGN(NAME, SUMMARY, POLICY)                                      \
+    {                                                                         \
+        .name = NAME, .summary = SUMMARY, .bt = POLICY,                       \
+        .region_added = bt_region_added, .region_need = bt_region_need,       \
+        .malloc = bt_malloc, .free = bt_free, .resize = bt_resize,            \
+        .usable = bt_usable, .validate = bt_validate, .walk = bt_walk,        \
+        .walk_free = bt_walk_free, .check = bt_check,                         \
+    }
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * heap.h - what the allocator core shares with its designs (private).
+ *
+ * Every block, in every design, starts with one 8-byte header word right
+ * before its payload:
+ *
+ *     header = size | flags      size: bytes of the whole block, a multiple of 8
+ *     bit 0  MA_F_ALLOC          the block is allocated
+ *     bit 1  MA_F_PREV           the block before it is allocated (boundary-tag
+ *                                designs; lets allocated blocks drop the footer)
+ *     bit 2  MA_F_SPECIAL        with ALLOC: a huge block (own mapping);
+ *                                without: an alignment marker whose size field
+ *                                is the distance back to the real payload
+ *
+ * so ma_free() can classify any payload pointer before the design sees it.
+ *
+ * A region is memory the heap owns, [r, r->end).  It opens with ma_region_t
+ * (its own header, kept in the region itself); the design lays its blocks
+ * out in [r->first, r->limit).  Regions never shrink; the last one may grow
+ * at its end when the source is contiguous (sbrk).
+ */
+#ifndef VMLAB_MALLOC_HEAP_H
+#define VMLAB_MALLOC_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "vmlab/malloc.h"
+
+#define MA_F_ALLOC 1u
+#define MA_F_PREV 2u
+#define MA_F_SPECIAL 4u
+#define MA_FLAGS 7u
+
+enum { MA_OK = 0, MA_NOT_ALLOC = 1, MA_BAD_PTR = 2 };
+
+#define MA_WORD 8u          /* header and footer size */
+#define MA_POISON_BYTE 0xdd /* free payloads with MA_POISON */
+#define MA_SIZE_MAX ((size_t)1 << 46) /* larger requests fail with ENOMEM */
+#define MA_NLISTS 160       /* free-list heads a design may use */
+
+static inline size_t ma_hdr(const void *b) { return *(const size_t *)b; }
+static inline void ma_set_hdr(void *b, size_t w) { *(size_t *)b = w; }
+static inline size_t ma_bsize(const void *b) { return ma_hdr(b) & ~(size_t)MA_FLAGS; }
+static inline size_t ma_round(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+typedef struct ma_region {
+    struct ma_region *next; /* next region, in the order added; NULL last */
+    unsigned char *end;     /* one past the region's last byte */
+    unsigned char *first;   /* the design's first block: [first, limit) */
+    unsigned char *limit;   /* end of the blocks (bt: the epilogue header) */
+    size_t top;             /* design use (buddy, segstore: carved bytes) */
+    size_t pad_;            /* keeps the header 48 bytes */
+} ma_region_t;
+
+struct bt_policy;
+
+/* A design: the heap calls these; sizes are already checked against
+ * MA_SIZE_MAX and include the canary word. */
+typedef struct ma_design {
+    const char *name;    /* as in ma_config_t.design */
+    const char *summary; /* one line for listings */
+    const struct bt_policy *bt; /* boundary-tag designs: the fit policy */
+    /* Lay out the region r just added (old == NULL), or grown at its end
+     * (old: the previous r->end). */
+    void (*region_added)(ma_heap_t *h, ma_region_t *r, unsigned char *old);
+    /* Smallest fresh region (header included) in which size can be served. */
+    size_t (*region_need)(const ma_heap_t *h, size_t size);
+    void *(*malloc)(ma_heap_t *h, size_t size); /* NULL: ma_grow failed */
+    void (*free)(ma_heap_t *h, void *p);        /* p allocated, validated */
+    /* Resize p in place to size; 1 done, 0 not possible (p unchanged). */
+    int (*resize)(ma_heap_t *h, void *p, size_t size);
+    /* Bytes from p to the end of its block (canary included). */
+    size_t (*usable)(const ma_heap_t *h, const void *p);
+    /* Whether p may be an allocated payload of this heap: MA_OK, MA_NOT_ALLOC
+     * (a free block: double free) or MA_BAD_PTR (not a block of the heap). */
+    int (*validate)(ma_heap_t *h, const void *p);
+    int (*walk)(ma_heap_t *h, ma_walk_fn fn, void *ctx);
+    int (*walk_free)(ma_heap_t *h, ma_walk_fn fn, void *ctx);
+    void (*check)(ma_heap_t *h); /* abort on a broken invariant */
+} ma_design_t;
+
+struct ma_heap {
+    const ma_design_t *d;      /* the design */
+    size_t align;              /* payload alignment, 8 or 16 */
+    unsigned flags;            /* MA_* */
+    ma_source_t src;           /* page source (callbacks may be NULL) */
+    size_t huge_threshold;     /* 0: no huge blocks */
+    size_t grow_min;           /* chunk a design grows by for small requests */
+    ma_region_t *regions;      /* first region, NULL if none */
+    ma_region_t *last;         /* last region (the one that may grow) */
+    size_t heap_bytes;         /* sum of region lengths */
+    size_t nregions;           /* number of regions */
+    size_t needed;             /* see ma_needed() */
+    size_t huge_blocks;        /* live huge blocks */
+    size_t huge_bytes;         /* their mapping lengths */
+    uint64_t secret;           /* canary key */
+    unsigned char *rover;      /* implicit-next: where the next search starts */
+    void *lists[MA_NLISTS];    /* free-list heads, design use */
+    uint64_t bitmap[(MA_NLISTS + 63) / 64]; /* non-empty lists, design use */
+};
+
+/* Get memory for the design: `extend` more bytes at the end of the last
+ * region if the source is contiguous, otherwise a fresh region of at least
+ * `fresh` bytes (the design applies h->grow_min where it wants chunks).  0, or -ENOMEM with h->needed = fresh.  Calls the design's
+ * region_added(). */
+int ma_grow(ma_heap_t *h, size_t extend, size_t fresh);
+/* The region holding address p, NULL if none. */
+ma_region_t *ma_region_of(const ma_heap_t *h, const void *p);
+
+/* Abort with "vmlab malloc: WHAT 0xP: WHY" on stderr (write(2), no stdio). */
+__attribute__((noreturn)) void ma_fatal(const char *what, const void *p, const char *why);
+/* MA_POISON: fill [p, p + n) with the poison byte; verify it is intact
+ * (abort with a use-after-free message naming the block at b otherwise). */
+void ma_poison(const ma_heap_t *h, void *p, size_t n);
+void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n);
+
+/* The region header's size rounded so that blocks start aligned. */
+#define MA_REGION_HDR 48u
+/* The smallest region ma_add_region() accepts (every design can use it). */
+#define MA_REGION_MIN 128u
+
+extern const ma_design_t ma_implicit_first, ma_implicit_next, ma_implicit_best,
+    ma_implicit_worst, ma_explicit_lifo, ma_explicit_addr, ma_segfit, ma_segstore,
+    ma_buddy;
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * replay.c - parse and replay malloc-lab traces (see replay.h).
+ *
+ * The checked pass is mdriver's: every payload aligned, inside the heap,
+ * overlapping no other live payload, and its contents (a pattern made from
+ * the id and offset) intact until it is freed, across realloc too.
+ * Utilization is malloc-lab's: the peak of live payload bytes divided by the
+ * heap size at the end, the high-water mark of the sbrk arena (20 MiB, as
+ * mem_sbrk).  The timed pass replays without checks and, like
+ * ../shared/bench/replay.c, writes only the first and last byte of each
+ * payload; a fresh heap on a reset arena for every repetition.
+ *
+ * libc: glibc's malloc has no arena of ours; its heap size is the growth of
+ * what it holds from the system (mallinfo2 arena + mmapped bytes) plus what
+ * it held free when the replay started (after malloc_trim), sampled after
+ * every operation.
+ */
+#include "malloc/replay.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vmlab/env.h"
+#include "vmlab/malloc.h"
+#include "vmlab/parse.h"
+
+#define ARENA_BYTES ((size_t)20 << 20) /* malloc-lab's MAX_HEAP */
+
+void mr_trace_free(mr_trace_t *t)
+{
+    free(t->ops);
+    memset(t, 0, sizeof *t);
+}
+
+/* Next whitespace-separated field of [*s, end) on the current line. */
+static int field(const char **s, const char *end, const char **f, size_t *flen)
+{
+    const char *p = *s;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    *f = p;
+    while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
+        p++;
+    *flen = (size_t)(p - *f);
+    *s = p;
+    return *flen > 0;
+}
+
+int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t, diag_t *d)
+{
+    const char *p = text, *end = text + len;
+    uint64_t hdr[4], v;
+    int nh = 0, rc = 0;
+    unsigned long line = 0;
+    size_t n = 0, live = 0;
+    unsigned char *alive = NULL;
+    size_t *sizes = NULL;
+
+    memset(t, 0, sizeof *t);
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *s = p, *f;
+        size_t flen;
+        if (!eol)
+            eol = end;
+        line++;
+        p = eol + 1;
+        if (!field(&s, eol, &f, &flen))
+            continue; /* blank line */
+        if (!t->ops) {
+            /* header: integers until the first operation */
+            if (*f >= '0' && *f <= '9') {
+                const char *g;
+                size_t glen;
+                if (nh == 4 || parse_u64_dec(f, flen, &v) != 0 || field(&s, eol, &g, &glen)) {
+                    rc = diag_set(d, path, line, EINVAL,
+                                  "bad header line '%.*s' (expected one number per line, "
+                                  "2 or 4 of them)", (int)(eol - f), f);
+                    goto out;
+                }
+                hdr[nh++] = v;
+                continue;
+            }
+            if (nh != 4 && nh != 2) {
+                rc = diag_set(d, path, line, EINVAL,
+                              "header has %d numbers (expected 4: heap size, ids, ops, "
+                              "weight; or 2: ids, ops)", nh);
+                goto out;
+            }
+            t->nids = nh == 4 ? hdr[1] : hdr[0];
+            t->nops = nh == 4 ? hdr[2] : hdr[1];
+            if (t->nids > (1u << 30) || t->nops > (1u << 30) || t->nops == 0) {
+                rc = diag_set(d, path, line, EINVAL, "header says %zu ids and %zu operations "
+                              "(expected 1..2^30 operations)", t->nids, t->nops);
+                goto out;
+            }
+            t->ops = calloc(t->nops, sizeof *t->ops);
+            alive = calloc(t->nids ? t->nids : 1, 1);
+            sizes = calloc(t->nids ? t->nids : 1, sizeof *sizes);
+            if (!t->ops || !alive || !sizes) {
+                rc = diag_set(d, path, 0, ENOMEM, "out of memory for %zu operations", t->nops);
+                goto out;
+            }
+        }
+        {
+            char type = *f;
+            const char *g;
+            size_t glen;
+            uint64_t id, size = 0;
+            mr_op_t *o;
+            if (flen != 1 || (type != 'a' && type != 'r' && type != 'f')) {
+                rc = diag_set(d, path, line, EINVAL, "unknown operation '%.*s' (expected "
+                              "'a ID BYTES', 'r ID BYTES' or 'f ID')", (int)flen, f);
+                goto out;
+            }
+            if (!field(&s, eol, &g, &glen) || parse_u64_dec(g, glen, &id) != 0) {
+                rc = diag_set(d, path, line, EINVAL, "'%c' needs an id (expected a decimal "
+                              "number below %zu)", type, t->nids);
+                goto out;
+            }
+            if (id >= t->nids) {
+                rc = diag_set(d, path, line, EINVAL, "id %ju out of range (expected below %zu, "
+                              "as the header says)", (uintmax_t)id, t->nids);
+                goto out;
+            }
+            if (type != 'f') {
+                if (!field(&s, eol, &g, &glen) || parse_u64_dec(g, glen, &size) != 0 ||
+                    size > ((uint64_t)1 << 40)) {
+                    rc = diag_set(d, path, line, EINVAL, "'%c %ju' needs a size (expected "
+                                  "a decimal byte count below 2^40)", type, (uintmax_t)id);
+                    goto out;
+                }
+            }
+            if (field(&s, eol, &g, &glen)) {
+                rc = diag_set(d, path, line, EINVAL, "extra field '%.*s' (expected %s)",
+                              (int)glen, g, type == 'f' ? "'f ID'" : "'a|r ID BYTES'");
+                goto out;
+            }
+            if (n == t->nops) {
+                rc = diag_set(d, path, line, EINVAL, "more operations than the %zu the "
+                              "header says", t->nops);
+                goto out;
+            }
+            if (type == 'a' && alive[id]) {
+                rc = diag_set(d, path, line, EINVAL, "trace error: id %ju allocated while "
+                              "still live (expected a free first)", (uintmax_t)id);
+                goto out;
+            }
+            if (type != 'a' && !alive[id]) {
+                rc = diag_set(d, path, line, EINVAL, "trace error: id %ju %s while not "
+                              "allocated (freed twice, or used before allocation)",
+                              (uintmax_t)id, type == 'f' ? "freed" : "reallocated");
+                goto out;
+            }
+            o = &t->ops[n++];
+            o->type = type;
+            o->id = (uint32_t)id;
+            o->size = (size_t)size;
+            if (type == 'f' || (type == 'r' && size == 0)) {
+                live -= sizes[id];
+                sizes[id] = 0;
+                alive[id] = 0;
+            } else {
+                live += (size_t)size - sizes[id];
+                sizes[id] = (size_t)size;
+                alive[id] = 1;
+            }
+            if (live > t->peak_payload)
+                t->peak_payload = live;
+        }
+    }
+    if (!t->ops)
+        rc = diag_set(d, path, line, EINVAL, "no operations (expected a header of 2 or 4 "
+                      "numbers, then 'a', 'r' and 'f' lines)");
+    else if (n != t->nops)
+        rc = diag_set(d, path, line, EINVAL, "%zu operations, but the header says %zu", n,
+                      t->nops);
+out:
+    free(alive);
+    free(sizes);
+    if (rc)
+        mr_trace_free(t);
+    return rc;
+}
+
+/* ---- the allocator under test: a vmlab heap or libc ---- */
+
+typedef struct mr_alloc {
+    ma_heap_t *h;       /* NULL: libc */
+    ma_arena_t arena;   /* the heap's sbrk arena */
+    ma_source_t src;    /* its source */
+    ma_config_t cfg;    /* the heap's configuration */
+    _Alignas(16) unsigned char storage[MA_HEAP_BYTES];
+} mr_alloc_t;
+
+static int alloc_reset(mr_alloc_t *a)
+{
+    if (!a->cfg.design)
+        return 0;
+    a->arena.brk = 0;
+    return ma_init(&a->h, a->storage, sizeof a->storage, &a->cfg);
+}
+
+static inline void *a_malloc(mr_alloc_t *a, size_t n)
+{
+    return a->h ? ma_malloc(a->h, n) : malloc(n);
+}
+static inline void *a_realloc(mr_alloc_t *a, void *p, size_t n)
+{
+    return a->h ? ma_realloc(a->h, p, n) : realloc(p, n);
+}
+static inline void a_free(mr_alloc_t *a, void *p)
+{
+    if (a->h)
+        ma_free(a->h, p);
+    else
+        free(p);
+}
+
+static inline unsigned char pattern(uint32_t id, size_t i)
+{
+    return (unsigned char)(id * 131u + (uint32_t)(i >> 3) * 7u + (uint32_t)i);
+}
+
+static size_t libc_held(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.arena + mi.hblkhd;
+}
+
+static int bad(mr_result_t *res, size_t i, const mr_op_t *o, const char *what)
+{
+    res->valid = 0;
+    snprintf(res->why, sizeof res->why, "operation %zu ('%c %u %zu'): %s", i + 1, o->type, o->id,
+             o->size, what);
+    return 0;
+}
+
+/* The checked pass. */
+static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t *res)
+{
+    unsigned char **ptr = calloc(t->nids, sizeof *ptr);
+    size_t *size = calloc(t->nids, sizeof *size);
+    uint32_t *live = calloc(t->nids, sizeof *live), nlive = 0;
+    uint32_t *slot = calloc(t->nids, sizeof *slot);
+    size_t base = 0, peak_heap = 0;
+    int rc = 0;
+
+    if (!ptr || !size || !live || !slot) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    res->valid = 1;
+    if (!a->h) {
+        malloc_trim(0);
+        struct mallinfo2 mi = mallinfo2();
+        base = mi.uordblks + mi.hblkhd;
+    }
+    for (size_t i = 0; i < t->nops && res->valid; i++) {
+        const mr_op_t *o = &t->ops[i];
+        uint32_t id = o->id;
+        unsigned char *p = ptr[id];
+        if (o->type != 'a') {
+            size_t keep = o->type == 'r' && o->size < size[id] ? o->size : size[id];
+            for (size_t j = 0; j < keep; j++)
+                if (p[j] != pattern(id, j)) {
+                    bad(res, i, o, "payload changed while allocated");
+                    break;
+                }
+        }
+        if (o->type == 'f' || (o->type == 'r' && o->size == 0)) {
+            if (o->type == 'f')
+                a_free(a, p);
+            else
+                a_realloc(a, p, 0);
+            ptr[id] = NULL;
+            size[id] = 0;
+            live[slot[id]] = live[--nlive];
+            slot[live[slot[id]]] = slot[id];
+        } else {
+            unsigned char *q = o->type == 'a' ? a_malloc(a, o->size) : a_realloc(a, p, o->size);
+            size_t from = o->type == 'a' ? 0 : (size[id] < o->size ? size[id] : o->size);
+            if (!q) {
+                bad(res, i, o, a->h ? "out of memory (the 20 MiB arena is full)" : "out of memory");
+                break;
+            }
+            if ((uintptr_t)q & (align - 1)) {
+                bad(res, i, o, "payload not aligned");
+                break;
+            }
+            if (a->h && (q < a->arena.base || q + o->size > a->arena.base + a->arena.brk)) {
+                bad(res, i, o, "payload outside the heap");
+                break;
+            }
+            for (uint32_t k = 0; k < nlive; k++) {
+                uint32_t other = live[k];
+                if (other != id && ptr[other] && q < ptr[other] + size[other] &&
+                    ptr[other] < q + o->size) {
+                    bad(res, i, o, "payload overlaps another live block");
+                    break;
+                }
+            }
+            for (size_t j = 0; j < from; j++)
+                if (q[j] != pattern(id, j)) {
+                    bad(res, i, o, "realloc lost the payload's contents");
+                    break;
+                }
+            for (size_t j = from; j < o->size; j++)
+                q[j] = pattern(id, j);
+            if (o->type == 'a' || !p) {
+                slot[id] = nlive;
+                live[nlive++] = id;
+            }
+            ptr[id] = q;
+            size[id] = o->size;
+        }
+        if (!a->h) {
+            size_t held = libc_held();
+            if (held > peak_heap)
+                peak_heap = held;
+        }
+    }
+    for (uint32_t k = 0; k < nlive; k++)
+        a_free(a, ptr[live[k]]);
+    if (a->h) {
+        res->heap_bytes = a->arena.brk;
+        if (res->valid)
+            ma_check(a->h);
+    } else {
+        res->heap_bytes = peak_heap > base ? peak_heap - base : 1;
+    }
+    res->util = res->heap_bytes ? (double)t->peak_payload / (double)res->heap_bytes : 0;
+out:
+    free(ptr);
+    free(size);
+    free(live);
+    free(slot);
+    return rc;
+}
+
+/* One unchecked pass; ptr[] all NULL on entry and exit. */
+static void timed(const mr_trace_t *t, mr_alloc_t *a, void **ptr)
+{
+    for (size_t i = 0; i < t->nops; i++) {
+        const mr_op_t *o = &t->ops[i];
+        unsigned char *q;
+        switch (o->type) {
+        case 'a':
+            q = a_malloc(a, o->size);
+            if (q && o->size) {
+                q[0] = (unsigned char)o->id;
+                q[o->size - 1] = (unsigned char)o->id;
+            }
+            ptr[o->id] = q;
+            break;
+        case 'r':
+            q = a_realloc(a, ptr[o->id], o->size);
+            if (q && o->size) {
+                q[0] = (unsigned char)o->id;
+                q[o->size - 1] = (unsigned char)o->id;
+            }
+            ptr[o->id] = q;
+            break;
+        default:
+            a_free(a, ptr[o->id]);
+            ptr[o->id] = NULL;
+        }
+    }
+    for (size_t j = 0; j < t->nids; j++)
+        if (ptr[j]) {
+            a_free(a, ptr[j]);
+            ptr[j] = NULL;
+        }
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static int run(const mr_trace_t *t, const char *design, size_t align, double min_seconds,
+               int samples, mr_result_t *res)
+{
+    mr_alloc_t *a = calloc(1, sizeof *a);
+    void **ptr = NULL;
+    double rate[15];
+    int rc = 0;
+
+    memset(res, 0, sizeof *res);
+    if (!a)
+        return -ENOMEM;
+    if (strcmp(design, "libc") != 0) {
+        a->cfg.design = design;
+        a->cfg.align = align;
+        if (ma_source_arena(&a->src, &a->arena, ARENA_BYTES) != 0) {
+            free(a);
+            return -ENOMEM;
+        }
+        a->cfg.source = &a->src;
+        rc = alloc_reset(a);
+        if (rc)
+            goto out;
+    }
+    rc = checked(t, a, a->h ? align : 16, res);
+    if (rc || !res->valid || min_seconds <= 0)
+        goto out;
+    ptr = calloc(t->nids, sizeof *ptr);
+    if (!ptr) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    if (samples < 1)
+        samples = 1;
+    if (samples > 15)
+        samples = 15;
+    for (int s = 0; s < samples; s++) {
+        uint64_t t0 = env_now_ns(), el;
+        size_t reps = 0;
+        do {
+            alloc_reset(a);
+            timed(t, a, ptr);
+            reps++;
+            el = env_now_ns() - t0;
+        } while ((double)el < min_seconds * 1e9);
+        rate[s] = (double)t->nops * (double)reps / ((double)el / 1e9);
+    }
+    qsort(rate, (size_t)samples, sizeof rate[0], cmp_double);
+    res->ops_per_sec = rate[samples / 2];
+    if (!a->h) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        res->peak_rss_kb = ru.ru_maxrss;
+    }
+out:
+    free(ptr);
+    if (a->cfg.design)
+        ma_arena_release(&a->arena);
+    free(a);
+    return rc;
+}
+
+/* libc runs in a child process, so that its heap starts without the free
+ * memory earlier replays left in ours (which would hide its real size). */
+int mr_run(const mr_trace_t *t, const char *design, size_t align, double min_seconds,
+           int samples, mr_result_t *res)
+{
+    int fd[2], status, rc = -ECHILD;
+    pid_t pid;
+    ssize_t n;
+
+    if (strcmp(design, "libc") != 0)
+        return run(t, design, align, min_seconds, samples, res);
+    memset(res, 0, sizeof *res);
+    if (pipe(fd) != 0)
+        return -errno;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -errno;
+    }
+    if (pid == 0) {
+        mr_result_t r;
+        int e = run(t, design, align, min_seconds, samples, &r);
+        close(fd[0]);
+        if (write(fd[1], &e, sizeof e) != (ssize_t)sizeof e ||
+            write(fd[1], &r, sizeof r) != (ssize_t)sizeof r)
+            _exit(1);
+        _exit(0);
+    }
+    close(fd[1]);
+    n = read(fd[0], &rc, sizeof rc);
+    if (n == (ssize_t)sizeof rc && read(fd[0], res, sizeof *res) != (ssize_t)sizeof *res)
+        rc = -ECHILD;
+    else if (n != (ssize_t)sizeof rc)
+        rc = -ECHILD;
+    close(fd[0]);
+    waitpid(pid, &status, 0);
+    return rc;
+}

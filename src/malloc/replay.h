@@ -1,0 +1,58 @@
+/*
+ * replay.h - CS:APP malloc-lab traces (.rep): parse, replay under a design
+ * with every check mdriver makes, and measure (vmlab malloc replay).
+ *
+ * Format: a header of integers, one a line (four: suggested heap size,
+ * number of ids, number of operations, weight; or two: ids, operations),
+ * then one operation a line:
+ *   a ID BYTES    ptr[ID] = malloc(BYTES)
+ *   r ID BYTES    ptr[ID] = realloc(ptr[ID], BYTES)
+ *   f ID          free(ptr[ID])
+ * Blank lines are skipped.  Parsing also checks the trace's own logic: an
+ * id allocated while live, or reallocated/freed while not live, is an error
+ * of the trace (with its line), never a crash of the replay.
+ */
+#ifndef VMLAB_MALLOC_REPLAY_H
+#define VMLAB_MALLOC_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmlab/diag.h"
+
+typedef struct mr_op {
+    char type;   /* 'a', 'r' or 'f' */
+    uint32_t id; /* < mr_trace_t.nids */
+    size_t size; /* bytes for 'a' and 'r'; 0 for 'f' */
+} mr_op_t;
+
+typedef struct mr_trace {
+    mr_op_t *ops;        /* nops operations, owned */
+    size_t nops;         /* as the header says, and as many as read */
+    size_t nids;         /* ids are in [0, nids) */
+    size_t peak_payload; /* max over time of the sum of live request sizes */
+} mr_trace_t;
+
+/* Parse text[0, len) (NUL-terminated at len) read from `path` (for
+ * messages).  0, or -EINVAL/-ENOMEM with *d saying FILE:LINE: what. */
+int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t /* OUT */, diag_t *d);
+void mr_trace_free(mr_trace_t *t);
+
+typedef struct mr_result {
+    int valid;            /* every check passed */
+    char why[256];        /* if not valid: what failed */
+    double util;          /* peak payload / heap bytes, 0..1 */
+    double ops_per_sec;   /* median over samples of the unchecked replay */
+    size_t heap_bytes;    /* heap size: arena high-water (libc: see replay.c) */
+    long peak_rss_kb;     /* libc only: the process's peak RSS after the run */
+} mr_result_t;
+
+/* Replay t under `design` (a vmlab design name, or "libc" for the C
+ * library's malloc) with payload alignment `align` (8 or 16), checked once,
+ * then timed for at least min_seconds per sample, `samples` samples
+ * (min_seconds 0: no timing).  Returns 0 (see res->valid), or -ENOENT for an
+ * unknown design, -ENOMEM if the arena cannot be mapped. */
+int mr_run(const mr_trace_t *t, const char *design, size_t align, double min_seconds,
+           int samples, mr_result_t *res /* OUT */);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * segfit.c - segregated fits (CS:APP 9.9.14; Wilson et al. 1995, sec. 3.6;
+ * the two-level size classes of TLSF, Masmano et al. 2004).
+ *
+ * 160 size classes: exact 16-byte classes below 512 bytes, then eight
+ * classes per power of two.  Each class's list is kept sorted by size, so
+ * the first fitting block of the request's class is the best fit in it;
+ * failing that, the head of the next non-empty class (found with a bitmap)
+ * is the smallest block of that class, which fits.  This is best fit at
+ * nearly the cost of a lookup: good utilization and O(1) in practice.
+ */
+#include "malloc/free_list.h"
+
+#define SEG_CLASSES 160
+
+static unsigned seg_class(size_t size)
+{
+    unsigned fl, c;
+    if (size < 512)
+        return (unsigned)(size >> 4);
+    fl = 63u - (unsigned)__builtin_clzll((unsigned long long)size);
+    c = 32 + (fl - 9) * 8 + (unsigned)((size >> (fl - 3)) & 7);
+    return c < SEG_CLASSES ? c : SEG_CLASSES - 1;
+}
+
+static void seg_insert(ma_heap_t *h, unsigned char *b)
+{
+    size_t size = ma_bsize(b);
+    unsigned c = seg_class(size);
+    unsigned char *after = NULL;
+    for (unsigned char *x = h->lists[c]; x && ma_bsize(x) < size; x = BT_NEXT(x))
+        after = x;
+    fl_insert(h, c, after, b);
+}
+
+static void seg_remove(ma_heap_t *h, unsigned char *b) { fl_remove(h, seg_class(ma_bsize(b)), b); }
+
+static unsigned char *seg_find(ma_heap_t *h, size_t asize)
+{
+    unsigned c = seg_class(asize), w;
+    uint64_t bits;
+    for (unsigned char *b = h->lists[c]; b; b = BT_NEXT(b))
+        if (ma_bsize(b) >= asize)
+            return b;
+    c++;
+    for (w = c / 64; w < (SEG_CLASSES + 63) / 64; w++) {
+        bits = h->bitmap[w];
+        if (w == c / 64)
+            bits &= c % 64 ? ~0ull << (c % 64) : ~0ull;
+        if (bits)
+            return h->lists[w * 64 + (unsigned)__builtin_ctzll(bits)];
+    }
+    return NULL;
+}
+
+static int seg_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
+{
+    return fl_walk(h, SEG_CLASSES, fn, ctx);
+}
+
+static size_t seg_check(ma_heap_t *h) { return fl_check(h, SEG_CLASSES, seg_class, FL_SIZE); }
+
+static const bt_policy_t seg_policy = {
+    .meta = 24, .insert = seg_insert, .remove = seg_remove, .find = seg_find,
+    .walk_free = seg_walk, .check = seg_check,
+};
+
+const ma_design_t ma_segfit = BT_DESIGN(
+    "segfit", "segregated fits: 160 size classes, best fit within a class", &seg_policy);
