@@ -22,7 +22,7 @@ MALLOC_SO_SKIP   := $(MALLOC_SHIM_SRCS) src/malloc/mrec.c src/malloc/replay.c sr
 MALLOC_CORE_SRCS := $(filter-out $(MALLOC_SO_SKIP),$(sort $(wildcard src/malloc/*.c)))
 
 MODULE_TARGETS   += $(BUILD)/libvmlab-record.so
-ifneq ($(wildcard src/malloc/preload.c include/vmlab/malloc.h),)
+ifeq ($(words $(wildcard src/malloc/preload.c include/vmlab/malloc.h)),2)
 MODULE_TARGETS   += $(BUILD)/libvmlab-malloc.so
 endif
 
