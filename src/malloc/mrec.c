@@ -58,12 +58,14 @@ int mrec_file_read(const char *path, mrec_file_t *f, diag_t *d)
         if (e->type == MREC_END)
             break;
         if (e->type > MREC_RACQ || e->seq != i + 1) {
+            uint32_t type = e->type;
+            uint64_t seq = e->seq;
             free(data);
             mrec_file_free(f);
             return diag_set(d, path, 0, EINVAL,
                             "event %zu is corrupt (type %" PRIu32 ", seq %" PRIu64
                             "; expected type 1..4 and seq %zu)",
-                            i + 1, e->type, e->seq, i + 1);
+                            i + 1, type, seq, i + 1);
         }
     }
     f->nev = i;
