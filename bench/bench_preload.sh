@@ -66,15 +66,15 @@ with() {
     if [ "$d" = glibc ]; then "$@"; else LD_PRELOAD=$LIB VMLAB_MALLOC=$d "$@"; fi
 }
 
-# measure PROG DESIGN: one run, "seconds KiB" appended to $OUT/PROG.DESIGN.
+# measure PROG DESIGN: one run, "wall-seconds KiB cpu-seconds" appended to $OUT/PROG.DESIGN.
 # A program of several processes (gcc, git) is timed whole; its peak RSS is
 # its largest process's (wait4's ru_maxrss, which GNU time reports).
 measure() {
-    if /usr/bin/time -f '%e %M' -o "$OUT/t" sh -c '. "$0"; prog_'"$1"' with '"$2" "$OUT/funcs.sh"; then
-        tail -1 "$OUT/t" >>"$OUT/$1.$2"
+    if /usr/bin/time -f '%e %M %U %S' -o "$OUT/t" sh -c '. "$0"; prog_'"$1"' with '"$2" "$OUT/funcs.sh"; then
+        tail -1 "$OUT/t" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$OUT/$1.$2"
     else
         echo "bench_preload: $1 failed under $2" >&2
-        echo "fail fail" >>"$OUT/$1.$2"
+        echo "fail fail fail" >>"$OUT/$1.$2"
     fi
 }
 
@@ -103,26 +103,31 @@ while [ $r -le "$RUNS" ]; do
 done
 
 {
-    echo "### Real programs: median of $RUNS runs, ratio to glibc (time x, RSS x)"
+    echo "### Real programs: median of $RUNS runs; glibc absolute, designs as ratios to glibc"
+    echo
+    echo "wall: elapsed time; cpu: user + system time (steadier on a shared machine);"
+    echo "RSS: peak resident set of the program's largest process."
     echo
     printf '| design |'
-    for p in $PROGRAMS; do printf ' %s time | %s RSS |' "$p" "$p"; done
+    for p in $PROGRAMS; do printf ' %s wall | %s cpu | %s RSS |' "$p" "$p" "$p"; done
     echo
     printf '|---|'
-    for p in $PROGRAMS; do printf -- '---:|---:|'; done
+    for p in $PROGRAMS; do printf -- '---:|---:|---:|'; done
     echo
     for d in glibc $DESIGNS; do
         printf '| %s |' "$d"
         for p in $PROGRAMS; do
-            if [ ! -f "$OUT/$p.$d" ]; then printf ' n/a | n/a |'; continue; fi
+            if [ ! -f "$OUT/$p.$d" ]; then printf ' n/a | n/a | n/a |'; continue; fi
             t=$(cut -d' ' -f1 "$OUT/$p.$d" | median)
             m=$(cut -d' ' -f2 "$OUT/$p.$d" | median)
+            c=$(cut -d' ' -f3 "$OUT/$p.$d" | median)
             if [ $d = glibc ]; then
-                printf ' %s s | %s MiB |' "$t" "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')"
+                printf ' %s s | %s s | %s MiB |' "$t" "$c" "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')"
             else
                 tg=$(cut -d' ' -f1 "$OUT/$p.glibc" | median)
                 mg=$(cut -d' ' -f2 "$OUT/$p.glibc" | median)
-                printf ' %sx | %sx |' "$(ratio "$t" "$tg")" "$(ratio "$m" "$mg")"
+                cg=$(cut -d' ' -f3 "$OUT/$p.glibc" | median)
+                printf ' %sx | %sx | %sx |' "$(ratio "$t" "$tg")" "$(ratio "$c" "$cg")" "$(ratio "$m" "$mg")"
             fi
         done
         echo

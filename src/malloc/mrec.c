@@ -20,38 +20,26 @@
 #include "vmlab/check.h"
 #include "vmlab/env.h"
 
-int mrec_file_read(const char *path, mrec_file_t *f, diag_t *d)
+int mrec_parse(const void *buf, size_t len, const char *path, mrec_file_t *f, diag_t *d)
 {
-    char *data;
-    size_t len, n, i;
-    int rc;
+    const unsigned char *data = buf;
+    size_t n, i;
 
     memset(f, 0, sizeof *f);
-    rc = env_read_file(path, &data, &len, d);
-    if (rc)
-        return rc;
-    if (len < sizeof f->hdr || memcmp(data, MREC_MAGIC, sizeof MREC_MAGIC) != 0) {
-        free(data);
+    if (len < sizeof f->hdr || memcmp(data, MREC_MAGIC, sizeof MREC_MAGIC) != 0)
         return diag_set(d, path, 0, EINVAL,
                         "not a vmlab event file (expected the magic '" MREC_MAGIC "')");
-    }
     memcpy(&f->hdr, data, sizeof f->hdr);
     f->hdr.cmd[sizeof f->hdr.cmd - 1] = '\0';
-    if (f->hdr.version != 1) {
-        free(data);
+    if (f->hdr.version != 1)
         return diag_set(d, path, 0, EINVAL, "event file version %" PRIu32 " (expected 1)",
                         f->hdr.version);
-    }
     n = (len - sizeof f->hdr) / sizeof(mrec_event_t);
-    if (n > UINT32_MAX) {
-        free(data);
+    if (n > UINT32_MAX)
         return diag_set(d, path, 0, EFBIG, "more than 2^32 events (expected fewer)");
-    }
     f->ev = malloc((n ? n : 1) * sizeof *f->ev);
-    if (!f->ev) {
-        free(data);
+    if (!f->ev)
         return diag_set(d, path, 0, ENOMEM, "out of memory reading %zu events", n);
-    }
     for (i = 0; i < n; i++) {
         mrec_event_t *e = &f->ev[i];
         memcpy(e, data + sizeof f->hdr + i * sizeof *e, sizeof *e);
@@ -60,7 +48,6 @@ int mrec_file_read(const char *path, mrec_file_t *f, diag_t *d)
         if (e->type > MREC_RACQ || e->seq != i + 1) {
             uint32_t type = e->type;
             uint64_t seq = e->seq;
-            free(data);
             mrec_file_free(f);
             return diag_set(d, path, 0, EINVAL,
                             "event %zu is corrupt (type %" PRIu32 ", seq %" PRIu64
@@ -69,8 +56,22 @@ int mrec_file_read(const char *path, mrec_file_t *f, diag_t *d)
         }
     }
     f->nev = i;
-    free(data);
     return 0;
+}
+
+int mrec_file_read(const char *path, mrec_file_t *f, diag_t *d)
+{
+    char *data;
+    size_t len;
+    int rc;
+
+    memset(f, 0, sizeof *f);
+    rc = env_read_file(path, &data, &len, d);
+    if (rc)
+        return rc;
+    rc = mrec_parse(data, len, path, f, d);
+    free(data);
+    return rc;
 }
 
 void mrec_file_free(mrec_file_t *f)

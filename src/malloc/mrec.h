@@ -80,8 +80,13 @@ typedef struct mrec_file {
     size_t nev;          /* number of events (up to the first MREC_END) */
 } mrec_file_t;
 
-/* Read an event file: header checked, events up to the zero tail.
- * 0 or -errno with d filled (a bad magic, a truncated record, a seq out of order). */
+/* Parse an event file's bytes [buf, buf + len): header checked, events up to
+ * the zero tail (a partial last record is ignored).  path names it in errors.
+ * 0 or -errno with d filled (a bad magic or version, a seq out of order, an
+ * unknown event type). */
+int mrec_parse(const void *buf, size_t len, const char *path, mrec_file_t *f /* OUT */,
+               diag_t *d);
+/* mrec_parse of the file at path. */
 int mrec_file_read(const char *path, mrec_file_t *f /* OUT */, diag_t *d);
 void mrec_file_free(mrec_file_t *f);
 
