@@ -32,8 +32,8 @@
  * Errors.  Allocation failures return NULL with errno = ENOMEM (EINVAL for a
  * bad alignment); size arithmetic is checked (ma_calloc, ma_reallocarray).
  * Heap misuse caught at run time aborts after one line on stderr, written
- * with write(2), as glibc does ("vmlab malloc: free(): double free of
- * 0x...: ..."): double free, freeing a pointer the heap never returned,
+ * with write(2), as glibc does ("vmlab malloc: free(): double free: the
+ * block is already free (block 0x...)"): double free, freeing a pointer the heap never returned,
  * overflow into the next block (with MA_CANARY), use after free (with
  * MA_POISON).  Not thread-safe: one heap, one caller at a time.
  */
@@ -87,7 +87,7 @@ typedef struct ma_config {
     size_t grow_min;           /* boundary-tag designs: the chunk the heap
                                   grows by for requests below 256 bytes
                                   (larger ones grow it by what they miss);
-                                  0: 4096 */
+                                  0: 2048 */
 } ma_config_t;
 
 /* Storage a heap needs; ma_init() takes at least this many bytes, aligned to

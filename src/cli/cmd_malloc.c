@@ -30,6 +30,8 @@ static const char malloc_help[] =
     "  -a, --align N       payload alignment, 8 (malloc-lab's rule) or 16 (default 8)\n"
     "      --output FMT    text (default) or json: [{trace, policy, valid, util,\n"
     "                      ops_per_sec}, ...], util a fraction 0..1\n"
+    "  -g, --grow BYTES    boundary-tag designs: the chunk the heap grows by for\n"
+    "                      requests below 256 bytes (default 2048; 16: exact)\n"
     "  -t, --time SEC      seconds per timing sample, 0 to skip timing (default 0.05)\n"
     "  -s, --samples N     timing samples, the median is reported (default 3)\n"
     "  -l, --list          list the designs and exit\n"
@@ -99,20 +101,21 @@ static int cmd_malloc_replay(int argc, char **argv)
         {"policy", required_argument, 0, 'p'}, {"align", required_argument, 0, 'a'},
         {"output", required_argument, 0, 1},   {"time", required_argument, 0, 't'},
         {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
+        {"grow", required_argument, 0, 'g'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     const char *pol[MAX_POLICIES];
     char *policy_arg = NULL, *end, *policy_copy = NULL;
     int npol = 0, c, json = 0, samples = 3, ntr, failed = 0, rc = CLI_OK;
     uint64_t v;
-    size_t align = 8;
+    size_t align = 8, grow = 0;
     double secs = 0.05;
     mr_trace_t *tr = NULL;
     mr_result_t *res = NULL;
     diag_t d;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:a:t:s:lh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:a:t:s:g:lh", opts, NULL)) != -1) {
         switch (c) {
         case 'p': policy_arg = optarg; break;
         case 'a':
@@ -136,6 +139,11 @@ static int cmd_malloc_replay(int argc, char **argv)
             if (cli_u64("malloc", "--samples", optarg, 1, 15, &v))
                 return CLI_USAGE;
             samples = (int)v;
+            break;
+        case 'g':
+            if (cli_u64("malloc", "--grow", optarg, 16, (uint64_t)1 << 30, &v))
+                return CLI_USAGE;
+            grow = (size_t)v;
             break;
         case 'l':
             for (size_t i = 0; i < ma_ndesigns(); i++)
@@ -187,7 +195,7 @@ static int cmd_malloc_replay(int argc, char **argv)
     for (int i = 0; i < ntr; i++)
         for (int j = 0; j < npol; j++) {
             mr_result_t *r = &res[i * npol + j];
-            int e = mr_run(&tr[i], pol[j], align, secs, samples, r);
+            int e = mr_run(&tr[i], pol[j], align, grow, secs, samples, r);
             if (e) {
                 cli_error("%s: %s: %s", argv[optind + i], pol[j], strerror(-e));
                 rc = CLI_ERR;

@@ -163,7 +163,7 @@ static unsigned char *last_free(const ma_heap_t *h)
 
 size_t bt_region_need(const ma_heap_t *h, size_t size)
 {
-    return MA_REGION_HDR + 16 + adjust(h, size) + MA_WORD;
+    return ma_round(MA_REGION_HDR + (h->align == 16 ? 8 : 0) + adjust(h, size) + MA_WORD, 16);
 }
 
 void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
@@ -353,7 +353,7 @@ void bt_check(ma_heap_t *h)
                 nfree++;
                 VL_ASSERT(ma_bsize(b + size - MA_WORD) == size);
                 VL_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
-                ma_poison_verify(h, b, b + meta, size - meta - MA_WORD);
+                ma_poison_verify(h, b, b + meta, ma_min(size - meta - MA_WORD, MA_POISON_CHECK_MAX));
             }
             b += size;
         }

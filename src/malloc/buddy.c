@@ -260,7 +260,7 @@ static void bd_check(ma_heap_t *h)
                 nfree++;
                 bo = o ^ bs;
                 VL_ASSERT(bo + bs > r->top || ma_hdr(r->first + bo) != bs);
-                ma_poison_verify(h, b, b + 24, bs - 24);
+                ma_poison_verify(h, b, b + 24, ma_min(bs - 24, MA_POISON_CHECK_MAX));
             }
             o += bs;
         }

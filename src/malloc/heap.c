@@ -66,10 +66,11 @@ void ma_fatal(const char *what, const void *p, const char *why)
     hex[18] = 0;
     n = put(buf, n, sizeof buf, "vmlab malloc: ");
     n = put(buf, n, sizeof buf, what);
-    n = put(buf, n, sizeof buf, " ");
-    n = put(buf, n, sizeof buf, hex);
     n = put(buf, n, sizeof buf, ": ");
     n = put(buf, n, sizeof buf, why);
+    n = put(buf, n, sizeof buf, " (block ");
+    n = put(buf, n, sizeof buf, hex);
+    n = put(buf, n, sizeof buf, ")");
     buf[n++] = '\n';
     if (write(2, buf, n) < 0) {
         /* nothing better to do: we abort anyway */
@@ -90,8 +91,8 @@ void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n
         return;
     for (size_t i = 0; i < n; i++)
         if (c[i] != MA_POISON_BYTE)
-            ma_fatal("malloc(): write after free in the free block at", b,
-                     "its poison bytes (0xdd) were overwritten: a use after free");
+            ma_fatal("malloc()", b,
+                     "use after free: a freed block's poison bytes (0xdd) were overwritten");
 }
 
 /* ---- init, regions, growth ---- */
@@ -120,7 +121,7 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
     if (cfg && cfg->source)
         h->src = *cfg->source;
     h->huge_threshold = cfg ? cfg->huge_threshold : 0;
-    h->grow_min = cfg && cfg->grow_min ? ma_round(cfg->grow_min, 16) : 4096;
+    h->grow_min = cfg && cfg->grow_min ? ma_round(cfg->grow_min, 16) : 2048;
     /* A key that differs between heaps and runs, without a system call. */
     h->secret = ((uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15ull) ^ 0x5bd1e9955bd1e995ull;
     *out = h;
@@ -175,11 +176,13 @@ int ma_grow(ma_heap_t *h, size_t extend, size_t fresh)
     size_t got = 0, want;
     void *p;
 
+    if (fresh < MA_REGION_MIN)
+        fresh = MA_REGION_MIN;
     if (!h->src.more) {
         h->needed = fresh;
         return -ENOMEM;
     }
-    want = ma_round(h->last ? extend : fresh, 16);
+    want = ma_round(h->last || extend > fresh ? extend : fresh, 16);
     p = h->src.more(h->src.ctx, want, &got);
     if (!p) {
         h->needed = fresh;
@@ -244,10 +247,10 @@ static void huge_free(ma_heap_t *h, void *p)
     void *map;
     size_t len;
     if (!ma_is_huge(p))
-        ma_fatal("free(): invalid pointer", p, "its header is not one this heap writes");
+        ma_fatal("free()", p, "invalid pointer: its header is not one this heap writes");
     if (!h->src.unmap)
-        ma_fatal("free(): invalid pointer", p,
-                 "a huge block, but this heap has no unmap: it was mapped elsewhere");
+        ma_fatal("free()", p,
+                 "invalid pointer: a huge block, but this heap has no unmap: it was mapped elsewhere");
     ma_huge_mapping(p, &map, &len);
     ((uint64_t *)p)[-2] = 0; /* a second free finds no magic */
     h->huge_blocks--;
@@ -272,7 +275,7 @@ static inline void canary_check(const ma_heap_t *h, void *p, const char *what)
 {
     uint64_t *c = canary_at(h, p);
     if (*c != ((uint64_t)(uintptr_t)c ^ h->secret))
-        ma_fatal(what, p, "the canary after its payload was overwritten: a heap overflow");
+        ma_fatal(what, p, "heap overflow: the canary after the payload was overwritten");
 }
 
 void *ma_malloc(ma_heap_t *h, size_t size)
@@ -314,26 +317,26 @@ static inline void *unmark(void *p)
     return p;
 }
 
-/* Check p before free/realloc: aborts on misuse; returns the real payload,
- * or NULL for a huge block (then *huge is set). */
-static void *vet(ma_heap_t *h, void *p, const char *what)
+/* Check p before free/realloc (fn names the call in messages): aborts on
+ * misuse; returns the real payload (a huge block's too). */
+static void *vet(ma_heap_t *h, void *p, const char *fn)
 {
     int rc;
     if ((uintptr_t)p & 7)
-        ma_fatal(what, p, "not 8-byte aligned, so never returned by malloc");
+        ma_fatal(fn, p, "invalid pointer: not 8-byte aligned, so never returned by malloc");
     p = unmark(p);
     if ((((size_t *)p)[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL)) {
         if (!ma_is_huge(p))
-            ma_fatal(what, p, "its header is not one this heap writes");
+            ma_fatal(fn, p, "invalid pointer: its header is not one this heap writes");
         return p;
     }
     rc = h->d->validate(h, p);
     if (rc == MA_NOT_ALLOC)
-        ma_fatal(what, p, "the block is already free (double free)");
+        ma_fatal(fn, p, "double free: the block is already free");
     if (rc != MA_OK)
-        ma_fatal(what, p, "not a block this heap allocated");
+        ma_fatal(fn, p, "invalid pointer: not a block this heap allocated");
     if (h->flags & MA_CANARY)
-        canary_check(h, p, what);
+        canary_check(h, p, fn);
     return p;
 }
 
@@ -341,7 +344,7 @@ void ma_free(ma_heap_t *h, void *p)
 {
     if (!p)
         return;
-    p = vet(h, p, "free(): invalid pointer");
+    p = vet(h, p, "free()");
     if ((((size_t *)p)[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL)) {
         huge_free(h, p);
         return;
@@ -382,7 +385,7 @@ void *ma_realloc(ma_heap_t *h, void *p, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    real = vet(h, p, "realloc(): invalid pointer");
+    real = vet(h, p, "realloc()");
     if (real == p && !ma_is_huge(p) &&
         !(h->huge_threshold && size >= h->huge_threshold && h->src.map) &&
         h->d->resize(h, p, size + ((h->flags & MA_CANARY) ? 8 : 0))) {
@@ -459,7 +462,7 @@ static int canary_walk(const ma_block_t *b, void *ctx)
 {
     ma_heap_t *h = ctx;
     if (b->allocated)
-        canary_check(h, b->payload, "ma_check(): block");
+        canary_check(h, b->payload, "ma_check()");
     return 0;
 }
 

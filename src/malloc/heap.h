@@ -109,12 +109,18 @@ int ma_grow(ma_heap_t *h, size_t extend, size_t fresh);
 /* The region holding address p, NULL if none. */
 ma_region_t *ma_region_of(const ma_heap_t *h, const void *p);
 
-/* Abort with "vmlab malloc: WHAT 0xP: WHY" on stderr (write(2), no stdio). */
+/* Abort with "vmlab malloc: WHAT: WHY (block 0xP)" on stderr (write(2), no
+ * stdio); WHAT names the call, WHY starts with the kind of error. */
 __attribute__((noreturn)) void ma_fatal(const char *what, const void *p, const char *why);
 /* MA_POISON: fill [p, p + n) with the poison byte; verify it is intact
  * (abort with a use-after-free message naming the block at b otherwise). */
 void ma_poison(const ma_heap_t *h, void *p, size_t n);
 void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n);
+/* Checkers verify at most this many poison bytes per free block, so that a
+ * check after every operation stays O(blocks), not O(heap bytes);
+ * allocation verifies the whole block. */
+#define MA_POISON_CHECK_MAX 256u
+static inline size_t ma_min(size_t a, size_t b) { return a < b ? a : b; }
 
 /* The region header's size rounded so that blocks start aligned. */
 #define MA_REGION_HDR 48u

@@ -222,9 +222,44 @@ static inline void a_free(mr_alloc_t *a, void *p)
         free(p);
 }
 
-static inline unsigned char pattern(uint32_t id, size_t i)
+/* The contents a payload must keep: byte i of id's pattern.  Written and
+ * compared a word at a time (the traces move gigabytes through realloc). */
+static inline uint64_t pattern_word(uint32_t id, size_t w)
 {
-    return (unsigned char)(id * 131u + (uint32_t)(i >> 3) * 7u + (uint32_t)i);
+    return ((uint64_t)id + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)w * 0x100000001b3ull;
+}
+
+static void pattern_fill(unsigned char *p, uint32_t id, size_t from, size_t to)
+{
+    for (size_t i = from; i < to;) {
+        uint64_t w = pattern_word(id, i / 8);
+        if (i % 8 == 0 && i + 8 <= to) {
+            memcpy(p + i, &w, 8);
+            i += 8;
+        } else {
+            p[i] = (unsigned char)(w >> (8 * (i % 8)));
+            i++;
+        }
+    }
+}
+
+/* 1 if [0, n) holds id's pattern. */
+static int pattern_ok(const unsigned char *p, uint32_t id, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint64_t w = pattern_word(id, i / 8), x;
+        if (i % 8 == 0 && i + 8 <= n) {
+            memcpy(&x, p + i, 8);
+            if (x != w)
+                return 0;
+            i += 8;
+        } else {
+            if (p[i] != (unsigned char)(w >> (8 * (i % 8))))
+                return 0;
+            i++;
+        }
+    }
+    return 1;
 }
 
 static size_t libc_held(void)
@@ -267,11 +302,8 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
         unsigned char *p = ptr[id];
         if (o->type != 'a') {
             size_t keep = o->type == 'r' && o->size < size[id] ? o->size : size[id];
-            for (size_t j = 0; j < keep; j++)
-                if (p[j] != pattern(id, j)) {
-                    bad(res, i, o, "payload changed while allocated");
-                    break;
-                }
+            if (!pattern_ok(p, id, keep))
+                bad(res, i, o, "payload changed while allocated");
         }
         if (o->type == 'f' || (o->type == 'r' && o->size == 0)) {
             if (o->type == 'f')
@@ -305,13 +337,9 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
                     break;
                 }
             }
-            for (size_t j = 0; j < from; j++)
-                if (q[j] != pattern(id, j)) {
-                    bad(res, i, o, "realloc lost the payload's contents");
-                    break;
-                }
-            for (size_t j = from; j < o->size; j++)
-                q[j] = pattern(id, j);
+            if (!pattern_ok(q, id, from))
+                bad(res, i, o, "realloc lost the payload's contents");
+            pattern_fill(q, id, from, o->size);
             if (o->type == 'a' || !p) {
                 slot[id] = nlive;
                 live[nlive++] = id;
@@ -384,8 +412,8 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static int run(const mr_trace_t *t, const char *design, size_t align, double min_seconds,
-               int samples, mr_result_t *res)
+static int run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
+               double min_seconds, int samples, mr_result_t *res)
 {
     mr_alloc_t *a = calloc(1, sizeof *a);
     void **ptr = NULL;
@@ -398,6 +426,7 @@ static int run(const mr_trace_t *t, const char *design, size_t align, double min
     if (strcmp(design, "libc") != 0) {
         a->cfg.design = design;
         a->cfg.align = align;
+        a->cfg.grow_min = grow_min;
         if (ma_source_arena(&a->src, &a->arena, ARENA_BYTES) != 0) {
             free(a);
             return -ENOMEM;
@@ -447,15 +476,15 @@ out:
 
 /* libc runs in a child process, so that its heap starts without the free
  * memory earlier replays left in ours (which would hide its real size). */
-int mr_run(const mr_trace_t *t, const char *design, size_t align, double min_seconds,
-           int samples, mr_result_t *res)
+int mr_run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
+           double min_seconds, int samples, mr_result_t *res)
 {
     int fd[2], status, rc = -ECHILD;
     pid_t pid;
     ssize_t n;
 
     if (strcmp(design, "libc") != 0)
-        return run(t, design, align, min_seconds, samples, res);
+        return run(t, design, align, grow_min, min_seconds, samples, res);
     memset(res, 0, sizeof *res);
     if (pipe(fd) != 0)
         return -errno;
@@ -468,7 +497,7 @@ int mr_run(const mr_trace_t *t, const char *design, size_t align, double min_sec
     }
     if (pid == 0) {
         mr_result_t r;
-        int e = run(t, design, align, min_seconds, samples, &r);
+        int e = run(t, design, align, grow_min, min_seconds, samples, &r);
         close(fd[0]);
         if (write(fd[1], &e, sizeof e) != (ssize_t)sizeof e ||
             write(fd[1], &r, sizeof r) != (ssize_t)sizeof r)

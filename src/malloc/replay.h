@@ -48,11 +48,12 @@ typedef struct mr_result {
 } mr_result_t;
 
 /* Replay t under `design` (a vmlab design name, or "libc" for the C
- * library's malloc) with payload alignment `align` (8 or 16), checked once,
+ * library's malloc) with payload alignment `align` (8 or 16) and growth
+ * chunk `grow_min` (ma_config_t.grow_min, 0: default), checked once,
  * then timed for at least min_seconds per sample, `samples` samples
  * (min_seconds 0: no timing).  Returns 0 (see res->valid), or -ENOENT for an
  * unknown design, -ENOMEM if the arena cannot be mapped. */
-int mr_run(const mr_trace_t *t, const char *design, size_t align, double min_seconds,
-           int samples, mr_result_t *res /* OUT */);
+int mr_run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
+           double min_seconds, int samples, mr_result_t *res /* OUT */);
 
 #endif

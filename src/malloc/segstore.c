@@ -200,7 +200,7 @@ static void ss_check(ma_heap_t *h)
                 VL_ASSERT((ma_hdr(b) & ~(size_t)MA_F_ALLOC) == bs);
                 VL_ASSERT(((uintptr_t)(b + MA_WORD) & (h->align - 1)) == 0);
                 if (!(ma_hdr(b) & MA_F_ALLOC))
-                    ma_poison_verify(h, b, b + 16, bs - 16);
+                    ma_poison_verify(h, b, b + 16, ma_min(bs - 16, MA_POISON_CHECK_MAX));
             }
             ch += cb;
         }

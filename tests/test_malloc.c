@@ -1,0 +1,997 @@
+/*
+ * test_malloc.c - the allocator core (include/vmlab/malloc.h) and the
+ * malloc-lab replay (src/malloc/replay.h).
+ *
+ * For every design: random malloc/free/realloc/memalign sequences checked
+ * against a shadow model (alignment, no overlap, contents kept, ma_check
+ * after every operation) under several configurations and three page
+ * sources; the nine malloc-lab traces replayed and checked; every memory
+ * error of CS:APP 9.11 caught in a child process (SIGABRT and the message).
+ * Then ENOMEM and overflow, the no-source protocol, huge blocks, textbook
+ * placement cases, the lab API's dump (golden) and leak report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vmlab/check.h"
+#include "malloc/replay.h"
+#include "vmlab/env.h"
+#include "vmlab/malloc.h"
+
+#define POOL_BYTES (24u << 20)
+static _Alignas(16) unsigned char pool_mem[POOL_BYTES];
+static _Alignas(16) unsigned char heap_mem[MA_HEAP_BYTES];
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* ---- page sources for tests ---- */
+
+enum { SRC_ARENA, SRC_GAPPY, SRC_NONE };
+
+typedef struct gappy {
+    size_t used; /* bytes of pool_mem handed out, gaps included */
+} gappy_t;
+static gappy_t gappy;
+
+/* Never contiguous: a 64-byte gap before every piece. */
+static void *gappy_more(void *ctx, size_t bytes, size_t *got)
+{
+    gappy_t *g = ctx;
+    size_t n = bytes < 65536 ? 65536 : (bytes + 15) & ~(size_t)15;
+    void *p;
+    if (g->used + 64 + n > POOL_BYTES)
+        return NULL;
+    p = pool_mem + g->used + 64;
+    g->used += 64 + n;
+    *got = n;
+    return p;
+}
+
+static ma_arena_t arena;
+static ma_source_t source;
+static size_t manual_used; /* SRC_NONE: bytes of pool_mem given by hand */
+static size_t grow_min;    /* next make_heap()'s ma_config_t.grow_min */
+
+static ma_heap_t *make_heap(const char *design, size_t align, unsigned flags, int src)
+{
+    ma_config_t cfg = {design, align, flags, NULL, 0, grow_min};
+    ma_heap_t *h = NULL;
+    memset(&source, 0, sizeof source);
+    if (src == SRC_ARENA) {
+        ma_source_pool(&source, &arena, pool_mem, POOL_BYTES);
+        cfg.source = &source;
+    } else if (src == SRC_GAPPY) {
+        gappy.used = 0;
+        source.more = gappy_more;
+        source.ctx = &gappy;
+        cfg.source = &source;
+    }
+    manual_used = 0;
+    if (ma_init(&h, heap_mem, sizeof heap_mem, &cfg) != 0)
+        return NULL;
+    return h;
+}
+
+/* SRC_NONE: the caller's side of the protocol: map (here: carve) what
+ * ma_needed() asks for and add it.  0 if it could. */
+static int feed(ma_heap_t *h)
+{
+    size_t need = ma_needed(h);
+    if (need == 0 || manual_used + 32 + need > POOL_BYTES)
+        return -1;
+    need = (need + 15) & ~(size_t)15;
+    manual_used += 32; /* a gap, so regions are separate */
+    if (ma_add_region(h, pool_mem + manual_used, need) != 0)
+        return -1;
+    manual_used += need;
+    return 0;
+}
+
+/* ---- the property test ---- */
+
+#define SLOTS 256
+
+typedef struct shadow {
+    unsigned char *p; /* payload, NULL if the slot is empty */
+    size_t n;         /* bytes asked for */
+    size_t align;     /* alignment asked for (memalign), 0 if plain */
+    unsigned char seed;
+} shadow_t;
+
+static size_t rnd_size(void)
+{
+    uint64_t r = rnd() % 100;
+    if (r < 3)
+        return 0;
+    if (r < 70)
+        return 1 + rnd() % 128;
+    if (r < 95)
+        return 129 + rnd() % 2000;
+    return 2129 + rnd() % 40000;
+}
+
+static int intact(const shadow_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->p[i] != (unsigned char)(s->seed + i))
+            return 0;
+    return 1;
+}
+
+static void fill(shadow_t *s, size_t from)
+{
+    for (size_t i = from; i < s->n; i++)
+        s->p[i] = (unsigned char)(s->seed + i);
+}
+
+/* Returns NULL if fine, else what went wrong. */
+static const char *prop_run(const char *design, size_t align, unsigned flags, int src, int ops,
+                            uint64_t seed)
+{
+    static shadow_t sh[SLOTS];
+    ma_heap_t *h = make_heap(design, align, flags, src);
+    if (!h)
+        return "ma_init failed";
+    memset(sh, 0, sizeof sh);
+    rng_state = seed;
+    for (int op = 0; op < ops; op++) {
+        unsigned k = (unsigned)(rnd() % SLOTS);
+        shadow_t *s = &sh[k];
+        uint64_t what = rnd() % 10;
+        int tries = 0;
+        if (s->p && !intact(s))
+            return "payload changed while allocated";
+        if (s->p && what < 4) {
+            ma_free(h, s->p);
+            s->p = NULL;
+        } else if (s->p && what < 8 && !s->align) {
+            size_t n = rnd_size();
+            unsigned char *q;
+            if (n == 0)
+                n = 1;
+            while (!(q = ma_realloc(h, s->p, n)) && src == SRC_NONE && tries++ < 3 && !feed(h))
+                ;
+            if (!q) {
+                static char msg[128];
+                snprintf(msg, sizeof msg, "realloc(%zu) failed at op %d, errno %d", n, op, errno);
+                return msg;
+            }
+            s->p = q;
+            if (s->n > n)
+                s->n = n;
+            if (!intact(s))
+                return "realloc lost the contents";
+            s->n = n;
+            fill(s, 0);
+        } else if (!s->p) {
+            size_t n = rnd_size(), a = 0;
+            unsigned char *q;
+            if (what == 9)
+                a = (size_t)8 << (rnd() % 8); /* 8 .. 1024 */
+            while (!(q = a ? ma_memalign(h, a, n) : ma_malloc(h, n)) && src == SRC_NONE &&
+                   tries++ < 3 && !feed(h))
+                ;
+            if (!q) {
+                static char msg[128];
+                snprintf(msg, sizeof msg, "malloc(%zu) aligned %zu failed at op %d, errno %d",
+                         n, a, op, errno);
+                return msg;
+            }
+            s->p = q;
+            s->n = n;
+            s->align = a;
+            s->seed = (unsigned char)rnd();
+            fill(s, 0);
+        } else {
+            continue;
+        }
+        if (s->p) {
+            size_t want = s->align > align ? s->align : align;
+            if ((uintptr_t)s->p & (want - 1))
+                return "payload not aligned";
+            if (ma_usable_size(h, s->p) < s->n)
+                return "usable size below the request";
+            for (unsigned j = 0; j < SLOTS; j++)
+                if (j != k && sh[j].p && s->p < sh[j].p + (sh[j].n ? sh[j].n : 1) &&
+                    sh[j].p < s->p + (s->n ? s->n : 1))
+                    return "two live payloads overlap";
+        }
+        ma_check(h);
+    }
+    for (unsigned j = 0; j < SLOTS; j++)
+        if (sh[j].p) {
+            if (!intact(&sh[j]))
+                return "payload changed while allocated";
+            ma_free(h, sh[j].p);
+        }
+    ma_check(h);
+    {
+        ma_stats_t st;
+        ma_get_stats(h, &st);
+        if (st.live_blocks != 0)
+            return "blocks still live after freeing everything";
+    }
+    return NULL;
+}
+
+static void prop(const char *design)
+{
+    static const struct {
+        size_t align;
+        unsigned flags;
+        int src;
+    } cfgs[] = {
+        {16, 0, SRC_ARENA},
+        {8, 0, SRC_ARENA},
+        {16, MA_CANARY | MA_POISON, SRC_ARENA},
+        {8, MA_DEFER_COALESCE | MA_POISON, SRC_ARENA},
+        {16, MA_NO_PLACE_SPLIT | MA_CANARY, SRC_GAPPY},
+        {8, MA_DEFER_COALESCE, SRC_GAPPY},
+        {16, MA_POISON, SRC_NONE},
+        {8, MA_CANARY | MA_DEFER_COALESCE, SRC_NONE},
+    };
+    for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++) {
+        const char *err = prop_run(design, cfgs[c].align, cfgs[c].flags, cfgs[c].src, 2500,
+                                   0x9e3779b97f4a7c15ull + c);
+        CHECK_MSG(err == NULL, "%s, config %zu (align %zu, flags %u, source %d): %s", design, c,
+                  cfgs[c].align, cfgs[c].flags, cfgs[c].src, err);
+    }
+}
+
+#define PROP(id, name)                                                                         \
+    TEST(property_##id) { prop(name); }
+PROP(implicit_first, "implicit-first")
+PROP(implicit_next, "implicit-next")
+PROP(implicit_best, "implicit-best")
+PROP(implicit_worst, "implicit-worst")
+PROP(explicit_lifo, "explicit-lifo")
+PROP(explicit_addr, "explicit-addr")
+PROP(segfit, "segfit")
+PROP(segstore, "segstore")
+PROP(buddy, "buddy")
+
+TEST(design_table)
+{
+    static const char *names[] = {"implicit-first", "implicit-next", "implicit-best",
+                                  "implicit-worst", "explicit-lifo", "explicit-addr",
+                                  "segfit",         "segstore",      "buddy"};
+    ma_heap_t *h;
+    ma_config_t cfg = {0};
+    CHECK_EQ(ma_ndesigns(), 9);
+    for (size_t i = 0; i < 9; i++) {
+        CHECK_STR(ma_design_name(i), names[i]);
+        CHECK(ma_design_summary(i) && *ma_design_summary(i));
+    }
+    CHECK(ma_design_name(9) == NULL);
+    cfg.design = "no-such";
+    CHECK_EQ(ma_init(&h, heap_mem, sizeof heap_mem, &cfg), -ENOENT);
+    cfg.design = NULL;
+    cfg.align = 32;
+    CHECK_EQ(ma_init(&h, heap_mem, sizeof heap_mem, &cfg), -EINVAL);
+    cfg.align = 0;
+    CHECK_EQ(ma_init(&h, heap_mem, 64, &cfg), -EINVAL);
+    CHECK_EQ(ma_init(&h, heap_mem, sizeof heap_mem, &cfg), 0);
+    CHECK_STR(ma_design_of(h), "segfit");
+    CHECK_EQ(ma_align_of(h), 16);
+}
+
+/* ---- the nine malloc-lab traces ---- */
+
+static const char *traces[] = {"amptjp-bal.rep", "binary-bal.rep",   "cccp-bal.rep",
+                               "coalescing-bal.rep", "cp-decl-bal.rep", "expr-bal.rep",
+                               "realloc-bal.rep",    "short1-bal.rep",  "short2-bal.rep"};
+
+static int load_trace(const char *name, mr_trace_t *t)
+{
+    char path[512], *text;
+    size_t len;
+    diag_t d;
+    int rc;
+    snprintf(path, sizeof path, "%s", test_shared("malloclab/"));
+    strncat(path, name, sizeof path - strlen(path) - 1);
+    if (env_read_file(path, &text, &len, &d) != 0)
+        return -1;
+    rc = mr_parse(path, text, len, t, &d);
+    free(text);
+    return rc;
+}
+
+/* Debug builds check the heap after every operation, O(blocks) each: there
+ * the traces with thousands of live blocks run under segfit only. */
+static int light(size_t i) { return i >= 6 || i == 3; }
+
+/* Average utilization of `design` over the traces; -1 if one is invalid. */
+static double replay_all(const char *design, size_t align, char *why, size_t whylen)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < 9; i++) {
+        mr_trace_t t;
+        mr_result_t r;
+        if (VMLAB_DEBUG && strcmp(design, "segfit") != 0 && !light(i))
+            continue;
+        if (load_trace(traces[i], &t) != 0) {
+            snprintf(why, whylen, "cannot read %s", traces[i]);
+            return -2;
+        }
+        if (mr_run(&t, design, align, 0, 0, 1, &r) != 0 || !r.valid) {
+            snprintf(why, whylen, "%s: %s", traces[i], r.why);
+            mr_trace_free(&t);
+            return -1;
+        }
+        if (r.util <= 0 || r.util > 1) {
+            snprintf(why, whylen, "%s: utilization %f out of (0, 1]", traces[i], r.util);
+            mr_trace_free(&t);
+            return -1;
+        }
+        sum += r.util;
+        n++;
+        mr_trace_free(&t);
+    }
+    return sum / (double)n;
+}
+
+static void traces_for(const char *design, double min_util)
+{
+    char why[512] = "";
+    double u;
+    if (access(test_shared("malloclab/short1-bal.rep"), R_OK) != 0)
+        SKIP("../shared/data/malloclab is not there");
+    u = replay_all(design, 8, why, sizeof why);
+    CHECK_MSG(u >= 0, "%s, align 8: %s", design, why);
+    CHECK_MSG(u >= min_util || VMLAB_DEBUG, "%s: average utilization %.3f below %.3f", design, u,
+              min_util);
+    if (strcmp(design, "segfit") == 0 || strcmp(design, "buddy") == 0) {
+        u = replay_all(design, 16, why, sizeof why);
+        CHECK_MSG(u >= 0, "%s, align 16: %s", design, why);
+    }
+}
+
+/* The floors are the measured figures rounded down (docs/malloc.md): a
+ * change that loses utilization shows here. */
+TEST(traces_implicit_first) { traces_for("implicit-first", 0.90); }
+TEST(traces_implicit_next) { traces_for("implicit-next", 0.80); }
+TEST(traces_implicit_best) { traces_for("implicit-best", 0.90); }
+TEST(traces_implicit_worst) { traces_for("implicit-worst", 0.80); }
+TEST(traces_explicit_lifo) { traces_for("explicit-lifo", 0.75); }
+TEST(traces_explicit_addr) { traces_for("explicit-addr", 0.90); }
+TEST(traces_segfit) { traces_for("segfit", 0.95); }
+TEST(traces_segstore) { traces_for("segstore", 0.55); }
+TEST(traces_buddy) { traces_for("buddy", 0.60); }
+
+TEST(trace_libc_valid)
+{
+    mr_trace_t t;
+    mr_result_t r;
+    if (load_trace("short2-bal.rep", &t) != 0)
+        SKIP("../shared/data/malloclab is not there");
+    CHECK_EQ(mr_run(&t, "libc", 16, 0, 0, 1, &r), 0);
+    CHECK(r.valid);
+    CHECK(r.util > 0 && r.util <= 1);
+    mr_trace_free(&t);
+}
+
+TEST(trace_golden_short2)
+{
+    /* short2 frees nothing until all six blocks are live, so its heap is
+     * exact arithmetic (align 8, 8-byte headers, arena rounds to 16):
+     *   a0 2040: new region 48 + 2048 + 8 = 2104 -> 2112: block 2056
+     *   a1 4010: grows 4024 -> 4032: block 4032
+     *   a2 48:   small, grows a 2048 chunk: block 56, 1992 left free
+     *   a3 4072: 4080 misses 2088 -> grows 2096: block 4088 (8 too few to split)
+     *   a4, a5:  grow 4080 each
+     * blocks 18392 + region header 48 + epilogue 8 = 18448. */
+    mr_trace_t t;
+    mr_result_t r;
+    if (load_trace("short2-bal.rep", &t) != 0)
+        SKIP("../shared/data/malloclab is not there");
+    CHECK_EQ(t.nops, 12);
+    CHECK_EQ(t.nids, 6);
+    CHECK_EQ(t.peak_payload, 2040 + 4010 + 48 + 3 * 4072);
+    CHECK_EQ(mr_run(&t, "segfit", 8, 0, 0, 1, &r), 0);
+    CHECK(r.valid);
+    CHECK_EQ(r.heap_bytes, 18448);
+    mr_trace_free(&t);
+}
+
+static int parse_text(const char *text, diag_t *d)
+{
+    mr_trace_t t;
+    int rc = mr_parse("x.rep", text, strlen(text), &t, d);
+    if (rc == 0)
+        mr_trace_free(&t);
+    return rc;
+}
+
+TEST(trace_parse_errors)
+{
+    static const struct {
+        const char *text;
+        unsigned long line;
+        const char *msg;
+    } bad[] = {
+        {"1\n2\n2\n1\na 0 8\nx 0 8\n", 6, "unknown operation 'x'"},
+        {"1\n2\n2\n1\na 0 8\nf 0 9\n", 6, "extra field"},
+        {"1\n2\n2\n1\na 5 8\nf 5\n", 5, "id 5 out of range"},
+        {"1\n2\n2\n1\na 0 -8\nf 0\n", 5, "needs a size"},
+        {"1\n2\n2\n1\na 0 8\nf 0\nf 0\n", 7, "more operations"},
+        {"1\n2\n3\n1\na 0 8\nf 0\nf 0\n", 7, "trace error: id 0 freed while not allocated"},
+        {"1\n2\n2\n1\nr 1 8\nf 1\n", 5, "trace error: id 1 reallocated"},
+        {"1\n2\n2\n1\na 0 8\na 0 8\n", 6, "allocated while still live"},
+        {"1\n2\n3\n1\na 0 8\nf 0\n", 6, "2 operations, but the header says 3"},
+        {"1\n2\n3\na 0 8\n", 4, "header has 3 numbers"},
+        {"1\n2x\n", 2, "bad header line"},
+        {"", 0, "no operations"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        diag_t d;
+        diag_clear(&d);
+        CHECK_MSG(parse_text(bad[i].text, &d) == -EINVAL, "case %zu parsed", i);
+        CHECK_MSG(d.line == bad[i].line, "case %zu: line %lu, expected %lu", i, d.line,
+                  bad[i].line);
+        CHECK_MSG(strstr(d.msg, bad[i].msg), "case %zu: '%s' lacks '%s'", i, d.msg, bad[i].msg);
+        CHECK_STR(d.file, "x.rep");
+    }
+    {
+        diag_t d;
+        CHECK_EQ(parse_text("3\n3\n\n a 0 1\nr 0 0\n a 1 2\n", &d), 0); /* 2-number header */
+    }
+}
+
+/* ---- memory errors (CS:APP 9.11): abort with a message ---- */
+
+typedef void (*misuse_fn)(ma_heap_t *h);
+
+/* Run fn on a fresh heap in a child; 1 if it died of SIGABRT with `msg` on
+ * stderr. */
+static int dies_with(const char *design, unsigned flags, misuse_fn fn, const char *msg,
+                     char *err, size_t errlen)
+{
+    int fd[2], status;
+    pid_t pid;
+    ssize_t n, got = 0;
+    fflush(stdout);
+    if (pipe(fd) != 0)
+        return 0;
+    pid = fork();
+    if (pid == 0) {
+        ma_heap_t *h = make_heap(design, 16, flags, SRC_ARENA);
+        dup2(fd[1], 2);
+        close(fd[0]);
+        if (h)
+            fn(h);
+        _exit(0);
+    }
+    close(fd[1]);
+    while (got < (ssize_t)errlen - 1 && (n = read(fd[0], err + got, errlen - 1 - (size_t)got)) > 0)
+        got += n;
+    err[got] = 0;
+    close(fd[0]);
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(err, msg) != NULL;
+}
+
+static void do_double_free(ma_heap_t *h)
+{
+    void *p = ma_malloc(h, 40), *q = ma_malloc(h, 40);
+    ma_free(h, p);
+    ma_free(h, p);
+    ma_free(h, q);
+}
+
+static void do_bad_pointer(ma_heap_t *h)
+{
+    char *p = ma_malloc(h, 100);
+    memset(p, 0, 100);
+    ma_free(h, p + 16); /* inside a block */
+}
+
+static void do_stack_pointer(ma_heap_t *h)
+{
+    _Alignas(16) char buf[64];
+    ma_malloc(h, 10);
+    memset(buf, 0x41, sizeof buf);
+    ma_free(h, buf + 32);
+}
+
+static void do_overflow(ma_heap_t *h)
+{
+    char *p = ma_malloc(h, 24), *q = ma_malloc(h, 24);
+    memset(p, 'x', ma_usable_size(h, p) + 8); /* one word past the payload */
+    ma_free(h, p);
+    ma_free(h, q);
+}
+
+static void do_use_after_free(ma_heap_t *h)
+{
+    char *p = ma_malloc(h, 200), *q;
+    ma_malloc(h, 16); /* keep p from merging into the heap's end */
+    ma_free(h, p);
+    p[150] = 'z'; /* write after free */
+    q = ma_malloc(h, 200); /* designs that reuse p's block notice here */
+    (void)q;
+    ma_check(h); /* the others here */
+}
+
+static void errors_for(const char *design)
+{
+    char err[512];
+    CHECK_MSG(dies_with(design, 0, do_double_free, "double free", err, sizeof err),
+              "%s, double free: stderr '%s'", design, err);
+    CHECK_MSG(strstr(err, "vmlab malloc: free(): double free: the block is already free (block 0x"),
+              "%s: '%s'", design, err);
+    CHECK_MSG(dies_with(design, 0, do_bad_pointer, "not a block this heap allocated", err,
+                        sizeof err),
+              "%s, pointer inside a block: stderr '%s'", design, err);
+    CHECK_MSG(dies_with(design, 0, do_stack_pointer, "invalid pointer", err, sizeof err),
+              "%s, pointer never allocated: stderr '%s'", design, err);
+    CHECK_MSG(dies_with(design, MA_CANARY, do_overflow, "heap overflow", err, sizeof err),
+              "%s, overflow: stderr '%s'", design, err);
+    CHECK_MSG(dies_with(design, MA_POISON, do_use_after_free, "use after free", err, sizeof err),
+              "%s, use after free: stderr '%s'", design, err);
+}
+
+#define ERRS(id, name)                                                                         \
+    TEST(errors_##id) { errors_for(name); }
+ERRS(implicit_first, "implicit-first")
+ERRS(implicit_next, "implicit-next")
+ERRS(implicit_best, "implicit-best")
+ERRS(implicit_worst, "implicit-worst")
+ERRS(explicit_lifo, "explicit-lifo")
+ERRS(explicit_addr, "explicit-addr")
+ERRS(segfit, "segfit")
+ERRS(segstore, "segstore")
+ERRS(buddy, "buddy")
+
+static void do_check_overflow(ma_heap_t *h)
+{
+    char *p = ma_malloc(h, 24);
+    memset(p, 'x', ma_usable_size(h, p) + 8);
+    ma_check(h);
+}
+
+TEST(errors_checker_sees_canary)
+{
+    char err[512];
+    CHECK_MSG(dies_with("segfit", MA_CANARY, do_check_overflow, "ma_check(): heap overflow", err,
+                        sizeof err),
+              "stderr '%s'", err);
+}
+
+/* ---- ENOMEM, overflow, the no-source protocol ---- */
+
+TEST(enomem_fixed_pool)
+{
+    for (size_t i = 0; i < ma_ndesigns(); i++) {
+        static _Alignas(16) unsigned char small[64 * 1024];
+        ma_arena_t a;
+        ma_source_t s;
+        ma_config_t cfg = {ma_design_name(i), 16, 0, &s, 0, 0};
+        ma_heap_t *h;
+        size_t n = 0;
+        void *p, *last = NULL;
+        ma_source_pool(&s, &a, small, sizeof small);
+        CHECK_EQ(ma_init(&h, heap_mem, sizeof heap_mem, &cfg), 0);
+        while ((p = ma_malloc(h, 1000)) != NULL) {
+            last = p;
+            n++;
+            CHECK(n < 100);
+        }
+        CHECK_MSG(errno == ENOMEM, "%s: errno %d", ma_design_name(i), errno);
+        CHECK_MSG(n >= 20, "%s: only %zu blocks of 1000 bytes in 64 KiB", ma_design_name(i), n);
+        /* a failed realloc leaves the block alone */
+        memset(last, 0x5a, 1000);
+        errno = 0;
+        CHECK(ma_realloc(h, last, 60000) == NULL && errno == ENOMEM);
+        CHECK(((unsigned char *)last)[999] == 0x5a);
+        ma_check(h);
+        ma_free(h, last);
+        CHECK(ma_malloc(h, 1000) != NULL);
+        ma_check(h);
+    }
+}
+
+TEST(enomem_overflow)
+{
+    ma_heap_t *h = make_heap("segfit", 16, 0, SRC_ARENA);
+    void *p = ma_malloc(h, 10);
+    CHECK(h && p);
+    errno = 0;
+    CHECK(ma_malloc(h, SIZE_MAX) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK(ma_malloc(h, SIZE_MAX - 4) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK(ma_calloc(h, SIZE_MAX / 2, 3) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK(ma_calloc(h, (size_t)1 << 33, (size_t)1 << 32) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK(ma_reallocarray(h, p, SIZE_MAX / 8, 16) == NULL && errno == ENOMEM);
+    CHECK(ma_reallocarray(h, p, 10, 10) != NULL);
+    errno = 0;
+    CHECK(ma_memalign(h, 24, 10) == NULL && errno == EINVAL);
+    errno = 0;
+    CHECK(ma_memalign(h, 64, SIZE_MAX - 8) == NULL && errno == ENOMEM);
+    CHECK_EQ(ma_needed(h), 0); /* more memory cannot help an overflow */
+    {
+        unsigned char *z = ma_calloc(h, 100, 7);
+        CHECK(z);
+        for (int i = 0; i < 700; i++)
+            CHECK(z[i] == 0);
+    }
+    ma_check(h);
+}
+
+TEST(no_source_protocol)
+{
+    for (size_t i = 0; i < ma_ndesigns(); i++) {
+        ma_heap_t *h = make_heap(ma_design_name(i), 16, 0, SRC_NONE);
+        void *p;
+        CHECK(h);
+        errno = 0;
+        CHECK(ma_malloc(h, 5000) == NULL && errno == ENOMEM);
+        CHECK_MSG(ma_needed(h) >= 5000, "%s: needed %zu", ma_design_name(i), ma_needed(h));
+        CHECK_EQ(ma_add_region(h, pool_mem + 8, 4096), -EINVAL); /* misaligned */
+        CHECK_EQ(ma_add_region(h, pool_mem, 64), -EINVAL);       /* too small */
+        CHECK_EQ(feed(h), 0);
+        p = ma_malloc(h, 5000);
+        CHECK_MSG(p != NULL, "%s: retry after ma_add_region failed", ma_design_name(i));
+        CHECK(ma_needed(h) == 0);
+        memset(p, 1, 5000);
+        ma_check(h);
+        ma_free(h, p);
+        ma_check(h);
+    }
+}
+
+/* ---- huge blocks, memalign ---- */
+
+static size_t mapped_now;
+static void *count_map(void *ctx, size_t n)
+{
+    void *p = aligned_alloc(4096, n);
+    if (p)
+        mapped_now += n;
+    return p;
+}
+static void count_unmap(void *ctx, void *p, size_t n)
+{
+    mapped_now -= n;
+    free(p);
+}
+
+TEST(huge_blocks)
+{
+    ma_source_t s;
+    ma_arena_t a;
+    ma_config_t cfg = {"explicit-lifo", 16, 0, &s, 100000, 0};
+    ma_heap_t *h;
+    unsigned char *p, *q;
+    ma_stats_t st;
+    ma_source_pool(&s, &a, pool_mem, POOL_BYTES);
+    s.map = count_map;
+    s.unmap = count_unmap;
+    CHECK_EQ(ma_init(&h, heap_mem, sizeof heap_mem, &cfg), 0);
+    p = ma_malloc(h, 200000);
+    CHECK(p && ma_is_huge(p) && ((uintptr_t)p & 15) == 0);
+    CHECK_EQ(mapped_now, ma_huge_len(200000));
+    CHECK(ma_usable_size(h, p) >= 200000);
+    memset(p, 7, 200000);
+    ma_get_stats(h, &st);
+    CHECK_EQ(st.huge_blocks, 1);
+    q = ma_realloc(h, p, 300000); /* a bigger mapping, contents kept */
+    CHECK(q && ma_is_huge(q) && q[199999] == 7);
+    q = ma_realloc(h, q, 1000); /* back into the heap */
+    CHECK(q && !ma_is_huge(q) && q[999] == 7);
+    CHECK_EQ(mapped_now, 0);
+    p = ma_memalign(h, 65536, 150000); /* a marker inside a huge block */
+    CHECK(p && ((uintptr_t)p & 65535) == 0);
+    ma_free(h, p);
+    CHECK_EQ(mapped_now, 0);
+    ma_free(h, q);
+    ma_check(h);
+    /* the stateless helpers, as the preload library uses them */
+    {
+        size_t len = ma_huge_len(5000), ml;
+        void *m = aligned_alloc(4096, len), *mm;
+        unsigned char *x = ma_huge_wrap(m, len);
+        CHECK(ma_is_huge(x));
+        ma_huge_mapping(x, &mm, &ml);
+        CHECK(mm == m && ml == len);
+        free(m);
+        CHECK_EQ(ma_huge_len(SIZE_MAX), 0);
+    }
+}
+
+TEST(memalign_every_design)
+{
+    for (size_t i = 0; i < ma_ndesigns(); i++) {
+        ma_heap_t *h = make_heap(ma_design_name(i), 8, MA_CANARY, SRC_ARENA);
+        void *p[12];
+        for (int k = 0; k < 12; k++) {
+            size_t al = (size_t)8 << k;
+            p[k] = ma_memalign(h, al, 100 + (size_t)k);
+            CHECK(p[k] && ((uintptr_t)p[k] & (al - 1)) == 0);
+            CHECK(ma_usable_size(h, p[k]) >= 100 + (size_t)k);
+            memset(p[k], 0xab, ma_usable_size(h, p[k]));
+        }
+        p[3] = ma_realloc(h, p[3], 5000);
+        CHECK(p[3] && ((unsigned char *)p[3])[102] == 0xab);
+        for (int k = 0; k < 12; k++)
+            ma_free(h, p[k]);
+        ma_check(h);
+    }
+}
+
+/* ---- textbook cases ---- */
+
+/* Free blocks of 300, 200 and 400 bytes, in that address order, each
+ * between allocated ones; then where does a 150-byte request go? */
+static unsigned char *fit_case(const char *design, unsigned char **blk /* OUT [3] */)
+{
+    ma_heap_t *h;
+    unsigned char *a, *b, *c, *d, *e, *f, *p;
+    grow_min = 16; /* grow exactly: no free tail at the end of the heap */
+    h = make_heap(design, 16, 0, SRC_ARENA);
+    grow_min = 0;
+    a = ma_malloc(h, 300 - 8);
+    b = ma_malloc(h, 8);
+    c = ma_malloc(h, 200 - 8);
+    d = ma_malloc(h, 8);
+    e = ma_malloc(h, 400 - 8);
+    f = ma_malloc(h, 8);
+    (void)b, (void)d, (void)f;
+    blk[0] = a;
+    blk[1] = c;
+    blk[2] = e;
+    ma_free(h, a);
+    ma_free(h, c);
+    ma_free(h, e);
+    p = ma_malloc(h, 150);
+    ma_check(h);
+    return p;
+}
+
+TEST(textbook_fits)
+{
+    unsigned char *blk[3], *p;
+    p = fit_case("implicit-first", blk);
+    CHECK(p >= blk[0] && p < blk[0] + 300);
+    p = fit_case("explicit-addr", blk);
+    CHECK(p >= blk[0] && p < blk[0] + 300);
+    p = fit_case("implicit-best", blk);
+    CHECK(p >= blk[1] && p < blk[1] + 200);
+    p = fit_case("segfit", blk);
+    CHECK(p >= blk[1] && p < blk[1] + 200);
+    p = fit_case("implicit-worst", blk);
+    CHECK(p >= blk[2] && p < blk[2] + 400);
+    p = fit_case("explicit-lifo", blk); /* the last freed first */
+    CHECK(p >= blk[2] && p < blk[2] + 400);
+}
+
+TEST(textbook_next_fit)
+{
+    /* next fit resumes where it stopped; first fit starts over: free the
+     * second hole, take part of it, free the first hole, and ask again */
+    ma_heap_t *h;
+    unsigned char *a, *b, *c, *d, *p, *q;
+    grow_min = 16;
+    h = make_heap("implicit-next", 16, 0, SRC_ARENA);
+    grow_min = 0;
+    a = ma_malloc(h, 100);
+    b = ma_malloc(h, 8);
+    c = ma_malloc(h, 100);
+    d = ma_malloc(h, 8);
+    (void)b, (void)d;
+    ma_free(h, c);
+    p = ma_malloc(h, 40);
+    CHECK(p == c);
+    ma_free(h, a);
+    q = ma_malloc(h, 40);
+    CHECK(q > p && q < d); /* the rest of c's hole, not a (first fit's choice) */
+    ma_check(h);
+}
+
+static int count_walk(const ma_block_t *b, void *ctx)
+{
+    size_t *n = ctx;
+    n[b->allocated]++;
+    return 0;
+}
+
+TEST(textbook_coalescing)
+{
+    /* the four cases of CS:APP figure 9.40 */
+    for (int defer = 0; defer < 2; defer++) {
+        ma_heap_t *h;
+        grow_min = 16; /* no free tail: the run of frees is the only free memory */
+        h = make_heap("explicit-lifo", 16, defer ? MA_DEFER_COALESCE : 0, SRC_ARENA);
+        grow_min = 0;
+        void *p[6];
+        size_t n[2] = {0, 0};
+        for (int i = 0; i < 6; i++)
+            p[i] = ma_malloc(h, 64);
+        ma_free(h, p[1]); /* case 1: both neighbours allocated */
+        ma_free(h, p[2]); /* case 2/3: previous free */
+        ma_free(h, p[4]);
+        ma_free(h, p[3]); /* case 4: both free */
+        ma_walk(h, count_walk, n);
+        CHECK_EQ(n[1], 2);
+        CHECK_EQ(n[0], defer ? 4 : 1); /* [1..4] merged, unless deferred */
+        ma_check(h);
+        CHECK(ma_malloc(h, 4 * 80 - 8) == p[1]); /* exactly the merged run */
+        n[0] = n[1] = 0;
+        ma_walk(h, count_walk, n);
+        CHECK_EQ(n[0], 0);
+        CHECK_EQ(n[1], 3);
+        ma_check(h);
+    }
+}
+
+TEST(textbook_buddy)
+{
+    ma_heap_t *h = make_heap("buddy", 16, 0, SRC_ARENA);
+    unsigned char *a = ma_malloc(h, 100), *b, *c;
+    size_t n[2] = {0, 0};
+    CHECK(ma_usable_size(h, a) == 128 - 8);
+    b = ma_malloc(h, 100); /* a's buddy */
+    CHECK(b == a + 128);
+    c = ma_malloc(h, 1000);
+    CHECK(((uintptr_t)(c - a) & 1023) == 0); /* aligned to its size from the base */
+    ma_free(h, a);
+    ma_free(h, b); /* merge: one free 256 block, and the gap before c */
+    ma_walk(h, count_walk, n);
+    CHECK_EQ(n[1], 1);
+    a = ma_malloc(h, 200);
+    CHECK(a == b - 128); /* the merged block */
+    CHECK(ma_realloc(h, a, 240) == a); /* still fits in 256 */
+    ma_check(h);
+}
+
+TEST(realloc_in_place)
+{
+    for (size_t i = 0; i < ma_ndesigns(); i++) {
+        const char *d = ma_design_name(i);
+        ma_heap_t *h = make_heap(d, 16, 0, SRC_ARENA);
+        unsigned char *p = ma_malloc(h, 1000), *q;
+        q = ma_realloc(h, p, 500); /* shrink: always in place */
+        CHECK_MSG(q == p, "%s: shrink moved", d);
+        if (strcmp(d, "segstore") != 0 && strcmp(d, "buddy") != 0) {
+            q = ma_realloc(h, p, 5000); /* last block: the heap grows under it */
+            CHECK_MSG(q == p, "%s: growth at the end moved", d);
+            ma_malloc(h, 10);
+            q = ma_realloc(h, p, 2000); /* shrink, then grow into the freed tail */
+            CHECK(q == p);
+            q = ma_realloc(h, p, 4900);
+            CHECK_MSG(q == p, "%s: growth into the next free block moved", d);
+        }
+        ma_check(h);
+    }
+}
+
+/* ---- the lab API ---- */
+
+static int capture(void (*fn)(void), char *out, size_t len)
+{
+    char path[512];
+    int fd, saved;
+    ssize_t n;
+    snprintf(path, sizeof path, "%s/capture", test_tmpdir());
+    fflush(stdout);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    saved = dup(1);
+    dup2(fd, 1);
+    fn();
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    lseek(fd, 0, SEEK_SET);
+    n = read(fd, out, len - 1);
+    close(fd);
+    out[n > 0 ? n : 0] = 0;
+    return n > 0 ? 0 : -1;
+}
+
+static void *keep[4];
+static void lab_sequence(void)
+{
+    myinit("first");
+    keep[0] = mymalloc(100);
+    keep[1] = mymalloc(24);
+    keep[2] = mymalloc(300);
+    keep[3] = mycalloc(4, 10);
+    myfree(keep[1]);
+    keep[0] = myrealloc(keep[0], 60);
+    showMempoolInfo();
+}
+
+TEST(lab_show_golden)
+{
+    /* align 16, a canary word per block, exact growth: 100 -> 128 bytes,
+     * shrunk to 60 -> 80 (its 48-byte tail freed), 24 -> 48 freed and merged
+     * with that tail (96), 300 -> 320, 4 x 10 -> 64; the heap is the
+     * 48-byte region header, 8 bytes of alignment, 560 of blocks and the
+     * 8-byte epilogue: 624. */
+    static const char golden[] =
+        "mempool: implicit-first, align 16, 624 of 1048576 bytes in use by the heap\n"
+        "blocks: 3 allocated (464 bytes), 1 free (96 bytes)\n"
+        "     0  @000038  allocated        80 bytes  payload @000040, 64 usable\n"
+        "     1  @000088  free             96 bytes\n"
+        "     2  @0000e8  allocated       320 bytes  payload @0000f0, 304 usable\n"
+        "     3  @000228  allocated        64 bytes  payload @000230, 48 usable\n"
+        "free lists:\n"
+        "  list   0: @000088(96)\n";
+    char out[4096];
+    CHECK_EQ(capture(lab_sequence, out, sizeof out), 0);
+    CHECK_STR(out, golden);
+    myfree(keep[0]);
+    myfree(keep[2]);
+    myfree(keep[3]);
+}
+
+static void lab_leaky_child(void)
+{
+    myinit("segfit");
+    mymalloc(100);
+    myfree(mymalloc(50));
+    mymalloc(7);
+    exit(0); /* atexit prints the report */
+}
+
+TEST(lab_leak_report)
+{
+    char buf[2048];
+    int fd[2], status;
+    ssize_t n, got = 0;
+    pid_t pid;
+    CHECK_EQ(myinit("best"), 0);
+    CHECK_EQ(myinit("no-such-policy"), -1);
+    CHECK_EQ(myinit("buddy"), 0);
+    CHECK_STR(ma_design_of(myheap()), "buddy");
+    fflush(stdout);
+    CHECK_EQ(pipe(fd), 0);
+    pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], 2);
+        close(fd[0]);
+        lab_leaky_child();
+    }
+    close(fd[1]);
+    while ((n = read(fd[0], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+        got += n;
+    buf[got] = 0;
+    close(fd[0]);
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_MSG(strstr(buf, "vmlab malloc: 2 block(s) still live at exit"), "report: '%s'", buf);
+    CHECK_MSG(strstr(buf, "leak: payload @"), "report: '%s'", buf);
+    {
+        /* myleaks now, to a file descriptor */
+        void *p = mymalloc(33);
+        char path[512];
+        int f;
+        snprintf(path, sizeof path, "%s/leaks", test_tmpdir());
+        f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        CHECK_EQ(myleaks(f), 1);
+        lseek(f, 0, SEEK_SET);
+        n = read(f, buf, sizeof buf - 1);
+        buf[n > 0 ? n : 0] = 0;
+        close(f);
+        CHECK(strstr(buf, "1 block(s) still live"));
+        myfree(p);
+        CHECK_EQ(myleaks(-1), 0);
+    }
+}
