@@ -45,7 +45,7 @@ done
 prog_python() { (export PYTHONMALLOC=malloc; "$@" "$PY" "$REPO/tests/malloc/workload.py" 3 >/dev/null); }
 prog_gcc() {
     (cd "$OUT/work" && "$@" gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$REPO/include" -I"$REPO/src" -c \
-        "$REPO"/src/malloc/*.c "$REPO"/src/vm/*.c "$REPO"/src/cli/cmd_malloc.c)
+        "$REPO"/src/malloc/*.c)
 }
 prog_git() {
     (
@@ -134,7 +134,7 @@ done
     done
     echo
     echo "python: tests/malloc/workload.py 3 with PYTHONMALLOC=malloc; n/a: a linear-time design"
-    echo "(minutes on 10^5 live blocks).  gcc: -O2 -c of $(ls "$REPO"/src/malloc/*.c "$REPO"/src/vm/*.c | wc -l | tr -d ' ') vmlab sources + 1."
+    echo "(minutes on 10^5 live blocks).  gcc: -O2 -c of the $(ls "$REPO"/src/malloc/*.c | wc -l | tr -d ' ') sources of src/malloc."
     echo "git: init, add 400 files, 2 commits, log -p, diff.  sort: LC_ALL=C, 10^6 lines."
 } | tee "$OUT.md"
 

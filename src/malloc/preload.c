@@ -620,8 +620,8 @@ __attribute__((destructor)) static void preload_fini(void)
     char buf[512];
     size_t at = 0;
     ma_stats_t st;
-    if (stats_fd < 0)
-        return;
+    if (stats_fd < 0 || (n_malloc == 0 && __atomic_load_n(&n_huge, __ATOMIC_RELAXED) == 0))
+        return; /* nothing to say for a process that never allocated */
     busy = 1;
     heap_lock();
     ma_get_stats(heap, &st);
