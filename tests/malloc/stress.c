@@ -238,6 +238,22 @@ int main(int argc, char **argv)
         pthread_join(th[i], NULL);
     for (int i = 0; i < MAILBOX; i++)
         drop(&mailbox[i]);
+    /* success leaves errno alone; free never changes it (POSIX 2024) */
+    {
+        void *p, *q = NULL;
+        errno = EDOM;
+        p = malloc(100);
+        p = realloc(p, 5000);
+        if (posix_memalign(&q, 64, 100) != 0)
+            fail("posix_memalign", 100);
+        free(p);
+        free(q);
+        if (errno != EDOM)
+            fail("errno changed by a successful call", 0);
+        errno = 0;
+        if (posix_memalign(&q, 24, 100) != EINVAL || errno != 0)
+            fail("posix_memalign with alignment 24: expected EINVAL, errno untouched", 0);
+    }
     /* size arithmetic: overflow must fail cleanly with ENOMEM (sizes through
      * a volatile, so the compiler neither warns nor folds the calls) */
     errno = 0;
