@@ -1,12 +1,306 @@
 /*
- * cmd_malloc_record.c - placeholder for `vmlab malloc record`, which the
- * preload library's branch (mpreload) implements in this file; it replaces
- * this one when merged.
+ * cmd_malloc_record.c - `vmlab malloc record -o FILE -- CMD ARGS...`: run a
+ * program under build/libvmlab-record.so and write its allocation stream as a
+ * CS:APP malloc-lab .rep trace, to replay under every design with
+ * `vmlab malloc replay`.
+ *
+ * The shim writes one event file per process image into a fresh temporary
+ * directory (src/malloc/mrec.h); the trace is made from the image with the
+ * most events, which for `CMD` run directly or through a wrapper script is the
+ * program of interest.  The directory is removed afterwards.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "malloc/mrec.h"
+#include "vmlab/env.h"
+
+static const char record_help[] =
+    "usage: vmlab malloc record -o FILE [--process main|largest] [-q] [--keep DIR]\n"
+    "                           -- CMD [ARGS...]\n"
+    "\n"
+    "Run CMD with a recording LD_PRELOAD library and write its allocation stream\n"
+    "(malloc, calloc, realloc, reallocarray, free, memalign, posix_memalign,\n"
+    "aligned_alloc, valloc, pvalloc) as a CS:APP malloc-lab trace: a header of four\n"
+    "numbers (peak live bytes as the suggested heap size, ids, ops, weight 1), then\n"
+    "'a ID BYTES', 'r ID BYTES' and 'f ID' lines, one fresh id per allocation.\n"
+    "Every process image CMD starts (fork, exec) is recorded; the trace is one of\n"
+    "them.  Replay it with 'vmlab malloc replay --policy all FILE'.\n"
+    "\n"
+    "  -o, --out FILE   the trace to write (atomically; '-' for stdout)\n"
+    "      --process P  main: the program CMD's process runs last, after any exec\n"
+    "                   (a wrapper script that execs its program gives the program)\n"
+    "                   largest: the process image with the most events (for a\n"
+    "                   script that runs the program as a child) (default main)\n"
+    "  -q, --quiet      no summary line on stderr\n"
+    "      --keep DIR   keep the raw event files (DIR/PID-N.ev) in DIR, which must\n"
+    "                   not exist yet\n"
+    "  -h, --help       this help\n"
+    "\n"
+    "Frees of pointers allocated before the library started (by the loader) are\n"
+    "skipped and counted.  A static or setuid program ignores LD_PRELOAD: nothing\n"
+    "is recorded and the command fails.  If CMD fails, the trace of what it did is\n"
+    "still written and the exit status is 1.\n"
+    "\n"
+    "example: vmlab malloc record -o sort.rep -- sort /etc/services\n";
+
+/* The shim: $VMLAB_RECORD_LIB, else libvmlab-record.so beside the vmlab binary. */
+static int find_shim(char *out, size_t size)
+{
+    const char *env = getenv("VMLAB_RECORD_LIB");
+    char exe[PATH_MAX];
+    ssize_t n;
+    int w;
+    if (env && *env) {
+        snprintf(out, size, "%s", env);
+        return access(out, R_OK) == 0 ? 0 : -errno;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0)
+        return -errno;
+    exe[n] = '\0';
+    w = snprintf(out, size, "%s/libvmlab-record.so", dirname(exe));
+    if (w < 0 || (size_t)w >= size)
+        return -ENAMETOOLONG;
+    return access(out, R_OK) == 0 ? 0 : -errno;
+}
+
+/* Run argv with the shim preloaded and events going to dir; *status is the
+ * wait status.  Returns 0, or -errno when CMD could not be started. */
+static int run_recorded(char **argv, const char *shim, const char *dir, int *status,
+                        pid_t *child)
+{
+    int pfd[2], err = 0;
+    pid_t pid;
+    ssize_t n;
+
+    if (pipe2(pfd, O_CLOEXEC) != 0)
+        return -errno;
+    pid = fork();
+    if (pid < 0) {
+        err = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return -err;
+    }
+    if (pid == 0) {
+        const char *old = getenv("LD_PRELOAD");
+        char pre[2 * PATH_MAX + 2];
+        if (old && *old)
+            snprintf(pre, sizeof pre, "%s:%s", shim, old);
+        else
+            snprintf(pre, sizeof pre, "%s", shim);
+        setenv("LD_PRELOAD", pre, 1);
+        setenv(MREC_ENV_DIR, dir, 1);
+        execvp(argv[0], argv);
+        err = errno;
+        if (write(pfd[1], &err, sizeof err) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    *child = pid;
+    close(pfd[1]);
+    do
+        n = read(pfd[0], &err, sizeof err);
+    while (n < 0 && errno == EINTR);
+    close(pfd[0]);
+    while (waitpid(pid, status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return n == sizeof err ? -err : 0;
+}
+
+/* Remove dir and the event files in it. */
+static void remove_dir(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *de;
+    char path[PATH_MAX + 256];
+    if (dp) {
+        while ((de = readdir(dp)) != NULL) {
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            unlink(path);
+        }
+        closedir(dp);
+    }
+    rmdir(dir);
+}
+
+/* Read every event file in dir and keep one in *best: with main > 0, the
+ * last image of process main (the program it finally exec'd), else the one
+ * with the most events.  *nfiles counts the files.  0 or -errno with d filled. */
+static int pick_stream(const char *dir, pid_t main, mrec_file_t *best, int *nfiles,
+                       diag_t *d)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *de;
+    char path[PATH_MAX + 256];
+    int rc = 0;
+
+    memset(best, 0, sizeof *best);
+    *nfiles = 0;
+    if (!dp)
+        return diag_set(d, dir, 0, errno, "cannot read the event directory: %s", strerror(errno));
+    while (rc == 0 && (de = readdir(dp)) != NULL) {
+        size_t len = strlen(de->d_name);
+        mrec_file_t f;
+        if (len < 4 || strcmp(de->d_name + len - 3, ".ev") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        rc = mrec_file_read(path, &f, d);
+        if (rc)
+            break;
+        ++*nfiles;
+        if (main > 0 ? f.hdr.pid == (uint32_t)main && (!best->ev || f.hdr.image > best->hdr.image)
+                     : f.nev > best->nev || (f.nev == best->nev && !best->ev)) {
+            mrec_file_free(best);
+            *best = f;
+        } else {
+            mrec_file_free(&f);
+        }
+    }
+    closedir(dp);
+    return rc;
+}
 
 int cmd_malloc_record(int argc, char **argv)
 {
-    cli_error("malloc record: not built yet (it comes with the preload library)");
-    return CLI_ERR;
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},
+        {"keep", required_argument, 0, 1},
+        {"process", required_argument, 0, 2},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *out_path = NULL, *keep = NULL;
+    char shim[PATH_MAX], dir[PATH_MAX];
+    pid_t child = 0;
+    int largest = 0, quiet = 0, c, rc, status = 0, nfiles = 0, ret = CLI_OK;
+    mrec_file_t f = {0};
+    mrec_stats_t st;
+    env_out_t out;
+    diag_t d;
+
+    diag_clear(&d);
+    optind = 1;
+    /* '+': stop at CMD, so its own options are not taken for ours. */
+    while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 'q': quiet = 1; break;
+        case 1: keep = optarg; break;
+        case 2:
+            if (strcmp(optarg, "main") == 0)
+                largest = 0;
+            else if (strcmp(optarg, "largest") == 0)
+                largest = 1;
+            else
+                return cli_usage("malloc record", "unknown --process '%s' (expected main or "
+                                 "largest)", optarg);
+            break;
+        case 'h': fputs(record_help, stdout); return CLI_OK;
+        default: return cli_usage("malloc record", "bad option");
+        }
+    }
+    if (!out_path)
+        return cli_usage("malloc record", "no output file (expected -o FILE)");
+    if (optind >= argc)
+        return cli_usage("malloc record", "no command to run (expected -- CMD [ARGS...])");
+    if ((rc = find_shim(shim, sizeof shim)) != 0) {
+        cli_error("malloc record: cannot find the recording library %s: %s (build it with "
+                  "make, or set VMLAB_RECORD_LIB)", shim, strerror(-rc));
+        return CLI_ERR;
+    }
+    if (keep) {
+        if (mkdir(keep, 0700) != 0) {
+            cli_error("%s: cannot create the event directory: %s (expected a new directory)",
+                      keep, strerror(errno));
+            return CLI_ERR;
+        }
+        snprintf(dir, sizeof dir, "%s", keep);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/vmlab-record-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(dir)) {
+            cli_error("%s: cannot create a temporary directory: %s", dir, strerror(errno));
+            return CLI_ERR;
+        }
+    }
+    {
+        /* The shim needs an absolute path: CMD may change directory. */
+        char abs[PATH_MAX];
+        if (realpath(dir, abs))
+            snprintf(dir, sizeof dir, "%s", abs);
+    }
+
+    rc = run_recorded(argv + optind, shim, dir, &status, &child);
+    if (rc) {
+        cli_error("malloc record: cannot run '%s': %s", argv[optind], strerror(-rc));
+        ret = CLI_ERR;
+        goto done;
+    }
+    if ((rc = pick_stream(dir, largest ? 0 : child, &f, &nfiles, &d)) != 0) {
+        ret = cli_diag(&d);
+        goto done;
+    }
+    if (f.nev == 0) {
+        cli_error("malloc record: '%s' made no allocation the library could see (a static or "
+                  "setuid program ignores LD_PRELOAD)", argv[optind]);
+        ret = CLI_ERR;
+        goto done;
+    }
+    if ((rc = env_out_open(&out, out_path, &d)) != 0) {
+        ret = cli_diag(&d);
+        goto done;
+    }
+    if ((rc = mrec_write_rep(&f, out.fp, &st, &d)) != 0) {
+        env_out_abort(&out);
+        if (!d.file[0])
+            snprintf(d.file, sizeof d.file, "%s", out_path);
+        ret = cli_diag(&d);
+        goto done;
+    }
+    if ((rc = env_out_commit(&out, &d)) != 0) {
+        ret = cli_diag(&d);
+        goto done;
+    }
+    if (!quiet)
+        fprintf(stderr,
+                "vmlab malloc record: %s: %" PRIu64 " ops, %" PRIu64 " ids, peak %" PRIu64
+                " live bytes, %" PRIu64 " live at exit, %" PRIu64 " frees of unknown pointers"
+                " skipped; pid %" PRIu32 " (%s), %s of %d process image%s\n",
+                out_path, st.ops, st.ids, st.peak_bytes, st.live_at_end, st.unknown_frees,
+                f.hdr.pid, f.hdr.cmd, largest ? "the largest" : "the command", nfiles,
+                nfiles == 1 ? "" : "s");
+    if (WIFSIGNALED(status)) {
+        cli_error("malloc record: '%s' was killed by signal %d (%s); the trace of what it did "
+                  "is in %s", argv[optind], WTERMSIG(status), strsignal(WTERMSIG(status)),
+                  out_path);
+        ret = CLI_ERR;
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        cli_error("malloc record: '%s' exited with status %d; the trace of what it did is "
+                  "in %s", argv[optind], WEXITSTATUS(status), out_path);
+        ret = CLI_ERR;
+    }
+done:
+    mrec_file_free(&f);
+    if (!keep)
+        remove_dir(dir);
+    return ret;
 }

@@ -1,0 +1,172 @@
+#!/bin/sh
+# bench_preload.sh - real programs on build/libvmlab-malloc.so, every design
+# against glibc's malloc, side by side in one run (BENCHMARKS.md, "## malloc
+# preload").
+#
+# 1. Wall time and peak RSS (/usr/bin/time: %e, %M) of python3 (an
+#    allocation-heavy script, every object through malloc), gcc -O2 on
+#    vmlab's own sources, a git session (init, add, two commits, log, diff)
+#    and sort on a million lines: the median of RUNS runs per program and
+#    design, runs interleaved so load drifts hit all alike; ratios to glibc.
+# 2. ../shared/bench/replay.c (a malloc-lab replayer against the process's
+#    malloc) on the malloc-lab traces: median M ops/s under LD_PRELOAD of each
+#    design, against glibc.
+#
+# usage: sh bench/bench_preload.sh        (BUILD, SHARED from bench/run.sh)
+#        RUNS=5 DESIGNS="segfit buddy" sh bench/bench_preload.sh
+# Output: tables on stdout, also written to bench/out/preload.md.
+set -u
+BUILD=${BUILD:-$(pwd)/build}
+SHARED=${SHARED:-$(cd .. && pwd)/shared}
+RUNS=${RUNS:-3}
+DESIGNS=${DESIGNS:-"implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy"}
+# Linear-time searches take minutes on python's 10^5 live blocks: not run there.
+LINEAR="implicit-first implicit-best implicit-worst explicit-addr"
+LIB=$BUILD/libvmlab-malloc.so
+REPO=$(pwd)
+OUT=$REPO/bench/out/preload
+PY=$(command -v /usr/bin/python3 python3 2>/dev/null | head -1)
+
+[ -f "$LIB" ] || { echo "bench_preload: $LIB is not built (run make)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench_preload: needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+rm -rf "$OUT"
+mkdir -p "$OUT/work"
+
+# ---- inputs ----
+awk 'BEGIN { x = 1; for (i = 0; i < 1000000; i++) { x = (x * 1103515245 + 12345) % 2147483648
+                                                   print x % 1000003, "line", i } }' >"$OUT/lines"
+mkdir -p "$OUT/tree"
+i=0
+while [ $i -lt 400 ]; do
+    seq $i 3 $((i * 40 + 600)) >"$OUT/tree/f$i.txt"
+    i=$((i + 1))
+done
+
+prog_python() { (export PYTHONMALLOC=malloc; "$@" "$PY" "$REPO/tests/malloc/workload.py" 3 >/dev/null); }
+prog_gcc() {
+    (cd "$OUT/work" && "$@" gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$REPO/include" -I"$REPO/src" -c \
+        "$REPO"/src/malloc/*.c)
+}
+prog_git() {
+    (
+        d=$OUT/work/g
+        rm -rf "$d" && mkdir -p "$d" && cp -r "$OUT/tree/." "$d/" && cd "$d" || exit 1
+        export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b \
+            GIT_COMMITTER_EMAIL=b@example.org GIT_CONFIG_NOSYSTEM=1 HOME=$d
+        "$@" git init -q -b main . && "$@" git add . && "$@" git commit -q -m one &&
+            sed -i 's/1/one/' f1*.txt && "$@" git commit -q -a -m two &&
+            "$@" git log -p >/dev/null && "$@" git diff --stat HEAD~1 >/dev/null
+    )
+}
+prog_sort() { (export LC_ALL=C; "$@" sort "$OUT/lines" >/dev/null); }
+
+# with DESIGN CMD...: CMD on DESIGN's heap ("glibc": unchanged).
+with() {
+    d=$1; shift
+    if [ "$d" = glibc ]; then "$@"; else LD_PRELOAD=$LIB VMLAB_MALLOC=$d "$@"; fi
+}
+
+# measure PROG DESIGN: one run, "wall-seconds KiB cpu-seconds" appended to $OUT/PROG.DESIGN.
+# A program of several processes (gcc, git) is timed whole; its peak RSS is
+# its largest process's (wait4's ru_maxrss, which GNU time reports).
+measure() {
+    if /usr/bin/time -f '%e %M %U %S' -o "$OUT/t" sh -c '. "$0"; prog_'"$1"' with '"$2" "$OUT/funcs.sh"; then
+        tail -1 "$OUT/t" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$OUT/$1.$2"
+    else
+        echo "bench_preload: $1 failed under $2" >&2
+        echo "fail fail fail" >>"$OUT/$1.$2"
+    fi
+}
+
+# The program functions, for the shells /usr/bin/time starts.
+{
+    echo "OUT='$OUT' REPO='$REPO' PY='$PY' LIB='$LIB'"
+    for f in prog_python prog_gcc prog_git prog_sort with; do
+        sed -n "/^$f() *{/,/^}/p" "$0"
+    done
+} >"$OUT/funcs.sh"
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[1] == "fail") print "fail"; else print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "fail" || b == "fail" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+PROGRAMS="python gcc git sort"
+[ -n "$PY" ] || PROGRAMS="gcc git sort"
+r=1
+while [ $r -le "$RUNS" ]; do
+    for p in $PROGRAMS; do
+        for d in glibc $DESIGNS; do
+            if [ $p = python ]; then case " $LINEAR " in *" $d "*) continue ;; esac; fi
+            measure $p $d
+        done
+    done
+    r=$((r + 1))
+done
+
+{
+    echo "### Real programs: median of $RUNS runs; glibc absolute, designs as ratios to glibc"
+    echo
+    echo "wall: elapsed time; cpu: user + system time (steadier on a shared machine);"
+    echo "RSS: peak resident set of the program's largest process."
+    echo
+    printf '| design |'
+    for p in $PROGRAMS; do printf ' %s wall | %s cpu | %s RSS |' "$p" "$p" "$p"; done
+    echo
+    printf '|---|'
+    for p in $PROGRAMS; do printf -- '---:|---:|---:|'; done
+    echo
+    for d in glibc $DESIGNS; do
+        printf '| %s |' "$d"
+        for p in $PROGRAMS; do
+            if [ ! -f "$OUT/$p.$d" ]; then printf ' n/a | n/a | n/a |'; continue; fi
+            t=$(cut -d' ' -f1 "$OUT/$p.$d" | median)
+            m=$(cut -d' ' -f2 "$OUT/$p.$d" | median)
+            c=$(cut -d' ' -f3 "$OUT/$p.$d" | median)
+            if [ $d = glibc ]; then
+                printf ' %s s | %s s | %s MiB |' "$t" "$c" "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')"
+            else
+                tg=$(cut -d' ' -f1 "$OUT/$p.glibc" | median)
+                mg=$(cut -d' ' -f2 "$OUT/$p.glibc" | median)
+                cg=$(cut -d' ' -f3 "$OUT/$p.glibc" | median)
+                printf ' %sx | %sx | %sx |' "$(ratio "$t" "$tg")" "$(ratio "$c" "$cg")" "$(ratio "$m" "$mg")"
+            fi
+        done
+        echo
+    done
+    echo
+    echo "python: tests/malloc/workload.py 3 with PYTHONMALLOC=malloc; n/a: a linear-time design"
+    echo "(minutes on 10^5 live blocks).  gcc: -O2 -c of the $(ls "$REPO"/src/malloc/*.c | wc -l | tr -d ' ') sources of src/malloc."
+    echo "git: init, add 400 files, 2 commits, log -p, diff.  sort: LC_ALL=C, 10^6 lines."
+} | tee "$OUT.md"
+
+# ---- 2. malloc-lab replay against the process's malloc ----
+REPLAY_SRC=$SHARED/bench/replay.c
+if [ ! -f "$REPLAY_SRC" ] || ! ls "$SHARED"/data/malloclab/*.rep >/dev/null 2>&1; then
+    echo "bench_preload: no $REPLAY_SRC or traces: replay part skipped" >&2
+    exit 0
+fi
+cc -O2 -o "$OUT/replay" "$REPLAY_SRC" || exit 1
+{
+    echo
+    echo "### ../shared/bench/replay.c under LD_PRELOAD: median M ops/s (5 samples)"
+    echo
+    printf '| trace | glibc |'
+    for d in $DESIGNS; do printf ' %s |' "$d"; done
+    echo
+    printf '|---|---:|'
+    for d in $DESIGNS; do printf -- '---:|'; done
+    echo
+    for t in "$SHARED"/data/malloclab/*.rep; do
+        printf '| %s |' "$(basename "$t" .rep)"
+        for d in glibc $DESIGNS; do
+            v=$(with $d "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null | sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
+            printf ' %s |' "${v:-fail}"
+            echo "$v" >>"$OUT/replay.$d"
+        done
+        echo
+    done
+    printf '| geometric mean |'
+    for d in glibc $DESIGNS; do
+        printf ' %s |' "$(awk '$1 > 0 { s += log($1); n++ } END { if (n) printf "%.1f", exp(s / n); else print "-" }' "$OUT/replay.$d")"
+    done
+    echo
+} | tee -a "$OUT.md"

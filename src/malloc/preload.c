@@ -1,0 +1,654 @@
+/*
+ * preload.c - build/libvmlab-malloc.so: vmlab's allocator core as a drop-in
+ * malloc for any dynamically linked program (LD_PRELOAD), so the textbook
+ * designs can be compared under real workloads (docs/preload.md).
+ *
+ *   VMLAB_MALLOC=NAME       the design (default segfit; `vmlab malloc replay
+ *                           --help` lists them)
+ *   VMLAB_MALLOC_STATS=1    a summary line on stderr at exit; =PATH appends it
+ *                           to the file PATH instead
+ *
+ * This file only forwards to the core (include/vmlab/malloc.h); the rules for
+ * code that runs inside malloc are kept here:
+ *
+ * - One heap, one mutex.  The core is not thread-safe, so every heap call is
+ *   made under `lock`; nothing else is done under it.  Fork safety follows
+ *   (pthread_atfork): the prepare handler takes the lock, so the child gets a
+ *   consistent heap, and its handler makes the lock new.
+ * - No system call under the lock.  The heap has no page source: when an
+ *   allocation fails, the core says how many bytes a new region needs
+ *   (ma_needed), the caller drops the lock, maps memory (get_region) and
+ *   hands it in with ma_add_region, then retries.  Regions are carved from one
+ *   large PROT_NONE reservation made readable and writable piece by piece, so
+ *   successive regions are adjacent and the core merges them into one (the
+ *   role sbrk plays for glibc's main arena).
+ * - Large blocks get their own mapping, outside the heap and the lock
+ *   (ma_huge_*), and are grown with mremap.  The threshold moves up to the
+ *   size of a freed mapped block, as glibc's dynamic mmap threshold does
+ *   (malloc/malloc.c, M_MMAP_THRESHOLD: 128 KiB rising up to 32 MiB), so a
+ *   program that keeps allocating and freeing the same big buffer stops
+ *   paying a mmap/munmap pair for each.
+ * - No recursion while starting: the heap lives in static storage and needs
+ *   no allocation to start; anything allocated while this thread is already
+ *   inside the shim (pthread_atfork registers its handlers with malloc) comes
+ *   from a small static bootstrap arena and is never freed.
+ * - No stdio and no allocation here; errno is preserved on success and set to
+ *   ENOMEM on failure.  16-byte alignment (the core's align = 16).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmlab/malloc.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define PAGE ((size_t)4096)
+#define MMAP_THRESHOLD_MIN ((size_t)128 << 10) /* glibc's DEFAULT_MMAP_THRESHOLD_MIN */
+#define MMAP_THRESHOLD_MAX ((size_t)32 << 20)  /* glibc's DEFAULT_MMAP_THRESHOLD_MAX (64-bit) */
+#define REGION_MIN ((size_t)1 << 20)           /* least bytes added to the heap at a time */
+#define REGION_MAX ((size_t)256 << 20)         /* most added at a time beyond what is needed */
+#define RESERVE_BYTES ((size_t)64 << 30)       /* address space reserved for regions */
+#define BOOT_BYTES ((size_t)64 << 10)          /* bootstrap arena */
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* ---- state ---------------------------------------------------------------- */
+
+/* Under lock. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static _Alignas(16) unsigned char heap_store[MA_HEAP_BYTES]; /* the heap's own storage */
+static ma_heap_t *heap;        /* NULL until the first call */
+static uint64_t n_malloc;      /* heap allocations (malloc, calloc, memalign family) */
+static uint64_t n_free;        /* heap frees */
+static uint64_t n_realloc;     /* reallocs served by the heap */
+static uint64_t n_regions;     /* regions handed to the heap */
+static size_t heap_bytes;      /* their total length */
+
+/* Atomic (relaxed): touched outside the lock. */
+static size_t mmap_threshold = MMAP_THRESHOLD_MIN; /* requests >= this are mapped */
+static uint64_t n_huge;        /* mapped blocks made */
+static uint64_t n_huge_free;   /* mapped blocks unmapped */
+static uint64_t n_mremap;      /* mapped blocks resized with mremap */
+static unsigned char *res_base; /* the region reservation [res_base, res_base + res_len) */
+static size_t res_len;
+static size_t res_next;        /* bytes of it handed out (fetch_add claims) */
+
+static int stats_fd = -1;      /* where the exit summary goes; -1: nowhere */
+
+/* Bootstrap arena for calls made while this thread is inside the shim. */
+static _Alignas(16) unsigned char boot[BOOT_BYTES];
+static size_t boot_used; /* atomic: bytes handed out */
+
+/* Set while this thread runs shim code.  initial-exec: a preloaded library's
+ * TLS is static, and the general model's __tls_get_addr could allocate. */
+static __thread int busy __attribute__((tls_model("initial-exec")));
+
+/* ---- small helpers without stdio ------------------------------------------- */
+
+static void put(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Append s to buf[*at..cap). */
+static void cat(char *buf, size_t *at, size_t cap, const char *s)
+{
+    while (*s && *at + 1 < cap)
+        buf[(*at)++] = *s++;
+    buf[*at] = '\0';
+}
+
+static void cat_u64(char *buf, size_t *at, size_t cap, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n && *at + 1 < cap)
+        buf[(*at)++] = tmp[--n];
+    buf[*at] = '\0';
+}
+
+static __attribute__((noreturn)) void die(const char *a, const char *b, const char *c)
+{
+    char buf[512];
+    size_t at = 0;
+    cat(buf, &at, sizeof buf, a);
+    cat(buf, &at, sizeof buf, b);
+    cat(buf, &at, sizeof buf, c);
+    cat(buf, &at, sizeof buf, "\n");
+    put(2, buf, at);
+    _exit(127);
+}
+
+static size_t round_page(size_t n)
+{
+    return n > SIZE_MAX - (PAGE - 1) ? 0 : (n + PAGE - 1) & ~(PAGE - 1);
+}
+
+/* ---- bootstrap arena ------------------------------------------------------- */
+
+static int in_boot(const void *p)
+{
+    return (const unsigned char *)p >= boot && (const unsigned char *)p < boot + BOOT_BYTES;
+}
+
+/* 16 bytes of header (the size) before each payload. */
+static void *boot_alloc(size_t n)
+{
+    size_t need, at;
+    if (n > BOOT_BYTES)
+        goto full;
+    need = 16 + ((n + 15) & ~(size_t)15);
+    at = __atomic_fetch_add(&boot_used, need, __ATOMIC_RELAXED);
+    if (at + need > BOOT_BYTES)
+        goto full;
+    *(size_t *)(void *)(boot + at) = n;
+    return boot + at + 16;
+full:
+    errno = ENOMEM;
+    return NULL;
+}
+
+static size_t boot_size(const void *p)
+{
+    return *(const size_t *)(const void *)((const unsigned char *)p - 16);
+}
+
+/* ---- the heap --------------------------------------------------------------- */
+
+/* Under lock: make the heap on first use. */
+static void init_locked(void)
+{
+    const char *name = getenv("VMLAB_MALLOC");
+    const char *st = getenv("VMLAB_MALLOC_STATS");
+    ma_config_t cfg = {0};
+    int rc;
+
+    cfg.design = name && *name ? name : "segfit";
+    cfg.align = 16;
+    rc = ma_init(&heap, heap_store, sizeof heap_store, &cfg);
+    if (rc == -ENOENT)
+        die("vmlab malloc: VMLAB_MALLOC=", cfg.design,
+            ": unknown design (expected implicit-first, implicit-next, implicit-best, "
+            "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore or buddy)");
+    if (rc)
+        die("vmlab malloc: cannot start the heap for design ", cfg.design, "");
+    if (st && *st && strcmp(st, "0") != 0) {
+        if (strcmp(st, "1") == 0)
+            /* a copy of stderr: programs close fd 2 at exit (coreutils) */
+            stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+        else
+            stats_fd = open(st, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    }
+}
+
+static inline void heap_lock(void)
+{
+    pthread_mutex_lock(&lock);
+    if (__builtin_expect(heap == NULL, 0))
+        init_locked();
+}
+
+static inline void heap_unlock(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+/* Map at least `need` bytes for the heap and add them; 0 or -ENOMEM.  Called
+ * without the lock. */
+static int get_region(size_t need)
+{
+    size_t have = __atomic_load_n(&heap_bytes, __ATOMIC_RELAXED);
+    size_t len = have / 2 > REGION_MAX ? REGION_MAX : have / 2;
+    unsigned char *p = NULL, *base;
+    int rc;
+
+    if (len < REGION_MIN)
+        len = REGION_MIN;
+    if (len < need)
+        len = need;
+    len = round_page(len);
+    if (len == 0)
+        return -ENOMEM;
+    /* The next piece of the reservation, if it has room. */
+    base = __atomic_load_n(&res_base, __ATOMIC_ACQUIRE);
+    if (base) {
+        size_t at = __atomic_fetch_add(&res_next, len, __ATOMIC_RELAXED);
+        if (at <= res_len && len <= res_len - at &&
+            mprotect(base + at, len, PROT_READ | PROT_WRITE) == 0)
+            p = base + at;
+    }
+    if (!p) {
+        void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return -ENOMEM;
+        p = m;
+    }
+    heap_lock();
+    rc = ma_add_region(heap, p, len);
+    if (rc == 0) {
+        n_regions++;
+        __atomic_store_n(&heap_bytes, heap_bytes + len, __ATOMIC_RELAXED);
+    }
+    heap_unlock();
+    if (rc) {
+        munmap(p, len); /* a reservation piece becomes a hole: harmless */
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A heap allocation (align 0: malloc), growing the heap as the core asks. */
+static void *heap_alloc(size_t n, size_t align)
+{
+    void *p;
+    size_t need;
+    for (;;) {
+        heap_lock();
+        p = align ? ma_memalign(heap, align, n) : ma_malloc(heap, n);
+        need = p ? 0 : ma_needed(heap);
+        n_malloc += p != NULL;
+        heap_unlock();
+        if (p)
+            return p;
+        if (need == 0 || get_region(need) != 0) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+}
+
+/* ---- mapped (huge) blocks ----------------------------------------------------- */
+
+static inline int wants_map(size_t n)
+{
+    return n >= __atomic_load_n(&mmap_threshold, __ATOMIC_RELAXED);
+}
+
+static void *huge_alloc(size_t n)
+{
+    size_t len = ma_huge_len(n);
+    void *m;
+    if (len == 0)
+        goto nomem;
+    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        goto nomem;
+    __atomic_fetch_add(&n_huge, 1, __ATOMIC_RELAXED);
+    return ma_huge_wrap(m, len);
+nomem:
+    errno = ENOMEM;
+    return NULL;
+}
+
+static void huge_free(void *p)
+{
+    void *map;
+    size_t len;
+    ma_huge_mapping(p, &map, &len);
+    /* glibc's rule: a freed mapped block raises the threshold to its size,
+     * so the next one of that size comes from the heap. */
+    if (len > __atomic_load_n(&mmap_threshold, __ATOMIC_RELAXED) && len <= MMAP_THRESHOLD_MAX)
+        __atomic_store_n(&mmap_threshold, len, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&n_huge_free, 1, __ATOMIC_RELAXED);
+    munmap(map, len);
+}
+
+static size_t huge_usable(const void *p)
+{
+    void *map;
+    size_t len;
+    ma_huge_mapping(p, &map, &len);
+    return len - (size_t)((const unsigned char *)p - (unsigned char *)map);
+}
+
+/* ---- the interface ---------------------------------------------------------------- */
+
+EXPORT void *malloc(size_t n)
+{
+    void *p;
+    int e;
+    if (__builtin_expect(busy, 0))
+        return boot_alloc(n);
+    busy = 1;
+    e = errno;
+    p = wants_map(n) ? huge_alloc(n) : heap_alloc(n, 0);
+    if (p)
+        errno = e;
+    busy = 0;
+    return p;
+}
+
+EXPORT void free(void *p)
+{
+    int e;
+    if (!p || in_boot(p))
+        return;
+    if (__builtin_expect(busy, 0))
+        return; /* from inside the shim, with the lock possibly held: leak it */
+    busy = 1;
+    e = errno;
+    if (ma_is_huge(p)) {
+        huge_free(p);
+    } else {
+        heap_lock();
+        ma_free(heap, p);
+        n_free++;
+        heap_unlock();
+    }
+    errno = e;
+    busy = 0;
+}
+
+EXPORT void *calloc(size_t n, size_t m)
+{
+    size_t bytes;
+    void *p;
+    int e;
+    if (__builtin_mul_overflow(n, m, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (__builtin_expect(busy, 0)) {
+        p = boot_alloc(bytes);
+        return p ? memset(p, 0, bytes) : NULL;
+    }
+    busy = 1;
+    e = errno;
+    if (wants_map(bytes)) {
+        p = huge_alloc(bytes); /* fresh anonymous pages are zero */
+    } else {
+        p = heap_alloc(bytes, 0);
+        if (p)
+            memset(p, 0, bytes); /* outside the lock */
+    }
+    if (p)
+        errno = e;
+    busy = 0;
+    return p;
+}
+
+/* Resize a mapped block: mremap keeps the pages and moves them if needed. */
+static void *huge_realloc(void *p, size_t n)
+{
+    void *map, *nm, *q;
+    size_t len, nlen = ma_huge_len(n), off, old;
+    ma_huge_mapping(p, &map, &len);
+    off = (size_t)((unsigned char *)p - (unsigned char *)map);
+    old = len - off;
+    if (!wants_map(n) && n < old / 2) {
+        /* much smaller: back into the heap */
+        q = heap_alloc(n, 0);
+        if (!q)
+            return NULL;
+        memcpy(q, p, n);
+        huge_free(p);
+        return q;
+    }
+    if (nlen == 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (nlen == len)
+        return p;
+    nm = mremap(map, len, nlen, MREMAP_MAYMOVE);
+    if (nm == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    __atomic_fetch_add(&n_mremap, 1, __ATOMIC_RELAXED);
+    q = ma_huge_wrap(nm, nlen);
+    if ((size_t)((unsigned char *)q - (unsigned char *)nm) != off)
+        memmove(q, (unsigned char *)nm + off, n < old ? n : old);
+    return q;
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+    void *q;
+    size_t need;
+    int e;
+    if (!p)
+        return malloc(n);
+    if (n == 0) {
+        free(p); /* glibc: realloc(p, 0) frees p and returns NULL */
+        return NULL;
+    }
+    if (in_boot(p)) {
+        /* out of the bootstrap arena (into the heap unless busy) */
+        size_t old = boot_size(p);
+        q = malloc(n);
+        if (q)
+            memcpy(q, p, old < n ? old : n);
+        return q;
+    }
+    if (__builtin_expect(busy, 0)) {
+        errno = ENOMEM; /* a heap block from inside the shim: never happens */
+        return NULL;
+    }
+    busy = 1;
+    e = errno;
+    if (ma_is_huge(p)) {
+        q = huge_realloc(p, n);
+    } else if (wants_map(n)) {
+        /* grows past the threshold: to its own mapping */
+        q = huge_alloc(n);
+        if (q) {
+            size_t old;
+            heap_lock();
+            old = ma_usable_size(heap, p);
+            heap_unlock();
+            memcpy(q, p, old < n ? old : n);
+            heap_lock();
+            ma_free(heap, p);
+            n_free++;
+            heap_unlock();
+        }
+    } else {
+        for (;;) {
+            heap_lock();
+            q = ma_realloc(heap, p, n);
+            need = q ? 0 : ma_needed(heap);
+            n_realloc += q != NULL;
+            heap_unlock();
+            if (q || need == 0 || get_region(need) != 0)
+                break;
+        }
+        if (!q)
+            errno = ENOMEM;
+    }
+    if (q)
+        errno = e;
+    busy = 0;
+    return q;
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t m)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, m, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, bytes);
+}
+
+/* align a power of two. */
+static void *aligned(size_t align, size_t n)
+{
+    void *p;
+    int e;
+    if (align <= 16)
+        return malloc(n);
+    if (__builtin_expect(busy, 0)) {
+        errno = ENOMEM; /* the bootstrap arena only aligns to 16 */
+        return NULL;
+    }
+    busy = 1;
+    e = errno;
+    p = heap_alloc(n, align);
+    if (p)
+        errno = e;
+    busy = 0;
+    return p;
+}
+
+/* glibc's memalign: an alignment that is not a power of two is rounded up. */
+static void *memalign_glibc(size_t align, size_t n)
+{
+    if (align > SIZE_MAX / 2 + 1) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (align & (align - 1))
+        align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
+    return aligned(align, n);
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+    return memalign_glibc(align, n);
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    return memalign_glibc(align, n);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    void *p;
+    int e = errno;
+    if (align < sizeof(void *) || (align & (align - 1)) != 0)
+        return EINVAL;
+    p = aligned(align, n);
+    errno = e;
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+EXPORT void *valloc(size_t n)
+{
+    return aligned(PAGE, n);
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+    size_t r = round_page(n ? n : 1);
+    if (r == 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned(PAGE, r);
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+    size_t n;
+    if (!p)
+        return 0;
+    if (in_boot(p))
+        return boot_size(p);
+    if (ma_is_huge(p))
+        return huge_usable(p);
+    heap_lock();
+    n = ma_usable_size(heap, p);
+    heap_unlock();
+    return n;
+}
+
+/* ---- fork, start, exit ------------------------------------------------------------- */
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+static void fork_child(void)
+{
+    /* The child's one thread is the one that took the lock in prepare: the
+     * heap is consistent; make the lock new rather than trust its state. */
+    pthread_mutex_init(&lock, NULL);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+    void *r;
+    busy = 1;
+    heap_lock();
+    heap_unlock();
+    /* The region reservation: address space only (PROT_NONE is not counted
+     * against memory); pieces become usable in get_region. */
+    r = mmap(NULL, RESERVE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r != MAP_FAILED) {
+        res_len = RESERVE_BYTES;
+        __atomic_store_n(&res_base, (unsigned char *)r, __ATOMIC_RELEASE);
+    }
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    busy = 0;
+}
+
+__attribute__((destructor)) static void preload_fini(void)
+{
+    char buf[512];
+    size_t at = 0;
+    ma_stats_t st;
+    if (stats_fd < 0 || (n_malloc == 0 && __atomic_load_n(&n_huge, __ATOMIC_RELAXED) == 0))
+        return; /* nothing to say for a process that never allocated */
+    busy = 1;
+    heap_lock();
+    ma_get_stats(heap, &st);
+    cat(buf, &at, sizeof buf, "vmlab malloc: pid ");
+    cat_u64(buf, &at, sizeof buf, (uint64_t)getpid());
+    cat(buf, &at, sizeof buf, " design ");
+    cat(buf, &at, sizeof buf, ma_design_of(heap));
+    cat(buf, &at, sizeof buf, ": ");
+    cat_u64(buf, &at, sizeof buf, n_malloc);
+    cat(buf, &at, sizeof buf, " heap allocations, ");
+    cat_u64(buf, &at, sizeof buf, n_free);
+    cat(buf, &at, sizeof buf, " frees, ");
+    cat_u64(buf, &at, sizeof buf, n_realloc);
+    cat(buf, &at, sizeof buf, " reallocs, ");
+    cat_u64(buf, &at, sizeof buf, __atomic_load_n(&n_huge, __ATOMIC_RELAXED));
+    cat(buf, &at, sizeof buf, " mapped blocks (");
+    cat_u64(buf, &at, sizeof buf, __atomic_load_n(&n_mremap, __ATOMIC_RELAXED));
+    cat(buf, &at, sizeof buf, " mremaps); heap ");
+    cat_u64(buf, &at, sizeof buf, heap_bytes >> 10);
+    cat(buf, &at, sizeof buf, " KiB in ");
+    cat_u64(buf, &at, sizeof buf, st.regions);
+    cat(buf, &at, sizeof buf, " regions (");
+    cat_u64(buf, &at, sizeof buf, n_regions);
+    cat(buf, &at, sizeof buf, " added), ");
+    cat_u64(buf, &at, sizeof buf, st.live_blocks);
+    cat(buf, &at, sizeof buf, " blocks live at exit\n");
+    heap_unlock();
+    put(stats_fd, buf, at);
+    busy = 0;
+}

@@ -1,0 +1,182 @@
+#!/bin/sh
+# test_preload.sh - build/libvmlab-malloc.so under real programs, once per
+# design, each compared with the same program on glibc's malloc: a
+# multi-threaded stress test with fork, python3, git, gcc and sort.
+#
+# Every run sets VMLAB_MALLOC_STATS=FILE and checks that the program's summary
+# line names the design and counts heap allocations: the program really ran
+# on vmlab's allocator, not on glibc's.
+. tests/lib.sh
+
+BUILD=${BUILD:-build}
+LIB=${VMLAB_MALLOC_LIB:-$BUILD/libvmlab-malloc.so}
+PROGS=$BUILD/tests/malloc
+DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy"
+# Designs whose search is linear in the number of blocks (the implicit list's
+# fit; explicit-addr's free, which inserts in address order): a program with
+# 10^5 live blocks takes minutes on them, so the heaviest workload runs on
+# the others.
+LINEAR="implicit-first implicit-best implicit-worst explicit-addr"
+PY=$(command -v /usr/bin/python3 python3 2>/dev/null | head -1)
+
+# ASan replaces malloc itself: a preloaded allocator cannot go under it.
+preload_ok() {
+    if grep -aq __asan_init "$VMLAB" 2>/dev/null; then
+        skip "an ASan build: ASan owns malloc, so the preload library cannot be tested under it"
+        return # 77, skip's status
+    fi
+    [ -f "$LIB" ] || { fail "$LIB is not built"; return 1; }
+}
+
+# vm DESIGN CMD...: run CMD on vmlab's allocator with DESIGN, stats appended
+# to $TMP/stats.
+vm() {
+    d=$1; shift
+    LD_PRELOAD=$LIB VMLAB_MALLOC=$d VMLAB_MALLOC_STATS=$TMP/stats "$@"
+}
+
+# used DESIGN MIN: the summary lines of DESIGN (one per process of the run)
+# count at least MIN heap allocations in all.
+used() {
+    n=$(grep "design $1:" "$TMP/stats" 2>/dev/null |
+        sed -n 's/.*: \([0-9]*\) heap allocations.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+    rm -f "$TMP/stats"
+    [ "$n" -ge "$2" ] ||
+        fail "$1: the program did not run on vmlab's allocator ($n heap allocations counted, expected >= $2)"
+}
+
+t_stress_threads_fork() {
+    preload_ok || return
+    "$PROGS/stress" 4 10000 >"$TMP/want" || fail "stress fails on glibc: $(cat "$TMP/want")" || return 1
+    for d in $DESIGNS; do
+        vm $d "$PROGS/stress" 4 10000 >"$TMP/got" 2>&1 || fail "$d: $(cat "$TMP/got")" || return 1
+        cmp -s "$TMP/got" "$TMP/want" || fail "$d: $(cat "$TMP/got")" || return 1
+        used $d 15000 || return 1
+    done
+}
+
+t_every_entry_point() {
+    # known.c calls each interposed function once (memalign, posix_memalign,
+    # aligned_alloc, valloc, reallocarray, realloc(p, 0), a thread, fork)
+    preload_ok || return
+    for d in $DESIGNS; do
+        vm $d "$PROGS/known" || fail "$d: known exited $?" || return 1
+        used $d 10 || return 1
+    done
+}
+
+t_python_workload() {
+    preload_ok || return
+    [ -n "$PY" ] || { skip "no python3"; return; }
+    "$PY" tests/malloc/workload.py >"$TMP/want" || fail "python3 fails on glibc" || return 1
+    for d in $DESIGNS; do
+        vm $d "$PY" tests/malloc/workload.py >"$TMP/got" 2>"$TMP/err" ||
+            fail "$d: python3 exited $?: $(head -c 300 "$TMP/err")" || return 1
+        cmp -s "$TMP/got" "$TMP/want" || fail "$d: python3 printed $(cat "$TMP/got"), glibc $(cat "$TMP/want")" || return 1
+        used $d 500 || return 1
+    done
+}
+
+t_python_every_object_through_malloc() {
+    # PYTHONMALLOC=malloc: no pymalloc arenas, ~10^6 mallocs of small objects
+    preload_ok || return
+    [ -n "$PY" ] || { skip "no python3"; return; }
+    PYTHONMALLOC=malloc "$PY" tests/malloc/workload.py >"$TMP/want" || fail "python3 fails on glibc" || return 1
+    for d in $DESIGNS; do
+        case " $LINEAR " in *" $d "*) continue ;; esac
+        PYTHONMALLOC=malloc vm $d "$PY" tests/malloc/workload.py >"$TMP/got" 2>"$TMP/err" ||
+            fail "$d: python3 exited $?: $(head -c 300 "$TMP/err")" || return 1
+        cmp -s "$TMP/got" "$TMP/want" || fail "$d: python3 printed $(cat "$TMP/got")" || return 1
+        used $d 300000 || return 1
+    done
+}
+
+# git_session DIR [vm DESIGN]: init, add, commit twice with fixed identity and
+# dates (so the commit ids are reproducible), then print the log and a tree.
+git_session() {
+    dir=$1; shift
+    rm -rf "$dir"
+    mkdir -p "$dir" || return 1
+    (
+        cd "$dir" || exit 1
+        export GIT_AUTHOR_NAME=vmlab GIT_AUTHOR_EMAIL=vmlab@example.org \
+            GIT_COMMITTER_NAME=vmlab GIT_COMMITTER_EMAIL=vmlab@example.org \
+            GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' \
+            GIT_CONFIG_NOSYSTEM=1 HOME=$dir
+        "$@" git init -q -b main . &&
+            seq 1 3000 >numbers && printf 'hello\n' >a.txt && mkdir sub && seq 5 5 20000 >sub/b &&
+            "$@" git add . && "$@" git commit -q -m "first commit" &&
+            sed -i 's/7/seven/' numbers && printf 'more\n' >>a.txt &&
+            "$@" git commit -q -a -m "second: edit both" &&
+            "$@" git log --format='%H %s' &&
+            "$@" git cat-file -p 'HEAD^{tree}' &&
+            "$@" git diff --stat HEAD~1 HEAD
+    )
+}
+
+t_git_init_add_commit() {
+    preload_ok || return
+    command -v git >/dev/null || { skip "no git"; return; }
+    git_session "$TMP/g0" >"$TMP/want" 2>&1 || fail "git fails on glibc: $(cat "$TMP/want")" || return 1
+    for d in $DESIGNS; do
+        git_session "$TMP/g-$d" vm $d >"$TMP/got" 2>&1 || fail "$d: git failed: $(head -c 300 "$TMP/got")" || return 1
+        cmp -s "$TMP/got" "$TMP/want" || fail "$d: git's output differs: $(diff "$TMP/want" "$TMP/got" | head -5)" || return 1
+        used $d 100 || return 1
+    done
+}
+
+t_gcc_compiles() {
+    preload_ok || return
+    command -v gcc >/dev/null || { skip "no gcc"; return; }
+    # the program: a binary tree of 10^5 nodes, printing a checksum
+    gcc -O2 -o "$TMP/ref" tests/malloc/tree.c || fail "gcc fails on glibc" || return 1
+    "$TMP/ref" >"$TMP/want" || return 1
+    for d in $DESIGNS; do
+        vm $d gcc -O2 -o "$TMP/bin-$d" tests/malloc/tree.c 2>"$TMP/err" ||
+            fail "$d: gcc failed: $(head -c 300 "$TMP/err")" || return 1
+        used $d 1000 || return 1
+        cmp -s "$TMP/bin-$d" "$TMP/ref" || fail "$d: gcc produced a different binary" || return 1
+        "$TMP/bin-$d" >"$TMP/got" && cmp -s "$TMP/got" "$TMP/want" || fail "$d: the binary prints $(cat "$TMP/got")" || return 1
+    done
+}
+
+# lines N: N pseudo-random lines "KEY line I".
+lines() {
+    awk -v n="$1" 'BEGIN { x = 1; for (i = 0; i < n; i++) { x = (x * 1103515245 + 12345) % 2147483648
+                                                          print x % 1000003, "line", i } }'
+}
+
+t_sort_million_lines() {
+    # GNU sort allocates its buffer once and sorts with two threads here: a
+    # million lines on the default design, 200000 on every design
+    preload_ok || return
+    lines 1000000 >"$TMP/lines"
+    want=$(LC_ALL=C sort "$TMP/lines" | cksum)
+    got=$(LC_ALL=C vm segfit sort "$TMP/lines" | cksum)
+    [ "$got" = "$want" ] || fail "segfit: sort output checksum $got, glibc $want" || return 1
+    used segfit 5 || return 1
+    lines 200000 >"$TMP/lines"
+    want=$(LC_ALL=C sort -k1,1n -k3 "$TMP/lines" | cksum)
+    for d in $DESIGNS; do
+        got=$(LC_ALL=C vm $d sort -k1,1n -k3 "$TMP/lines" | cksum)
+        [ "$got" = "$want" ] || fail "$d: sort output checksum $got, glibc $want" || return 1
+        used $d 5 || return 1
+    done
+}
+
+t_unknown_design_is_clear() {
+    preload_ok || return
+    LD_PRELOAD=$LIB VMLAB_MALLOC=first-fit env true 2>"$TMP/err"
+    rc=$?
+    [ $rc -eq 127 ] || fail "exit $rc, expected 127" || return 1
+    grep -q "^vmlab malloc: VMLAB_MALLOC=first-fit: unknown design (expected implicit-first," "$TMP/err" ||
+        fail "stderr: $(cat "$TMP/err")"
+}
+
+t_quiet_without_stats() {
+    preload_ok || return
+    LD_PRELOAD=$LIB "$PROGS/known" 2>"$TMP/err" || fail "known exited $?" || return 1
+    [ ! -s "$TMP/err" ] || fail "output on stderr without VMLAB_MALLOC_STATS: $(cat "$TMP/err")"
+}
+
+run_tests
