@@ -76,6 +76,12 @@ t_bad_input() {
     expect_exit 2 "$VMLAB" mrc -p nosuch "$TMP/bad.rw" || return 1
     expect_exit 2 "$VMLAB" mrc --frames 0 "$TMP/bad.rw" || return 1
     expect_exit 2 "$VMLAB" mrc --shards 2 "$TMP/bad.rw" || return 1
+    "$VMLAB" gen belady --length 12 -o "$TMP/b.rw" || return 1
+    expect_exit 1 "$VMLAB" mrc --shards 0.000001 "$TMP/b.rw" || return 1
+    expect_err "sampled no page" || return 1
+    # Huge frame counts: every policy faults once a page, nothing allocated
+    expect_exit 0 "$VMLAB" mrc -p fifo,lru --frames 4000000000 --output csv "$TMP/b.rw" || return 1
+    [ "$(grep -c ',4000000000,5,' "$TMP/out")" -eq 2 ] || fail "huge sizes: $(cat "$TMP/out")" || return 1
     expect_exit 2 "$VMLAB" mrc --output xml "$TMP/bad.rw" || return 1
     expect_exit 1 "$VMLAB" mrc "$TMP/missing.rw" || return 1
     : >"$TMP/empty.rw"

@@ -485,6 +485,14 @@ int cmd_mrc(int argc, char **argv)
                 rc = cli_diag(&d);
                 goto done;
             }
+            if (a.sampled == 0) {
+                mrc_approx_free(&a);
+                nc++;
+                cli_error("%s: SHARDS sampled no page at rate %g (expected a higher --shards rate "
+                          "for a trace of %ju pages)", path, shards_rate, (uintmax_t)distinct);
+                rc = CLI_ERR;
+                goto done;
+            }
             for (size_t j = 0; j < cu->k; j++)
                 cu->faults[j] = (uint64_t)llround(mrc_approx_miss_ratio(&a, cu->frames[j]) * (double)tp.n);
             mrc_approx_free(&a);

@@ -104,6 +104,9 @@ typedef struct zipf {
 static int zipf_init(gen_t *g, zipf_t *z, uint64_t n, double alpha)
 {
     double sum = 0;
+    if (n > ((uint64_t)1 << 27))
+        return diag_set(g->d, NULL, 0, EINVAL, "zipf over %ju pages: at most 2^27 pages "
+                        "(its table takes 16 bytes a page)", (uintmax_t)n);
     z->n = n;
     z->cdf = malloc(n * sizeof *z->cdf);
     z->map = malloc(n * sizeof *z->map);
@@ -190,9 +193,9 @@ static int m_phases(gen_t *g)
         (rc = param_u64(g, "phase", 5000, 1, &phase)) ||
         (rc = param_frac(g, "keep", 0.25, 0.0, 1.0, &keep)))
         return rc;
-    if (wset > n)
-        return diag_set(g->d, NULL, 0, EINVAL, "phases: wset=%ju is more than the %ju pages",
-                        (uintmax_t)wset, (uintmax_t)n);
+    if (wset > n || wset > ((uint64_t)1 << 27))
+        return diag_set(g->d, NULL, 0, EINVAL, "phases: wset=%ju is more than the %ju pages "
+                        "(or 2^27)", (uintmax_t)wset, (uintmax_t)n);
     if (!(set = malloc(wset * sizeof *set)))
         return diag_set(g->d, NULL, 0, ENOMEM, "out of memory for the working set");
     for (uint64_t j = 0; j < wset; j++)

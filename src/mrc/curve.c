@@ -68,9 +68,20 @@ int mrc_policy_faults(const char *policy, const uint64_t *key, const trace_pages
             free(jobs), free(res);
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for %zu simulations", k);
         }
+        uint64_t most = 0;
         cfg.page_bits = page_bits;
         for (size_t i = 0; i < k; i++)
-            jobs[i].policy = policy, jobs[i].frames = frames[i];
+            most = frames[i] > most ? frames[i] : most;
+        if (most > 65536) {
+            /* With at least as many frames as distinct pages nothing is
+             * evicted: every policy faults once a page.  Simulating with
+             * that many frames gives the same count without allocating
+             * billions of frames. */
+            int64_t v = mrc_distinct(key, tp->n);
+            most = v > 0 ? (uint64_t)v : 1;
+        }
+        for (size_t i = 0; i < k; i++)
+            jobs[i].policy = policy, jobs[i].frames = frames[i] < most ? frames[i] : most;
         rc = sim_run_pages(&cfg, jobs, k, tp, res, d);
         if (rc == 0)
             for (size_t i = 0; i < k; i++) {

@@ -140,7 +140,10 @@ int mrc_shards(const uint64_t *page, size_t n, const mrc_shards_opts_t *o, mrc_a
             continue;
         }
         {
-            size_t sd = (size_t)llround((double)dist / rate);
+            double scaled = (double)dist / rate;
+            /* No distance exceeds the references seen: a tiny rate cannot
+             * ask for a histogram larger than the trace. */
+            size_t sd = scaled >= (double)n ? n : (size_t)llround(scaled);
             if (sd > maxd)
                 maxd = sd;
             if (whist_add(&wh, sd, 1.0 / g))
