@@ -56,13 +56,30 @@ echo "sim benchmark: zipf 10M refs, 762,669 pages, $FRAMES frames, single thread
 base=$(rate "$OUT/baseline" lru "$OUT/zipf.ids.u64" $FRAMES)
 basec=$(rate "$OUT/baseline" clock "$OUT/zipf.ids.u64" $FRAMES)
 printf '%-34s %10s %8s\n' "configuration" "M refs/s" "x base"
+# (x base: median over REPS of baseline.c LRU's CPU time / this row's, measured in pairs)
 printf '%-34s %10s %8s\n' "baseline.c lru (ids.u64, mmap)" "$base" "1.00"
 printf '%-34s %10s %8s\n' "baseline.c clock (ids.u64, mmap)" "$basec" "-"
+# row LABEL CMD...: REPS times, baseline.c's LRU then CMD back to back; prints
+# the median rate of CMD and the median of the per-pair ratios, so a change in
+# the machine's load between rows does not skew a row's ratio.
 row() {
     label=$1
     shift
-    r=$(rate "$@")
-    printf '%-34s %10s %8s\n' "$label" "$r" "$(awk -v r="$r" -v b="$base" 'BEGIN { if (r == "fail") print "-"; else printf "%.2f", r / b }')"
+    i=0
+    pairs=""
+    while [ $i -lt "$REPS" ]; do
+        tb=$(cpu "$OUT/baseline" lru "$OUT/zipf.ids.u64" $FRAMES)
+        tv=$(cpu "$@")
+        pairs="$pairs $tb:$tv"
+        i=$((i + 1))
+    done
+    echo "$pairs" | tr ' ' '\n' | grep -v '^$' | awk -F: -v n=$N -v label="$label" '
+        { if ($2 == "fail") bad = 1; else { r[NR] = n / $2 / 1e6; q[NR] = $1 / $2 } }
+        function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+                                              if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                                          return a[int((k + 1) / 2)] }
+        END { if (bad) { printf "%-34s %10s %8s\n", label, "fail", "-"; exit }
+              printf "%-34s %10.1f %8.2f\n", label, median(r, NR), median(q, NR) }'
 }
 for p in lru fifo clock opt arc lirs car 2q sieve lfu mfu nru wsclock; do
     row "$p (vmlab binary)" "$VMLAB" sim -j 1 --no-progress -p $p -n $FRAMES -F vmlab --page-size 1 "$OUT/zipf.vmlab"

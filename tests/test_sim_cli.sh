@@ -165,6 +165,12 @@ t_bad_input_one_clear_error() {
     expect_err "beyond the 32-bit virtual address space" || return 1
 }
 
+t_empty_trace() {
+    : >"$TMP/empty.txt"
+    expect_exit 0 "$VMLAB" sim -p lru,opt -n 4 -F rw --output csv "$TMP/empty.txt" || return 1
+    [ "$(col references)" = "0 0" ] && [ "$(col page_faults)" = "0 0" ] || fail "$(cat "$TMP/out")"
+}
+
 t_threads_do_not_change_results() {
     [ -f "$BZIP" ] || { skip "no $BZIP"; return; }
     "$VMLAB" sim -p lru,fifo,clock,opt,arc -n 32,100 --output csv -j 1 "$BZIP" >"$TMP/a" &&

@@ -644,8 +644,9 @@ int cmd_sim(int argc, char **argv)
         for (size_t k = 0; k < o.nframes; k++)
             jobs[i * o.nframes + k] = (sim_job_t){.policy = o.policies[i], .frames = o.frames[k]};
     /* Every configuration error before any trace is opened. */
-    if (sim_config_check(&o.cfg, jobs, njobs, &d)) {
-        rc = cli_usage("sim", "%s", d.msg);
+    if ((rc = sim_config_check(&o.cfg, jobs, njobs, &d))) {
+        /* Out of memory is the machine's limit, not a usage error. */
+        rc = rc == -ENOMEM ? cli_diag(&d) : cli_usage("sim", "%s", d.msg);
         goto done;
     }
     for (size_t r = 0; r < nruns; r++) {
