@@ -1057,3 +1057,26 @@ TEST(mmap_source)
         /* the regions stay mapped: a heap never shrinks (they leak here) */
     }
 }
+
+TEST(regression_small_growth_behind_block)
+{
+    /* found by fuzz_malloc_rep: a realloc at the end of the heap that
+     * needed 16 more bytes grew the heap by 16, and the 16-byte free block
+     * behind the allocated one wrote its list links over the new epilogue */
+    for (size_t i = 0; i < ma_ndesigns(); i++) {
+        ma_heap_t *h = make_heap(ma_design_name(i), 8, 0, SRC_ARENA);
+        void *p0 = ma_malloc(h, 40), *p1 = ma_malloc(h, 140), *p2;
+        p0 = ma_realloc(h, p0, 600);
+        ma_check(h);
+        p0 = ma_realloc(h, p0, 616);
+        ma_check(h);
+        p0 = ma_realloc(h, p0, 50);
+        p2 = ma_malloc(h, 7);
+        ma_free(h, p0);
+        ma_check(h);
+        ma_free(h, p1);
+        ma_free(h, p2);
+        ma_check(h);
+        CHECK_EQ(ma_add_region(h, pool_mem + POOL_BYTES - 64, 64), -EINVAL);
+    }
+}
