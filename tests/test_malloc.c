@@ -159,7 +159,8 @@ static const char *prop_run(const char *design, size_t align, unsigned flags, in
             ma_free(h, s->p);
             s->p = NULL;
         } else if (s->p && what < 8 && !s->align) {
-            size_t n = rnd_size();
+            /* a third of reallocs grow or shrink a little: the in-place paths */
+            size_t n = rnd() % 3 ? rnd_size() : s->n + rnd() % 48 - (s->n > 24 ? 24 : s->n);
             unsigned char *q;
             if (n == 0)
                 n = 1;
