@@ -1,7 +1,7 @@
 /*
  * fuzz_malloc_rep.c - libFuzzer target for the malloc-lab trace parser
  * (src/malloc/replay.c), and for the checked replay of what it accepts
- * under two designs: a malformed trace must give an error, never a crash;
+ * under two designs and option sets picked from the input's length: a malformed trace must give an error, never a crash;
  * an accepted one must replay valid (or run out of memory cleanly).
  */
 #include <stdint.h>
@@ -28,12 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < t.nops; i++)
             big |= t.ops[i].size > ((size_t)1 << 22);
         if (t.nops <= 512 && !big) {
-            mr_run(&t, "segfit", &(mr_opts_t){8, 0, MA_CANARY, 0, 1}, &r);
-            if (!r.valid && !strstr(r.why, "out of memory"))
-                abort();
-            mr_run(&t, "buddy", &(mr_opts_t){16, 0, MA_POISON, 0, 1}, &r);
-            if (!r.valid && !strstr(r.why, "out of memory"))
-                abort();
+            /* two designs and option sets per input, chosen by its length,
+             * so the corpus covers all of them */
+            for (int k = 0; k < 2; k++) {
+                size_t i = (size + (size_t)k * 5) % ma_ndesigns();
+                mr_opts_t o = {k ? 16 : 8, (size & 4) ? 16 : 0,
+                               (unsigned)((size >> 3) & 7) & (MA_DEFER_COALESCE | MA_CANARY |
+                                                              MA_POISON), 0, 1};
+                if (size & 64)
+                    o.flags |= MA_NO_PLACE_SPLIT;
+                mr_run(&t, ma_design_name(i), &o, &r);
+                if (!r.valid && !strstr(r.why, "out of memory"))
+                    abort();
+            }
         }
         mr_trace_free(&t);
     }

@@ -175,6 +175,9 @@ void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
         ma_set_hdr(r->limit, MA_F_ALLOC);
         ma_set_hdr(b, (size_t)(r->limit - b) | MA_F_PREV | MA_F_ALLOC);
     } else {
+        /* the heap grows by whole blocks (heap.c and bt_resize see to it)
+         * unless the new bytes merge with a free block before them */
+        MA_ASSERT(r->end - MA_WORD - r->limit >= (ptrdiff_t)min_block(h) || !prev_alloc(r->limit));
         b = r->limit;
         r->limit = r->end - MA_WORD;
         ma_set_hdr(r->limit, MA_F_ALLOC);
@@ -227,7 +230,7 @@ static void trim(ma_heap_t *h, unsigned char *b, size_t asize)
 int bt_resize(ma_heap_t *h, void *p, size_t size)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n;
-    size_t asize = adjust(h, size), bs = ma_bsize(b);
+    size_t asize = adjust(h, size), bs = ma_bsize(b), extend;
     int grown = 0;
 
     if (asize <= bs) {
@@ -251,7 +254,13 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
             return 0;
         if (n != h->last->limit && !(!is_alloc(n) && nextb(n) == h->last->limit))
             return 0;
-        if (ma_grow(h, asize - bs - (is_alloc(n) ? 0 : ma_bsize(n)), bt_region_need(h, size)))
+        /* behind an allocated block the new memory becomes a free block of
+         * its own, which must be a whole block (its links would otherwise
+         * overwrite the new epilogue) */
+        extend = asize - bs - (is_alloc(n) ? 0 : ma_bsize(n));
+        if (is_alloc(n) && extend < min_block(h))
+            extend = min_block(h);
+        if (ma_grow(h, extend, bt_region_need(h, size)))
             return 0;
         grown = 1;
     }

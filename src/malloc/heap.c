@@ -189,7 +189,10 @@ static int add_memory(ma_heap_t *h, void *base, size_t len)
 
 int ma_add_region(ma_heap_t *h, void *base, size_t len)
 {
-    int rc = add_memory(h, base, len);
+    int rc;
+    if (len < MA_REGION_MIN)
+        return -EINVAL; /* also when it extends the last region */
+    rc = add_memory(h, base, len);
     VL_DEBUG_CHECK(ma_check(h));
     return rc;
 }
