@@ -159,7 +159,8 @@ static const char *prop_run(const char *design, size_t align, unsigned flags, in
             ma_free(h, s->p);
             s->p = NULL;
         } else if (s->p && what < 8 && !s->align) {
-            size_t n = rnd_size();
+            /* a third of reallocs grow or shrink a little: the in-place paths */
+            size_t n = rnd() % 3 ? rnd_size() : s->n + rnd() % 48 - (s->n > 24 ? 24 : s->n);
             unsigned char *q;
             if (n == 0)
                 n = 1;
@@ -328,7 +329,7 @@ static double replay_all(const char *design, size_t align, char *why, size_t why
             snprintf(why, whylen, "cannot read %s", traces[i]);
             return -2;
         }
-        if (mr_run(&t, design, align, 0, 0, 1, &r) != 0 || !r.valid) {
+        if (mr_run(&t, design, &(mr_opts_t){align, 0, 0, 0, 1}, &r) != 0 || !r.valid) {
             snprintf(why, whylen, "%s: %s", traces[i], r.why);
             mr_trace_free(&t);
             return -1;
@@ -363,15 +364,15 @@ static void traces_for(const char *design, double min_util)
 
 /* The floors are the measured figures rounded down (docs/malloc.md): a
  * change that loses utilization shows here. */
-TEST(traces_implicit_first) { traces_for("implicit-first", 0.90); }
-TEST(traces_implicit_next) { traces_for("implicit-next", 0.80); }
-TEST(traces_implicit_best) { traces_for("implicit-best", 0.90); }
-TEST(traces_implicit_worst) { traces_for("implicit-worst", 0.80); }
-TEST(traces_explicit_lifo) { traces_for("explicit-lifo", 0.75); }
-TEST(traces_explicit_addr) { traces_for("explicit-addr", 0.90); }
-TEST(traces_segfit) { traces_for("segfit", 0.95); }
-TEST(traces_segstore) { traces_for("segstore", 0.55); }
-TEST(traces_buddy) { traces_for("buddy", 0.60); }
+TEST(traces_implicit_first) { traces_for("implicit-first", 0.96); }
+TEST(traces_implicit_next) { traces_for("implicit-next", 0.94); }
+TEST(traces_implicit_best) { traces_for("implicit-best", 0.96); }
+TEST(traces_implicit_worst) { traces_for("implicit-worst", 0.94); }
+TEST(traces_explicit_lifo) { traces_for("explicit-lifo", 0.94); }
+TEST(traces_explicit_addr) { traces_for("explicit-addr", 0.96); }
+TEST(traces_segfit) { traces_for("segfit", 0.965); }
+TEST(traces_segstore) { traces_for("segstore", 0.67); }
+TEST(traces_buddy) { traces_for("buddy", 0.77); }
 
 TEST(trace_libc_valid)
 {
@@ -379,10 +380,10 @@ TEST(trace_libc_valid)
     mr_result_t r;
     if (load_trace("short2-bal.rep", &t) != 0)
         SKIP("../shared/data/malloclab is not there");
-    CHECK_EQ(mr_run(&t, "libc", 16, 0, 0, 1, &r), 0);
-    CHECK(r.valid);
-    CHECK(r.util > 0 && r.util <= 1);
+    CHECK_EQ(mr_run(&t, "libc", &(mr_opts_t){16, 0, 0, 0, 1}, &r), 0);
     mr_trace_free(&t);
+    CHECK(r.valid);
+    CHECK(r.util >= 0 && r.util <= 1); /* 0: unknown, under a sanitizer's malloc */
 }
 
 TEST(trace_golden_short2)
@@ -402,7 +403,7 @@ TEST(trace_golden_short2)
     CHECK_EQ(t.nops, 12);
     CHECK_EQ(t.nids, 6);
     CHECK_EQ(t.peak_payload, 2040 + 4010 + 48 + 3 * 4072);
-    CHECK_EQ(mr_run(&t, "segfit", 8, 0, 0, 1, &r), 0);
+    CHECK_EQ(mr_run(&t, "segfit", &(mr_opts_t){8, 0, 0, 0, 1}, &r), 0);
     CHECK(r.valid);
     CHECK_EQ(r.heap_bytes, 18448);
     mr_trace_free(&t);
@@ -508,6 +509,14 @@ static void do_stack_pointer(ma_heap_t *h)
     ma_free(h, buf + 32);
 }
 
+static void do_fake_marker(ma_heap_t *h)
+{
+    _Alignas(16) size_t buf[8] = {0};
+    ma_malloc(h, 10);
+    buf[3] = ((size_t)1 << 40) | 4; /* looks like an alignment marker */
+    ma_free(h, &buf[4]);
+}
+
 static void do_overflow(ma_heap_t *h)
 {
     char *p = ma_malloc(h, 24), *q = ma_malloc(h, 24);
@@ -539,6 +548,8 @@ static void errors_for(const char *design)
               "%s, pointer inside a block: stderr '%s'", design, err);
     CHECK_MSG(dies_with(design, 0, do_stack_pointer, "invalid pointer", err, sizeof err),
               "%s, pointer never allocated: stderr '%s'", design, err);
+    CHECK_MSG(dies_with(design, 0, do_fake_marker, "invalid pointer", err, sizeof err),
+              "%s, fake alignment marker: stderr '%s'", design, err);
     CHECK_MSG(dies_with(design, MA_CANARY, do_overflow, "heap overflow", err, sizeof err),
               "%s, overflow: stderr '%s'", design, err);
     CHECK_MSG(dies_with(design, MA_POISON, do_use_after_free, "use after free", err, sizeof err),
@@ -975,7 +986,7 @@ TEST(lab_leak_report)
     buf[got] = 0;
     close(fd[0]);
     waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(WIFEXITED(status)); /* LeakSanitizer may set the status */
     CHECK_MSG(strstr(buf, "vmlab malloc: 2 block(s) still live at exit"), "report: '%s'", buf);
     CHECK_MSG(strstr(buf, "leak: payload @"), "report: '%s'", buf);
     {
@@ -993,5 +1004,80 @@ TEST(lab_leak_report)
         CHECK(strstr(buf, "1 block(s) still live"));
         myfree(p);
         CHECK_EQ(myleaks(-1), 0);
+    }
+}
+
+/* ---- the checker, the real mmap source ---- */
+
+static void do_corrupt_header(ma_heap_t *h)
+{
+    size_t *p = ma_malloc(h, 64);
+    ma_malloc(h, 64);
+    p[-1] ^= 0x40; /* the header's size changes by 64 bytes */
+    ma_check(h);
+}
+
+TEST(checker_catches_corruption)
+{
+    char err[512];
+    for (size_t i = 0; i < ma_ndesigns(); i++)
+        CHECK_MSG(dies_with(ma_design_name(i), 0, do_corrupt_header, "invariant broken", err,
+                            sizeof err),
+                  "%s: stderr '%s'", ma_design_name(i), err);
+    CHECK(strstr(err, "vmlab malloc: src/malloc/"));
+}
+
+TEST(mmap_source)
+{
+    for (size_t i = 0; i < ma_ndesigns(); i++) {
+        ma_source_t s;
+        ma_config_t cfg = {ma_design_name(i), 16, MA_CANARY, &s, 256 * 1024, 0};
+        ma_heap_t *h;
+        void *p[64];
+        ma_stats_t st;
+        ma_source_mmap(&s);
+        CHECK_EQ(ma_init(&h, heap_mem, sizeof heap_mem, &cfg), 0);
+        for (int k = 0; k < 64; k++) {
+            size_t n = k % 16 == 15 ? 300000 : (size_t)(k * 3000 + 1); /* > 1 MiB in all */
+            p[k] = ma_malloc(h, n);
+            CHECK(p[k] != NULL);
+            memset(p[k], k, n);
+        }
+        ma_get_stats(h, &st);
+        CHECK_EQ(st.huge_blocks, 4);
+        CHECK(ma_owns(h, p[1]) && !ma_owns(h, p[15]) && ma_is_huge(p[15]));
+        CHECK(!ma_owns(h, &st) && !ma_owns(h, heap_mem));
+        CHECK_MSG(st.regions >= 2, "%s: %zu regions", ma_design_name(i), st.regions);
+        ma_check(h);
+        for (int k = 0; k < 64; k++)
+            ma_free(h, p[k]);
+        ma_get_stats(h, &st);
+        CHECK_EQ(st.live_blocks, 0);
+        CHECK_EQ(st.huge_bytes, 0);
+        ma_check(h);
+        /* the regions stay mapped: a heap never shrinks (they leak here) */
+    }
+}
+
+TEST(regression_small_growth_behind_block)
+{
+    /* found by fuzz_malloc_rep: a realloc at the end of the heap that
+     * needed 16 more bytes grew the heap by 16, and the 16-byte free block
+     * behind the allocated one wrote its list links over the new epilogue */
+    for (size_t i = 0; i < ma_ndesigns(); i++) {
+        ma_heap_t *h = make_heap(ma_design_name(i), 8, 0, SRC_ARENA);
+        void *p0 = ma_malloc(h, 40), *p1 = ma_malloc(h, 140), *p2;
+        p0 = ma_realloc(h, p0, 600);
+        ma_check(h);
+        p0 = ma_realloc(h, p0, 616);
+        ma_check(h);
+        p0 = ma_realloc(h, p0, 50);
+        p2 = ma_malloc(h, 7);
+        ma_free(h, p0);
+        ma_check(h);
+        ma_free(h, p1);
+        ma_free(h, p2);
+        ma_check(h);
+        CHECK_EQ(ma_add_region(h, pool_mem + POOL_BYTES - 64, 64), -EINVAL);
     }
 }

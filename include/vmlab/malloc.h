@@ -121,6 +121,11 @@ void *ma_reallocarray(ma_heap_t *h, void *p, size_t n, size_t size);
 void *ma_memalign(ma_heap_t *h, size_t align, size_t size);
 /* Bytes usable at p (>= the size asked for); 0 for NULL. */
 size_t ma_usable_size(ma_heap_t *h, const void *p);
+/* Whether p points into one of h's regions (any byte of them); huge blocks
+ * are not in a region: test those with ma_is_huge().  No validation beyond
+ * that, never aborts: for a caller that must tell its pointers from others'
+ * (e.g. memory the C library handed out before a preload took over). */
+int ma_owns(const ma_heap_t *h, const void *p);
 
 /* Verify every invariant of the heap and its design (stated as equations in
  * src/malloc/) and every canary; abort with a message if one is broken.

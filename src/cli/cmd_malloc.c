@@ -32,6 +32,10 @@ static const char malloc_help[] =
     "                      ops_per_sec}, ...], util a fraction 0..1\n"
     "  -g, --grow BYTES    boundary-tag designs: the chunk the heap grows by for\n"
     "                      requests below 256 bytes (default 2048; 16: exact)\n"
+    "      --defer-coalesce  boundary-tag designs: coalesce only when no block fits\n"
+    "      --low-placement   boundary-tag designs: always place at the low end of a\n"
+    "                      free block (the textbook rule; default: large blocks high)\n"
+    "      --canary        end every block with a canary word (costs utilization)\n"
     "  -t, --time SEC      seconds per timing sample, 0 to skip timing (default 0.05)\n"
     "  -s, --samples N     timing samples, the median is reported (default 3)\n"
     "  -l, --list          list the designs and exit\n"
@@ -101,7 +105,8 @@ static int cmd_malloc_replay(int argc, char **argv)
         {"policy", required_argument, 0, 'p'}, {"align", required_argument, 0, 'a'},
         {"output", required_argument, 0, 1},   {"time", required_argument, 0, 't'},
         {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
-        {"grow", required_argument, 0, 'g'},
+        {"grow", required_argument, 0, 'g'},  {"defer-coalesce", no_argument, 0, 2},
+        {"low-placement", no_argument, 0, 3}, {"canary", no_argument, 0, 4},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     const char *pol[MAX_POLICIES];
@@ -109,6 +114,7 @@ static int cmd_malloc_replay(int argc, char **argv)
     int npol = 0, c, json = 0, samples = 3, ntr, failed = 0, rc = CLI_OK;
     uint64_t v;
     size_t align = 8, grow = 0;
+    unsigned flags = 0;
     double secs = 0.05;
     mr_trace_t *tr = NULL;
     mr_result_t *res = NULL;
@@ -140,6 +146,9 @@ static int cmd_malloc_replay(int argc, char **argv)
                 return CLI_USAGE;
             samples = (int)v;
             break;
+        case 2: flags |= MA_DEFER_COALESCE; break;
+        case 3: flags |= MA_NO_PLACE_SPLIT; break;
+        case 4: flags |= MA_CANARY; break;
         case 'g':
             if (cli_u64("malloc", "--grow", optarg, 16, (uint64_t)1 << 30, &v))
                 return CLI_USAGE;
@@ -195,7 +204,8 @@ static int cmd_malloc_replay(int argc, char **argv)
     for (int i = 0; i < ntr; i++)
         for (int j = 0; j < npol; j++) {
             mr_result_t *r = &res[i * npol + j];
-            int e = mr_run(&tr[i], pol[j], align, grow, secs, samples, r);
+            mr_opts_t mo = {align, grow, flags, secs, samples};
+            int e = mr_run(&tr[i], pol[j], &mo, r);
             if (e) {
                 cli_error("%s: %s: %s", argv[optind + i], pol[j], strerror(-e));
                 rc = CLI_ERR;
@@ -223,9 +233,17 @@ static int cmd_malloc_replay(int argc, char **argv)
             int nvalid = 0;
             for (int i = 0; i < ntr; i++) {
                 mr_result_t *r = &res[i * npol + j];
-                printf("%-20s %-15s %-5s %6.1f%% %10zu %10zu %9.2f", base_name(argv[optind + i]),
-                       pol[j], r->valid ? "yes" : "no", 100 * r->util, r->heap_bytes,
-                       tr[i].peak_payload, r->ops_per_sec / 1e6);
+                printf("%-20s %-15s %-5s ", base_name(argv[optind + i]), pol[j],
+                       r->valid ? "yes" : "no");
+                if (r->heap_bytes)
+                    printf("%6.1f%% %10zu", 100 * r->util, r->heap_bytes);
+                else
+                    printf("%7s %10s", "n/a", "n/a");
+                printf(" %10zu ", tr[i].peak_payload);
+                if (r->ops_per_sec > 0)
+                    printf("%9.2f", r->ops_per_sec / 1e6);
+                else
+                    printf("%9s", "-");
                 if (r->peak_rss_kb)
                     printf("  (peak RSS %ld KiB)", r->peak_rss_kb);
                 printf("\n");
@@ -235,9 +253,14 @@ static int cmd_malloc_replay(int argc, char **argv)
                 }
                 sops += r->ops_per_sec;
             }
-            if (ntr > 1)
-                printf("%-20s %-15s %2d/%-2d %6.1f%% %10s %10s %9.2f\n", "average", pol[j],
-                       nvalid, ntr, 100 * su / ntr, "", "", sops / ntr / 1e6);
+            if (ntr > 1) {
+                printf("%-20s %-15s %2d/%-2d %6.1f%% %10s %10s ", "average", pol[j], nvalid, ntr,
+                       100 * su / ntr, "", "");
+                if (sops > 0)
+                    printf("%9.2f\n", sops / ntr / 1e6);
+                else
+                    printf("%9s\n", "-");
+            }
         }
     }
     fflush(stdout);

@@ -24,7 +24,6 @@
  */
 #include "malloc/bt.h"
 
-#include "vmlab/check.h"
 
 #define BT_HIGH 256 /* requests at least this large are placed high */
 
@@ -176,6 +175,9 @@ void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
         ma_set_hdr(r->limit, MA_F_ALLOC);
         ma_set_hdr(b, (size_t)(r->limit - b) | MA_F_PREV | MA_F_ALLOC);
     } else {
+        /* the heap grows by whole blocks (heap.c and bt_resize see to it)
+         * unless the new bytes merge with a free block before them */
+        MA_ASSERT(r->end - MA_WORD - r->limit >= (ptrdiff_t)min_block(h) || !prev_alloc(r->limit));
         b = r->limit;
         r->limit = r->end - MA_WORD;
         ma_set_hdr(r->limit, MA_F_ALLOC);
@@ -228,7 +230,7 @@ static void trim(ma_heap_t *h, unsigned char *b, size_t asize)
 int bt_resize(ma_heap_t *h, void *p, size_t size)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n;
-    size_t asize = adjust(h, size), bs = ma_bsize(b);
+    size_t asize = adjust(h, size), bs = ma_bsize(b), extend;
     int grown = 0;
 
     if (asize <= bs) {
@@ -252,7 +254,13 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
             return 0;
         if (n != h->last->limit && !(!is_alloc(n) && nextb(n) == h->last->limit))
             return 0;
-        if (ma_grow(h, asize - bs - (is_alloc(n) ? 0 : ma_bsize(n)), bt_region_need(h, size)))
+        /* behind an allocated block the new memory becomes a free block of
+         * its own, which must be a whole block (its links would otherwise
+         * overwrite the new epilogue) */
+        extend = asize - bs - (is_alloc(n) ? 0 : ma_bsize(n));
+        if (is_alloc(n) && extend < min_block(h))
+            extend = min_block(h);
+        if (ma_grow(h, extend, bt_region_need(h, size)))
             return 0;
         grown = 1;
     }
@@ -338,28 +346,28 @@ void bt_check(ma_heap_t *h)
     int rover_ok = h->rover == NULL;
     for (ma_region_t *r = h->regions; r; r = r->next) {
         unsigned char *b = r->first;
-        VL_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
-        VL_ASSERT(prev_alloc(r->first));
+        MA_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
+        MA_ASSERT(prev_alloc(r->first));
         while (b < r->limit) {
             size_t size = ma_bsize(b);
-            VL_ASSERT(size % a == 0 && size >= min_block(h));
-            VL_ASSERT(((uintptr_t)(b + MA_WORD) & (a - 1)) == 0);
-            VL_ASSERT(size <= (size_t)(r->limit - b));
-            VL_ASSERT((ma_hdr(b) & MA_F_SPECIAL) == 0);
-            VL_ASSERT(prev_alloc(b + size) == is_alloc(b));
+            MA_ASSERT(size % a == 0 && size >= min_block(h));
+            MA_ASSERT(((uintptr_t)(b + MA_WORD) & (a - 1)) == 0);
+            MA_ASSERT(size <= (size_t)(r->limit - b));
+            MA_ASSERT((ma_hdr(b) & MA_F_SPECIAL) == 0);
+            MA_ASSERT(prev_alloc(b + size) == is_alloc(b));
             if (b == h->rover)
                 rover_ok = 1;
             if (!is_alloc(b)) {
                 nfree++;
-                VL_ASSERT(ma_bsize(b + size - MA_WORD) == size);
-                VL_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
+                MA_ASSERT(ma_bsize(b + size - MA_WORD) == size);
+                MA_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
                 ma_poison_verify(h, b, b + meta, ma_min(size - meta - MA_WORD, MA_POISON_CHECK_MAX));
             }
             b += size;
         }
-        VL_ASSERT(b == r->limit && ma_bsize(b) == 0 && is_alloc(b));
+        MA_ASSERT(b == r->limit && ma_bsize(b) == 0 && is_alloc(b));
     }
-    VL_ASSERT(rover_ok);
+    MA_ASSERT(rover_ok);
     if (pol(h)->check)
-        VL_ASSERT(pol(h)->check(h) == nfree);
+        MA_ASSERT(pol(h)->check(h) == nfree);
 }

@@ -25,7 +25,6 @@
  */
 #include "malloc/heap.h"
 
-#include "vmlab/check.h"
 
 #define BD_MIN 5
 #define BD_MAX 47
@@ -249,32 +248,32 @@ static void bd_check(ma_heap_t *h)
     size_t nfree = 0, listed = 0;
     for (ma_region_t *r = h->regions; r; r = r->next) {
         size_t o = 0;
-        VL_ASSERT(r->limit == r->end && r->top <= (size_t)(r->limit - r->first));
+        MA_ASSERT(r->limit == r->end && r->top <= (size_t)(r->limit - r->first));
         while (o < r->top) {
             unsigned char *b = r->first + o;
             size_t bs = ma_bsize(b), bo;
-            VL_ASSERT(bs >= 32 && (bs & (bs - 1)) == 0 && (o & (bs - 1)) == 0);
-            VL_ASSERT(o + bs <= r->top);
-            VL_ASSERT((ma_hdr(b) & (MA_F_PREV | MA_F_SPECIAL)) == 0);
+            MA_ASSERT(bs >= 32 && (bs & (bs - 1)) == 0 && (o & (bs - 1)) == 0);
+            MA_ASSERT(o + bs <= r->top);
+            MA_ASSERT((ma_hdr(b) & (MA_F_PREV | MA_F_SPECIAL)) == 0);
             if (!(ma_hdr(b) & MA_F_ALLOC)) {
                 nfree++;
                 bo = o ^ bs;
-                VL_ASSERT(bo + bs > r->top || ma_hdr(r->first + bo) != bs);
+                MA_ASSERT(bo + bs > r->top || ma_hdr(r->first + bo) != bs);
                 ma_poison_verify(h, b, b + 24, ma_min(bs - 24, MA_POISON_CHECK_MAX));
             }
             o += bs;
         }
-        VL_ASSERT(o == r->top);
+        MA_ASSERT(o == r->top);
     }
     for (unsigned k = 0; k < MA_NLISTS; k++) {
         unsigned char *prev = NULL;
         for (unsigned char *b = h->lists[k]; b; prev = b, b = BD_NEXT(b)) {
-            VL_ASSERT(k >= BD_MIN && k < BD_MAX && ma_hdr(b) == ((size_t)1 << k));
-            VL_ASSERT(BD_PREV(b) == prev && bd_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
-            VL_ASSERT(++listed <= nfree);
+            MA_ASSERT(k >= BD_MIN && k < BD_MAX && ma_hdr(b) == ((size_t)1 << k));
+            MA_ASSERT(BD_PREV(b) == prev && bd_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
+            MA_ASSERT(++listed <= nfree);
         }
     }
-    VL_ASSERT(listed == nfree);
+    MA_ASSERT(listed == nfree);
 }
 
 const ma_design_t ma_buddy = {

@@ -3,7 +3,6 @@
  */
 #include "malloc/free_list.h"
 
-#include "vmlab/check.h"
 
 int fl_walk(ma_heap_t *h, unsigned nlists, ma_walk_fn fn, void *ctx)
 {
@@ -23,19 +22,19 @@ size_t fl_check(ma_heap_t *h, unsigned nlists, unsigned (*class_of)(size_t), int
     for (unsigned i = 0; i < MA_NLISTS; i++) {
         unsigned char *prev = NULL;
         int bit = (h->bitmap[i / 64] >> (i % 64)) & 1;
-        VL_ASSERT(bit == (h->lists[i] != NULL));
-        VL_ASSERT(i < nlists || h->lists[i] == NULL);
+        MA_ASSERT(bit == (h->lists[i] != NULL));
+        MA_ASSERT(i < nlists || h->lists[i] == NULL);
         for (unsigned char *b = h->lists[i]; b; prev = b, b = BT_NEXT(b)) {
-            VL_ASSERT(BT_PREV(b) == prev);
-            VL_ASSERT(ma_region_of(h, b) != NULL);
-            VL_ASSERT(!(ma_hdr(b) & MA_F_ALLOC));
-            VL_ASSERT((class_of ? class_of(ma_bsize(b)) : 0) == i);
+            MA_ASSERT(BT_PREV(b) == prev);
+            MA_ASSERT(ma_region_of(h, b) != NULL);
+            MA_ASSERT(!(ma_hdr(b) & MA_F_ALLOC));
+            MA_ASSERT((class_of ? class_of(ma_bsize(b)) : 0) == i);
             if (prev && order == FL_ADDR)
-                VL_ASSERT(prev < b);
+                MA_ASSERT(prev < b);
             if (prev && order == FL_SIZE)
-                VL_ASSERT(ma_bsize(prev) <= ma_bsize(b));
+                MA_ASSERT(ma_bsize(prev) <= ma_bsize(b));
             n++;
-            VL_ASSERT(n <= h->heap_bytes / 16); /* no cycle */
+            MA_ASSERT(n <= h->heap_bytes / 16); /* no cycle */
         }
     }
     return n;

@@ -19,12 +19,13 @@
  */
 #include "malloc/heap.h"
 
+#include "vmlab/check.h" /* VMLAB_DEBUG, VL_DEBUG_CHECK */
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "vmlab/check.h"
 
 static const ma_design_t *const designs[] = {
     &ma_implicit_first, &ma_implicit_next, &ma_implicit_best, &ma_implicit_worst,
@@ -78,17 +79,39 @@ void ma_fatal(const char *what, const void *p, const char *why)
     abort();
 }
 
-void ma_poison(const ma_heap_t *h, void *p, size_t n)
+void ma_assert_fail(const char *file, int line, const char *cond)
 {
-    if (h->flags & MA_POISON)
-        memset(p, MA_POISON_BYTE, n);
+    char buf[512], num[24];
+    size_t n = 0, k = sizeof num;
+    num[--k] = 0;
+    do {
+        num[--k] = (char)('0' + line % 10);
+        line /= 10;
+    } while (line > 0 && k > 0);
+    n = put(buf, n, sizeof buf, "vmlab malloc: ");
+    n = put(buf, n, sizeof buf, file);
+    n = put(buf, n, sizeof buf, ":");
+    n = put(buf, n, sizeof buf, num + k);
+    n = put(buf, n, sizeof buf, ": invariant broken: ");
+    n = put(buf, n, sizeof buf, cond);
+    n = put(buf, n, sizeof buf, " (heap corrupt)");
+    buf[n++] = '\n';
+    if (write(2, buf, n) < 0) {
+        /* aborting anyway */
+    }
+    abort();
 }
 
-void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n)
+_Static_assert(sizeof(struct ma_heap) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
+
+void ma_poison_fill(void *p, size_t n)
+{
+    memset(p, MA_POISON_BYTE, n);
+}
+
+void ma_poison_check(const void *b, const void *p, size_t n)
 {
     const unsigned char *c = p;
-    if (!(h->flags & MA_POISON))
-        return;
     for (size_t i = 0; i < n; i++)
         if (c[i] != MA_POISON_BYTE)
             ma_fatal("malloc()", b,
@@ -166,7 +189,10 @@ static int add_memory(ma_heap_t *h, void *base, size_t len)
 
 int ma_add_region(ma_heap_t *h, void *base, size_t len)
 {
-    int rc = add_memory(h, base, len);
+    int rc;
+    if (len < MA_REGION_MIN)
+        return -EINVAL; /* also when it extends the last region */
+    rc = add_memory(h, base, len);
     VL_DEBUG_CHECK(ma_check(h));
     return rc;
 }
@@ -203,13 +229,18 @@ int ma_grow(ma_heap_t *h, size_t extend, size_t fresh)
     return 0;
 }
 
-ma_region_t *ma_region_of(const ma_heap_t *h, const void *p)
+ma_region_t *ma_region_scan(const ma_heap_t *h, const void *p)
 {
     const unsigned char *c = p;
     for (ma_region_t *r = h->regions; r; r = r->next)
         if (c >= (unsigned char *)r && c < r->end)
             return r;
     return NULL;
+}
+
+int ma_owns(const ma_heap_t *h, const void *p)
+{
+    return ma_region_of(h, p) != NULL;
 }
 
 /* ---- huge blocks ---- */
@@ -322,9 +353,15 @@ static inline void *unmark(void *p)
 static void *vet(ma_heap_t *h, void *p, const char *fn)
 {
     int rc;
+    void *q;
     if ((uintptr_t)p & 7)
         ma_fatal(fn, p, "invalid pointer: not 8-byte aligned, so never returned by malloc");
-    p = unmark(p);
+    q = unmark(p);
+    /* a marker must lead into this heap (or, with huge blocks, to one): a
+     * garbage word that looks like one must not send us reading anywhere */
+    if (q != p && (((uintptr_t)q & 7) || (!ma_region_of(h, q) && !h->src.map)))
+        ma_fatal(fn, p, "invalid pointer: not a block this heap allocated");
+    p = q;
     if ((((size_t *)p)[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL)) {
         if (!ma_is_huge(p))
             ma_fatal(fn, p, "invalid pointer: its header is not one this heap writes");
@@ -471,14 +508,14 @@ void ma_check(ma_heap_t *h)
     size_t bytes = 0, n = 0;
     ma_region_t *last = NULL;
     for (ma_region_t *r = h->regions; r; r = r->next) {
-        VL_ASSERT(((uintptr_t)r & 15) == 0 && r->end > (unsigned char *)r);
+        MA_ASSERT(((uintptr_t)r & 15) == 0 && r->end > (unsigned char *)r);
         bytes += (size_t)(r->end - (unsigned char *)r);
         n++;
         last = r;
     }
-    VL_ASSERT(bytes == h->heap_bytes);
-    VL_ASSERT(n == h->nregions);
-    VL_ASSERT(last == h->last);
+    MA_ASSERT(bytes == h->heap_bytes);
+    MA_ASSERT(n == h->nregions);
+    MA_ASSERT(last == h->last);
     h->d->check(h);
     if (h->flags & MA_CANARY)
         h->d->walk(h, canary_walk, h);

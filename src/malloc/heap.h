@@ -106,16 +106,45 @@ struct ma_heap {
  * `fresh` bytes (the design applies h->grow_min where it wants chunks).  0, or -ENOMEM with h->needed = fresh.  Calls the design's
  * region_added(). */
 int ma_grow(ma_heap_t *h, size_t extend, size_t fresh);
-/* The region holding address p, NULL if none. */
-ma_region_t *ma_region_of(const ma_heap_t *h, const void *p);
+/* The region holding address p, NULL if none (the last region first: it is
+ * the one most blocks live in). */
+ma_region_t *ma_region_scan(const ma_heap_t *h, const void *p);
+static inline ma_region_t *ma_region_of(const ma_heap_t *h, const void *p)
+{
+    const unsigned char *c = p;
+    ma_region_t *r = h->last;
+    if (r && c >= (const unsigned char *)r && c < r->end)
+        return r;
+    return ma_region_scan(h, p);
+}
 
 /* Abort with "vmlab malloc: WHAT: WHY (block 0xP)" on stderr (write(2), no
  * stdio); WHAT names the call, WHY starts with the kind of error. */
 __attribute__((noreturn)) void ma_fatal(const char *what, const void *p, const char *why);
+/* The core's VL_ASSERT: the same contract (always on, abort on a broken
+ * invariant), but the message goes out with write(2), not stdio, because
+ * this code runs inside malloc(). */
+#define MA_ASSERT(cond)                                                        \
+    do {                                                                       \
+        if (__builtin_expect(!(cond), 0))                                      \
+            ma_assert_fail(__FILE__, __LINE__, #cond);                         \
+    } while (0)
+__attribute__((noreturn)) void ma_assert_fail(const char *file, int line, const char *cond);
+
 /* MA_POISON: fill [p, p + n) with the poison byte; verify it is intact
  * (abort with a use-after-free message naming the block at b otherwise). */
-void ma_poison(const ma_heap_t *h, void *p, size_t n);
-void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n);
+void ma_poison_fill(void *p, size_t n);
+void ma_poison_check(const void *b, const void *p, size_t n);
+static inline void ma_poison(const ma_heap_t *h, void *p, size_t n)
+{
+    if (__builtin_expect(h->flags & MA_POISON, 0))
+        ma_poison_fill(p, n);
+}
+static inline void ma_poison_verify(const ma_heap_t *h, const void *b, const void *p, size_t n)
+{
+    if (__builtin_expect(h->flags & MA_POISON, 0))
+        ma_poison_check(b, p, n);
+}
 /* Checkers verify at most this many poison bytes per free block, so that a
  * check after every operation stays O(blocks), not O(heap bytes);
  * allocation verifies the whole block. */

@@ -125,7 +125,7 @@ void showMempoolInfo(void)
 }
 
 typedef struct {
-    int fd;       /* where the report goes */
+    int fd;       /* where the report goes; -1: count only */
     size_t n;     /* live blocks seen */
     size_t bytes; /* their usable bytes */
 } leak_t;
@@ -137,21 +137,24 @@ static int leak_block(const ma_block_t *b, void *ctx)
         return 0;
     l->n++;
     l->bytes += ma_usable_size(heap, b->payload);
-    if (l->n <= 20)
-        dprintf(l->fd, "  leak: payload @%06lx, %zu bytes\n", (unsigned long)off(b->payload),
+    if (l->fd >= 0 && l->n <= 20)
+        dprintf(l->fd, "  leak: payload @%06lx, %zu usable bytes\n", (unsigned long)off(b->payload),
                 ma_usable_size(heap, b->payload));
     return 0;
 }
 
 size_t myleaks(int fd)
 {
-    leak_t l = {fd, 0, 0};
+    leak_t l = {-1, 0, 0};
     if (!heap)
         return 0;
-    ma_walk(heap, leak_block, &l);
-    if (l.n > 20)
-        dprintf(fd, "  ... %zu more\n", l.n - 20);
-    if (l.n)
-        dprintf(fd, "vmlab malloc: %zu block(s) still live at exit, %zu bytes\n", l.n, l.bytes);
+    ma_walk(heap, leak_block, &l); /* count first, for the headline */
+    if (l.n && fd >= 0) {
+        dprintf(fd, "vmlab malloc: %zu block(s) still live at exit, %zu bytes:\n", l.n, l.bytes);
+        l = (leak_t){fd, 0, 0};
+        ma_walk(heap, leak_block, &l);
+        if (l.n > 20)
+            dprintf(fd, "  ... and %zu more\n", l.n - 20);
+    }
     return l.n;
 }

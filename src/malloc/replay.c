@@ -8,7 +8,8 @@
  * heap size at the end, the high-water mark of the sbrk arena (20 MiB, as
  * mem_sbrk).  The timed pass replays without checks and, like
  * ../shared/bench/replay.c, writes only the first and last byte of each
- * payload; a fresh heap on a reset arena for every repetition.
+ * payload; a fresh heap on a reset arena for every sample, which the
+ * sample's repetitions reuse (every trace frees all it allocates).
  *
  * libc: glibc's malloc has no arena of ours; its heap size is the growth of
  * what it holds from the system (mallinfo2 arena + mmapped bytes) plus what
@@ -94,9 +95,14 @@ int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t, diag
             }
             t->nids = nh == 4 ? hdr[1] : hdr[0];
             t->nops = nh == 4 ? hdr[2] : hdr[1];
-            if (t->nids > (1u << 30) || t->nops > (1u << 30) || t->nops == 0) {
+            if (t->nids > (1u << 24) || t->nops == 0 || t->nops > (size_t)(end - f) / 4 + 1) {
+                /* every operation takes at least 4 bytes ("f 0\n"): a header
+                 * promising more than the file holds is wrong, and must not
+                 * make us allocate for it */
                 rc = diag_set(d, path, line, EINVAL, "header says %zu ids and %zu operations "
-                              "(expected 1..2^30 operations)", t->nids, t->nops);
+                              "(expected at most 2^24 ids, and 1 to %zu operations for the "
+                              "%zu bytes that follow)", t->nids, t->nops,
+                              (size_t)(end - f) / 4 + 1, (size_t)(end - f));
                 goto out;
             }
             t->ops = calloc(t->nops, sizeof *t->ops);
@@ -360,9 +366,12 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
         if (res->valid)
             ma_check(a->h);
     } else {
-        res->heap_bytes = peak_heap > base ? peak_heap - base : 1;
+        /* 0 when mallinfo2 tells nothing (a sanitizer's malloc): unknown */
+        res->heap_bytes = peak_heap > base ? peak_heap - base : 0;
     }
     res->util = res->heap_bytes ? (double)t->peak_payload / (double)res->heap_bytes : 0;
+    if (res->util > 1)
+        res->util = 1; /* libc served it from memory it held before */
 out:
     free(ptr);
     free(size);
@@ -412,12 +421,16 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static int run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
-               double min_seconds, int samples, mr_result_t *res)
+static int run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
+               mr_result_t *res)
 {
+    size_t align = o->align;
+    double min_seconds = o->min_seconds;
+    int samples = o->samples;
     mr_alloc_t *a = calloc(1, sizeof *a);
     void **ptr = NULL;
     double rate[15];
+    size_t batch;
     int rc = 0;
 
     memset(res, 0, sizeof *res);
@@ -426,7 +439,8 @@ static int run(const mr_trace_t *t, const char *design, size_t align, size_t gro
     if (strcmp(design, "libc") != 0) {
         a->cfg.design = design;
         a->cfg.align = align;
-        a->cfg.grow_min = grow_min;
+        a->cfg.grow_min = o->grow_min;
+        a->cfg.flags = o->flags;
         if (ma_source_arena(&a->src, &a->arena, ARENA_BYTES) != 0) {
             free(a);
             return -ENOMEM;
@@ -448,13 +462,18 @@ static int run(const mr_trace_t *t, const char *design, size_t align, size_t gro
         samples = 1;
     if (samples > 15)
         samples = 15;
+    batch = t->nops >= 4096 ? 1 : 4096 / t->nops;
     for (int s = 0; s < samples; s++) {
         uint64_t t0 = env_now_ns(), el;
         size_t reps = 0;
+        alloc_reset(a); /* one fresh heap per sample; repetitions reuse it, as
+                           a program's heap is reused (and glibc's in replay.c) */
         do {
-            alloc_reset(a);
-            timed(t, a, ptr);
-            reps++;
+            /* read the clock every few thousand operations, not per
+             * repetition: a 12-operation trace would time the clock */
+            for (size_t b = 0; b < batch; b++)
+                timed(t, a, ptr);
+            reps += batch;
             el = env_now_ns() - t0;
         } while ((double)el < min_seconds * 1e9);
         rate[s] = (double)t->nops * (double)reps / ((double)el / 1e9);
@@ -476,15 +495,14 @@ out:
 
 /* libc runs in a child process, so that its heap starts without the free
  * memory earlier replays left in ours (which would hide its real size). */
-int mr_run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
-           double min_seconds, int samples, mr_result_t *res)
+int mr_run(const mr_trace_t *t, const char *design, const mr_opts_t *o, mr_result_t *res)
 {
     int fd[2], status, rc = -ECHILD;
     pid_t pid;
     ssize_t n;
 
     if (strcmp(design, "libc") != 0)
-        return run(t, design, align, grow_min, min_seconds, samples, res);
+        return run(t, design, o, res);
     memset(res, 0, sizeof *res);
     if (pipe(fd) != 0)
         return -errno;
@@ -497,7 +515,7 @@ int mr_run(const mr_trace_t *t, const char *design, size_t align, size_t grow_mi
     }
     if (pid == 0) {
         mr_result_t r;
-        int e = run(t, design, align, grow_min, min_seconds, samples, &r);
+        int e = run(t, design, o, &r);
         close(fd[0]);
         if (write(fd[1], &e, sizeof e) != (ssize_t)sizeof e ||
             write(fd[1], &r, sizeof r) != (ssize_t)sizeof r)

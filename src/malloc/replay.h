@@ -41,19 +41,27 @@ void mr_trace_free(mr_trace_t *t);
 typedef struct mr_result {
     int valid;            /* every check passed */
     char why[256];        /* if not valid: what failed */
-    double util;          /* peak payload / heap bytes, 0..1 */
+    double util;          /* peak payload / heap bytes, 0..1; 0 if unknown */
     double ops_per_sec;   /* median over samples of the unchecked replay */
-    size_t heap_bytes;    /* heap size: arena high-water (libc: see replay.c) */
+    size_t heap_bytes;    /* heap size: arena high-water (libc: see replay.c);
+                             0 if unknown */
     long peak_rss_kb;     /* libc only: the process's peak RSS after the run */
 } mr_result_t;
 
+/* How to replay (mr_run). */
+typedef struct mr_opts {
+    size_t align;       /* payload alignment: 8 or 16 */
+    size_t grow_min;    /* ma_config_t.grow_min (0: default) */
+    unsigned flags;     /* ma_config_t.flags (MA_DEFER_COALESCE, ...) */
+    double min_seconds; /* per timing sample; 0: no timing */
+    int samples;        /* timing samples (1..15), the median is reported */
+} mr_opts_t;
+
 /* Replay t under `design` (a vmlab design name, or "libc" for the C
- * library's malloc) with payload alignment `align` (8 or 16) and growth
- * chunk `grow_min` (ma_config_t.grow_min, 0: default), checked once,
- * then timed for at least min_seconds per sample, `samples` samples
- * (min_seconds 0: no timing).  Returns 0 (see res->valid), or -ENOENT for an
+ * library's malloc, which ignores everything in *o but the timing),
+ * checked once, then timed.  Returns 0 (see res->valid), or -ENOENT for an
  * unknown design, -ENOMEM if the arena cannot be mapped. */
-int mr_run(const mr_trace_t *t, const char *design, size_t align, size_t grow_min,
-           double min_seconds, int samples, mr_result_t *res /* OUT */);
+int mr_run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
+           mr_result_t *res /* OUT */);
 
 #endif

@@ -42,15 +42,17 @@ static unsigned char *seg_find(ma_heap_t *h, size_t asize)
     for (unsigned char *b = h->lists[c]; b; b = BT_NEXT(b))
         if (ma_bsize(b) >= asize)
             return b;
-    c++;
-    for (w = c / 64; w < (SEG_CLASSES + 63) / 64; w++) {
+    if (++c >= SEG_CLASSES)
+        return NULL;
+    /* the next non-empty class: its head is its smallest block, which fits */
+    w = c / 64;
+    bits = h->bitmap[w] & (~0ull << (c % 64));
+    while (!bits) {
+        if (++w == (SEG_CLASSES + 63) / 64)
+            return NULL;
         bits = h->bitmap[w];
-        if (w == c / 64)
-            bits &= c % 64 ? ~0ull << (c % 64) : ~0ull;
-        if (bits)
-            return h->lists[w * 64 + (unsigned)__builtin_ctzll(bits)];
     }
-    return NULL;
+    return h->lists[w * 64 + (unsigned)__builtin_ctzll(bits)];
 }
 
 static int seg_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)

@@ -22,7 +22,6 @@
  */
 #include "malloc/heap.h"
 
-#include "vmlab/check.h"
 
 #define SS_CLASSES 160
 #define SS_CHUNK 4096
@@ -190,30 +189,30 @@ static void ss_check(ma_heap_t *h)
     size_t nfree = 0, listed = 0;
     for (ma_region_t *r = h->regions; r; r = r->next) {
         unsigned char *ch = r->first;
-        VL_ASSERT(r->limit == r->end && r->top <= (size_t)(r->limit - r->first));
+        MA_ASSERT(r->limit == r->end && r->top <= (size_t)(r->limit - r->first));
         while (ch < r->first + r->top) {
             size_t cb = ((size_t *)ch)[0], bs = ((size_t *)ch)[1], n;
-            VL_ASSERT(bs >= 16 && class_size(class_of(bs)) == bs);
-            VL_ASSERT(cb == chunk_bytes(h, bs, &n));
+            MA_ASSERT(bs >= 16 && class_size(class_of(bs)) == bs);
+            MA_ASSERT(cb == chunk_bytes(h, bs, &n));
             for (size_t i = 0; i < n; i++) {
                 unsigned char *b = ch + chunk_hdr(h) + i * bs;
-                VL_ASSERT((ma_hdr(b) & ~(size_t)MA_F_ALLOC) == bs);
-                VL_ASSERT(((uintptr_t)(b + MA_WORD) & (h->align - 1)) == 0);
+                MA_ASSERT((ma_hdr(b) & ~(size_t)MA_F_ALLOC) == bs);
+                MA_ASSERT(((uintptr_t)(b + MA_WORD) & (h->align - 1)) == 0);
                 if (!(ma_hdr(b) & MA_F_ALLOC))
                     ma_poison_verify(h, b, b + 16, ma_min(bs - 16, MA_POISON_CHECK_MAX));
             }
             ch += cb;
         }
-        VL_ASSERT(ch == r->first + r->top);
+        MA_ASSERT(ch == r->first + r->top);
     }
     ss_walk(h, count_free, &nfree);
     for (unsigned c = 0; c < MA_NLISTS; c++)
         for (unsigned char *b = h->lists[c]; b; b = SS_NEXT(b)) {
-            VL_ASSERT(c < SS_CLASSES && ss_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
-            VL_ASSERT(class_of(ma_bsize(b)) == c);
-            VL_ASSERT(++listed <= nfree);
+            MA_ASSERT(c < SS_CLASSES && ss_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
+            MA_ASSERT(class_of(ma_bsize(b)) == c);
+            MA_ASSERT(++listed <= nfree);
         }
-    VL_ASSERT(listed == nfree);
+    MA_ASSERT(listed == nfree);
 }
 
 const ma_design_t ma_segstore = {
