@@ -61,6 +61,9 @@ t_every_entry_point() {
     preload_ok || return
     for d in $DESIGNS; do
         vm $d "$PROGS/known" || fail "$d: known exited $?" || return 1
+        # its 40 MiB blocks were mapped and resized with mremap
+        grep -Eq "design $d: .* ([3-9]|[1-9][0-9]+) mapped blocks \(([2-9]|[1-9][0-9]+) mremaps\)" "$TMP/stats" ||
+            fail "$d: large blocks not mapped and remapped: $(cat "$TMP/stats")" || return 1
         used $d 10 || return 1
     done
 }
