@@ -58,10 +58,6 @@
 #define RESERVE_BYTES ((size_t)64 << 30)       /* address space reserved for regions */
 #define BOOT_BYTES ((size_t)64 << 10)          /* bootstrap arena */
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-
 /* ---- state ---------------------------------------------------------------- */
 
 /* Under lock. */
@@ -176,7 +172,8 @@ static size_t boot_size(const void *p)
 
 /* ---- the heap --------------------------------------------------------------- */
 
-/* Under lock: make the heap on first use. */
+/* Under lock: make the heap on first use.  The only system calls made under
+ * the lock (opening the stats file), once per process. */
 static void init_locked(void)
 {
     const char *name = getenv("VMLAB_MALLOC");
