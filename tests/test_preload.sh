@@ -167,6 +167,25 @@ t_sort_million_lines() {
     done
 }
 
+t_flags_catch_memory_errors() {
+    # CS:APP 9.11: an overflow into the next block (canary), a write after
+    # free (poison), a double free, each an abort with one clear line
+    preload_ok || return
+    for d in $DESIGNS; do
+        VMLAB_MALLOC_FLAGS=canary,poison vm $d "$PROGS/bugs" clean 2>"$TMP/err" ||
+            fail "$d: a correct program failed with the flags on: $(cat "$TMP/err")" || return 1
+        for m in overflow:'heap overflow' uaf:'use after free' double:'double free'; do
+            (VMLAB_MALLOC_FLAGS=canary,poison vm $d "$PROGS/bugs" ${m%%:*}) >"$TMP/out" 2>"$TMP/err"
+            rc=$?
+            [ $rc -eq 134 ] || fail "$d ${m%%:*}: exit $rc, expected 134 (SIGABRT): $(cat "$TMP/out" "$TMP/err")" || return 1
+            grep -q "^vmlab malloc: .*${m#*:}" "$TMP/err" || fail "$d ${m%%:*}: stderr $(cat "$TMP/err")" || return 1
+        done
+    done
+    rm -f "$TMP/stats"
+    LD_PRELOAD=$LIB VMLAB_MALLOC_FLAGS=canary,psion env true 2>"$TMP/err"
+    [ $? -eq 127 ] && grep -q "VMLAB_MALLOC_FLAGS=psion: unknown flag" "$TMP/err" || fail "bad flag: $(cat "$TMP/err")"
+}
+
 t_unknown_design_is_clear() {
     preload_ok || return
     LD_PRELOAD=$LIB VMLAB_MALLOC=first-fit env true 2>"$TMP/err"
