@@ -1081,3 +1081,106 @@ TEST(regression_small_growth_behind_block)
         CHECK_EQ(ma_add_region(h, pool_mem + POOL_BYTES - 64, 64), -EINVAL);
     }
 }
+
+/* ---- the fit policies against a brute-force model ---- */
+
+typedef struct fit_model {
+    size_t asize;            /* block size the request needs */
+    int rule;                /* 0 first (lowest address), 1 best, 2 worst */
+    const unsigned char *pick; /* the block the rule picks, NULL if none fits */
+    size_t pick_size;        /* its size */
+    size_t nfit;             /* fitting free blocks seen (first 512 kept) */
+    const unsigned char *fit[512]; /* their addresses */
+    size_t fit_size[512];    /* and sizes */
+} fit_model_t;
+
+static int fit_visit(const ma_block_t *b, void *ctx)
+{
+    fit_model_t *m = ctx;
+    const unsigned char *a = b->addr;
+    int better;
+    if (b->allocated || b->size < m->asize)
+        return 0;
+    if (m->nfit < 512) {
+        m->fit[m->nfit] = a;
+        m->fit_size[m->nfit] = b->size;
+    }
+    m->nfit++;
+    if (!m->pick)
+        better = 1;
+    else if (m->rule == 0)
+        better = a < m->pick;
+    else if (m->rule == 1)
+        better = b->size < m->pick_size || (b->size == m->pick_size && a < m->pick);
+    else
+        better = b->size > m->pick_size;
+    if (better) {
+        m->pick = a;
+        m->pick_size = b->size;
+    }
+    return 0;
+}
+
+/* Random requests; before each, the model finds the block the rule must
+ * take (by walking the heap); the payload must land in it (best fit: in a
+ * block of the model's size, ties may go either way). */
+static void fit_cross_check(const char *design, int rule, size_t min_block)
+{
+    ma_heap_t *h = make_heap(design, 16, 0, SRC_ARENA);
+    void *live[128] = {0};
+    int checked = 0;
+    rng_state = 12345;
+    for (int op = 0; op < 4000; op++) {
+        unsigned k = (unsigned)(rnd() % 128);
+        if (live[k]) {
+            ma_free(h, live[k]);
+            live[k] = NULL;
+            continue;
+        }
+        {
+            size_t n = rnd() % 2 ? 1 + rnd() % 200 : 1 + rnd() % 3000;
+            static fit_model_t m;
+            memset(&m, 0, sizeof m);
+            m.asize = (n + 8 + 15) & ~(size_t)15;
+            m.rule = rule;
+            unsigned char *p;
+            if (m.asize < min_block)
+                m.asize = min_block;
+            ma_walk(h, fit_visit, &m);
+            p = live[k] = ma_malloc(h, n);
+            CHECK(p);
+            if (!m.pick)
+                continue; /* the heap grew */
+            checked++;
+            if (rule == 1) {
+                /* the free block p came from has the best size (ties: any) */
+                size_t from = 0;
+                CHECK(m.nfit <= 512);
+                for (size_t i = 0; i < m.nfit; i++)
+                    if (p >= m.fit[i] && p < m.fit[i] + m.fit_size[i])
+                        from = m.fit_size[i];
+                CHECK_MSG(from == m.pick_size, "%s: op %d: took a %zu-byte block, best is %zu",
+                          design, op, from, m.pick_size);
+            } else {
+                CHECK_MSG(p >= m.pick && p < m.pick + m.pick_size,
+                          "%s: op %d: payload outside the block the rule picks", design, op);
+            }
+        }
+    }
+    CHECK_MSG(checked > 1000, "%s: only %d requests found a free block", design, checked);
+}
+
+TEST(fit_first_model)
+{
+    fit_cross_check("implicit-first", 0, 16);
+    fit_cross_check("explicit-addr", 0, 32);
+}
+
+TEST(fit_worst_model) { fit_cross_check("implicit-worst", 2, 16); }
+
+TEST(fit_best_model)
+{
+    /* segfit's classes and sorted lists give exactly best fit */
+    fit_cross_check("implicit-best", 1, 16);
+    fit_cross_check("segfit", 1, 32);
+}

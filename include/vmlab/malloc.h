@@ -70,7 +70,8 @@ enum {
                                    block, checked on free/realloc/ma_check:
                                    overflow into the next block aborts */
     MA_POISON = 1 << 2,         /* free fills payloads with 0xdd, allocation
-                                   verifies it: a write after free aborts */
+                                   verifies it: a write after free aborts
+                                   (always on in VMLAB_DEBUG builds) */
     MA_NO_PLACE_SPLIT = 1 << 3, /* boundary-tag designs: always place a block
                                    at the low end of a free block (the
                                    textbook rule; the default places large
