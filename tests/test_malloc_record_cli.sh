@@ -52,6 +52,16 @@ t_fork_child_is_its_own_stream() {
     [ "$(ls "$TMP/ev" | grep -c '\.ev$')" -eq 2 ] || fail "expected 2 event files, got: $(ls "$TMP/ev")"
 }
 
+t_process_main_or_largest() {
+    # sh runs sort as a child: main is sh's last image, largest is sort
+    printf 'b\na\n' >"$TMP/in"
+    expect_exit 0 "$VMLAB" malloc record -o "$TMP/m.rep" -- sh -c "sort -r $TMP/in >/dev/null; true" || return 1
+    grep -q '(sh -c sort' "$TMP/err" || fail "main: $(cat "$TMP/err")" || return 1
+    expect_exit 0 "$VMLAB" malloc record --process largest -o "$TMP/l.rep" -- sh -c "sort -r $TMP/in >/dev/null; true" ||
+        return 1
+    grep -Eq '\(sort -r .*the largest of [2-9] process images' "$TMP/err" || fail "largest: $(cat "$TMP/err")"
+}
+
 t_sort_real_program() {
     seq 1 50000 | sed 's/$/ line of text/' >"$TMP/in"
     expect_exit 0 "$VMLAB" malloc record -o "$TMP/s.rep" -- sort -rn "$TMP/in" || return 1

@@ -61,6 +61,9 @@ t_every_entry_point() {
     preload_ok || return
     for d in $DESIGNS; do
         vm $d "$PROGS/known" || fail "$d: known exited $?" || return 1
+        # its 40 MiB blocks were mapped and resized with mremap
+        grep -Eq "design $d: .* ([3-9]|[1-9][0-9]+) mapped blocks \(([2-9]|[1-9][0-9]+) mremaps\)" "$TMP/stats" ||
+            fail "$d: large blocks not mapped and remapped: $(cat "$TMP/stats")" || return 1
         used $d 10 || return 1
     done
 }
@@ -162,6 +165,25 @@ t_sort_million_lines() {
         [ "$got" = "$want" ] || fail "$d: sort output checksum $got, glibc $want" || return 1
         used $d 5 || return 1
     done
+}
+
+t_flags_catch_memory_errors() {
+    # CS:APP 9.11: an overflow into the next block (canary), a write after
+    # free (poison), a double free, each an abort with one clear line
+    preload_ok || return
+    for d in $DESIGNS; do
+        VMLAB_MALLOC_FLAGS=canary,poison vm $d "$PROGS/bugs" clean 2>"$TMP/err" ||
+            fail "$d: a correct program failed with the flags on: $(cat "$TMP/err")" || return 1
+        for m in overflow:'heap overflow' uaf:'use after free' double:'double free'; do
+            (VMLAB_MALLOC_FLAGS=canary,poison vm $d "$PROGS/bugs" ${m%%:*}) >"$TMP/out" 2>"$TMP/err"
+            rc=$?
+            [ $rc -eq 134 ] || fail "$d ${m%%:*}: exit $rc, expected 134 (SIGABRT): $(cat "$TMP/out" "$TMP/err")" || return 1
+            grep -q "^vmlab malloc: .*${m#*:}" "$TMP/err" || fail "$d ${m%%:*}: stderr $(cat "$TMP/err")" || return 1
+        done
+    done
+    rm -f "$TMP/stats"
+    LD_PRELOAD=$LIB VMLAB_MALLOC_FLAGS=canary,psion env true 2>"$TMP/err"
+    [ $? -eq 127 ] && grep -q "VMLAB_MALLOC_FLAGS=psion: unknown flag" "$TMP/err" || fail "bad flag: $(cat "$TMP/err")"
 }
 
 t_unknown_design_is_clear() {

@@ -28,6 +28,12 @@ endif
 
 PIC_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS)) -fPIC -fvisibility=hidden
 
+# The shims define malloc & co.: the compiler must not treat their own calls
+# as the builtins (folding a NULL check, or turning malloc + memset into a
+# calloc that would recurse).
+$(MALLOC_SHIM_SRCS:%.c=$(BUILD)/pic/%.o): PIC_CFLAGS += -fno-builtin-malloc -fno-builtin-calloc \
+    -fno-builtin-realloc -fno-builtin-free
+
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -c $< -o $@

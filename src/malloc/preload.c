@@ -7,6 +7,9 @@
  *                           --help` lists them)
  *   VMLAB_MALLOC_STATS=1    a summary line on stderr at exit; =PATH appends it
  *                           to the file PATH instead
+ *   VMLAB_MALLOC_FLAGS=LIST canary, poison, defer (comma-separated): catch
+ *                           overflows and writes after free in the program
+ *                           (CS:APP 9.11), or coalesce only on demand
  *
  * This file only forwards to the core (include/vmlab/malloc.h); the rules for
  * code that runs inside malloc are kept here:
@@ -57,10 +60,6 @@
 #define REGION_MAX ((size_t)256 << 20)         /* most added at a time beyond what is needed */
 #define RESERVE_BYTES ((size_t)64 << 30)       /* address space reserved for regions */
 #define BOOT_BYTES ((size_t)64 << 10)          /* bootstrap arena */
-
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
 
 /* ---- state ---------------------------------------------------------------- */
 
@@ -176,7 +175,31 @@ static size_t boot_size(const void *p)
 
 /* ---- the heap --------------------------------------------------------------- */
 
-/* Under lock: make the heap on first use. */
+/* VMLAB_MALLOC_FLAGS: comma-separated canary, poison, defer (MA_* flags). */
+static unsigned parse_flags(const char *v)
+{
+    static const struct {
+        const char *name; /* as written in the variable */
+        unsigned flag;    /* MA_* */
+    } names[] = {{"canary", MA_CANARY}, {"poison", MA_POISON}, {"defer", MA_DEFER_COALESCE}};
+    unsigned flags = 0;
+    while (v && *v) {
+        size_t len = strcspn(v, ","), i;
+        for (i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == len && strncmp(v, names[i].name, len) == 0)
+                break;
+        if (len && i == sizeof names / sizeof names[0])
+            die("vmlab malloc: VMLAB_MALLOC_FLAGS=", v,
+                ": unknown flag (expected a comma-separated list of canary, poison, defer)");
+        if (len)
+            flags |= names[i].flag;
+        v += len + (v[len] == ',');
+    }
+    return flags;
+}
+
+/* Under lock: make the heap on first use.  The only system calls made under
+ * the lock (opening the stats file), once per process. */
 static void init_locked(void)
 {
     const char *name = getenv("VMLAB_MALLOC");
@@ -186,6 +209,7 @@ static void init_locked(void)
 
     cfg.design = name && *name ? name : "segfit";
     cfg.align = 16;
+    cfg.flags = parse_flags(getenv("VMLAB_MALLOC_FLAGS"));
     rc = ma_init(&heap, heap_store, sizeof heap_store, &cfg);
     if (rc == -ENOENT)
         die("vmlab malloc: VMLAB_MALLOC=", cfg.design,

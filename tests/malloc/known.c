@@ -2,8 +2,9 @@
  * known.c - a program whose allocation calls are known, for the tests of
  * `vmlab malloc record` (tests/test_malloc_record_cli.sh): every interposed
  * call once, with sizes no library would choose, in a fixed order, plus one
- * thread and one forked child that allocate sizes of their own.  Prints
- * nothing; exit status 0.
+ * thread and one forked child that allocate sizes of their own, and blocks
+ * large enough for their own mappings, resized.  Prints nothing; exit status
+ * 0, or 1 if a block lost its contents.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -21,6 +22,34 @@ static void *thread_main(void *arg)
     void *p = USE(malloc(70001));
     free(p);
     return arg;
+}
+
+/* Blocks beyond any mmap threshold (32 MiB at most, glibc's and vmlab's):
+ * grown and shrunk in place of their mapping (mremap under vmlab), then moved
+ * back into the heap; the contents must survive each step. */
+static int big_blocks(void)
+{
+    size_t n = (size_t)40 << 20, i;
+    unsigned char *p = USE(malloc(n)), *z = USE(calloc(1, n));
+    if (!p || !z)
+        return 1;
+    for (i = 0; i < n; i += 4093)
+        p[i] = (unsigned char)(i / 4093), z[i] |= z[i + 1];
+    p = USE(realloc(p, 2 * n));
+    if (!p)
+        return 1;
+    for (i = 0; i < n; i += 4093)
+        if (p[i] != (unsigned char)(i / 4093) || z[i])
+            return 1;
+    p = USE(realloc(p, n - 4096));
+    if (!p || p[4093] != 1)
+        return 1;
+    p = USE(realloc(p, 5000));
+    if (!p || p[4093] != 1)
+        return 1;
+    free(p);
+    free(z);
+    return 0;
 }
 
 int main(void)
@@ -57,5 +86,5 @@ int main(void)
     }
     if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
         return 1;
-    return v == NULL ? 0 : 1;
+    return v == NULL && big_blocks() == 0 ? 0 : 1;
 }

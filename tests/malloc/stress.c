@@ -41,6 +41,10 @@ static int nthreads;
 static long ops_per_thread;
 static volatile int failed;
 static volatile size_t big_half = SIZE_MAX / 2;
+/* Results go through here: a compiler may drop an allocation whose result is
+ * only compared with NULL, and fold the comparison (clang does). */
+static void *volatile sink;
+#define ERRNO (*(volatile int *)&errno)
 
 static void fail(const char *what, size_t n)
 {
@@ -241,29 +245,31 @@ int main(int argc, char **argv)
     /* success leaves errno alone; free never changes it (POSIX 2024) */
     {
         void *p, *q = NULL;
-        errno = EDOM;
+        ERRNO = EDOM;
         p = malloc(100);
         p = realloc(p, 5000);
         if (posix_memalign(&q, 64, 100) != 0)
             fail("posix_memalign", 100);
         free(p);
         free(q);
-        if (errno != EDOM)
+        if (ERRNO != EDOM)
             fail("errno changed by a successful call", 0);
-        errno = 0;
-        if (posix_memalign(&q, 24, 100) != EINVAL || errno != 0)
+        ERRNO = 0;
+        if (posix_memalign(&q, 24, 100) != EINVAL || ERRNO != 0)
             fail("posix_memalign with alignment 24: expected EINVAL, errno untouched", 0);
     }
     /* size arithmetic: overflow must fail cleanly with ENOMEM (sizes through
-     * a volatile, so the compiler neither warns nor folds the calls) */
-    errno = 0;
-    if (calloc(big_half, 3) != NULL || errno != ENOMEM)
+     * a volatile, so the compiler neither warns nor folds the calls; errno
+     * through ERRNO, since clang assumes malloc leaves errno alone and would
+     * forward the 0 stored before the call to the check after it) */
+    ERRNO = 0;
+    if ((sink = calloc(big_half, 3)) != NULL || ERRNO != ENOMEM)
         fail("calloc overflow did not fail with ENOMEM", 0);
-    errno = 0;
-    if (reallocarray(NULL, big_half, 3) != NULL || errno != ENOMEM)
+    ERRNO = 0;
+    if ((sink = reallocarray(NULL, big_half, 3)) != NULL || ERRNO != ENOMEM)
         fail("reallocarray overflow did not fail with ENOMEM", 0);
-    errno = 0;
-    if (malloc(big_half * 2 - 4096) != NULL || errno != ENOMEM)
+    ERRNO = 0;
+    if ((sink = malloc(big_half * 2 - 4096)) != NULL || ERRNO != ENOMEM)
         fail("huge malloc did not fail with ENOMEM", 0);
     printf("stress: %s, %d threads x %ld ops, fork from thread 0\n",
            failed ? "FAILED" : "ok", nthreads, ops_per_thread);
