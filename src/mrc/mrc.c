@@ -29,38 +29,34 @@ static int hist_finish(uint64_t *hist, size_t V, size_t n, uint64_t cold, mrc_hi
     return 0;
 }
 
-int mrc_lru_hist(const uint64_t *page, size_t n, mrc_hist_t *out, diag_t *d)
+/* Number the pages densely, run one stack-distance pass over the ids, and
+ * turn its histogram into *out.  `run` is lru_dense_run or opt_stack_run. */
+static int dense_hist(const uint64_t *page, size_t n,
+                      int (*run)(const uint32_t *, size_t, uint32_t, uint64_t *, uint64_t *),
+                      const char *what, mrc_hist_t *out, diag_t *d)
 {
     uint32_t *id = malloc((n ? n : 1) * sizeof *id), V = 0;
     uint64_t *hist = NULL, cold = 0;
     int rc = -ENOMEM;
     memset(out, 0, sizeof *out);
     if (id && opt_dense_ids(page, n, id, &V) == 0 &&
-        (hist = calloc((size_t)V + 1, sizeof *hist)) != NULL &&
-        lru_dense_run(id, n, V, hist, &cold) == 0)
+        (hist = calloc((size_t)V + 1, sizeof *hist)) != NULL && run(id, n, V, hist, &cold) == 0)
         rc = hist_finish(hist, V, n, cold, out);
     free(id);
     free(hist);
     if (rc)
-        return diag_set(d, NULL, 0, ENOMEM, "out of memory for the LRU stack distances");
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory for the %s stack distances", what);
     return 0;
+}
+
+int mrc_lru_hist(const uint64_t *page, size_t n, mrc_hist_t *out, diag_t *d)
+{
+    return dense_hist(page, n, lru_dense_run, "LRU", out, d);
 }
 
 int mrc_opt_hist(const uint64_t *page, size_t n, mrc_hist_t *out, diag_t *d)
 {
-    uint32_t *id = malloc((n ? n : 1) * sizeof *id), V = 0;
-    uint64_t *hist = NULL, cold = 0;
-    int rc = -ENOMEM;
-    memset(out, 0, sizeof *out);
-    if (id && opt_dense_ids(page, n, id, &V) == 0 &&
-        (hist = calloc((size_t)V + 1, sizeof *hist)) != NULL &&
-        opt_stack_run(id, n, V, hist, &cold) == 0)
-        rc = hist_finish(hist, V, n, cold, out);
-    free(id);
-    free(hist);
-    if (rc)
-        return diag_set(d, NULL, 0, ENOMEM, "out of memory for the OPT stack distances");
-    return 0;
+    return dense_hist(page, n, opt_stack_run, "OPT", out, d);
 }
 
 uint64_t mrc_hist_faults(const mrc_hist_t *h, uint64_t frames)
