@@ -25,62 +25,33 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "sim/adaptive_lists.h"
 #include "sim/ilist.h"
 #include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
-enum { ARC_NONE = 0, ARC_T1 = 1, ARC_T2 = 2, ARC_B1 = 1, ARC_B2 = 2 };
+/* The paper's names for adaptive_lists_t's tags; T1 and T2 are LRU lists, head LRU. */
+enum { ARC_NONE = AL_NONE, ARC_T1 = AL_1, ARC_T2 = AL_2, ARC_B1 = AL_1, ARC_B2 = AL_2 };
 
-typedef struct arc {
-    ilink_t *fl;     /* frame -> links on T1 or T2 */
-    uint8_t *fin;    /* frame -> ARC_T1 or ARC_T2 */
-    ilink_t *pl;     /* page -> links on B1 or B2 */
-    uint8_t *ghost;  /* page -> ARC_B1, ARC_B2 or ARC_NONE */
-    uint32_t pcap;   /* per-page arrays hold pcap entries */
-    uint32_t c;      /* frames */
-    uint32_t p;      /* target size of T1, 0 <= p <= c */
-    ilist_t t1, t2;  /* resident lists: head LRU, tail MRU */
-    ilist_t b1, b2;  /* ghost lists: head LRU, tail MRU */
-} arc_t;
+typedef adaptive_lists_t arc_t;
 
 static int arc_grow(sim_policy_t *p, uint32_t npages)
 {
-    arc_t *s = p->state;
-    uint32_t cap;
-    if (npages <= s->pcap)
-        return 0;
-    cap = ilist_grow_cap(s->pcap, npages);
-    if (ilist_grow_array((void **)&s->pl, sizeof *s->pl, s->pcap, cap, 0xff) ||
-        ilist_grow_array((void **)&s->ghost, 1, s->pcap, cap, ARC_NONE))
-        return -ENOMEM;
-    s->pcap = cap;
-    return 0;
+    return adaptive_lists_grow(p->state, npages);
 }
 
 static int arc_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
 {
-    arc_t *s = p->state;
     (void)ps;
-    s->c = p->mem->nframes;
-    s->p = 0;
-    ilist_init(&s->t1);
-    ilist_init(&s->t2);
-    ilist_init(&s->b1);
-    ilist_init(&s->b2);
-    s->fl = malloc((size_t)s->c * sizeof *s->fl);
-    s->fin = malloc(s->c);
-    if (!s->fl || !s->fin || arc_grow(p, p->mem->npages))
-        return diag_set(d, NULL, 0, ENOMEM, "out of memory for ARC over %u frames", s->c);
+    if (adaptive_lists_init(p->state, p->mem->nframes, p->mem->npages))
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory for ARC over %u frames",
+                        p->mem->nframes);
     return 0;
 }
 
 static void arc_destroy(sim_policy_t *p)
 {
-    arc_t *s = p->state;
-    free(s->fl);
-    free(s->fin);
-    free(s->pl);
-    free(s->ghost);
+    adaptive_lists_destroy(p->state);
 }
 
 static void arc_hit(sim_policy_t *p, uint32_t f, const sim_access_t *a)

@@ -22,62 +22,33 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "sim/adaptive_lists.h"
 #include "sim/ilist.h"
 #include "sim/sim_fast.h"
 #include "vmlab/check.h"
 
-enum { CAR_NONE = 0, CAR_1 = 1, CAR_2 = 2 };
+/* The paper's tags; T1 and T2 are clocks: the head is under the hand. */
+enum { CAR_NONE = AL_NONE, CAR_1 = AL_1, CAR_2 = AL_2 };
 
-typedef struct car {
-    ilink_t *fl;    /* frame -> links on T1 or T2 */
-    uint8_t *fin;   /* frame -> CAR_1 (T1) or CAR_2 (T2) */
-    ilink_t *pl;    /* page -> links on B1 or B2 */
-    uint8_t *ghost; /* page -> CAR_1 (B1), CAR_2 (B2) or CAR_NONE */
-    uint32_t pcap;  /* per-page arrays hold pcap entries */
-    uint32_t c;     /* frames */
-    uint32_t p;     /* target size of T1 */
-    ilist_t t1, t2; /* clocks: the head is under the hand, tail behind it */
-    ilist_t b1, b2; /* ghosts: head LRU */
-} car_t;
+typedef adaptive_lists_t car_t;
 
 static int car_grow(sim_policy_t *p, uint32_t npages)
 {
-    car_t *s = p->state;
-    uint32_t cap;
-    if (npages <= s->pcap)
-        return 0;
-    cap = ilist_grow_cap(s->pcap, npages);
-    if (ilist_grow_array((void **)&s->pl, sizeof *s->pl, s->pcap, cap, 0xff) ||
-        ilist_grow_array((void **)&s->ghost, 1, s->pcap, cap, CAR_NONE))
-        return -ENOMEM;
-    s->pcap = cap;
-    return 0;
+    return adaptive_lists_grow(p->state, npages);
 }
 
 static int car_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
 {
-    car_t *s = p->state;
     (void)ps;
-    s->c = p->mem->nframes;
-    s->p = 0;
-    ilist_init(&s->t1);
-    ilist_init(&s->t2);
-    ilist_init(&s->b1);
-    ilist_init(&s->b2);
-    s->fl = malloc((size_t)s->c * sizeof *s->fl);
-    s->fin = malloc(s->c);
-    if (!s->fl || !s->fin || car_grow(p, p->mem->npages))
-        return diag_set(d, NULL, 0, ENOMEM, "out of memory for CAR over %u frames", s->c);
+    if (adaptive_lists_init(p->state, p->mem->nframes, p->mem->npages))
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory for CAR over %u frames",
+                        p->mem->nframes);
     return 0;
 }
 
 static void car_destroy(sim_policy_t *p)
 {
-    car_t *s = p->state;
-    free(s->fl);
-    free(s->fin);
-    free(s->pl);
-    free(s->ghost);
+    adaptive_lists_destroy(p->state);
 }
 
 static uint32_t car_evict(sim_policy_t *p, const sim_access_t *a)
