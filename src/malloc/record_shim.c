@@ -204,20 +204,25 @@ __attribute__((constructor)) static void record_init(void)
     busy = 0;
 }
 
-EXPORT void *malloc(size_t n)
+/* After a glibc allocation call made with busy set: record its result as
+ * an allocation of `size` bytes (if it succeeded), keep the call's errno,
+ * clear busy, and hand the result back. */
+static void *recorded(void *p, size_t size)
 {
-    void *p;
-    int e;
-    if (busy)
-        return __libc_malloc(n);
-    busy = 1;
-    p = __libc_malloc(n);
-    e = errno;
+    int e = errno;
     if (p)
-        record(MREC_ALLOC, p, n, 0);
+        record(MREC_ALLOC, p, size, 0);
     errno = e;
     busy = 0;
     return p;
+}
+
+EXPORT void *malloc(size_t n)
+{
+    if (busy)
+        return __libc_malloc(n);
+    busy = 1;
+    return recorded(__libc_malloc(n), n);
 }
 
 EXPORT void free(void *p)
@@ -239,18 +244,10 @@ EXPORT void free(void *p)
 
 EXPORT void *calloc(size_t n, size_t m)
 {
-    void *p;
-    int e;
     if (busy)
         return __libc_calloc(n, m);
     busy = 1;
-    p = __libc_calloc(n, m);
-    e = errno;
-    if (p)
-        record(MREC_ALLOC, p, n * m, 0);
-    errno = e;
-    busy = 0;
-    return p;
+    return recorded(__libc_calloc(n, m), n * m);
 }
 
 EXPORT void *realloc(void *p, size_t n)
@@ -286,18 +283,10 @@ EXPORT void *reallocarray(void *p, size_t n, size_t m)
 
 static void *aligned(size_t align, size_t n)
 {
-    void *p;
-    int e;
     if (busy)
         return __libc_memalign(align, n);
     busy = 1;
-    p = __libc_memalign(align, n);
-    e = errno;
-    if (p)
-        record(MREC_ALLOC, p, n, 0);
-    errno = e;
-    busy = 0;
-    return p;
+    return recorded(__libc_memalign(align, n), n);
 }
 
 EXPORT void *memalign(size_t align, size_t n)
@@ -326,32 +315,16 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 EXPORT void *valloc(size_t n)
 {
-    void *p;
-    int e;
     if (busy)
         return __libc_valloc(n);
     busy = 1;
-    p = __libc_valloc(n);
-    e = errno;
-    if (p)
-        record(MREC_ALLOC, p, n, 0);
-    errno = e;
-    busy = 0;
-    return p;
+    return recorded(__libc_valloc(n), n);
 }
 
 EXPORT void *pvalloc(size_t n)
 {
-    void *p;
-    int e;
     if (busy)
         return __libc_pvalloc(n);
     busy = 1;
-    p = __libc_pvalloc(n);
-    e = errno;
-    if (p)
-        record(MREC_ALLOC, p, n, 0);
-    errno = e;
-    busy = 0;
-    return p;
+    return recorded(__libc_pvalloc(n), n);
 }
