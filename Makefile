@@ -32,6 +32,9 @@ CFLAGS += -DVMLAB_HAVE_ZSTD=1
 LDLIBS += -lzstd
 endif
 
+# Module files come before `all` (its prerequisites include MODULE_TARGETS),
+# so their first rule would become the default goal: name it here, once.
+.DEFAULT_GOAL := all
 LIB_EXCLUDE :=
 -include $(wildcard src/*/module.mk)
 

@@ -11,9 +11,6 @@
 # runtime cannot be preloaded into an uninstrumented program (the preload
 # tests skip there).  The shims stay out of libvmlab.a.
 
-# This file is included before the Makefile names `all`; keep it the default.
-.DEFAULT_GOAL := all
-
 MALLOC_SHIM_SRCS := src/malloc/preload.c src/malloc/record_shim.c
 LIB_EXCLUDE      += $(MALLOC_SHIM_SRCS)
 # The core compiled into the drop-in: every allocator source of the module,
