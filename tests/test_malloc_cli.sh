@@ -83,6 +83,14 @@ t_trace_use_before_alloc() {
     expect_err "ub.rep:5: trace error: id 1 reallocated while not allocated"
 }
 
+t_larger_than_malloc_lab_arena() {
+    # a recorded program may hold more than malloc-lab's 20 MiB: two 12 MiB
+    # blocks live at once, then a realloc to 40 MiB
+    printf '0\n2\n5\n1\na 0 12582912\na 1 12582912\nr 0 41943040\nf 0\nf 1\n' >"$TMP/big.rep"
+    expect_exit 0 "$VMLAB" malloc replay --policy all --time 0 --output json "$TMP/big.rep" || return 1
+    [ "$(grep -o '"valid": *true' "$TMP/out" | wc -l)" -eq 9 ] || fail "not 9 valid replays: $(cat "$TMP/out")"
+}
+
 t_missing_file() {
     expect_exit 1 "$VMLAB" malloc replay "$TMP/none.rep" || return 1
     expect_err "none.rep"

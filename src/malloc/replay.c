@@ -6,7 +6,8 @@
  * the id and offset) intact until it is freed, across realloc too.
  * Utilization is malloc-lab's: the peak of live payload bytes divided by the
  * heap size at the end, the high-water mark of the sbrk arena (20 MiB, as
- * mem_sbrk).  The timed pass replays without checks and, like
+ * mem_sbrk, or more for a trace whose requests could need more: see
+ * arena_bytes).  The timed pass replays without checks and, like
  * ../shared/bench/replay.c, writes only the first and last byte of each
  * payload; a fresh heap on a reset arena for every sample, which the
  * sample's repetitions reuse (every trace frees all it allocates).
@@ -204,6 +205,32 @@ typedef struct mr_alloc {
     _Alignas(16) unsigned char storage[MA_HEAP_BYTES];
 } mr_alloc_t;
 
+/* The arena to reserve for t: malloc-lab's 20 MiB, or, when more could be
+ * needed, twice the sum over allocations of the request plus 64 bytes of
+ * headers rounded up to a power of two: what a design that never reused
+ * memory would use, with room for the buddy design to align each block to
+ * its size.  The reservation is virtual (MAP_NORESERVE) and utilization
+ * counts only the high-water mark, so the course traces are measured as
+ * malloc-lab's 20 MiB measures them, while a recorded program that held a
+ * few large blocks does not run a fragmenting design (worst fit) out of
+ * room the program really had. */
+static size_t arena_bytes(const mr_trace_t *t)
+{
+    const size_t cap = (size_t)1 << 40; /* saturate: virtual space only */
+    size_t sum = 0;
+    for (size_t i = 0; i < t->nops && sum < cap; i++) {
+        size_t n = t->ops[i].size, b = 64;
+        if (t->ops[i].type == 'f' || n > cap)
+            continue;
+        while (b < n + 64)
+            b <<= 1;
+        sum += 2 * b;
+    }
+    if (sum > cap)
+        sum = cap;
+    return sum > ARENA_BYTES ? sum : ARENA_BYTES;
+}
+
 static int alloc_reset(mr_alloc_t *a)
 {
     if (!a->cfg.design)
@@ -324,7 +351,10 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
             unsigned char *q = o->type == 'a' ? a_malloc(a, o->size) : a_realloc(a, p, o->size);
             size_t from = o->type == 'a' ? 0 : (size[id] < o->size ? size[id] : o->size);
             if (!q) {
-                bad(res, i, o, a->h ? "out of memory (the 20 MiB arena is full)" : "out of memory");
+                char why[96];
+                snprintf(why, sizeof why, "out of memory (the %zu MiB arena is full)",
+                         a->arena.cap >> 20);
+                bad(res, i, o, a->h ? why : "out of memory");
                 break;
             }
             if ((uintptr_t)q & (align - 1)) {
@@ -441,7 +471,7 @@ static int run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
         a->cfg.align = align;
         a->cfg.grow_min = o->grow_min;
         a->cfg.flags = o->flags;
-        if (ma_source_arena(&a->src, &a->arena, ARENA_BYTES) != 0) {
+        if (ma_source_arena(&a->src, &a->arena, arena_bytes(t)) != 0) {
             free(a);
             return -ENOMEM;
         }
