@@ -125,3 +125,49 @@ TEST(read_file_large_and_missing)
     free(text);
     CHECK_EQ(env_read_file("/nonexistent-file", &text, &len, &d), -ENOENT);
 }
+
+/* Every byte of [p, p + n) is zero. */
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* Big arrays: zeroed, writable end to end, huge-page aligned above
+ * ENV_BIG_MIN; resizing keeps the contents and zeroes what is new, also
+ * after a shrink within one mapping and across the calloc threshold. */
+TEST(big_alloc_zeroed_and_resized)
+{
+    static const size_t sizes[] = {1, 4096, ENV_BIG_MIN - 1, ENV_BIG_MIN, ENV_BIG_MIN + 12345,
+                                   (size_t)5 << 21};
+    for (size_t j = 0; j < sizeof sizes / sizeof sizes[0]; j++) {
+        size_t n = sizes[j];
+        unsigned char *p = env_big_alloc(n);
+        CHECK(p != NULL);
+        CHECK(all_zero(p, n));
+        if (n >= ENV_BIG_MIN)
+            CHECK_EQ((uintptr_t)p % ((size_t)2 << 20), 0);
+        memset(p, 0xab, n);
+        env_big_free(p, n);
+    }
+    static const size_t steps[] = {100, ENV_BIG_MIN + 10, ENV_BIG_MIN + 5000, ENV_BIG_MIN + 20,
+                                   ENV_BIG_MIN * 3, 1000, ENV_BIG_MIN * 2};
+    unsigned char *p = NULL;
+    size_t n = 0;
+    for (size_t j = 0; j < sizeof steps / sizeof steps[0]; j++) {
+        size_t m = steps[j], keep = n < m ? n : m;
+        unsigned char *q = env_big_realloc(p, n, m);
+        CHECK(q != NULL);
+        for (size_t i = 0; i < keep; i++)
+            CHECK_EQ(q[i], (unsigned char)(i * 7 + j - 1));
+        CHECK(all_zero(q + keep, m - keep));
+        for (size_t i = 0; i < m; i++)
+            q[i] = (unsigned char)(i * 7 + j);
+        p = q;
+        n = m;
+    }
+    env_big_free(p, n);
+    env_big_free(NULL, 123);
+}

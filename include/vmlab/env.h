@@ -44,4 +44,16 @@ int env_ncpus(void);
 /* Whether stream is a terminal (progress bars only on a terminal). */
 int env_isatty(FILE *stream);
 
+/* Large zeroed arrays that are read at random (hash tables, per-page state):
+ * `size` bytes straight from the kernel, asking for transparent huge pages
+ * (madvise mode) so that each random touch does not also miss the TLB.
+ * Below ENV_BIG_MIN bytes it is plain calloc.  NULL with errno ENOMEM, as
+ * malloc.  env_big_free needs the size it was allocated with. */
+#define ENV_BIG_MIN ((size_t)1 << 21)
+void *env_big_alloc(size_t size);
+/* Resize p (of `old` bytes, or NULL) to `size` bytes, contents kept and the
+ * tail zeroed; NULL with errno ENOMEM and p untouched. */
+void *env_big_realloc(void *p, size_t old, size_t size);
+void env_big_free(void *p, size_t size);
+
 #endif

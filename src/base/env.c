@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,4 +154,73 @@ int env_ncpus(void)
 int env_isatty(FILE *stream)
 {
     return isatty(fileno(stream));
+}
+
+/* Huge pages come aligned: map one extra huge page and trim both ends, so
+ * every 2 MiB of the array can be a huge page.  A kernel without THP (or
+ * with it off) simply ignores the advice. */
+#define ENV_HUGE ((size_t)2 << 20)
+
+static size_t big_len(size_t size)
+{
+    return (size + ENV_HUGE - 1) & ~(ENV_HUGE - 1);
+}
+
+void *env_big_alloc(size_t size)
+{
+    if (size < ENV_BIG_MIN)
+        return calloc(1, size ? size : 1);
+    if (size > SIZE_MAX - 2 * ENV_HUGE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t len = big_len(size);
+    char *m = mmap(NULL, len + ENV_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (m == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    char *p = (char *)(((uintptr_t)m + ENV_HUGE - 1) & ~(uintptr_t)(ENV_HUGE - 1));
+    if (p > m)
+        munmap(m, (size_t)(p - m));
+    if (p + len < m + len + ENV_HUGE)
+        munmap(p + len, (size_t)(m + len + ENV_HUGE - (p + len)));
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void env_big_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (size < ENV_BIG_MIN)
+        free(p);
+    else
+        munmap(p, big_len(size));
+}
+
+void *env_big_realloc(void *p, size_t old, size_t size)
+{
+    if (!p)
+        return env_big_alloc(size);
+    if (old < ENV_BIG_MIN && size < ENV_BIG_MIN) {
+        char *n = realloc(p, size ? size : 1);
+        if (n && size > old)
+            memset(n + old, 0, size - old);
+        return n;
+    }
+    if (old >= ENV_BIG_MIN && size >= ENV_BIG_MIN && big_len(size) == big_len(old)) {
+        if (size < old) /* keep the bytes past the end zero */
+            memset((char *)p + size, 0, old - size);
+        return p; /* the mapping already covers it */
+    }
+    char *n = env_big_alloc(size);
+    if (!n)
+        return NULL;
+    memcpy(n, p, old < size ? old : size);
+    env_big_free(p, old);
+    return n;
 }

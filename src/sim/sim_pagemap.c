@@ -1,5 +1,18 @@
 /*
  * sim_pagemap.c - dense page ids and page-table accounting (see sim_pagemap.h).
+ *
+ * The map is the reader's hot loop (one lookup per reference, most of them
+ * cache misses on a big trace), so it is laid out for memory-level
+ * parallelism rather than for the instruction count of one lookup:
+ *  - pagemap_ids hashes each key once, PM_AHEAD references before it is
+ *    looked up, and prefetches its home slot then (group prefetching, Chen,
+ *    Ailamaki, Gibbons, Mowry, "Improving hash join performance through
+ *    prefetching", ICDE 2004), so a dozen misses are in flight at a time;
+ *  - a key's home is the top bits of its hash, so doubling the table sends
+ *    slot i to slot 2i or 2i+1: the rehash streams through both tables in
+ *    order instead of scattering a miss per key;
+ *  - the slot table lives in huge pages (env_big_alloc), so a random probe
+ *    costs one cache miss and not also a TLB miss and a page walk.
  */
 #include "sim/sim_pagemap.h"
 
@@ -8,16 +21,55 @@
 #include <string.h>
 
 #include "vmlab/check.h"
+#include "vmlab/env.h"
 
-#define pm_hash pagemap_hash
+#define PM_MIN_BITS 10 /* log2 of the first slot table */
+
+/* Murmur3's finalizer over the vpn and the scrambled process index; the top
+ * bits, which pick the home slot, depend on every input bit. */
+static inline uint64_t pm_hash(uint64_t vpn, uint32_t proc)
+{
+    uint64_t x = vpn ^ ((uint64_t)proc * 0x9e3779b97f4a7c15ull);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Keys of process 0 below PM_DIRECT live in the direct table, never in the
+ * slots; so no slot key is (0, 0), which is what an empty slot holds. */
+static inline int pm_direct(uint32_t proc, uint64_t vpn)
+{
+    return proc == 0 && vpn < PM_DIRECT;
+}
+
+static size_t slots_bytes(uint64_t mask)
+{
+    return (size_t)(mask + 1) * sizeof(pagemap_slot_t);
+}
+
+/* The slot holding (proc, vpn), whose hash is h, or else the empty slot
+ * that ends its probe sequence (id1 == 0).  The table is never full. */
+static inline __attribute__((always_inline)) pagemap_slot_t *
+probe(const pagemap_t *pm, uint64_t h, uint32_t proc, uint64_t vpn)
+{
+    for (uint64_t i = h >> pm->shift;; i = (i + 1) & pm->mask) {
+        pagemap_slot_t *s = &pm->slot[i];
+        if (s->vpn == vpn && s->proc == proc)
+            return s;
+        if (!s->id1)
+            return s;
+    }
+}
 
 int pagemap_init(pagemap_t *pm, const sim_config_t *cfg)
 {
     memset(pm, 0, sizeof *pm);
-    pm->mask = 1023;
-    pm->slot = calloc(pm->mask + 1, sizeof *pm->slot);
+    pm->mask = (1u << PM_MIN_BITS) - 1;
+    pm->shift = 64 - PM_MIN_BITS;
+    pm->slot = env_big_alloc(slots_bytes(pm->mask));
     pm->direct = calloc(PM_DIRECT, sizeof *pm->direct);
-    if (!pm->direct)
+    if (!pm->direct || !pm->slot)
         return -ENOMEM;
     pm->last_id = UINT32_MAX;
     pm->pt = cfg->pt;
@@ -34,12 +86,13 @@ int pagemap_init(pagemap_t *pm, const sim_config_t *cfg)
         if (!pm->tab)
             return -ENOMEM;
     }
-    return pm->slot ? 0 : -ENOMEM;
+    return 0;
 }
 
 void pagemap_destroy(pagemap_t *pm)
 {
-    free(pm->slot);
+    if (pm->slot)
+        env_big_free(pm->slot, slots_bytes(pm->mask));
     free(pm->direct);
     free(pm->vpn);
     free(pm->proc);
@@ -56,15 +109,15 @@ static int tab_add(pagemap_t *pm, uint32_t proc, unsigned level, uint64_t prefix
     uint64_t i;
     if ((pm->ntab + 1) * 2 > pm->tab_mask + 1) {
         uint64_t nmask = pm->tab_mask * 2 + 1;
-        pagemap_slot_t *n = calloc(nmask + 1, sizeof *n);
+        pagemap_tab_t *n = calloc(nmask + 1, sizeof *n);
         if (!n)
             return -ENOMEM;
         for (uint64_t j = 0; j <= pm->tab_mask; j++) {
-            pagemap_slot_t *s = &pm->tab[j];
-            if (!s->id1)
+            pagemap_tab_t *s = &pm->tab[j];
+            if (!s->level1)
                 continue;
-            i = pm_hash(s->vpn * 31 + s->id1, s->proc) & nmask;
-            while (n[i].id1)
+            i = pm_hash(s->prefix * 31 + s->level1, s->proc) & nmask;
+            while (n[i].level1)
                 i = (i + 1) & nmask;
             n[i] = *s;
         }
@@ -74,13 +127,13 @@ static int tab_add(pagemap_t *pm, uint32_t proc, unsigned level, uint64_t prefix
     }
     i = pm_hash(prefix * 31 + level + 1, proc) & pm->tab_mask;
     for (;;) {
-        pagemap_slot_t *s = &pm->tab[i];
-        if (!s->id1) {
-            *s = (pagemap_slot_t){.vpn = prefix, .proc = proc, .id1 = level + 1};
+        pagemap_tab_t *s = &pm->tab[i];
+        if (!s->level1) {
+            *s = (pagemap_tab_t){.prefix = prefix, .proc = proc, .level1 = level + 1};
             pm->ntab++;
             return 1;
         }
-        if (s->vpn == prefix && s->proc == proc && s->id1 == level + 1)
+        if (s->prefix == prefix && s->proc == proc && s->level1 == level + 1)
             return 0;
         i = (i + 1) & pm->tab_mask;
     }
@@ -131,24 +184,33 @@ int pagemap_proc_slow(pagemap_t *pm, uint32_t pid, uint32_t *proc, diag_t *d)
     return 0;
 }
 
+/* Double the slot table.  Old slot i's keys have homes 2i or 2i+1 in the new
+ * one, so walking the old table in order, from just past an empty slot (no
+ * probe sequence runs across it), inserts in nearly increasing home order:
+ * both tables are streamed, not probed at random. */
 static int grow_slots(pagemap_t *pm)
 {
     uint64_t nmask = pm->mask * 2 + 1;
-    pagemap_slot_t *n = calloc(nmask + 1, sizeof *n);
+    unsigned nshift = pm->shift - 1;
+    pagemap_slot_t *n = env_big_alloc(slots_bytes(nmask));
     if (!n)
         return -ENOMEM;
-    for (uint64_t j = 0; j <= pm->mask; j++) {
-        pagemap_slot_t *s = &pm->slot[j];
+    uint64_t e = 0;
+    while (pm->slot[e].id1)
+        e++;
+    for (uint64_t k = 1; k <= pm->mask + 1; k++) {
+        const pagemap_slot_t *s = &pm->slot[(e + k) & pm->mask];
         if (!s->id1)
             continue;
-        uint64_t i = pm_hash(s->vpn, s->proc) & nmask;
+        uint64_t i = pm_hash(s->vpn, s->proc) >> nshift;
         while (n[i].id1)
             i = (i + 1) & nmask;
         n[i] = *s;
     }
-    free(pm->slot);
+    env_big_free(pm->slot, slots_bytes(pm->mask));
     pm->slot = n;
     pm->mask = nmask;
+    pm->shift = nshift;
     return 0;
 }
 
@@ -169,28 +231,12 @@ static int new_page_tables(pagemap_t *pm, uint32_t proc, uint64_t vpn)
     return 0;
 }
 
-int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
+/* Hand (proc, vpn), which is in neither table, the next id; s is the empty
+ * slot ending its probe sequence (unused for a direct key). */
+static __attribute__((noinline)) int new_page(pagemap_t *pm, uint32_t proc, uint64_t vpn,
+                                              pagemap_slot_t *s, uint32_t *id, diag_t *d)
 {
-    uint64_t i = 0;
-    int direct = proc == 0 && vpn < PM_DIRECT;
-    if (vpn == pm->last_vpn && proc == pm->last_vproc && pm->last_id != UINT32_MAX) {
-        *id = pm->last_id;
-        return 0;
-    }
-    i = pm_hash(vpn, proc) & pm->mask;
-    for (; !direct;) {
-        pagemap_slot_t *s = &pm->slot[i];
-        if (s->id1 == 0)
-            break;
-        if (s->vpn == vpn && s->proc == proc) {
-            pm->last_vpn = vpn;
-            pm->last_vproc = proc;
-            *id = pm->last_id = s->id1 - 1;
-            return 0;
-        }
-        i = (i + 1) & pm->mask;
-    }
-    /* A new page. */
+    int direct = pm_direct(proc, vpn);
     if (pm->vpn_limit && vpn >= pm->vpn_limit)
         return diag_set(d, NULL, 0, ERANGE,
                         "address 0x%llx is beyond the %u-bit virtual address space of the page "
@@ -211,12 +257,10 @@ int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, di
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u pages", nc);
         pm->cap = nc;
     }
-    if (!direct && (pm->npages - pm->ndirect + 1) * 2 > pm->mask + 1) {
+    if (!direct && (pm->npages - pm->ndirect + 1) * 4 > (pm->mask + 1) * 3) {
         if (grow_slots(pm))
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
-        i = pm_hash(vpn, proc) & pm->mask;
-        while (pm->slot[i].id1)
-            i = (i + 1) & pm->mask;
+        s = probe(pm, pm_hash(vpn, proc), proc, vpn);
     }
     if (pm->pt.kind == SIM_PT_MULTI && new_page_tables(pm, proc, vpn))
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for page tables");
@@ -225,53 +269,135 @@ int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, di
         pm->direct[vpn] = n + 1;
         pm->ndirect++;
     } else {
-        pm->slot[i] = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = n + 1};
+        *s = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = n + 1};
     }
     pm->vpn[n] = vpn;
     pm->proc[n] = proc;
     pm->proc_pages[proc]++;
-    pm->last_vpn = vpn;
-    pm->last_vproc = proc;
-    *id = pm->last_id = n;
+    *id = n;
     return 0;
+}
+
+/* The id of (proc, vpn) whose hash is h (unused for a direct key). */
+static inline __attribute__((always_inline)) int lookup(pagemap_t *pm, uint64_t h, uint32_t proc,
+                                                        uint64_t vpn, uint32_t *id, diag_t *d)
+{
+    pagemap_slot_t *s = NULL;
+    if (pm_direct(proc, vpn)) {
+        uint32_t x = pm->direct[vpn];
+        if (__builtin_expect(x != 0, 1)) {
+            *id = x - 1;
+            return 0;
+        }
+    } else {
+        s = probe(pm, h, proc, vpn);
+        if (__builtin_expect(s->id1 != 0, 1)) {
+            *id = s->id1 - 1;
+            return 0;
+        }
+    }
+    return new_page(pm, proc, vpn, s, id, d);
+}
+
+int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
+{
+    if (vpn == pm->last_vpn && proc == pm->last_vproc && pm->last_id != UINT32_MAX) {
+        *id = pm->last_id;
+        return 0;
+    }
+    int rc = lookup(pm, pm_direct(proc, vpn) ? 0 : pm_hash(vpn, proc), proc, vpn, id, d);
+    if (!rc) {
+        pm->last_vpn = vpn;
+        pm->last_vproc = proc;
+        pm->last_id = *id;
+    }
+    return rc;
+}
+
+/* Start the lookup of (proc, vpn): its hash (0 for a direct key), its home
+ * slot or direct entry on its way into the cache. */
+static inline __attribute__((always_inline)) uint64_t ahead(const pagemap_t *pm, uint32_t proc,
+                                                            uint64_t vpn)
+{
+    if (pm_direct(proc, vpn)) {
+        __builtin_prefetch(&pm->direct[vpn]);
+        return 0;
+    }
+    uint64_t h = pm_hash(vpn, proc);
+    __builtin_prefetch(&pm->slot[h >> pm->shift]);
+    return h;
+}
+
+/* pagemap_ids for one process (multi 0: proc is NULL, all process 0) or
+ * many; a separate copy of the loop for each. */
+static inline __attribute__((always_inline)) int ids_loop(pagemap_t *pm, const uint32_t *proc,
+                                                          const uint64_t *vpn, size_t n,
+                                                          uint32_t *ids, diag_t *d, int multi)
+{
+    uint64_t h[PM_AHEAD];
+    uint64_t lv = pm->last_vpn;
+    uint32_t lp = pm->last_vproc, lid = pm->last_id;
+    size_t i, pre = n < PM_AHEAD ? n : PM_AHEAD;
+    int rc = 0;
+    for (i = 0; i < pre; i++)
+        h[i] = ahead(pm, multi ? proc[i] : 0, vpn[i]);
+    for (i = 0; i < n; i++) {
+        uint32_t p = multi ? proc[i] : 0;
+        uint64_t v = vpn[i], hi = h[i % PM_AHEAD];
+        if (i + PM_AHEAD < n)
+            h[i % PM_AHEAD] = ahead(pm, multi ? proc[i + PM_AHEAD] : 0, vpn[i + PM_AHEAD]);
+        /* a run on one page (real traces) skips even the direct table */
+        if (v == lv && p == lp && lid != UINT32_MAX) {
+            ids[i] = lid;
+            continue;
+        }
+        if ((rc = lookup(pm, hi, p, v, &ids[i], d)))
+            break;
+        lv = v;
+        lp = p;
+        lid = ids[i];
+    }
+    pm->last_vpn = lv;
+    pm->last_vproc = lp;
+    pm->last_id = lid;
+    return rc;
 }
 
 int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n, uint32_t *ids,
                 diag_t *d)
 {
-    enum { AHEAD = 12 };
-    for (size_t i = 0; i < n; i++) {
-        if (i + AHEAD < n) {
-            uint32_t pa = proc ? proc[i + AHEAD] : 0;
-            uint64_t va = vpn[i + AHEAD];
-            if (pa == 0 && va < PM_DIRECT)
-                __builtin_prefetch(&pm->direct[va]);
-            else
-                __builtin_prefetch(&pm->slot[pm_hash(va, pa) & pm->mask]);
-        }
-        int rc = pagemap_id(pm, proc ? proc[i] : 0, vpn[i], &ids[i], d);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return proc ? ids_loop(pm, proc, vpn, n, ids, d, 1) : ids_loop(pm, NULL, vpn, n, ids, d, 0);
 }
 
 void pagemap_check(const pagemap_t *pm)
 {
     uint64_t used = 0, sum = 0;
+    VL_ASSERT(pm->mask + 1 == (uint64_t)1 << (64 - pm->shift));
     for (uint64_t j = 0; j <= pm->mask; j++) {
         const pagemap_slot_t *s = &pm->slot[j];
-        if (!s->id1)
+        if (!s->id1) {
+            VL_ASSERT(s->vpn == 0 && s->proc == 0);
             continue;
+        }
         used++;
         VL_ASSERT(s->id1 - 1 < pm->npages);
         VL_ASSERT(pm->vpn[s->id1 - 1] == s->vpn && pm->proc[s->id1 - 1] == s->proc);
+        VL_ASSERT(!pm_direct(s->proc, s->vpn));
+        /* linear probing: no empty slot between a key's home and its slot */
+        for (uint64_t i = pm_hash(s->vpn, s->proc) >> pm->shift; i != j; i = (i + 1) & pm->mask)
+            VL_ASSERT(pm->slot[i].id1 != 0);
     }
     VL_ASSERT(used + pm->ndirect == pm->npages);
-    for (uint32_t p = 0; p < pm->npages; p++)
-        if (pm->proc[p] == 0 && pm->vpn[p] < PM_DIRECT)
+    VL_ASSERT(used * 4 <= (pm->mask + 1) * 3);
+    for (uint32_t p = 0; p < pm->npages; p++) {
+        VL_ASSERT(pm->proc[p] < pm->nprocs);
+        if (pm_direct(pm->proc[p], pm->vpn[p]))
             VL_ASSERT(pm->direct[pm->vpn[p]] == p + 1);
+    }
     for (uint32_t p = 0; p < pm->nprocs; p++)
         sum += pm->proc_pages[p];
     VL_ASSERT(sum == pm->npages);
+    if (pm->last_id != UINT32_MAX)
+        VL_ASSERT(pm->last_id < pm->npages && pm->vpn[pm->last_id] == pm->last_vpn &&
+                  pm->proc[pm->last_id] == pm->last_vproc);
 }

@@ -17,8 +17,11 @@
  * 9.6.3; OSC 10th ed. 9.4.1).  The inverted table's size depends on frames
  * and is counted by the core.
  *
- * Invariants (pagemap_check): every id < npages appears in exactly one slot;
- * slots used == npages; per-process page counts sum to npages.
+ * Invariants (pagemap_check): every id < npages is in exactly one slot or
+ * direct entry, which holds its key (vpn[id], proc[id]); slots used +
+ * ndirect == npages; slots used * 2 <= slots; no empty slot lies between a
+ * key's home (hash >> shift) and its slot; no slot holds a direct key;
+ * per-process page counts sum to npages; the last-page cache names its key.
  */
 #ifndef VMLAB_SIM_PAGEMAP_H
 #define VMLAB_SIM_PAGEMAP_H
@@ -31,17 +34,31 @@
 
 #define PM_DIRECT (1u << 22) /* vpns of process 0 below this: direct table */
 
+/* pagemap_ids: references hashed and prefetched ahead of their lookup.  A
+ * lookup that misses every cache costs ~100 ns and the loop ~5 ns a
+ * reference, so dozens must be in flight; 64 measured best (16: 1.5x the
+ * time on the zipf benchmark). */
+#define PM_AHEAD 64
+
 typedef struct pagemap_slot {
     uint64_t vpn;  /* virtual page number */
     uint32_t proc; /* process index */
     uint32_t id1;  /* page id + 1; 0: empty slot */
 } pagemap_slot_t;
 
+/* A page table allocated by some process (the multi-level model). */
+typedef struct pagemap_tab {
+    uint64_t prefix; /* the vpn bits above the table's level */
+    uint32_t proc;   /* process index */
+    uint32_t level1; /* level + 1; 0: empty slot */
+} pagemap_tab_t;
+
 typedef struct pagemap {
     uint32_t *direct;     /* process 0, vpn < PM_DIRECT: id + 1, 0 if unseen */
     uint32_t ndirect;     /* ids held in direct */
-    pagemap_slot_t *slot; /* mask + 1 slots */
+    pagemap_slot_t *slot; /* mask + 1 slots; a key's home is hash >> shift */
     uint64_t mask;        /* slots - 1, a power of two minus one */
+    unsigned shift;       /* 64 - log2(slots) */
     uint64_t *vpn;        /* id -> vpn */
     uint32_t *proc;       /* id -> process index */
     uint32_t npages;      /* ids handed out */
@@ -60,8 +77,7 @@ typedef struct pagemap {
     sim_pt_config_t pt;   /* the model (kind SIM_PT_NONE: nothing counted) */
     unsigned page_bits;   /* log2 page size */
     uint64_t vpn_limit;   /* vpns must be below this; 0: any */
-    pagemap_slot_t *tab;  /* multi-level: set of allocated tables (vpn =
-                             prefix, proc, id1 = level + 1) */
+    pagemap_tab_t *tab;   /* multi-level: set of allocated tables */
     uint64_t tab_mask;    /* tab slots - 1 */
     uint64_t ntab;        /* tables in the set */
 } pagemap_t;
@@ -79,46 +95,15 @@ static inline int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OU
     }
     return pagemap_proc_slow(pm, pid, proc, d);
 }
+
 /* The id of (proc, vpn), a new one if unseen; -ENOMEM, or -ERANGE with *d if
  * vpn is beyond the page table's address space. */
-int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
+int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
 
-static inline uint64_t pagemap_hash(uint64_t vpn, uint32_t proc)
-{
-    uint64_t x = vpn ^ ((uint64_t)proc * 0x9e3779b97f4a7c15ull);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
-/* The hit paths inline (direct table, then the probe sequence); a new page,
- * or anything unusual, goes to pagemap_id_slow. */
-static inline int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */,
-                             diag_t *d)
-{
-    if (proc == 0 && vpn < PM_DIRECT) {
-        if (pm->direct[vpn]) {
-            *id = pm->direct[vpn] - 1;
-            return 0;
-        }
-    } else {
-        for (uint64_t i = pagemap_hash(vpn, proc) & pm->mask;; i = (i + 1) & pm->mask) {
-            const pagemap_slot_t *s = &pm->slot[i];
-            if (s->id1 == 0)
-                break;
-            if (s->vpn == vpn && s->proc == proc) {
-                *id = s->id1 - 1;
-                return 0;
-            }
-        }
-    }
-    return pagemap_id_slow(pm, proc, vpn, id, d);
-}
-
-/* ids[i] = the id of (proc ? proc[i] : 0, vpn[i]) for i in [0, n), the
- * hash slots prefetched a few references ahead so the misses overlap.
- * 0, or the first error of pagemap_id (ids before it are filled). */
+/* ids[i] = the id of (proc ? proc[i] : 0, vpn[i]) for i in [0, n): each key
+ * hashed once, PM_AHEAD references ahead, and its slot prefetched then, so
+ * the cache misses of many lookups overlap.  0, or the first error of
+ * pagemap_id (ids before it are filled). */
 int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n,
                 uint32_t *ids /* OUT */, diag_t *d);
 void pagemap_check(const pagemap_t *pm);
