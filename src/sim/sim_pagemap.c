@@ -48,18 +48,26 @@ static size_t slots_bytes(uint64_t mask)
     return (size_t)(mask + 1) * sizeof(pagemap_slot_t);
 }
 
-/* The slot holding (proc, vpn), whose hash is h, or else the empty slot
- * that ends its probe sequence (id1 == 0).  The table is never full. */
+/* The slot holding (proc, vpn), probing slot[] (mask + 1 slots) from i, or
+ * else the empty slot that ends its probe sequence (id1 == 0).  The table
+ * is never full. */
 static inline __attribute__((always_inline)) pagemap_slot_t *
-probe(const pagemap_t *pm, uint64_t h, uint32_t proc, uint64_t vpn)
+probe_at(pagemap_slot_t *slot, uint64_t mask, uint64_t i, uint32_t proc, uint64_t vpn)
 {
-    for (uint64_t i = h >> pm->shift;; i = (i + 1) & pm->mask) {
-        pagemap_slot_t *s = &pm->slot[i];
+    for (;; i = (i + 1) & mask) {
+        pagemap_slot_t *s = &slot[i];
         if (s->vpn == vpn && s->proc == proc)
             return s;
         if (!s->id1)
             return s;
     }
+}
+
+/* probe_at from the home of hash h. */
+static inline __attribute__((always_inline)) pagemap_slot_t *
+probe(const pagemap_t *pm, uint64_t h, uint32_t proc, uint64_t vpn)
+{
+    return probe_at(pm->slot, pm->mask, h >> pm->shift, proc, vpn);
 }
 
 int pagemap_init(pagemap_t *pm, const sim_config_t *cfg)
@@ -257,7 +265,7 @@ static __attribute__((noinline)) int new_page(pagemap_t *pm, uint32_t proc, uint
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u pages", nc);
         pm->cap = nc;
     }
-    if (!direct && (pm->npages - pm->ndirect + 1) * 4 > (pm->mask + 1) * 3) {
+    if (!direct && ((uint64_t)pm->npages - pm->ndirect + 1) * 4 > (pm->mask + 1) * 3) {
         if (grow_slots(pm))
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
         s = probe(pm, pm_hash(vpn, proc), proc, vpn);
@@ -314,52 +322,74 @@ int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t 
     return rc;
 }
 
-/* Start the lookup of (proc, vpn): its hash (0 for a direct key), its home
- * slot or direct entry on its way into the cache. */
-static inline __attribute__((always_inline)) uint64_t ahead(const pagemap_t *pm, uint32_t proc,
-                                                            uint64_t vpn)
-{
-    if (pm_direct(proc, vpn)) {
-        __builtin_prefetch(&pm->direct[vpn]);
-        return 0;
-    }
-    uint64_t h = pm_hash(vpn, proc);
-    __builtin_prefetch(&pm->slot[h >> pm->shift]);
-    return h;
-}
-
 /* pagemap_ids for one process (multi 0: proc is NULL, all process 0) or
- * many; a separate copy of the loop for each. */
+ * many; a separate copy of the loop for each.  The table's fields live in
+ * locals (the compiler cannot know that the stores to ids[] leave them
+ * alone), reloaded after new_page, which may grow the table. */
 static inline __attribute__((always_inline)) int ids_loop(pagemap_t *pm, const uint32_t *proc,
                                                           const uint64_t *vpn, size_t n,
                                                           uint32_t *ids, diag_t *d, int multi)
 {
-    uint64_t h[PM_AHEAD];
+    uint64_t h[PM_AHEAD]; /* hashes of the next PM_AHEAD references, a ring */
+    const uint32_t *direct = pm->direct;
+    pagemap_slot_t *slot = pm->slot;
+    uint64_t mask = pm->mask;
+    unsigned shift = pm->shift;
+    /* the last page; lp UINT32_MAX (no process has that index) if none */
     uint64_t lv = pm->last_vpn;
-    uint32_t lp = pm->last_vproc, lid = pm->last_id;
-    size_t i, pre = n < PM_AHEAD ? n : PM_AHEAD;
+    uint32_t lid = pm->last_id, lp = lid == UINT32_MAX ? UINT32_MAX : pm->last_vproc;
+    size_t i;
     int rc = 0;
-    for (i = 0; i < pre; i++)
-        h[i] = ahead(pm, multi ? proc[i] : 0, vpn[i]);
+/* Hash reference j and start its home slot (or direct entry) on its way in. */
+#define PM_AHEAD_ONE(j)                                                                        \
+    do {                                                                                       \
+        uint32_t p_ = multi ? proc[j] : 0;                                                     \
+        uint64_t v_ = vpn[j];                                                                  \
+        if (pm_direct(p_, v_)) {                                                               \
+            __builtin_prefetch(&direct[v_]);                                                   \
+        } else {                                                                               \
+            h[(j) % PM_AHEAD] = pm_hash(v_, p_);                                               \
+            __builtin_prefetch(&slot[h[(j) % PM_AHEAD] >> shift]);                             \
+        }                                                                                      \
+    } while (0)
+    for (i = 0; i < n && i < PM_AHEAD; i++)
+        PM_AHEAD_ONE(i);
     for (i = 0; i < n; i++) {
-        uint32_t p = multi ? proc[i] : 0;
+        uint32_t p = multi ? proc[i] : 0, x;
         uint64_t v = vpn[i], hi = h[i % PM_AHEAD];
         if (i + PM_AHEAD < n)
-            h[i % PM_AHEAD] = ahead(pm, multi ? proc[i + PM_AHEAD] : 0, vpn[i + PM_AHEAD]);
+            PM_AHEAD_ONE(i + PM_AHEAD);
         /* a run on one page (real traces) skips even the direct table */
-        if (v == lv && p == lp && lid != UINT32_MAX) {
+        if (v == lv && p == lp) {
             ids[i] = lid;
             continue;
         }
-        if ((rc = lookup(pm, hi, p, v, &ids[i], d)))
+        pagemap_slot_t *s = NULL;
+        if (pm_direct(p, v)) {
+            if (__builtin_expect((x = direct[v]) != 0, 1))
+                goto found;
+        } else {
+            s = probe_at(slot, mask, hi >> shift, p, v);
+            if (__builtin_expect((x = s->id1) != 0, 1))
+                goto found;
+        }
+        if ((rc = new_page(pm, p, v, s, &ids[i], d)))
             break;
+        slot = pm->slot;
+        mask = pm->mask;
+        shift = pm->shift;
+        x = ids[i] + 1;
+    found:
+        ids[i] = lid = x - 1;
         lv = v;
         lp = p;
-        lid = ids[i];
     }
-    pm->last_vpn = lv;
-    pm->last_vproc = lp;
-    pm->last_id = lid;
+#undef PM_AHEAD_ONE
+    if (lp != UINT32_MAX) {
+        pm->last_vpn = lv;
+        pm->last_vproc = lp;
+        pm->last_id = lid;
+    }
     return rc;
 }
 
