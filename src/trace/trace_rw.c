@@ -13,15 +13,23 @@
 #include <emmintrin.h>
 
 /* The common line, "HEX R\n" with 1 to 16 digits, no 0x, one space, in a
- * few vector instructions: classify 16 bytes as hex digits at once, count
- * the leading ones, convert all 16 to nibbles and pack them pairwise into
- * one big-endian word, then shift the digits past the address away.  1
- * with *r and *next, or 0 to leave the line to rw_line (anything else,
- * errors included).  Reading 16 bytes may pass the line's '\n'; the
- * buffer's slack (TRACE_BUF_SLACK) keeps the load inside the buffer. */
+ * few vector instructions: find its '\n' and classify 16 bytes as hex
+ * digits at once, count the leading ones, convert all 16 to nibbles and
+ * pack them pairwise into one big-endian word, then shift the digits past
+ * the address away.  The next line's start comes from the '\n' alone, so
+ * the chain from one line to the next is a load, a compare and a bit scan;
+ * the checks hang off it.  1 with *r and *next, or 0 to leave the line to
+ * rw_line (anything else, errors included).  The 32 bytes read may pass
+ * the line's '\n'; the buffer's slack (TRACE_BUF_SLACK) keeps them inside
+ * the buffer. */
 TR_INLINE int rw_fast(const char *p, const char **next, trace_ref_t *r)
 {
     const __m128i b = _mm_loadu_si128((const __m128i *)p);
+    const __m128i b2 = _mm_loadu_si128((const __m128i *)(p + 16));
+    const __m128i nl = _mm_set1_epi8('\n');
+    unsigned eol = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, nl)) |
+                   (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b2, nl)) << 16;
+    unsigned len = (unsigned)__builtin_ctz(eol | 0x80000000u); /* bytes before '\n' */
     const __m128i l = _mm_or_si128(b, _mm_set1_epi8(0x20)); /* letters lower case */
     /* signed compares: a byte >= 0x80 is negative, so neither digit nor letter */
     const __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(b, _mm_set1_epi8('0' - 1)),
@@ -30,11 +38,9 @@ TR_INLINE int rw_fast(const char *p, const char **next, trace_ref_t *r)
                                       _mm_cmplt_epi8(l, _mm_set1_epi8('f' + 1)));
     unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, let));
     unsigned n = (unsigned)__builtin_ctz(~m | 0x10000); /* leading hex digits, 0..16 */
-    if (__builtin_expect(n == 0, 0))
-        return 0;
-    const char *e = p + n; /* 17 digits or more: e[0] is no blank */
-    unsigned c = (uint8_t)e[1] | 0x20;
-    if (__builtin_expect(e[0] != ' ' || (c != 'r' && c != 'w') || e[2] != '\n', 0))
+    /* 17 digits or more: p[16] is no blank */
+    unsigned c = (uint8_t)p[n + 1] | 0x20;
+    if (__builtin_expect(n == 0 || len != n + 2 || p[n] != ' ' || (c != 'r' && c != 'w'), 0))
         return 0;
     /* '0'-'9' -> 0-9, letters -> low nibble + 9 */
     __m128i v = _mm_add_epi8(_mm_and_si128(b, _mm_set1_epi8(0x0f)),
@@ -48,7 +54,7 @@ TR_INLINE int rw_fast(const char *p, const char **next, trace_ref_t *r)
     r->pid = 0;
     r->op = c == 'w' ? TRACE_WRITE : TRACE_READ;
     r->size = 0;
-    *next = e + 3;
+    *next = p + len + 1;
     return 1;
 }
 #endif
