@@ -5,9 +5,9 @@
  * cache misses on a big trace), so it is laid out for memory-level
  * parallelism rather than for the instruction count of one lookup:
  *  - pagemap_ids hashes each key once, PM_AHEAD references before it is
- *    looked up, and prefetches its home slot then (group prefetching, Chen,
+ *    looked up, and prefetches its home slot then (group prefetching: Chen,
  *    Ailamaki, Gibbons, Mowry, "Improving hash join performance through
- *    prefetching", ICDE 2004), so a dozen misses are in flight at a time;
+ *    prefetching", ICDE 2004), so dozens of misses are in flight at a time;
  *  - a key's home is the top bits of its hash, so doubling the table sends
  *    slot i to slot 2i or 2i+1: the rehash streams through both tables in
  *    order instead of scattering a miss per key;
@@ -396,7 +396,9 @@ static inline __attribute__((always_inline)) int ids_loop(pagemap_t *pm, const u
 int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n, uint32_t *ids,
                 diag_t *d)
 {
-    return proc ? ids_loop(pm, proc, vpn, n, ids, d, 1) : ids_loop(pm, NULL, vpn, n, ids, d, 0);
+    int rc = proc ? ids_loop(pm, proc, vpn, n, ids, d, 1) : ids_loop(pm, NULL, vpn, n, ids, d, 0);
+    VL_DEBUG_CHECK(pagemap_check(pm));
+    return rc;
 }
 
 void pagemap_check(const pagemap_t *pm)
