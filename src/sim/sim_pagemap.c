@@ -169,28 +169,11 @@ static int new_page_tables(pagemap_t *pm, uint32_t proc, uint64_t vpn)
     return 0;
 }
 
-int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
+/* The next id, for (proc, vpn) known to be new: checks, arrays, page
+ * tables and the last-page cache; the caller records it in a lookup
+ * structure (or not: pagemap_append). */
+static int new_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
 {
-    uint64_t i = 0;
-    int direct = proc == 0 && vpn < PM_DIRECT;
-    if (vpn == pm->last_vpn && proc == pm->last_vproc && pm->last_id != UINT32_MAX) {
-        *id = pm->last_id;
-        return 0;
-    }
-    i = pm_hash(vpn, proc) & pm->mask;
-    for (; !direct;) {
-        pagemap_slot_t *s = &pm->slot[i];
-        if (s->id1 == 0)
-            break;
-        if (s->vpn == vpn && s->proc == proc) {
-            pm->last_vpn = vpn;
-            pm->last_vproc = proc;
-            *id = pm->last_id = s->id1 - 1;
-            return 0;
-        }
-        i = (i + 1) & pm->mask;
-    }
-    /* A new page. */
     if (pm->vpn_limit && vpn >= pm->vpn_limit)
         return diag_set(d, NULL, 0, ERANGE,
                         "address 0x%llx is beyond the %u-bit virtual address space of the page "
@@ -211,22 +194,9 @@ int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, di
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u pages", nc);
         pm->cap = nc;
     }
-    if (!direct && (pm->npages - pm->ndirect + 1) * 2 > pm->mask + 1) {
-        if (grow_slots(pm))
-            return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
-        i = pm_hash(vpn, proc) & pm->mask;
-        while (pm->slot[i].id1)
-            i = (i + 1) & pm->mask;
-    }
     if (pm->pt.kind == SIM_PT_MULTI && new_page_tables(pm, proc, vpn))
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for page tables");
     uint32_t n = pm->npages++;
-    if (direct) {
-        pm->direct[vpn] = n + 1;
-        pm->ndirect++;
-    } else {
-        pm->slot[i] = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = n + 1};
-    }
     pm->vpn[n] = vpn;
     pm->proc[n] = proc;
     pm->proc_pages[proc]++;
@@ -234,6 +204,56 @@ int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, di
     pm->last_vproc = proc;
     *id = pm->last_id = n;
     return 0;
+}
+
+int pagemap_id_slow(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
+{
+    VL_ASSERT(pm->nunhashed == 0); /* appended pages would be given a second id */
+    uint64_t i = 0;
+    int direct = proc == 0 && vpn < PM_DIRECT;
+    if (vpn == pm->last_vpn && proc == pm->last_vproc && pm->last_id != UINT32_MAX) {
+        *id = pm->last_id;
+        return 0;
+    }
+    i = pm_hash(vpn, proc) & pm->mask;
+    for (; !direct;) {
+        pagemap_slot_t *s = &pm->slot[i];
+        if (s->id1 == 0)
+            break;
+        if (s->vpn == vpn && s->proc == proc) {
+            pm->last_vpn = vpn;
+            pm->last_vproc = proc;
+            *id = pm->last_id = s->id1 - 1;
+            return 0;
+        }
+        i = (i + 1) & pm->mask;
+    }
+    /* A new page. */
+    if (!direct && (pm->npages - pm->ndirect - pm->nunhashed + 1) * 2 > pm->mask + 1) {
+        if (grow_slots(pm))
+            return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
+        i = pm_hash(vpn, proc) & pm->mask;
+        while (pm->slot[i].id1)
+            i = (i + 1) & pm->mask;
+    }
+    int rc = new_id(pm, proc, vpn, id, d);
+    if (rc)
+        return rc;
+    if (direct) {
+        pm->direct[vpn] = *id + 1;
+        pm->ndirect++;
+    } else {
+        pm->slot[i] = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = *id + 1};
+    }
+    return 0;
+}
+
+int pagemap_append(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
+{
+    int rc = new_id(pm, proc, vpn, id, d);
+    if (rc == 0)
+        pm->nunhashed++;
+    return rc;
 }
 
 int pagemap_ids(pagemap_t *pm, const uint32_t *proc, const uint64_t *vpn, size_t n, uint32_t *ids,
@@ -267,8 +287,9 @@ void pagemap_check(const pagemap_t *pm)
         VL_ASSERT(s->id1 - 1 < pm->npages);
         VL_ASSERT(pm->vpn[s->id1 - 1] == s->vpn && pm->proc[s->id1 - 1] == s->proc);
     }
-    VL_ASSERT(used + pm->ndirect == pm->npages);
-    for (uint32_t p = 0; p < pm->npages; p++)
+    VL_ASSERT(used + pm->ndirect + pm->nunhashed == pm->npages);
+    VL_ASSERT(pm->nunhashed == 0 || used + pm->ndirect == 0);
+    for (uint32_t p = 0; pm->nunhashed == 0 && p < pm->npages; p++)
         if (pm->proc[p] == 0 && pm->vpn[p] < PM_DIRECT)
             VL_ASSERT(pm->direct[pm->vpn[p]] == p + 1);
     for (uint32_t p = 0; p < pm->nprocs; p++)

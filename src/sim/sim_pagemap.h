@@ -17,8 +17,14 @@
  * 9.6.3; OSC 10th ed. 9.4.1).  The inverted table's size depends on frames
  * and is counted by the core.
  *
- * Invariants (pagemap_check): every id < npages appears in exactly one slot;
- * slots used == npages; per-process page counts sum to npages.
+ * A caller that knows each page it brings is new, and never asks for a
+ * page by (process, vpn) again, takes ids with pagemap_append instead: no
+ * hashing at all (sim_stream.c's keyed traces).  The two ways do not mix.
+ *
+ * Invariants (pagemap_check): every id < npages appears in exactly one
+ * slot or direct entry, or none when appended: slots used + ndirect +
+ * nunhashed == npages, nunhashed == 0 or the others are; per-process page
+ * counts sum to npages.
  */
 #ifndef VMLAB_SIM_PAGEMAP_H
 #define VMLAB_SIM_PAGEMAP_H
@@ -40,6 +46,7 @@ typedef struct pagemap_slot {
 typedef struct pagemap {
     uint32_t *direct;     /* process 0, vpn < PM_DIRECT: id + 1, 0 if unseen */
     uint32_t ndirect;     /* ids held in direct */
+    uint32_t nunhashed;   /* ids given by pagemap_append (then no others) */
     pagemap_slot_t *slot; /* mask + 1 slots */
     uint64_t mask;        /* slots - 1, a power of two minus one */
     uint64_t *vpn;        /* id -> vpn */
@@ -115,6 +122,11 @@ static inline int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_
     }
     return pagemap_id_slow(pm, proc, vpn, id, d);
 }
+
+/* The next id for (proc, vpn), which the caller guarantees has none and
+ * will never look up (pagemap_id must not be used on pm since or after).
+ * 0, or -ENOMEM / -ERANGE with *d as pagemap_id. */
+int pagemap_append(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
 
 /* ids[i] = the id of (proc ? proc[i] : 0, vpn[i]) for i in [0, n), the
  * hash slots prefetched a few references ahead so the misses overlap.
