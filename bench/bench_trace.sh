@@ -25,7 +25,9 @@ if [ ! -s "$out/zipf.txt" ]; then
     (cd "$out" && ./gen_trace zipf 10000000 1000000 1.0 42 zipf >/dev/null && rm -f zipf.oracleGeneral.bin)
 fi
 [ -s "$out/zipf.rw" ] || "$VMLAB" convert -F pages --to rw -o "$out/zipf.rw" "$out/zipf.txt"
-[ -s "$out/zipf.vmt" ] || "$VMLAB" convert -F pages -o "$out/zipf.vmt" "$out/zipf.txt"
+# version: byte 8 of a vmlab binary trace (a file from before keys is rebuilt)
+ver() { od -An -tu1 -j8 -N1 "$1" 2>/dev/null | tr -d ' '; }
+[ "$(ver "$out/zipf.vmt")" = 2 ] || "$VMLAB" convert -F pages -o "$out/zipf.vmt" "$out/zipf.txt"
 [ -s "$out/zipf.rw.gz" ] || gzip -1 -c "$out/zipf.rw" >"$out/zipf.rw.gz"
 have_zstd=
 if command -v zstd >/dev/null && [ -n "$zstd_lib" ]; then
@@ -33,7 +35,7 @@ if command -v zstd >/dev/null && [ -n "$zstd_lib" ]; then
     [ -s "$out/zipf.rw.zst" ] || zstd -q -1 -c "$out/zipf.rw" >"$out/zipf.rw.zst"
 fi
 [ -s "$out/bzip.rw" ] || gzip -dc "$SHARED/data/traces/bzip.trace.gz" >"$out/bzip.rw"
-[ -s "$out/bzip.vmt" ] || "$VMLAB" convert -o "$out/bzip.vmt" "$SHARED/data/traces/bzip.trace.gz"
+[ "$(ver "$out/bzip.vmt")" = 2 ] || "$VMLAB" convert -o "$out/bzip.vmt" "$SHARED/data/traces/bzip.trace.gz"
 
 echo "trace reading, zipf 10M references (sizes: rw $(wc -c <"$out/zipf.rw"), binary $(wc -c <"$out/zipf.vmt") bytes)"
 R="$out/trace_read"
@@ -43,7 +45,9 @@ $R rw "$out/zipf.rw" "$REPEAT"
 $R rw "$out/zipf.rw.gz" "$REPEAT"
 [ -z "$have_zstd" ] || $R rw "$out/zipf.rw.zst" "$REPEAT"
 $R vmlab "$out/zipf.vmt" "$REPEAT"
+$R keys "$out/zipf.vmt" "$REPEAT"
 echo "real trace: bzip.trace (1M references, rw), plain, gzip'd and binary"
 $R rw "$out/bzip.rw" "$REPEAT"
 $R rw "$SHARED/data/traces/bzip.trace.gz" "$REPEAT"
 $R vmlab "$out/bzip.vmt" "$REPEAT"
+$R keys "$out/bzip.vmt" "$REPEAT"

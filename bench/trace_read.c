@@ -4,7 +4,9 @@
  * through trace_read() in batches of 4096, as a simulator does, folds every
  * reference into a checksum so nothing is optimised away, and prints the
  * median rates over CPU time and wall time.  FORMAT "stdio" is the
- * reference to compare with: fgets() + strtoull() over one number a line.  Built and run by
+ * reference to compare with: fgets() + strtoull() over one number a line;
+ * FORMAT "keys" reads a vmlab binary trace's keys (trace_read_keys), as
+ * `vmlab sim` does.  Built and run by
  * bench/bench_trace.sh.
  */
 #include <stdio.h>
@@ -36,14 +38,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: trace_read FORMAT|stdio FILE [REPEAT]\n");
         return 2;
     }
-    int naive = strcmp(argv[1], "stdio") == 0;
-    int fmt = naive ? TRACE_PAGES : trace_format_parse(argv[1]);
+    int naive = strcmp(argv[1], "stdio") == 0, keys = strcmp(argv[1], "keys") == 0;
+    int fmt = naive ? TRACE_PAGES : keys ? TRACE_VMLAB : trace_format_parse(argv[1]);
     int reps = argc > 3 ? atoi(argv[3]) : 3;
     if (fmt < 0 || reps < 1 || reps > 99) {
         fprintf(stderr, "trace_read: bad format or repeat\n");
         return 2;
     }
     static trace_ref_t buf[4096];
+    static uint32_t key[4096];
+    static uint8_t op[4096];
     double rate[99], crate[99];
     uint64_t refs = 0, sum = 0;
     for (int r = 0; r < reps; r++) {
@@ -76,7 +80,12 @@ int main(int argc, char **argv)
         }
         ssize_t n;
         refs = 0;
-        while ((n = trace_read(t, buf, 4096, &d)) > 0) {
+        while (keys && (n = trace_read_keys(t, key, op, 4096, &d)) > 0) {
+            for (ssize_t i = 0; i < n; i++)
+                sum += key[i] ^ op[i];
+            refs += (uint64_t)n;
+        }
+        while (!keys && (n = trace_read(t, buf, 4096, &d)) > 0) {
             for (ssize_t i = 0; i < n; i++)
                 sum += buf[i].addr ^ buf[i].op;
             refs += (uint64_t)n;

@@ -8,9 +8,12 @@
  *   bit 3     multi_pid        bit 4  skip_bad
  *   bits 5-6  batch size: 1, 2, 3 or 4096 references per trace_read()
  * Checked beyond "no crash": trace_read() never returns more than asked; an
- * error always comes with a message; and every trace read without error
- * survives a round trip through the binary writer and reader unchanged.
+ * error always comes with a message; every trace read without error
+ * survives a round trip through the binary writer and reader unchanged; and
+ * a keyed binary trace (version 2) reads through trace_read_keys() as the
+ * same references, key by key, up to the same error.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,47 @@ static void check(int cond, const char *what)
         fprintf(stderr, "fuzz_trace: %s\n", what);
         abort();
     }
+}
+
+/* Read [data, data + size) with trace_read_keys() in batches of `batch`:
+ * the first n references must be refs[0, n) (their keys resolve to the
+ * same address and pid, ops agree), and it ends (r = 0) or fails (r < 0
+ * with a message) after exactly `total` references when the plain reader
+ * did. */
+static void check_keys(const void *data, size_t size, const trace_opts_t *o, size_t batch,
+                       const trace_ref_t *refs, size_t n, size_t total, ssize_t want_r)
+{
+    trace_t *t;
+    diag_t d;
+    static uint32_t key[4096];
+    static uint8_t op[4096];
+    if (trace_open_mem(&t, data, size, "fuzz", o, &d) != 0)
+        return;
+    if (!trace_has_keys(t)) {
+        check(trace_read_keys(t, key, op, batch, &d) == -ENOTSUP, "keys without keys");
+        trace_close(t);
+        return;
+    }
+    size_t k = 0;
+    ssize_t r;
+    while ((r = trace_read_keys(t, key, op, batch, &d)) > 0) {
+        check((size_t)r <= batch, "trace_read_keys returned more than asked");
+        for (ssize_t i = 0; i < r; i++, k++) {
+            check(key[i] < trace_nkeys(t), "a key beyond trace_nkeys");
+            if (k >= n)
+                continue;
+            uint64_t addr;
+            uint32_t pid;
+            trace_key(t, key[i], &addr, &pid);
+            check(addr == refs[k].addr && pid == refs[k].pid && op[i] == refs[k].op,
+                  "keyed read: a reference differs");
+        }
+    }
+    check(k == total, "keyed read: not as many references");
+    check((r < 0) == (want_r < 0), "keyed read: not the same outcome");
+    if (r < 0)
+        check(d.msg[0] != '\0', "keyed read failed without a message");
+    trace_close(t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -48,16 +92,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     static trace_ref_t refs[MAX_REFS], buf[4096];
-    size_t n = 0;
+    size_t n = 0, total = 0;
     ssize_t r;
     while ((r = trace_read(t, buf, batch, &d)) > 0) {
         check((size_t)r <= batch, "trace_read returned more than asked");
+        total += (size_t)r;
         for (ssize_t i = 0; i < r && n < MAX_REFS; i++)
             refs[n++] = buf[i];
     }
     if (r < 0)
         check(d.msg[0] != '\0', "read failed without a message");
     trace_close(t);
+    check_keys(data + 1, size - 1, &o, batch, refs, n, total, r);
     if (r == 0 && n < MAX_REFS) {
         /* Round trip through the binary format. */
         char *mem = NULL;
@@ -80,6 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check(r == 0 && k == n, "round trip: fewer references or an error");
         trace_close(t);
+        check_keys(mem, len, &bo, batch, refs, n, n, 0);
         free(mem);
     }
     return 0;

@@ -103,6 +103,58 @@ for o in a:
 PY
 }
 
+# same_sim TEXTARGS -- BINARYARGS: the JSON of the two runs agrees but for
+# the trace's name and format.
+same_sim() {
+    a=""
+    while [ "$1" != "--" ]; do a="$a $1"; shift; done
+    shift
+    # shellcheck disable=SC2086
+    "$VMLAB" sim --output json -o "$TMP/a.json" $a || { fail "text run failed: $a"; return 1; }
+    "$VMLAB" sim --output json -o "$TMP/b.json" "$@" || { fail "binary run failed: $*"; return 1; }
+    python3 - "$TMP/a.json" "$TMP/b.json" <<'PY' || fail "text and binary runs differ: $a / $*"
+import json, sys
+def load(p):
+    o = json.load(open(p))
+    for x in (o if isinstance(o, list) else [o]):
+        x.pop("trace"); x.pop("format")
+    return o
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert a == b, (a, b)
+PY
+}
+
+# A converted trace (version 2: keys instead of addresses) simulates exactly
+# as its text: with keys that are pages (--page-size = the conversion's),
+# keys finer than pages (byte addresses), several processes, every model.
+t_binary_keys_simulate_as_text() {
+    [ -f "$BZIP" ] && [ -f "$LS" ] || { skip "no shared traces"; return; }
+    expect_exit 0 "$VMLAB" convert "$BZIP" -o "$TMP/bz.vmt" || return 1
+    expect_exit 0 "$VMLAB" convert "$BZIP" --page-size 4096 -o "$TMP/bz12.vmt" || return 1
+    for pol in lru,fifo,clock,opt arc,lirs,2q,car nru,aging,wsclock,sieve; do
+        same_sim -p $pol -n 16,64 "$BZIP" -- -p $pol -n 16,64 "$TMP/bz.vmt" || return 1
+        same_sim -p $pol -n 16,64 "$BZIP" -- -p $pol -n 16,64 "$TMP/bz12.vmt" || return 1
+    done
+    same_sim -p lru -n 64 --page-size 8192 --tlb 16 --levels 10,9 "$BZIP" -- \
+        -p lru -n 64 --page-size 8192 --tlb 16 --levels 10,9 "$TMP/bz12.vmt" || return 1
+    same_sim -p clock -n 64 --tlb 32 --page-table inverted "$BZIP" -- \
+        -p clock -n 64 --tlb 32 --page-table inverted "$TMP/bz12.vmt" || return 1
+    expect_exit 0 "$VMLAB" convert "$LS" -o "$TMP/ls.vmt" || return 1
+    same_sim -p lru,opt -n 16,64 --tlb 8 "$LS" -- -p lru,opt -n 16,64 --tlb 8 "$TMP/ls.vmt" || return 1
+    # three processes sharing addresses, global and local scope
+    awk 'BEGIN { srand(7); for (i = 0; i < 20000; i++)
+                 printf "%d %08x %s\n", int(rand() * 3) + 1, int(rand() * 300) * 4096 + int(rand() * 4096),
+                        rand() < 0.3 ? "W" : "R" }' >"$TMP/mp.rw"
+    expect_exit 0 "$VMLAB" convert -F rw -P "$TMP/mp.rw" -o "$TMP/mp.vmt" || return 1
+    expect_exit 0 "$VMLAB" convert -F rw -P --page-size 4096 "$TMP/mp.rw" -o "$TMP/mp12.vmt" || return 1
+    for f in "$TMP/mp.vmt" "$TMP/mp12.vmt"; do
+        same_sim -F rw --pid -p lru,opt -n 30,90 --tlb 16 --levels 10,10 "$TMP/mp.rw" -- \
+            -p lru,opt -n 30,90 --tlb 16 --levels 10,10 "$f" || return 1
+        same_sim -F rw --pid -p fifo,arc -n 90 --scope local --split proportional "$TMP/mp.rw" -- \
+            -p fifo,arc -n 90 --scope local --split proportional "$f" || return 1
+    done
+}
+
 t_processes_from_pid_column() {
     # Two processes interleaved, same addresses: pages are per process.
     printf '1 00001000 R\n2 00001000 W\n1 00002000 R\n2 00002000 R\n1 00001000 R\n2 00001000 R\n' >"$TMP/p.txt"

@@ -312,3 +312,30 @@ TEST(page_table_bytes_match_distinct_prefixes)
     free(vpn);
     free(pre);
 }
+
+/* Appended pages (keyed traces): ids in order, counted per process, no
+ * lookup structure touched; the page-table limit still applies. */
+TEST(append_numbers_in_order_without_hashing)
+{
+    sim_config_t cfg = sim_config_default();
+    pagemap_t pm;
+    uint32_t id, p;
+    diag_t d = {0};
+    CHECK_EQ(sim_pt_preset("i386", &cfg.pt, &cfg.page_bits), 0);
+    CHECK_EQ(pagemap_init(&pm, &cfg), 0);
+    CHECK_EQ(pagemap_proc(&pm, 7, &p, NULL), 0);
+    CHECK_EQ(pagemap_proc(&pm, 8, &p, NULL), 0);
+    for (uint32_t k = 0; k < 5000; k++) {
+        CHECK_EQ(pagemap_append(&pm, k % 2, (k * 2654435761u) % 0x100000, &id, NULL), 0);
+        CHECK_EQ(id, k);
+    }
+    CHECK_EQ(pagemap_append(&pm, 0, 0x100000, &id, &d), -ERANGE);
+    CHECK_EQ(pm.npages, 5000);
+    CHECK_EQ(pm.nunhashed, 5000);
+    CHECK_EQ(pm.ndirect, 0);
+    CHECK_EQ(pm.proc_pages[0], 2500);
+    CHECK_EQ(pm.proc_pages[1], 2500);
+    CHECK(pm.vpn[4999] == (4999 * 2654435761u) % 0x100000 && pm.proc[4999] == 1);
+    pagemap_check(&pm);
+    pagemap_destroy(&pm);
+}

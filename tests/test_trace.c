@@ -743,6 +743,138 @@ TEST(binary_errors)
     free(r);
 }
 
+/* The two examples of docs/trace-format.md, byte for byte: version 2 as
+ * written today, version 1 as files written before it still read. */
+TEST(binary_documented_examples_both_versions)
+{
+    static const unsigned char v2[] = {0x89, 0x56, 0x4d, 0x4c, 0x54, 0x52, 0x0d, 0x0a, 2, 0, 0, 0,
+                                       0, 0, 0, 0, 0x00, 0x80, 0x40, 0x07, 0x01, 0x01, 0x80,
+                                       0x40, 0x06, 0x03, 0x03};
+    static const unsigned char v1[] = {0x89, 0x56, 0x4d, 0x4c, 0x54, 0x52, 0x0d, 0x0a, 1,    0,
+                                       0,    0,    0,    0,    0,    0,    0x80, 0x80, 0x02, 0x07,
+                                       0x01, 0x81, 0x80, 0x02, 0x07, 0x00, 0xfe, 0xff, 0x01, 0x03,
+                                       0x03};
+    trace_ref_t want[3] = {{0x1000, 0, TRACE_READ, 0}, {0x2000, 1, TRACE_WRITE, 0},
+                           {0x1000, 0, TRACE_IFETCH, 0}};
+    const char *p = write_refs("doc.vmt", want, 3, TRACE_VMLAB, 0, 0);
+    FILE *f = fopen(p, "rb");
+    unsigned char buf[64];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    CHECK_EQ(len, sizeof v2);
+    CHECK(memcmp(buf, v2, sizeof v2) == 0);
+    trace_ref_t *r;
+    size_t n;
+    diag_t d;
+    CHECK_MSG(read_all(put_file("v1.vmt", v1, sizeof v1), NULL, &r, &n, &d, 64) == 0, "%s", d.msg);
+    CHECK_EQ(n, 3);
+    CHECK(refs_equal(r, want, 3));
+    free(r);
+    /* Version 1 has no keys: said so, not a wrong answer. */
+    trace_t *t;
+    trace_opts_t o = {0};
+    CHECK_EQ(trace_open(&t, put_file("v1k.vmt", v1, sizeof v1), &o, &d), 0);
+    CHECK_EQ(trace_has_keys(t), 0);
+    uint32_t key[4];
+    uint8_t op[4];
+    CHECK_EQ(trace_read_keys(t, key, op, 4, &d), -ENOTSUP);
+    CHECK_MSG(strstr(d.msg, "no keys"), "%s", d.msg);
+    trace_close(t);
+    /* Keys of the version 2 example: 0, 1, 0. */
+    CHECK_EQ(trace_open(&t, put_file("v2k.vmt", v2, sizeof v2), &o, &d), 0);
+    CHECK_EQ(trace_has_keys(t), 1);
+    CHECK_EQ(trace_read_keys(t, key, op, 4, &d), 3);
+    CHECK(key[0] == 0 && key[1] == 1 && key[2] == 0);
+    CHECK(op[0] == TRACE_READ && op[1] == TRACE_WRITE && op[2] == TRACE_IFETCH);
+    CHECK_EQ(trace_nkeys(t), 2);
+    uint64_t a;
+    uint32_t pid;
+    trace_key(t, 1, &a, &pid);
+    CHECK(a == 0x2000 && pid == 1);
+    CHECK_EQ(trace_read_keys(t, key, op, 4, &d), 0);
+    trace_close(t);
+    /* A key used before it is defined is damage, reported. */
+    unsigned char bad[sizeof v2];
+    memcpy(bad, v2, sizeof v2);
+    bad[24] = 0x0e; /* the ifetch now refers to key 2: only 0 and 1 exist */
+    CHECK_EQ(read_all(put_file("undef.vmt", bad, sizeof bad), NULL, &r, &n, &d, 64), -EINVAL);
+    CHECK_MSG(strstr(d.msg, "undefined key"), "%s", d.msg);
+    free(r);
+    /* A text trace has no keys either. */
+    CHECK_EQ(trace_open(&t, put_text("k.rw", "1000 R\n"), &o, &d), 0);
+    CHECK_EQ(trace_has_keys(t), 0);
+    CHECK_EQ(trace_read_keys(t, key, op, 4, &d), -ENOTSUP);
+    trace_close(t);
+}
+
+/* Keyed reading against a straightforward numbering of (pid, addr >>
+ * shift) pairs in order of first appearance, on random references with
+ * repeats, several pids and both shifts; and trace_read of the same file
+ * gives the references back. */
+TEST(property_keys_number_pairs_in_first_appearance_order)
+{
+    enum { N = 60000, POOL = 5000 };
+    trace_ref_t *want = calloc(N, sizeof *want), pool[POOL];
+    uint64_t *seen_addr = malloc(N * sizeof *seen_addr);
+    uint32_t *seen_pid = malloc(N * sizeof *seen_pid), *key = malloc(N * sizeof *key);
+    uint8_t *op = malloc(N);
+    for (int i = 0; i < POOL; i++)
+        pool[i] = (trace_ref_t){.addr = rnd_addr(), .pid = (uint32_t)(rnd() % 7 ? 0 : rnd() % 4)};
+    for (int i = 0; i < N; i++) {
+        /* mostly a hot few, some from the pool, some never seen again */
+        want[i] = rnd() % 3 ? pool[rnd() % 40] : rnd() % 8 ? pool[rnd() % POOL]
+                                                             : (trace_ref_t){.addr = rnd_addr()};
+        want[i].op = (uint8_t)(rnd() % 3);
+        want[i].size = (uint8_t)(rnd() % 8 ? 8 : rnd());
+    }
+    for (unsigned shift = 0; shift <= 12; shift += 12) {
+        const char *p = write_refs("keys.vmt", want, N, TRACE_VMLAB, shift, 0);
+        trace_t *t;
+        trace_opts_t o = {0};
+        diag_t d;
+        CHECK_EQ(trace_open(&t, p, &o, &d), 0);
+        size_t n = 0;
+        ssize_t k;
+        while ((k = trace_read_keys(t, key + n, op + n, 1 + rnd() % 3000, &d)) > 0)
+            n += (size_t)k;
+        CHECK_EQ(k, 0);
+        CHECK_EQ(n, N);
+        uint32_t nseen = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t a = want[i].addr >> shift << shift;
+            uint32_t j = 0;
+            while (j < nseen && (seen_addr[j] != a || seen_pid[j] != want[i].pid))
+                j++;
+            if (j == nseen) {
+                seen_addr[nseen] = a;
+                seen_pid[nseen++] = want[i].pid;
+            }
+            CHECK_MSG(key[i] == j, "shift %u ref %zu: key %u, expected %u", shift, i, key[i], j);
+            CHECK_EQ(op[i], want[i].op);
+        }
+        CHECK_EQ(trace_nkeys(t), nseen);
+        for (uint32_t j = 0; j < nseen; j++) {
+            uint64_t a;
+            uint32_t pid;
+            trace_key(t, j, &a, &pid);
+            CHECK(a == seen_addr[j] && pid == seen_pid[j]);
+        }
+        trace_close(t);
+        trace_ref_t *got;
+        CHECK_EQ(read_all(p, NULL, &got, &n, &d, 1 + rnd() % 5000), 0);
+        CHECK_EQ(n, N);
+        for (size_t i = 0; i < n; i++)
+            CHECK(got[i].addr == want[i].addr >> shift << shift && got[i].pid == want[i].pid &&
+                  got[i].op == want[i].op && got[i].size == want[i].size);
+        free(got);
+    }
+    free(want);
+    free(seen_addr);
+    free(seen_pid);
+    free(key);
+    free(op);
+}
+
 TEST(open_mem_and_stdin_style_sources)
 {
     trace_t *t;

@@ -127,10 +127,35 @@ void trace_progress(const trace_t *t, uint64_t *done /* OUT */, uint64_t *total 
 /* The compression of the input: "gzip", "zstd" or "none". */
 const char *trace_compression(const trace_t *t);
 
+/* Keyed reading, for simulators that index per-page state by a dense id.
+ * vmlab's binary format (version 2) numbers the distinct (pid, address)
+ * pairs of a trace 0, 1, 2, ... in order of first appearance ("keys") and
+ * stores a repeated reference as its key, so a reader can hand out keys
+ * without hashing an address per reference.
+ *   trace_has_keys: 1 if trace_read_keys works on t (vmlab version 2), else 0.
+ *   trace_read_keys: like trace_read, but key[i] = the key of the i-th
+ *     reference and op[i] its trace_op_t; sizes are not reported.  Returns
+ *     the count, 0 at the end, -errno with *d; -ENOTSUP if !trace_has_keys.
+ *     Do not mix with trace_read on one reader.
+ *   trace_nkeys: keys defined so far (every key read is < trace_nkeys()).
+ *   trace_key: the address (as trace_read would give it) and pid of key
+ *     k < trace_nkeys(t).
+ *   trace_key_shift: the keys' granularity: addresses are stored >> this,
+ *     so two keys of one pid differ in their address >> trace_key_shift(t)
+ *     (the same two keys are distinct pages of any size up to 2^shift). */
+int trace_has_keys(const trace_t *t);
+ssize_t trace_read_keys(trace_t *t, uint32_t *key /* OUT */, uint8_t *op /* OUT */, size_t max,
+                        diag_t *d);
+uint32_t trace_nkeys(const trace_t *t);
+void trace_key(const trace_t *t, uint32_t k, uint64_t *addr /* OUT */, uint32_t *pid /* OUT */);
+unsigned trace_key_shift(const trace_t *t);
+
 /* Writing traces (`vmlab convert`, tests, generators).  Formats:
- *   TRACE_VMLAB  the binary format (docs/trace-format.md); addresses are
- *                stored >> addr_shift (a page-granular trace loses nothing
- *                with addr_shift = page bits and is much smaller)
+ *   TRACE_VMLAB  the binary format, version 2 (docs/trace-format.md);
+ *                addresses are stored >> addr_shift (a page-granular trace
+ *                loses nothing with addr_shift = page bits and is much
+ *                smaller); the writer keeps a map of the distinct (pid,
+ *                stored address) pairs, so its memory grows with them
  *   TRACE_RW     "HEXADDR R|W" (an instruction fetch is written as R)
  *   TRACE_PAGES  addr >> addr_shift in decimal, one a line
  *   TRACE_OSC    decimal address, one a line

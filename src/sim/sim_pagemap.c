@@ -239,12 +239,11 @@ static int new_page_tables(pagemap_t *pm, uint32_t proc, uint64_t vpn)
     return 0;
 }
 
-/* Hand (proc, vpn), which is in neither table, the next id; s is the empty
- * slot ending its probe sequence (unused for a direct key). */
-static __attribute__((noinline)) int new_page(pagemap_t *pm, uint32_t proc, uint64_t vpn,
-                                              pagemap_slot_t *s, uint32_t *id, diag_t *d)
+/* The next id, for (proc, vpn) known to be new: checks, arrays, page
+ * tables; the caller records it in a lookup structure (or not:
+ * pagemap_append). */
+static int new_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
 {
-    int direct = pm_direct(proc, vpn);
     if (pm->vpn_limit && vpn >= pm->vpn_limit)
         return diag_set(d, NULL, 0, ERANGE,
                         "address 0x%llx is beyond the %u-bit virtual address space of the page "
@@ -265,25 +264,47 @@ static __attribute__((noinline)) int new_page(pagemap_t *pm, uint32_t proc, uint
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u pages", nc);
         pm->cap = nc;
     }
-    if (!direct && ((uint64_t)pm->npages - pm->ndirect + 1) * 4 > (pm->mask + 1) * 3) {
-        if (grow_slots(pm))
-            return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
-        s = probe(pm, pm_hash(vpn, proc), proc, vpn);
-    }
     if (pm->pt.kind == SIM_PT_MULTI && new_page_tables(pm, proc, vpn))
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for page tables");
     uint32_t n = pm->npages++;
-    if (direct) {
-        pm->direct[vpn] = n + 1;
-        pm->ndirect++;
-    } else {
-        *s = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = n + 1};
-    }
     pm->vpn[n] = vpn;
     pm->proc[n] = proc;
     pm->proc_pages[proc]++;
     *id = n;
     return 0;
+}
+
+/* Hand (proc, vpn), which is in neither table, the next id; s is the empty
+ * slot ending its probe sequence (unused for a direct key). */
+static __attribute__((noinline)) int new_page(pagemap_t *pm, uint32_t proc, uint64_t vpn,
+                                              pagemap_slot_t *s, uint32_t *id, diag_t *d)
+{
+    VL_ASSERT(pm->nunhashed == 0); /* appended pages would be given a second id */
+    int direct = pm_direct(proc, vpn);
+    if (!direct && ((uint64_t)pm->npages - pm->ndirect + 1) * 4 > (pm->mask + 1) * 3) {
+        if (grow_slots(pm))
+            return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
+        s = probe(pm, pm_hash(vpn, proc), proc, vpn);
+    }
+    int rc = new_id(pm, proc, vpn, id, d);
+    if (rc)
+        return rc;
+    if (direct) {
+        pm->direct[vpn] = *id + 1;
+        pm->ndirect++;
+    } else {
+        *s = (pagemap_slot_t){.vpn = vpn, .proc = proc, .id1 = *id + 1};
+    }
+    return 0;
+}
+
+int pagemap_append(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t *d)
+{
+    VL_ASSERT(pm->npages == pm->nunhashed); /* nothing hashed before either */
+    int rc = new_id(pm, proc, vpn, id, d);
+    if (rc == 0)
+        pm->nunhashed++;
+    return rc;
 }
 
 /* The id of (proc, vpn) whose hash is h (unused for a direct key). */
@@ -419,11 +440,12 @@ void pagemap_check(const pagemap_t *pm)
         for (uint64_t i = pm_hash(s->vpn, s->proc) >> pm->shift; i != j; i = (i + 1) & pm->mask)
             VL_ASSERT(pm->slot[i].id1 != 0);
     }
-    VL_ASSERT(used + pm->ndirect == pm->npages);
+    VL_ASSERT(used + pm->ndirect + pm->nunhashed == pm->npages);
+    VL_ASSERT(pm->nunhashed == 0 || used + pm->ndirect == 0);
     VL_ASSERT(used * 4 <= (pm->mask + 1) * 3);
     for (uint32_t p = 0; p < pm->npages; p++) {
         VL_ASSERT(pm->proc[p] < pm->nprocs);
-        if (pm_direct(pm->proc[p], pm->vpn[p]))
+        if (pm->nunhashed == 0 && pm_direct(pm->proc[p], pm->vpn[p]))
             VL_ASSERT(pm->direct[pm->vpn[p]] == p + 1);
     }
     for (uint32_t p = 0; p < pm->nprocs; p++)

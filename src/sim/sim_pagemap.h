@@ -19,9 +19,14 @@
  * 9.6.3; OSC 10th ed. 9.4.1).  The inverted table's size depends on frames
  * and is counted by the core.
  *
+ * A caller that knows each page it brings is new, and never asks for a
+ * page by (process, vpn) again, takes ids with pagemap_append instead: no
+ * hashing at all (sim_stream.c's keyed traces).  The two ways do not mix.
+ *
  * Invariants (pagemap_check): every id < npages is in exactly one slot or
- * direct entry, which holds its key (vpn[id], proc[id]); slots used +
- * ndirect == npages; slots used * 4 <= slots * 3; no empty slot lies between a
+ * direct entry, which holds its key (vpn[id], proc[id]), or in none when
+ * appended; slots used + ndirect + nunhashed == npages, nunhashed == 0 or
+ * the others are; slots used * 4 <= slots * 3; no empty slot lies between a
  * key's home (hash >> shift) and its slot; no slot holds a direct key;
  * per-process page counts sum to npages; the last-page cache names its key.
  */
@@ -58,6 +63,7 @@ typedef struct pagemap_tab {
 typedef struct pagemap {
     uint32_t *direct;     /* process 0, vpn < PM_DIRECT: id + 1, 0 if unseen */
     uint32_t ndirect;     /* ids held in direct */
+    uint32_t nunhashed;   /* ids given by pagemap_append (then no others) */
     pagemap_slot_t *slot; /* mask + 1 slots; a key's home is hash >> shift */
     uint64_t mask;        /* slots - 1, a power of two minus one */
     unsigned shift;       /* 64 - log2(slots) */
@@ -101,6 +107,11 @@ static inline int pagemap_proc(pagemap_t *pm, uint32_t pid, uint32_t *proc /* OU
 /* The id of (proc, vpn), a new one if unseen; -ENOMEM, or -ERANGE with *d if
  * vpn is beyond the page table's address space. */
 int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
+
+/* The next id for (proc, vpn), which the caller guarantees has none and
+ * will never look up (pagemap_id must not be used on pm since or after).
+ * 0, or -ENOMEM / -ERANGE with *d as pagemap_id. */
+int pagemap_append(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id /* OUT */, diag_t *d);
 
 /* ids[i] = the id of (proc ? proc[i] : 0, vpn[i]) for i in [0, n): each key
  * hashed once, PM_AHEAD references ahead, and its slot prefetched then, so

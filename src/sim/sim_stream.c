@@ -23,12 +23,125 @@ typedef struct buf {
     sim_batch_t b;   /* the batch over them */
 } buf_t;
 
-/* Read up to `max` references from t into page[], write[], proc[] and vpn[]
- * (all of max entries); returns the count (0 at the end) or -errno with *d. */
-static ssize_t fill(run_t *r, trace_t *t, trace_ref_t *tmp, uint32_t *page, uint8_t *write,
-                    uint32_t *proc, uint64_t *vpn, size_t max)
+/* The trace being read, and how: references through trace_read, or, when
+ * the trace numbers its (pid, address) pairs (trace_has_keys), keys mapped
+ * to page ids through an array, hashing only the first reference to each
+ * key: a repeated reference then costs an array load instead of a hash
+ * probe into a table of every page. */
+typedef struct reader {
+    trace_t *t;        /* the trace */
+    trace_ref_t *tmp;  /* SRUN_BATCH references (trace_read) */
+    int keyed;         /* 1: trace_read_keys */
+    uint32_t *key;     /* keyed: SRUN_BATCH keys */
+    uint8_t *op;       /* keyed: SRUN_BATCH operations */
+    int ident;         /* keyed: 1 if key k is page k (fill_keyed) */
+    uint32_t *page1;   /* keyed, !ident: key -> page id (cap entries) */
+    uint32_t cap;      /* keyed, !ident: entries of page1[], >= trace_nkeys */
+} reader_t;
+
+static int reader_init(reader_t *rd, trace_t *t, unsigned page_bits)
 {
-    ssize_t n = trace_read(t, tmp, max, r->d);
+    memset(rd, 0, sizeof *rd);
+    rd->t = t;
+    rd->keyed = trace_has_keys(t);
+    rd->ident = rd->keyed && page_bits <= trace_key_shift(t);
+    if (rd->keyed) {
+        rd->key = malloc(SRUN_BATCH * sizeof *rd->key);
+        rd->op = malloc(SRUN_BATCH);
+        return rd->key && rd->op ? 0 : -ENOMEM;
+    }
+    rd->tmp = malloc(SRUN_BATCH * sizeof *rd->tmp);
+    return rd->tmp ? 0 : -ENOMEM;
+}
+
+static void reader_destroy(reader_t *rd)
+{
+    free(rd->tmp);
+    free(rd->key);
+    free(rd->op);
+    free(rd->page1);
+}
+
+/* Keyed fill: keys to page ids.
+ *
+ * When the page size is at most the trace's address granularity
+ * (trace_key_shift), distinct keys are distinct pages, so the first
+ * reference to key k brings page k (the map is fresh and both number in
+ * order of first appearance): page id = key, and the page map appends the
+ * page without hashing (pagemap_append).  Otherwise page1[] maps keys to
+ * page ids, through the page map's hash only for a new key.  vpn[] is
+ * filled only for the TLB model, the one consumer of vpns in a keyed run
+ * (sim_access_t.vpn). */
+static ssize_t fill_keyed(run_t *r, reader_t *rd, uint32_t *page, uint8_t *write, uint32_t *proc,
+                          uint64_t *vpn, size_t max)
+{
+    uint32_t nk0 = trace_nkeys(rd->t);
+    ssize_t n = trace_read_keys(rd->t, rd->key, rd->op, max, r->d);
+    if (n <= 0)
+        return n;
+    uint32_t nk = trace_nkeys(rd->t);
+    const uint32_t *key = rd->key;
+    const uint8_t *op = rd->op;
+    if (!rd->ident && nk > rd->cap) {
+        uint32_t nc = rd->cap ? rd->cap : 1024;
+        while (nc < nk)
+            nc = nc > UINT32_MAX / 2 ? UINT32_MAX : nc * 2;
+        uint32_t *a = realloc(rd->page1, (size_t)nc * sizeof *a);
+        if (!a)
+            return diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %u keys", nc);
+        rd->page1 = a;
+        rd->cap = nc;
+    }
+    /* the pages of the new keys [nk0, nk), in order */
+    for (uint32_t k = nk0; k < nk; k++) {
+        uint64_t addr;
+        uint32_t pid, pr, id;
+        int rc;
+        trace_key(rd->t, k, &addr, &pid);
+        if ((rc = pagemap_proc(&r->pm, pid, &pr, r->d)))
+            return rc;
+        if (rd->ident) {
+            if ((rc = pagemap_append(&r->pm, pr, addr >> r->cfg.page_bits, &id, r->d)))
+                return rc;
+            VL_ASSERT(id == k);
+            continue;
+        }
+        if ((rc = pagemap_id(&r->pm, pr, addr >> r->cfg.page_bits, &id, r->d)))
+            return rc;
+        rd->page1[k] = id;
+    }
+    if (rd->ident) {
+        memcpy(page, key, (size_t)n * sizeof *page);
+    } else {
+        const uint32_t *page1 = rd->page1;
+        for (ssize_t i = 0; i < n; i++)
+            page[i] = page1[key[i]];
+    }
+    for (ssize_t i = 0; i < n; i++)
+        write[i] = op[i] == TRACE_WRITE;
+    if (r->cfg.tlb.entries) {
+        const uint64_t *pvpn = r->pm.vpn;
+        for (ssize_t i = 0; i < n; i++)
+            vpn[i] = pvpn[page[i]];
+    }
+    if (r->pm.nprocs > 1) {
+        const uint32_t *pproc = r->pm.proc;
+        for (ssize_t i = 0; i < n; i++)
+            proc[i] = pproc[page[i]];
+    }
+    return n;
+}
+
+/* Read up to `max` references from rd into page[], write[], proc[] and
+ * vpn[] (all of max entries; proc[] only meaningful once a second process
+ * has appeared); returns the count (0 at the end) or -errno with *d. */
+static ssize_t fill(run_t *r, reader_t *rd, uint32_t *page, uint8_t *write, uint32_t *proc,
+                    uint64_t *vpn, size_t max)
+{
+    if (rd->keyed)
+        return fill_keyed(r, rd, page, write, proc, vpn, max);
+    trace_ref_t *tmp = rd->tmp;
+    ssize_t n = trace_read(rd->t, tmp, max, r->d);
     uint32_t any = 0;
     int rc;
     if (n <= 0)
@@ -47,17 +160,16 @@ static ssize_t fill(run_t *r, trace_t *t, trace_ref_t *tmp, uint32_t *page, uint
 
 /* The whole trace as page ids and write flags; process indices only once a
  * second process appears (a single-process trace costs 5 bytes a reference). */
-static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, uint8_t **writep,
+static int load_all(run_t *r, reader_t *rd, sim_batch_t *all, uint32_t **pagep, uint8_t **writep,
                     uint32_t **procp)
 {
     size_t cap = 1 << 20, n = 0;
     uint32_t *page = malloc(cap * sizeof *page), *proc = NULL;
     uint32_t *pbuf = malloc(SRUN_BATCH * sizeof *pbuf);
     uint8_t *write = malloc(cap);
-    trace_ref_t *tmp = malloc(SRUN_BATCH * sizeof *tmp);
     uint64_t *vpn = malloc(SRUN_BATCH * sizeof *vpn);
     int rc = 0;
-    if (!page || !pbuf || !write || !tmp || !vpn)
+    if (!page || !pbuf || !write || !vpn)
         rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
     while (!rc) {
         if (cap - n < SRUN_BATCH) {
@@ -74,7 +186,7 @@ static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, ui
             }
             cap *= 2;
         }
-        ssize_t k = fill(r, t, tmp, page + n, write + n, pbuf, vpn, SRUN_BATCH);
+        ssize_t k = fill(r, rd, page + n, write + n, pbuf, vpn, SRUN_BATCH);
         if (k < 0) {
             rc = (int)k;
             break;
@@ -96,7 +208,6 @@ static int load_all(run_t *r, trace_t *t, sim_batch_t *all, uint32_t **pagep, ui
         n += (size_t)k;
     }
     atomic_store(&r->done, 0);
-    free(tmp);
     free(vpn);
     free(pbuf);
     if (!rc && r->pm.nprocs == 0)
@@ -158,7 +269,7 @@ static int buf_alloc(buf_t *b)
     b->page = malloc(SRUN_BATCH * sizeof *b->page);
     b->write = malloc(SRUN_BATCH);
     b->proc = malloc(SRUN_BATCH * sizeof *b->proc);
-    b->vpn = malloc(SRUN_BATCH * sizeof *b->vpn);
+    b->vpn = calloc(SRUN_BATCH, sizeof *b->vpn); /* zero if never written (keyed) */
     return b->page && b->write && b->proc && b->vpn ? 0 : -ENOMEM;
 }
 
@@ -171,10 +282,10 @@ static void buf_free(buf_t *b)
 }
 
 /* Fill buffer k with the next batch (n = 0 at the end). */
-static int stream_fill(stream_t *s, trace_t *t, trace_ref_t *tmp, int k, uint64_t *t0)
+static int stream_fill(stream_t *s, reader_t *rd, int k, uint64_t *t0)
 {
     buf_t *b = &s->buf[k];
-    ssize_t n = fill(s->r, t, tmp, b->page, b->write, b->proc, b->vpn, SRUN_BATCH);
+    ssize_t n = fill(s->r, rd, b->page, b->write, b->proc, b->vpn, SRUN_BATCH);
     if (n < 0) {
         b->b.n = 0;
         return (int)n;
@@ -191,11 +302,10 @@ static int stream_fill(stream_t *s, trace_t *t, trace_ref_t *tmp, int k, uint64_
     return 0;
 }
 
-static int run_stream(run_t *r, trace_t *t)
+static int run_stream(run_t *r, reader_t *rd)
 {
     stream_t s = {.r = r, .gate = PTHREAD_MUTEX_INITIALIZER};
     unsigned T = r->cfg.threads < r->njobs ? r->cfg.threads : (unsigned)r->njobs;
-    trace_ref_t *tmp = malloc(SRUN_BATCH * sizeof *tmp);
     pthread_t *tid = NULL;
     worker_t *w = NULL;
     uint64_t t0 = 0, reported = 0;
@@ -203,13 +313,13 @@ static int run_stream(run_t *r, trace_t *t)
 
     if ((rc = srun_make_cores(r, 0)))
         goto out;
-    if (!tmp || buf_alloc(&s.buf[0]) || buf_alloc(&s.buf[1])) {
+    if (buf_alloc(&s.buf[0]) || buf_alloc(&s.buf[1])) {
         rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory");
         goto out;
     }
     if (r->cfg.threads == 1) {
         for (;;) {
-            if ((rc = stream_fill(&s, t, tmp, 0, &t0)) || s.buf[0].b.n == 0)
+            if ((rc = stream_fill(&s, rd, 0, &t0)) || s.buf[0].b.n == 0)
                 break;
             feed_jobs(&s, 0, 1, &s.buf[0].b);
             if (atomic_load(&s.err))
@@ -245,11 +355,11 @@ static int run_stream(run_t *r, trace_t *t)
             goto out;
         }
         T = started;
-        rc = stream_fill(&s, t, tmp, 0, &t0);
+        rc = stream_fill(&s, rd, 0, &t0);
         s.cur = 0;
         while (!rc && s.buf[s.cur].b.n > 0 && !atomic_load(&s.err)) {
             pthread_barrier_wait(&s.bar); /* workers simulate buf[cur] */
-            rc = stream_fill(&s, t, tmp, s.cur ^ 1, &t0);
+            rc = stream_fill(&s, rd, s.cur ^ 1, &t0);
             pthread_barrier_wait(&s.bar); /* they are done with it */
             s.cur ^= 1;
             atomic_store(&r->done, t0 - s.buf[s.cur].b.n);
@@ -267,7 +377,6 @@ static int run_stream(run_t *r, trace_t *t)
     if (!rc && atomic_load(&s.err))
         rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory while simulating");
 out:
-    free(tmp);
     free(tid);
     free(w);
     buf_free(&s.buf[0]);
@@ -279,22 +388,29 @@ int sim_run_trace(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs, 
                   sim_result_t *res, diag_t *d)
 {
     run_t r;
+    reader_t rd;
     int rc = srun_init(&r, cfg, jobs, njobs, d);
     if (rc)
         goto out;
+    if (reader_init(&rd, t, r.cfg.page_bits)) {
+        reader_destroy(&rd);
+        rc = diag_set(d, NULL, 0, ENOMEM, "out of memory");
+        goto out;
+    }
     if (r.need_future || r.cfg.scope == SIM_SCOPE_LOCAL) {
         sim_batch_t all;
         uint32_t *page, *proc;
         uint8_t *write;
-        rc = load_all(&r, t, &all, &page, &write, &proc);
+        rc = load_all(&r, &rd, &all, &page, &write, &proc);
         if (!rc)
             rc = srun_materialised(&r, &all);
         free(page);
         free(proc);
         free(write);
     } else {
-        rc = run_stream(&r, t);
+        rc = run_stream(&r, &rd);
     }
+    reader_destroy(&rd);
     if (!rc && r.pm.nprocs == 0) /* an empty trace: one process, no pages */
         rc = pagemap_proc(&r.pm, 0, &(uint32_t){0}, d);
     if (!rc) {

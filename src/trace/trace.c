@@ -404,6 +404,58 @@ ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
     return 0;
 }
 
+int trace_has_keys(const trace_t *t)
+{
+    return t->fmt->parse_keys && t->version == 2;
+}
+
+ssize_t trace_read_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t max, diag_t *d)
+{
+    if (!trace_has_keys(t))
+        return diag_set(d, t->s.name, 0, ENOTSUP,
+                        "a %s trace has no keys (expected a vmlab binary trace, version 2)",
+                        t->fmt->name);
+    size_t n = 0;
+    while (n < max && !t->err) {
+        if (at_end(t)) {
+            t->fmt->finish(t);
+            break;
+        }
+        if (need_input(t)) {
+            fill(t);
+            VL_DEBUG_CHECK(trace_check(t));
+            continue;
+        }
+        n += t->fmt->parse_keys(t, key + n, op + n, max - n);
+    }
+    VL_DEBUG_CHECK(trace_check(t));
+    if (n > 0)
+        return (ssize_t)n;
+    if (t->err) {
+        if (d)
+            *d = t->diag;
+        return t->err;
+    }
+    return 0;
+}
+
+uint32_t trace_nkeys(const trace_t *t)
+{
+    return t->nkeys;
+}
+
+void trace_key(const trace_t *t, uint32_t k, uint64_t *addr, uint32_t *pid)
+{
+    VL_ASSERT(k < t->nkeys);
+    *addr = t->kaddr[k] << t->shift;
+    *pid = t->kpid[k];
+}
+
+unsigned trace_key_shift(const trace_t *t)
+{
+    return t->shift;
+}
+
 trace_format_t trace_format(const trace_t *t)
 {
     return t->fmt->id;
@@ -440,6 +492,8 @@ void trace_close(trace_t *t)
     if (!t)
         return;
     tstream_close(&t->s);
+    free(t->kaddr);
+    free(t->kpid);
     free(t->buf);
     free(t);
 }

@@ -44,6 +44,11 @@ struct trace {
     uint64_t prev;          /* vmlab: previous stored address (delta base) */
     uint64_t nrefs;         /* vmlab: references decoded, checked by the end record */
     int done;               /* vmlab: end record seen */
+    unsigned version;       /* vmlab: format version, 1 or 2 */
+    uint64_t *kaddr;        /* vmlab 2: key -> stored address (cap_keys entries) */
+    uint32_t *kpid;         /* vmlab 2: key -> pid */
+    uint32_t nkeys;         /* vmlab 2: keys defined so far: keys are [0, nkeys) */
+    uint32_t cap_keys;      /* vmlab 2: capacity of kaddr[] and kpid[] */
     trace_ref_t pend[2];    /* references parsed for a caller who asked for 1 */
     unsigned npend, pend_at;/* pend[pend_at, npend) not yet handed out */
 };
@@ -63,6 +68,11 @@ typedef struct trace_fmt {
      * pos/line; return references produced.  A malformed line goes through
      * trace_bad(); when it returns nonzero, stop (t->err is set). */
     size_t (*parse)(trace_t *t, trace_ref_t *out, size_t max);
+    /* Formats that number their distinct (pid, address) pairs (vmlab
+     * version 2): as parse, but key[i] and op[i] instead of references
+     * (trace_read_keys).  NULL otherwise; may return 0 with t->err =
+     * -ENOTSUP when this file has no keys (vmlab version 1). */
+    size_t (*parse_keys)(trace_t *t, uint32_t *key, uint8_t *op, size_t max);
     /* Binary formats: read the header at buf[0, end) once after opening,
      * and check the trailer once the input is exhausted; 0 or nonzero with
      * t->err set.  NULL for text formats. */

@@ -6,6 +6,11 @@
  * Output is formatted by hand into a 256 KiB buffer and handed to fwrite()
  * in big pieces; the caller owns the FILE (env_out_open/commit), so an
  * error never leaves a half-written target.
+ *
+ * The binary writer numbers the distinct (pid, stored address) pairs in
+ * order of first appearance (version 2's keys) with an open-addressing map
+ * (Knuth TAOCP vol. 3, 6.4, algorithm L; load <= 1/2), so its memory grows
+ * with the distinct pairs: 16 bytes each, times two at most.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,7 +33,44 @@ struct trace_writer {
     uint32_t pid;          /* binary: the pid the reader currently assumes */
     uint8_t size;          /* binary: the size the reader currently assumes */
     uint64_t n;            /* references written */
+    struct wkey {          /* binary: the key map, mask + 1 slots */
+        uint64_t addr;     /* stored address */
+        uint32_t pid;      /* pid */
+        uint32_t key1;     /* key + 1; 0: an empty slot */
+    } *slot;
+    uint64_t mask;         /* binary: slots - 1 (a power of two minus one) */
+    uint32_t nkeys;        /* binary: keys defined: every used slot has key1 <= nkeys */
 };
+
+static inline uint64_t key_hash(uint64_t addr, uint32_t pid)
+{
+    uint64_t x = addr ^ ((uint64_t)pid * 0x9e3779b97f4a7c15ull);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Double the key map.  0 or -ENOMEM. */
+static int keys_grow(trace_writer_t *w)
+{
+    uint64_t nmask = w->mask ? w->mask * 2 + 1 : 4095;
+    struct wkey *n = calloc(nmask + 1, sizeof *n);
+    if (!n)
+        return -ENOMEM;
+    for (uint64_t j = 0; w->slot && j <= w->mask; j++) {
+        if (!w->slot[j].key1)
+            continue;
+        uint64_t i = key_hash(w->slot[j].addr, w->slot[j].pid) & nmask;
+        while (n[i].key1)
+            i = (i + 1) & nmask;
+        n[i] = w->slot[j];
+    }
+    free(w->slot);
+    w->slot = n;
+    w->mask = nmask;
+    return 0;
+}
 
 static int wflush(trace_writer_t *w, diag_t *d)
 {
@@ -64,7 +106,7 @@ int trace_writer_open(trace_writer_t **out, FILE *fp, const char *name, trace_fo
         static const unsigned char magic[8] = {0x89, 'V', 'M', 'L', 'T', 'R', '\r', '\n'};
         memcpy(w->buf, magic, 8);
         memset(w->buf + 8, 0, 8);
-        w->buf[8] = 1;                     /* version */
+        w->buf[8] = 2;                     /* version */
         w->buf[10] = (unsigned char)addr_shift;
         w->len = 16;
     }
@@ -118,26 +160,37 @@ int trace_write(trace_writer_t *w, const trace_ref_t *refs, size_t n, diag_t *d)
         const trace_ref_t *r = &refs[i];
         unsigned char *u = w->buf + w->len;
         if (w->format == TRACE_VMLAB) {
-            if (r->pid != w->pid) {
-                u = put_varint(u, 1 << 2 | 3);
-                u = put_varint(u, r->pid);
-                w->pid = r->pid;
-            }
+            uint64_t v = r->addr >> w->shift;
+            if ((w->nkeys + 1ull) * 2 > w->mask + 1 && keys_grow(w) < 0)
+                return diag_set(d, w->name, 0, ENOMEM, "out of memory for %u distinct addresses",
+                                w->nkeys);
+            uint64_t h = key_hash(v, r->pid) & w->mask;
+            while (w->slot[h].key1 && (w->slot[h].addr != v || w->slot[h].pid != r->pid))
+                h = (h + 1) & w->mask;
             if (r->size != w->size) {
                 u = put_varint(u, 2 << 2 | 3);
                 u = put_varint(u, r->size);
                 w->size = r->size;
             }
-            uint64_t v = r->addr >> w->shift, delta = v - w->prev;
-            uint64_t zz = (delta << 1) ^ (0 - (delta >> 63));
-            if (zz >> 61) { /* too far to fit the tag: restart from an absolute address */
-                u = put_varint(u, 3 << 2 | 3);
-                u = put_varint(u, v);
-                zz = 0;
-            }
             unsigned op = r->op <= TRACE_IFETCH ? r->op : TRACE_READ;
-            u = put_varint(u, zz << 2 | op);
-            w->prev = v;
+            if (w->slot[h].key1) { /* a key defined before */
+                u = put_varint(u, (uint64_t)w->slot[h].key1 << 2 | op);
+            } else { /* define the next key */
+                if (w->nkeys == UINT32_MAX - 1)
+                    return diag_set(d, w->name, 0, ERANGE,
+                                    "more than %u distinct addresses (expected fewer)",
+                                    UINT32_MAX - 1);
+                if (r->pid != w->pid) {
+                    u = put_varint(u, 1 << 2 | 3);
+                    u = put_varint(u, r->pid);
+                    w->pid = r->pid;
+                }
+                uint64_t delta = v - w->prev;
+                u = put_varint(u, op);
+                u = put_varint(u, (delta << 1) ^ (0 - (delta >> 63)));
+                w->prev = v;
+                w->slot[h] = (struct wkey){.addr = v, .pid = r->pid, .key1 = ++w->nkeys};
+            }
         } else {
             char *c = (char *)u;
             if (w->pid_column) {
@@ -185,6 +238,7 @@ void trace_writer_abort(trace_writer_t *w)
 {
     if (!w)
         return;
+    free(w->slot);
     free(w->buf);
     free(w);
 }
