@@ -331,18 +331,28 @@ int srun_materialised(run_t *r, sim_batch_t *all)
     if ((rc = srun_make_cores(r, r->cfg.scope == SIM_SCOPE_LOCAL)))
         return rc;
     if (r->need_future) {
-        uint64_t *last = malloc(((size_t)r->pm.npages + 1) * sizeof *last);
+        /* Times are kept in 32 bits (here and in policy_opt.c's heap): half
+         * the bytes of last[], which takes one random access per reference. */
+        if (all->n >= UINT32_MAX)
+            return diag_set(r->d, NULL, 0, EFBIG,
+                            "%zu references for a policy that reads the future (expected at "
+                            "most %u)",
+                            all->n, UINT32_MAX - 1);
+        uint32_t *last = malloc(((size_t)r->pm.npages + 1) * sizeof *last);
         next = malloc((all->n + 1) * sizeof *next);
         if (!last || !next) {
             free(last);
             free(next);
             return diag_set(r->d, NULL, 0, ENOMEM, "out of memory for next-use times");
         }
-        for (uint32_t p = 0; p < r->pm.npages; p++)
-            last[p] = SIM_NEVER;
+        memset(last, 0xff, (size_t)r->pm.npages * sizeof *last); /* UINT32_MAX: never */
+        const uint32_t *page = all->page;
         for (size_t i = all->n; i-- > 0;) {
-            next[i] = last[all->page[i]];
-            last[all->page[i]] = i;
+            uint32_t p = page[i], l = last[p];
+            if (i >= 16)
+                __builtin_prefetch(&last[page[i - 16]], 1);
+            next[i] = l == UINT32_MAX ? SIM_NEVER : l;
+            last[p] = (uint32_t)i;
         }
         free(last);
         m.all.next = next;
