@@ -428,12 +428,12 @@ TEST(core_invariants_every_policy)
             vpn[i] = page[i] * 3 + 1;
             w[i] = rnd(2) == 0;
         }
-        uint64_t *next = malloc(LEN * sizeof *next);
+        uint32_t *next = malloc(LEN * sizeof *next);
         for (size_t i = 0; i < LEN; i++) {
             next[i] = SIM_NEVER;
             for (size_t j = i + 1; j < LEN; j++)
                 if (page[j] == page[i]) {
-                    next[i] = j;
+                    next[i] = (uint32_t)j;
                     break;
                 }
         }
@@ -841,7 +841,8 @@ TEST(fast_loop_equals_general_loop)
     enum { LEN = 6000 };
     static uint32_t page[LEN], proc[LEN];
     static uint8_t w[LEN];
-    static uint64_t vpn[LEN], next[LEN];
+    static uint64_t vpn[LEN];
+    static uint32_t next[LEN];
     uint32_t npages = 0;
     for (size_t i = 0; i < LEN; i++) {
         page[i] = (uint32_t)(rnd(4) ? rnd(40) : rnd(300));
@@ -855,7 +856,7 @@ TEST(fast_loop_equals_general_loop)
         next[i] = SIM_NEVER;
         for (size_t j = i + 1; j < LEN; j++)
             if (page[j] == page[i]) {
-                next[i] = j;
+                next[i] = (uint32_t)j;
                 break;
             }
     }

@@ -19,17 +19,19 @@
  * random leaf; when the array is full the stale entries (key <= now) are
  * dropped and the live ones heapified again (Floyd), O(frames) every
  * 2 * frames hits.  A fault replaces the root with the new page's entry and
- * sifts it down: a page never used again keeps the root and goes at the
- * next fault in O(1).
+ * sifts it down: a page never used again stays at the top and goes at the
+ * next fault, a few comparisons each way.
  *
- * Entries are one uint64_t, key << 32 | frame, so a comparison is one
+ * Entries are one uint64_t, key << 32 | ~frame, so a comparison is one
  * integer compare and ties are broken without extra data: pages never used
- * again (key OPT_DEAD) go highest frame first.  Every other key is the
- * unique time of a reference, so the victim is a function of the trace
- * alone, not of the heap's shape.  4-ary (D. B. Johnson, "Priority queues
- * with update and finding minimum spanning trees", IPL 4(3), 1975): half the
- * levels of a binary heap, and the four children of a slot share one
- * 32-byte block (the array starts 3 entries before a 64-byte boundary).
+ * again (key SIM_NEVER, the largest) go lowest frame first.  Every other key
+ * is the unique time of a reference, so the victim is a function of the
+ * trace alone, not of the heap's shape, and disk writes are reproducible by
+ * any implementation with the same tie rule (tests/test_sim.c has two).
+ * 4-ary (D. B. Johnson, "Priority queues with update and finding minimum
+ * spanning trees", IPL 4(3), 1975): half the levels of a binary heap, and
+ * the four children of a slot share one 32-byte block (the array starts 3
+ * entries before a 64-byte boundary).
  * Times must fit 32 bits: the driver refuses OPT runs of UINT32_MAX
  * references or more.
  *
@@ -47,10 +49,10 @@
 
 #include "vmlab/check.h"
 
-#define OPT_DEAD UINT32_MAX /* key of a page never used again */
+_Static_assert(SIM_NEVER == UINT32_MAX, "next-use times and SIM_NEVER fit a 32-bit key");
 
 typedef struct opt {
-    uint64_t *h;     /* the heap: h[i] = key << 32 | frame, max at h[0] */
+    uint64_t *h;     /* the heap: h[i] = key << 32 | ~frame, max at h[0] */
     void *mem;       /* the allocation h points into */
     uint32_t n;      /* entries in the heap, live and stale */
     uint32_t cap;    /* room in h; a push into a full heap purges first */
@@ -59,14 +61,10 @@ typedef struct opt {
     uint8_t *seen;   /* nframes scratch bytes for opt_check */
 } opt_t;
 
-static inline uint32_t key_of(uint64_t next)
-{
-    return next >= OPT_DEAD ? OPT_DEAD : (uint32_t)next;
-}
-
 static inline uint64_t entry(uint64_t next, uint32_t f)
 {
-    return (uint64_t)key_of(next) << 32 | (uint32_t)~f;
+    VL_DEBUG_CHECK(VL_ASSERT(next <= SIM_NEVER));
+    return (uint64_t)(uint32_t)next << 32 | (uint32_t)~f;
 }
 
 static int opt_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)

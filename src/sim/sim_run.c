@@ -322,7 +322,7 @@ static void *mat_worker(void *arg)
 int srun_materialised(run_t *r, sim_batch_t *all)
 {
     mat_t m = {.r = r, .all = *all};
-    uint64_t *next = NULL;
+    uint32_t *next = NULL;
     unsigned T = r->cfg.threads < r->njobs ? r->cfg.threads : (unsigned)r->njobs;
     pthread_t *tid = NULL;
     unsigned started = 0;
@@ -331,8 +331,9 @@ int srun_materialised(run_t *r, sim_batch_t *all)
     if ((rc = srun_make_cores(r, r->cfg.scope == SIM_SCOPE_LOCAL)))
         return rc;
     if (r->need_future) {
-        /* Times are kept in 32 bits (here and in policy_opt.c's heap): half
-         * the bytes of last[], which takes one random access per reference. */
+        /* Times are 32 bits (SIM_NEVER is UINT32_MAX): next[] is half the
+         * bytes to write here and read back per job, last[] half the bytes
+         * under its one random access per reference. */
         if (all->n >= UINT32_MAX)
             return diag_set(r->d, NULL, 0, EFBIG,
                             "%zu references for a policy that reads the future (expected at "
@@ -345,13 +346,14 @@ int srun_materialised(run_t *r, sim_batch_t *all)
             free(next);
             return diag_set(r->d, NULL, 0, ENOMEM, "out of memory for next-use times");
         }
-        memset(last, 0xff, (size_t)r->pm.npages * sizeof *last); /* UINT32_MAX: never */
+        _Static_assert(SIM_NEVER == UINT32_MAX, "last[] is set to SIM_NEVER bytewise");
+        memset(last, 0xff, (size_t)r->pm.npages * sizeof *last);
         const uint32_t *page = all->page;
         for (size_t i = all->n; i-- > 0;) {
-            uint32_t p = page[i], l = last[p];
-            if (i >= 16)
+            uint32_t p = page[i];
+            if (i >= 16) /* the pages are known ahead: overlap the misses */
                 __builtin_prefetch(&last[page[i - 16]], 1);
-            next[i] = l == UINT32_MAX ? SIM_NEVER : l;
+            next[i] = last[p];
             last[p] = (uint32_t)i;
         }
         free(last);
