@@ -17,6 +17,20 @@ trap 'rm -rf "$TMP"' EXIT
 fail() { printf '  %s\n' "$*"; return 1; }
 skip() { printf '  skipped: %s\n' "$*"; return 77; }
 
+# wait_until CMD...: run CMD every 0.1 s until it succeeds (0) or 60 s have
+# passed (1).  For a child process to reach a state (exec'd, ready): under
+# CI load a python3 start can take seconds, and a fixed short wait made a
+# test inspect a process before it had mapped what the test looks for.
+wait_until() {
+    i=0
+    while [ $i -lt 600 ]; do
+        "$@" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
 # expect_exit CODE CMD...: run CMD with stdout in $TMP/out, stderr in $TMP/err,
 # and fail unless it exits with CODE.
 expect_exit() {

@@ -9,11 +9,7 @@ start_sleeper() {
     sleep 300 &
     SLEEPER=$!
     # Wait until it has exec'd sleep (its maps name /usr/bin/sleep or similar).
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        grep -q sleep "/proc/$SLEEPER/maps" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 0
+    wait_until grep -q sleep "/proc/$SLEEPER/maps" 2>/dev/null
 }
 stop_sleeper() { kill "$SLEEPER" 2>/dev/null; wait "$SLEEPER" 2>/dev/null; }
 
@@ -85,10 +81,7 @@ t_maps_totals_equal_pmap_X() {
         { skip "no static libc (libc6-dev) to build a private target"; return; }
     "$TMP/pauser" &
     pid=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        grep -q pauser "/proc/$pid/maps" 2>/dev/null && break
-        sleep 0.1
-    done
+    wait_until grep -q pauser "/proc/$pid/maps" 2>/dev/null
     compare_with_pmap "$pid" 1
     rc=$?
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
@@ -148,12 +141,9 @@ import mmap, os, sys, time
 f = sys.argv[1]
 with open(f, "wb") as h: h.write(b"x" * 8192)
 h = open(f, "r+b"); m = mmap.mmap(h.fileno(), 8192); os.unlink(f)
-print("ready", flush=True); time.sleep(30)' "$f" >"$TMP/py.out" &
+print("ready", flush=True); time.sleep(120)' "$f" >"$TMP/py.out" &
     py=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-        grep -q ready "$TMP/py.out" 2>/dev/null && break
-        sleep 0.1
-    done
+    wait_until grep -q ready "$TMP/py.out" 2>/dev/null || fail "python3 never got ready" || return 1
     "$VMLAB" maps "$py" --output json >"$TMP/py.json"
     rc=$?
     kill "$py" 2>/dev/null; wait "$py" 2>/dev/null
@@ -238,7 +228,7 @@ t_v2p_pfns_hidden_without_cap_sys_admin() {
     can_nobody || { skip "needs root and setpriv to drop CAP_SYS_ADMIN"; return; }
     setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 &
     pid=$!
-    sleep 0.2
+    wait_until grep -qx sleep "/proc/$pid/comm" 2>/dev/null
     top=$(stack_addr $pid)
     nobody "$VMLAB" v2p $pid "$(printf '0x%x' $((top - 8)))" >"$TMP/out" 2>"$TMP/err"
     rc=$?

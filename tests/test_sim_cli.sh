@@ -50,19 +50,20 @@ t_bzip_matches_published_memsim() {
     [ "$(col references)" = "1000000 1000000" ] || fail "references $(col references)"
 }
 
-# vmlab's own figures, fixed here so a change in any policy shows.
+# vmlab's own figures, fixed here so a change in any policy shows.  opt's disk
+# writes follow its documented tie (pages never used again: lowest frame first).
 t_bzip_golden() {
     [ -f "$BZIP" ] || { skip "no $BZIP"; return; }
     expect_exit 0 "$VMLAB" sim -p opt,clock,clock:load-r=0,random -n 64,128 --output csv "$BZIP" || return 1
     [ "$(col page_faults)" = "821 497 1318 802 1326 780 1617 996" ] || fail "faults $(col page_faults)" || return 1
-    [ "$(col disk_writes)" = "279 133 443 235 448 222 547 338" ] || fail "writes $(col disk_writes)"
+    [ "$(col disk_writes)" = "283 137 443 235 448 222 547 338" ] || fail "writes $(col disk_writes)"
 }
 
 t_ls_lackey_golden() {
     [ -f "$LS" ] || { skip "no $LS"; return; }
     expect_exit 0 "$VMLAB" sim -p lru,fifo,opt -n 16,64 --output csv "$LS" || return 1
     [ "$(col page_faults)" = "8538 717 12340 922 4798 462" ] || fail "faults $(col page_faults)" || return 1
-    [ "$(col disk_writes)" = "969 56 2007 132 290 29" ] || fail "writes $(col disk_writes)"
+    [ "$(col disk_writes)" = "969 56 2007 132 288 32" ] || fail "writes $(col disk_writes)"
 }
 
 t_every_policy_runs_on_real_traces() {

@@ -353,6 +353,30 @@ static void crosscheck_random(int pol, unsigned ntraces)
 }
 
 TEST(nru_matches_reference) { crosscheck_random(P_NRU, 30); }
+/* NRU's candidate bitmap has a summary word per 4096 frames: frame counts
+ * around word and summary boundaries, traces mostly dirty (where the first
+ * scan finds nothing) and mostly clean. */
+TEST(nru_matches_reference_many_frames)
+{
+    static const unsigned frames[] = {63, 64, 65, 4095, 4097, 4160};
+    static const unsigned wp[] = {90, 10};
+    for (size_t k = 0; k < NCASES; k++) {
+        if (cases[k].pol != P_NRU)
+            continue;
+        for (int kind = 0; kind < GEN_KINDS; kind++)
+            for (unsigned w = 0; w < 2; w++) {
+                tr_t t;
+                char what[96];
+                tr_gen(&t, kind, 9000, 4400, wp[w], 17 + (unsigned)kind * 5 + w);
+                snprintf(what, sizeof what, "%s, 4400 pages, %u%% writes", gen_name[kind], wp[w]);
+                int rc = crosscheck(&cases[k], &t, frames, sizeof frames / sizeof *frames, what);
+                tr_free(&t);
+                if (rc)
+                    return;
+            }
+    }
+}
+
 TEST(aging_matches_reference) { crosscheck_random(P_AGING, 12); }
 TEST(lfu_matches_reference) { crosscheck_random(P_LFU, 30); }
 TEST(mfu_matches_reference) { crosscheck_random(P_MFU, 30); }

@@ -81,7 +81,7 @@
 
 #include "vmlab/diag.h"
 
-#define SIM_NEVER UINT64_MAX /* sim_access_t.next when never referenced again */
+#define SIM_NEVER UINT32_MAX /* sim_access_t.next when never referenced again */
 
 enum {
     SIM_REF = 1,   /* flags: R bit, set by the core on every access */

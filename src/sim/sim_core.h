@@ -23,7 +23,7 @@ typedef struct sim_batch {
     const uint32_t *page;    /* n page ids */
     const uint8_t *write;    /* n flags, 1 = write */
     const uint32_t *proc;    /* n process indices, NULL if all are 0 */
-    const uint64_t *next;    /* n next-use times, NULL unless a future policy runs */
+    const uint32_t *next;    /* n next-use times (SIM_NEVER: none), NULL unless a future policy runs */
     const uint64_t *vpn;     /* n vpns, or NULL to use page_vpn */
     const uint64_t *page_vpn;/* page id -> vpn, when vpn is NULL */
     uint32_t npages;         /* every id in this and earlier batches is < npages */

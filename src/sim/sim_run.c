@@ -322,7 +322,7 @@ static void *mat_worker(void *arg)
 int srun_materialised(run_t *r, sim_batch_t *all)
 {
     mat_t m = {.r = r, .all = *all};
-    uint64_t *next = NULL;
+    uint32_t *next = NULL;
     unsigned T = r->cfg.threads < r->njobs ? r->cfg.threads : (unsigned)r->njobs;
     pthread_t *tid = NULL;
     unsigned started = 0;
@@ -331,18 +331,30 @@ int srun_materialised(run_t *r, sim_batch_t *all)
     if ((rc = srun_make_cores(r, r->cfg.scope == SIM_SCOPE_LOCAL)))
         return rc;
     if (r->need_future) {
-        uint64_t *last = malloc(((size_t)r->pm.npages + 1) * sizeof *last);
+        /* Times are 32 bits (SIM_NEVER is UINT32_MAX): next[] is half the
+         * bytes to write here and read back per job, last[] half the bytes
+         * under its one random access per reference. */
+        if (all->n >= UINT32_MAX)
+            return diag_set(r->d, NULL, 0, EFBIG,
+                            "%zu references for a policy that reads the future (expected at "
+                            "most %u)",
+                            all->n, UINT32_MAX - 1);
+        uint32_t *last = malloc(((size_t)r->pm.npages + 1) * sizeof *last);
         next = malloc((all->n + 1) * sizeof *next);
         if (!last || !next) {
             free(last);
             free(next);
             return diag_set(r->d, NULL, 0, ENOMEM, "out of memory for next-use times");
         }
-        for (uint32_t p = 0; p < r->pm.npages; p++)
-            last[p] = SIM_NEVER;
+        _Static_assert(SIM_NEVER == UINT32_MAX, "last[] is set to SIM_NEVER bytewise");
+        memset(last, 0xff, (size_t)r->pm.npages * sizeof *last);
+        const uint32_t *page = all->page;
         for (size_t i = all->n; i-- > 0;) {
-            next[i] = last[all->page[i]];
-            last[all->page[i]] = i;
+            uint32_t p = page[i];
+            if (i >= 16) /* the pages are known ahead: overlap the misses */
+                __builtin_prefetch(&last[page[i - 16]], 1);
+            next[i] = last[p];
+            last[p] = (uint32_t)i;
         }
         free(last);
         m.all.next = next;
