@@ -59,9 +59,7 @@ static size_t valid_line(char *s, uint64_t addr, int write)
 {
     size_t k = 0;
     uint64_t r = rnd();
-    /* (an all-zero address of more than 16 digits is refused by tr_hex, a
-     * bug outside this file: reported, not exercised here) */
-    int pad = r % 4 == 0 ? (int)(r >> 8) % (addr ? 24 : 17) : 0;
+    int pad = r % 4 == 0 ? (int)(r >> 8) % 24 : 0; /* all zeros too (0000...0000 R) */
     if (r & 0x10)
         k += (size_t)sprintf(s + k, (r & 0x20) ? "0x" : "0X");
     k += (size_t)sprintf(s + k, (r & 0x40) ? "%0*llX" : "%0*llx", pad, (unsigned long long)addr);

@@ -171,14 +171,17 @@ TR_INLINE const char *tr_hex(const char *p, uint64_t *v)
         x = x << 4 | dg;
         p++;
     }
+    if (p == s)
+        return NULL; /* no digit */
     if (__builtin_expect(p - s > 16, 0)) {
-        while (*s == '0')
-            s++;
-        if (p - s > 16)
+        const char *sig = s; /* leading zeros do not count against 64 bits */
+        while (*sig == '0')
+            sig++;
+        if (p - sig > 16)
             return NULL;
     }
     *v = x;
-    return p == s ? NULL : p;
+    return p;
 }
 
 /* Decimal digits: *v, returns the end, or NULL if none or over 64 bits. */
