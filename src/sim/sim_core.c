@@ -353,6 +353,8 @@ static void feed_general(sim_core_t *c, const sim_batch_t *b)
         uint32_t page = b->page[i], proc = b->proc ? b->proc[i] : 0, mi = c->local ? proc : 0;
         if (i + 8 < b->n) { /* the page ids are known ahead: overlap the misses */
             __builtin_prefetch(&c->frame_of[b->page[i + 8]]);
+            if (!b->vpn)
+                __builtin_prefetch(&b->page_vpn[b->page[i + 8]]);
             if (c->inverted)
                 __builtin_prefetch(&c->anchor[inv_hash(c, b->page[i + 8])]);
         }

@@ -131,6 +131,8 @@ sim_fast_span(sim_policy_t *p, const sim_fast_t *fx, sim_fast_hook_t hit, sim_fa
         /* The page ids are known ahead: overlap the misses. */
         if (ahead == 1 || (ahead == 2 && i + SIM_FAST_AHEAD < n)) {
             __builtin_prefetch(&frame_of[page_id[i + SIM_FAST_AHEAD]]);
+            if (tlb && !vpns) /* the TLB's set comes from the vpn */
+                __builtin_prefetch(&page_vpn[page_id[i + SIM_FAST_AHEAD]]);
             if (pf)
                 pf(p, page_id[i + SIM_FAST_AHEAD]);
         }
