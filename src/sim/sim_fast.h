@@ -23,14 +23,17 @@
  * The core decides per run which loop to use; a policy without .run always
  * gets the general one.
  *
- * Two copies of the loop are compiled per policy, and the core picks one per
- * batch (sim_fast_t.lean).  The lean copy is the benchmark's case and
- * baseline.c's: no TLB model and one process so far.  It needs no vpn (a
- * dead load once the hooks are inlined, as no policy reads a->vpn: with a
- * page -> vpn table it was one cache miss per reference), keeps the counters
- * in registers and adds them to process 0's once per batch, and stores no
- * frame owner (all are 0, the core allocates them zeroed).  The other copy
- * tests the TLB and the process of each reference as the general loop does.
+ * The loop is compiled in copies, each with its loop-invariant tests gone,
+ * and the core picks per batch.  The lean copy (sim_fast_t.lean) is the
+ * benchmark's case and baseline.c's: no TLB model and one process so far.
+ * It needs no vpn (a dead load once the hooks are inlined, as no policy
+ * reads a->vpn: from a page -> vpn table it was one cache miss per
+ * reference, half of lru_run's time), keeps the counters in registers and
+ * adds them to process 0's once per batch, and stores no frame owner (all
+ * are 0; the core allocates them zeroed).  The other copy tests the TLB
+ * and the process of each reference as the general loop does.  Each has
+ * spans of its own for memory filling (once per run), full, and the last
+ * SIM_FAST_AHEAD references of the batch (sim_fast_span).
  */
 #ifndef VMLAB_SIM_FAST_H
 #define VMLAB_SIM_FAST_H
