@@ -841,7 +841,7 @@ TEST(fast_loop_equals_general_loop)
     enum { LEN = 6000 };
     static uint32_t page[LEN], proc[LEN];
     static uint8_t w[LEN];
-    static uint64_t vpn[LEN];
+    static uint64_t vpn[LEN], pvpn[300];
     static uint32_t next[LEN];
     uint32_t npages = 0;
     for (size_t i = 0; i < LEN; i++) {
@@ -860,7 +860,14 @@ TEST(fast_loop_equals_general_loop)
                 break;
             }
     }
+    for (uint32_t i = 0; i < 300; i++)
+        pvpn[i] = i;
+    /* procs 0: three processes throughout; 1: one (no process array, a
+     * page -> vpn table: the fast loop's lean copy unless a TLB is on); 2:
+     * one for the first half, then three (frames loaded by the lean copy
+     * must carry owner 0 for the write-backs that follow). */
     for (size_t k = 0; sim_policy_name(k); k++)
+    for (int procs = 0; procs < 3; procs++)
     for (int model = 0; model < 3; model++) {
         sim_config_t c = cfg1();
         sim_job_t job = {.policy = sim_policy_name(k), .frames = 1 + rnd(64)};
@@ -884,24 +891,31 @@ TEST(fast_loop_equals_general_loop)
         sim_core_set_fast(a, 1);
         sim_core_set_fast(b, 0);
         for (size_t off = 0; off < LEN; off += 1000) {
+            int one = procs == 1 || (procs == 2 && off < LEN / 2);
             sim_batch_t bt = {.n = 1000, .t0 = off, .page = page + off, .write = w + off,
-                              .proc = proc + off, .next = next + off, .vpn = vpn + off,
-                              .npages = npages, .nprocs = 3};
+                              .proc = one ? NULL : proc + off, .next = next + off,
+                              .vpn = one ? NULL : vpn + off, .page_vpn = pvpn,
+                              .npages = npages, .nprocs = one ? 1 : 3};
             CHECK(sim_core_feed(a, &bt) == 0);
             CHECK(sim_core_feed(b, &bt) == 0);
         }
         sim_core_check(a);
         CHECK(sim_core_result(a, &ra) == 0);
         CHECK(sim_core_result(b, &rb) == 0);
-        for (uint32_t p = 0; p < 3; p++) {
+        CHECK_EQ(ra.nprocs, procs == 1 ? 1u : 3u);
+        CHECK_EQ(ra.nprocs, rb.nprocs);
+        for (uint32_t p = 0; p < ra.nprocs && p < rb.nprocs; p++) {
             CHECK_MSG(ra.proc[p].page_faults == rb.proc[p].page_faults &&
                           ra.proc[p].disk_writes == rb.proc[p].disk_writes &&
                           ra.proc[p].references == rb.proc[p].references &&
+                          ra.proc[p].writes == rb.proc[p].writes &&
                           ra.proc[p].tlb_hits == rb.proc[p].tlb_hits &&
                           ra.proc[p].tlb_misses == rb.proc[p].tlb_misses &&
                           ra.proc[p].walk_accesses == rb.proc[p].walk_accesses,
-                      "%s, model %d: process %u differs: faults %llu/%llu writes %llu/%llu",
-                      sim_policy_name(k), model, p, (unsigned long long)ra.proc[p].page_faults,
+                      "%s, model %d, procs %d: process %u differs: faults %llu/%llu writes "
+                      "%llu/%llu",
+                      sim_policy_name(k), model, procs, p,
+                      (unsigned long long)ra.proc[p].page_faults,
                       (unsigned long long)rb.proc[p].page_faults,
                       (unsigned long long)ra.proc[p].disk_writes,
                       (unsigned long long)rb.proc[p].disk_writes);

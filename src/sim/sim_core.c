@@ -143,7 +143,7 @@ int sim_core_new(sim_core_t **out, const sim_config_t *cfg, const sim_job_t *job
     c->gpage = malloc(c->nframes * sizeof *c->gpage);
     c->gflags = calloc(c->nframes, 1);
     c->gvpn = malloc(c->nframes * sizeof *c->gvpn);
-    c->gproc = malloc(c->nframes * sizeof *c->gproc);
+    c->gproc = calloc(c->nframes, sizeof *c->gproc); /* 0: the fast loop's lean copy stores none */
     if (!c->mem || !c->pol || !c->gbase || !c->gpage || !c->gflags || !c->gvpn || !c->gproc)
         goto nomem;
     if (grow_procs(c, c->local ? nprocs : 1))
@@ -353,6 +353,8 @@ static void feed_general(sim_core_t *c, const sim_batch_t *b)
         uint32_t page = b->page[i], proc = b->proc ? b->proc[i] : 0, mi = c->local ? proc : 0;
         if (i + 8 < b->n) { /* the page ids are known ahead: overlap the misses */
             __builtin_prefetch(&c->frame_of[b->page[i + 8]]);
+            if (!b->vpn)
+                __builtin_prefetch(&b->page_vpn[b->page[i + 8]]);
             if (c->inverted)
                 __builtin_prefetch(&c->anchor[inv_hash(c, b->page[i + 8])]);
         }
@@ -416,7 +418,8 @@ int sim_core_feed(sim_core_t *c, const sim_batch_t *b)
                          .tlb = c->has_tlb ? &c->tlb : NULL,
                          .asid = c->cfg.tlb.asid,
                          .cur_proc = &c->cur_proc,
-                         .fvpn = c->gvpn};
+                         .fvpn = c->gvpn,
+                         .lean = !c->has_tlb && c->nprocs <= 1};
         c->ops->run(&c->pol[0], &fx);
     } else {
         feed_general(c, b);
