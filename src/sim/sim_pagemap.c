@@ -21,20 +21,11 @@
 #include <string.h>
 
 #include "vmlab/check.h"
+#include "vmlab/hash.h"
 #include "vmlab/env.h"
 
 #define PM_MIN_BITS 10 /* log2 of the first slot table */
 
-/* Murmur3's finalizer over the vpn and the scrambled process index; the top
- * bits, which pick the home slot, depend on every input bit. */
-static inline uint64_t pm_hash(uint64_t vpn, uint32_t proc)
-{
-    uint64_t x = vpn ^ ((uint64_t)proc * 0x9e3779b97f4a7c15ull);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
 
 /* Keys of process 0 below PM_DIRECT live in the direct table, never in the
  * slots; so no slot key is (0, 0), which is what an empty slot holds. */
@@ -124,7 +115,7 @@ static int tab_add(pagemap_t *pm, uint32_t proc, unsigned level, uint64_t prefix
             pagemap_tab_t *s = &pm->tab[j];
             if (!s->level1)
                 continue;
-            i = pm_hash(s->prefix * 31 + s->level1, s->proc) & nmask;
+            i = vl_hash_pair(s->prefix * 31 + s->level1, s->proc) & nmask;
             while (n[i].level1)
                 i = (i + 1) & nmask;
             n[i] = *s;
@@ -133,7 +124,7 @@ static int tab_add(pagemap_t *pm, uint32_t proc, unsigned level, uint64_t prefix
         pm->tab = n;
         pm->tab_mask = nmask;
     }
-    i = pm_hash(prefix * 31 + level + 1, proc) & pm->tab_mask;
+    i = vl_hash_pair(prefix * 31 + level + 1, proc) & pm->tab_mask;
     for (;;) {
         pagemap_tab_t *s = &pm->tab[i];
         if (!s->level1) {
@@ -210,7 +201,7 @@ static int grow_slots(pagemap_t *pm)
         const pagemap_slot_t *s = &pm->slot[(e + k) & pm->mask];
         if (!s->id1)
             continue;
-        uint64_t i = pm_hash(s->vpn, s->proc) >> nshift;
+        uint64_t i = vl_hash_pair(s->vpn, s->proc) >> nshift;
         while (n[i].id1)
             i = (i + 1) & nmask;
         n[i] = *s;
@@ -284,7 +275,7 @@ static __attribute__((noinline)) int new_page(pagemap_t *pm, uint32_t proc, uint
     if (!direct && ((uint64_t)pm->npages - pm->ndirect + 1) * 4 > (pm->mask + 1) * 3) {
         if (grow_slots(pm))
             return diag_set(d, NULL, 0, ENOMEM, "out of memory for the page map");
-        s = probe(pm, pm_hash(vpn, proc), proc, vpn);
+        s = probe(pm, vl_hash_pair(vpn, proc), proc, vpn);
     }
     int rc = new_id(pm, proc, vpn, id, d);
     if (rc)
@@ -334,7 +325,7 @@ int pagemap_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag_t 
         *id = pm->last_id;
         return 0;
     }
-    int rc = lookup(pm, pm_direct(proc, vpn) ? 0 : pm_hash(vpn, proc), proc, vpn, id, d);
+    int rc = lookup(pm, pm_direct(proc, vpn) ? 0 : vl_hash_pair(vpn, proc), proc, vpn, id, d);
     if (!rc) {
         pm->last_vpn = vpn;
         pm->last_vproc = proc;
@@ -369,7 +360,7 @@ static inline __attribute__((always_inline)) int ids_loop(pagemap_t *pm, const u
         if (pm_direct(p_, v_)) {                                                               \
             __builtin_prefetch(&direct[v_]);                                                   \
         } else {                                                                               \
-            h[(j) % PM_AHEAD] = pm_hash(v_, p_);                                               \
+            h[(j) % PM_AHEAD] = vl_hash_pair(v_, p_);                                               \
             __builtin_prefetch(&slot[h[(j) % PM_AHEAD] >> shift]);                             \
         }                                                                                      \
     } while (0)
@@ -437,7 +428,7 @@ void pagemap_check(const pagemap_t *pm)
         VL_ASSERT(pm->vpn[s->id1 - 1] == s->vpn && pm->proc[s->id1 - 1] == s->proc);
         VL_ASSERT(!pm_direct(s->proc, s->vpn));
         /* linear probing: no empty slot between a key's home and its slot */
-        for (uint64_t i = pm_hash(s->vpn, s->proc) >> pm->shift; i != j; i = (i + 1) & pm->mask)
+        for (uint64_t i = vl_hash_pair(s->vpn, s->proc) >> pm->shift; i != j; i = (i + 1) & pm->mask)
             VL_ASSERT(pm->slot[i].id1 != 0);
     }
     VL_ASSERT(used + pm->ndirect + pm->nunhashed == pm->npages);

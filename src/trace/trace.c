@@ -360,14 +360,12 @@ static int at_end(const trace_t *t)
     return t->eof && t->pos == t->end;
 }
 
-ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
+/* The batch loop of trace_read (key == NULL: references into buf) and of
+ * trace_read_keys (keys and ops into key[] and op[]): refill, parse, and
+ * hand a pending error out only once no reference is left before it. */
+static ssize_t read_batch(trace_t *t, trace_ref_t *buf, uint32_t *key, uint8_t *op, size_t max,
+                          diag_t *d)
 {
-    if (max == 0)
-        return 0;
-    if (t->pend_at < t->npend) {
-        buf[0] = t->pend[t->pend_at++];
-        return 1;
-    }
     size_t n = 0;
     while (n < max && !t->err) {
         if (at_end(t)) {
@@ -380,11 +378,13 @@ ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
             VL_DEBUG_CHECK(trace_check(t));
             continue;
         }
-        if (max - n >= 2) {
+        if (key) { /* a keyed record is one reference: no pending ones */
+            n += t->fmt->parse_keys(t, key + n, op + n, max - n);
+        } else if (max - n >= 2) {
             n += t->fmt->parse(t, buf + n, max - n);
         } else if (n > 0) {
             break;
-        } else {
+        } else { /* room for 1, and a line may make 2 (lackey's M) */
             size_t k = t->fmt->parse(t, t->pend, 2);
             if (k > 0) {
                 buf[n++] = t->pend[0];
@@ -404,6 +404,17 @@ ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
     return 0;
 }
 
+ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
+{
+    if (max == 0)
+        return 0;
+    if (t->pend_at < t->npend) {
+        buf[0] = t->pend[t->pend_at++];
+        return 1;
+    }
+    return read_batch(t, buf, NULL, NULL, max, d);
+}
+
 int trace_has_keys(const trace_t *t)
 {
     return t->fmt->parse_keys && t->version == 2;
@@ -415,28 +426,7 @@ ssize_t trace_read_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t max, diag
         return diag_set(d, t->s.name, 0, ENOTSUP,
                         "a %s trace has no keys (expected a vmlab binary trace, version 2)",
                         t->fmt->name);
-    size_t n = 0;
-    while (n < max && !t->err) {
-        if (at_end(t)) {
-            t->fmt->finish(t);
-            break;
-        }
-        if (need_input(t)) {
-            fill(t);
-            VL_DEBUG_CHECK(trace_check(t));
-            continue;
-        }
-        n += t->fmt->parse_keys(t, key + n, op + n, max - n);
-    }
-    VL_DEBUG_CHECK(trace_check(t));
-    if (n > 0)
-        return (ssize_t)n;
-    if (t->err) {
-        if (d)
-            *d = t->diag;
-        return t->err;
-    }
-    return 0;
+    return read_batch(t, NULL, key, op, max, d);
 }
 
 uint32_t trace_nkeys(const trace_t *t)

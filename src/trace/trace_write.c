@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmlab/hash.h"
 #include "vmlab/trace.h"
 
 #define WBUF_CAP (256u << 10)
@@ -42,14 +43,6 @@ struct trace_writer {
     uint32_t nkeys;        /* binary: keys defined: every used slot has key1 <= nkeys */
 };
 
-static inline uint64_t key_hash(uint64_t addr, uint32_t pid)
-{
-    uint64_t x = addr ^ ((uint64_t)pid * 0x9e3779b97f4a7c15ull);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
 
 /* Double the key map.  0 or -ENOMEM. */
 static int keys_grow(trace_writer_t *w)
@@ -61,7 +54,7 @@ static int keys_grow(trace_writer_t *w)
     for (uint64_t j = 0; w->slot && j <= w->mask; j++) {
         if (!w->slot[j].key1)
             continue;
-        uint64_t i = key_hash(w->slot[j].addr, w->slot[j].pid) & nmask;
+        uint64_t i = vl_hash_pair(w->slot[j].addr, w->slot[j].pid) & nmask;
         while (n[i].key1)
             i = (i + 1) & nmask;
         n[i] = w->slot[j];
@@ -164,7 +157,7 @@ int trace_write(trace_writer_t *w, const trace_ref_t *refs, size_t n, diag_t *d)
             if ((w->nkeys + 1ull) * 2 > w->mask + 1 && keys_grow(w) < 0)
                 return diag_set(d, w->name, 0, ENOMEM, "out of memory for %u distinct addresses",
                                 w->nkeys);
-            uint64_t h = key_hash(v, r->pid) & w->mask;
+            uint64_t h = vl_hash_pair(v, r->pid) & w->mask;
             while (w->slot[h].key1 && (w->slot[h].addr != v || w->slot[h].pid != r->pid))
                 h = (h + 1) & w->mask;
             if (r->size != w->size) {
