@@ -112,8 +112,9 @@ typedef struct sim_access {
     uint64_t time;  /* index of this reference in the trace, from 0 */
     uint64_t next;  /* SIM_POL_FUTURE only: time of the next reference to the
                        same page, SIM_NEVER if none; otherwise SIM_NEVER */
-    uint64_t vpn;   /* virtual page number, for the TLB model; 0 when the
-                       model is off and the trace is keyed (sim_stream.c) */
+    uint64_t vpn;   /* virtual page number, read by the TLB model only: a
+                       keyed trace streamed without it passes 0 here
+                       (sim_stream.c fill_keyed) */
     uint32_t page;  /* dense page id (see above) */
     uint32_t proc;  /* dense process index, 0 .. processes-1 */
     uint8_t write;  /* 1 for a write */

@@ -21,11 +21,10 @@
 #include <string.h>
 
 #include "vmlab/check.h"
-#include "vmlab/hash.h"
 #include "vmlab/env.h"
+#include "vmlab/hash.h"
 
 #define PM_MIN_BITS 10 /* log2 of the first slot table */
-
 
 /* Keys of process 0 below PM_DIRECT live in the direct table, never in the
  * slots; so no slot key is (0, 0), which is what an empty slot holds. */
@@ -360,7 +359,7 @@ static inline __attribute__((always_inline)) int ids_loop(pagemap_t *pm, const u
         if (pm_direct(p_, v_)) {                                                               \
             __builtin_prefetch(&direct[v_]);                                                   \
         } else {                                                                               \
-            h[(j) % PM_AHEAD] = vl_hash_pair(v_, p_);                                               \
+            h[(j) % PM_AHEAD] = vl_hash_pair(v_, p_);                                          \
             __builtin_prefetch(&slot[h[(j) % PM_AHEAD] >> shift]);                             \
         }                                                                                      \
     } while (0)
