@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "base/out.h"
 #include "vmlab/diag.h"
 
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
@@ -32,6 +33,10 @@ int cli_usage(const char *cmd, const char *fmt, ...)
  * suffix) within [min, max]; on failure print a usage error, return -1. */
 int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
             uint64_t max, uint64_t *out /* OUT */);
+
+/* Parse --output's value among the formats `accepted` (OUT_ACCEPT_*); on a
+ * bad one print the usage error naming the accepted formats and return -1. */
+int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt /* OUT */);
 
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);

@@ -83,6 +83,16 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
     return 0;
 }
 
+int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt)
+{
+    char list[32];
+    if (out_format_parse(val, accepted, fmt) == 0)
+        return 0;
+    cli_usage(cmd, "--output '%s' is not a format (expected %s)", val,
+              out_format_list(accepted, list, sizeof list));
+    return -1;
+}
+
 static void help(FILE *f)
 {
     fprintf(f, "usage: vmlab COMMAND [OPTIONS] [ARGS]\n"
