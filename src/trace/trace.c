@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,7 +87,19 @@ const char *trace_format_name(trace_format_t f)
 
 const char *trace_format_names(void)
 {
-    return "osc, rw, ls, lackey, din, pages, vmlab";
+    /* Built once from fmts[], so a new format is named everywhere by its
+     * table line; the first call happens before any thread starts (option
+     * parsing), and the result is the same on every call. */
+    static char names[128];
+    if (!names[0]) {
+        size_t n = 0;
+        for (size_t i = 0; i < NFMTS; i++) {
+            int w = snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", fmts[i]->name);
+            VL_ASSERT(w > 0 && (size_t)w < sizeof names - n);
+            n += (size_t)w;
+        }
+    }
+    return names;
 }
 
 /* The line at p as printable text for a message (at most 48 bytes). */
