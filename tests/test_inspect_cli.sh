@@ -163,7 +163,10 @@ t_maps_bad_pid() {
     expect_exit 2 "$VMLAB" maps 12abc || return 1
     expect_err "not a process id" || return 1
     expect_exit 2 "$VMLAB" maps --output yaml || return 1
-    expect_err "expected table or json"
+    expect_err "--output 'yaml' is not a format \\(expected text, json\\)" || return 1
+    expect_exit 0 "$VMLAB" maps --output table || return 1
+    expect_exit 2 "$VMLAB" maps --frob || return 1
+    expect_err "^vmlab: maps: unknown option '--frob'"
 }
 
 t_maps_other_users_process_refused() {

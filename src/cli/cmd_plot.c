@@ -87,13 +87,20 @@ static int run_gnuplot(const char *script)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* Long options without a short form. */
+enum { O_PAGE_SIZE = CLI_OPT_BASE, O_TAU, O_RATIO, O_MAX_POINTS, O_TITLE };
+
 int cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},      {"format", required_argument, 0, 'F'},
-        {"page-size", required_argument, 0, 1},  {"tau", required_argument, 0, 2},
-        {"ratio", no_argument, 0, 3},            {"max-points", required_argument, 0, 4},
-        {"title", required_argument, 0, 5},      {"help", no_argument, 0, 'h'},
+        {"out", required_argument, 0, 'o'},
+        {"format", required_argument, 0, 'F'},
+        {"page-size", required_argument, 0, O_PAGE_SIZE},
+        {"tau", required_argument, 0, O_TAU},
+        {"ratio", no_argument, 0, O_RATIO},
+        {"max-points", required_argument, 0, O_MAX_POINTS},
+        {"title", required_argument, 0, O_TITLE},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *out_path = NULL, *kind_s, *input, *title = NULL;
@@ -109,36 +116,36 @@ int cmd_plot(int argc, char **argv)
     diag_clear(&d);
     memset(&po, 0, sizeof po);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:F:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("plot", argc, argv, "o:F:h", opts)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
         case 'F': {
             int f = trace_format_parse(optarg);
             if (f < 0)
-                return cli_usage("plot", "unknown format '%s' (expected osc, rw, ls, lackey, din, "
-                                         "pages or vmlab)", optarg);
+                return cli_usage("plot", "unknown format '%s' (expected %s)", optarg,
+                                 trace_format_names());
             topts.format = (trace_format_t)f;
             break;
         }
-        case 1:
+        case O_PAGE_SIZE:
             if (cli_u64("plot", "--page-size", optarg, 1, (uint64_t)1 << 30, &v))
                 return CLI_USAGE;
             if (v & (v - 1))
                 return cli_usage("plot", "page size %s is not a power of two", optarg);
             page_bits = __builtin_ctzll(v);
             break;
-        case 2:
+        case O_TAU:
             if (cli_u64("plot", "--tau", optarg, 1, UINT64_MAX, &tau))
                 return CLI_USAGE;
             break;
-        case 3: po.ratio = 1; break;
-        case 4:
+        case O_RATIO: po.ratio = 1; break;
+        case O_MAX_POINTS:
             if (cli_u64("plot", "--max-points", optarg, 1, 100000000, &max_points))
                 return CLI_USAGE;
             break;
-        case 5: title = optarg; break;
+        case O_TITLE: title = optarg; break;
         case 'h': fputs(plot_help, stdout); return CLI_OK;
-        default: return cli_usage("plot", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (argc - optind != 2)

@@ -83,6 +83,9 @@ static void explain(FILE *f, size_t i, const vm_event_t *e, const vm_config_t *c
     fprintf(f, " | physical %u value %d\n", e->paddr, e->value);
 }
 
+/* Long options without a short form. */
+enum { O_TLB_SIZE = CLI_OPT_BASE, O_TLB_POLICY, O_TLB_FILL, O_PAGE_SIZE, O_OUTPUT, O_EXPLAIN, O_LRU_IGNORE_TLB_HITS };
+
 int cmd_vm(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -90,13 +93,13 @@ int cmd_vm(int argc, char **argv)
         {"backing-store", required_argument, 0, 'b'},
         {"frames", required_argument, 0, 'n'},
         {"policy", required_argument, 0, 'p'},
-        {"tlb-size", required_argument, 0, 1},
-        {"tlb-policy", required_argument, 0, 2},
-        {"tlb-fill", required_argument, 0, 3},
-        {"page-size", required_argument, 0, 4},
-        {"output", required_argument, 0, 5},
-        {"explain", no_argument, 0, 6},
-        {"lru-ignore-tlb-hits", no_argument, 0, 7},
+        {"tlb-size", required_argument, 0, O_TLB_SIZE},
+        {"tlb-policy", required_argument, 0, O_TLB_POLICY},
+        {"tlb-fill", required_argument, 0, O_TLB_FILL},
+        {"page-size", required_argument, 0, O_PAGE_SIZE},
+        {"output", required_argument, 0, O_OUTPUT},
+        {"explain", no_argument, 0, O_EXPLAIN},
+        {"lru-ignore-tlb-hits", no_argument, 0, O_LRU_IGNORE_TLB_HITS},
         {"out", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -116,7 +119,7 @@ int cmd_vm(int argc, char **argv)
 
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:b:n:p:o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("vm", argc, argv, "f:b:n:p:o:h", opts)) != -1) {
         switch (c) {
         case 'f': addr_path = optarg; break;
         case 'b': store_path = optarg; break;
@@ -130,16 +133,16 @@ int cmd_vm(int argc, char **argv)
             if (vm_policy_arg("policy", optarg, &cfg.policy))
                 return CLI_USAGE;
             break;
-        case 1:
+        case O_TLB_SIZE:
             if (cli_u64("vm", "--tlb-size", optarg, 1, 4096, &v))
                 return CLI_USAGE;
             cfg.tlb_entries = (unsigned)v;
             break;
-        case 2:
+        case O_TLB_POLICY:
             if (vm_policy_arg("TLB policy", optarg, &cfg.tlb_policy))
                 return CLI_USAGE;
             break;
-        case 3:
+        case O_TLB_FILL:
             if (strcmp(optarg, "miss") == 0)
                 cfg.tlb_fill = VM_TLB_FILL_MISS;
             else if (strcmp(optarg, "fault") == 0)
@@ -147,14 +150,14 @@ int cmd_vm(int argc, char **argv)
             else
                 return cli_usage("vm", "unknown --tlb-fill '%s' (expected miss or fault)", optarg);
             break;
-        case 4:
+        case O_PAGE_SIZE:
             if (cli_u64("vm", "--page-size", optarg, 2, 1u << 15, &v))
                 return CLI_USAGE;
             if (v & (v - 1))
                 return cli_usage("vm", "page size %s is not a power of two", optarg);
             cfg.page_bits = (unsigned)__builtin_ctzll(v);
             break;
-        case 5:
+        case O_OUTPUT:
             if (strcmp(optarg, "osc") == 0)
                 output = OUT_OSC;
             else if (strcmp(optarg, "values") == 0)
@@ -164,11 +167,11 @@ int cmd_vm(int argc, char **argv)
             else
                 return cli_usage("vm", "unknown --output '%s' (expected osc, values or none)", optarg);
             break;
-        case 6: do_explain = 1; break;
-        case 7: cfg.lru_touch_tlb_hits = 0; break;
+        case O_EXPLAIN: do_explain = 1; break;
+        case O_LRU_IGNORE_TLB_HITS: cfg.lru_touch_tlb_hits = 0; break;
         case 'o': out_path = optarg; break;
         case 'h': fputs(vm_help, stdout); return CLI_OK;
-        default: return cli_usage("vm", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (!addr_path && optind < argc)
