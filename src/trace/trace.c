@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashmap.h"
+#include "base/vec.h"
 #include "vmlab/check.h"
 
 #define DETECT_LINES 256
@@ -503,59 +505,15 @@ void trace_close(trace_t *t)
 
 /* ---- trace_load_pages ---- */
 
-/* Distinct pids seen, as an open-addressing set (pid + 1 stored, 0 empty). */
-typedef struct pidset {
-    uint64_t *slot; /* cap slots */
-    size_t cap;     /* a power of two */
-    size_t n;       /* distinct pids stored, n * 2 <= cap */
-} pidset_t;
-
-static int pidset_add(pidset_t *s, uint32_t pid)
+/* Distinct pids seen go into a vl_map_t (base/hashmap.h), keyed by pid, only
+ * when the pid changes from one reference to the next: a process runs for many
+ * references in a row, so the map is rarely touched. */
+static int pid_seen(vl_map_t *m, uint32_t pid, uint32_t *last)
 {
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        uint64_t *ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            return -ENOMEM;
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->slot[i])
-                continue;
-            size_t h = (size_t)((s->slot[i] * 0x9e3779b97f4a7c15ull) >> 20) & (ncap - 1);
-            while (ns[h])
-                h = (h + 1) & (ncap - 1);
-            ns[h] = s->slot[i];
-        }
-        free(s->slot);
-        s->slot = ns;
-        s->cap = ncap;
-    }
-    uint64_t key = (uint64_t)pid + 1;
-    size_t h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (s->cap - 1);
-    while (s->slot[h] && s->slot[h] != key)
-        h = (h + 1) & (s->cap - 1);
-    if (!s->slot[h]) {
-        s->slot[h] = key;
-        s->n++;
-    }
-    return 0;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
+    if (pid == *last && vl_map_count(m))
         return 0;
-    size_t ncap = *cap ? *cap : 1 << 16;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / elem)
-            return -ENOMEM;
-        ncap *= 2;
-    }
-    void *np = realloc(*p, ncap * elem);
-    if (!np)
-        return -ENOMEM;
-    *p = np;
-    *cap = ncap;
-    return 0;
+    *last = pid;
+    return vl_map_slot(m, pid, 0, NULL) ? 0 : -ENOMEM;
 }
 
 int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_bits,
@@ -574,8 +532,8 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     size_t cap_p = 0, cap_w = 0, cap_pid = 0, n = 0;
     uint64_t *page = NULL;
     uint8_t *write = NULL;
-    uint32_t *pid = NULL, first_pid = 0;
-    pidset_t ps = {0};
+    uint32_t *pid = NULL, first_pid = 0, last_pid = 0;
+    vl_map_t ps = {0};
     ssize_t r = 0;
     if (!rb) {
         rc = diag_set(d, path, 0, ENOMEM, "out of memory");
@@ -583,9 +541,9 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     }
     while ((r = trace_read(t, rb, BATCH, d)) > 0) {
         size_t k = (size_t)r;
-        if (grow((void **)&page, &cap_p, n + k, sizeof *page) ||
-            grow((void **)&write, &cap_w, n + k, sizeof *write) ||
-            (pid && grow((void **)&pid, &cap_pid, n + k, sizeof *pid))) {
+        if (vl_grow((void **)&page, &cap_p, n + k, sizeof *page) ||
+            vl_grow((void **)&write, &cap_w, n + k, sizeof *write) ||
+            (pid && vl_grow((void **)&pid, &cap_pid, n + k, sizeof *pid))) {
             rc = diag_set(d, path, 0, ENOMEM, "out of memory for %zu references", n + k);
             goto fail;
         }
@@ -596,20 +554,20 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
             write[n + i] = rb[i].op == TRACE_WRITE;
             if (__builtin_expect(rb[i].pid != first_pid, 0) && !pid) {
                 /* A second process: from now on keep a pid per reference. */
-                if (grow((void **)&pid, &cap_pid, n + k, sizeof *pid)) {
+                if (vl_grow((void **)&pid, &cap_pid, n + k, sizeof *pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory for %zu references", n + k);
                     goto fail;
                 }
                 for (size_t j = 0; j < n + i; j++)
                     pid[j] = first_pid;
-                if (pidset_add(&ps, first_pid)) {
+                if (pid_seen(&ps, first_pid, &last_pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory");
                     goto fail;
                 }
             }
             if (pid) {
                 pid[n + i] = rb[i].pid;
-                if (pidset_add(&ps, rb[i].pid)) {
+                if (pid_seen(&ps, rb[i].pid, &last_pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory");
                     goto fail;
                 }
@@ -625,8 +583,8 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     out->write = write;
     out->pid = pid;
     out->n = n;
-    out->npids = pid ? (uint32_t)ps.n : 1;
-    free(ps.slot);
+    out->npids = pid ? (uint32_t)vl_map_count(&ps) : 1;
+    vl_map_free(&ps);
     free(rb);
     trace_close(t);
     return 0;
@@ -634,7 +592,7 @@ fail:
     free(page);
     free(write);
     free(pid);
-    free(ps.slot);
+    vl_map_free(&ps);
     free(rb);
     trace_close(t);
     memset(out, 0, sizeof *out);
