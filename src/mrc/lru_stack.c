@@ -6,6 +6,7 @@
  * holding the key and its slot, so a reference costs one table line; the
  * batch loop prefetches that line a few references ahead.
  */
+#include "base/vec.h"
 #include "mrc/lru_stack.h"
 
 #include <errno.h>
@@ -302,12 +303,10 @@ int lru_stack_run(lru_stack_t *s, const uint64_t *key, size_t n, uint64_t **hist
         if (dist == 0) {
             (*cold)++;
             if (s->count >= hsize) {
-                size_t ns = hsize ? hsize * 2 : 1024;
-                uint64_t *nh = realloc(h, ns * sizeof *nh);
-                if (!nh)
+                size_t ns = hsize;
+                if (vl_grow((void **)&h, &ns, s->count + 1, sizeof *h))
                     goto nomem;
-                memset(nh + hsize, 0, (ns - hsize) * sizeof *nh);
-                h = nh;
+                memset(h + hsize, 0, (ns - hsize) * sizeof *h);
                 hsize = ns;
             }
         } else {

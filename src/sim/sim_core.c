@@ -20,6 +20,7 @@
  * page of its set; each inverted chain holds exactly the resident pages
  * that hash to it.
  */
+#include "base/vec.h"
 #include "sim/sim_core.h"
 
 #include <errno.h>
@@ -74,18 +75,12 @@ static inline uint32_t inv_hash(const sim_core_t *c, uint32_t page)
 static int grow_pages(sim_core_t *c, uint32_t npages)
 {
     if (npages > c->cap_pages) {
-        uint64_t nc = c->cap_pages ? c->cap_pages : 1024;
-        while (nc < npages)
-            nc *= 2;
-        if (nc > UINT32_MAX)
-            nc = UINT32_MAX;
-        uint32_t *n = realloc(c->frame_of, nc * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        for (uint64_t i = c->cap_pages; i < nc; i++)
-            n[i] = SIM_NOFRAME;
-        c->frame_of = n;
-        c->cap_pages = (uint32_t)nc;
+        uint32_t old = c->cap_pages;
+        int rc = vl_grow32((void **)&c->frame_of, &c->cap_pages, npages, sizeof *c->frame_of);
+        if (rc)
+            return rc;
+        for (uint32_t i = old; i < c->cap_pages; i++)
+            c->frame_of[i] = SIM_NOFRAME;
     }
     if (npages > c->npages) {
         c->npages = npages;
@@ -98,18 +93,17 @@ static int grow_pages(sim_core_t *c, uint32_t npages)
     return 0;
 }
 
+/* Room for nprocs processes' counters; bounded by vl_grow32 (no more than
+ * UINT32_MAX entries nor VL_VEC_MAX_BYTES bytes: -EOVERFLOW), where the old
+ * loop doubled a uint32_t with no bound and could wrap to 0. */
 static int grow_procs(sim_core_t *c, uint32_t nprocs)
 {
     if (nprocs > c->cap_procs) {
-        uint32_t nc = c->cap_procs ? c->cap_procs : 8;
-        while (nc < nprocs)
-            nc *= 2;
-        sim_stats_t *n = realloc(c->ps, nc * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        memset(n + c->cap_procs, 0, (nc - c->cap_procs) * sizeof *n);
-        c->ps = n;
-        c->cap_procs = nc;
+        uint32_t old = c->cap_procs;
+        int rc = vl_grow32((void **)&c->ps, &c->cap_procs, nprocs, sizeof *c->ps);
+        if (rc)
+            return rc;
+        memset(c->ps + old, 0, (size_t)(c->cap_procs - old) * sizeof *c->ps);
     }
     if (nprocs > c->nprocs)
         c->nprocs = nprocs;

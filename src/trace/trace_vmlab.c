@@ -32,6 +32,7 @@
  * check per byte while SLACK bytes remain.  The END record makes truncation
  * detectable.
  */
+#include "base/vec.h"
 #include "trace/trace_impl.h"
 
 #include <errno.h>
@@ -135,17 +136,12 @@ static int keys_grow(trace_t *t)
     if (t->nkeys == UINT32_MAX)
         return trace_fail(t, 0, ERANGE, "more than %u distinct addresses (expected fewer)",
                           UINT32_MAX);
-    uint32_t nc = t->cap_keys ? (t->cap_keys > UINT32_MAX / 2 ? UINT32_MAX : t->cap_keys * 2)
-                              : 4096;
-    uint64_t *a = realloc(t->kaddr, (size_t)nc * sizeof *a);
-    if (a)
-        t->kaddr = a;
-    uint32_t *b = realloc(t->kpid, (size_t)nc * sizeof *b);
-    if (b)
-        t->kpid = b;
-    if (!a || !b)
-        return trace_fail(t, 0, ENOMEM, "out of memory for %u distinct addresses", nc);
-    t->cap_keys = nc;
+    /* Two arrays, one capacity: both grow to the same size or the call fails. */
+    uint32_t ca = t->cap_keys, cb = t->cap_keys;
+    if (vl_grow32((void **)&t->kaddr, &ca, (size_t)t->nkeys + 1, sizeof *t->kaddr) ||
+        vl_grow32((void **)&t->kpid, &cb, (size_t)t->nkeys + 1, sizeof *t->kpid))
+        return trace_fail(t, 0, ENOMEM, "out of memory for %u distinct addresses", t->nkeys + 1);
+    t->cap_keys = ca < cb ? ca : cb;
     return 0;
 }
 

@@ -10,6 +10,7 @@
  *   4. fill the TLB (on every miss, or only on faults: vm_tlb_fill_t)
  *   5. paddr = frame * page_size + offset; value = the signed byte there
  */
+#include "base/vec.h"
 #include "vmlab/vm.h"
 
 #include <errno.h>
@@ -236,14 +237,9 @@ int vm_parse_addresses(const char *path, const char *text, size_t len, unsigned 
                             "address %.*s is out of range (expected 0..%ju, a %u-bit address)",
                             (int)(l > 40 ? 40 : l), s, (uintmax_t)(limit - 1), addr_bits);
         }
-        if (count == cap) {
-            uint32_t *na = realloc(a, 2 * cap * sizeof *a);
-            if (!na) {
-                free(a);
-                return diag_set(d, path, lineno, ENOMEM, "out of memory");
-            }
-            a = na;
-            cap *= 2;
+        if (count == cap && vl_grow((void **)&a, &cap, count + 1, sizeof *a)) {
+            free(a);
+            return diag_set(d, path, lineno, ENOMEM, "out of memory");
         }
         a[count++] = (uint32_t)v;
     }
