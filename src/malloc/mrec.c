@@ -10,6 +10,7 @@
  * sequence number.  The ops are kept in memory and written after, because the
  * trace's header counts them.
  */
+#include "base/vec.h"
 #include "malloc/mrec.h"
 
 #include <errno.h>
@@ -196,14 +197,8 @@ typedef struct conv {
 
 static int conv_op(conv_t *c, char type, uint64_t id, uint64_t size)
 {
-    if (c->nop == c->op_cap) {
-        size_t cap = c->op_cap ? c->op_cap * 2 : 4096;
-        rep_op_t *n = cap > SIZE_MAX / sizeof *n ? NULL : realloc(c->op, cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        c->op = n;
-        c->op_cap = cap;
-    }
+    if (c->nop == c->op_cap && vl_grow((void **)&c->op, &c->op_cap, c->nop + 1, sizeof *c->op))
+        return -ENOMEM;
     c->op[c->nop++] = (rep_op_t){.size = size, .id = (uint32_t)id, .type = type};
     /* Live bytes move only with trace ops, so the peak is the trace's own. */
     if (type == 'f') {
@@ -221,14 +216,9 @@ static int conv_op(conv_t *c, char type, uint64_t id, uint64_t size)
 
 static int conv_new_id(conv_t *c, uint64_t *id)
 {
-    if (c->st.ids == c->size_cap) {
-        size_t cap = c->size_cap ? c->size_cap * 2 : 4096;
-        uint64_t *n = cap > SIZE_MAX / sizeof *n ? NULL : realloc(c->size, cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        c->size = n;
-        c->size_cap = cap;
-    }
+    if (c->st.ids == c->size_cap &&
+        vl_grow((void **)&c->size, &c->size_cap, c->st.ids + 1, sizeof *c->size))
+        return -ENOMEM;
     if (c->st.ids >= UINT32_MAX)
         return -EOVERFLOW;
     *id = c->st.ids++;
