@@ -64,7 +64,7 @@ static const uint64_t belady[] = {1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5};
 static uint64_t rng_state = 12345;
 static uint64_t rnd(uint64_t n)
 {
-    return sim_rng_next(&rng_state) % n;
+    return vl_rng64_next(&rng_state) % n;
 }
 
 /* A random trace with locality: a working set that drifts, plus noise. */
@@ -151,7 +151,7 @@ static uint64_t naive_run(const char *pol, unsigned frames, const uint64_t *p, c
 {
     naive_t m = {0};
     uint64_t fl = 0, rng;
-    sim_rng_seed(&rng, seed);
+    vl_rng64_seed(&rng, seed);
     *writes = 0;
     m.n = frames;
     for (size_t t = 0; t < n; t++) {
@@ -201,7 +201,7 @@ static uint64_t naive_run(const char *pol, unsigned frames, const uint64_t *p, c
             v = m.hand;
             m.hand = (m.hand + 1) % m.n;
         } else { /* random */
-            v = sim_rng_below(&rng, m.n);
+            v = vl_rng64_below(&rng, m.n);
         }
         if (m.used == m.n && m.dirty[v])
             (*writes)++;

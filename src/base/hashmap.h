@@ -41,17 +41,8 @@ typedef struct vl_map {
     uint64_t max_val;     /* its value when has_max */
 } vl_map_t;
 
-/* MurmurHash3's 64-bit finaliser (Appleby 2011): every output bit depends on
- * every input bit. */
-static inline uint64_t vl_hash64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
+/* vl_hash64 (MurmurHash3's finaliser) lives with vmlab's other hashes. */
+#include "vmlab/hash.h"
 
 /* An empty map needs no allocation: `vl_map_t m = {0};` or vl_map_init. */
 void vl_map_init(vl_map_t *m);

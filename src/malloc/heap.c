@@ -17,6 +17,7 @@
  *   for every allocated block with MA_CANARY: the word at
  *     payload + usable - 8 == its address ^ secret
  */
+#include "vmlab/hash.h"
 #include "malloc/heap.h"
 
 #include "vmlab/check.h" /* VMLAB_DEBUG, VL_DEBUG_CHECK */
@@ -146,7 +147,7 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
     h->huge_threshold = cfg ? cfg->huge_threshold : 0;
     h->grow_min = cfg && cfg->grow_min ? ma_round(cfg->grow_min, 16) : 2048;
     /* A key that differs between heaps and runs, without a system call. */
-    h->secret = ((uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15ull) ^ 0x5bd1e9955bd1e995ull;
+    h->secret = ((uint64_t)(uintptr_t)h * VL_GOLDEN64) ^ 0x5bd1e9955bd1e995ull;
     *out = h;
     return 0;
 }

@@ -10,6 +10,7 @@
  * sequence number.  The ops are kept in memory and written after, because the
  * trace's header counts them.
  */
+#include "vmlab/hash.h"
 #include "base/vec.h"
 #include "malloc/mrec.h"
 
@@ -96,7 +97,7 @@ typedef struct amap {
 static size_t amap_home(const amap_t *m, uint64_t k)
 {
     /* Fibonacci hashing: addresses share their low bits (alignment). */
-    return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 32) & (m->cap - 1);
+    return (size_t)((k * VL_GOLDEN64) >> 32) & (m->cap - 1);
 }
 
 static int amap_init(amap_t *m, size_t cap)

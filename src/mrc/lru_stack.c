@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mrc/hash.h"
+#include "vmlab/hash.h"
 #include "vmlab/check.h"
 
 #define EMPTY UINT32_MAX
@@ -146,7 +146,7 @@ static int grow_table(lru_stack_t *s)
         size_t j;
         if (s->tab[i].slot == EMPTY)
             continue;
-        j = mrc_hash(s->tab[i].key) & nmask;
+        j = vl_hash64(s->tab[i].key) & nmask;
         while (nt[j].slot != EMPTY)
             j = (j + 1) & nmask;
         nt[j] = s->tab[i];
@@ -228,7 +228,7 @@ probe:
             if (grow_table(s))
                 return -ENOMEM;
             mask = s->mask;
-            i = mrc_hash(key) & mask;
+            i = vl_hash64(key) & mask;
             goto probe;
         }
         e->key = key;
@@ -255,12 +255,12 @@ probe:
 
 int lru_stack_access(lru_stack_t *s, uint64_t key, uint64_t *dist)
 {
-    return access_at(s, key, mrc_hash(key) & s->mask, dist);
+    return access_at(s, key, vl_hash64(key) & s->mask, dist);
 }
 
 int lru_stack_remove(lru_stack_t *s, uint64_t key)
 {
-    size_t mask = s->mask, i = mrc_hash(key) & mask, j;
+    size_t mask = s->mask, i = vl_hash64(key) & mask, j;
     while (s->tab[i].slot != EMPTY && s->tab[i].key != key)
         i = (i + 1) & mask;
     if (s->tab[i].slot == EMPTY)
@@ -276,7 +276,7 @@ int lru_stack_remove(lru_stack_t *s, uint64_t key)
         j = (j + 1) & mask;
         if (s->tab[j].slot == EMPTY)
             break;
-        home = mrc_hash(s->tab[j].key) & mask;
+        home = vl_hash64(s->tab[j].key) & mask;
         if (((j - home) & mask) >= ((j - i) & mask)) {
             s->tab[i] = s->tab[j];
             if (s->tab[i].slot < EMPTY - 1)
@@ -297,8 +297,8 @@ int lru_stack_run(lru_stack_t *s, const uint64_t *key, size_t n, uint64_t **hist
     for (size_t t = 0; t < n; t++) {
         uint64_t dist;
         if (t + PREFETCH < n)
-            __builtin_prefetch(&s->tab[mrc_hash(key[t + PREFETCH]) & s->mask]);
-        if (access_at(s, key[t], mrc_hash(key[t]) & s->mask, &dist))
+            __builtin_prefetch(&s->tab[vl_hash64(key[t + PREFETCH]) & s->mask]);
+        if (access_at(s, key[t], vl_hash64(key[t]) & s->mask, &dist))
             goto nomem;
         if (dist == 0) {
             (*cold)++;

@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mrc/hash.h"
+#include "vmlab/hash.h"
 #include "vmlab/check.h"
 
 #define NEG (-(1 << 30)) /* "no live slot here" for the prefix maximum */
@@ -506,8 +506,8 @@ int opt_dense_ids(const uint64_t *page, size_t n, uint32_t *id, uint32_t *V)
         uint64_t key = page[t];
         size_t i;
         if (t + 12 < n)
-            __builtin_prefetch(&tab[mrc_hash(page[t + 12]) & mask]);
-        i = mrc_hash(key) & mask;
+            __builtin_prefetch(&tab[vl_hash64(page[t + 12]) & mask]);
+        i = vl_hash64(key) & mask;
         while (tab[i].id != NONE && tab[i].key != key)
             i = (i + 1) & mask;
         if (tab[i].id == NONE) {
@@ -525,14 +525,14 @@ int opt_dense_ids(const uint64_t *page, size_t n, uint32_t *id, uint32_t *V)
                     size_t k;
                     if (tab[j].id == NONE)
                         continue;
-                    k = mrc_hash(tab[j].key) & nmask;
+                    k = vl_hash64(tab[j].key) & nmask;
                     while (nt[k].id != NONE)
                         k = (k + 1) & nmask;
                     nt[k] = tab[j];
                 }
                 free(tab);
                 tab = nt, size = nsize, mask = nmask;
-                i = mrc_hash(key) & mask;
+                i = vl_hash64(key) & mask;
                 while (tab[i].id != NONE)
                     i = (i + 1) & mask;
             }

@@ -25,9 +25,18 @@
 #include <string.h>
 
 #include "base/vec.h"
-#include "mrc/hash.h"
+#include "vmlab/hash.h"
 #include "mrc/lru_stack.h"
 #include "vmlab/mrc.h"
+
+/* Which pages SHARDS samples: SplitMix64's finaliser over the page and the
+ * seed, independent of vl_hash64 that places pages in mrc's tables, so sampled
+ * pages do not cluster there.  (Formerly mrc/hash.h's mrc_sample_hash; the
+ * constants are the same, so a seed samples the same pages.) */
+static inline uint64_t sample_hash(uint64_t x, uint64_t seed)
+{
+    return vl_mix64(x + seed * VL_GOLDEN64 + 0x632be59bd9b4e019ull);
+}
 
 typedef struct heap_item {
     uint64_t h;   /* sampling hash */
@@ -104,7 +113,7 @@ int mrc_shards(const uint64_t *page, size_t n, const mrc_shards_opts_t *o, mrc_a
     if (!s)
         goto nomem;
     for (size_t t = 0; t < n; t++) {
-        uint64_t h = mrc_sample_hash(page[t], o->seed), dist;
+        uint64_t h = sample_hash(page[t], o->seed), dist;
         if (!all && h >= T)
             continue;
         sampled++;

@@ -79,6 +79,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rng.h"
 #include "vmlab/diag.h"
 
 #define SIM_NEVER UINT32_MAX /* sim_access_t.next when never referenced again */
@@ -184,30 +185,9 @@ int sim_param_double(sim_params_t *ps, const char *key, double def, double min, 
  * it is dirty, then SIM_DIRTY is cleared.  Returns 1 if it was dirty. */
 int sim_mem_clean(sim_mem_t *m, uint32_t f);
 
-/* A small fast generator for policies that choose at random (splitmix64
- * seeding, xorshift64*): state must be seeded non-zero by sim_rng_seed. */
-static inline void sim_rng_seed(uint64_t *s, uint64_t seed)
-{
-    uint64_t z = seed + 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    *s = z ? z : 1;
-}
-static inline uint64_t sim_rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-/* Uniform in [0, n), n >= 1 (Lemire's multiply-shift; bias < n / 2^64). */
-static inline uint32_t sim_rng_below(uint64_t *s, uint32_t n)
-{
-    return (uint32_t)(((unsigned __int128)sim_rng_next(s) * n) >> 64);
-}
+/* Policies that choose at random use base/rng.h's one-word generator
+ * (vl_rng64_seed / vl_rng64_next / vl_rng64_below: xorshift64* seeded by
+ * SplitMix64), one state per policy instance. */
 
 /* The table (src/sim/policy_table.c): NULL-terminated. */
 extern const sim_policy_ops_t *const sim_policies[];

@@ -18,7 +18,7 @@ static int random_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
     uint64_t seed;
     int rc = sim_param_u64(ps, "seed", 1, 0, UINT64_MAX, &seed, d);
     /* Each memory (process, under local scope) draws its own sequence. */
-    sim_rng_seed(&s->rng, seed + p->mem->owner * 0x9e3779b97f4a7c15ull);
+    vl_rng64_seed(&s->rng, seed + p->mem->owner * VL_GOLDEN64);
     return rc;
 }
 
@@ -33,7 +33,7 @@ static uint32_t random_evict(sim_policy_t *p, const sim_access_t *a)
 {
     rnd_t *s = p->state;
     (void)a;
-    return sim_rng_below(&s->rng, p->mem->nframes);
+    return vl_rng64_below(&s->rng, p->mem->nframes);
 }
 
 SIM_FAST_LOOP(random_run, SIM_FAST_NOHIT, random_insert, random_evict)

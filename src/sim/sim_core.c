@@ -20,6 +20,7 @@
  * page of its set; each inverted chain holds exactly the resident pages
  * that hash to it.
  */
+#include "vmlab/hash.h"
 #include "base/vec.h"
 #include "sim/sim_core.h"
 
@@ -69,7 +70,7 @@ struct sim_core {
 
 static inline uint32_t inv_hash(const sim_core_t *c, uint32_t page)
 {
-    return (uint32_t)(((uint64_t)page * 0x9e3779b97f4a7c15ull) >> 32) & c->amask;
+    return (uint32_t)(((uint64_t)page * VL_GOLDEN64) >> 32) & c->amask;
 }
 
 static int grow_pages(sim_core_t *c, uint32_t npages)
