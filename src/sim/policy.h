@@ -1,7 +1,7 @@
 /*
  * policy.h - the replacement-policy plug-in interface of vmlab sim.
  *
- * The core (src/sim/core.c) owns everything every policy shares: the page ->
+ * The core (src/sim/sim_core.c) owns everything every policy shares: the page ->
  * frame table, the R (referenced) and M (modified) bits, fault counting,
  * dirty write-back, TLB shootdown, statistics.  A policy only decides: it is
  * told about hits and loads, and asked for a victim when memory is full.
@@ -39,8 +39,15 @@
  *           then page[f] = P; flags[f] = SIM_REF (| SIM_DIRTY);
  *           ops->insert(p, f, a).
  *   then, if p->tick > 0 and (time + 1) % p->tick == 0: ops->tick(p).
- * Frames are never freed otherwise: frames [0, nresident) always hold a
- * page, and nresident only grows, up to nframes.
+ * A page leaves memory without a replacement only through sim_core_remove()
+ * (its process unmapped it or exited: the kernel model's munmap and exit),
+ * and only for a policy with ops->remove:
+ *           L = mem->nresident - 1;  ops->remove(p, f, L)  -- the policy
+ *           forgets f and, when f != L, renumbers its frame L as f;
+ *           the core then moves page[L] and flags[L] into f and decrements
+ *           nresident.
+ * So frames [0, nresident) always hold a page; without removals nresident
+ * only grows, up to nframes.
  *
  * Policy contracts.
  *   - evict is called only when every frame is resident; it must return a
@@ -153,6 +160,13 @@ typedef struct sim_policy_ops {
     /* Memory is full and a->page must come in: choose and forget a victim
      * frame.  Required. */
     uint32_t (*evict)(sim_policy_t *p, const sim_access_t *a);
+    /* The page in frame f leaves memory with no replacement (munmap, exit):
+     * forget f (no ghost: the page is gone); then, if f != last, the page
+     * tracked in frame `last` (mem->nresident - 1) is now in frame f, so
+     * renumber last as f.  Optional: NULL means the policy cannot lose a
+     * page (its order is the frame order, as FIFO's and CLOCK's hands), and
+     * sim_core_remove() refuses with -EOPNOTSUPP. */
+    void (*remove)(sim_policy_t *p, uint32_t f, uint32_t last);
     /* Every p->tick references (p->tick set by init).  Optional. */
     void (*tick)(sim_policy_t *p);
     /* Abort if the state is inconsistent with p->mem.  Optional. */

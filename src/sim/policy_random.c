@@ -36,6 +36,14 @@ static uint32_t random_evict(sim_policy_t *p, const sim_access_t *a)
     return vl_rng64_below(&s->rng, p->mem->nframes);
 }
 
+/* munmap/exit: RANDOM keeps no per-frame state, so nothing to forget. */
+static void random_remove(sim_policy_t *p, uint32_t f, uint32_t last)
+{
+    (void)p;
+    (void)f;
+    (void)last;
+}
+
 SIM_FAST_LOOP(random_run, SIM_FAST_NOHIT, random_insert, random_evict)
 
 const sim_policy_ops_t sim_policy_random = {
@@ -46,5 +54,6 @@ const sim_policy_ops_t sim_policy_random = {
     .init = random_init,
     .insert = random_insert,
     .evict = random_evict,
+    .remove = random_remove,
     .run = random_run,
 };

@@ -329,6 +329,44 @@ static void fault(sim_core_t *c, uint32_t mi, const sim_access_t *a)
     p->ops->insert(p, f, a);
 }
 
+int sim_core_remove(sim_core_t *c, uint32_t proc, uint32_t page, int write_back)
+{
+    uint32_t mi = c->local ? proc : 0;
+    if (!c->ops->remove)
+        return -EOPNOTSUPP;
+    if (mi >= c->nmem || page >= c->npages || c->frame_of[page] == SIM_NOFRAME)
+        return -ENOENT;
+    sim_mem_t *m = &c->mem[mi];
+    sim_policy_t *p = &c->pol[mi];
+    uint32_t f = c->frame_of[page], last = m->nresident - 1;
+    uint32_t g = c->gbase[mi] + f, gl = c->gbase[mi] + last;
+    if (f >= m->nresident || m->page[f] != page)
+        return -ENOENT; /* resident in another process's memory */
+    if (write_back && (m->flags[f] & SIM_DIRTY))
+        c->ps[c->gproc[g]].disk_writes++;
+    if (c->has_tlb)
+        stlb_invalidate(&c->tlb, c->gvpn[g], page);
+    if (c->inverted) {
+        inv_unlink(c, g);
+        if (f != last)
+            inv_unlink(c, gl);
+    }
+    p->ops->remove(p, f, last);
+    c->frame_of[page] = SIM_NOFRAME;
+    if (f != last) {
+        m->page[f] = m->page[last];
+        m->flags[f] = m->flags[last];
+        c->gvpn[g] = c->gvpn[gl];
+        c->gproc[g] = c->gproc[gl];
+        c->frame_of[m->page[f]] = f;
+        if (c->inverted)
+            inv_link(c, g);
+    }
+    m->nresident--;
+    VL_DEBUG_CHECK(sim_core_check(c));
+    return 0;
+}
+
 /* After each reference (debug builds): the page just used is resident where
  * frame_of says, and the memory is not over-committed.  The whole structure
  * is checked after each batch (sim_core_check), as that costs O(pages). */
