@@ -209,6 +209,17 @@ static int is_vmlab(const trace_t *t)
     return t->end >= sizeof vmlab_magic && memcmp(t->buf, vmlab_magic, sizeof vmlab_magic) == 0;
 }
 
+/* A fresh, zeroed state block for format F in t->fst (F's state_size): 0 or
+ * -ENOMEM.  Called before each probe in detection (lackey's banner pid) and
+ * once the format is chosen.  No state exists yet that needs fmt->destroy:
+ * formats allocate only while reading. */
+static int fresh_state(trace_t *t, const trace_fmt_t *F)
+{
+    free(t->fst);
+    t->fst = calloc(1, F->state_size ? F->state_size : 1);
+    return t->fst ? 0 : -ENOMEM;
+}
+
 static int detect(trace_t *t, diag_t *d)
 {
     if (is_vmlab(t)) {
@@ -222,6 +233,8 @@ static int detect(trace_t *t, diag_t *d)
         if (!F->detectable || F->binary)
             continue;
         t->fmt = F;
+        if (fresh_state(t, F))
+            return diag_set(d, t->s.name, 0, ENOMEM, "out of memory");
         unsigned rec = 0, bad = 0, n = 0;
         /* Only lines that decide count: valgrind -v can print hundreds of
          * banner lines before lackey's first record. */
@@ -232,7 +245,6 @@ static int detect(trace_t *t, diag_t *d)
             bad += k < 0;
             n += k != 0;
         }
-        t->pid = 0;
         if (rec == 0 || bad > rec)
             continue;
         double score = (double)rec / (rec + bad);
@@ -302,6 +314,8 @@ static int open_common(trace_t *t, const trace_opts_t *opts, diag_t *d)
                             "-F vmlab)", want->name);
     }
     t->o.format = t->fmt->id;
+    if (fresh_state(t, t->fmt))
+        return diag_set(d, t->s.name, 0, ENOMEM, "out of memory");
     if (t->fmt->binary && t->added_nl) {
         t->end--; /* the first fill took it for text */
         t->added_nl = 0;
@@ -432,7 +446,7 @@ ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
 
 int trace_has_keys(const trace_t *t)
 {
-    return t->fmt->parse_keys && t->version == 2;
+    return t->fmt->parse_keys && t->fmt->has_keys && t->fmt->has_keys(t);
 }
 
 ssize_t trace_read_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t max, diag_t *d)
@@ -446,19 +460,18 @@ ssize_t trace_read_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t max, diag
 
 uint32_t trace_nkeys(const trace_t *t)
 {
-    return t->nkeys;
+    return t->fmt->nkeys ? t->fmt->nkeys(t) : 0;
 }
 
 void trace_key(const trace_t *t, uint32_t k, uint64_t *addr, uint32_t *pid)
 {
-    VL_ASSERT(k < t->nkeys);
-    *addr = t->kaddr[k] << t->shift;
-    *pid = t->kpid[k];
+    VL_ASSERT(t->fmt->key != NULL);
+    t->fmt->key(t, k, addr, pid);
 }
 
 unsigned trace_key_shift(const trace_t *t)
 {
-    return t->shift;
+    return t->fmt->key_shift ? t->fmt->key_shift(t) : 0;
 }
 
 trace_format_t trace_format(const trace_t *t)
@@ -497,8 +510,9 @@ void trace_close(trace_t *t)
     if (!t)
         return;
     tstream_close(&t->s);
-    free(t->kaddr);
-    free(t->kpid);
+    if (t->fst && t->fmt && t->fmt->destroy)
+        t->fmt->destroy(t);
+    free(t->fst);
     free(t->buf);
     free(t);
 }
