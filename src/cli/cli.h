@@ -55,6 +55,7 @@ int cmd_faults(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_record(int argc, char **argv);
