@@ -57,6 +57,12 @@ int cli_choice(const char *cmd, const char *opt, const char *val, const char *co
 /* Print a help text on stdout with every "@FORMATS@" replaced by the trace
  * formats' names from the format table (trace_format_names()). */
 void cli_help(const char *text);
+/* Find one of vmlab's helper files `name` (a preload library, a kernel-lab
+ * file): beside the vmlab binary (the build tree), else in ../lib/vmlab/
+ * relative to it (an installed tree: PREFIX/bin/vmlab and PREFIX/lib/vmlab/),
+ * else in VMLAB_PKGLIBDIR as built in.  0 and the path in out, or -errno
+ * (-ENOENT when none is readable). */
+int cli_find_lib(const char *name, char *out, size_t size);
 
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
@@ -67,6 +73,7 @@ int cmd_faults(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_record(int argc, char **argv);
