@@ -159,6 +159,8 @@ void cli_help(const char *text)
         text = p + sizeof key - 1;
     }
     fputs(text, stdout);
+}
+
 int cli_find_lib(const char *name, char *out, size_t size)
 {
     char exe[PATH_MAX];
