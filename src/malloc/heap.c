@@ -28,6 +28,9 @@
 #include <unistd.h>
 
 
+/* Every design's state fits the storage MA_HEAP_BYTES promises. */
+_Static_assert(MA_HEAP_HDR + sizeof(ma_lists_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
+
 static const ma_design_t *const designs[] = {
     &ma_implicit_first, &ma_implicit_next, &ma_implicit_best, &ma_implicit_worst,
     &ma_explicit_lifo,  &ma_explicit_addr, &ma_segfit,        &ma_segstore,
@@ -132,11 +135,11 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
             d = designs[i];
     if (!d)
         return -ENOENT;
-    if (len < sizeof *h || ((uintptr_t)storage & 15))
+    if (len < MA_HEAP_HDR + d->state_size || ((uintptr_t)storage & 15))
         return -EINVAL;
     if (cfg && cfg->align != 0 && cfg->align != 8 && cfg->align != 16)
         return -EINVAL;
-    memset(h, 0, sizeof *h);
+    memset(h, 0, MA_HEAP_HDR + d->state_size);
     h->d = d;
     h->align = cfg && cfg->align ? cfg->align : 16;
     h->flags = cfg ? cfg->flags : 0;
