@@ -5,6 +5,11 @@
  * backward-shift deletion (Knuth TAOCP 6.4 algorithm R), one 16-byte entry
  * holding the key and its slot, so a reference costs one table line; the
  * batch loop prefetches that line a few references ahead.
+ *
+ * Why not base/hashmap.h's vl_map: owner[] points back at table indices
+ * (kept right by the backward shift here), which vl_map does not expose, and
+ * the same insert-or-find pattern through vl_map costs 2.0x this table's
+ * (bench/map_bench.c on the zipf benchmark trace (10 M references, 762,669 pages): this table 19-20 ns a reference, vl_map 39-41 ns (2.0x), 38.5 ns with vl_map_prefetch (1.9x); BENCHMARKS.md, "## base").
  */
 #include "base/vec.h"
 #include "mrc/lru_stack.h"

@@ -13,6 +13,10 @@
  *    order instead of scattering a miss per key;
  *  - the slot table lives in huge pages (env_big_alloc), so a random probe
  *    costs one cache miss and not also a TLB miss and a page walk.
+ * None of that fits base/hashmap.h's vl_map (u64 keys, one call a lookup,
+ * load <= 3/4, malloc'd slots): keys are (vpn, process) pairs, values 32-bit
+ * ids, and the same insert-or-find through vl_map costs 2.0x a prefetched
+ * table on one key stream (bench/map_bench.c; BENCHMARKS.md "## base").
  */
 #include "base/vec.h"
 #include "sim/sim_pagemap.h"
