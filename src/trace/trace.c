@@ -519,15 +519,22 @@ void trace_close(trace_t *t)
 
 /* ---- trace_load_pages ---- */
 
-/* Distinct pids seen go into a vl_map_t (base/hashmap.h), keyed by pid, only
- * when the pid changes from one reference to the next: a process runs for many
- * references in a row, so the map is rarely touched. */
-static int pid_seen(vl_map_t *m, uint32_t pid, uint32_t *last)
+/* Distinct pids seen go into a vl_map_t (base/hashmap.h), keyed by pid, behind
+ * a direct-mapped cache of pids already in it (slot pid % 64; 0 is empty, so
+ * pid + 1 is stored): interleaved processes hit the cache, and the map is
+ * touched once per pid and cache conflict. */
+typedef struct pid_set {
+    vl_map_t map;         /* every pid seen */
+    uint64_t recent[64];  /* pid + 1 of a pid in map, 0 empty */
+} pid_set_t;
+
+static int pid_seen(pid_set_t *s, uint32_t pid)
 {
-    if (pid == *last && vl_map_count(m))
+    uint64_t *c = &s->recent[pid & 63];
+    if (*c == (uint64_t)pid + 1)
         return 0;
-    *last = pid;
-    return vl_map_slot(m, pid, 0, NULL) ? 0 : -ENOMEM;
+    *c = (uint64_t)pid + 1;
+    return vl_map_slot(&s->map, pid, 0, NULL) ? 0 : -ENOMEM;
 }
 
 int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_bits,
@@ -546,8 +553,8 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     size_t cap_p = 0, cap_w = 0, cap_pid = 0, n = 0;
     uint64_t *page = NULL;
     uint8_t *write = NULL;
-    uint32_t *pid = NULL, first_pid = 0, last_pid = 0;
-    vl_map_t ps = {0};
+    uint32_t *pid = NULL, first_pid = 0;
+    pid_set_t ps = {0};
     ssize_t r = 0;
     if (!rb) {
         rc = diag_set(d, path, 0, ENOMEM, "out of memory");
@@ -574,14 +581,14 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
                 }
                 for (size_t j = 0; j < n + i; j++)
                     pid[j] = first_pid;
-                if (pid_seen(&ps, first_pid, &last_pid)) {
+                if (pid_seen(&ps, first_pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory");
                     goto fail;
                 }
             }
             if (pid) {
                 pid[n + i] = rb[i].pid;
-                if (pid_seen(&ps, rb[i].pid, &last_pid)) {
+                if (pid_seen(&ps, rb[i].pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory");
                     goto fail;
                 }
@@ -597,8 +604,8 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     out->write = write;
     out->pid = pid;
     out->n = n;
-    out->npids = pid ? (uint32_t)vl_map_count(&ps) : 1;
-    vl_map_free(&ps);
+    out->npids = pid ? (uint32_t)vl_map_count(&ps.map) : 1;
+    vl_map_free(&ps.map);
     free(rb);
     trace_close(t);
     return 0;
@@ -606,7 +613,7 @@ fail:
     free(page);
     free(write);
     free(pid);
-    vl_map_free(&ps);
+    vl_map_free(&ps.map);
     free(rb);
     trace_close(t);
     memset(out, 0, sizeof *out);
