@@ -38,6 +38,10 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
  * bad one print the usage error naming the accepted formats and return -1. */
 int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt /* OUT */);
 
+/* Run gnuplot ($VMLAB_GNUPLOT or gnuplot in PATH) on `script`: 0 ok, 1 not
+ * found, -1 it failed (cmd_plot.c). */
+int cli_gnuplot(const char *script);
+
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
@@ -53,5 +57,6 @@ int cmd_record(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
+int cmd_sched(int argc, char **argv);
 
 #endif
