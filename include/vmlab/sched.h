@@ -67,6 +67,8 @@ typedef struct sched_config {
     const char *params[3]; /* per class (rt, wrr, cfs) "key=value,...", NULL: defaults */
     int segments;        /* record run segments for a Gantt chart */
     uint64_t max_segments; /* segments kept (0: 1,000,000); later ones are counted only */
+    int check;           /* run the invariant checker after every instant (tests;
+                            debug builds always do) */
 } sched_config_t;
 
 #define SCHED_MAX_SAMPLES 2048

@@ -546,6 +546,10 @@ static void take_sample(sched_core_t *k)
     k->nsamples++;
 }
 
+/* After an instant's rescheduling: the structures agree, and on every CPU
+ * the running task outranks every waiting one (a waiting task of a higher
+ * class, or a higher RT priority, would have preempted it; an idle CPU has
+ * nothing waiting). */
 static void sched_check(const sched_core_t *k)
 {
     uint32_t *nr = calloc(k->ncpus, sizeof *nr);
@@ -556,6 +560,12 @@ static void sched_check(const sched_core_t *k)
         if (t->state == TS_RUNNABLE || t->state == TS_RUNNING) {
             VL_ASSERT(t->cpu < k->ncpus && sched_allowed(t, t->cpu));
             nr[t->cpu]++;
+        }
+        if (t->state == TS_RUNNABLE) {
+            const sched_task_t *cur = sched_curr(k, t->cpu);
+            VL_ASSERT(cur != NULL);            /* no idle CPU with waiting tasks */
+            VL_ASSERT(cur->cls <= t->cls);     /* RT > WRR > CFS */
+            VL_ASSERT(cur->cls != SCHED_CLASS_RT || t->cls != SCHED_CLASS_RT || cur->prio >= t->prio);
         }
         if (t->state == TS_RUNNING) {
             VL_ASSERT(k->cpu[t->cpu].curr == id); /* runs on exactly its CPU */
@@ -911,7 +921,10 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
             k.cpu[c].touched = k.cpu[c].need_resched = 0;
         }
         k.touched.n = 0;
-        VL_DEBUG_CHECK(sched_check(&k));
+        if (cfg->check)
+            sched_check(&k);
+        else
+            VL_DEBUG_CHECK(sched_check(&k));
     }
     if (k.err) {
         rc = k.err == -E2BIG ? diag_set(d, NULL, 0, E2BIG, "more than %u tasks (expected fewer forks)",
