@@ -312,9 +312,27 @@ static uint64_t group_id(parser_t *ps, const char *v, size_t n, int *err)
     return SCHED_GROUP_NAMED + ps->w->groups.n - 1;
 }
 
+/* A name's hash: vl_hash64 folded over its bytes, 8 at a time. */
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = n;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t chunk = 0;
+        memcpy(&chunk, s + i, n - i < 8 ? n - i : 8);
+        h = vl_hash64(h ^ chunk);
+    }
+    return h == VL_MAP_EMPTY ? 0 : h;
+}
+
 static int find_tmpl(const sched_workload_t *w, const char *name, size_t n)
 {
-    for (size_t i = 0; i < w->tmpl.n; i++)
+    const uint64_t *v = vl_map_get(&w->names, name_hash(name, n));
+    if (!v)
+        return -1;
+    const char *cand = w->tmpl.v[*v - 1].name;
+    if (strlen(cand) == n && !memcmp(cand, name, n))
+        return (int)(*v - 1);
+    for (size_t i = 0; i < w->tmpl.n; i++) /* a hash collision: scan */
         if (strlen(w->tmpl.v[i].name) == n && !memcmp(w->tmpl.v[i].name, name, n))
             return (int)i;
     return -1;
@@ -518,6 +536,8 @@ static int parse_task(parser_t *ps, const char *s, size_t len)
             t.infinite = 1;
     if (vl_vec_push(&w->tmpl, t))
         return diag_set(ps->d, ps->path, ps->line, ENOMEM, "out of memory");
+    if (!vl_map_slot(&w->names, name_hash(t.name, strlen(t.name)), w->tmpl.n, NULL))
+        return diag_set(ps->d, ps->path, ps->line, ENOMEM, "out of memory");
     return 0;
 }
 
@@ -540,6 +560,7 @@ void sched_workload_free(sched_workload_t *w)
     vl_vec_free(&w->ops);
     vl_vec_free(&w->change);
     vl_vec_free(&w->masks);
+    vl_map_free(&w->names);
     free(w);
 }
 
@@ -773,10 +794,12 @@ int sched_gen_text(const sched_gen_t *g, char **text, size_t *len, diag_t *d)
                       (unsigned long long)(g->tasks ? g->tasks : 1000));
     } else if (!strcmp(g->name, "wrr") || !strcmp(g->name, "mixed")) {
         int mixed = g->name[0] == 'm';
-        uint64_t n = g->tasks ? g->tasks : 12;
+        uint64_t n = g->tasks ? g->tasks : 12, last_wrr = UINT64_MAX;
         sb_printf(&b, "# generated: %s, seed %llu\n", g->name, (unsigned long long)g->seed);
         for (uint64_t i = 0; i < n; i++) {
             const char *pol = gen_policy(&r, mixed);
+            if (pol[0] == 'w')
+                last_wrr = i;
             sb_printf(&b, "t%llu class=%s", (unsigned long long)i, pol);
             if (pol[0] == 'w')
                 sb_printf(&b, " weight=%u", (unsigned)vl_rng_range(&r, 1, 20));
@@ -813,10 +836,9 @@ int sched_gen_text(const sched_gen_t *g, char **text, size_t *len, diag_t *d)
             sb_printf(&b, "parent group=p arrive=%ums loop(run 3ms, fork kid, thread kid) x %u\n",
                       (unsigned)vl_rng_below(&r, 100), (unsigned)vl_rng_range(&r, 1, 4));
         }
-        if (n) {
-            uint64_t t = vl_rng_below(&r, n);
-            sb_printf(&b, "# a weight change, unless t%llu is not wrr\n", (unsigned long long)t);
-        }
+        if (last_wrr != UINT64_MAX) /* a weight change while it may be running */
+            sb_printf(&b, "at %ums t%llu weight=%u\n", (unsigned)vl_rng_below(&r, 600),
+                      (unsigned long long)last_wrr, (unsigned)vl_rng_range(&r, 1, 20));
     } else if (!strcmp(g->name, "big")) {
         uint64_t n = g->tasks ? g->tasks : 100000;
         sb_printf(&b, "# generated: big, %llu WRR tasks looping run/sleep forever (use --until)\n",

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "base/hashmap.h"
 #include "base/vec.h"
 #include "sched/sched_class.h"
 
@@ -67,6 +68,8 @@ struct sched_workload {
     VL_VEC(sched_change_t) change; /* sorted by time when parsing ends (stable) */
     VL_VEC(uint64_t) masks;       /* SCHED_MASK_WORDS words per affinity mask */
     VL_VEC(char *) groups;        /* group names, id = SCHED_GROUP_NAMED + index */
+    vl_map_t names;               /* hash of a template name -> index + 1 (first of
+                                     that hash; a rare collision falls back to a scan) */
 };
 
 #endif
