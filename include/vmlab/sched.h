@@ -22,7 +22,7 @@
 #include "vmlab/diag.h"
 
 #define SCHED_MAX_CPUS 1024
-#define SCHED_MAX_TASKS 10000000u /* tasks in one run, forks included */
+#define SCHED_MAX_TASKS 2000000u /* tasks in one run, forks included (~250 bytes each) */
 #define SCHED_NS_PER_MS 1000000ull
 
 typedef struct sched_workload sched_workload_t;
@@ -61,7 +61,8 @@ int sched_gen_text(const sched_gen_t *g, char **text /* OUT */, size_t *len /* O
 /* A run's configuration. */
 typedef struct sched_config {
     unsigned ncpus;      /* 1..SCHED_MAX_CPUS */
-    uint64_t until_ns;   /* stop at this time; 0: when every non-daemon task ended */
+    uint64_t until_ns;   /* stop at this time (or when every task, daemons included,
+                            has exited); 0: when every non-daemon task has exited */
     uint64_t sample_ns;  /* WRR weight sampling period (0: 100 ms); the period
                             doubles whenever SCHED_MAX_SAMPLES are reached */
     const char *params[3]; /* per class (rt, wrr, cfs) "key=value,...", NULL: defaults */

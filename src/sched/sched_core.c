@@ -74,6 +74,7 @@ struct sched_core {
     uint64_t seq;                  /* events pushed */
     VL_VEC(uint32_t) touched;      /* CPUs touched in this instant */
     uint64_t remaining;            /* tasks the run waits for, not yet exited */
+    uint64_t alive;                /* tasks created and not yet exited, daemons included */
     int daemons_count;             /* the workload has no non-daemon task: wait for all */
     uint64_t events, balance_moves;
     uint64_t sample_ns;
@@ -268,6 +269,7 @@ static sched_task_t *task_new(sched_core_t *k, uint32_t tm, uint32_t copy, const
     t->affinity = tp->mask == SCHED_NONE ? NULL : k->w->masks.v + (size_t)tp->mask * SCHED_MASK_WORDS;
     if (!t->daemon || k->daemons_count)
         k->remaining++;
+    k->alive++;
     return t;
 }
 
@@ -376,6 +378,7 @@ static void task_block(sched_core_t *k, sched_task_t *t, int kind, uint64_t ns)
         t->finish = k->now;
         if (!t->daemon || k->daemons_count)
             k->remaining--;
+        k->alive--;
     }
 }
 
@@ -883,7 +886,10 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
             ev_push(&k, k.cls[i].period, EV_PERIODIC, i, 0);
     ev_push(&k, 0, EV_SAMPLE, 0, 0);
     uint64_t until = cfg->until_ns ? cfg->until_ns : UINT64_MAX;
-    while (k.heap.n && !k.err && (cfg->until_ns || k.remaining)) {
+    /* With an end time the run goes on while any task lives (daemons
+     * included), so it stops early, not after endless balancing passes,
+     * once every task has exited. */
+    while (k.heap.n && !k.err && (cfg->until_ns ? k.alive : k.remaining)) {
         if (k.heap.v[0].t >= until)
             break;
         k.now = k.heap.v[0].t;
@@ -933,7 +939,7 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
         core_free(&k);
         return rc;
     }
-    if (cfg->until_ns && k.now < until && (k.heap.n || k.remaining))
+    if (cfg->until_ns && k.now < until && k.alive)
         k.now = until;
     /* Close the books at the end: charge running tasks, count waits. */
     for (uint32_t c = 0; c < k.ncpus; c++) {
