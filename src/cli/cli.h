@@ -9,6 +9,7 @@
 #ifndef VMLAB_CLI_H
 #define VMLAB_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/out.h"
@@ -41,6 +42,12 @@ int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t
 /* Run gnuplot ($VMLAB_GNUPLOT or gnuplot in PATH) on `script`: 0 ok, 1 not
  * found, -1 it failed (cmd_plot.c). */
 int cli_gnuplot(const char *script);
+/* Find one of vmlab's helper files `name` (a preload library, a kernel-lab
+ * file): beside the vmlab binary (the build tree), else in ../lib/vmlab/
+ * relative to it (an installed tree: PREFIX/bin/vmlab and PREFIX/lib/vmlab/),
+ * else in VMLAB_PKGLIBDIR as built in.  0 and the path in out, or -errno
+ * (-ENOENT when none is readable). */
+int cli_find_lib(const char *name, char *out, size_t size);
 
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
@@ -51,6 +58,7 @@ int cmd_faults(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_record(int argc, char **argv);
