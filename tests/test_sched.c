@@ -450,6 +450,115 @@ TEST(wrr_share_equals_weight_over_total_over_whole_rounds)
     }
 }
 
+/* An independent one-CPU WRR oracle stepping 1 ms at a time, sharing no code
+ * with the simulator: its rules are docs/sched.md's, read literally.  At each
+ * instant: the running task's burst or slice ends; arrivals, then wake-ups
+ * in the order their sleeps began; then the CPU reschedules (a used-up slice
+ * is refilled and the task goes to the tail, behind tasks woken this
+ * instant); then one millisecond runs. */
+typedef struct oracle_task {
+    int weight, arrive, nph, ph;    /* phases: run[ph], then sleep[ph] unless last */
+    int run[4], sleep[4];
+    int state;                      /* 0 new, 1 queued, 2 running, 3 asleep, 4 done */
+    int burst, slice, wake, wseq, finish, cpu;
+} oracle_task_t;
+
+static void oracle_run(oracle_task_t *t, int n)
+{
+    int q[16], qn = 0, curr = -1, seq = 0, done = 0;
+    for (int now = 0; done < n; now++) {
+        if (curr >= 0 && t[curr].burst == 0) { /* burst over: sleep or exit */
+            oracle_task_t *c = &t[curr];
+            if (c->ph + 1 < c->nph) {
+                c->state = 3;
+                c->wake = now + c->sleep[c->ph];
+                c->wseq = seq++;
+                c->ph++;
+            } else {
+                c->state = 4;
+                c->finish = now;
+                done++;
+            }
+            curr = -1;
+        }
+        for (int i = 0; i < n; i++) /* arrivals in file order */
+            if (t[i].state == 0 && t[i].arrive == now) {
+                t[i].state = 1;
+                t[i].burst = t[i].run[0];
+                t[i].slice = t[i].weight * 10;
+                q[qn++] = i;
+            }
+        for (;;) { /* wake-ups in the order their sleeps began */
+            int best = -1;
+            for (int i = 0; i < n; i++)
+                if (t[i].state == 3 && t[i].wake == now && (best < 0 || t[i].wseq < t[best].wseq))
+                    best = i;
+            if (best < 0)
+                break;
+            t[best].state = 1;
+            t[best].burst = t[best].run[t[best].ph];
+            if (t[best].slice == 0)
+                t[best].slice = t[best].weight * 10;
+            q[qn++] = best;
+        }
+        if (curr >= 0 && t[curr].slice == 0) {
+            t[curr].slice = t[curr].weight * 10;
+            t[curr].state = 1;
+            q[qn++] = curr;
+            curr = -1;
+        }
+        if (curr < 0 && qn) {
+            curr = q[0];
+            memmove(q, q + 1, (size_t)--qn * sizeof *q);
+            t[curr].state = 2;
+        }
+        if (curr >= 0) {
+            t[curr].burst--;
+            t[curr].slice--;
+            t[curr].cpu++;
+        }
+    }
+}
+
+TEST(wrr_one_cpu_matches_an_independent_oracle)
+{
+    vl_rng_t rng;
+    vl_rng_seed(&rng, 4118);
+    for (int trial = 0; trial < 300; trial++) {
+        oracle_task_t t[6];
+        int n = 2 + (int)vl_rng_below(&rng, 5);
+        char text[4096];
+        size_t len = 0;
+        memset(t, 0, sizeof t);
+        for (int i = 0; i < n; i++) {
+            t[i].weight = (int)vl_rng_range(&rng, 1, 20);
+            t[i].arrive = (int)vl_rng_below(&rng, 3) ? 0 : (int)vl_rng_below(&rng, 60);
+            t[i].nph = 1 + (int)vl_rng_below(&rng, 4);
+            len += (size_t)snprintf(text + len, sizeof text - len, "t%d weight=%d arrive=%d", i, t[i].weight,
+                                    t[i].arrive);
+            for (int p = 0; p < t[i].nph; p++) {
+                t[i].run[p] = (int)vl_rng_range(&rng, 1, 45);
+                t[i].sleep[p] = (int)vl_rng_range(&rng, 1, 30);
+                len += (size_t)snprintf(text + len, sizeof text - len, " run %dms", t[i].run[p]);
+                if (p + 1 < t[i].nph)
+                    len += (size_t)snprintf(text + len, sizeof text - len, " sleep %dms", t[i].sleep[p]);
+            }
+            len += (size_t)snprintf(text + len, sizeof text - len, "\n");
+        }
+        oracle_run(t, n);
+        sched_result_t r;
+        diag_t d;
+        CHECK_EQ(run_text(text, 1, 0, NULL, NULL, &r, &d), 0);
+        for (int i = 0; i < n; i++) {
+            CHECK_MSG(r.tasks[i].finish_ns == (uint64_t)t[i].finish * SCHED_NS_PER_MS,
+                      "trial %d task t%d: finished at %.3f ms, oracle %d ms\n%s", trial, i,
+                      r.tasks[i].finish_ns / 1e6, t[i].finish, text);
+            CHECK_EQ(r.tasks[i].cpu_ns, (uint64_t)t[i].cpu * SCHED_NS_PER_MS);
+        }
+        sched_result_free(&r);
+    }
+}
+
 TEST(cfs_shares_follow_the_nice_weights)
 {
     /* The kernel's table (kernel/sched/core.c), typed here independently. */
