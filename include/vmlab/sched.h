@@ -38,8 +38,6 @@ void sched_workload_free(sched_workload_t *w);
  * run without an end time terminates; 0 otherwise, with the reason in
  * why[n]. */
 int sched_workload_finite(const sched_workload_t *w, char *why, size_t n);
-/* Number of task lines (templates). */
-size_t sched_workload_ntemplates(const sched_workload_t *w);
 
 /* Built-in workloads and generators, written as workload text into *text
  * (malloc'd, caller frees) so that what runs is what `--print` shows.

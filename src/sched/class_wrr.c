@@ -76,8 +76,7 @@ static int wrr_init(sched_class_t *c, sched_params_t *ps, diag_t *d)
         (rc = sched_param_word(ps, "wrr", "reweight", "keep|now", 0, &s->reweight, d)) ||
         (rc = sched_param_u64(ps, "wrr", "free-cpu", SCHED_NONE, 0, SCHED_MAX_CPUS - 1, &s->free_cpu, d)))
         return rc;
-    /* "period=0" parses as the time 0 only with a unit-less 0: accept it as "never". */
-    c->period = period;
+    c->period = period; /* 0: never */
     if (s->free_cpu != SCHED_NONE && (s->free_cpu >= c->ncpus || c->ncpus == 1))
         return diag_set(d, NULL, 0, EINVAL, "wrr: free-cpu=%u needs another CPU (expected a CPU below %u, "
                         "with at least 2 CPUs)", (unsigned)s->free_cpu, c->ncpus);
@@ -127,7 +126,7 @@ static void rq_weight(sched_class_t *c, uint32_t cpu, uint64_t w)
         cpu_tree_set(&s->tree, cpu, w);
 }
 
-/* Is a better than b for t: less weight, then more group members, then lower id. */
+/* The CPU for t: least total weight, then more members of t's group, then lowest id. */
 static uint32_t wrr_select(sched_class_t *c, sched_task_t *t, int flags)
 {
     wrr_state_t *s = c->state;

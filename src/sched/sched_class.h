@@ -42,7 +42,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/hashmap.h"
 #include "vmlab/diag.h"
 #include "vmlab/sched.h"
 

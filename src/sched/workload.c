@@ -564,8 +564,6 @@ void sched_workload_free(sched_workload_t *w)
     free(w);
 }
 
-size_t sched_workload_ntemplates(const sched_workload_t *w) { return w->tmpl.n; }
-
 int sched_workload_parse(const char *path, const char *text, size_t len, sched_workload_t **out,
                          diag_t *d)
 {
