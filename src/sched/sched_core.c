@@ -23,7 +23,9 @@
  * Invariants (sched_check, after every event in debug builds): each CPU runs
  * at most one task and a RUNNING task is the current task of exactly its CPU;
  * per CPU, nr = the tasks RUNNABLE or RUNNING on it; every class's run queue
- * passes its own check.
+ * passes its own check.  After each instant's rescheduling (debug builds, and
+ * sched_config_t.check): every waiting task's CPU runs a task of its class or
+ * a higher one (RT: of its priority or higher), so RT preempts WRR preempts CFS.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -549,11 +551,11 @@ static void take_sample(sched_core_t *k)
     k->nsamples++;
 }
 
-/* After an instant's rescheduling: the structures agree, and on every CPU
- * the running task outranks every waiting one (a waiting task of a higher
- * class, or a higher RT priority, would have preempted it; an idle CPU has
- * nothing waiting). */
-static void sched_check(const sched_core_t *k)
+/* The structures agree (after every event); and once an instant's
+ * rescheduling is done (settled), on every CPU the running task outranks
+ * every waiting one (a waiting task of a higher class, or a higher RT
+ * priority, would have preempted it; an idle CPU has nothing waiting). */
+static void sched_check(const sched_core_t *k, int settled)
 {
     uint32_t *nr = calloc(k->ncpus, sizeof *nr);
     uint32_t running = 0, busy = 0;
@@ -564,7 +566,7 @@ static void sched_check(const sched_core_t *k)
             VL_ASSERT(t->cpu < k->ncpus && sched_allowed(t, t->cpu));
             nr[t->cpu]++;
         }
-        if (t->state == TS_RUNNABLE) {
+        if (t->state == TS_RUNNABLE && settled) {
             const sched_task_t *cur = sched_curr(k, t->cpu);
             VL_ASSERT(cur != NULL);            /* no idle CPU with waiting tasks */
             VL_ASSERT(cur->cls <= t->cls);     /* RT > WRR > CFS */
@@ -917,6 +919,7 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
                 break;
             }
             k.events++;
+            VL_DEBUG_CHECK(sched_check(&k, 0));
         }
         for (size_t i = 0; i < k.touched.n; i++) {
             uint32_t c = k.touched.v[i];
@@ -928,9 +931,9 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
         }
         k.touched.n = 0;
         if (cfg->check)
-            sched_check(&k);
+            sched_check(&k, 1);
         else
-            VL_DEBUG_CHECK(sched_check(&k));
+            VL_DEBUG_CHECK(sched_check(&k, 1));
     }
     if (k.err) {
         rc = k.err == -E2BIG ? diag_set(d, NULL, 0, E2BIG, "more than %u tasks (expected fewer forks)",
