@@ -119,4 +119,10 @@ assert all(t["first_cpu"] != 0 for t in j["tasks"])
 P
 }
 
+t_affinity_outside_the_cpus() {
+    printf 'a cpu=10\nb cpu=1 affinity=5\n' >"$TMP/af.txt"
+    expect_exit 1 "$VMLAB" sched --cpus 2 "$TMP/af.txt" || return 1
+    expect_err "af.txt:2: task 'b': its affinity names no CPU below 2"
+}
+
 run_tests

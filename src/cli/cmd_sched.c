@@ -219,8 +219,6 @@ int cmd_sched(int argc, char **argv)
     sched_result_t r;
     if (sched_run(&o.cfg, w, &r, &d)) {
         sched_workload_free(w);
-        if (!d.file[0])
-            snprintf(d.file, sizeof d.file, "%s", name);
         return cli_diag(&d);
     }
     sched_workload_free(w);

@@ -848,7 +848,8 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
     int rc;
     memset(out, 0, sizeof *out);
     if (!cfg->until_ns && !sched_workload_finite(w, why, sizeof why))
-        return diag_set(d, NULL, 0, EINVAL, "the workload never ends: %s (expected --until MS to stop it)", why);
+        return diag_set(d, w->path, 0, EINVAL, "the workload never ends: %s (expected --until MS to stop it)",
+                        why);
     rc = core_init(&k, cfg, w, d);
     if (rc) {
         core_free(&k);
@@ -865,8 +866,8 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
             any = (m[c >> 6] >> (c & 63)) & 1;
         if (!any) {
             core_free(&k);
-            return diag_set(d, NULL, 0, EINVAL, "task '%s' (line %lu): its affinity names no CPU below %u "
-                            "(expected CPUs 0..%u)", tp->name, tp->line, k.ncpus, k.ncpus - 1);
+            return diag_set(d, w->path, tp->line, EINVAL, "task '%s': its affinity names no CPU below %u "
+                            "(expected CPUs 0..%u)", tp->name, k.ncpus, k.ncpus - 1);
         }
     }
     k.daemons_count = 1;

@@ -553,6 +553,7 @@ void sched_workload_free(sched_workload_t *w)
 {
     if (!w)
         return;
+    free(w->path);
     for (size_t i = 0; i < w->groups.n; i++)
         free(w->groups.v[i]);
     vl_vec_free(&w->groups);
@@ -572,8 +573,10 @@ int sched_workload_parse(const char *path, const char *text, size_t len, sched_w
     int rc = 0;
     *out = NULL;
     ps.w = calloc(1, sizeof *ps.w);
-    if (!ps.w)
+    if (!ps.w || !(ps.w->path = strdup(path ? path : "-"))) {
+        free(ps.w);
         return diag_set(d, path, 0, ENOMEM, "out of memory");
+    }
     const char *p = text, *end = text + len;
     while (p < end && rc == 0) {
         const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end;

@@ -63,6 +63,7 @@ typedef struct sched_change {
 } sched_change_t;
 
 struct sched_workload {
+    char *path;                   /* the file it came from, for messages */
     VL_VEC(sched_tmpl_t) tmpl;    /* templates in file order */
     VL_VEC(sched_op_t) ops;       /* every program, concatenated */
     VL_VEC(sched_change_t) change; /* sorted by time when parsing ends (stable) */
