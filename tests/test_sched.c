@@ -207,6 +207,40 @@ TEST(wrr_balancing_moves_one_task_and_never_reverses)
     sched_result_free(&r);
 }
 
+TEST(wrr_balancing_on_4cpus_moves_the_heaviest_eligible)
+{
+    sched_result_t r;
+    diag_t d;
+    /* Placement: [8,0,0,0] [8,6,0,0] [8,6,5,0] [8,6,5,4] e->3 [8,6,5,7]
+     * f->2 [8,6,7,7] g->1 [8,7,7,7] h ties 1,2,3 -> 1 [8,9,7,7].  c and d
+     * end by 160 ms: [8,9,2,3].  At 2000 ms MAX = CPU 1, MIN = CPU 2, 9 - 2 =
+     * 7: b (6) would reverse it, g (1) and h (2) would not; b runs (round
+     * b 60, g 10, h 20; 2000 mod 90 = 20), so the heavier h moves: [8,7,4,3].
+     * At 4000 ms MAX = CPU 0 holds only a, which runs: nothing moves. */
+    const char *w = "a weight=8 cpu=9000\nb weight=6 cpu=9000\nc weight=5 cpu=100\nd weight=4 cpu=100\n"
+                    "e weight=3 cpu=9000\nf weight=2 cpu=9000\ng weight=1 cpu=9000\nh weight=2 cpu=9000\n";
+    CHECK_EQ(run_text(w, 4, 4500, NULL, NULL, &r, &d), 0);
+    static const int first[8] = {0, 1, 2, 3, 3, 2, 1, 1};
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ(r.tasks[i].first_cpu, first[i]);
+    CHECK_EQ(task(&r, "c")->finish_ns, 120 * SCHED_NS_PER_MS);
+    CHECK_EQ(task(&r, "d")->finish_ns, 160 * SCHED_NS_PER_MS); /* d 0-40, e, d 70-110, e, d 140-160 */
+    CHECK_EQ(r.balance_moves, 1);
+    CHECK_EQ(task(&r, "h")->migrations, 1);
+    CHECK_EQ(task(&r, "h")->last_cpu, 2);
+    CHECK_EQ(task(&r, "g")->migrations, 0);
+    /* the weight samples show it: at 2000 ms (after the move) [8,7,4,3] */
+    size_t s = 0;
+    while (s < r.nsamples && r.sample_ns[s] != 2000 * SCHED_NS_PER_MS)
+        s++;
+    CHECK(s < r.nsamples);
+    CHECK_EQ(r.cpus[0].wrr_weight[s], 8);
+    CHECK_EQ(r.cpus[1].wrr_weight[s], 7);
+    CHECK_EQ(r.cpus[2].wrr_weight[s], 4);
+    CHECK_EQ(r.cpus[3].wrr_weight[s], 3);
+    sched_result_free(&r);
+}
+
 TEST(wrr_weight_change_keeps_the_current_slice)
 {
     sched_result_t r;
