@@ -262,7 +262,7 @@ static sched_task_t *task_new(sched_core_t *k, uint32_t tm, uint32_t copy, const
                     : t->policy == SCHED_P_CFS ? sched_prio_to_weight[tp->nice + 20] : 0;
     }
     t->cls = (uint8_t)policy_class(t->policy);
-    if (tp->group)
+    if (tp->group_set)
         t->group = tp->group;
     else if (thread && parent)
         t->group = parent->group;
