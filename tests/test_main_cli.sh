@@ -5,7 +5,7 @@
 # --output parsed the same way everywhere; format names from the format table.
 . tests/lib.sh
 
-CMDS="sim mrc v2p maps layout faults gen convert trace-info plot record vm merge"
+CMDS="sim mrc v2p maps layout faults gen convert trace-info plot record vm merge sched"
 
 t_bad_option_is_one_line() {
     for c in $CMDS "malloc replay" "malloc record"; do

@@ -57,6 +57,9 @@ int cli_choice(const char *cmd, const char *opt, const char *val, const char *co
 /* Print a help text on stdout with every "@FORMATS@" replaced by the trace
  * formats' names from the format table (trace_format_names()). */
 void cli_help(const char *text);
+/* Run gnuplot ($VMLAB_GNUPLOT or gnuplot in PATH) on `script`: 0 ok, 1 not
+ * found, -1 it failed (cmd_plot.c). */
+int cli_gnuplot(const char *script);
 /* Find one of vmlab's helper files `name` (a preload library, a kernel-lab
  * file): beside the vmlab binary (the build tree), else in ../lib/vmlab/
  * relative to it (an installed tree: PREFIX/bin/vmlab and PREFIX/lib/vmlab/),
@@ -80,5 +83,6 @@ int cmd_record(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
+int cmd_sched(int argc, char **argv);
 
 #endif

@@ -56,8 +56,8 @@ static const char plot_help[] =
 enum { K_ADDR, K_CURVES, K_WSS };
 static const char *const kind_names[] = {"addresses", "curves", "wss"}; /* by K_* */
 
-/* Run gnuplot on `script`: 0 ok, 1 not found, -1 it failed. */
-static int run_gnuplot(const char *script)
+/* Run gnuplot on `script` (cli.h). */
+int cli_gnuplot(const char *script)
 {
     const char *gp = getenv("VMLAB_GNUPLOT"), *path = getenv("PATH");
     char buf[4096];
@@ -304,7 +304,7 @@ static int plot_trace(plot_cli_t *o, env_out_t *od, env_out_t *og)
  * files stay and the message says how to render them). */
 static int render(const plot_cli_t *o)
 {
-    switch (run_gnuplot(o->gp)) {
+    switch (cli_gnuplot(o->gp)) {
     case 0: return CLI_OK;
     case 1:
         cli_error("plot: gnuplot not found%s; wrote %s and %s (render with: gnuplot %s, "
