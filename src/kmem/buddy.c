@@ -108,20 +108,48 @@ int buddy_free(buddy_t *b, uint32_t i, unsigned k)
     return 0;
 }
 
-void buddy_free_range(buddy_t *b, uint32_t start, uint32_t end)
+/* The largest aligned block starting at start and ending by end. */
+static unsigned range_block(const buddy_t *b, uint32_t start, uint32_t end)
 {
+    unsigned k = b->max_order - 1;
+    while (k > 0 && ((start & (((uint32_t)1 << k) - 1)) || start + ((uint64_t)1 << k) > end))
+        k--;
+    return k;
+}
+
+static void free_range_desc(buddy_t *b, uint32_t start, uint32_t end)
+{
+    /* the blocks of [start, end) from the last to the first, so that list
+     * heads end up in ascending address order: Linux hands boot memory to
+     * the buddy allocator at the tails of the lists (FPI_TO_TAIL), so the
+     * first allocations come from the lowest addresses */
+    uint32_t pos[64];
+    unsigned ord[64], n = 0;
     while (start < end) {
-        unsigned k = b->max_order - 1;
-        while (k > 0 && ((start & (((uint32_t)1 << k) - 1)) || start + ((uint64_t)1 << k) > end))
-            k--;
-        /* the units are order-0 USED heads: clear the tails, free the head */
-        for (uint32_t u = start + 1; u < start + ((uint32_t)1 << k); u++)
-            b->ctrl[u] = 0;
-        b->ctrl[start] = (uint8_t)(BUDDY_USED | k);
-        release(b, start, k);
-        start += (uint32_t)1 << k;
+        uint32_t s = start;
+        unsigned k;
+        n = 0;
+        while (s < end && n < 64) {
+            k = range_block(b, s, end);
+            pos[n] = s;
+            ord[n++] = k;
+            s += (uint32_t)1 << k;
+        }
+        if (s < end) { /* more than 64 blocks: the tail first */
+            free_range_desc(b, s, end);
+            end = s;
+        }
+        while (n--) {
+            for (uint32_t u = pos[n] + 1; u < pos[n] + ((uint32_t)1 << ord[n]); u++)
+                b->ctrl[u] = 0;
+            b->ctrl[pos[n]] = (uint8_t)(BUDDY_USED | ord[n]);
+            release(b, pos[n], ord[n]);
+        }
+        end = start; /* done */
     }
 }
+
+void buddy_free_range(buddy_t *b, uint32_t start, uint32_t end) { free_range_desc(b, start, end); }
 
 int buddy_unit_is_free(const buddy_t *b, uint32_t i)
 {
