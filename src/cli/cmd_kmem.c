@@ -214,7 +214,6 @@ static int kmem_real(const kmem_opts_t *o)
         }
         out_json_end(&j);
         out_json_done(&j);
-        putchar('\n');
     } else {
         if (want_buddy) {
             printf("# %s\n", bpath);

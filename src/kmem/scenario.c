@@ -368,7 +368,6 @@ int kmem_scenario_report(kmem_t *km, kmem_report_t which, FILE *out, out_format_
         }
         out_json_end(&j);
         out_json_done(&j);
-        fputc('\n', out);
     } else {
         switch (which) {
         case KREP_SLABINFO: kmem_print_slabinfo(out, si, n); break;
@@ -473,7 +472,6 @@ static void report_contig(run_t *r, FILE *out, out_format_t fmt)
     if (fmt == OUT_JSON) {
         out_json_end(&j);
         out_json_done(&j);
-        fputc('\n', out);
     }
 }
 
