@@ -243,6 +243,11 @@ int kmem_parse_slabinfo(const char *text, size_t len, const char *file, kmem_sla
             free(v);
             return diag_set(d, file, line, EINVAL, "cache name longer than %zu bytes", sizeof s.name - 1);
         }
+        for (size_t i = 0; i < tl; i++)
+            if ((unsigned char)t[i] < 0x21 || (unsigned char)t[i] > 0x7e || t[0] == '#') {
+                free(v);
+                return diag_set(d, file, line, EINVAL, "bad cache name (expected printable ASCII, not starting with '#')");
+            }
         memcpy(s.name, t, tl);
         if (!tok_u64(&q, e, &s.active_objs) || !tok_u64(&q, e, &s.num_objs) || !tok_u64(&q, e, &s.objsize) ||
             !tok_u64(&q, e, &s.objperslab) || !tok_u64(&q, e, &s.pagesperslab) || !tok_is(&q, e, ":") ||
@@ -315,6 +320,17 @@ int kmem_parse_buddyinfo(const char *text, size_t len, const char *file, kmem_zo
         if (z.norders == 0) {
             free(v);
             return diag_set(d, file, line, EINVAL, "no free counts (expected one per order)");
+        }
+        {
+            /* bounded so that the kernel's u64 arithmetic cannot overflow */
+            uint64_t pages = 0;
+            for (unsigned o = 0; o < z.norders; o++) {
+                if (o >= 40 || z.nr_free[o] > (((uint64_t)1 << 40) >> o) || (pages += z.nr_free[o] << o) > ((uint64_t)1 << 40)) {
+                    free(v);
+                    return diag_set(d, file, line, EINVAL, "more than 2^40 free pages in zone %s (expected a real machine's counts)",
+                                    z.zone);
+                }
+            }
         }
         if (cnt >= PARSE_MAX_LINES) {
             free(v);
