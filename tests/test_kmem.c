@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "vmlab/check.h"
 #include "kmem/buddy.h"
 #include "kmem/kmem_impl.h"
 #include "kmem/scenario.h"
@@ -640,7 +641,7 @@ static void *thr_main(void *arg)
     uint64_t s = t->cpu + 99;
     size_t n = 0;
     kmem_set_cpu(t->cpu);
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < (VMLAB_DEBUG ? 20000 : 200000); i++) {
         if (n && (n == 4000 || mix_next(&s) % 2)) {
             size_t j = mix_next(&s) % n;
             unsigned char *o = t->live[j];

@@ -64,6 +64,8 @@ typedef struct kmem_zone {
     uint64_t pages;             /* frames spanned == managed (nothing reserved) */
     buddy_t bd;                 /* free blocks, indices relative to start_pfn */
     uint64_t wmark[3];          /* min, low, high (pages) */
+    uint64_t low_mark[KMEM_NR_ZONES]; /* wmark[1] + lowmem_reserve[t]: the fast
+                                         path's test for highest zone t */
     uint64_t lowmem_reserve[KMEM_NR_ZONES]; /* pages kept for allocations whose
                                                 highest zone is [j] */
     unsigned pcp_batch, pcp_high; /* per-CPU list refill/drain batch, limit */
@@ -125,6 +127,8 @@ struct kmem_cache {
     uint64_t active;           /* objects handed out of slabs */
     /* magazine layer */
     unsigned mag_cap;          /* rounds per magazine; 0 = no magazines */
+    unsigned ncpus;            /* km's CPU count (cpu[] entries) */
+    unsigned debug;            /* flags & (RED_ZONE | POISON) */
     kmem_mag_t *depot_full;    /* full magazines */
     kmem_mag_t *depot_empty;   /* empty magazines */
     uint64_t depot_nfull, depot_nempty; /* their counts */
@@ -149,6 +153,11 @@ struct kmem {
     unsigned nzones;           /* zones in zone_list */
     kmem_zone_desc_t zone_list[KMEM_MAX_NODES * KMEM_NR_ZONES]; /* all zones */
     kmem_node_t node[KMEM_MAX_NODES]; /* per node, by zone type */
+    /* zonelist[n][t]: zones tried, in order, by an allocation on node n whose
+     * highest allowed zone is t (node n from t down, then the other nodes);
+     * NULL-terminated (build_zonelists) */
+    kmem_zone_desc_t *zonelist[KMEM_MAX_NODES][KMEM_NR_ZONES][KMEM_MAX_NODES * KMEM_NR_ZONES + 1];
+    uint8_t cpu_node[KMEM_MAX_CPUS]; /* the node of each CPU (cpu % nodes) */
     uint64_t min_free_kbytes;  /* vm.min_free_kbytes */
     vl_list_t caches;          /* all caches, newest first */
     pthread_mutex_t lock;      /* guards caches, vmareas, errors */
@@ -159,6 +168,9 @@ struct kmem {
     uint64_t nerrors;          /* misuse detected */
     char last_error[256];      /* its sentence */
 };
+
+/* The calling thread's CPU (kmem_set_cpu): the kernel's smp_processor_id(). */
+extern __thread unsigned kmem_cur_cpu;
 
 /* Record a detected misuse (the kernel's WARN/slab_err); returns -err. */
 int kmem_report(kmem_t *km, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -174,6 +186,7 @@ void kmem_slab_destroy_all(kmem_t *km);
 int kmem_kmalloc_init(kmem_t *km);
 void kmem_vmalloc_destroy_all(kmem_t *km);
 void kmem_cache_check(kmem_cache_t *c);
+void kmem_check_zones(kmem_t *km);
 
 /* The environment: the physical memory's backing and the vmalloc area
  * (kmem_map.c, the only file of the module that makes system calls). */

@@ -40,10 +40,11 @@
 #include "kmem/kmem_impl.h"
 #include "vmlab/env.h"
 
-static __thread unsigned cur_cpu;
+__thread unsigned kmem_cur_cpu;
+#define cur_cpu kmem_cur_cpu
 
-void kmem_set_cpu(unsigned cpu) { cur_cpu = cpu; }
-unsigned kmem_cpu(void) { return cur_cpu; }
+void kmem_set_cpu(unsigned cpu) { kmem_cur_cpu = cpu; }
+unsigned kmem_cpu(void) { return kmem_cur_cpu; }
 
 static const char *const zone_names[KMEM_NR_ZONES] = {"DMA", "DMA32", "Normal", "HighMem"};
 static const unsigned lowmem_reserve_ratio[KMEM_NR_ZONES] = {256, 256, 32, 0};
@@ -153,7 +154,26 @@ static void setup_watermarks(kmem_t *km)
             high = (uint64_t)batch * 4;
         z->pcp_batch = batch;
         z->pcp_high = (unsigned)high;
+        for (unsigned t = 0; t < KMEM_NR_ZONES; t++)
+            z->low_mark[t] = z->wmark[1] + z->lowmem_reserve[t];
     }
+}
+
+static void build_zonelists(kmem_t *km)
+{
+    for (unsigned n = 0; n < km->cfg.nodes; n++)
+        for (unsigned high = 0; high < KMEM_NR_ZONES; high++) {
+            unsigned k = 0;
+            for (unsigned nn = 0; nn < km->cfg.nodes; nn++)
+                for (int t = (int)high; t >= 0; t--) {
+                    kmem_zone_desc_t *z = km->node[(n + nn) % km->cfg.nodes].zones[t];
+                    if (z)
+                        km->zonelist[n][high][k++] = z;
+                }
+            km->zonelist[n][high][k] = NULL;
+        }
+    for (unsigned c = 0; c < KMEM_MAX_CPUS; c++)
+        km->cpu_node[c] = (uint8_t)(c % km->cfg.nodes);
 }
 
 int kmem_create(const kmem_config_t *cfg, kmem_t **out, diag_t *d)
@@ -237,6 +257,7 @@ int kmem_create(const kmem_config_t *cfg, kmem_t **out, diag_t *d)
         }
     }
     setup_watermarks(km);
+    build_zonelists(km);
     km->vm_size = c.mem_bytes < ((size_t)1 << 30) ? (size_t)1 << 30 : (size_t)c.mem_bytes;
     km->vm_base = kmem_map_reserve(km->vm_size);
     if (!km->vm_base || kmem_kmalloc_init(km) != 0) {
@@ -336,36 +357,57 @@ static kmem_page_t *zone_take(kmem_t *km, kmem_zone_desc_t *z, unsigned order)
     return i == BUDDY_NIL ? NULL : &km->pages[z->start_pfn + i];
 }
 
-kmem_page_t *kmem_alloc_pages(kmem_t *km, unsigned gfp, unsigned order)
+static __attribute__((noinline)) kmem_page_t *alloc_pages_slow(kmem_t *km, unsigned gfp, unsigned order)
 {
     kmem_zone_t high = gfp_zone(km, gfp);
-    unsigned local = km->cfg.nodes ? cur_cpu % km->cfg.nodes : 0;
     if (order >= KMEM_MAX_ORDER || cur_cpu >= km->cfg.cpus)
         return NULL;
     for (int pass = 0; pass < 2; pass++)
-        for (unsigned nn = 0; nn < km->cfg.nodes; nn++) {
-            kmem_node_t *node = &km->node[(local + nn) % km->cfg.nodes];
-            for (int t = (int)high; t >= 0; t--) {
-                kmem_zone_desc_t *z = node->zones[t];
-                uint64_t mark;
-                kmem_page_t *pg;
-                if (!z)
+        for (kmem_zone_desc_t **zp = km->zonelist[km->cpu_node[cur_cpu]][high]; *zp; zp++) {
+            kmem_zone_desc_t *z = *zp;
+            uint64_t mark = pass == 0 ? z->wmark[1] : (gfp & KMEM_GFP_HIGH) ? z->wmark[0] - z->wmark[0] / 2 : z->wmark[0];
+            kmem_page_t *pg;
+            if (!watermark_ok(z, order, mark, high)) {
+                /* pages already on this CPU's list are the kernel's too */
+                if (!(order == 0 && !km->cfg.no_pcp && z->pcp[cur_cpu].count))
                     continue;
-                mark = pass == 0 ? z->wmark[1] : (gfp & KMEM_GFP_HIGH) ? z->wmark[0] - z->wmark[0] / 2 : z->wmark[0];
-                if (!watermark_ok(z, order, mark, high)) {
-                    /* pages already on this CPU's list are the kernel's too */
-                    if (!(order == 0 && !km->cfg.no_pcp && z->pcp[cur_cpu].count))
-                        continue;
-                }
-                pg = zone_take(km, z, order);
-                if (!pg)
-                    continue;
-                prep_page(km, pg, order, gfp);
-                VL_DEBUG_CHECK(kmem_check(km));
-                return pg;
             }
+            pg = zone_take(km, z, order);
+            if (!pg)
+                continue;
+            prep_page(km, pg, order, gfp);
+            VL_DEBUG_CHECK(kmem_check_zones(km));
+            return pg;
         }
     return NULL;
+}
+
+kmem_page_t *kmem_alloc_pages(kmem_t *km, unsigned gfp, unsigned order)
+{
+    /* the common case inline (rmqueue_pcplist): order 0 from this CPU's list
+     * of the first zone of the zonelist, above its low watermark */
+    unsigned cpu = cur_cpu;
+    if (order == 0 && !km->cfg.no_pcp && cpu < km->cfg.cpus && !(gfp & (KMEM_GFP_ZERO | KMEM_GFP_DMA)) &&
+        !VMLAB_DEBUG) {
+        kmem_zone_t high = (gfp & KMEM_GFP_DMA32) || ((gfp & KMEM_GFP_HIGHMEM) && km->cfg.arch == KMEM_ARCH_I386)
+                               ? gfp_zone(km, gfp)
+                               : KMEM_ZONE_NORMAL;
+        kmem_zone_desc_t *z = km->zonelist[km->cpu_node[cpu]][high][0];
+        kmem_pcp_t *pcp = z ? &z->pcp[cpu] : NULL;
+        if (pcp && pcp->count && z->bd.free_units > z->low_mark[high]) {
+            vl_list_t *l = pcp->list.next;
+            kmem_page_t *pg = vl_list_entry(l, kmem_page_t, lru);
+            vl_list_del(l);
+            pcp->count--;
+            pg->flags = 0;
+            pg->refcount = 1;
+            pg->order = 0;
+            pg->slab = NULL;
+            pg->private_ = 0;
+            return pg;
+        }
+    }
+    return alloc_pages_slow(km, gfp, order);
 }
 
 static void pcp_drain(kmem_t *km, kmem_zone_desc_t *z, kmem_pcp_t *pcp, unsigned n)
@@ -391,8 +433,9 @@ int kmem_free_pages(kmem_t *km, kmem_page_t *pg, unsigned order)
         return kmem_report(km, EINVAL, "free_pages: %p is not a struct page of this memory", (void *)pg);
     pfn = kmem_pfn(km, pg);
     z = kmem_zone_of(km, pg);
-    if (order >= KMEM_MAX_ORDER || pg->refcount <= 0 || (pg->flags & PG_PCP) ||
-        buddy_used_order(&z->bd, (uint32_t)(pfn - z->start_pfn)) != (int)order || pg->order != order)
+    /* an allocated head has refcount >= 1 and its order; freed pages and
+     * tails have refcount 0 */
+    if (order >= KMEM_MAX_ORDER || pg->refcount <= 0 || (pg->flags & PG_PCP) || pg->order != order)
         return kmem_report(km, EINVAL, "free_pages: pfn %ju is not an allocated block of order %u", (uintmax_t)pfn,
                            order);
     pg->refcount = 0;
@@ -401,16 +444,19 @@ int kmem_free_pages(kmem_t *km, kmem_page_t *pg, unsigned order)
         kmem_pcp_t *pcp = &z->pcp[cur_cpu];
         pg->flags = PG_PCP;
         vl_list_add(&pcp->list, &pg->lru);
-        if (++pcp->count > z->pcp_high)
+        if (__builtin_expect(++pcp->count > z->pcp_high, 0))
             pcp_drain(km, z, pcp, z->pcp_batch);
-        VL_DEBUG_CHECK(kmem_check(km));
+        VL_DEBUG_CHECK(kmem_check_zones(km));
         return 0;
     }
     pg->flags = PG_BUDDY;
     pthread_mutex_lock(&z->lock);
     rc = buddy_free(&z->bd, (uint32_t)(pfn - z->start_pfn), order);
     pthread_mutex_unlock(&z->lock);
-    VL_DEBUG_CHECK(kmem_check(km));
+    if (rc)
+        return kmem_report(km, EINVAL, "free_pages: pfn %ju is not an allocated block of order %u", (uintmax_t)pfn,
+                           order);
+    VL_DEBUG_CHECK(kmem_check_zones(km));
     return rc;
 }
 
@@ -491,7 +537,8 @@ int kmem_buddyinfo(kmem_t *km, kmem_zoneinfo_t **out, size_t *n)
     return 0;
 }
 
-void kmem_check(kmem_t *km)
+/* The zones alone: callable with a cache's lock held (slab growth). */
+void kmem_check_zones(kmem_t *km)
 {
     for (unsigned i = 0; i < km->nzones; i++) {
         kmem_zone_desc_t *z = &km->zone_list[i];
@@ -514,6 +561,11 @@ void kmem_check(kmem_t *km)
         VL_ASSERT(z->bd.free_units + onpcp <= z->pages);
         VL_ASSERT(z->wmark[0] <= z->wmark[1] && z->wmark[1] <= z->wmark[2]);
     }
+}
+
+void kmem_check(kmem_t *km)
+{
+    kmem_check_zones(km);
     {
         vl_list_t *it;
         vl_list_for_each(it, &km->caches) kmem_cache_check(vl_list_entry(it, kmem_cache_t, link));

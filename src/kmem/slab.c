@@ -58,6 +58,10 @@
 #define SLUB_MAX_ORDER 3u
 #define CACHE_LINE 64u
 
+/* After an operation on CPU `only` (debug builds): the lists and counters,
+ * the depot and this CPU's magazines (other CPUs' change under us); -1: all. */
+static void cache_check_cpu(kmem_cache_t *c, int only);
+
 static unsigned get_order(uint64_t size)
 {
     unsigned o = 0;
@@ -332,7 +336,7 @@ static kmem_mag_t *mag_new(kmem_cache_t *c)
     return m;
 }
 
-static void *alloc_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc)
+static __attribute__((noinline)) void *alloc_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc)
 {
     void *obj;
     if (cc->previous && cc->previous->rounds) {
@@ -361,33 +365,47 @@ static void *alloc_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc)
     return obj;
 }
 
-void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
+static void *alloc_rest(kmem_cache_t *c, unsigned gfp, void *obj)
 {
-    unsigned cpu = kmem_cpu();
-    void *obj;
-    if (c->mag_cap && cpu < c->km->cfg.cpus) {
-        kmem_cpu_cache_t *cc = &c->cpu[cpu];
-        kmem_mag_t *m = cc->loaded;
-        if (__builtin_expect(m && m->rounds, 1))
-            obj = m->obj[--m->rounds];
-        else
-            obj = alloc_slow(c, cc);
-    } else {
-        pthread_mutex_lock(&c->lock);
-        obj = slab_alloc_locked(c);
-        pthread_mutex_unlock(&c->lock);
-    }
     if (!obj)
         return NULL;
-    if (__builtin_expect(c->flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON), 0))
+    if (c->debug)
         debug_alloc(c, obj);
     if (gfp & KMEM_GFP_ZERO)
         memset(obj, 0, c->object_size);
-    VL_DEBUG_CHECK(kmem_cache_check(c));
+    VL_DEBUG_CHECK(cache_check_cpu(c, (int)kmem_cur_cpu));
     return obj;
 }
 
-static void free_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc, void *obj)
+static __attribute__((noinline)) void *alloc_nomag(kmem_cache_t *c, unsigned gfp)
+{
+    void *obj;
+    pthread_mutex_lock(&c->lock);
+    obj = slab_alloc_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    return alloc_rest(c, gfp, obj);
+}
+
+void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
+{
+    unsigned cpu = kmem_cur_cpu;
+    kmem_cpu_cache_t *cc;
+    kmem_mag_t *m;
+    void *obj;
+    if (__builtin_expect(!c->mag_cap || cpu >= c->ncpus, 0))
+        return alloc_nomag(c, gfp);
+    cc = &c->cpu[cpu];
+    m = cc->loaded;
+    if (__builtin_expect(m && m->rounds, 1))
+        obj = m->obj[--m->rounds];
+    else
+        obj = alloc_slow(c, cc);
+    if (__builtin_expect(!c->debug && !(gfp & KMEM_GFP_ZERO) && !VMLAB_DEBUG && obj != NULL, 1))
+        return obj;
+    return alloc_rest(c, gfp, obj);
+}
+
+static __attribute__((noinline)) void free_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc, void *obj)
 {
     if (cc->previous && cc->previous->rounds == 0) {
         kmem_mag_t *t = cc->loaded;
@@ -419,18 +437,20 @@ static void free_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc, void *obj)
     pthread_mutex_unlock(&c->lock);
 }
 
-int kmem_cache_free(kmem_cache_t *c, void *obj)
+/* Everything but the common case: validation errors, debug caches, no
+ * magazines, a full loaded magazine. */
+static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
 {
-    unsigned cpu = kmem_cpu(), i;
+    unsigned cpu = kmem_cur_cpu, i;
     kmem_slab_t *s = obj_slab(c, obj, &i, "kmem_cache_free");
     if (!s)
         return -EINVAL;
-    if (__builtin_expect(c->flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON), 0) && debug_free(c, obj))
+    if (c->debug && debug_free(c, obj))
         return -EFAULT;
-    if (c->mag_cap && cpu < c->km->cfg.cpus) {
+    if (c->mag_cap && cpu < c->ncpus) {
         kmem_cpu_cache_t *cc = &c->cpu[cpu];
         kmem_mag_t *m = cc->loaded;
-        if (__builtin_expect(m && m->rounds < c->mag_cap, 1))
+        if (m && m->rounds < c->mag_cap)
             m->obj[m->rounds++] = obj;
         else
             free_slow(c, cc, obj);
@@ -443,8 +463,30 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
         slab_free_locked(c, s, i);
         pthread_mutex_unlock(&c->lock);
     }
-    VL_DEBUG_CHECK(kmem_cache_check(c));
+    VL_DEBUG_CHECK(cache_check_cpu(c, (int)kmem_cur_cpu));
     return 0;
+}
+
+int kmem_cache_free(kmem_cache_t *c, void *obj)
+{
+    /* the common case inline: the object's struct page names this cache,
+     * the offset is a whole slot, the loaded magazine has room */
+    const kmem_t *km = c->km;
+    uintptr_t a = (uintptr_t)obj - (uintptr_t)km->mem;
+    unsigned cpu = kmem_cur_cpu;
+    if (__builtin_expect(a < (km->npages << KMEM_PAGE_SHIFT) && !c->debug && cpu < c->ncpus && !VMLAB_DEBUG, 1)) {
+        const kmem_page_t *pg = &km->pages[a >> KMEM_PAGE_SHIFT];
+        uint64_t off = (uint64_t)((unsigned char *)obj - pg->slab_base);
+        unsigned i = (unsigned)((off * c->recip) >> 32);
+        kmem_mag_t *m = c->cpu[cpu].loaded;
+        if (__builtin_expect((pg->flags & PG_SLAB) && pg->slab_cache == c && (uint64_t)i * c->size == off &&
+                                 i < c->objs && m && m->rounds < c->mag_cap,
+                             1)) {
+            m->obj[m->rounds++] = obj;
+            return 0;
+        }
+    }
+    return free_rest(c, obj);
 }
 
 static void mag_flush_locked(kmem_cache_t *c, kmem_mag_t *m)
@@ -570,6 +612,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->gfp = (flags & KMEM_SLAB_CACHE_DMA) ? (KMEM_GFP_KERNEL | KMEM_GFP_DMA) : KMEM_GFP_KERNEL;
     if (!(flags & KMEM_SLAB_NO_MAGAZINE))
         c->mag_cap = sz > 131072 ? 1 : sz > KMEM_PAGE_SIZE ? 8 : sz > 1024 ? 24 : sz > 256 ? 54 : 120;
+    c->ncpus = km->cfg.cpus;
+    c->debug = flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
     c->cpu = calloc(km->cfg.cpus, sizeof *c->cpu);
     if (!c->cpu) {
         free(c);
@@ -686,7 +730,9 @@ static void check_mag(kmem_cache_t *c, const kmem_mag_t *m)
     }
 }
 
-void kmem_cache_check(kmem_cache_t *c)
+void kmem_cache_check(kmem_cache_t *c) { cache_check_cpu(c, -1); }
+
+static void cache_check_cpu(kmem_cache_t *c, int only)
 {
     uint64_t nslabs = 0, active = 0, nf = 0, ne = 0;
     pthread_mutex_lock(&c->lock);
@@ -703,6 +749,8 @@ void kmem_cache_check(kmem_cache_t *c)
         VL_ASSERT(m->rounds == 0);
     VL_ASSERT(nf == c->depot_nfull && ne == c->depot_nempty);
     for (unsigned cpu = 0; c->mag_cap && cpu < c->km->cfg.cpus; cpu++) {
+        if (only >= 0 && cpu != (unsigned)only)
+            continue;
         check_mag(c, c->cpu[cpu].loaded);
         check_mag(c, c->cpu[cpu].previous);
     }
