@@ -21,3 +21,6 @@ for p in fifo lru; do
     "$VMLAB" vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 128 -p $p --output none |
         awk -F' = ' '/^Page Faults/ {pf=$2} /^TLB Hits/ {th=$2} END {printf "page faults %s, TLB hits %s\n", pf, th}'
 done
+echo
+echo "== vmlab kmem: kmalloc's contiguous frames beside vmalloc's scattered ones"
+printf 'workload fragment 3000\nkmalloc 16384 1\nvmalloc 40000\nreport buddyinfo\nreport contig\n' | "$VMLAB" kmem --mem 64M - | sed 's/ at 0x[0-9a-f]*//'
