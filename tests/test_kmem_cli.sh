@@ -156,4 +156,20 @@ t_slabtop_matches_procps() {
     cmp -s "$TMP/theirs" "$TMP/ours" || fail "column header differs: '$(cat "$TMP/ours")' vs '$(cat "$TMP/theirs")'"
 }
 
+t_plot_files() {
+    printf 'pages 0 10\nworkload fragment 500\nvmalloc 20000\n' >"$TMP/s"
+    expect_exit 0 "$VMLAB" kmem --mem 16M --plot "$TMP/p" "$TMP/s" || return 1
+    [ "$(wc -l <"$TMP/p-buddy.dat")" -eq 4 ] || fail "not one sample per line plus the start"
+    # the first sample: 16 MiB all free in 4 order-10 blocks
+    head -n 1 "$TMP/p-buddy.dat" | grep -qx '0 0 0 0 0 0 0 0 0 0 0 4096' || fail "first sample: $(head -n 1 "$TMP/p-buddy.dat")"
+    [ "$(wc -l <"$TMP/p-map.dat")" -eq 4096 ] || fail "map is not one line per frame"
+    grep -q ' 3$' "$TMP/p-map.dat" || fail "no vmalloc frame in the map"
+    if command -v gnuplot >/dev/null; then
+        (cd "$TMP" && gnuplot p-buddy.gp && gnuplot p-map.gp) 2>"$TMP/gp.err" || fail "gnuplot: $(cat "$TMP/gp.err")"
+    fi
+    printf 'bogus\n' >"$TMP/s"
+    expect_exit 1 "$VMLAB" kmem --plot "$TMP/q" "$TMP/s" || return 1
+    [ ! -e "$TMP/q-buddy.dat" ] || fail "a failed run left plot files"
+}
+
 run_tests

@@ -16,13 +16,14 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "kmem/kmem_plot.h"
 #include "kmem/scenario.h"
 #include "vmlab/env.h"
 #include "vmlab/kmem.h"
 
 static const char kmem_help[] =
     "usage: vmlab kmem [--mem SIZE] [--nodes N] [--cpus N] [--arch x86_64|i386] [--debug]\n"
-    "                  [--output text|json] SCENARIO\n"
+    "                  [--output text|json] [--plot PREFIX] SCENARIO\n"
     "       vmlab kmem --real [--buddyinfo FILE] [--slabinfo FILE] [--output text|json]\n"
     "\n"
     "The kernel's physical-memory allocators in user space: zones and struct page,\n"
@@ -47,6 +48,9 @@ static const char kmem_help[] =
     "  --real            report this machine's /proc/slabinfo and /proc/buddyinfo\n"
     "  --buddyinfo FILE, --slabinfo FILE   with --real: read these copies instead\n"
     "  --output F        text (default) or json (one JSON value per report)\n"
+    "  --plot PREFIX     gnuplot pictures: PREFIX-buddy.{dat,gp} (free pages by\n"
+    "                    order after every line) and PREFIX-map.{dat,gp} (memory\n"
+    "                    at the end, frame by frame); render with gnuplot FILE.gp\n"
     "  -h, --help        this help\n"
     "\n"
     "example: printf 'cache foo 200\\nalloc foo 1000\\nreport slabinfo\\n' | vmlab kmem -\n";
@@ -66,9 +70,10 @@ typedef struct kmem_opts {
     int real;             /* --real */
     const char *buddy;    /* --buddyinfo FILE */
     const char *slab;     /* --slabinfo FILE */
+    const char *plot;     /* --plot PREFIX */
 } kmem_opts_t;
 
-enum { O_MEM = 256, O_NODES, O_CPUS, O_ARCH, O_DEBUG, O_REAL, O_BUDDY, O_SLAB, O_OUTPUT, O_WORKLOAD };
+enum { O_MEM = 256, O_NODES, O_CPUS, O_ARCH, O_DEBUG, O_REAL, O_BUDDY, O_SLAB, O_OUTPUT, O_WORKLOAD, O_PLOT };
 
 /* One option shared by kmem and slabtop; 0, or CLI_USAGE printed. */
 static int common_opt(const char *cmd, int c, kmem_opts_t *o)
@@ -104,6 +109,7 @@ static int common_opt(const char *cmd, int c, kmem_opts_t *o)
     case O_REAL: o->real = 1; return 0;
     case O_BUDDY: o->buddy = optarg; return 0;
     case O_SLAB: o->slab = optarg; return 0;
+    case O_PLOT: o->plot = optarg; return 0;
     case O_OUTPUT: return cli_output(cmd, optarg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
     }
     return cli_usage(cmd, "bad option");
@@ -116,7 +122,7 @@ static const struct option common_longopts[] = {
     {"buddyinfo", required_argument, NULL, O_BUDDY}, {"slabinfo", required_argument, NULL, O_SLAB},
     {"output", required_argument, NULL, O_OUTPUT}, {"workload", required_argument, NULL, O_WORKLOAD},
     {"help", no_argument, NULL, 'h'},             {"once", no_argument, NULL, 'o'},
-    {"delay", required_argument, NULL, 'd'},      {"steps", required_argument, NULL, 'n'},
+    {"plot", required_argument, NULL, O_PLOT},    {"delay", required_argument, NULL, 'd'},      {"steps", required_argument, NULL, 'n'},
     {NULL, 0, NULL, 0}};
 
 /* Create the instance, printing the error; NULL on failure. */
@@ -235,6 +241,43 @@ static int kmem_real(const kmem_opts_t *o)
     return CLI_OK;
 }
 
+/* Run with --plot: four files written atomically (env_out_*), all or none. */
+static int run_plot(kmem_t *km, const kmem_scenario_t *scn, FILE *mem, const kmem_opts_t *o, diag_t *d)
+{
+    static const char *const ext[4] = {"buddy.dat", "buddy.gp", "map.dat", "map.gp"};
+    char path[4][4096], png[2][4096];
+    env_out_t out[4];
+    kmem_hist_t h = {0};
+    int rc = 0, opened = 0;
+    for (int i = 0; i < 4; i++)
+        if ((size_t)snprintf(path[i], sizeof path[i], "%s-%s", o->plot, ext[i]) >= sizeof path[i])
+            return diag_set(d, o->plot, 0, ENAMETOOLONG, "--plot prefix too long");
+    snprintf(png[0], sizeof png[0], "%s-buddy.png", o->plot);
+    snprintf(png[1], sizeof png[1], "%s-map.png", o->plot);
+    for (; opened < 4 && rc == 0; opened++)
+        rc = env_out_open(&out[opened], path[opened], d);
+    if (rc) {
+        for (int i = 0; i < opened - 1; i++)
+            env_out_abort(&out[i]);
+        return rc;
+    }
+    h.map_dat = out[2].fp;
+    h.map_gp = out[3].fp;
+    h.map_datname = path[2];
+    h.map_png = png[1];
+    rc = kmem_scenario_run_hist(km, scn, mem, o->fmt, &h, d);
+    if (rc == 0)
+        kmem_plot_buddy(out[0].fp, out[1].fp, &h, path[0], png[0]);
+    kmem_hist_free(&h);
+    for (int i = 0; i < 4; i++) {
+        if (rc == 0)
+            rc = env_out_commit(&out[i], d);
+        else
+            env_out_abort(&out[i]);
+    }
+    return rc;
+}
+
 int cmd_kmem(int argc, char **argv)
 {
     kmem_opts_t o = {0};
@@ -285,7 +328,7 @@ int cmd_kmem(int argc, char **argv)
         cli_error("out of memory");
         return CLI_ERR;
     }
-    rc = kmem_scenario_run(km, &scn, mem, o.fmt, &d);
+    rc = o.plot ? run_plot(km, &scn, mem, &o, &d) : kmem_scenario_run(km, &scn, mem, o.fmt, &d);
     fclose(mem);
     kmem_destroy(km);
     kmem_scenario_free(&scn);

@@ -14,6 +14,7 @@
 
 #include "base/vec.h"
 #include "kmem/kmem_impl.h"
+#include "kmem/kmem_plot.h"
 #include "vmlab/parse.h"
 
 #define SCN_MAX_N ((uint64_t)1 << 24) /* per operation: bounded memory */
@@ -253,6 +254,7 @@ void kmem_scenario_free(kmem_scenario_t *s)
 }
 
 /* ---- running ---- */
+
 
 typedef struct ptrs {
     void **v;      /* live objects/areas, newest last */
@@ -624,14 +626,24 @@ static int run_op(run_t *r, const kmem_scenario_t *s, const kmem_op_t *op, FILE 
 
 int kmem_scenario_run(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt, diag_t *d)
 {
+    return kmem_scenario_run_hist(km, s, out, fmt, NULL, d);
+}
+
+int kmem_scenario_run_hist(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt, kmem_hist_t *hist,
+                           diag_t *d)
+{
     run_t r = {.km = km};
-    int rc = 0;
+    int rc = hist ? kmem_hist_sample(hist, km) : 0;
     for (size_t i = 0; i < s->n && rc == 0; i++) {
         uint64_t before = kmem_errors(km);
         rc = run_op(&r, s, &s->ops[i], out, fmt, d);
         if (rc == 0)
             rc = misuse(&r, s, &s->ops[i], before, d);
+        if (rc == 0 && hist && kmem_hist_sample(hist, km) != 0)
+            rc = diag_set(d, s->file, s->ops[i].line, ENOMEM, "out of memory");
     }
+    if (rc == 0 && hist && hist->map_dat) /* memory as the scenario left it */
+        kmem_plot_map(hist->map_dat, hist->map_gp, km, hist->map_datname, hist->map_png);
     for (size_t w = 0; w < 3; w++)
         kmem_workload_end(km, r.wl[w]);
     for (size_t i = 0; i < r.ncaches; i++)

@@ -58,6 +58,11 @@ void kmem_scenario_free(kmem_scenario_t *s);
  * (a misuse the allocator detected, an object still allocated at destroy,
  * more frees than allocations). */
 int kmem_scenario_run(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt, diag_t *d);
+/* The same, sampling free pages by order into *hist after every operation
+ * (hist may be NULL). */
+struct kmem_hist;
+int kmem_scenario_run_hist(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt,
+                           struct kmem_hist *hist, diag_t *d);
 
 /* One built-in workload step of n operations (used by scenarios and by
  * `vmlab slabtop`); live objects are kept in *state between calls
