@@ -158,6 +158,8 @@ struct kmem {
      * NULL-terminated (build_zonelists) */
     kmem_zone_desc_t *zonelist[KMEM_MAX_NODES][KMEM_NR_ZONES][KMEM_MAX_NODES * KMEM_NR_ZONES + 1];
     uint8_t cpu_node[KMEM_MAX_CPUS]; /* the node of each CPU (cpu % nodes) */
+    kmem_zone_desc_t *cpu_zone[KMEM_MAX_CPUS]; /* zonelist[cpu_node][Normal][0]:
+                                                  GFP_KERNEL's first zone */
     uint64_t min_free_kbytes;  /* vm.min_free_kbytes */
     vl_list_t caches;          /* all caches, newest first */
     pthread_mutex_t lock;      /* guards caches, vmareas, errors */

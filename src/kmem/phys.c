@@ -172,8 +172,10 @@ static void build_zonelists(kmem_t *km)
                 }
             km->zonelist[n][high][k] = NULL;
         }
-    for (unsigned c = 0; c < KMEM_MAX_CPUS; c++)
+    for (unsigned c = 0; c < KMEM_MAX_CPUS; c++) {
         km->cpu_node[c] = (uint8_t)(c % km->cfg.nodes);
+        km->cpu_zone[c] = km->zonelist[km->cpu_node[c]][KMEM_ZONE_NORMAL][0];
+    }
 }
 
 int kmem_create(const kmem_config_t *cfg, kmem_t **out, diag_t *d)
@@ -387,14 +389,11 @@ kmem_page_t *kmem_alloc_pages(kmem_t *km, unsigned gfp, unsigned order)
     /* the common case inline (rmqueue_pcplist): order 0 from this CPU's list
      * of the first zone of the zonelist, above its low watermark */
     unsigned cpu = cur_cpu;
-    if (order == 0 && !km->cfg.no_pcp && cpu < km->cfg.cpus && !(gfp & (KMEM_GFP_ZERO | KMEM_GFP_DMA)) &&
-        !VMLAB_DEBUG) {
-        kmem_zone_t high = (gfp & KMEM_GFP_DMA32) || ((gfp & KMEM_GFP_HIGHMEM) && km->cfg.arch == KMEM_ARCH_I386)
-                               ? gfp_zone(km, gfp)
-                               : KMEM_ZONE_NORMAL;
-        kmem_zone_desc_t *z = km->zonelist[km->cpu_node[cpu]][high][0];
-        kmem_pcp_t *pcp = z ? &z->pcp[cpu] : NULL;
-        if (pcp && pcp->count && z->bd.free_units > z->low_mark[high]) {
+    if (order == 0 && !(gfp & (KMEM_GFP_ZERO | KMEM_GFP_DMA | KMEM_GFP_DMA32 | KMEM_GFP_HIGHMEM)) &&
+        !km->cfg.no_pcp && cpu < km->cfg.cpus && !VMLAB_DEBUG) {
+        kmem_zone_desc_t *z = km->cpu_zone[cpu];
+        kmem_pcp_t *pcp = &z->pcp[cpu];
+        if (pcp->count && z->bd.free_units > z->low_mark[KMEM_ZONE_NORMAL]) {
             vl_list_t *l = pcp->list.next;
             kmem_page_t *pg = vl_list_entry(l, kmem_page_t, lru);
             vl_list_del(l);
@@ -424,7 +423,7 @@ static void pcp_drain(kmem_t *km, kmem_zone_desc_t *z, kmem_pcp_t *pcp, unsigned
     pthread_mutex_unlock(&z->lock);
 }
 
-int kmem_free_pages(kmem_t *km, kmem_page_t *pg, unsigned order)
+static __attribute__((noinline)) int free_pages_slow(kmem_t *km, kmem_page_t *pg, unsigned order)
 {
     kmem_zone_desc_t *z;
     uint64_t pfn;
@@ -458,6 +457,28 @@ int kmem_free_pages(kmem_t *km, kmem_page_t *pg, unsigned order)
                            order);
     VL_DEBUG_CHECK(kmem_check_zones(km));
     return rc;
+}
+
+int kmem_free_pages(kmem_t *km, kmem_page_t *pg, unsigned order)
+{
+    kmem_zone_desc_t *z;
+    unsigned cpu = cur_cpu;
+    /* the common case inline (free_unref_page): an order-0 page onto this
+     * CPU's list */
+    if (order == 0 && pg >= km->pages && pg < km->pages + km->npages && pg->refcount > 0 && pg->order == 0 &&
+        !(pg->flags & PG_PCP) && !km->cfg.no_pcp && cpu < km->cfg.cpus && !VMLAB_DEBUG) {
+        kmem_pcp_t *pcp;
+        z = km->node[pg->node].zones[pg->zone];
+        pcp = &z->pcp[cpu];
+        pg->refcount = 0;
+        pg->slab = NULL;
+        pg->flags = PG_PCP;
+        vl_list_add(&pcp->list, &pg->lru);
+        if (__builtin_expect(++pcp->count > z->pcp_high, 0))
+            pcp_drain(km, z, pcp, z->pcp_batch);
+        return 0;
+    }
+    return free_pages_slow(km, pg, order);
 }
 
 void *kmem_get_free_pages(kmem_t *km, unsigned gfp, unsigned order)
