@@ -129,6 +129,10 @@ struct kmem_cache {
     unsigned mag_cap;          /* rounds per magazine; 0 = no magazines */
     unsigned ncpus;            /* km's CPU count (cpu[] entries) */
     unsigned debug;            /* flags & (RED_ZONE | POISON) */
+    int fast;                  /* magazines on and no debugging: the inline paths apply */
+    uintptr_t mem_base;        /* km->mem, km->npages << 12, km->pages: copied */
+    uintptr_t mem_bytes;       /*   here so that a free reads one cache line */
+    kmem_page_t *pages;        /*   of the cache, not the instance's */
     kmem_mag_t *depot_full;    /* full magazines */
     kmem_mag_t *depot_empty;   /* empty magazines */
     uint64_t depot_nfull, depot_nempty; /* their counts */

@@ -400,7 +400,7 @@ void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
         obj = m->obj[--m->rounds];
     else
         obj = alloc_slow(c, cc);
-    if (__builtin_expect(!c->debug && !(gfp & KMEM_GFP_ZERO) && !VMLAB_DEBUG && obj != NULL, 1))
+    if (__builtin_expect(c->fast && !(gfp & KMEM_GFP_ZERO) && obj != NULL, 1))
         return obj;
     return alloc_rest(c, gfp, obj);
 }
@@ -471,15 +471,14 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
 {
     /* the common case inline: the object's struct page names this cache,
      * the offset is a whole slot, the loaded magazine has room */
-    const kmem_t *km = c->km;
-    uintptr_t a = (uintptr_t)obj - (uintptr_t)km->mem;
+    uintptr_t a = (uintptr_t)obj - c->mem_base;
     unsigned cpu = kmem_cur_cpu;
-    if (__builtin_expect(a < (km->npages << KMEM_PAGE_SHIFT) && !c->debug && cpu < c->ncpus && !VMLAB_DEBUG, 1)) {
-        const kmem_page_t *pg = &km->pages[a >> KMEM_PAGE_SHIFT];
+    if (__builtin_expect(c->fast && a < c->mem_bytes && cpu < c->ncpus, 1)) {
+        const kmem_page_t *pg = &c->pages[a >> KMEM_PAGE_SHIFT];
         uint64_t off = (uint64_t)((unsigned char *)obj - pg->slab_base);
         unsigned i = (unsigned)((off * c->recip) >> 32);
         kmem_mag_t *m = c->cpu[cpu].loaded;
-        if (__builtin_expect((pg->flags & PG_SLAB) && pg->slab_cache == c && (uint64_t)i * c->size == off &&
+        if (__builtin_expect(pg->slab_cache == c && (pg->flags & PG_SLAB) && (uint64_t)i * c->size == off &&
                                  i < c->objs && m && m->rounds < c->mag_cap,
                              1)) {
             m->obj[m->rounds++] = obj;
@@ -614,6 +613,10 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
         c->mag_cap = sz > 131072 ? 1 : sz > KMEM_PAGE_SIZE ? 8 : sz > 1024 ? 24 : sz > 256 ? 54 : 120;
     c->ncpus = km->cfg.cpus;
     c->debug = flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
+    c->fast = c->mag_cap && !c->debug && !VMLAB_DEBUG;
+    c->mem_base = (uintptr_t)km->mem;
+    c->mem_bytes = (uintptr_t)(km->npages << KMEM_PAGE_SHIFT);
+    c->pages = km->pages;
     c->cpu = calloc(km->cfg.cpus, sizeof *c->cpu);
     if (!c->cpu) {
         free(c);
