@@ -42,7 +42,7 @@
 #define GC_RESERVE_MIN ((size_t)256 << 20)
 #define GC_GROW_MIN ((size_t)1 << 20)     /* bytes committed at a time, at least */
 #define GC_TRIGGER_MIN ((size_t)1 << 20)  /* no collection before this many bytes */
-#define GC_FREE_PCT 100                   /* default growth fraction, percent of live */
+#define GC_FREE_PCT 200                   /* default growth fraction, percent of live */
 #define GC_MS_DEFAULT ((size_t)1 << 16)   /* mark stack entries */
 
 gc_state_t gc_g;
@@ -320,19 +320,52 @@ static void avail_push(gc_page_t *pg)
     pg->flags |= GC_PG_LISTED;
 }
 
-/* Link the free slots of pg onto its class's free list, in address order. */
-static void link_free(gc_page_t *pg)
+/* The free bits of bitmap word w of pg (slots past nslots are not free). */
+static inline uint64_t free_bits(const gc_page_t *pg, unsigned w)
 {
-    uintptr_t a = gc_page_addr(pg);
-    void **fl = &gc_g.fl[pg->cls][pg->atomic];
-    void *head = *fl;
-    for (int s = pg->nslots - 1; s >= 0; s--)
-        if (!(pg->alloc[s >> 6] & ((uint64_t)1 << (s & 63)))) {
-            void **b = (void **)(a + (uintptr_t)s * pg->size);
-            *b = head;
-            head = b;
-        }
-    *fl = head;
+    uint64_t f = ~pg->alloc[w];
+    unsigned first = w * 64;
+    if (first + 64 > pg->nslots)
+        f &= pg->nslots <= first ? 0 : ((uint64_t)1 << (pg->nslots - first)) - 1;
+    return f;
+}
+
+/* Leave the cursor's page: back on the avail list if blocks were freed
+ * behind the cursor. */
+static void cursor_drop(gc_cursor_t *c)
+{
+    gc_page_t *pg = c->pg;
+    c->pg = NULL;
+    c->bits = 0;
+    if (!pg)
+        return;
+    pg->flags &= (uint8_t)~GC_PG_LISTED;
+    if (pg->nalloc < pg->nslots)
+        avail_push(pg);
+}
+
+/* Make pg (swept, with a free slot) the cursor's page. */
+static void cursor_set(gc_cursor_t *c, gc_page_t *pg)
+{
+    c->pg = pg;
+    c->addr = gc_page_addr(pg);
+    c->w = 0;
+    c->bits = free_bits(pg, 0);
+    pg->flags |= GC_PG_LISTED; /* gc_free must not list it */
+}
+
+/* The next word of the cursor's page with a free slot: 0, or -1 at the end. */
+static int cursor_next_word(gc_cursor_t *c)
+{
+    gc_page_t *pg = c->pg;
+    if (!pg)
+        return -1;
+    while (c->bits == 0) {
+        if (++c->w >= (pg->nslots + 63u) / 64)
+            return -1;
+        c->bits = free_bits(pg, c->w);
+    }
+    return 0;
 }
 
 /* A new page for class cls. */
@@ -351,9 +384,13 @@ static gc_page_t *small_page_new(unsigned cls, int atomic)
     return pg;
 }
 
-/* Refill the free list of (cls, atomic): 0, or -ENOMEM. */
+/* Give (cls, atomic) a cursor with a free slot: 0, or -ENOMEM. */
 static int refill(unsigned cls, int atomic)
 {
+    gc_cursor_t *c = &gc_g.cur[cls][atomic];
+    if (cursor_next_word(c) == 0)
+        return 0;
+    cursor_drop(c);
     for (;;) {
         gc_page_t *pg;
         while ((pg = gc_g.avail[cls][atomic]) != NULL) {
@@ -361,8 +398,8 @@ static int refill(unsigned cls, int atomic)
             if (pg->flags & GC_PG_UNSWEPT)
                 sweep_bits(pg);
             if (pg->nalloc < pg->nslots) {
-                link_free(pg);
-                return 0;
+                cursor_set(c, pg);
+                return cursor_next_word(c);
             }
         }
         if (!want_collect())
@@ -373,8 +410,8 @@ static int refill(unsigned cls, int atomic)
         gc_page_t *pg = small_page_new(cls, atomic);
         if (!pg)
             return -ENOMEM;
-        /* a last collection in pages_get may have refilled the list */
-        link_free(pg);
+        cursor_drop(c); /* a last collection may have set one */
+        cursor_set(c, pg);
         return 0;
     }
 }
@@ -382,27 +419,37 @@ static int refill(unsigned cls, int atomic)
 static void *alloc_small(size_t n, int atomic)
 {
     unsigned cls = gc_g.class_of[(n + GC_GRANULE - 1) / GC_GRANULE];
-    void **b = gc_g.fl[cls][atomic];
+    gc_cursor_t *c = &gc_g.cur[cls][atomic];
     gc_page_t *pg;
-    uint32_t slot;
-    if (__builtin_expect(b == NULL, 0)) {
-        if (refill(cls, atomic) != 0) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        b = gc_g.fl[cls][atomic];
+    unsigned bit, slot;
+    uint64_t *b;
+    size_t size;
+    if (__builtin_expect(c->bits == 0, 0) && refill(cls, atomic) != 0) {
+        errno = ENOMEM;
+        return NULL;
     }
-    gc_g.fl[cls][atomic] = *b;
-    pg = gc_page_of((uintptr_t)b);
-    slot = (uint32_t)((((uintptr_t)b & (GC_PAGE - 1)) * (uint64_t)pg->recip) >> 32);
-    pg->alloc[slot >> 6] |= (uint64_t)1 << (slot & 63);
+    pg = c->pg;
+    bit = (unsigned)__builtin_ctzll(c->bits);
+    c->bits &= c->bits - 1;
+    pg->alloc[c->w] |= (uint64_t)1 << bit;
     pg->nalloc++;
-    gc_g.since += pg->size;
-    gc_g.st.allocated_bytes += pg->size;
-    if (atomic)
-        *b = NULL;
-    else
-        memset(b, 0, pg->size);
+    slot = c->w * 64 + bit;
+    size = pg->size;
+    b = (uint64_t *)(c->addr + (uintptr_t)slot * size);
+    gc_g.since += size;
+    gc_g.st.allocated_bytes += size;
+    if (atomic) {
+        b[0] = 0;
+    } else if (size <= 64) {
+        /* the common small sizes without a call (granules of 16 bytes) */
+        for (size_t i = 0; i < size / 8; i += 2) {
+            b[i] = 0;
+            b[i + 1] = 0;
+            __asm__("" : : "r"(b) : "memory"); /* keep it a loop, not a memset call */
+        }
+    } else {
+        memset(b, 0, size);
+    }
     return b;
 }
 
@@ -469,7 +516,7 @@ void gc_mark_begin(void)
         for (size_t i = 0; i < np; i++)
             if (gc_g.pages[i].kind == GC_SMALL && (gc_g.pages[i].flags & GC_PG_UNSWEPT))
                 sweep_bits(&gc_g.pages[i]);
-    memset(gc_g.fl, 0, sizeof gc_g.fl);
+    memset(gc_g.cur, 0, sizeof gc_g.cur);
     memset(gc_g.avail, 0, sizeof gc_g.avail);
     for (size_t i = 0; i < np; i++) {
         gc_page_t *pg = &gc_g.pages[i];
@@ -668,10 +715,8 @@ void gc_free(void *p)
         pg->mark[slot >> 6] &= ~bit;
         pg->nalloc--;
         gc_g.st.explicit_freed_bytes += pg->size;
-        if (!(pg->flags & GC_PG_LISTED)) {
-            *(void **)p = gc_g.fl[pg->cls][pg->atomic];
-            gc_g.fl[pg->cls][pg->atomic] = p;
-        }
+        if (!(pg->flags & GC_PG_LISTED))
+            avail_push(pg); /* a full page gets a free slot back */
     } else {
         gc_g.st.explicit_freed_bytes += (uint64_t)pg->npages << GC_PAGE_SHIFT;
         pg->alloc[0] = 0;

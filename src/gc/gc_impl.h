@@ -47,6 +47,7 @@
 enum gc_kind { GC_FREE = 0, GC_SMALL, GC_LARGE, GC_TAIL };
 
 typedef struct gc_page {
+    /* the first 64 bytes are what marking a 32-byte block reads */
     uint8_t kind;    /* enum gc_kind */
     uint8_t cls;     /* SMALL: size class */
     uint8_t atomic;  /* SMALL, LARGE: blocks hold no pointers, never scanned */
@@ -55,15 +56,15 @@ typedef struct gc_page {
     uint16_t nalloc; /* SMALL: allocated blocks (popcount of alloc) */
     uint32_t size;   /* SMALL: block bytes; LARGE: bytes asked for, rounded to 16 */
     uint32_t recip;  /* SMALL: ceil(2^32 / size), for slot = (off * recip) >> 32 */
+    uint64_t alloc[GC_MAX_SLOTS / 64]; /* a block at this slot is allocated */
+    uint64_t mark[GC_MAX_SLOTS / 64];  /* ... and was reached this collection */
     uint32_t npages; /* LARGE and free-run heads: pages in the run */
     uint32_t back;   /* TAIL, last page of a free run: pages back to the head */
     struct gc_page *next, *prev; /* free-run list, or the class's avail list */
-    uint64_t alloc[GC_MAX_SLOTS / 64]; /* a block at this slot is allocated */
-    uint64_t mark[GC_MAX_SLOTS / 64];  /* ... and was reached this collection */
-} gc_page_t;
+} __attribute__((aligned(64))) gc_page_t;
 
 enum {
-    GC_PG_LISTED = 1,  /* SMALL: on its class's avail list */
+    GC_PG_LISTED = 1,  /* SMALL: on its class's avail list, or being allocated from */
     GC_PG_UNSWEPT = 2, /* SMALL: marked since the last sweep: alloc & ~mark is garbage */
 };
 
@@ -71,6 +72,15 @@ enum {
 typedef struct gc_range {
     uintptr_t lo, hi;
 } gc_range_t;
+
+/* Where a class allocates: the free bits of one bitmap word of one page,
+ * taken lowest first (no free list: the alloc bitmap is the free list). */
+typedef struct gc_cursor {
+    gc_page_t *pg;  /* the page, NULL when none */
+    uintptr_t addr; /* its first byte */
+    uint64_t bits;  /* free slots left in word w (1 = free) */
+    unsigned w;     /* the bitmap word being used */
+} gc_cursor_t;
 
 /* A root range as gc_roots_each reports it. */
 typedef struct gc_root {
@@ -95,7 +105,7 @@ typedef struct gc_state {
     gc_page_t *pages;      /* descriptors, one per reserved page */
     uint64_t *black;       /* blacklist: one bit per reserved page */
     size_t nblack;         /* bits set in black */
-    void *fl[GC_NCLASSES][2];            /* free blocks, linked through word 0 */
+    gc_cursor_t cur[GC_NCLASSES][2];     /* the page each class allocates from */
     gc_page_t *avail[GC_NCLASSES][2];    /* pages to take free blocks from */
     gc_page_t *free_runs;  /* runs of free pages (doubly linked through heads) */
     size_t free_pages;     /* pages in free_runs */
