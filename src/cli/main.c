@@ -30,6 +30,7 @@ static const cli_cmd_t cmds[] = {
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"gc", "a conservative mark-and-sweep collector for C: demo, and a leak finder", cmd_gc},
 };
 
 void cli_error(const char *fmt, ...)
