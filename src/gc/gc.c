@@ -231,8 +231,14 @@ static int heap_grow(size_t n)
         return -ENOMEM;
     {
         gc_page_t *h = &gc_g.pages[gc_g.top >> GC_PAGE_SHIFT];
+        size_t np = grow >> GC_PAGE_SHIFT;
+        if (gc_g.top == 0) { /* page 0 is the guard (gc_impl.h) */
+            h->kind = GC_GUARD;
+            h++;
+            np--;
+        }
         gc_g.top += grow;
-        pages_release(h, grow >> GC_PAGE_SHIFT);
+        pages_release(h, np);
     }
     gc_g.st.heap_bytes = gc_g.top;
     if (gc_g.top > gc_g.st.heap_peak)
@@ -861,6 +867,10 @@ void gc_heap_check(void)
             VL_ASSERT(i + pg->npages == np || pg[pg->npages].kind != GC_FREE);
             free_seen += pg->npages;
             i += pg->npages;
+            break;
+        case GC_GUARD:
+            VL_ASSERT(i == 0);
+            i++;
             break;
         default:
             VL_ASSERT(!"a tail page without its head");

@@ -44,7 +44,10 @@
  * redzones): a conservative scanner reads them by design. */
 #define GC_NO_ASAN __attribute__((no_sanitize_address))
 
-enum gc_kind { GC_FREE = 0, GC_SMALL, GC_LARGE, GC_TAIL };
+/* GC_GUARD: page 0, never allocated.  The heap's base address is the value
+ * most likely to be left in a dead stack slot (every local copy of
+ * gc_g.base); a block there would be kept alive by it. */
+enum gc_kind { GC_FREE = 0, GC_SMALL, GC_LARGE, GC_TAIL, GC_GUARD };
 
 typedef struct gc_page {
     /* the first 64 bytes are what marking a 32-byte block reads */
