@@ -21,3 +21,6 @@ for p in fifo lru; do
     "$VMLAB" vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 128 -p $p --output none |
         awk -F' = ' '/^Page Faults/ {pf=$2} /^TLB Hits/ {th=$2} END {printf "page faults %s, TLB hits %s\n", pf, th}'
 done
+echo
+echo "== vmlab gc demo (conservative mark & sweep), the sweep step"
+"$VMLAB" gc demo | sed -n '/^4\./,/^5\./p' | sed '$d'
