@@ -13,7 +13,7 @@
  * unless gc_set_interior_pointers(0)).  docs/gc.md explains the heap layout.
  *
  * Contract: `#include <vmlab/gc.h>` with -Iinclude and linking
- * build/libvmlab.a -lpthread (or build/libvmlab-gc.so) is enough; the first
+ * build/libvmlab.a -lpthread (or libvmlab.so) is enough; the first
  * gc_malloc initialises the collector.  Single-threaded: only the thread that
  * allocates is scanned, so call it from one thread (docs/gc.md, "Threads").
  *

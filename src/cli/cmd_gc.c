@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -200,25 +199,18 @@ static int demo(void)
 
 /* ---- leaks ---- */
 
-/* The shim: $VMLAB_GC_LEAKS_LIB, else libvmlab-gcleaks.so beside vmlab. */
+/* The shim: $VMLAB_GC_LEAKS_LIB, else libvmlab-gcleaks.so where cli_find_lib looks. */
 static int find_shim(char *out, size_t size)
 {
     const char *env = getenv("VMLAB_GC_LEAKS_LIB");
-    char exe[PATH_MAX];
-    ssize_t n;
-    int w;
     if (env && *env) {
-        w = snprintf(out, size, "%s", env);
-    } else {
-        n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n < 0)
-            return -errno;
-        exe[n] = '\0';
-        w = snprintf(out, size, "%s/libvmlab-gcleaks.so", dirname(exe));
+        int w = snprintf(out, size, "%s", env);
+        if (w < 0 || (size_t)w >= size)
+            return -ENAMETOOLONG;
+        return access(out, R_OK) == 0 ? 0 : -errno;
     }
-    if (w < 0 || (size_t)w >= size)
-        return -ENAMETOOLONG;
-    return access(out, R_OK) == 0 ? 0 : -errno;
+    snprintf(out, size, "libvmlab-gcleaks.so");
+    return cli_find_lib("libvmlab-gcleaks.so", out, size);
 }
 
 /* Names for frames: addr2line -f -C on each object's addresses. */
@@ -416,7 +408,7 @@ static int leaks(int argc, char **argv)
     if (optind >= argc)
         return cli_usage("gc leaks", "no program to run (expected -- PROGRAM [ARGS...])");
     if ((code = find_shim(shim, sizeof shim)) != 0) {
-        cli_error("gc leaks: %s: %s (expected libvmlab-gcleaks.so beside vmlab, or $VMLAB_GC_LEAKS_LIB)",
+        cli_error("gc leaks: %s: %s (expected libvmlab-gcleaks.so beside vmlab or in its library directory, or $VMLAB_GC_LEAKS_LIB)",
                   shim, strerror(-code));
         return CLI_ERR;
     }
