@@ -34,7 +34,15 @@ t_demo_shows_roots_mark_sweep_and_conservatism() {
     o=$TMP/out
     grep -q '^  registers+stack ' "$o" && grep -q '^  data+bss .*(program)' "$o" ||
         fail "no roots listed: $(head -12 "$o")" || return 1
-    for k in "kept   A" "kept   B" "kept   C" "freed  X" "freed  Y" "kept   F" "kept   G" "freed  H"; do
+    for k in "kept   A" "kept   B" "kept   C" "kept   F" "kept   G"; do
+        grep -q "^  $k " "$o" || fail "sweep: no '$k' line: $(sed -n '/^4\./,/^5\./p' "$o")" || return 1
+    done
+    # Under ASan's -O1 frames stale copies of pointers may keep garbage (as
+    # in test_gc.c): what must be freed is checked in the optimised build.
+    if grep -aq __asan_init "$VMLAB" 2>/dev/null; then
+        return 0
+    fi
+    for k in "freed  X" "freed  Y" "freed  H"; do
         grep -q "^  $k " "$o" || fail "sweep: no '$k' line: $(sed -n '/^4\./,/^5\./p' "$o")" || return 1
     done
     sed -n '/^5\./,$p' "$o" >"$TMP/c"
