@@ -257,6 +257,14 @@ TEST(pointer_only_in_a_registered_range)
     munmap(area, 512 * sizeof *area);
 }
 
+/* A large block rooted only by g_word, pointing into its third page. */
+NOINLINE static uintptr_t make_big(void)
+{
+    char *big = gc_malloc(5 * 4096);
+    g_word = (uintptr_t)big + 2 * 4096 + 40;
+    return hide(big);
+}
+
 TEST(interior_pointers_count_unless_base_only)
 {
     uintptr_t h = make_one();
@@ -269,11 +277,7 @@ TEST(interior_pointers_count_unless_base_only)
     CHECK_GONE(unhide(h));
     /* a large block, by a pointer into its third page */
     {
-        char *big = gc_malloc(5 * 4096);
-        CHECK(big != NULL);
-        h = hide(big);
-        g_word = (uintptr_t)big + 2 * 4096 + 40;
-        big = NULL;
+        h = make_big();
         collect_clean();
         CHECK(gc_is_live(unhide(h)));
         CHECK(gc_base((char *)unhide(h) + 3 * 4096) == unhide(h));

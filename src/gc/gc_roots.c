@@ -75,8 +75,7 @@ static int each_object(struct dl_phdr_info *info, size_t size, void *arg)
 /* An address just below the caller's frame. */
 __attribute__((noinline)) static uintptr_t below_frame(void)
 {
-    volatile uintptr_t here = 0;
-    return (uintptr_t)&here;
+    return (uintptr_t)__builtin_frame_address(0);
 }
 
 static uintptr_t stack_base(void)
