@@ -4,28 +4,26 @@
  * page allocator and the growth policy (include/vmlab/gc.h; the layout is in
  * gc_impl.h; CS:APP 9.10.2 Mark&Sweep, after bdwgc's allochblk.c/reclaim.c).
  *
- * Allocation of a small block pops its class's free list (linked through the
- * blocks' first words), sets the block's alloc bit and clears it.  An empty
- * list is refilled from a page of the class's avail list: a page marked by
- * the last collection is swept first (alloc &= mark: lazy sweeping, Hughes
- * 1982, so a collection's pause does not include the sweep), then its free
- * slots are linked.  With no page left the growth policy decides: collect if
- * the bytes allocated since the last collection reached free_pct% of the
- * live heap (the bytes it marked), else take a page from the free runs or
- * commit more of the reservation.  Large blocks take runs of pages
- * (first fit), are swept at the end of each mark phase and given back to the
- * runs at once.
+ * Allocation of a small block takes the lowest free bit of its class's
+ * current page (gc_cursor_t: the alloc bitmap is the free list, nothing is
+ * linked through the blocks), sets it and zeroes the block.  A used-up
+ * cursor moves to a page of the class's avail list: a page marked by the
+ * last collection is swept first (alloc &= mark: lazy sweeping, Hughes 1982,
+ * so a collection's pause does not include the sweep).  With no page left
+ * the growth policy decides: collect if the bytes allocated since the last
+ * collection reached free_pct% of the live heap (the bytes it marked), else
+ * take a page from the free runs or commit more of the reservation.  Large
+ * blocks take runs of pages (first fit), are swept at the end of each mark
+ * phase and given back to the runs at once.
  *
  * A collection: finish pending sweeps (their garbage is from the previous
- * cycle), clear all marks and free lists, mark from every root
+ * cycle), clear all marks and cursors, mark from every root
  * (gc_roots.c, gc_mark.c), then put every small page that holds blocks on
  * its class's avail list, unswept.  gc_collect() also sweeps everything at
  * once, which empty pages need to go back to the free runs.
  *
- * gc_free needs no sweep: it clears the alloc bit and, when the page's free
- * slots are already linked (the page is not on an avail list), links the
- * block too; an unlisted page's free slots are all on the free list, a
- * listed one's are linked when it is taken, so no slot is linked twice.
+ * gc_free needs no sweep: it clears the block's alloc bit, and a page that
+ * was full (on no list, not a cursor) goes back on its class's avail list.
  */
 #include <errno.h>
 #include <stdio.h>
