@@ -24,3 +24,8 @@ done
 echo
 echo "== vmlab gc demo (conservative mark & sweep), the sweep step"
 "$VMLAB" gc demo | sed -n '/^4\./,/^5\./p' | sed '$d'
+echo
+echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the weight rises)"
+"$VMLAB" sched --cpus 2 lab4 --weights build/demo-sched-weights.png >build/demo-sched.txt
+grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt
+echo "=> weights per CPU over time: build/demo-sched-weights.png"

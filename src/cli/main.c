@@ -34,9 +34,11 @@ static const cli_cmd_t cmds[] = {
     {"plot", "pictures with gnuplot: addresses over time, fault curves, working-set size", cmd_plot},
     {"gen", "write a synthetic trace (scan, zipf, loop, phases, belady, linked-list, ...)", cmd_gen},
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
+    {"merge", "join the JSON or CSV results of independent jobs (parallel, Slurm) into one", cmd_merge},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
     {"gc", "a conservative mark-and-sweep collector for C: demo, and a leak finder", cmd_gc},
+    {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
 };
 
 void cli_error(const char *fmt, ...)
