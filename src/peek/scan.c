@@ -422,7 +422,11 @@ long peek_scan_first(peek_scan_t *s, peek_mem_t *m, const inspect_maps_t *mm, un
                                             "first scan such as = V)");
     if (chunk == 0)
         chunk = SCAN_CHUNK;
-    chunk = (chunk + 7) & ~(size_t)7;
+    {
+        /* whole pages, so a chunk re-read page by page splits at real pages */
+        size_t ps = (size_t)inspect_page_size();
+        chunk = chunk < ps ? ps : (chunk + ps - 1) / ps * ps;
+    }
     buf = malloc(chunk + 8);
     if (!buf)
         return diag_set(d, NULL, 0, ENOMEM, "out of memory");
