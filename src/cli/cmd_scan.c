@@ -300,10 +300,14 @@ static int run_stream(scan_cli_t *c, FILE *f, const char *name, diag_t *d)
         if (rc < 0) {
             /* The process is gone, or may not be read: no use going on. */
             int fatal = rc == -ESRCH || rc == -EPERM || !c->interactive;
-            if (d->line == 0 && !d->file[0]) {
-                snprintf(d->file, sizeof d->file, "%s", name);
-                d->line = lineno;
+            /* Where in the script: the command's line, whatever it was about. */
+            if (d->file[0] && strcmp(d->file, name) != 0) {
+                char msg[sizeof d->msg];
+                snprintf(msg, sizeof msg, "%s", d->msg);
+                snprintf(d->msg, sizeof d->msg, "%.200s: %.300s", d->file, msg);
             }
+            snprintf(d->file, sizeof d->file, "%s", name);
+            d->line = lineno;
             if (fatal)
                 return rc;
             cli_diag(d);

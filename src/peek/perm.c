@@ -22,8 +22,9 @@
  * refused another user's process like anyone else.
  *
  * Whether the target is dumpable is not in /proc/PID/status; the kernel
- * shows it another way: a non-dumpable process's /proc/PID directory is
- * owned by root (fs/proc/base.c task_dump_owner()).
+ * shows it another way: the files in a non-dumpable process's /proc/PID
+ * (mem, status, maps) are owned by root, while the directory keeps the
+ * process's owner (fs/proc/base.c task_dump_owner(), pid_update_inode()).
  */
 #include "vmlab/peek.h"
 
@@ -125,7 +126,7 @@ void peek_facts_gather(int pid, peek_facts_t *f)
         f->target_known = ok;
         free(t);
     }
-    snprintf(path, sizeof path, "/proc/%d", pid);
+    snprintf(path, sizeof path, "/proc/%d/mem", pid);
     if (f->target_known && stat(path, &st) == 0) {
         if (st.st_uid == f->t_uid[1] && f->t_uid[1] != 0)
             f->dumpable = 1;
