@@ -203,7 +203,7 @@ typedef struct peek_scan_stats {
 
 /* First scan: forget the matches, then keep every aligned position of the
  * mappings of mm whose class is in `regions` holding a value v with `op v`
- * true (val: the value's bytes).  Chunk: bytes read per call (0: 8 MiB).
+ * true (val: the value's bytes).  Chunk: bytes read per call (0: 64 KiB).
  * Returns the number of matches or -errno (-ESRCH: the process is gone;
  * -E2BIG: more than max_matches; the matches are then empty). */
 long peek_scan_first(peek_scan_t *s, peek_mem_t *m, const inspect_maps_t *mm, unsigned regions,

@@ -44,7 +44,7 @@ static const char scan_help[] =
     "      --load FILE       start from a saved match file\n"
     "      --save FILE       write the final matches there (atomically)\n"
     "      --max-matches N   bound on matches kept (default 16M; 16 bytes each)\n"
-    "      --chunk BYTES     bytes read per system call (default 8M)\n"
+    "      --chunk BYTES     bytes read per system call (default 64k)\n"
     "      --access HOW      auto (default), vm (process_vm_readv/writev), mem\n"
     "      --output FORMAT   text (default) or json: {pid, type, matches,\n"
     "                        addresses, values, steps}\n"
