@@ -367,8 +367,8 @@ int cmd_poke(int argc, char **argv)
         out_json_end(&j);
         out_json_done(&j);
     } else {
-        printf("0x%jx: %s -> %s (%s, %zu bytes) with %s\n", (uintmax_t)addr, t_old, t_new,
-               peek_type_name(o.type), len,
+        printf("0x%jx: %s -> %s (%s, %zu byte%s) with %s\n", (uintmax_t)addr, t_old, t_new,
+               peek_type_name(o.type), len, len == 1 ? "" : "s",
                used == PEEK_VM ? "process_vm_writev" : "/proc/PID/mem");
         if (peek_mem_note(m)[0])
             printf("# note: %s\n", peek_mem_note(m));
