@@ -242,9 +242,9 @@ TEST(cmd_parse_forms)
         {"quit\r\n", PEEK_CMD_QUIT, PEEK_OP_EQ, ""},
         {"1.5e3", PEEK_CMD_FILTER, PEEK_OP_EQ, "1.5e3"},
     };
-    static const char *const bad[] = {"frobnicate", "set", "set 1 2", "< 1 2", "+-1", "list 0",
-                                      "list x", "count 3", "scan", "<=", "type", "= "
-                                                                                   "1 2"};
+    static const char *const bad[] = {"frobnicate", "set", "set 1 2", "< 1 2", "+-1",
+                                      "list 0",     "list x", "count 3", "scan", "<=",
+                                      "type",       "= 1 2"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         peek_cmd_t c;
         diag_t d;
