@@ -50,6 +50,19 @@ t_target_prints_its_contract_line_and_counts_signals() {
     [ $? -eq 0 ] || fail "SIGTERM did not end it cleanly"
 }
 
+# On a terminal (script(1) gives it a pty) each key adds one and q quits.
+t_target_on_a_terminal_counts_keys() {
+    command -v script >/dev/null || { skip "script (util-linux) is not installed"; return; }
+    (sleep 1; printf a; sleep 1; printf b; sleep 1; printf q; sleep 1) |
+        timeout 60 script -qfc "$VMLAB target --value 5" /dev/null >"$TMP/tty" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] || { fail "exit $rc: $(cat "$TMP/tty")"; return 1; }
+    tr -d '\r' <"$TMP/tty" >"$TMP/tty2"
+    head -n1 "$TMP/tty2" | grep -Eq '^pid [0-9]+ addr 0x[0-9a-f]+$' &&
+        grep -q '^value 6$' "$TMP/tty2" && grep -q '^value 7$' "$TMP/tty2" &&
+        ! grep -q '^value 8$' "$TMP/tty2" || fail "keys: $(cat "$TMP/tty2")"
+}
+
 # VALUE EXPECTED pairs per type: poke VALUE, peek must print EXPECTED.
 t_peek_poke_round_trip_every_type() {
     start_target "$VMLAB" target || return 1
