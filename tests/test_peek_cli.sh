@@ -24,6 +24,7 @@ start_target() {
     TPID=$(awk 'NR == 1 { print $2 }' "$out")
     TADDR=$(awk 'NR == 1 { print $4 }' "$out")
     TOUT=$out
+    asleep "$TPID"
 }
 stop_target() { kill "$TPID" 2>/dev/null; wait "$TBG" 2>/dev/null; }
 
@@ -34,6 +35,14 @@ start_plant() {
     PBG=$!
     wait_until grep -q '^ready' "$POUT" || { fail "plant did not start"; return 1; }
     PPID_=$(awk 'NR == 1 { print $2 }' "$POUT")
+    asleep "$PPID_"
+}
+
+# asleep PID: wait until the process sleeps (state S), its memory at rest:
+# a scan compared with another must not race the last instructions before
+# the wait.
+asleep() {
+    wait_until sh -c "awk '{ exit \$3 != \"S\" }' /proc/$1/stat" || { fail "process $1 never sleeps"; return 1; }
 }
 stop_plant() { kill "$PPID_" 2>/dev/null; wait "$PBG" 2>/dev/null; }
 

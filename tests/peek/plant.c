@@ -112,9 +112,10 @@ int main(int argc, char **argv)
         printf("planted stack %p\n", (void *)&stack_area[slot(1, i)]);
     for (int i = 0; i < ndata; i++)
         printf("planted data %p\n", (void *)&data_area[slot(2, i)]);
-    printf("ready\n");
     fflush(stdout);
     scrub();
+    printf("ready\n"); /* only now: the memory stays as it is from here on */
+    fflush(stdout);
     while (!term) {
         sigsuspend(&old);
         if (usr1) {
