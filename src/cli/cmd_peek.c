@@ -175,17 +175,19 @@ static int addr_in_mapping(int pid, uint64_t addr, size_t len, inspect_maps_t *m
     peek_where(mm, addr, where, wn);
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
     if (!inspect_maps_find(mm, addr))
-        return diag_set(d, path, 0, EFAULT, "0x%jx is %s (expected an address inside a mapping; "
-                                            "see vmlab maps %d)",
-                        (uintmax_t)addr, where, pid);
-    if (len > 1 && addr + len - 1 >= addr && !inspect_maps_find(mm, addr + len - 1)) {
+        rc = diag_set(d, path, 0, EFAULT, "0x%jx is %s (expected an address inside a mapping; "
+                                          "see vmlab maps %d)",
+                      (uintmax_t)addr, where, pid);
+    else if (len > 1 && addr + len - 1 >= addr && !inspect_maps_find(mm, addr + len - 1)) {
         char w2[1600];
         peek_where(mm, addr + len - 1, w2, sizeof w2);
-        return diag_set(d, path, 0, EFAULT, "the last byte, 0x%jx, is %s (expected LEN to stay "
-                                            "inside mappings)",
-                        (uintmax_t)(addr + len - 1), w2);
+        rc = diag_set(d, path, 0, EFAULT, "the last byte, 0x%jx, is %s (expected LEN to stay "
+                                          "inside mappings)",
+                      (uintmax_t)(addr + len - 1), w2);
     }
-    return 0;
+    if (rc)
+        inspect_maps_free(mm); /* on error the caller has no maps to free */
+    return rc;
 }
 
 static void json_mapping(out_json_t *j, const inspect_maps_t *mm, uint64_t addr, const char *where)
