@@ -624,6 +624,23 @@ TEST(scan_bound_and_match_file)
     peek_scan_free(s);
     CHECK(peek_scan_new(PEEK_I16, 2, 1u << 20, &s, NULL) == 0);
     CHECK(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &zero, 0, &d) > 0);
+    CHECK_EQ(peek_scan_stats(s)->huge, 0);
+    {
+        /* A reservation of 1 TiB (never mapped here: it must not be read). */
+        inspect_map_t big[NREG + 1];
+        inspect_maps_t bm = wd.mm;
+        long n0 = (long)peek_scan_count(s), n1;
+        memcpy(big, wd.maps, sizeof wd.maps);
+        big[NREG] = big[NREG - 1];
+        big[NREG].start = (uint64_t)1 << 46;
+        big[NREG].end = big[NREG].start + ((uint64_t)1 << 40);
+        bm.m = big;
+        bm.n = NREG + 1;
+        n1 = peek_scan_first(s, m, &bm, PEEK_R_ALL, PEEK_OP_EQ, &zero, 0, &d);
+        CHECK_EQ(n1, n0);
+        CHECK_EQ(peek_scan_stats(s)->huge, 1);
+        CHECK_EQ(peek_scan_stats(s)->regions, NREG);
+    }
     f = open_memstream(&text, &len);
     CHECK(peek_scan_save(s, 1234, f) == 0);
     fclose(f);

@@ -198,8 +198,14 @@ typedef struct peek_scan_stats {
     uint64_t bytes;    /* bytes read */
     uint64_t regions;  /* mappings scanned */
     uint64_t skipped;  /* bytes in pages that could not be read */
+    uint64_t huge;     /* mappings left out for being over PEEK_SCAN_REGION_MAX */
     uint64_t ns;       /* wall time */
 } peek_scan_stats_t;
+
+/* Mappings larger than this are reservations (AddressSanitizer's shadow
+ * of terabytes, a JVM's heap reserve), not data: a first scan leaves them
+ * out and counts them in stats.huge. */
+#define PEEK_SCAN_REGION_MAX ((uint64_t)64 << 30)
 
 /* First scan: forget the matches, then keep every aligned position of the
  * mappings of mm whose class is in `regions` holding a value v with `op v`

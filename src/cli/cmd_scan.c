@@ -90,6 +90,9 @@ static void report(scan_cli_t *c, const char *what, long n)
         printf(" from %ju mappings", (uintmax_t)st->regions);
     if (st->skipped)
         printf(", %.1f MiB unreadable skipped", st->skipped / 1048576.0);
+    if (st->huge)
+        printf(", %ju mapping%s over 64 GiB left out", (uintmax_t)st->huge,
+               st->huge == 1 ? "" : "s");
     printf(" in %.1f ms)\n", st->ns / 1e6);
     fflush(stdout);
 }

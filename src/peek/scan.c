@@ -449,6 +449,11 @@ long peek_scan_first(peek_scan_t *s, peek_mem_t *m, const inspect_maps_t *mm, un
         const inspect_map_t *r = &mm->m[i];
         if (!(peek_region_class(r) & regions))
             continue;
+        if (r->end - r->start > PEEK_SCAN_REGION_MAX) {
+            /* a reservation (ASan's shadow, a JVM heap reserve): mostly never touched */
+            s->st.huge++;
+            continue;
+        }
         s->st.regions++;
         for (uint64_t a = r->start; a < r->end && rc == 0; a += chunk) {
             size_t len = r->end - a < chunk ? (size_t)(r->end - a) : chunk;
