@@ -275,16 +275,33 @@ t_scan_same_first_counts_as_scanmem() {
     [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
     start_plant $V 3 4 5 || return 1
     st=0
+    # scanmem stops the process with ptrace; once resumed it may run a few
+    # instructions (its dead stack changes by a word or two), so a reading
+    # counts when vmlab agrees with itself before and after scanmem.
     for v in $VDEC 1 2 255 -1 4096 65535; do
-        s=$(timeout 60 scanmem -p "$PPID_" -c "option scan_data_type int32; option region_scan_level 3; reset; $v; exit" 2>&1 |
-            sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
-        m=$("$VMLAB" scan "$PPID_" --type i32 --align 1 --regions all --value=$v | awk '{ print $1 }')
-        [ -n "$s" ] && [ "$s" = "$m" ] || { fail "value $v: scanmem $s matches, vmlab $m"; st=1; }
+        ok=0 try=0
+        while [ $ok -eq 0 ] && [ $try -lt 5 ]; do
+            try=$((try + 1))
+            asleep "$PPID_"
+            m1=$("$VMLAB" scan "$PPID_" --type i32 --align 1 --regions all --value=$v | awk '{ print $1 }')
+            s=$(timeout 60 scanmem -p "$PPID_" -c "option scan_data_type int32; option region_scan_level 3; reset; $v; exit" 2>&1 |
+                sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
+            asleep "$PPID_"
+            m2=$("$VMLAB" scan "$PPID_" --type i32 --align 1 --regions all --value=$v | awk '{ print $1 }')
+            [ -n "$s" ] && [ "$s" = "$m1" ] && [ "$m1" = "$m2" ] && ok=1
+        done
+        [ $ok -eq 1 ] || { fail "value $v: scanmem $s matches, vmlab $m1 then $m2"; st=1; }
     done
-    # And on vmlab's own target.
+    # And on vmlab's own target, unless it is an ASan build: then its
+    # terabytes of shadow are a mapping vmlab leaves out and scanmem does not.
+    if grep -aq __asan_init "$VMLAB"; then
+        stop_plant
+        return $st
+    fi
     start_target "$VMLAB" target --value 123456 || { stop_plant; return 1; }
     s=$(timeout 60 scanmem -p "$TPID" -c "option scan_data_type int32; option region_scan_level 3; reset; 123456; exit" 2>&1 |
         sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
+    asleep "$TPID"
     m=$("$VMLAB" scan "$TPID" --type i32 --align 1 --value 123456 | awk '{ print $1 }')
     [ -n "$s" ] && [ "$s" = "$m" ] || { fail "target: scanmem $s matches, vmlab $m"; st=1; }
     stop_target
