@@ -36,3 +36,11 @@ printf '+1\nset 7\nlist\n' | "$VMLAB" scan "$tpid" --load build/demo-matches.txt
 echo "peek: $("$VMLAB" peek "$tpid" "$taddr" --type i32 | head -n 1) (expected 7)"
 kill "$tpid"
 wait "$tbg" 2>/dev/null || true
+echo
+echo "== vmlab kmem: kmalloc's contiguous frames beside vmalloc's scattered ones"
+printf 'workload fragment 3000\nkmalloc 16384 1\nvmalloc 40000\nreport buddyinfo\nreport contig\n' | "$VMLAB" kmem --mem 64M - | sed 's/ at 0x[0-9a-f]*//'
+
+echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the weight rises)"
+"$VMLAB" sched --cpus 2 lab4 --weights build/demo-sched-weights.png >build/demo-sched.txt
+grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt
+echo "=> weights per CPU over time: build/demo-sched-weights.png"
