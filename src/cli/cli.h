@@ -55,6 +55,10 @@ int cmd_layout(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_v2p(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
+int cmd_peek(int argc, char **argv);   /* cmd_peek.c */
+int cmd_poke(int argc, char **argv);   /* cmd_peek.c */
+int cmd_scan(int argc, char **argv);
+int cmd_target(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
