@@ -30,6 +30,8 @@ static const cli_cmd_t cmds[] = {
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"translate", "OSTEP's translation homework: bounds, segments, linear and multi-level tables", cmd_translate},
+    {"tlb-measure", "the TLB homework on this machine: time per access against pages touched", cmd_tlb_measure},
 };
 
 void cli_error(const char *fmt, ...)
