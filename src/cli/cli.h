@@ -54,6 +54,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
 int cmd_malloc_freelist(int argc, char **argv); /* xlate: cmd_malloc_freelist.c */
+int cmd_sim_steps(int argc, char **argv);       /* xlate: vmlab sim --steps */
 int cmd_translate(int argc, char **argv);    /* xlate: OSTEP translation homework */
 int cmd_tlb_measure(int argc, char **argv);  /* xlate: the TLB homework, measured */
 
