@@ -38,6 +38,10 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
  * bad one print the usage error naming the accepted formats and return -1. */
 int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt /* OUT */);
 
+/* Run gnuplot (VMLAB_GNUPLOT or gnuplot in PATH) on a script file: 0 ok,
+ * 1 gnuplot not found, -1 it failed.  In cmd_plot.c. */
+int cli_run_gnuplot(const char *script);
+
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
