@@ -36,7 +36,7 @@ static const char translate_help[] =
     "  -A, --addresses LIST  comma-separated virtual addresses instead (decimal or 0x)\n"
     "  -a SIZE               address-space size (multi: pages allocated, default 64)\n"
     "      --asize SIZE      address-space size (every model)\n"
-    "  -p, --physmem SIZE    physical memory size\n"
+    "  -p, --physmem SIZE    physical memory size (also --psize)\n"
     "  -P, --pagesize SIZE   page size (linear, multi)\n"
     "      --pte-bytes N     entry size 1, 2, 4 or 8 (linear default 4, multi 1)\n"
     "      --levels B,B,...  multi: VPN bits per level, root first (default: full pages)\n"
@@ -421,7 +421,7 @@ int cmd_translate(int argc, char **argv)
         {"pagesize", required_argument, 0, 'P'},  {"used", required_argument, 0, 'u'},
         {"compute", no_argument, 0, 'c'},         {"verbose", no_argument, 0, 'v'},
         {"out", required_argument, 0, 'o'},       {"help", no_argument, 0, 'h'},
-        {"asize", required_argument, 0, 1},       {"pte-bytes", required_argument, 0, 2},
+        {"asize", required_argument, 0, 1},       {"psize", required_argument, 0, 'p'},       {"pte-bytes", required_argument, 0, 2},
         {"levels", required_argument, 0, 3},      {"tlb", required_argument, 0, 4},
         {"from-ostep", required_argument, 0, 5},  {"emit-problem", no_argument, 0, 6},
         {"output", required_argument, 0, 7},      {0, 0, 0, 0},

@@ -205,7 +205,8 @@ static int one_line(st_t *t, const char *s, size_t len, const char *file, unsign
         p->limit = v;
         return 0;
     }
-    if (model == XL_SEG && eat(&c, "Segment ")) {
+    if (model == XL_SEG && eat(&c, "Segment ") && (skip_sp(&c), c.s < c.e) && *c.s >= '0' &&
+        *c.s <= '9') {
         uint64_t i;
         xl_seg_t *sg;
         if (num(&c, "", 0, &i) || i >= XL_MAX_SEGS)

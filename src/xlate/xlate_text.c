@@ -72,6 +72,16 @@ static int tok_num(const line_t *l, unsigned i, uint64_t *v)
     return parse_size(buf, v);
 }
 
+/* A value (address, entry, register): decimal or 0x hex, no size suffix. */
+static int tok_val(const line_t *l, unsigned i, uint64_t *v)
+{
+    if (i >= l->n)
+        return -EINVAL;
+    if (l->len[i] > 2 && l->tok[i][0] == '0' && (l->tok[i][1] == 'x' || l->tok[i][1] == 'X'))
+        return parse_u64_hex(l->tok[i], l->len[i], v);
+    return parse_u64_dec(l->tok[i], l->len[i], v);
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -170,7 +180,7 @@ static int parse_line(const line_t *l, const char *file, unsigned long lineno, x
     }
     if (tok_is(l, 0, "base") || tok_is(l, 0, "limit") || tok_is(l, 0, "pdbr") ||
         tok_is(l, 0, "ptbr")) {
-        if (l->n != 2 || tok_num(l, 1, &v))
+        if (l->n != 2 || tok_val(l, 1, &v))
             BAD("bad '%.*s' line (expected one number)", (int)l->len[0], l->tok[0]);
         if (tok_is(l, 0, "base"))
             p->base = v;
@@ -188,7 +198,7 @@ static int parse_line(const line_t *l, const char *file, unsigned long lineno, x
             BAD("'segment' in a %s problem (expected model seg)", xl_model_name(p->model));
         if (p->nsegs == XL_MAX_SEGS)
             BAD("more than %d segments", XL_MAX_SEGS);
-        if (l->n < 3 || l->n > 5 || tok_num(l, 1, &v) || tok_num(l, 2, &w))
+        if (l->n < 3 || l->n > 5 || tok_val(l, 1, &v) || tok_val(l, 2, &w))
             BAD("bad segment (expected 'segment BASE LIMIT [up|down] [rwx]')");
         s = &p->seg[p->nsegs];
         s->base = v;
@@ -207,7 +217,7 @@ static int parse_line(const line_t *l, const char *file, unsigned long lineno, x
     }
     if (tok_is(l, 0, "va")) {
         unsigned acc = XL_READ;
-        if (l->n < 2 || l->n > 3 || tok_num(l, 1, &v))
+        if (l->n < 2 || l->n > 3 || tok_val(l, 1, &v))
             BAD("bad address (expected 'va ADDRESS [r|w|x]')");
         if (l->n == 3) {
             acc = parse_prot(l->tok[2], l->len[2]);
@@ -233,7 +243,7 @@ static int parse_line(const line_t *l, const char *file, unsigned long lineno, x
             *tables = 1;
         }
         if (is_pte) {
-            if (l->n != 2 || tok_num(l, 1, &v))
+            if (l->n != 2 || tok_val(l, 1, &v))
                 BAD("bad entry (expected 'pte VALUE')");
             if (p->npte == p->asize / p->page_size)
                 BAD("more than %llu entries (one per virtual page)",
@@ -257,7 +267,7 @@ static int parse_line(const line_t *l, const char *file, unsigned long lineno, x
             if (m.n > MAX_TOK)
                 BAD("too many groups of hex bytes (expected at most %d)", MAX_TOK - 2);
             m.len[1] = nl;
-            if (tok_num(&m, 1, &v) || v >= p->psize / p->page_size)
+            if (tok_val(&m, 1, &v) || v >= p->psize / p->page_size)
                 BAD("bad page number '%.*s' (expected 0..%llu)", (int)l->len[1], l->tok[1],
                     (unsigned long long)(p->psize / p->page_size - 1));
             if (parse_page_bytes(l, from, p->mem + v * p->page_size, p->page_size))
