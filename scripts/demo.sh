@@ -21,3 +21,8 @@ for p in fifo lru; do
     "$VMLAB" vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 128 -p $p --output none |
         awk -F' = ' '/^Page Faults/ {pf=$2} /^TLB Hits/ {th=$2} END {printf "page faults %s, TLB hits %s\n", pf, th}'
 done
+echo
+echo "== OSTEP's homework: a two-level page walk, a replacement log, a free list"
+"$VMLAB" translate multi -s 1 -n 1 -c | tail -n 4
+"$VMLAB" sim --steps -p lru -n 3 -a 0,1,2,0,3,1 | sed -n 3,8p
+"$VMLAB" malloc freelist -H 4 -A +10,-0,+20 -c | tail -n 9
