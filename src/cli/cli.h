@@ -9,6 +9,7 @@
 #ifndef VMLAB_CLI_H
 #define VMLAB_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/out.h"
@@ -38,9 +39,15 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
  * bad one print the usage error naming the accepted formats and return -1. */
 int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt /* OUT */);
 
-/* Run gnuplot (VMLAB_GNUPLOT or gnuplot in PATH) on a script file: 0 ok,
- * 1 gnuplot not found, -1 it failed.  In cmd_plot.c. */
-int cli_run_gnuplot(const char *script);
+/* Run gnuplot ($VMLAB_GNUPLOT or gnuplot in PATH) on `script`: 0 ok, 1 not
+ * found, -1 it failed (cmd_plot.c). */
+int cli_gnuplot(const char *script);
+/* Find one of vmlab's helper files `name` (a preload library, a kernel-lab
+ * file): beside the vmlab binary (the build tree), else in ../lib/vmlab/
+ * relative to it (an installed tree: PREFIX/bin/vmlab and PREFIX/lib/vmlab/),
+ * else in VMLAB_PKGLIBDIR as built in.  0 and the path in out, or -errno
+ * (-ENOENT when none is readable). */
+int cli_find_lib(const char *name, char *out, size_t size);
 
 /* The subcommands, one line each in src/cli/main.c's table. */
 int cmd_vm(int argc, char **argv);
@@ -51,6 +58,7 @@ int cmd_faults(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_trace_info(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_record(int argc, char **argv);
@@ -61,5 +69,6 @@ int cmd_malloc_freelist(int argc, char **argv); /* xlate: cmd_malloc_freelist.c 
 int cmd_sim_steps(int argc, char **argv);       /* xlate: vmlab sim --steps */
 int cmd_translate(int argc, char **argv);    /* xlate: OSTEP translation homework */
 int cmd_tlb_measure(int argc, char **argv);  /* xlate: the TLB homework, measured */
+int cmd_sched(int argc, char **argv);
 
 #endif

@@ -69,7 +69,7 @@ static int plot(const char *img, const tlbm_point_t *pt, size_t n, uint64_t page
         cli_error("%s: write failed", gp);
         return CLI_ERR;
     }
-    switch (cli_run_gnuplot(gp)) {
+    switch (cli_gnuplot(gp)) {
     case 0: return CLI_OK;
     case 1:
         cli_error("tlb-measure: gnuplot not found; wrote %s and %s (render with: gnuplot %s)",
