@@ -228,8 +228,21 @@ static int one_line(st_t *t, const char *s, size_t len, const char *file, unsign
                 BAD("bad segment limit (expected ': N')");
             sg->limit = v;
             t->have_limit[i] = 1;
+        } else if (eat(&c, "protection")) { /* vmlab's own question, non-default rights */
+            unsigned prot = 0;
+            if (!eat(&c, ":"))
+                BAD("bad segment protection (expected ': rwx')");
+            skip_sp(&c);
+            for (int k = 0; k < 3; k++, c.s++) {
+                static const char want[3] = {'r', 'w', 'x'};
+                if (c.s >= c.e || (*c.s != want[k] && *c.s != '-'))
+                    BAD("bad segment protection (expected three of r, w, x or -)");
+                if (*c.s != '-')
+                    prot |= 1u << k;
+            }
+            sg->prot = prot;
         } else {
-            BAD("bad segment line (expected 'Segment N base' or 'Segment N limit')");
+            BAD("bad segment line (expected 'Segment N base', 'limit' or 'protection')");
         }
         if (i + 1 > p->nsegs)
             p->nsegs = (unsigned)i + 1;
