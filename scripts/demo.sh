@@ -48,3 +48,8 @@ echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the 
 "$VMLAB" sched --cpus 2 lab4 --weights build/demo-sched-weights.png >build/demo-sched.txt
 grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt
 echo "=> weights per CPU over time: build/demo-sched-weights.png"
+echo
+echo "== OSTEP's homework: a two-level page walk, a replacement log, a free list"
+"$VMLAB" translate multi -s 1 -n 1 -c | tail -n 4
+"$VMLAB" sim --steps -p lru -n 3 -a 0,1,2,0,3,1 | sed -n 3,8p
+"$VMLAB" malloc freelist -H 4 -A +10,-0,+20 -c | tail -n 9

@@ -42,6 +42,8 @@ static const cli_cmd_t cmds[] = {
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
     {"gc", "a conservative mark-and-sweep collector for C: demo, and a leak finder", cmd_gc},
+    {"translate", "OSTEP's translation homework: bounds, segments, linear and multi-level tables", cmd_translate},
+    {"tlb-measure", "the TLB homework on this machine: time per access against pages touched", cmd_tlb_measure},
     {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
     {"kmem", "the kernel's buddy, slab, kmalloc and vmalloc allocators; slabinfo, buddyinfo", cmd_kmem},
     {"slabtop", "slabtop's screen for vmlab's slab caches under a workload, or this machine", cmd_slabtop},
