@@ -605,6 +605,9 @@ int cmd_sim(int argc, char **argv)
 {
     sim_cli_t o;
     sim_runs_t s = {0};
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--steps") == 0) /* the per-reference log: cmd_sim_steps.c */
+            return cmd_sim_steps(argc, argv);
     int rc = parse(&o, argc, argv);
     if (rc == 0 && (rc = run(&o, &s)) == 0)
         rc = print(&o, &s);

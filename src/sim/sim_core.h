@@ -55,6 +55,10 @@ unsigned sim_core_policy_flags(const sim_core_t *c);
  * page), else discarded (anonymous memory).  0, -ENOENT (not resident) or
  * -EOPNOTSUPP (the policy has no remove op). */
 int sim_core_remove(sim_core_t *c, uint32_t proc, uint32_t page, int write_back);
+/* Memory 0's frames (global scope): *page gets frame -> page id for the
+ * frames [0, return value), the resident ones.  Valid until the next feed.
+ * For the per-reference log (sim_steps.c). */
+uint32_t sim_core_frames(const sim_core_t *c, const uint32_t **page /* OUT */);
 void sim_core_free(sim_core_t *c);
 /* Abort if an invariant is broken (frame table, TLB, policy). */
 void sim_core_check(const sim_core_t *c);
