@@ -37,6 +37,7 @@ static const cli_cmd_t cmds[] = {
     {"merge", "join the JSON or CSV results of independent jobs (parallel, Slurm) into one", cmd_merge},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
     {"kmem", "the kernel's buddy, slab, kmalloc and vmalloc allocators; slabinfo, buddyinfo", cmd_kmem},
     {"slabtop", "slabtop's screen for vmlab's slab caches under a workload, or this machine", cmd_slabtop},
 };
