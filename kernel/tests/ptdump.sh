@@ -18,7 +18,7 @@ wait_file /tmp/info || { fail start "hello did not start"; finish; exit 1; }
 read pid addr pfn </tmp/info
 dmesg -c >/dev/null
 insmod $M/ptdump.ko pid=$pid addr=$addr && rmmod ptdump
-dmesg | sed -n 's/^\[[ 0-9.]*\] ptdump: //p' >/tmp/walk
+dmesg | sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}ptdump: //p' >/tmp/walk
 cat /tmp/walk
 for lv in pgd p4d pud pmd pte; do
     line=$(grep "^$lv " /tmp/walk)
@@ -41,7 +41,7 @@ json_str walk_pfn "$ptepfn"
 # An address nothing maps: the walk stops above the PTE, or at a PTE that is none.
 dmesg -c >/dev/null
 insmod $M/ptdump.ko pid=$pid addr=0x100000000000 && rmmod ptdump
-stop=$(dmesg | sed -n 's/^\[[ 0-9.]*\] ptdump: stop //p')
+stop=$(dmesg | sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}ptdump: stop //p')
 expect "unmapped address stops early" "stop: $stop" [ -n "$stop" ]
 kill -USR1 $pid
 wait $hp

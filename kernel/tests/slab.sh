@@ -46,11 +46,11 @@ expect "rmmod removes the row" "vmlab_task gone from /proc/slabinfo" sh -c '! gr
 cpus=$(grep -c ^processor /proc/cpuinfo)
 awk -v cpus=$cpus '
 function fls(x,  n) { n = 0; while (x > 0) { n++; x = int(x / 2) } return n }
-function get_order(sz,  o) { o = 0; while (4096 * 2 ^ o < sz) o++; return o }
+function get_order(sz,  o) { o = 0; while (4096 * pw[o] < sz) o++; return o }
 function calc(size, minobj, maxorder, fract,   o, slab, rem) {
     if (int(4096 / size) > 32767) return get_order(size * 32767) - 1
     for (o = get_order(minobj * size); o <= maxorder; o++) {
-        slab = 4096 * 2 ^ o; rem = slab % size
+        slab = 4096 * pw[o]; rem = slab % size
         if (rem <= int(slab / fract)) break
     }
     return o
@@ -66,9 +66,10 @@ function order_for(size,   minobj, maxobj, f, o) {
     o = calc(size, 1, 3, 1); if (o <= 3) return o
     return calc(size, 1, 11, 1)
 }
+BEGIN { pw[0] = 1; for (i = 1; i <= 12; i++) pw[i] = 2 * pw[i - 1] }
 NR > 2 {
     o = order_for($4); n++
-    if ($6 != 2 ^ o || $5 != int(4096 * 2 ^ o / $4)) { bad++; printf "  %s: size %d has %d objects in %d pages, calculate_order says %d in %d\n", $1, $4, $5, $6, int(4096 * 2 ^ o / $4), 2 ^ o }
+    if ($6 != pw[o] || $5 != int(4096 * pw[o] / $4)) { bad++; printf "  %s: size %d has %d objects in %d pages, calculate_order says %d in %d\n", $1, $4, $5, $6, int(4096 * pw[o] / $4), pw[o] }
 }
 END { printf "%d %d\n", n, bad + 0 > "/tmp/orders" }' /proc/slabinfo
 read rows bad </tmp/orders

@@ -30,6 +30,7 @@ static const cli_cmd_t cmds[] = {
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"kernel", "the kernel lab: SCHED_WRR and mm modules in Linux 6.1 under QEMU", cmd_kernel},
 };
 
 void cli_error(const char *fmt, ...)
