@@ -194,6 +194,13 @@ build_kernel() {
         make -j"$jobs" ARCH=x86_64 modules >>"$kb/make.log" 2>&1) ||
         { grep -E 'error|Error' "$kb/make.log" | head -20 >&2; die "kernel build failed (full log: $kb/make.log)"; }
     cp -p "$linux/arch/x86/boot/bzImage" "$kb/bzImage"
+    build_extras
+    log "built $kb/bzImage"
+}
+
+# The out-of-tree modules and the guest programs (run redoes this, so an
+# edited module or guest program is rebuilt before the guest boots).
+build_extras() {
     log "modules"
     sync_dir "$here/modules" "$kb/modules"
     (cd "$linux" && make -j"$jobs" ARCH=x86_64 M="$kb/modules" modules >"$kb/modules.log" 2>&1) ||
@@ -210,7 +217,6 @@ build_kernel() {
         gcc -static -O2 -Wall -Wextra -Werror -std=gnu11 -I"$here/guest" "$c" -o "$exe" ||
             die "$c: guest program does not build"
     done
-    log "built $kb/bzImage"
 }
 
 # ---------------------------------------------------------------- run
@@ -294,7 +300,8 @@ run_test() {
     name=$1 output=$2 tmo=$3
     [ -f "$here/tests/$name.sh" ] || usage "no test named '$name' (vmlab kernel run --list)"
     need qemu-system-x86_64 qemu-system-x86
-    [ -f "$kb/bzImage" ] || die "$kb/bzImage missing (run 'vmlab kernel build' first)"
+    [ -f "$kb/bzImage" ] && [ -f "$linux/Module.symvers" ] || die "$kb/bzImage missing (run 'vmlab kernel build' first)"
+    VMLAB_QUIET=1 build_extras
     make_initramfs "$name"
     con=$kb/console-$name.log
     boot() { # ACCEL CPU

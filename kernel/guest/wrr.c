@@ -153,8 +153,8 @@ static long cputicks(pid_t pid, int *cpu)
 	fclose(f);
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu "
-			 "%*d %*d %*d %*d %*d %*d %*u %*u %*d %*u %*u %*u %*u %*u %*u %*u %*u "
-			 "%*u %*u %*u %*u %*u %*u %*u %*d %d", &ut, &st, &last) != 3)
+			 "%*d %*d %*d %*d %*d %*d %*u %*u %*d "
+			 "%*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*d %d", &ut, &st, &last) != 3)
 		return -1;
 	if (cpu)
 		*cpu = last;
@@ -216,6 +216,17 @@ static void reap(pid_t *pids, int n)
 static void driver_rt(void)
 {
 	set_policy(0, SCHED_FIFO, 90);
+	pin(0, 0);
+}
+
+/*
+ * Fork unpinned WRR children from a WRR, unpinned parent, so that fork
+ * placement (select_task_rq_wrr) chooses their CPUs; then back to RT.
+ */
+static void driver_wrr(void)
+{
+	set_policy(0, SCHED_WRR, 0);
+	pin(0, -1);
 }
 
 static int cmd_info(void)
@@ -285,15 +296,23 @@ static uint64_t factor(uint64_t n)
 }
 
 /*
- * For each weight 1..wmax: a weight-10 hog and the factoriser share CPU 1;
- * the factoriser's wall time / CPU time should be (w + 10) / w.  Checked:
- * the mean relative error below 20%, each below 40%, and wall time falling
- * from weight 1 to weight wmax by at least half the model's factor.
+ * For each weight 1..wmax: a weight-10 hog and the factoriser (REPS
+ * factorisations of a 13-digit semiprime by trial division) share CPU 1.
+ * While the factoriser lives, its CPU time / the hog's should be w / 10.
+ * One run lasts only a few rounds (a round is (w + 10) x 10 ms), so a
+ * single ratio is off by up to a slice, and under TCG the host preempting
+ * a virtual CPU charges that time to whichever task was running; the checks
+ * are on aggregates: sum of CPU times / sum of (hog time x w / 10) within
+ * 20% of 1, and the mean ratio of each quarter of the weights above the
+ * previous quarter's.  Wall time is reported too (the lab's measurement):
+ * it falls from weight 1 to weight wmax.
  */
 static int cmd_factor(int wmax, int reps)
 {
 	const uint64_t n = 2000003ULL * 3000017ULL;
-	double sum_err = 0, worst = 0, wall1 = 0, wallmax = 0;
+	double sum_cpu = 0, sum_model = 0, wall1 = 0, wallmax = 0;
+	double qsum[4] = { 0 }, qmean[4] = { 0 };
+	int qn[4] = { 0 }, rising = 1;
 	pid_t h;
 
 	driver_rt();
@@ -306,8 +325,11 @@ static int cmd_factor(int wmax, int reps)
 		double t0, t1, cpu = 0;
 		pid_t c;
 
+		long h0, h1;
+
 		if (pipe(fd))
 			return 1;
+		h0 = cputicks(h, NULL);
 		t0 = now();
 		c = fork();
 		if (c == 0) {
@@ -332,28 +354,41 @@ static int cmd_factor(int wmax, int reps)
 		close(fd[0]);
 		waitpid(c, NULL, 0);
 		t1 = now();
+		h1 = cputicks(h, NULL);
 		{
-			double ratio = cpu > 0 ? (t1 - t0) / cpu : 0;
-			double model = (w + 10.0) / w;
-			double err = dabs(ratio / model - 1);
+			double hog_s = (h1 - h0) / 100.0;
+			double ratio = hog_s > 0 ? cpu / hog_s : 0;
+			double model = w / 10.0;
+			int q = (w - 1) * 4 / wmax;
 
-			sum_err += err;
-			if (err > worst)
-				worst = err;
+			sum_cpu += cpu;
+			sum_model += hog_s * model;
+			qsum[q] += ratio;
+			qn[q]++;
 			if (w == 1)
 				wall1 = t1 - t0;
 			wallmax = t1 - t0;
-			printf("  weight %2d: wall %.3f s, cpu %.3f s, wall/cpu %.2f (model %.2f)\n",
-			       w, t1 - t0, cpu, ratio, model);
-			jadd("%s{\"weight\":%d,\"wall_s\":%.4f,\"cpu_s\":%.4f,\"ratio\":%.4f,\"model\":%.4f}",
-			     w > 1 ? "," : "", w, t1 - t0, cpu, ratio, model);
+			printf("  weight %2d: wall %.3f s, cpu %.3f s, hog %.2f s, cpu/hog %.3f (model %.2f)\n",
+			       w, t1 - t0, cpu, hog_s, ratio, model);
+			jadd("%s{\"weight\":%d,\"wall_s\":%.4f,\"cpu_s\":%.4f,\"hog_cpu_s\":%.2f,\"ratio\":%.4f,\"model\":%.4f}",
+			     w > 1 ? "," : "", w, t1 - t0, cpu, hog_s, ratio, model);
 		}
 	}
 	reap(&h, 1);
-	jadd("]},");
-	check(sum_err / wmax < 0.20 && worst < 0.40, "factor: wall/cpu = (w+10)/w",
-	      "mean relative error %.1f%%, worst %.1f%% (allowed 20%%, 40%%)", 100 * sum_err / wmax, 100 * worst);
-	check(wmax < 2 || wall1 / wallmax > 0.5 * (11.0 / ((wmax + 10.0) / wmax)),
+	jadd("],");
+	for (int q = 0; q < 4; q++) {
+		qmean[q] = qn[q] ? qsum[q] / qn[q] : 0;
+		if (q && qn[q] && qn[q - 1] && qmean[q] <= qmean[q - 1])
+			rising = 0;
+	}
+	jadd("\"sum_cpu_s\":%.4f,\"sum_model_s\":%.4f,\"quarter_mean_ratio\":[%.4f,%.4f,%.4f,%.4f]},",
+	     sum_cpu, sum_model, qmean[0], qmean[1], qmean[2], qmean[3]);
+	check(sum_model > 0 && sum_cpu / sum_model > 0.8 && sum_cpu / sum_model < 1.25,
+	      "factor: CPU shares w/10 in aggregate", "sum cpu %.2f s, sum hog x w/10 %.2f s, ratio %.3f (allowed 0.8..1.25)",
+	      sum_cpu, sum_model, sum_model > 0 ? sum_cpu / sum_model : 0);
+	check(rising, "factor: share rises with weight", "mean cpu/hog by quarter of the weights: %.3f %.3f %.3f %.3f",
+	      qmean[0], qmean[1], qmean[2], qmean[3]);
+	check(wmax < 2 || wall1 / wallmax > 0.5 * (11.0 / (1 + 10.0 / wmax)),
 	      "factor: higher weight finishes sooner", "weight 1 %.2f s, weight %d %.2f s", wall1, wmax, wallmax);
 	return 0;
 }
@@ -467,8 +502,10 @@ static int cmd_mixed(double secs)
 
 	driver_rt();
 	pin(0, 0);
+	driver_wrr();
 	for (int i = 0; i < N; i++)
 		pids[i] = hog(SCHED_WRR, 0, i + 1, -1);
+	driver_rt();
 	sleep_s(secs);
 	for (int tries = 0; tries < 20 && !agree; tries++) {
 		memset(sum, 0, sizeof sum);
@@ -590,8 +627,10 @@ static int cmd_storm(int n)
 
 	driver_rt();
 	pin(0, 0);
+	driver_wrr();
 	for (int i = 0; i < H; i++)
 		hogs[i] = hog(SCHED_WRR, 0, 10, -1);
+	driver_rt();
 	sleep_s(1.0);
 	wrr_info(w0, t0);
 	start = now();
@@ -644,7 +683,7 @@ static int cmd_storm(int n)
 	jadd("\"storm\":{\"children\":%d,\"finished\":%d,\"io_bound_s\":%.3f,\"total_weight_before\":%lu,\"total_weight_after\":%lu,\"tasks_before\":%u,\"tasks_after\":%u},",
 	     n, ok, io_s, tw0, tw1, tt0, tt1);
 	check(ok == n, "storm: every child ran to the end", "%d of %d", ok, n);
-	check(io_s >= 0 && io_s < 30, "storm: the I/O-bound task finished", "50 sleeps of 5 ms took %.2f s", io_s);
+	check(io_s >= 0 && io_s < 60, "storm: the I/O-bound task finished", "50 sleeps of 5 ms took %.2f s (allowed 60)", io_s);
 	check(tw0 == 40 && tt0 == 4 && tw1 == tw0 && tt1 == tt0, "storm: no weight leaked",
 	      "hogs: weight %lu in %u tasks before, %lu in %u after (want 40 in 4)", tw0, tt0, tw1, tt1);
 	return 0;
@@ -661,21 +700,39 @@ static int cmd_syscalls(void)
 	      "policy %d", sched_getscheduler(0));
 	w = getweight(0);
 	check(w == 10, "syscalls: default weight 10", "sched_getweight(0) = %ld", w);
-	check(setweight(0, 0) == -1 && errno == EINVAL, "syscalls: weight 0 refused", "errno %d", errno);
-	check(setweight(0, 21) == -1 && errno == EINVAL, "syscalls: weight 21 refused", "errno %d", errno);
-	check(setweight(999999, 5) == -1 && errno == ESRCH, "syscalls: no such pid", "errno %d", errno);
-	check(setweight(0, 20) == 0 && getweight(0) == 20, "syscalls: set and get 20", "weight %ld", getweight(0));
+	{
+		long r0 = setweight(0, 0);
+		int e0 = errno;
+		long r21 = setweight(0, 21);
+		int e21 = errno;
+		long rp = setweight(999999, 5);
+		int ep = errno;
+		long rs = setweight(0, 20);
+		long g = getweight(0);
+
+		check(r0 == -1 && e0 == EINVAL, "syscalls: weight 0 refused", "errno %d", e0);
+		check(r21 == -1 && e21 == EINVAL, "syscalls: weight 21 refused", "errno %d", e21);
+		check(rp == -1 && ep == ESRCH, "syscalls: no such pid", "errno %d", ep);
+		check(rs == 0 && g == 20, "syscalls: set and get 20", "set %ld, get %ld", rs, g);
+	}
 	c = fork();
 	if (c == 0)
 		_exit(getweight(0) == 20 ? 0 : 1);
 	waitpid(c, &st, 0);
 	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "syscalls: a child inherits the weight", "status %d", st);
-	check(sched_setscheduler(0, SCHED_WRR, &sp) == -1 && errno == EINVAL,
-	      "syscalls: SCHED_WRR takes priority 0 only", "errno %d", errno);
-	sp.sched_priority = 0;
-	check(sched_setscheduler(0, SCHED_OTHER, &sp) == 0 && sched_getscheduler(0) == SCHED_OTHER &&
-	      sched_setscheduler(0, SCHED_WRR, &sp) == 0 && sched_getscheduler(0) == SCHED_WRR,
-	      "syscalls: CFS -> WRR -> CFS by sched_setscheduler", "policy %d", sched_getscheduler(0));
+	{
+		long r = sched_setscheduler(0, SCHED_WRR, &sp);
+		int e = errno, p1, p2;
+
+		check(r == -1 && e == EINVAL, "syscalls: SCHED_WRR takes priority 0 only", "errno %d", e);
+		sp.sched_priority = 0;
+		r = sched_setscheduler(0, SCHED_OTHER, &sp);
+		p1 = sched_getscheduler(0);
+		r |= sched_setscheduler(0, SCHED_WRR, &sp);
+		p2 = sched_getscheduler(0);
+		check(r == 0 && p1 == SCHED_OTHER && p2 == SCHED_WRR, "syscalls: WRR -> CFS -> WRR by sched_setscheduler",
+		      "policies %d then %d", p1, p2);
+	}
 	setweight(0, 10);
 	return 0;
 }
@@ -691,7 +748,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "share"))
 		cmd_share(secs > 0 ? secs : 6);
 	else if (!strcmp(cmd, "factor"))
-		cmd_factor(argc > 2 ? atoi(argv[2]) : 20, argc > 3 ? atoi(argv[3]) : 1);
+		cmd_factor(argc > 2 ? atoi(argv[2]) : 20, argc > 3 ? atoi(argv[3]) : 8);
 	else if (!strcmp(cmd, "balance"))
 		cmd_balance(argc > 2 ? atoi(argv[2]) : 8, argc > 3 ? atof(argv[3]) : 16);
 	else if (!strcmp(cmd, "mixed"))
