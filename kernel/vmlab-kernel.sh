@@ -62,6 +62,7 @@ check_build_tools() {
     need bison bison
     need xz xz-utils
     need perl perl
+    need patch patch
     [ -e /usr/include/libelf.h ] || die "libelf.h not found (install the Debian package libelf-dev: apt-get install libelf-dev)"
     [ -e /usr/include/openssl/ssl.h ] || die "openssl/ssl.h not found (install the Debian package libssl-dev: apt-get install libssl-dev)"
     [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/libc.a ] ||
@@ -85,10 +86,10 @@ unpack() {
 # Explain why PATCH (relative name REL) does not apply: patch(1)'s "Hunk #N
 # FAILED at L" becomes the hunk's own line in the patch file.
 explain_reject() { # PATCH OUTPUT
-    awk -v patch="$1" -v out="$2" '
+    awk -v patch="kernel/patches/$(basename "$1")" -v out="$2" '
         BEGIN {
             while ((getline l < out) > 0) {
-                if (l ~ /^patching file /) { f = substr(l, 15) }
+                if (l ~ /^(patching|checking) file /) { f = l; sub(/^[a-z]+ file /, "", f) }
                 else if (l ~ /FAILED at [0-9]+/) {
                     n = l; sub(/^Hunk #/, "", n); sub(/ .*/, "", n)
                     at = l; sub(/.*FAILED at /, "", at); sub(/[^0-9].*/, "", at)
@@ -136,12 +137,12 @@ apply_patches() {
     for p in $want_list; do
         case " $keep" in *" $p "*) continue ;; esac
         log "applying $p"
-        if ! (cd "$linux" && patch -p1 -s -N --dry-run < "$here/patches/$p") >"$kb/patch.out" 2>&1; then
+        if ! (cd "$linux" && patch -p1 -N -t --dry-run < "$here/patches/$p") >"$kb/patch.out" 2>&1; then
             explain_reject "$here/patches/$p" "$kb/patch.out"
-            sed 's/^/  /' "$kb/patch.out" >&2
+            grep -v '^checking file\|^patching file' "$kb/patch.out" | sed 's/^/  /' >&2
             exit 1
         fi
-        (cd "$linux" && patch -p1 -s -N --no-backup-if-mismatch < "$here/patches/$p") >"$kb/patch.out" 2>&1 ||
+        (cd "$linux" && patch -p1 -s -N -t --no-backup-if-mismatch < "$here/patches/$p") >"$kb/patch.out" 2>&1 ||
             { cat "$kb/patch.out" >&2; die "$p: patch failed after a clean dry run"; }
         cp "$here/patches/$p" "$applied/$p"
     done
@@ -231,7 +232,7 @@ list_tests() {
 
 make_initramfs() { # NAME OUTPUT_JSON(0/1)
     need_file /bin/busybox busybox-static
-    file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
+    ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable' ||
         die "/bin/busybox is not statically linked (install the Debian package busybox-static: apt-get install busybox-static)"
     list=$kb/initramfs.list
     {

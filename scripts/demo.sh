@@ -21,3 +21,12 @@ for p in fifo lru; do
     "$VMLAB" vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 128 -p $p --output none |
         awk -F' = ' '/^Page Faults/ {pf=$2} /^TLB Hits/ {th=$2} END {printf "page faults %s, TLB hits %s\n", pf, th}'
 done
+echo
+echo "== the kernel lab's guest tests (docs/kernel-lab.md)"
+"$VMLAB" kernel run --list
+if [ -f build/kernel/bzImage ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
+    echo "== vmlab kernel run pagewrite (a few seconds under TCG)"
+    "$VMLAB" kernel run pagewrite 2>/dev/null | grep '^ok\|^FAIL' | head -4
+else
+    echo "(build it with 'vmlab kernel build' to boot the tests in QEMU)"
+fi
