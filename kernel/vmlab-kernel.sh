@@ -15,8 +15,9 @@
 #   2. apply kernel/patches/*.patch in order (a patch set that changed is
 #      first reversed using the copies saved in build/kernel/applied/);
 #      a hunk that does not apply is reported with its line in the patch;
-#   3. configure: tinyconfig + kernel/config/vmlab.config, and check every
-#      line of the fragment made it into .config;
+#   3. configure: allnoconfig with tinyconfig's fragments and
+#      kernel/config/vmlab.config, and check every line of ours made it into
+#      .config;
 #   4. make bzImage, then the out-of-tree modules (kernel/modules) and the
 #      static guest programs (kernel/guest).
 # Run: write an initramfs (busybox-static, the guest programs, the modules,
@@ -155,10 +156,16 @@ configure() {
     if [ -f "$linux/.config" ] && [ -f "$stamp" ] && cmp -s "$frag" "$stamp"; then
         return 0
     fi
-    log "configuring: tinyconfig + kernel/config/vmlab.config"
-    (cd "$linux" && make -s ARCH=x86_64 tinyconfig >/dev/null &&
-        KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null &&
-        make -s ARCH=x86_64 olddefconfig >/dev/null) || die "configuration failed"
+    log "configuring: tinyconfig's fragments + kernel/config/vmlab.config, allnoconfig"
+    # One allnoconfig over all fragments (what tinyconfig merges, then ours,
+    # later lines winning): an option our lines make visible stays off unless
+    # asked for, where merging into tinyconfig and olddefconfig would turn on
+    # its default (ACPI alone brought in PS/2 mice, VT, cpufreq, thermal).
+    cat "$linux/kernel/configs/tiny-base.config" "$linux/kernel/configs/tiny.config" \
+        "$linux/arch/x86/configs/tiny.config" "$frag" >"$kb/allconfig" ||
+        die "kernel/configs/tiny*.config missing from $linux"
+    (cd "$linux" && KCONFIG_ALLCONFIG="$kb/allconfig" make -s ARCH=x86_64 allnoconfig >"$kb/config.log" 2>&1) ||
+        { cat "$kb/config.log" >&2; die "configuration failed"; }
     bad=0
     grep '^CONFIG_' "$frag" | while IFS= read -r line; do
         grep -qx "$line" "$linux/.config" ||
