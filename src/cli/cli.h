@@ -39,6 +39,9 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
  * bad one print the usage error naming the accepted formats and return -1. */
 int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt /* OUT */);
 
+/* Run gnuplot ($VMLAB_GNUPLOT or gnuplot in PATH) on `script`: 0 ok, 1 not
+ * found, -1 it failed (cmd_plot.c). */
+int cli_gnuplot(const char *script);
 /* Find one of vmlab's helper files `name` (a preload library, a kernel-lab
  * file): beside the vmlab binary (the build tree), else in ../lib/vmlab/
  * relative to it (an installed tree: PREFIX/bin/vmlab and PREFIX/lib/vmlab/),
@@ -63,5 +66,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
 int cmd_kernel(int argc, char **argv); /* kernel/vmlab-kernel.sh */
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
+int cmd_sched(int argc, char **argv);
 
 #endif

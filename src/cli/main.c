@@ -38,6 +38,7 @@ static const cli_cmd_t cmds[] = {
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
     {"kernel", "the kernel lab: SCHED_WRR and mm modules in Linux 6.1 under QEMU", cmd_kernel},
+    {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
 };
 
 void cli_error(const char *fmt, ...)
