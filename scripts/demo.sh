@@ -22,6 +22,9 @@ for p in fifo lru; do
         awk -F' = ' '/^Page Faults/ {pf=$2} /^TLB Hits/ {th=$2} END {printf "page faults %s, TLB hits %s\n", pf, th}'
 done
 echo
+echo "== vmlab kmem: kmalloc's contiguous frames beside vmalloc's scattered ones"
+printf 'workload fragment 3000\nkmalloc 16384 1\nvmalloc 40000\nreport buddyinfo\nreport contig\n' | "$VMLAB" kmem --mem 64M - | sed 's/ at 0x[0-9a-f]*//'
+
 echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the weight rises)"
 "$VMLAB" sched --cpus 2 lab4 --weights build/demo-sched-weights.png >build/demo-sched.txt
 grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt

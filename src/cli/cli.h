@@ -67,5 +67,7 @@ int cmd_malloc(int argc, char **argv);
 int cmd_kernel(int argc, char **argv); /* kernel/vmlab-kernel.sh */
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
 int cmd_sched(int argc, char **argv);
+int cmd_kmem(int argc, char **argv);
+int cmd_slabtop(int argc, char **argv); /* cmd_kmem.c */
 
 #endif

@@ -39,6 +39,8 @@ static const cli_cmd_t cmds[] = {
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
     {"kernel", "the kernel lab: SCHED_WRR and mm modules in Linux 6.1 under QEMU", cmd_kernel},
     {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
+    {"kmem", "the kernel's buddy, slab, kmalloc and vmalloc allocators; slabinfo, buddyinfo", cmd_kmem},
+    {"slabtop", "slabtop's screen for vmlab's slab caches under a workload, or this machine", cmd_slabtop},
 };
 
 void cli_error(const char *fmt, ...)
