@@ -341,6 +341,7 @@ run_test() {
     if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
         echo "vmlab: kernel: test $name: timed out after ${tmo}s; the console's last lines:" >&2
         tail -n 25 "$con.txt" | sed 's/^/  | /' >&2
+        [ -s "$con.txt" ] || echo "  (the console is empty: the kernel printed nothing yet)" >&2
         exit 1
     fi
     if ! grep -q "^VMLAB-END $name " "$con.txt"; then
