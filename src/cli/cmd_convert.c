@@ -26,8 +26,8 @@ static const char convert_help[] =
     "transparently) to another format.  vmlab's binary format is several times\n"
     "smaller than text and the fastest input for `vmlab sim`.\n"
     "\n"
-    "  -F, --format F      input format: auto (default), osc, rw, ls, lackey, din,\n"
-    "                      pages, vmlab (pages is never auto-detected)\n"
+    "  -F, --format F      input format: auto (default) or one of\n"
+    "                      @FORMATS@ (pages is never auto-detected)\n"
     "  -t, --to F          output format (default vmlab):\n"
     "                        vmlab  binary; addresses kept exactly, or as page\n"
     "                               numbers with --page-size (smaller)\n"
@@ -76,7 +76,7 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
     a->to = TRACE_VMLAB;
     a->topts.page_bits = 12;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "F:t:Po:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(cmd, argc, argv, "F:t:Po:h", opts)) != -1) {
         switch (c) {
         case 'F':
             if ((f = trace_format_parse(optarg)) < 0)
@@ -102,8 +102,8 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
         case 'P': a->topts.multi_pid = 1; break;
         case OPT_SKIP_BAD: a->topts.skip_bad = 1; break;
         case 'o': a->out_path = optarg; break;
-        case 'h': fputs(help, stdout); return -1;
-        default: return cli_usage(cmd, "bad option");
+        case 'h': cli_help(help); return -1;
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)

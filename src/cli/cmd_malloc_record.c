@@ -167,13 +167,16 @@ static int pick_stream(const char *dir, pid_t main, mrec_file_t *best, int *nfil
     return rc;
 }
 
+/* Long options without a short form. */
+enum { O_KEEP = CLI_OPT_BASE, O_PROCESS };
+
 int cmd_malloc_record(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},
-        {"keep", required_argument, 0, 1},
-        {"process", required_argument, 0, 2},
+        {"keep", required_argument, 0, O_KEEP},
+        {"process", required_argument, 0, O_PROCESS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -189,12 +192,12 @@ int cmd_malloc_record(int argc, char **argv)
     diag_clear(&d);
     optind = 1;
     /* '+': stop at CMD, so its own options are not taken for ours. */
-    while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("malloc record", argc, argv, "+o:qh", opts)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
         case 'q': quiet = 1; break;
-        case 1: keep = optarg; break;
-        case 2:
+        case O_KEEP: keep = optarg; break;
+        case O_PROCESS:
             if (strcmp(optarg, "main") == 0)
                 largest = 0;
             else if (strcmp(optarg, "largest") == 0)
@@ -204,7 +207,7 @@ int cmd_malloc_record(int argc, char **argv)
                                  "largest)", optarg);
             break;
         case 'h': fputs(record_help, stdout); return CLI_OK;
-        default: return cli_usage("malloc record", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (!out_path)

@@ -78,11 +78,14 @@ static int deflate_out(z_stream *z, FILE *fp, const char *p, size_t n, int flush
     return 0;
 }
 
+/* Long options without a short form. */
+enum { O_DATA_ONLY = CLI_OPT_BASE };
+
 int cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},
-        {"data-only", no_argument, 0, 1},
+        {"data-only", no_argument, 0, O_DATA_ONLY},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -99,12 +102,12 @@ int cmd_record(int argc, char **argv)
     diag_clear(&d);
     optind = 1;
     /* '+': stop at the first non-option, so CMD's own options stay its own. */
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("record", argc, argv, "+o:h", opts)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
-        case 1: data_only = 1; break;
+        case O_DATA_ONLY: data_only = 1; break;
         case 'h': fputs(record_help, stdout); return CLI_OK;
-        default: return cli_usage("record", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)

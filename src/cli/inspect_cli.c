@@ -24,20 +24,6 @@ int icli_pid(const char *cmd, const char *arg, int *pid)
     return 0;
 }
 
-void icli_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 const char *icli_kind(const inspect_map_t *m, char *buf, size_t n)
 {
     snprintf(buf, n, "%s%s", m->library ? "lib " : "", inspect_kind_name(m->kind));

@@ -5,6 +5,7 @@
  * (see cli.h).  Adding a subcommand is one line in cmds[] and its cmd_*.c.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "vmlab/parse.h"
+#include "vmlab/trace.h"
 
 #ifndef VMLAB_PKGLIBDIR
 #define VMLAB_PKGLIBDIR "/usr/local/lib/vmlab"
@@ -109,6 +111,65 @@ int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t
     cli_usage(cmd, "--output '%s' is not a format (expected %s)", val,
               out_format_list(accepted, list, sizeof list));
     return -1;
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *lopts)
+{
+    /* ':' first (after a '+') makes getopt tell a missing value (':') from an
+     * unknown option ('?'); opterr = 0 silences getopt's own message. */
+    char so[64];
+    int plus = shortopts[0] == '+';
+    snprintf(so, sizeof so, "%s:%s", plus ? "+" : "", shortopts + plus);
+    opterr = 0;
+    int c = getopt_long(argc, argv, so, lopts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    char name[64];
+    if (optopt > 0 && optopt < CLI_OPT_BASE && strncmp(arg, "--", 2) != 0)
+        snprintf(name, sizeof name, "-%c", optopt);
+    else
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    if (c == ':')
+        cli_usage(cmd, "option '%s' needs a value", name);
+    else if (optopt == 0 || strncmp(arg, "--", 2) != 0 || strchr(arg, '=') == NULL)
+        cli_usage(cmd, "unknown option '%s'", name);
+    else
+        cli_usage(cmd, "option '%s' takes no value", name);
+    return '?';
+}
+
+int cli_choice(const char *cmd, const char *opt, const char *val, const char *const *names,
+               size_t n)
+{
+    char list[256];
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(val, names[i]) == 0)
+            return (int)i;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s",
+                         i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    cli_usage(cmd, "unknown %s '%s' (expected %s)", opt, val, list);
+    return -1;
+}
+
+void cli_help(const char *text)
+{
+    static const char key[] = "@FORMATS@";
+    const char *p;
+    while ((p = strstr(text, key))) {
+        fwrite(text, 1, (size_t)(p - text), stdout);
+        fputs(trace_format_names(), stdout);
+        text = p + sizeof key - 1;
+    }
+    fputs(text, stdout);
 }
 
 int cli_find_lib(const char *name, char *out, size_t size)

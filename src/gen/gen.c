@@ -7,6 +7,7 @@
  * mapped through a seeded shuffle (Fisher-Yates) so popular pages are
  * scattered, as gen_trace.c does.
  */
+#include "base/rng.h"
 #include "vmlab/gen.h"
 
 #include <errno.h>
@@ -36,13 +37,12 @@ typedef struct gen {
     diag_t *d;             /* error report */
 } gen_t;
 
-static uint64_t rnd(gen_t *g)
-{
-    uint64_t x = (g->rng += 0x9e3779b97f4a7c15ull);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+/* gen's stream is SplitMix64 itself (not vl_rng's xoshiro256**): a seed's
+ * trace is a published result and must never change. */
+static uint64_t rnd(gen_t *g) { return vl_splitmix64(&g->rng); }
+
+/* The SplitMix64 state of a seed (the constants fix every seed's trace). */
+static uint64_t gen_seed_state(uint64_t seed) { return seed * VL_RNG64_MUL + 0x1234567; }
 
 static double rnd01(gen_t *g) { return (double)(rnd(g) >> 11) * 0x1.0p-53; }
 
@@ -365,7 +365,7 @@ int gen_run(const gen_opts_t *o, gen_emit_fn emit, void *ctx, diag_t *d)
     int rc;
     memset(&g, 0, sizeof g);
     g.o = o, g.emit = emit, g.ctx = ctx, g.d = d;
-    g.rng = o->seed * 0x2545f4914f6cdd1dull + 0x1234567;
+    g.rng = gen_seed_state(o->seed);
     for (m = 0; m < sizeof models / sizeof models[0]; m++)
         if (strlen(models[m].name) == nlen && strncmp(models[m].name, o->model, nlen) == 0)
             break;
@@ -403,7 +403,7 @@ int gen_run(const gen_opts_t *o, gen_emit_fn emit, void *ctx, diag_t *d)
                 return diag_set(d, NULL, 0, EINVAL, "model %s has no parameter '%s'",
                                 models[m].name, g.p[i].key);
         g.o = o;
-        g.rng = o->seed * 0x2545f4914f6cdd1dull + 0x1234567;
+        g.rng = gen_seed_state(o->seed);
     }
     return models[m].run(&g);
 }

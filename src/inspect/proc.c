@@ -151,6 +151,19 @@ int inspect_have_cap_sys_admin(void)
     return (c[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
 }
 
+int inspect_aslr_level(void)
+{
+    char buf[8] = "";
+    FILE *f = fopen("/proc/sys/kernel/randomize_va_space", "r");
+    int level = 2;
+    if (f) {
+        if (fgets(buf, sizeof buf, f))
+            level = atoi(buf);
+        fclose(f);
+    }
+    return level;
+}
+
 uint64_t inspect_page_size(void)
 {
     long p = sysconf(_SC_PAGESIZE);

@@ -65,11 +65,11 @@ static inline void index_remove(ma_heap_t *h, unsigned char *b)
         pol(h)->remove(h, b);
 }
 
-/* A block now spans [b, b + size): keep the next-fit rover on a header. */
+/* A block now spans [b, b + size): the policy's pointers stay on headers. */
 static inline void rover_fix(ma_heap_t *h, unsigned char *b, size_t size)
 {
-    if (h->rover > b && h->rover < b + size)
-        h->rover = b;
+    if (pol(h)->merged)
+        pol(h)->merged(h, b, size);
 }
 
 /* b's header says allocated (its size and p bit are right); make it free,
@@ -343,7 +343,6 @@ int bt_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 void bt_check(ma_heap_t *h)
 {
     size_t nfree = 0, a = h->align, meta = pol(h)->meta;
-    int rover_ok = h->rover == NULL;
     for (ma_region_t *r = h->regions; r; r = r->next) {
         unsigned char *b = r->first;
         MA_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
@@ -355,8 +354,8 @@ void bt_check(ma_heap_t *h)
             MA_ASSERT(size <= (size_t)(r->limit - b));
             MA_ASSERT((ma_hdr(b) & MA_F_SPECIAL) == 0);
             MA_ASSERT(prev_alloc(b + size) == is_alloc(b));
-            if (b == h->rover)
-                rover_ok = 1;
+            if (pol(h)->check_block)
+                pol(h)->check_block(h, b);
             if (!is_alloc(b)) {
                 nfree++;
                 MA_ASSERT(ma_bsize(b + size - MA_WORD) == size);
@@ -367,7 +366,8 @@ void bt_check(ma_heap_t *h)
         }
         MA_ASSERT(b == r->limit && ma_bsize(b) == 0 && is_alloc(b));
     }
-    MA_ASSERT(rover_ok);
+    if (pol(h)->check_block)
+        pol(h)->check_block(h, NULL);
     if (pol(h)->check)
         MA_ASSERT(pol(h)->check(h) == nfree);
 }

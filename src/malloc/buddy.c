@@ -39,12 +39,12 @@ static unsigned order_of(size_t need)
 
 static void list_push(ma_heap_t *h, unsigned k, unsigned char *b)
 {
-    unsigned char *n = h->lists[k];
+    unsigned char *n = ma_lists(h)->lists[k];
     BD_PREV(b) = NULL;
     BD_NEXT(b) = n;
     if (n)
         BD_PREV(n) = b;
-    h->lists[k] = b;
+    ma_lists(h)->lists[k] = b;
 }
 
 static void list_remove(ma_heap_t *h, unsigned k, unsigned char *b)
@@ -55,7 +55,7 @@ static void list_remove(ma_heap_t *h, unsigned k, unsigned char *b)
     if (p)
         BD_NEXT(p) = n;
     else
-        h->lists[k] = n;
+        ma_lists(h)->lists[k] = n;
 }
 
 /* Free the block at offset o of order k in r, merging with free buddies. */
@@ -91,7 +91,7 @@ static size_t bd_region_need(const ma_heap_t *h, size_t size)
 static unsigned char *take(ma_heap_t *h, unsigned k)
 {
     for (unsigned j = k; j < BD_MAX; j++) {
-        unsigned char *b = h->lists[j];
+        unsigned char *b = ma_lists(h)->lists[j];
         if (!b)
             continue;
         list_remove(h, j, b);
@@ -234,7 +234,7 @@ static int bd_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 static int bd_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 {
     for (unsigned k = 0; k < BD_MAX; k++)
-        for (unsigned char *b = h->lists[k]; b; b = BD_NEXT(b)) {
+        for (unsigned char *b = ma_lists(h)->lists[k]; b; b = BD_NEXT(b)) {
             ma_block_t blk = {b, b + MA_WORD, ma_bsize(b), 0, (int)k};
             int rc = fn(&blk, ctx);
             if (rc)
@@ -267,7 +267,7 @@ static void bd_check(ma_heap_t *h)
     }
     for (unsigned k = 0; k < MA_NLISTS; k++) {
         unsigned char *prev = NULL;
-        for (unsigned char *b = h->lists[k]; b; prev = b, b = BD_NEXT(b)) {
+        for (unsigned char *b = ma_lists(h)->lists[k]; b; prev = b, b = BD_NEXT(b)) {
             MA_ASSERT(k >= BD_MIN && k < BD_MAX && ma_hdr(b) == ((size_t)1 << k));
             MA_ASSERT(BD_PREV(b) == prev && bd_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
             MA_ASSERT(++listed <= nfree);
@@ -278,6 +278,7 @@ static void bd_check(ma_heap_t *h)
 
 const ma_design_t ma_buddy = {
     .name = "buddy",
+    .state_size = sizeof(ma_lists_t),
     .summary = "binary buddy system: power-of-two blocks, buddies merge at once",
     .region_added = bd_region_added,
     .region_need = bd_region_need,

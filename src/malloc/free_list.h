@@ -18,7 +18,7 @@ enum { FL_ANY = 0, FL_ADDR = 1, FL_SIZE = 2 };
 /* Insert b into list i after `after` (NULL: at the head). */
 static inline void fl_insert(ma_heap_t *h, unsigned i, unsigned char *after, unsigned char *b)
 {
-    unsigned char *n = after ? BT_NEXT(after) : (unsigned char *)h->lists[i];
+    unsigned char *n = after ? BT_NEXT(after) : (unsigned char *)ma_lists(h)->lists[i];
     BT_PREV(b) = after;
     BT_NEXT(b) = n;
     if (n)
@@ -26,8 +26,8 @@ static inline void fl_insert(ma_heap_t *h, unsigned i, unsigned char *after, uns
     if (after)
         BT_NEXT(after) = b;
     else
-        h->lists[i] = b;
-    h->bitmap[i / 64] |= 1ull << (i % 64);
+        ma_lists(h)->lists[i] = b;
+    ma_lists(h)->bitmap[i / 64] |= 1ull << (i % 64);
 }
 
 static inline void fl_remove(ma_heap_t *h, unsigned i, unsigned char *b)
@@ -38,9 +38,9 @@ static inline void fl_remove(ma_heap_t *h, unsigned i, unsigned char *b)
     if (p)
         BT_NEXT(p) = n;
     else {
-        h->lists[i] = n;
+        ma_lists(h)->lists[i] = n;
         if (!n)
-            h->bitmap[i / 64] &= ~(1ull << (i % 64));
+            ma_lists(h)->bitmap[i / 64] &= ~(1ull << (i % 64));
     }
 }
 

@@ -17,6 +17,7 @@
  *   for every allocated block with MA_CANARY: the word at
  *     payload + usable - 8 == its address ^ secret
  */
+#include "vmlab/hash.h"
 #include "malloc/heap.h"
 
 #include "vmlab/check.h" /* VMLAB_DEBUG, VL_DEBUG_CHECK */
@@ -26,6 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
+
+/* Every design's state fits the storage MA_HEAP_BYTES promises. */
+_Static_assert(MA_HEAP_HDR + sizeof(ma_lists_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
 
 static const ma_design_t *const designs[] = {
     &ma_implicit_first, &ma_implicit_next, &ma_implicit_best, &ma_implicit_worst,
@@ -131,11 +135,11 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
             d = designs[i];
     if (!d)
         return -ENOENT;
-    if (len < sizeof *h || ((uintptr_t)storage & 15))
+    if (len < MA_HEAP_HDR + d->state_size || ((uintptr_t)storage & 15))
         return -EINVAL;
     if (cfg && cfg->align != 0 && cfg->align != 8 && cfg->align != 16)
         return -EINVAL;
-    memset(h, 0, sizeof *h);
+    memset(h, 0, MA_HEAP_HDR + d->state_size);
     h->d = d;
     h->align = cfg && cfg->align ? cfg->align : 16;
     h->flags = cfg ? cfg->flags : 0;
@@ -146,7 +150,7 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
     h->huge_threshold = cfg ? cfg->huge_threshold : 0;
     h->grow_min = cfg && cfg->grow_min ? ma_round(cfg->grow_min, 16) : 2048;
     /* A key that differs between heaps and runs, without a system call. */
-    h->secret = ((uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15ull) ^ 0x5bd1e9955bd1e995ull;
+    h->secret = ((uint64_t)(uintptr_t)h * VL_GOLDEN64) ^ 0x5bd1e9955bd1e995ull;
     *out = h;
     return 0;
 }

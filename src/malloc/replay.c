@@ -17,6 +17,7 @@
  * it held free when the replay started (after malloc_trim), sampled after
  * every operation.
  */
+#include "vmlab/hash.h"
 #include "malloc/replay.h"
 
 #include <errno.h>
@@ -259,7 +260,7 @@ static inline void a_free(mr_alloc_t *a, void *p)
  * compared a word at a time (the traces move gigabytes through realloc). */
 static inline uint64_t pattern_word(uint32_t id, size_t w)
 {
-    return ((uint64_t)id + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)w * 0x100000001b3ull;
+    return ((uint64_t)id + 1) * VL_GOLDEN64 ^ (uint64_t)w * 0x100000001b3ull;
 }
 
 static void pattern_fill(unsigned char *p, uint32_t id, size_t from, size_t to)

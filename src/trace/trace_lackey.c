@@ -17,6 +17,11 @@
  */
 #include "trace/trace_impl.h"
 
+/* The format's state, in t->fst (trace_fmt_t.state_size). */
+typedef struct lackey_state {
+    uint32_t pid; /* pid of the last "==PID==" banner, 0 before one */
+} lackey_state_t;
+
 /* "==DIGITS==" at p: the pid, or -1. */
 static int64_t banner_pid(const char *p)
 {
@@ -58,7 +63,7 @@ TR_INLINE int lackey_classify(trace_t *t, const char *p, const char **next, trac
             }
             uint8_t size = sz > 255 ? 255 : (uint8_t)sz;
             r[0].addr = a;
-            r[0].pid = t->pid;
+            r[0].pid = ((lackey_state_t *)t->fst)->pid;
             r[0].size = size;
             *next = nl;
             if (c == 'M') {
@@ -74,7 +79,7 @@ TR_INLINE int lackey_classify(trace_t *t, const char *p, const char **next, trac
     if (s[0] == '=' && s[1] == '=') {
         int64_t pid = banner_pid(s);
         if (pid >= 0)
-            t->pid = (uint32_t)pid;
+            ((lackey_state_t *)t->fst)->pid = (uint32_t)pid;
         *next = tr_next_line(s);
         return 0;
     }
@@ -110,6 +115,7 @@ const trace_fmt_t trace_fmt_lackey = {
     .name = "lackey",
     .expect = "a lackey line: I|L|S|M HEXADDR,SIZE, e.g. ' L bec14ce0,4'",
     .detectable = 1,
+    .state_size = sizeof(lackey_state_t),
     .probe = lackey_probe,
     .parse = lackey_parse,
 };
