@@ -10,6 +10,13 @@
  * Output files are atomic: env_out_open() writes to a temporary file next to
  * the target and env_out_commit() renames it into place, so an error half way
  * never leaves a half-written output.  The path "-" (or NULL) is stdout.
+ * Only a regular file (or a new path) is replaced that way: a device, FIFO,
+ * terminal or socket is opened and written in place; a symbolic link is
+ * followed (the file it points to is replaced, the link stays; a dangling
+ * link is refused); a directory or "" is refused.  A new file gets the mode
+ * open(O_CREAT, 0666) would under the umask, a replaced one keeps its mode
+ * (and, as root, its owner).  SIGINT, SIGTERM and SIGHUP (when left at their
+ * default action) remove the temporary files being written before dying.
  */
 #ifndef VMLAB_ENV_H
 #define VMLAB_ENV_H
@@ -27,7 +34,8 @@ int env_read_file(const char *path, char **data /* OUT */,
 typedef struct env_out {
     FILE *fp;        /* where to write; stdout for "-" */
     char path[4096]; /* final path, "" for stdout */
-    char tmp[4096];  /* temporary path being written, "" for stdout */
+    char tmp[4096];  /* temporary path being written, "" for stdout or direct */
+    int direct;      /* 1: path is a device, FIFO or terminal, written in place */
 } env_out_t;
 
 /* Open `path` ("-" or NULL: stdout) for writing through a temporary file. */

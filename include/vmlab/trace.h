@@ -149,6 +149,12 @@ ssize_t trace_read_keys(trace_t *t, uint32_t *key /* OUT */, uint8_t *op /* OUT 
 uint32_t trace_nkeys(const trace_t *t);
 void trace_key(const trace_t *t, uint32_t k, uint64_t *addr /* OUT */, uint32_t *pid /* OUT */);
 unsigned trace_key_shift(const trace_t *t);
+/* Whether t can be read at pages of 2^page_bits bytes: a binary trace
+ * stored at a coarser granularity (converted with --page-size) has lost the
+ * offsets finer pages need, so reading it at finer pages would report
+ * pages it cannot know about.  0, or -EINVAL with *d saying which page
+ * sizes work. */
+int trace_check_page_bits(const trace_t *t, unsigned page_bits, diag_t *d);
 
 /* Writing traces (`vmlab convert`, tests, generators).  Formats:
  *   TRACE_VMLAB  the binary format, version 2 (docs/trace-format.md);

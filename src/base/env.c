@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -72,29 +74,141 @@ int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
     return rc;
 }
 
+/* Temporary files being written, so that SIGINT/SIGTERM/SIGHUP can remove
+ * them before the process dies (a signal handler may only call
+ * async-signal-safe functions: unlink() is one).  A slot is claimed by
+ * storing a path pointer and cleared before the file is renamed. */
+#define ENV_TMP_SLOTS 16
+static const char *volatile env_tmp_live[ENV_TMP_SLOTS];
+
+static void env_tmp_signal(int sig)
+{
+    for (int i = 0; i < ENV_TMP_SLOTS; i++) {
+        const char *p = env_tmp_live[i];
+        if (p)
+            unlink(p);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Install the cleanup handler once, only for signals the program has left
+ * at their default action (an application's own handler stays its own). */
+static void env_tmp_handlers(void)
+{
+    static int done;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    if (done)
+        return;
+    done = 1;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = env_tmp_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static void env_tmp_track(const char *tmp, int on)
+{
+    for (int i = 0; i < ENV_TMP_SLOTS; i++) {
+        if (on && !env_tmp_live[i]) {
+            env_tmp_live[i] = tmp;
+            return;
+        }
+        if (!on && env_tmp_live[i] == tmp) {
+            env_tmp_live[i] = NULL;
+            return;
+        }
+    }
+}
+
+/* The mode a plain open(path, O_CREAT, 0666) would give under the umask. */
+static mode_t env_new_mode(void)
+{
+    mode_t um = umask(0);
+    umask(um);
+    return 0666 & ~um;
+}
+
 int env_out_open(env_out_t *o, const char *path, diag_t *d)
 {
     int fd;
+    struct stat st;
+    mode_t mode;
     memset(o, 0, sizeof *o);
     if (!path || strcmp(path, "-") == 0) {
         o->fp = stdout;
         return 0;
     }
+    if (!path[0])
+        return diag_set(d, "(output)", 0, ENOENT,
+                        "the output file name is empty (expected a path, or - for stdout)");
     if (strlen(path) + 16 > sizeof o->tmp)
         return diag_set(d, path, 0, ENAMETOOLONG, "output path too long");
     snprintf(o->path, sizeof o->path, "%s", path);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path);
+    /* A symlink is followed: the file it points to is replaced and the
+     * link stays a link (as the shell's `>` does).  A dangling one is
+     * refused: creating its target silently is rarely what was meant. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (!real) {
+            int e = errno;
+            return diag_set(d, path, 0, e, "cannot follow the symbolic link: %s (expected a "
+                            "link to an existing file)", strerror(e));
+        }
+        if (strlen(real) + 16 > sizeof o->tmp) {
+            free(real);
+            return diag_set(d, path, 0, ENAMETOOLONG, "output path too long");
+        }
+        snprintf(o->path, sizeof o->path, "%s", real);
+        free(real);
+    }
+    mode = env_new_mode();
+    if (stat(o->path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return diag_set(d, path, 0, EISDIR, "is a directory (expected a file)");
+        if (!S_ISREG(st.st_mode)) {
+            /* A device, FIFO, terminal or socket: written in place, never
+             * replaced (renaming over /dev/null would make it a file). */
+            fd = open(o->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+            if (fd < 0) {
+                int e = errno;
+                return diag_set(d, path, 0, e, "cannot open output: %s", strerror(e));
+            }
+            o->fp = fdopen(fd, "w");
+            if (!o->fp) {
+                int e = errno;
+                close(fd);
+                return diag_set(d, path, 0, e, "cannot open output: %s", strerror(e));
+            }
+            o->direct = 1;
+            return 0;
+        }
+        mode = st.st_mode & 07777;
+    }
+    size_t pl = strlen(o->path); /* checked above: pl + 16 <= sizeof o->tmp */
+    memcpy(o->tmp, o->path, pl);
+    memcpy(o->tmp + pl, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    env_tmp_handlers();
     fd = mkostemp(o->tmp, O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         o->tmp[0] = '\0';
         return diag_set(d, path, 0, e, "cannot create output: %s", strerror(e));
     }
-    fchmod(fd, 0644);
+    env_tmp_track(o->tmp, 1);
+    fchmod(fd, mode);
+    if (S_ISREG(st.st_mode) && geteuid() == 0)
+        (void)!fchown(fd, st.st_uid, st.st_gid);
     o->fp = fdopen(fd, "w");
     if (!o->fp) {
         int e = errno;
         close(fd);
+        env_tmp_track(o->tmp, 0);
         unlink(o->tmp);
         o->tmp[0] = '\0';
         return diag_set(d, path, 0, e, "cannot create output: %s", strerror(e));
@@ -105,17 +219,25 @@ int env_out_open(env_out_t *o, const char *path, diag_t *d)
 int env_out_commit(env_out_t *o, diag_t *d)
 {
     int e = 0;
-    if (!o->tmp[0]) {
+    if (!o->tmp[0] && !o->direct) {
         if (fflush(o->fp) != 0 || ferror(o->fp))
             return diag_set(d, "(stdout)", 0, errno ? errno : EIO,
                             "write error: %s", strerror(errno ? errno : EIO));
         return 0;
     }
+    errno = 0;
     if (fflush(o->fp) != 0 || ferror(o->fp))
         e = errno ? errno : EIO;
     if (fclose(o->fp) != 0 && !e)
-        e = errno;
+        e = errno ? errno : EIO;
     o->fp = NULL;
+    if (o->direct) {
+        o->direct = 0;
+        if (e)
+            return diag_set(d, o->path, 0, e, "cannot write output: %s", strerror(e));
+        return 0;
+    }
+    env_tmp_track(o->tmp, 0);
     if (!e && rename(o->tmp, o->path) != 0)
         e = errno;
     if (e) {
@@ -132,9 +254,13 @@ void env_out_abort(env_out_t *o)
     if (o->tmp[0]) {
         if (o->fp)
             fclose(o->fp);
+        env_tmp_track(o->tmp, 0);
         unlink(o->tmp);
         o->tmp[0] = '\0';
+    } else if (o->direct && o->fp) {
+        fclose(o->fp);
     }
+    o->direct = 0;
     o->fp = NULL;
 }
 

@@ -139,6 +139,9 @@ int cmd_convert(int argc, char **argv)
     }
     if ((rc = trace_open(&t, a.in_path, &a.topts, &d)) < 0)
         goto fail;
+    if ((a.to == TRACE_PAGES || a.page_size_given) &&
+        (rc = trace_check_page_bits(t, a.topts.page_bits, &d)) < 0)
+        goto fail;
     /* Binary output stores page numbers only when asked; page-number input
      * is page-granular anyway, so storing its pages loses nothing. */
     unsigned shift = 0;

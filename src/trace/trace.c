@@ -446,6 +446,18 @@ unsigned trace_key_shift(const trace_t *t)
     return t->shift;
 }
 
+int trace_check_page_bits(const trace_t *t, unsigned page_bits, diag_t *d)
+{
+    if (page_bits >= t->shift)
+        return 0;
+    return diag_set(d, t->s.name, 0, EINVAL,
+                    "the trace keeps only page numbers of %ju-byte pages (converted with "
+                    "--page-size %ju), so %ju-byte pages cannot be told apart (expected a page "
+                    "size of %ju or more, or the trace it was converted from)",
+                    (uintmax_t)1 << t->shift, (uintmax_t)1 << t->shift,
+                    (uintmax_t)1 << page_bits, (uintmax_t)1 << t->shift);
+}
+
 trace_format_t trace_format(const trace_t *t)
 {
     return t->fmt->id;
@@ -556,6 +568,10 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     int rc = trace_open(&t, path, opts, d);
     if (rc < 0)
         return rc;
+    if ((rc = trace_check_page_bits(t, page_bits, d)) < 0) {
+        trace_close(t);
+        return rc;
+    }
     enum { BATCH = 4096 };
     trace_ref_t *rb = malloc(BATCH * sizeof *rb);
     size_t cap_p = 0, cap_w = 0, cap_pid = 0, n = 0;

@@ -254,6 +254,9 @@ decode(trace_t *t, trace_ref_t *out, uint32_t *key, uint8_t *op, size_t max)
             prev = v;
         } else if (kind == CTL_END) {
             if (v != t->nrefs + n) {
+                /* the n references before it stay valid: so do their keys
+                 * (once left out, sim indexed past its key map: issue 10) */
+                t->nkeys = nkeys;
                 t->nrefs += n;
                 t->pos = (size_t)((const char *)p - t->buf);
                 trace_fail(t, 0, EINVAL,
