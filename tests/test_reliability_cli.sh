@@ -148,4 +148,59 @@ t_write_errors_to_dev_full() {
     expect_err "No space left on device"
 }
 
+# Item 3: bounded memory.  Each command runs under a 1 GB address-space
+# limit and a time limit, so that the old behaviour (reading /dev/zero
+# until memory ran out) fails here instead of taking the machine down.
+bounded() {
+    (ulimit -v 1000000 && exec timeout 30 "$@")
+}
+
+t_line_cap_and_nul_byte() {
+    for cmd in "vm -b $D/BACKING_STORE.bin -f" "malloc replay" "plot curves -o $TMP/p.png"; do
+        expect_exit 1 bounded "$VMLAB" $cmd /dev/zero || return 1
+        expect_err "^vmlab: /dev/zero:1: a NUL byte at column 1 \(expected text" || return 1
+    done
+    # The first line of random bytes is reached and reported.
+    expect_exit 1 bounded "$VMLAB" vm -b $D/BACKING_STORE.bin -f /dev/urandom || return 1
+    expect_err "^vmlab: /dev/urandom:[0-9]+: " || return 1
+    # A line with no end.
+    expect_exit 1 bounded sh -c "tr '\\0' 7 </dev/zero | '$VMLAB' vm -b $D/BACKING_STORE.bin -f -" || return 1
+    expect_err "line longer than 65536 bytes" || return 1
+    # NUL in the middle of an otherwise good file: the line and column.
+    printf '16916\n62\0\n' >"$TMP/nul.txt"
+    expect_exit 1 "$VMLAB" vm -b $D/BACKING_STORE.bin -f "$TMP/nul.txt" || return 1
+    expect_err "^vmlab: $TMP/nul.txt:2: a NUL byte at column 3"
+}
+
+t_backing_store_reads_only_what_it_needs() {
+    expect_exit 0 bounded "$VMLAB" vm -f $D/addresses.txt -b /dev/zero --output none || return 1
+    grep -q "Page Faults = 244" "$TMP/out" || fail "$(cat "$TMP/out")"
+}
+
+t_rep_request_beyond_memory() {
+    printf '20000\n1\n1\n1\na 0 100000000000\n' >"$TMP/big.rep"
+    expect_exit 1 bounded "$VMLAB" malloc replay "$TMP/big.rep" || return 1
+    expect_err "^vmlab: $TMP/big.rep:5: 100000000000 bytes live after this line, more than"
+}
+
+t_gen_nodes_times_size() {
+    expect_exit 1 bounded "$VMLAB" gen linked-list:nodes=67108864,node=1048576 --length 10 -o "$TMP/g.vmt" || return 1
+    expect_err "67108864 nodes x 1048576 bytes = 70368744177664 bytes, more than half" || return 1
+    [ ! -e "$TMP/g.vmt" ] || fail "an output was left"
+}
+
+t_mrc_sweep_bounded_jobs() {
+    # 6000 FIFO simulations: all at once they took about 190 MB here.
+    (ulimit -v 120000 && exec "$VMLAB" mrc -p fifo -n 1-6000 --page-size 256 --output csv $D/addresses.txt) \
+        >"$TMP/mrc.csv" 2>"$TMP/err" || fail "mrc failed: $(cat "$TMP/err")" || return 1
+    [ "$(wc -l <"$TMP/mrc.csv")" -eq 6001 ] || fail "$(wc -l <"$TMP/mrc.csv") lines" || return 1
+    # The same counts as one simulation each at a few sizes.
+    for n in 1 17 64 65 129 200 5999; do
+        "$VMLAB" sim -p fifo -n $n --page-size 256 --output csv $D/addresses.txt >"$TMP/s.csv" || return 1
+        want=$(awk -F, 'NR == 2 { print $7 }' "$TMP/s.csv")
+        got=$(awk -F, -v n=$n '$2 == n { print $3 }' "$TMP/mrc.csv")
+        [ "$want" = "$got" ] || fail "fifo at $n frames: sim $want, mrc $got" || return 1
+    done
+}
+
 run_tests

@@ -31,6 +31,20 @@
 int env_read_file(const char *path, char **data /* OUT */,
                   size_t *len /* OUT */, diag_t *d);
 
+/* As env_read_file, for text: a NUL byte or a line longer than
+ * ENV_LINE_MAX bytes stops the read with "FILE:LINE: ..." (-EINVAL), so a
+ * binary file or /dev/zero fails on its first line instead of filling
+ * memory.  Every line-oriented reader of the command line uses it. */
+#define ENV_LINE_MAX 65536u
+int env_read_text(const char *path, char **data /* OUT */, size_t *len /* OUT */, diag_t *d);
+/* As env_read_file, but at most the first `max` bytes (the rest, if any, is
+ * not read): for inputs of which only a prefix matters. */
+int env_read_max(const char *path, size_t max, char **data /* OUT */, size_t *len /* OUT */,
+                 diag_t *d);
+/* Physical memory of the machine in bytes (2^40 if unknown): the yardstick
+ * for sizes that multiply (nodes x node size, a replay's live bytes). */
+uint64_t env_mem_bytes(void);
+
 typedef struct env_out {
     FILE *fp;        /* where to write; stdout for "-" */
     char path[4096]; /* final path, "" for stdout */

@@ -14,9 +14,34 @@
 #include <time.h>
 #include <unistd.h>
 
-static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d)
+/* Text checks on bytes [from, to) of buf, the line count and the start of
+ * the current line carried between calls: a NUL byte or a line longer than
+ * ENV_LINE_MAX ends the read there, so /dev/zero or a binary file given as
+ * text fails on its first line instead of filling memory. */
+static int text_check(const char *buf, size_t from, size_t to, unsigned long *line,
+                      size_t *line_start, const char *path, diag_t *d)
 {
-    size_t cap = 1 << 16, n = 0;
+    for (size_t i = from; i < to; i++) {
+        if (buf[i] == '\n') {
+            ++*line;
+            *line_start = i + 1;
+        } else if (buf[i] == '\0') {
+            return diag_set(d, path, *line, EINVAL,
+                            "a NUL byte at column %zu (expected text: is this a binary file?)",
+                            i - *line_start + 1);
+        } else if (i - *line_start >= ENV_LINE_MAX) {
+            return diag_set(d, path, *line, EINVAL,
+                            "line longer than %u bytes (expected text lines)", ENV_LINE_MAX);
+        }
+    }
+    return 0;
+}
+
+static int read_fd(int fd, char **data, size_t *len, const char *path, int text, size_t max,
+                   diag_t *d)
+{
+    size_t cap = max < (1 << 16) ? max : 1 << 16, n = 0, line_start = 0;
+    unsigned long line = 1;
     char *buf = malloc(cap + 1);
     if (!buf)
         return diag_set(d, path, 0, ENOMEM, "out of memory reading the file");
@@ -28,14 +53,17 @@ static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d
                 free(buf);
                 return diag_set(d, path, 0, EFBIG, "file too large");
             }
-            nb = realloc(buf, cap * 2 + 1);
+            size_t nc = cap * 2 < max ? cap * 2 : max;
+            nb = realloc(buf, nc + 1);
             if (!nb) {
                 free(buf);
                 return diag_set(d, path, 0, ENOMEM, "out of memory reading the file");
             }
             buf = nb;
-            cap *= 2;
+            cap = nc;
         }
+        if (n == max)
+            break;
         r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR)
             continue;
@@ -46,6 +74,13 @@ static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d
         }
         if (r == 0)
             break;
+        if (text) {
+            int rc = text_check(buf, n, n + (size_t)r, &line, &line_start, path, d);
+            if (rc) {
+                free(buf);
+                return rc;
+            }
+        }
         n += (size_t)r;
     }
     buf[n] = '\0';
@@ -54,12 +89,13 @@ static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d
     return 0;
 }
 
-int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
+static int read_path(const char *path, char **data, size_t *len, int text, size_t max,
+                     diag_t *d)
 {
     int fd, rc;
     struct stat st;
     if (!path || strcmp(path, "-") == 0)
-        return read_fd(STDIN_FILENO, data, len, "(stdin)", d);
+        return read_fd(STDIN_FILENO, data, len, "(stdin)", text, max, d);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -69,9 +105,32 @@ int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
         close(fd);
         return diag_set(d, path, 0, EISDIR, "is a directory (expected a file)");
     }
-    rc = read_fd(fd, data, len, path, d);
+    rc = read_fd(fd, data, len, path, text, max, d);
     close(fd);
     return rc;
+}
+
+int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
+{
+    return read_path(path, data, len, 0, SIZE_MAX, d);
+}
+
+int env_read_text(const char *path, char **data, size_t *len, diag_t *d)
+{
+    return read_path(path, data, len, 1, SIZE_MAX, d);
+}
+
+int env_read_max(const char *path, size_t max, char **data, size_t *len, diag_t *d)
+{
+    return read_path(path, data, len, 0, max, d);
+}
+
+uint64_t env_mem_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0)
+        return (uint64_t)1 << 40;
+    return (uint64_t)pages * (uint64_t)psize;
 }
 
 /* Temporary files being written, so that SIGINT/SIGTERM/SIGHUP can remove

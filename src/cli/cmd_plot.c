@@ -178,7 +178,7 @@ int cmd_plot(int argc, char **argv)
         size_t len, n = 0, k;
         plot_point_t *pts = NULL;
         const char **names = NULL;
-        if (env_read_file(input, &text, &len, &d) || plot_parse_csv(input, text, len, &pts, &n, &d)) {
+        if (env_read_text(input, &text, &len, &d) || plot_parse_csv(input, text, len, &pts, &n, &d)) {
             free(text);
             env_out_abort(&od);
             return cli_diag(&d);
