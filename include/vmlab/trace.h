@@ -67,6 +67,9 @@ typedef struct trace_opts {
                               0 also means 12) */
     int multi_pid;         /* 1: text lines start with a decimal pid column */
     int skip_bad;          /* 1: count malformed lines instead of failing */
+    const char *pid_opt;   /* the caller's option for multi_pid ("-P", "--pid"),
+                              named in format-detection hints; NULL: the
+                              caller has none, so none is suggested */
 } trace_opts_t;
 
 typedef struct trace trace_t;

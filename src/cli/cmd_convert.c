@@ -75,6 +75,7 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
     memset(a, 0, sizeof *a);
     a->to = TRACE_VMLAB;
     a->topts.page_bits = 12;
+    a->topts.pid_opt = "-P";
     optind = 1;
     while ((c = getopt_long(argc, argv, "F:t:Po:h", opts, NULL)) != -1) {
         switch (c) {

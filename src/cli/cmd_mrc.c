@@ -329,7 +329,7 @@ int cmd_mrc(int argc, char **argv)
     double shards_rate = 0;
     int output = OUT_TEXT, c, rc = CLI_OK;
     unsigned page_bits = 12;
-    trace_opts_t topts = {TRACE_AUTO, 12, 0, 0};
+    trace_opts_t topts = {.format = TRACE_AUTO, .page_bits = 12};
     trace_pages_t tp;
     uint64_t *key = NULL;
     int64_t distinct;

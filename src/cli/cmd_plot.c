@@ -101,7 +101,7 @@ int cmd_plot(int argc, char **argv)
     uint64_t v, tau = 10000, max_points = 0;
     int kind, c, page_bits = -1, rc = CLI_OK;
     size_t blen;
-    trace_opts_t topts = {TRACE_AUTO, 12, 0, 0};
+    trace_opts_t topts = {.format = TRACE_AUTO, .page_bits = 12};
     plot_opts_t po;
     env_out_t od, og;
     diag_t d;

@@ -615,6 +615,7 @@ int cmd_sim(int argc, char **argv)
         o.cfg.pt.levels[1] = bits / 2;
     }
     o.topts.page_bits = o.cfg.page_bits;
+    o.topts.pid_opt = "--pid";
     if (o.npolicies == 0) {
         rc = cli_usage("sim", "no policy given (expected -p POLICY; 'vmlab sim --list' lists them)");
         goto done;

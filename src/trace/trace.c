@@ -239,9 +239,10 @@ static int detect(trace_t *t, diag_t *d)
     if (!best)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "cannot tell the trace format from its first lines ('%s'; expected "
-                        "one of %s; give -F FORMAT, -F pages for page numbers, -P if lines start "
-                        "with a pid)",
-                        ex, trace_format_names());
+                        "one of %s; give -F FORMAT, -F pages for page numbers%s%s%s)",
+                        ex, trace_format_names(), t->o.pid_opt ? ", " : "",
+                        t->o.pid_opt ? t->o.pid_opt : "",
+                        t->o.pid_opt ? " if lines start with a pid" : "");
     if (tie)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "the trace could be %s or %s ('%s'; expected one unambiguous format; "
