@@ -203,4 +203,63 @@ t_mrc_sweep_bounded_jobs() {
     done
 }
 
+# Item 7: the smaller ones.
+t_signal_removes_the_temporary_file() {
+    for sig in INT TERM; do
+        # (a background job starts with SIGINT ignored: give it back)
+        env --default-signal=INT "$VMLAB" gen zipf --length 400000000 -o "$TMP/big.rw" 2>"$TMP/err" &
+        pid=$!
+        wait_until sh -c "ls '$TMP'/big.rw.tmp.* >/dev/null 2>&1" || fail "no temporary file appeared" || return 1
+        kill -$sig $pid
+        wait $pid
+        rc=$?
+        [ $rc -gt 128 ] || fail "SIG$sig: exit $rc" || return 1
+        if ls "$TMP"/big.rw.tmp.* >/dev/null 2>&1; then
+            fail "SIG$sig left $(ls "$TMP"/big.rw.tmp.*)"
+            rm -f "$TMP"/big.rw.tmp.*
+            return 1
+        fi
+        [ ! -e "$TMP/big.rw" ] || fail "SIG$sig: a partial output at the final name" || return 1
+    done
+}
+
+t_malloc_record_bad_output_fails_first() {
+    [ -f "${BUILD:-build}/libvmlab-record.so" ] || skip "no recording library"
+    expect_exit 1 "$VMLAB" malloc record -o /nonexistent/x.rep -- sh -c "touch '$TMP/ran'" || return 1
+    expect_err "^vmlab: /nonexistent/x.rep: cannot create output: No such file or directory" || return 1
+    [ ! -e "$TMP/ran" ] || fail "the command ran before the output was checked"
+}
+
+t_control_bytes_escaped() {
+    printf '16916\n12\033[31mred\n' >"$TMP/esc.txt"
+    expect_exit 1 "$VMLAB" vm -f "$TMP/esc.txt" -b $D/BACKING_STORE.bin || return 1
+    expect_err "^vmlab: $TMP/esc.txt:2: '12\\\\x1b\\[31mred' is not a number" || return 1
+    printf '20000\n1\n1\n1\nq\033\001 5\n' >"$TMP/esc.rep"
+    expect_exit 1 "$VMLAB" malloc replay "$TMP/esc.rep" || return 1
+    expect_err "unknown operation 'q\\\\x1b\\\\x01'" || return 1
+    LC_ALL=C grep -q "$(printf '\033')" "$TMP/err" && fail "a raw ESC reached stderr"
+    return 0
+}
+
+t_format_hint_names_only_real_options() {
+    printf '1 2 3 zz\n' >"$TMP/pp.txt"
+    for cmd in "mrc -p lru" "plot addresses -o $TMP/x.png"; do
+        expect_exit 1 "$VMLAB" $cmd "$TMP/pp.txt" || return 1
+        expect_err "cannot tell the trace format" || return 1
+        grep -q -- "-P\|--pid" "$TMP/err" && fail "$cmd suggests an option it rejects: $(cat "$TMP/err")" && return 1
+    done
+    expect_exit 1 "$VMLAB" sim -p lru -n 2 "$TMP/pp.txt" || return 1
+    expect_err "--pid if lines start with a pid" || return 1
+    expect_exit 1 "$VMLAB" convert -o - "$TMP/pp.txt" || return 1
+    expect_err "-P if lines start with a pid"
+}
+
+t_full_disk_says_why() {
+    [ -w /dev/full ] || skip "no /dev/full"
+    expect_exit 1 "$VMLAB" gen zipf --length 100000 -o /dev/full || return 1
+    expect_err "^vmlab: /dev/full: cannot write output: No space left on device" || return 1
+    expect_exit 1 sh -c "'$VMLAB' gen zipf --length 100000 >/dev/full" || return 1
+    expect_err "No space left on device"
+}
+
 run_tests
