@@ -189,6 +189,14 @@ t_gen_nodes_times_size() {
     [ ! -e "$TMP/g.vmt" ] || fail "an output was left"
 }
 
+t_gen_loop_longer_than_the_pages() {
+    # found by fuzz/fuzz_gen.c: pages beyond --pages
+    expect_exit 2 "$VMLAB" gen loop:len=77 --pages 18 --length 5 -o - || return 1
+    expect_err "loop: len=77 is more than the 18 pages" || return 1
+    expect_exit 0 "$VMLAB" gen loop:len=18 --pages 18 --length 40 --format pages -o - || return 1
+    [ "$(sort -un "$TMP/out" | wc -l)" -eq 18 ] || fail "$(sort -un "$TMP/out" | tr '\n' ' ')"
+}
+
 t_mrc_sweep_bounded_jobs() {
     # 6000 FIFO simulations: all at once they took about 190 MB here.
     (ulimit -v 120000 && exec "$VMLAB" mrc -p fifo -n 1-6000 --page-size 256 --output csv $D/addresses.txt) \

@@ -180,6 +180,11 @@ static int m_loop(gen_t *g)
 {
     uint64_t len;
     int rc = param_u64(g, "len", g->o->pages / 10 ? g->o->pages / 10 : 1, 1, &len);
+    /* found by fuzz/fuzz_gen.c: a loop longer than the universe wrote
+     * pages beyond --pages */
+    if (!rc && len > g->o->pages)
+        return diag_set(g->d, NULL, 0, EINVAL, "loop: len=%ju is more than the %ju pages",
+                        (uintmax_t)len, (uintmax_t)g->o->pages);
     for (uint64_t i = 0; i < g->o->length && !rc; i++)
         rc = ref_page(g, i % len);
     return rc;
