@@ -32,6 +32,14 @@ CFLAGS += -DVMLAB_HAVE_ZSTD=1
 LDLIBS += -lzstd
 endif
 
+# What the objects were built with: when it changes (libzstd-dev installed
+# since the last build, other OPT or DEFS), every object is rebuilt, so no
+# `make clean` is needed.
+CONFIG_STAMP := $(BUILD)/config.stamp
+CONFIG_NOW   := cc=$(CC) zstd=$(HAVE_ZSTD) opt=$(OPT) defs=$(DEFS) extra=$(EXTRA_CFLAGS)
+$(shell mkdir -p $(BUILD) && [ "$$(cat $(CONFIG_STAMP) 2>/dev/null)" = "$(CONFIG_NOW)" ] || \
+        printf '%s' "$(CONFIG_NOW)" > $(CONFIG_STAMP))
+
 # Module files come before `all` (its prerequisites include MODULE_TARGETS),
 # so their first rule would become the default goal: name it here, once.
 .DEFAULT_GOAL := all
@@ -49,11 +57,13 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 LIB       := $(BUILD)/libvmlab.a
 VMLAB     := $(BUILD)/vmlab
 
+include mk/install.mk
+
 .PHONY: all check asan demo bench clean format fuzz
 .SECONDARY:
 all: $(LIB) $(VMLAB) $(TEST_BINS) $(MODULE_TARGETS)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 

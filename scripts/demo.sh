@@ -21,3 +21,8 @@ for p in fifo lru; do
     "$VMLAB" vm -f $D/addresses.txt -b $D/BACKING_STORE.bin -n 128 -p $p --output none |
         awk -F' = ' '/^Page Faults/ {pf=$2} /^TLB Hits/ {th=$2} END {printf "page faults %s, TLB hits %s\n", pf, th}'
 done
+echo
+echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the weight rises)"
+"$VMLAB" sched --cpus 2 lab4 --weights build/demo-sched-weights.png >build/demo-sched.txt
+grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt
+echo "=> weights per CPU over time: build/demo-sched-weights.png"

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,25 +56,15 @@ static const char record_help[] =
     "\n"
     "example: vmlab malloc record -o sort.rep -- sort /etc/services\n";
 
-/* The shim: $VMLAB_RECORD_LIB, else libvmlab-record.so beside the vmlab binary. */
+/* The shim: $VMLAB_RECORD_LIB, else libvmlab-record.so where cli_find_lib looks. */
 static int find_shim(char *out, size_t size)
 {
     const char *env = getenv("VMLAB_RECORD_LIB");
-    char exe[PATH_MAX];
-    ssize_t n;
-    int w;
     if (env && *env) {
         snprintf(out, size, "%s", env);
         return access(out, R_OK) == 0 ? 0 : -errno;
     }
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n < 0)
-        return -errno;
-    exe[n] = '\0';
-    w = snprintf(out, size, "%s/libvmlab-record.so", dirname(exe));
-    if (w < 0 || (size_t)w >= size)
-        return -ENAMETOOLONG;
-    return access(out, R_OK) == 0 ? 0 : -errno;
+    return cli_find_lib("libvmlab-record.so", out, size);
 }
 
 /* Run argv with the shim preloaded and events going to dir; *status is the

@@ -52,7 +52,6 @@ static const char mrc_help[] =
     "\n"
     "example: vmlab mrc -p lru,opt,fifo --max-frames 64 --output csv trace.rw\n";
 
-enum { OUT_TEXT, OUT_CSV, OUT_JSON };
 
 typedef struct curve {
     char *policy;     /* spec as given ("lru", "aging:bits=8"); "lru-shards" */

@@ -51,8 +51,8 @@ static const char plot_help[] =
 
 enum { K_ADDR, K_CURVES, K_WSS };
 
-/* Run gnuplot on `script`: 0 ok, 1 not found, -1 it failed. */
-static int run_gnuplot(const char *script)
+/* Run gnuplot on `script` (cli.h). */
+int cli_gnuplot(const char *script)
 {
     const char *gp = getenv("VMLAB_GNUPLOT"), *path = getenv("PATH");
     char buf[4096];
@@ -277,7 +277,7 @@ int cmd_plot(int argc, char **argv)
     }
     if (env_out_commit(&og, &d))
         return cli_diag(&d);
-    switch (run_gnuplot(gp)) {
+    switch (cli_gnuplot(gp)) {
     case 0: break;
     case 1:
         cli_error("plot: gnuplot not found%s; wrote %s and %s (render with: gnuplot %s, "

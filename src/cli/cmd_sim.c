@@ -60,7 +60,6 @@ static const char sim_help[] =
     "  vmlab sim -p lru,fifo,opt -n 64,128,256 ../shared/data/traces/bzip.trace.gz\n"
     "  vmlab sim -p clock -n 32 --tlb 64 --levels x86-64 --output json ls.trace.gz\n";
 
-enum { OUT_TEXT, OUT_JSON, OUT_CSV };
 enum { MAX_JOBS = 4096 };
 
 typedef struct opts {

@@ -5,12 +5,18 @@
  * (see cli.h).  Adding a subcommand is one line in cmds[] and its cmd_*.c.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "vmlab/parse.h"
+
+#ifndef VMLAB_PKGLIBDIR
+#define VMLAB_PKGLIBDIR "/usr/local/lib/vmlab"
+#endif
 
 #ifndef VMLAB_VERSION
 #define VMLAB_VERSION "0.1.0"
@@ -28,8 +34,10 @@ static const cli_cmd_t cmds[] = {
     {"plot", "pictures with gnuplot: addresses over time, fault curves, working-set size", cmd_plot},
     {"gen", "write a synthetic trace (scan, zipf, loop, phases, belady, linked-list, ...)", cmd_gen},
     {"convert", "convert a memory trace between formats (vmlab binary, rw, pages, osc)", cmd_convert},
+    {"merge", "join the JSON or CSV results of independent jobs (parallel, Slurm) into one", cmd_merge},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
 };
 
 void cli_error(const char *fmt, ...)
@@ -81,6 +89,37 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
     }
     *out = v;
     return 0;
+}
+
+int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt)
+{
+    char list[32];
+    if (out_format_parse(val, accepted, fmt) == 0)
+        return 0;
+    cli_usage(cmd, "--output '%s' is not a format (expected %s)", val,
+              out_format_list(accepted, list, sizeof list));
+    return -1;
+}
+
+int cli_find_lib(const char *name, char *out, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n >= 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        for (int i = 0; i < 2; i++) {
+            int w = snprintf(out, size, "%s%s/%s", exe, i ? "/../lib/vmlab" : "", name);
+            if (w > 0 && (size_t)w < size && access(out, R_OK) == 0)
+                return 0;
+        }
+    }
+    int w = snprintf(out, size, "%s/%s", VMLAB_PKGLIBDIR, name);
+    if (w < 0 || (size_t)w >= size)
+        return -ENAMETOOLONG;
+    return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }
 
 static void help(FILE *f)

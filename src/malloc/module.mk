@@ -31,7 +31,7 @@ PIC_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS)) -fPIC
 $(MALLOC_SHIM_SRCS:%.c=$(BUILD)/pic/%.o): PIC_CFLAGS += -fno-builtin-malloc -fno-builtin-calloc \
     -fno-builtin-realloc -fno-builtin-free
 
-$(BUILD)/pic/%.o: %.c
+$(BUILD)/pic/%.o: %.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -c $< -o $@
 

@@ -1,0 +1,128 @@
+#!/bin/sh
+# test_sched_cli.sh - `vmlab sched` on the command line: the JSON contract,
+# text and CSV, generators, pictures, bad input and endless workloads.
+. tests/lib.sh
+
+w2() {
+    cat >"$TMP/w.txt" <<'W'
+# two WRR tasks and a CFS one on 2 CPUs
+a class=wrr weight=5 group=g cpu=100
+b weight=10 arrive=10 cpu=200
+c class=cfs nice=5 cpu=50
+W
+}
+
+t_json_contract() {
+    w2
+    expect_exit 0 "$VMLAB" sched --cpus 2 --output json "$TMP/w.txt" || return 1
+    python3 - "$TMP/out" <<'P' || fail "JSON contract not met"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["ncpus"] == 2
+names = [t["name"] for t in j["tasks"]]
+assert names == ["a", "b", "c"], names
+for t in j["tasks"]:
+    for k in ("name", "cpu_ms", "turnaround_ms", "wait_ms", "migrations", "first_cpu"):
+        assert k in t, k
+a, b, c = j["tasks"]
+assert a["cpu_ms"] == 100 and b["cpu_ms"] == 200 and c["cpu_ms"] == 50
+assert a["first_cpu"] == 0 and b["first_cpu"] == 1
+assert abs(sum(cp["busy_ms"] for cp in j["cpus"]) - 350) < 1e-6
+for cp in j["cpus"]:
+    assert set(("id", "busy_ms", "wrr_weight")) <= set(cp)
+    assert all(len(s) == 2 for s in cp["wrr_weight"])
+assert j["cpus"][0]["wrr_weight"][0] == [0, 5]
+P
+}
+
+t_json_is_deterministic() {
+    expect_exit 0 "$VMLAB" sched --cpus 3 --output json mixed --seed 7 || return 1
+    cp "$TMP/out" "$TMP/first"
+    expect_exit 0 "$VMLAB" sched --cpus 3 --output json mixed --seed 7 || return 1
+    cmp -s "$TMP/out" "$TMP/first" || fail "two runs differ"
+}
+
+t_text_and_csv() {
+    w2
+    expect_exit 0 "$VMLAB" sched --cpus 2 "$TMP/w.txt" || return 1
+    grep -q '^2 CPUs' "$TMP/out" || fail "no summary line"
+    expect_exit 0 "$VMLAB" sched --cpus 2 --output csv -o "$TMP/t.csv" "$TMP/w.txt" || return 1
+    [ "$(wc -l <"$TMP/t.csv")" -eq 4 ] || fail "CSV rows: $(cat "$TMP/t.csv")"
+    head -n 1 "$TMP/t.csv" | grep -q '^name,class,weight' || fail "CSV header"
+}
+
+t_lab4_turnaround_falls_with_weight() {
+    expect_exit 0 "$VMLAB" sched --cpus 2 --output json lab4 || return 1
+    python3 - "$TMP/out" <<'P' || fail "lab4: turnaround does not fall with weight"
+import json, sys
+t = {x["name"]: x for x in json.load(open(sys.argv[1]))["tasks"]}
+ta = [t["factor-w%02d" % w]["turnaround_ms"] for w in range(1, 21)]
+assert ta[0] > 2 * ta[19], ta
+assert ta[0] > ta[4] > ta[9] > ta[19], ta
+P
+}
+
+t_pictures() {
+    command -v gnuplot >/dev/null || { skip "gnuplot not installed"; return; }
+    expect_exit 0 "$VMLAB" sched --cpus 2 lab4 --gantt "$TMP/g.png" --weights "$TMP/w.svg" \
+        --turnaround "$TMP/t.png" || return 1
+    for f in g.png w.svg t.png; do [ -s "$TMP/$f" ] || fail "no $f"; done
+}
+
+t_print_generator() {
+    expect_exit 0 "$VMLAB" sched --gen wrr --seed 3 --tasks 5 --print || return 1
+    [ "$(grep -c '^t[0-9]' "$TMP/out")" -eq 5 ] || fail "not 5 tasks: $(cat "$TMP/out")"
+}
+
+t_bad_weight() {
+    printf 'a cpu=10\nb weight=25 cpu=10\n' >"$TMP/bad.txt"
+    expect_exit 1 "$VMLAB" sched "$TMP/bad.txt" || return 1
+    expect_err "^vmlab: .*bad.txt:2: weight '25' out of range \(expected 1\.\.20\)$"
+}
+
+t_bad_class() {
+    printf 'a class=idle cpu=10\n' >"$TMP/bad.txt"
+    expect_exit 1 "$VMLAB" sched "$TMP/bad.txt" || return 1
+    expect_err "bad.txt:1: unknown class 'idle'"
+}
+
+t_unparsable_line() {
+    printf 'a cpu=10\n=oops\n' >"$TMP/bad.txt"
+    expect_exit 1 "$VMLAB" sched "$TMP/bad.txt" || return 1
+    expect_err "bad.txt:2: "
+}
+
+t_endless_refused_then_until() {
+    printf 'spin loop(run 5ms, sleep 20ms) forever\n' >"$TMP/e.txt"
+    expect_exit 1 timeout 20 "$VMLAB" sched "$TMP/e.txt" || return 1
+    expect_err "never ends.*--until"
+    expect_exit 0 timeout 20 "$VMLAB" sched --until 1000 --output json "$TMP/e.txt" || return 1
+    grep -q '"end_ms": 1000' "$TMP/out" || fail "did not stop at 1000 ms"
+}
+
+t_usage_errors() {
+    expect_exit 2 "$VMLAB" sched --cpus 0 lab4 || return 1
+    expect_exit 2 "$VMLAB" sched --cpus 1025 lab4 || return 1
+    expect_exit 2 "$VMLAB" sched || return 1
+    expect_exit 1 "$VMLAB" sched --wrr tie=random lab4 || return 1
+    expect_err "tie=random"
+    expect_exit 1 "$VMLAB" sched --wrr free-cpu=0 lab4 || return 1
+}
+
+t_wrr_free_cpu_keeps_a_cpu_free() {
+    expect_exit 0 "$VMLAB" sched --cpus 3 --wrr free-cpu=0 --output json lab4 || return 1
+    python3 - "$TMP/out" <<'P' || fail "CPU 0 ran WRR tasks"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["cpus"][0]["busy_ms"] == 0
+assert all(t["first_cpu"] != 0 for t in j["tasks"])
+P
+}
+
+t_affinity_outside_the_cpus() {
+    printf 'a cpu=10\nb cpu=1 affinity=5\n' >"$TMP/af.txt"
+    expect_exit 1 "$VMLAB" sched --cpus 2 "$TMP/af.txt" || return 1
+    expect_err "af.txt:2: task 'b': its affinity names no CPU below 2"
+}
+
+run_tests
