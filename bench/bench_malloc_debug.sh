@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_malloc_debug.sh - what the preload library's debug mode
 # (VMLAB_MALLOC_FLAGS=canary,poison) costs real programs, against glibc's
 # malloc and against the same design without the flags, side by side in one
@@ -14,7 +15,7 @@
 # shared machine) and each configuration's median as a ratio to it.
 #
 # usage: sh bench/bench_malloc_debug.sh     (BUILD from bench/run.sh)
-#        RUNS=5 CONFIGS="segfit segfit:canary,poison" sh bench/bench_malloc_debug.sh
+#        RUNS=5 CONFIGS="segfit segfit:canary,poison" PROGRAMS="gcc git" sh bench/bench_malloc_debug.sh
 set -u
 BUILD=${BUILD:-$(pwd)/build}
 RUNS=${RUNS:-3}
@@ -102,7 +103,7 @@ measure() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[NR] == "fail") print "fail"; else print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "fail" || b == "fail" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
-PROGRAMS="python perl gcc git sqlite sort"
+PROGRAMS=${PROGRAMS:-"python perl gcc git sqlite sort"}
 [ -n "$PY" ] || PROGRAMS=${PROGRAMS#python }
 command -v sqlite3 >/dev/null || PROGRAMS=$(echo "$PROGRAMS" | sed 's/sqlite //')
 command -v perl >/dev/null || PROGRAMS=$(echo "$PROGRAMS" | sed 's/perl //')

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh [SECONDS] - build every fuzz/fuzz_*.c with libFuzzer + ASan + UBSan
 # (clang) and run each for SECONDS (default 30; fuzz_trace, the widest
 # target, twice as long).  A crash, leak or failed check fails the run

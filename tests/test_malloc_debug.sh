@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_malloc_debug.sh - the preload library's debug mode
 # (VMLAB_MALLOC_FLAGS=canary,poison) and leak list (VMLAB_MALLOC_LEAKS=1)
 # on real programs (issue 10): each error of tests/malloc/bugs.c is reported

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_reliability_cli.sh - bad input and hostile output paths across the
 # commands (issue 10): crafted binary traces, `-o` onto devices, FIFOs,
 # symlinks and read-only places, file modes, write errors (/dev/full),

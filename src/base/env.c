@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * env.c - the real environment behind include/vmlab/env.h (POSIX).
  */
