@@ -75,6 +75,7 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
     memset(a, 0, sizeof *a);
     a->to = TRACE_VMLAB;
     a->topts.page_bits = 12;
+    a->topts.pid_opt = "-P";
     optind = 1;
     while ((c = cli_getopt(cmd, argc, argv, "F:t:Po:h", opts)) != -1) {
         switch (c) {
@@ -138,6 +139,9 @@ int cmd_convert(int argc, char **argv)
         return CLI_ERR;
     }
     if ((rc = trace_open(&t, a.in_path, &a.topts, &d)) < 0)
+        goto fail;
+    if ((a.to == TRACE_PAGES || a.page_size_given) &&
+        (rc = trace_check_page_bits(t, a.topts.page_bits, &d)) < 0)
         goto fail;
     /* Binary output stores page numbers only when asked; page-number input
      * is page-granular anyway, so storing its pages loses nothing. */

@@ -39,6 +39,7 @@ typedef struct gen_out {
     unsigned page_bits; /* for FMT_PAGES */
     char buf[1 << 16];  /* lines gathered before fwrite */
     size_t len;         /* bytes in buf */
+    int werr;           /* errno of a failed write, 0 if none */
 } gen_out_t;
 
 static int emit(void *ctx, uint64_t addr, int write)
@@ -46,8 +47,10 @@ static int emit(void *ctx, uint64_t addr, int write)
     gen_out_t *g = ctx;
     char tmp[24], *p = tmp + sizeof tmp;
     if (g->len > sizeof g->buf - 40) {
-        if (fwrite(g->buf, 1, g->len, g->fp) != g->len)
+        if (fwrite(g->buf, 1, g->len, g->fp) != g->len) {
+            g->werr = errno ? errno : EIO;
             return -EIO;
+        }
         g->len = 0;
     }
     if (g->format == FMT_RW) {
@@ -151,14 +154,18 @@ int cmd_gen(int argc, char **argv)
         return cli_diag(&d);
     g.fp = out.fp;
     rc = gen_run(&o, emit, &g, &d);
-    if (rc == 0 && g.len && fwrite(g.buf, 1, g.len, g.fp) != g.len)
+    if (rc == 0 && g.len && fwrite(g.buf, 1, g.len, g.fp) != g.len) {
+        g.werr = errno ? errno : EIO;
         rc = -EIO;
+    }
+    int werr = g.werr ? g.werr : EIO;
     if (rc) {
         env_out_abort(&out);
         if (rc == -EINVAL)
             return cli_usage("gen", "%s", d.msg);
         if (rc == -EIO)
-            diag_set(&d, out_path ? out_path : "(stdout)", 0, EIO, "write failed");
+            diag_set(&d, out_path ? out_path : "(stdout)", 0, werr, "cannot write output: %s",
+                     strerror(werr));
         return cli_diag(&d);
     }
     if (env_out_commit(&out, &d))

@@ -179,8 +179,8 @@ static int cmd_malloc_replay(int argc, char **argv)
         size_t len;
         const char *path = argv[optind + i];
         diag_clear(&d);
-        if (env_read_file(path, &text, &len, &d) != 0 ||
-            mr_parse(path, text, len, &tr[i], &d) != 0) {
+        if (env_read_text(path, &text, &len, &d) != 0 ||
+            mr_parse(path, text, len, (size_t)env_mem_bytes(), &tr[i], &d) != 0) {
             if (d.err)
                 cli_diag(&d);
             rc = CLI_ERR;

@@ -187,6 +187,7 @@ int cmd_malloc_record(int argc, char **argv)
     mrec_file_t f = {0};
     mrec_stats_t st;
     env_out_t out;
+    int out_open = 0; /* out is open and not yet committed */
     diag_t d;
 
     diag_clear(&d);
@@ -219,8 +220,14 @@ int cmd_malloc_record(int argc, char **argv)
                   "make, or set VMLAB_RECORD_LIB)", shim, strerror(-rc));
         return CLI_ERR;
     }
+    /* The output is opened before CMD runs: a bad -o path fails now, not
+     * after a long recording (issue 10). */
+    if ((rc = env_out_open(&out, out_path, &d)) != 0)
+        return cli_diag(&d);
+    out_open = 1;
     if (keep) {
         if (mkdir(keep, 0700) != 0) {
+            env_out_abort(&out);
             cli_error("%s: cannot create the event directory: %s (expected a new directory)",
                       keep, strerror(errno));
             return CLI_ERR;
@@ -230,6 +237,7 @@ int cmd_malloc_record(int argc, char **argv)
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/vmlab-record-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(dir)) {
+            env_out_abort(&out);
             cli_error("%s: cannot create a temporary directory: %s", dir, strerror(errno));
             return CLI_ERR;
         }
@@ -257,17 +265,13 @@ int cmd_malloc_record(int argc, char **argv)
         ret = CLI_ERR;
         goto done;
     }
-    if ((rc = env_out_open(&out, out_path, &d)) != 0) {
-        ret = cli_diag(&d);
-        goto done;
-    }
     if ((rc = mrec_write_rep(&f, out.fp, &st, &d)) != 0) {
-        env_out_abort(&out);
         if (!d.file[0])
             snprintf(d.file, sizeof d.file, "%s", out_path);
         ret = cli_diag(&d);
         goto done;
     }
+    out_open = 0;
     if ((rc = env_out_commit(&out, &d)) != 0) {
         ret = cli_diag(&d);
         goto done;
@@ -291,6 +295,8 @@ int cmd_malloc_record(int argc, char **argv)
         ret = CLI_ERR;
     }
 done:
+    if (out_open)
+        env_out_abort(&out);
     mrec_file_free(&f);
     if (!keep)
         remove_dir(dir);

@@ -273,7 +273,7 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
     o->points = UINT64_MAX;
     o->seed = 1;
     o->page_bits = 12;
-    o->topts = (trace_opts_t){TRACE_AUTO, 12, 0, 0};
+    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
     optind = 1;
     while ((c = cli_getopt("mrc", argc, argv, "p:n:F:o:h", mrc_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))

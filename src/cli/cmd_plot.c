@@ -159,7 +159,7 @@ static int parse(plot_cli_t *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->page_bits = -1;
     o->po.tau = 10000;
-    o->topts = (trace_opts_t){TRACE_AUTO, 12, 0, 0};
+    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
     optind = 1;
     while ((c = cli_getopt("plot", argc, argv, "o:F:h", plot_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
@@ -205,7 +205,7 @@ static int plot_curves(plot_cli_t *o, env_out_t *od, env_out_t *og)
     diag_t d;
     int rc = 0;
     diag_clear(&d);
-    if (env_read_file(o->input, &text, &len, &d) || plot_parse_csv(o->input, text, len, &pts, &n, &d)) {
+    if (env_read_text(o->input, &text, &len, &d) || plot_parse_csv(o->input, text, len, &pts, &n, &d)) {
         free(text);
         return cli_diag(&d);
     }

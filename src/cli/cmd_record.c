@@ -178,6 +178,7 @@ int cmd_record(int argc, char **argv)
         size_t cap = 0;
         ssize_t len;
         int werr = 0;
+        errno = 0;
         while ((len = getline(&line, &cap, in)) > 0) {
             if (line[0] == '=' && line[1] == '=') {
                 snprintf(last_banner, sizeof last_banner, "%.*s", (int)(len - 1), line);
@@ -189,14 +190,16 @@ int cmd_record(int argc, char **argv)
                 refs++;
             }
             if (!werr && deflate_out(&z, out.fp, line, (size_t)len, Z_NO_FLUSH))
-                werr = 1;
+                werr = errno ? errno : EIO;
         }
         free(line);
         fclose(in);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
+        errno = 0;
         if (werr || deflate_out(&z, out.fp, "", 0, Z_FINISH)) {
-            diag_set(&d, out_path, 0, EIO, "write failed");
+            int e = werr ? werr : errno ? errno : EIO;
+            diag_set(&d, out_path, 0, e, "cannot write output: %s", strerror(e));
             rc = cli_diag(&d);
             goto fail;
         }

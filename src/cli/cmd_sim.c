@@ -331,6 +331,7 @@ static int parse(sim_cli_t *o, int argc, char **argv)
         return cli_usage("sim", "--va-bits and --pte-bytes need a page table (expected "
                                 "--page-table or --levels)");
     o->topts.page_bits = o->cfg.page_bits;
+    o->topts.pid_opt = "--pid";
     if (o->npolicies == 0)
         return cli_usage("sim", "no policy given (expected -p POLICY; 'vmlab sim --list' lists them)");
     if (o->nframes == 0)

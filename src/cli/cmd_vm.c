@@ -192,7 +192,7 @@ int cmd_vm(int argc, char **argv)
     }
 
     /* All input is read and checked before the first byte of output. */
-    if (env_read_file(addr_path, &text, &len, &d) ||
+    if (env_read_text(addr_path, &text, &len, &d) ||
         osc_vm_parse_addresses(addr_path, text, len, cfg.addr_bits, &addrs, &n, &d) ||
         osc_backing_store_load(&bs, store_path, (size_t)1 << cfg.addr_bits, &d) ||
         osc_vm_new(&vm, &cfg, osc_backing_store_read, &bs, &d) || env_out_open(&out, out_path, &d)) {

@@ -205,6 +205,24 @@ static void help(FILE *f)
     fprintf(f, "\nexit status: 0 ok, 1 runtime error (bad data, I/O), 2 usage error\n");
 }
 
+/* A command's output is lost if stdout could not take it (a full disk,
+ * /dev/full, a closed pipe): say so and fail, whatever the command did
+ * not check itself.  rc is the command's status, kept if already an error. */
+static int stdout_done(int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    bad |= ferror(stdout);
+    if (!bad || rc != CLI_OK)
+        return rc;
+    if (e)
+        cli_error("(stdout): cannot write output: %s", strerror(e));
+    else
+        cli_error("(stdout): cannot write output: a write failed (a full disk or a closed pipe?)");
+    return CLI_ERR;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -214,14 +232,14 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         help(stdout);
-        return CLI_OK;
+        return stdout_done(CLI_OK);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("vmlab %s\n", VMLAB_VERSION);
-        return CLI_OK;
+        return stdout_done(CLI_OK);
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].main(argc - 1, argv + 1);
+            return stdout_done(cmds[i].main(argc - 1, argv + 1));
     return cli_usage(NULL, "unknown command '%s'", argv[1]);
 }

@@ -7,6 +7,7 @@
  * mapped through a seeded shuffle (Fisher-Yates) so popular pages are
  * scattered, as gen_trace.c does.
  */
+#include "vmlab/env.h"
 #include "base/rng.h"
 #include "vmlab/gen.h"
 
@@ -179,6 +180,11 @@ static int m_loop(gen_t *g)
 {
     uint64_t len;
     int rc = param_u64(g, "len", g->o->pages / 10 ? g->o->pages / 10 : 1, 1, &len);
+    /* found by fuzz/fuzz_gen.c: a loop longer than the universe wrote
+     * pages beyond --pages */
+    if (!rc && len > g->o->pages)
+        return diag_set(g->d, NULL, 0, EINVAL, "loop: len=%ju is more than the %ju pages",
+                        (uintmax_t)len, (uintmax_t)g->o->pages);
     for (uint64_t i = 0; i < g->o->length && !rc; i++)
         rc = ref_page(g, i % len);
     return rc;
@@ -284,6 +290,15 @@ static int m_linked_list(gen_t *g)
     if (nodes > (1u << 26) || size > (1u << 20))
         return diag_set(g->d, NULL, 0, EINVAL, "linked-list: at most %u nodes of at most 1 MiB",
                         1u << 26);
+    /* Each limit alone allowed 2^26 nodes of 1 MiB, 64 TiB: the list is
+     * really allocated, so the product must fit in the machine (half its
+     * memory, leaving the rest to the trace writer and everyone else). */
+    if (nodes * size > env_mem_bytes() / 2)
+        return diag_set(g->d, NULL, 0, E2BIG,
+                        "linked-list: %ju nodes x %ju bytes = %ju bytes, more than half this "
+                        "machine's %ju bytes of memory (expected fewer or smaller nodes)",
+                        (uintmax_t)nodes, (uintmax_t)size, (uintmax_t)(nodes * size),
+                        (uintmax_t)env_mem_bytes());
     if (g->o->length == 0) /* the dry run: do not disturb the heap */
         return 0;
     if (!(v = calloc(nodes, sizeof *v)))

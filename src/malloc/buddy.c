@@ -50,6 +50,13 @@ static void list_push(ma_heap_t *h, unsigned k, unsigned char *b)
 static void list_remove(ma_heap_t *h, unsigned k, unsigned char *b)
 {
     unsigned char *n = BD_NEXT(b), *p = BD_PREV(b);
+    if (__builtin_expect(h->flags & (MA_POISON | MA_CANARY), 0)) {
+        /* a write after free into b's first bytes: reported, not followed */
+        ma_link_check(h, b, n);
+        ma_link_check(h, b, p);
+        if ((n && BD_PREV(n) != b) || (p ? BD_NEXT(p) != b : ma_lists(h)->lists[k] != b))
+            ma_link_bad(b);
+    }
     if (n)
         BD_PREV(n) = p;
     if (p)
@@ -61,16 +68,20 @@ static void list_remove(ma_heap_t *h, unsigned k, unsigned char *b)
 /* Free the block at offset o of order k in r, merging with free buddies. */
 static void release(ma_heap_t *h, ma_region_t *r, size_t o, unsigned k)
 {
+    /* Poison what is handed back and, per merge, the upper buddy's head
+     * (header and links) that becomes interior: never the whole merged
+     * block, whose other bytes are poisoned already (issue 10). */
+    ma_poison(h, r->first + o + 24, ((size_t)1 << k) - 24);
     for (; k < BD_MAX; k++) {
         size_t bo = o ^ ((size_t)1 << k);
         unsigned char *bb = r->first + bo;
         if (bo + ((size_t)1 << k) > r->top || ma_hdr(bb) != ((size_t)1 << k))
             break;
         list_remove(h, k, bb);
+        ma_poison(h, r->first + (o > bo ? o : bo), 24);
         o &= ~((size_t)1 << k);
     }
     ma_set_hdr(r->first + o, (size_t)1 << k);
-    ma_poison(h, r->first + o + 24, ((size_t)1 << k) - 24);
     list_push(h, k, r->first + o);
 }
 
@@ -95,13 +106,15 @@ static unsigned char *take(ma_heap_t *h, unsigned k)
         if (!b)
             continue;
         list_remove(h, j, b);
-        ma_poison_verify(h, b, b + 24, ((size_t)1 << j) - 24);
+        /* verify what is handed out, [b + 24, b + 2^k), and the head of
+         * each upper half split off (it stays free and poisoned) */
+        ma_poison_verify(h, b, b + 24, ((size_t)1 << k) - 24);
         while (j > k) {
             unsigned char *upper;
             j--;
             upper = b + ((size_t)1 << j);
+            ma_poison_verify(h, b, upper, 24);
             ma_set_hdr(upper, (size_t)1 << j);
-            ma_poison(h, upper + 24, ((size_t)1 << j) - 24);
             list_push(h, j, upper);
         }
         return b;

@@ -11,7 +11,7 @@
 static void addr_insert(ma_heap_t *h, unsigned char *b)
 {
     unsigned char *after = NULL;
-    for (unsigned char *c = ma_lists(h)->lists[0]; c && c < b; c = BT_NEXT(c))
+    for (unsigned char *c = ma_lists(h)->lists[0]; c && c < b; c = fl_next(h, c))
         after = c;
     fl_insert(h, 0, after, b);
 }
@@ -20,7 +20,7 @@ static void addr_remove(ma_heap_t *h, unsigned char *b) { fl_remove(h, 0, b); }
 
 static unsigned char *addr_find(ma_heap_t *h, size_t asize)
 {
-    for (unsigned char *b = ma_lists(h)->lists[0]; b; b = BT_NEXT(b))
+    for (unsigned char *b = ma_lists(h)->lists[0]; b; b = fl_next(h, b))
         if (ma_bsize(b) >= asize)
             return b;
     return NULL;

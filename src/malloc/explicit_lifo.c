@@ -14,7 +14,7 @@ static void lifo_remove(ma_heap_t *h, unsigned char *b) { fl_remove(h, 0, b); }
 
 static unsigned char *lifo_find(ma_heap_t *h, size_t asize)
 {
-    for (unsigned char *b = ma_lists(h)->lists[0]; b; b = BT_NEXT(b))
+    for (unsigned char *b = ma_lists(h)->lists[0]; b; b = fl_next(h, b))
         if (ma_bsize(b) >= asize)
             return b;
     return NULL;

@@ -15,6 +15,17 @@
 
 enum { FL_ANY = 0, FL_ADDR = 1, FL_SIZE = 2 };
 
+/* BT_NEXT(b), checked in debug mode: a write after free into b's first
+ * bytes is reported, not followed (ma_link_verify). */
+static inline unsigned char *fl_next(const ma_heap_t *h, unsigned char *b)
+{
+    unsigned char *n = BT_NEXT(b);
+    ma_link_verify(h, b, n);
+    if (__builtin_expect(h->flags & (MA_POISON | MA_CANARY), 0) && n && BT_PREV(n) != b)
+        ma_link_bad(b); /* the links disagree */
+    return n;
+}
+
 /* Insert b into list i after `after` (NULL: at the head). */
 static inline void fl_insert(ma_heap_t *h, unsigned i, unsigned char *after, unsigned char *b)
 {
@@ -33,6 +44,12 @@ static inline void fl_insert(ma_heap_t *h, unsigned i, unsigned char *after, uns
 static inline void fl_remove(ma_heap_t *h, unsigned i, unsigned char *b)
 {
     unsigned char *n = BT_NEXT(b), *p = BT_PREV(b);
+    if (__builtin_expect(h->flags & (MA_POISON | MA_CANARY), 0)) {
+        ma_link_check(h, b, n);
+        ma_link_check(h, b, p);
+        if ((n && BT_PREV(n) != b) || (p ? BT_NEXT(p) != b : ma_lists(h)->lists[i] != b))
+            ma_link_bad(b);
+    }
     if (n)
         BT_PREV(n) = p;
     if (p)

@@ -168,6 +168,18 @@ static inline void ma_poison_verify(const ma_heap_t *h, const void *b, const voi
     if (__builtin_expect(h->flags & MA_POISON, 0))
         ma_poison_check(b, p, n);
 }
+/* Debug mode (MA_CANARY or MA_POISON): a free-list link read from a free
+ * block (at b + 8 or b + 16, the first bytes of its old payload, where a
+ * write after free lands first) must be NULL or point at a free block of
+ * this heap; otherwise abort with a use-after-free message naming b's
+ * payload, instead of following the link into a bare SIGSEGV. */
+void ma_link_check(const ma_heap_t *h, const void *b, const void *link);
+__attribute__((noreturn)) void ma_link_bad(const void *b);
+static inline void ma_link_verify(const ma_heap_t *h, const void *b, const void *link)
+{
+    if (__builtin_expect(h->flags & (MA_POISON | MA_CANARY), 0))
+        ma_link_check(h, b, link);
+}
 /* Checkers verify at most this many poison bytes per free block, so that a
  * check after every operation stays O(blocks), not O(heap bytes);
  * allocation verifies the whole block. */

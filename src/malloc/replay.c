@@ -55,7 +55,8 @@ static int field(const char **s, const char *end, const char **f, size_t *flen)
     return *flen > 0;
 }
 
-int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t, diag_t *d)
+int mr_parse(const char *path, const char *text, size_t len, size_t max_live, mr_trace_t *t,
+             diag_t *d)
 {
     const char *p = text, *end = text + len;
     uint64_t hdr[4], v;
@@ -180,6 +181,14 @@ int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t, diag
             }
             if (live > t->peak_payload)
                 t->peak_payload = live;
+            if (live > max_live) {
+                /* the replay writes every byte it allocates: refuse
+                 * before allocating what the machine does not have */
+                rc = diag_set(d, path, line, E2BIG, "%ju bytes live after this line, more than "
+                              "the %ju this replay may use (expected requests that fit in "
+                              "memory)", (uintmax_t)live, (uintmax_t)max_live);
+                goto out;
+            }
         }
     }
     if (!t->ops)

@@ -28,7 +28,7 @@ static void seg_insert(ma_heap_t *h, unsigned char *b)
     size_t size = ma_bsize(b);
     unsigned c = seg_class(size);
     unsigned char *after = NULL;
-    for (unsigned char *x = ma_lists(h)->lists[c]; x && ma_bsize(x) < size; x = BT_NEXT(x))
+    for (unsigned char *x = ma_lists(h)->lists[c]; x && ma_bsize(x) < size; x = fl_next(h, x))
         after = x;
     fl_insert(h, c, after, b);
 }
@@ -39,7 +39,7 @@ static unsigned char *seg_find(ma_heap_t *h, size_t asize)
 {
     unsigned c = seg_class(asize), w;
     uint64_t bits;
-    for (unsigned char *b = ma_lists(h)->lists[c]; b; b = BT_NEXT(b))
+    for (unsigned char *b = ma_lists(h)->lists[c]; b; b = fl_next(h, b))
         if (ma_bsize(b) >= asize)
             return b;
     if (++c >= SEG_CLASSES)

@@ -109,6 +109,7 @@ static void *ss_malloc(ma_heap_t *h, size_t size)
         }
     }
     b = ma_lists(h)->lists[c];
+    ma_link_verify(h, b, SS_NEXT(b)); /* a write after free: reported, not followed */
     ma_lists(h)->lists[c] = SS_NEXT(b);
     ma_poison_verify(h, b, b + 16, bs - 16);
     ma_set_hdr(b, bs | MA_F_ALLOC);

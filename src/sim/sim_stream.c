@@ -384,6 +384,8 @@ int sim_run_trace(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs, 
     int rc = srun_init(&r, cfg, jobs, njobs, d);
     if (rc)
         goto out;
+    if ((rc = trace_check_page_bits(t, r.cfg.page_bits, d)) < 0)
+        goto out;
     if (reader_init(&rd, t, r.cfg.page_bits)) {
         reader_destroy(&rd);
         rc = diag_set(d, NULL, 0, ENOMEM, "out of memory");

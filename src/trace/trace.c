@@ -266,9 +266,10 @@ static int detect(trace_t *t, diag_t *d)
     if (!best)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "cannot tell the trace format from its first lines ('%s'; expected "
-                        "one of %s; give -F FORMAT, -F pages for page numbers, -P if lines start "
-                        "with a pid)",
-                        ex, trace_format_names());
+                        "one of %s; give -F FORMAT, -F pages for page numbers%s%s%s)",
+                        ex, trace_format_names(), t->o.pid_opt ? ", " : "",
+                        t->o.pid_opt ? t->o.pid_opt : "",
+                        t->o.pid_opt ? " if lines start with a pid" : "");
     if (tie)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "the trace could be %s or %s ('%s'; expected one unambiguous format; "
@@ -474,6 +475,19 @@ unsigned trace_key_shift(const trace_t *t)
     return t->fmt->key_shift ? t->fmt->key_shift(t) : 0;
 }
 
+int trace_check_page_bits(const trace_t *t, unsigned page_bits, diag_t *d)
+{
+    unsigned shift = trace_key_shift(t);
+    if (page_bits >= shift)
+        return 0;
+    return diag_set(d, t->s.name, 0, EINVAL,
+                    "the trace keeps only page numbers of %ju-byte pages (converted with "
+                    "--page-size %ju), so %ju-byte pages cannot be told apart (expected a page "
+                    "size of %ju or more, or the trace it was converted from)",
+                    (uintmax_t)1 << shift, (uintmax_t)1 << shift,
+                    (uintmax_t)1 << page_bits, (uintmax_t)1 << shift);
+}
+
 trace_format_t trace_format(const trace_t *t)
 {
     return t->fmt->id;
@@ -548,6 +562,10 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     int rc = trace_open(&t, path, opts, d);
     if (rc < 0)
         return rc;
+    if ((rc = trace_check_page_bits(t, page_bits, d)) < 0) {
+        trace_close(t);
+        return rc;
+    }
     enum { BATCH = 4096 };
     trace_ref_t *rb = malloc(BATCH * sizeof *rb);
     size_t cap_p = 0, cap_w = 0, cap_pid = 0, n = 0;

@@ -36,6 +36,7 @@ struct trace {
     uint64_t line;          /* lines (binary: records) consumed before pos */
     uint64_t bad;           /* malformed lines skipped (skip_bad) */
     uint64_t skipped;       /* lines with no reference that are not errors */
+    uint64_t other;         /* lackey: of those, lines of program output */
     int err;                /* pending error (negative errno), 0 if none */
     diag_t diag;            /* its message, handed out with it */
     void *fst;              /* the format's own state (fmt->state_size bytes,
@@ -81,7 +82,8 @@ typedef struct trace_fmt {
     unsigned (*key_shift)(const trace_t *t);
     /* Binary formats: read the header at buf[0, end) once after opening,
      * and check the trailer once the input is exhausted; 0 or nonzero with
-     * t->err set.  NULL for text formats. */
+     * t->err set.  NULL for text formats (lackey has a finish: a file of
+     * nothing but "program output" is not a lackey trace). */
     int (*start)(trace_t *t);
     int (*finish)(trace_t *t);
 } trace_fmt_t;

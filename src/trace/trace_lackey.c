@@ -22,6 +22,8 @@ typedef struct lackey_state {
     uint32_t pid; /* pid of the last "==PID==" banner, 0 before one */
 } lackey_state_t;
 
+#include <errno.h>
+
 /* "==DIGITS==" at p: the pid, or -1. */
 static int64_t banner_pid(const char *p)
 {
@@ -96,7 +98,11 @@ TR_INLINE int lackey_line(trace_t *t, const char *p, const char **next, trace_re
                               const char **why)
 {
     int k = lackey_classify(t, p, next, r, why);
-    return k == 3 ? 0 : k;
+    if (__builtin_expect(k == 3, 0)) {
+        t->other++;
+        return 0;
+    }
+    return k;
 }
 
 TRACE_TEXT_PARSER(lackey, 2)
@@ -110,6 +116,18 @@ static int lackey_probe(trace_t *t, const char *p)
     return k == 3 || k < 0 ? -1 : k > 0;
 }
 
+/* Program output between records is normal; a file that is all "program
+ * output" is some other text read with -F lackey, and "0 references" would
+ * be a silent wrong answer. */
+static int lackey_finish(trace_t *t)
+{
+    if (t->err || t->line == 0 || t->line != t->skipped || t->other == 0)
+        return 0;
+    return trace_fail(t, 0, EINVAL,
+                      "not a lackey trace: none of its %ju lines is a lackey record (expected %s)",
+                      (uintmax_t)t->line, trace_fmt_lackey.expect);
+}
+
 const trace_fmt_t trace_fmt_lackey = {
     .id = TRACE_LACKEY,
     .name = "lackey",
@@ -118,4 +136,5 @@ const trace_fmt_t trace_fmt_lackey = {
     .state_size = sizeof(lackey_state_t),
     .probe = lackey_probe,
     .parse = lackey_parse,
+    .finish = lackey_finish,
 };

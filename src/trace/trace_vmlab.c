@@ -272,6 +272,9 @@ decode(trace_t *t, trace_ref_t *out, uint32_t *key, uint8_t *op, size_t max)
             prev = v;
         } else if (kind == CTL_END) {
             if (v != vst(t)->nrefs + n) {
+                /* the n references before it stay valid: so do their keys
+                 * (once left out, sim indexed past its key map: issue 10) */
+                vst(t)->nkeys = nkeys;
                 vst(t)->nrefs += n;
                 t->pos = (size_t)((const char *)p - t->buf);
                 trace_fail(t, 0, EINVAL,

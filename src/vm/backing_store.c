@@ -11,7 +11,7 @@
 
 int osc_backing_store_load(osc_backing_store_t *bs, const char *path, size_t min_len, diag_t *d)
 {
-    int rc = env_read_file(path, &bs->data, &bs->len, d);
+    int rc = env_read_max(path, min_len, &bs->data, &bs->len, d);
     if (rc)
         return rc;
     if (bs->len < min_len) {
