@@ -28,6 +28,10 @@ static const cli_cmd_t cmds[] = {
     {"maps", "a process's mappings from smaps, classified, with pmap -X's columns and totals", cmd_maps},
     {"v2p", "virtual to physical: /proc/PID/pagemap and /proc/kpageflags decoded", cmd_v2p},
     {"faults", "page-fault experiments: malloc, zero page, copy-on-write, file mappings", cmd_faults},
+    {"peek", "read another process's memory: hexdump or typed values, and its mapping", cmd_peek},
+    {"poke", "write a value into another process's memory (process_vm_writev, /proc/PID/mem)", cmd_poke},
+    {"scan", "search a process's memory for a value and narrow it down, as scanmem", cmd_scan},
+    {"target", "a victim process for peek, poke and scan: prints its pid and a value's address", cmd_target},
     {"sim", "paging simulator: policies, dirty pages, processes, page tables, TLB", cmd_sim},
     {"mrc", "whole fault curves: every frame count, LRU/OPT exact in one pass, SHARDS", cmd_mrc},
     {"record", "run a program under Valgrind's lackey and save its memory trace (gzip)", cmd_record},
@@ -37,9 +41,12 @@ static const cli_cmd_t cmds[] = {
     {"merge", "join the JSON or CSV results of independent jobs (parallel, Slurm) into one", cmd_merge},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"gc", "a conservative mark-and-sweep collector for C: demo, and a leak finder", cmd_gc},
     {"translate", "OSTEP's translation homework: bounds, segments, linear and multi-level tables", cmd_translate},
     {"tlb-measure", "the TLB homework on this machine: time per access against pages touched", cmd_tlb_measure},
     {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
+    {"kmem", "the kernel's buddy, slab, kmalloc and vmalloc allocators; slabinfo, buddyinfo", cmd_kmem},
+    {"slabtop", "slabtop's screen for vmlab's slab caches under a workload, or this machine", cmd_slabtop},
 };
 
 void cli_error(const char *fmt, ...)

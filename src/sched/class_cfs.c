@@ -271,6 +271,12 @@ static uint32_t cfs_select(sched_class_t *c, sched_task_t *t, int flags)
     uint32_t prev = t->cpu != SCHED_NONE && sched_allowed(t, t->cpu) ? t->cpu : SCHED_NONE;
     if ((flags & SCHED_ENQ_WAKE) && prev != SCHED_NONE && sched_nr_running(c->core, prev) == 0)
         return prev;
+    if (!t->affinity) { /* the same choice as the scan below, in O(1) */
+        uint32_t least = sched_least_loaded(c->core);
+        if (prev != SCHED_NONE && sched_nr_running(c->core, prev) == sched_nr_running(c->core, least))
+            return prev;
+        return least;
+    }
     uint32_t best = prev, best_nr = prev != SCHED_NONE ? sched_nr_running(c->core, prev) : UINT32_MAX;
     for (uint32_t cpu = 0; cpu < c->ncpus && best_nr; cpu++) {
         uint32_t nr = sched_nr_running(c->core, cpu);

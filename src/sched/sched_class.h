@@ -170,6 +170,8 @@ sched_task_t *sched_task(const sched_core_t *k, uint32_t id);
 sched_task_t *sched_curr(const sched_core_t *k, uint32_t cpu);
 /* Runnable tasks on cpu, all classes, running one included. */
 uint32_t sched_nr_running(const sched_core_t *k, uint32_t cpu);
+/* The CPU with the fewest runnable tasks, lowest id among equals (O(1)). */
+uint32_t sched_least_loaded(const sched_core_t *k);
 /* May t run on cpu? */
 static inline int sched_allowed(const sched_task_t *t, uint32_t cpu)
 {

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "base/vec.h"
+#include "sched/cpu_tree.h"
 #include "sched/sched_class.h"
 #include "sched/workload.h"
 #include "vmlab/check.h"
@@ -78,6 +79,7 @@ struct sched_core {
     uint64_t remaining;            /* tasks the run waits for, not yet exited */
     uint64_t alive;                /* tasks created and not yet exited, daemons included */
     int daemons_count;             /* the workload has no non-daemon task: wait for all */
+    cpu_tree_t nr_tree;            /* nr per CPU, for the least-loaded CPU in O(1) */
     uint64_t events, balance_moves;
     uint64_t sample_ns;
     size_t nsamples;
@@ -104,6 +106,14 @@ sched_task_t *sched_curr(const sched_core_t *k, uint32_t cpu)
 }
 
 uint32_t sched_nr_running(const sched_core_t *k, uint32_t cpu) { return k->cpu[cpu].nr; }
+
+uint32_t sched_least_loaded(const sched_core_t *k) { return cpu_tree_argmin(&k->nr_tree); }
+
+static void nr_add(sched_core_t *k, uint32_t cpu, int delta)
+{
+    k->cpu[cpu].nr += (uint32_t)delta;
+    cpu_tree_set(&k->nr_tree, cpu, k->cpu[cpu].nr);
+}
 
 void sched_count_balance(sched_core_t *k) { k->balance_moves++; }
 
@@ -262,7 +272,7 @@ static sched_task_t *task_new(sched_core_t *k, uint32_t tm, uint32_t copy, const
                     : t->policy == SCHED_P_CFS ? sched_prio_to_weight[tp->nice + 20] : 0;
     }
     t->cls = (uint8_t)policy_class(t->policy);
-    if (tp->group)
+    if (tp->group_set)
         t->group = tp->group;
     else if (thread && parent)
         t->group = parent->group;
@@ -289,7 +299,7 @@ static void enqueue_on(sched_core_t *k, sched_task_t *t, uint32_t cpu, int flags
     c->ops->enqueue(c, cpu, t, flags); /* sees the old t->cpu (SCHED_NONE if new) */
     t->cpu = cpu;
     t->vshare = k->cpu[cpu].v[t->cls];
-    k->cpu[cpu].nr++;
+    nr_add(k, cpu, 1);
     sched_task_t *curr = sched_curr(k, cpu);
     int pre = !curr || t->cls < curr->cls ||
               (t->cls == curr->cls && c->ops->wakeup_preempt(c, cpu, curr, t));
@@ -305,7 +315,7 @@ static void dequeue_from(sched_core_t *k, sched_task_t *t, int flags)
     share_advance(k, cpu, t->cls);
     share_close(k, t);
     c->ops->dequeue(c, cpu, t, flags);
-    k->cpu[cpu].nr--;
+    nr_add(k, cpu, -1);
     touch(k, cpu, 0);
 }
 
@@ -422,7 +432,7 @@ static void task_advance(sched_core_t *k, uint32_t cpu, sched_task_t *t)
     c->ops->dequeue(c, cpu, t, (kind == OP_SLEEP ? SCHED_DEQ_SLEEP : SCHED_DEQ_EXIT) | SCHED_DEQ_RUNNING);
     seg_close(k, cpu);
     k->cpu[cpu].curr = SCHED_NONE;
-    k->cpu[cpu].nr--;
+    nr_add(k, cpu, -1);
     t->nvcsw++;
     touch(k, cpu, 1);
     task_block(k, t, kind, ns);
@@ -577,8 +587,9 @@ static void sched_check(const sched_core_t *k, int settled)
             running++;
         }
     }
+    cpu_tree_check(&k->nr_tree);
     for (uint32_t c = 0; c < k->ncpus; c++) {
-        VL_ASSERT(nr[c] == k->cpu[c].nr);
+        VL_ASSERT(nr[c] == k->cpu[c].nr && cpu_tree_get(&k->nr_tree, c) == nr[c]);
         if (k->cpu[c].curr != SCHED_NONE) {
             busy++;
             VL_ASSERT(sched_task(k, k->cpu[c].curr)->state == TS_RUNNING);
@@ -699,6 +710,7 @@ static void core_free(sched_core_t *k)
     vl_vec_free(&k->touched);
     vl_vec_free(&k->seg);
     free(k->cpu);
+    cpu_tree_free(&k->nr_tree);
     free(k->sample_t);
     free(k->samples);
 }
@@ -716,7 +728,7 @@ static int core_init(sched_core_t *k, const sched_config_t *cfg, const sched_wor
     k->cpu = calloc(k->ncpus, sizeof *k->cpu);
     k->sample_t = calloc(SCHED_MAX_SAMPLES, sizeof *k->sample_t);
     k->samples = calloc((size_t)SCHED_MAX_SAMPLES * k->ncpus, sizeof *k->samples);
-    if (!k->cpu || !k->sample_t || !k->samples)
+    if (!k->cpu || !k->sample_t || !k->samples || cpu_tree_init(&k->nr_tree, k->ncpus, 0))
         return diag_set(d, NULL, 0, ENOMEM, "out of memory");
     for (uint32_t c = 0; c < k->ncpus; c++)
         k->cpu[c].curr = SCHED_NONE;

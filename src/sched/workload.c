@@ -298,8 +298,8 @@ static uint64_t group_id(parser_t *ps, const char *v, size_t n, int *err)
 {
     uint64_t num;
     *err = 0;
-    if (parse_u64_dec(v, n, &num) == 0 && num < SCHED_GROUP_NAMED - 1)
-        return num + 1;
+    if (parse_u64_dec(v, n, &num) == 0 && num < SCHED_GROUP_NAMED)
+        return num;
     for (size_t i = 0; i < ps->w->groups.n; i++)
         if (strlen(ps->w->groups.v[i]) == n && !memcmp(ps->w->groups.v[i], v, n))
             return SCHED_GROUP_NAMED + i;
@@ -472,6 +472,7 @@ static int parse_task(parser_t *ps, const char *s, size_t len)
             if (vl == 0 || vl > 39)
                 return perr(ps, "bad group (expected %s)", "a number or a name of at most 39 characters");
             t.group = group_id(ps, v, vl, &err);
+            t.group_set = 1;
             if (err)
                 return diag_set(ps->d, ps->path, ps->line, ENOMEM, "out of memory");
         } else if (key_is(k, kl, "arrive")) {

@@ -46,7 +46,9 @@ typedef struct sched_tmpl {
     uint8_t prio;       /* RT priority 1..99 */
     int8_t nice;        /* -20..19 */
     uint32_t weight;    /* WRR weight 1..20 */
-    uint64_t group;     /* 0: a fresh group per instance; else the id */
+    uint8_t group_set;  /* group= given */
+    uint64_t group;     /* its id when group_set: N for group=N, SCHED_GROUP_NAMED + i
+                           for the i-th name; otherwise each instance gets a fresh one */
     uint64_t arrive;    /* ns */
     uint64_t count;     /* instances at arrival (count=), >= 1 */
     uint32_t mask;      /* index of its affinity mask, SCHED_NONE: all CPUs */

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmem_bench.c - the kmem allocators against glibc and mimalloc, side by side
+ * in one run (bench/bench_kmem.sh builds and runs it; figures in
+ * BENCHMARKS.md).
+ *
+ *   churn      1 M live 200-byte objects in a ring; each step frees the
+ *              oldest and allocates a new one (writing its first word):
+ *              ns per free+alloc pair for kmem_cache_alloc/free (per-CPU
+ *              magazines), glibc malloc/free, mimalloc mi_malloc/mi_free
+ *              (dlopen'ed with RTLD_LOCAL so it does not replace malloc).
+ *   random     the same with a random victim instead of the oldest.
+ *   threads    kmem churn in 1 and 2 threads (CPUs 0 and 1, 512 K live each),
+ *              pairs per second: the scaling ratio.
+ *   pages      alloc_pages(GFP_KERNEL, 0) + free_pages pairs: through the
+ *              per-CPU lists, and straight to the buddy lists (no_pcp) with
+ *              memory pre-fragmented (every other page allocated) so that a
+ *              pair is one list pop and one push, and with all memory free
+ *              (a pair splits an order-10 block and merges it back).
+ *
+ * Times are each thread's CPU time (CLOCK_THREAD_CPUTIME_ID); the thread
+ * figure adds the two threads' rates, each from its own CPU time.
+ *
+ * usage: kmem_bench [-s SAMPLES] [-n LIVE] [-i ITERS]; medians of SAMPLES.
+ *        kmem_bench -n LIVE -i ITERS -p k|g|p0|p1: one measurement alone
+ *        (for valgrind --tool=callgrind instruction counts).
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmlab/kmem.h"
+
+/* The calling thread's CPU time: the machine is shared (2 cores, many
+ * jobs), and wall time would count the time other jobs hold our core. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+typedef enum { A_KMEM, A_GLIBC, A_MIMALLOC } alloc_kind_t;
+
+static void *(*mi_malloc_p)(size_t);
+static void (*mi_free_p)(void *);
+
+typedef struct churn {
+    alloc_kind_t kind;
+    kmem_cache_t *c;
+    void **ring;
+    size_t live;
+    uint64_t iters;
+    int random;
+    unsigned cpu;
+    double ns;     /* OUT: ns per pair */
+} churn_t;
+
+static inline void *a_alloc(churn_t *t)
+{
+    switch (t->kind) {
+    case A_KMEM: return kmem_cache_alloc(t->c, 0);
+    case A_GLIBC: return malloc(200);
+    default: return mi_malloc_p(200);
+    }
+}
+
+static inline void a_free(churn_t *t, void *p)
+{
+    switch (t->kind) {
+    case A_KMEM: kmem_cache_free(t->c, p); break;
+    case A_GLIBC: free(p); break;
+    default: mi_free_p(p);
+    }
+}
+
+static void *churn_run(void *arg)
+{
+    churn_t *t = arg;
+    uint64_t x = 88172645463325252ull + t->cpu, t0;
+    kmem_set_cpu(t->cpu);
+    for (size_t i = 0; i < t->live; i++) {
+        t->ring[i] = a_alloc(t);
+        *(uint64_t *)t->ring[i] = i;
+    }
+    t0 = now_ns();
+    for (uint64_t i = 0; i < t->iters; i++) {
+        size_t k;
+        void *p;
+        if (t->random) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            k = (size_t)(x % t->live);
+        } else {
+            k = (size_t)(i % t->live);
+        }
+        a_free(t, t->ring[k]);
+        p = a_alloc(t);
+        *(uint64_t *)p = i;
+        t->ring[k] = p;
+    }
+    t->ns = (double)(now_ns() - t0) / (double)t->iters;
+    for (size_t i = 0; i < t->live; i++)
+        a_free(t, t->ring[i]);
+    return NULL;
+}
+
+static kmem_t *mk(uint64_t mb, unsigned cpus, int no_pcp)
+{
+    kmem_config_t c = {.mem_bytes = mb << 20, .cpus = cpus, .no_pcp = no_pcp};
+    kmem_t *km;
+    if (kmem_create(&c, &km, NULL) != 0) {
+        fprintf(stderr, "kmem_bench: cannot create %ju MiB\n", (uintmax_t)mb);
+        exit(1);
+    }
+    return km;
+}
+
+static double churn_once(alloc_kind_t kind, size_t live, uint64_t iters, int random)
+{
+    churn_t t = {.kind = kind, .live = live, .iters = iters, .random = random};
+    kmem_t *km = NULL;
+    t.ring = malloc(live * sizeof *t.ring);
+    if (kind == A_KMEM) {
+        km = mk(1024, 2, 0);
+        t.c = kmem_cache_create(km, "bench200", 200, 0, 0, NULL);
+    }
+    churn_run(&t);
+    free(t.ring);
+    kmem_destroy(km);
+    return t.ns;
+}
+
+/* pairs per second of `threads` threads, each with its own ring */
+static double threads_once(int threads, size_t live, uint64_t iters)
+{
+    kmem_t *km = mk(1024, 2, 0);
+    kmem_cache_t *c = kmem_cache_create(km, "bench200", 200, 0, 0, NULL);
+    churn_t t[2];
+    pthread_t th[2];
+    uint64_t t0;
+    for (int i = 0; i < threads; i++) {
+        t[i] = (churn_t){.kind = A_KMEM, .c = c, .live = live, .iters = iters, .cpu = (unsigned)i};
+        t[i].ring = malloc(live * sizeof(void *));
+    }
+    t0 = now_ns();
+    for (int i = 0; i < threads; i++)
+        pthread_create(&th[i], NULL, churn_run, &t[i]);
+    for (int i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    (void)t0;
+    {
+        double rate = 0;
+        for (int i = 0; i < threads; i++) {
+            rate += 1e9 / t[i].ns; /* pairs per second of this thread, measured over its loop */
+            free(t[i].ring);
+        }
+        kmem_destroy(km);
+        return rate;
+    }
+}
+
+static double pages_once(int no_pcp, int fragmented, uint64_t iters)
+{
+    kmem_t *km = mk(256, 1, no_pcp);
+    kmem_page_t **hold = NULL;
+    size_t nh = 0;
+    uint64_t t0;
+    double ns;
+    if (fragmented) { /* every other page allocated: free order-0 pages have busy buddies */
+        size_t n = 20000;
+        kmem_page_t **all = malloc(n * sizeof *all);
+        hold = malloc(n * sizeof *hold);
+        for (size_t i = 0; i < n; i++)
+            all[i] = kmem_alloc_pages(km, KMEM_GFP_KERNEL, 0);
+        for (size_t i = 0; i < n; i++) {
+            if (kmem_page_to_pfn(km, all[i]) % 2)
+                hold[nh++] = all[i];
+            else
+                kmem_free_pages(km, all[i], 0);
+        }
+        free(all);
+    }
+    t0 = now_ns();
+    for (uint64_t i = 0; i < iters; i++) {
+        kmem_page_t *p = kmem_alloc_pages(km, KMEM_GFP_KERNEL, 0);
+        kmem_free_pages(km, p, 0);
+    }
+    ns = (double)(now_ns() - t0) / (double)iters;
+    for (size_t i = 0; i < nh; i++)
+        kmem_free_pages(km, hold[i], 0);
+    free(hold);
+    kmem_destroy(km);
+    return ns;
+}
+
+int main(int argc, char **argv)
+{
+    int samples = 5, opt;
+    size_t live = 1u << 20;
+    uint64_t iters = 10000000;
+    void *mi = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+    double v[3][16], r[2][16], pg[3][16], rnd[3][16];
+    while ((opt = getopt(argc, argv, "s:n:i:p:")) != -1) {
+        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, k kmem churn, g glibc */
+            double ns = optarg[0] == 'k' ? churn_once(A_KMEM, live, iters, 0)
+                        : optarg[0] == 'g' ? churn_once(A_GLIBC, live, iters, 0)
+                                           : pages_once(optarg[1] == '1', optarg[1] == '1', iters);
+            printf("%.2f ns\n", ns);
+            return 0;
+        }
+        if (opt == 's')
+            samples = atoi(optarg);
+        else if (opt == 'n')
+            live = (size_t)atol(optarg);
+        else if (opt == 'i')
+            iters = (uint64_t)atoll(optarg);
+    }
+    if (samples < 1 || samples > 16 || live < 1)
+        return 2;
+    if (mi) {
+        mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc");
+        mi_free_p = (void (*)(void *))dlsym(mi, "mi_free");
+    }
+    for (int s = 0; s < samples; s++) {
+        for (int k = 0; k < 3; k++) {
+            if (k == A_MIMALLOC && !mi_malloc_p) {
+                v[k][s] = rnd[k][s] = 0;
+                continue;
+            }
+            v[k][s] = churn_once((alloc_kind_t)k, live, iters, 0);
+            rnd[k][s] = churn_once((alloc_kind_t)k, live, iters / 4, 1);
+        }
+        r[0][s] = threads_once(1, live / 2, iters);
+        r[1][s] = threads_once(2, live / 2, iters);
+        pg[0][s] = pages_once(0, 0, iters);
+        pg[1][s] = pages_once(1, 1, iters);
+        pg[2][s] = pages_once(1, 0, iters / 4);
+    }
+    {
+        double k = median(v[0], samples), g = median(v[1], samples), m = median(v[2], samples);
+        double kr = median(rnd[0], samples), gr = median(rnd[1], samples), mr = median(rnd[2], samples);
+        double r1 = median(r[0], samples), r2 = median(r[1], samples);
+        printf("# kmem_bench -s %d -n %zu -i %ju   (medians of %d samples)\n", samples, live, (uintmax_t)iters, samples);
+        printf("%-44s %10s %10s %10s %9s %9s\n", "200-byte objects, 1 M live, free+alloc pair", "kmem ns", "glibc ns",
+               "mimalloc", "glibc/km", "mi/km");
+        printf("%-44s %10.2f %10.2f %10.2f %9.2f %9.2f\n", "churn (free the oldest)", k, g, m, g / k, m > 0 ? m / k : 0);
+        printf("%-44s %10.2f %10.2f %10.2f %9.2f %9.2f\n", "churn (free a random one)", kr, gr, mr, gr / kr,
+               mr > 0 ? mr / kr : 0);
+        printf("%-44s %10.2f %10.2f %9.2fx\n", "kmem threads: M pairs/s, 1 thread / 2", r1 / 1e6, r2 / 1e6, r2 / r1);
+        printf("%-44s %10.2f\n", "alloc_pages+free_pages order 0, per-CPU list", median(pg[0], samples));
+        printf("%-44s %10.2f\n", "  buddy lists only, fragmented (no split)", median(pg[1], samples));
+        printf("%-44s %10.2f\n", "  buddy lists only, all free (split+merge 10)", median(pg[2], samples));
+    }
+    return 0;
+}

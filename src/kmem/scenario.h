@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scenario.h - `vmlab kmem` scenario files: one operation a line, parsed
+ * whole before anything runs, then run against a kmem_t with the reports
+ * printed where the file asks for them.
+ *
+ *   cache NAME SIZE [ALIGN] [redzone] [poison] [hwcache] [dma] [ctor]
+ *   alloc NAME N          free NAME N          (newest objects first)
+ *   shrink NAME           destroy NAME
+ *   kmalloc SIZE N        kfree SIZE N
+ *   pages ORDER N [GFP]   free_pages ORDER N   (GFP: GFP_KERNEL, GFP_ATOMIC,
+ *                                               GFP_DMA, GFP_DMA32, GFP_HIGHUSER)
+ *   vmalloc BYTES         vfree
+ *   cpu N                 workload fork|dentry|fragment N [SEED]
+ *   report slabinfo|slabtop|buddyinfo|fragindex|extfrag|unusable|contig
+ *
+ * `#` starts a comment; blank lines are ignored.
+ */
+#ifndef VMLAB_KMEM_SCENARIO_H
+#define VMLAB_KMEM_SCENARIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/out.h"
+#include "vmlab/diag.h"
+#include "vmlab/kmem.h"
+
+typedef enum {
+    KOP_CACHE, KOP_ALLOC, KOP_FREE, KOP_SHRINK, KOP_DESTROY, KOP_KMALLOC, KOP_KFREE, KOP_PAGES,
+    KOP_FREE_PAGES, KOP_VMALLOC, KOP_VFREE, KOP_CPU, KOP_WORKLOAD, KOP_REPORT
+} kmem_opkind_t;
+
+typedef enum { KREP_SLABINFO, KREP_SLABTOP, KREP_BUDDYINFO, KREP_FRAGINDEX, KREP_EXTFRAG, KREP_UNUSABLE, KREP_CONTIG } kmem_report_t;
+typedef enum { KWL_FORK, KWL_DENTRY, KWL_FRAGMENT } kmem_workload_t;
+
+typedef struct kmem_op {
+    kmem_opkind_t kind;  /* the operation */
+    unsigned long line;  /* 1-based line in the file */
+    char name[64];       /* cache name (cache, alloc, free, shrink, destroy) */
+    uint64_t a, b;       /* SIZE/N, ORDER/N, BYTES, CPU, workload N/SEED */
+    uint64_t c;          /* cache: ALIGN */
+    unsigned flags;      /* cache: KMEM_SLAB_*; pages: gfp; report/workload: which */
+    int ctor;            /* cache: give it a constructor */
+} kmem_op_t;
+
+typedef struct kmem_scenario {
+    char file[256];      /* name for messages */
+    kmem_op_t *ops;      /* [n] */
+    size_t n, cap;       /* count, room */
+} kmem_scenario_t;
+
+/* Parse a whole file; 0 or -EINVAL with d = "FILE:LINE: what (expected ...)". */
+int kmem_scenario_parse(const char *text, size_t len, const char *file, kmem_scenario_t *s /* OUT */, diag_t *d);
+void kmem_scenario_free(kmem_scenario_t *s);
+
+/* Run on km, printing reports to out; 0 or -errno with d naming the line
+ * (a misuse the allocator detected, an object still allocated at destroy,
+ * more frees than allocations). */
+int kmem_scenario_run(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt, diag_t *d);
+/* The same, sampling free pages by order into *hist after every operation
+ * (hist may be NULL). */
+struct kmem_hist;
+int kmem_scenario_run_hist(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt,
+                           struct kmem_hist *hist, diag_t *d);
+
+/* One built-in workload step of n operations (used by scenarios and by
+ * `vmlab slabtop`); live objects are kept in *state between calls
+ * (kmem_workload_end frees them). */
+typedef struct kmem_wl kmem_wl_t;
+int kmem_workload_run(kmem_t *km, kmem_wl_t **state, kmem_workload_t which, uint64_t n, uint64_t seed, diag_t *d);
+void kmem_workload_end(kmem_t *km, kmem_wl_t *state);
+
+/* Print one report (text or JSON) of the live instance. */
+int kmem_scenario_report(kmem_t *km, kmem_report_t which, FILE *out, out_format_t fmt);
+
+#endif
