@@ -68,6 +68,7 @@ int cmd_mrc(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
+int cmd_kernel(int argc, char **argv); /* kernel/vmlab-kernel.sh */
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
 int cmd_gc(int argc, char **argv);
 int cmd_malloc_freelist(int argc, char **argv); /* xlate: cmd_malloc_freelist.c */

@@ -41,6 +41,7 @@ static const cli_cmd_t cmds[] = {
     {"merge", "join the JSON or CSV results of independent jobs (parallel, Slurm) into one", cmd_merge},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"kernel", "the kernel lab: SCHED_WRR and mm modules in Linux 6.1 under QEMU", cmd_kernel},
     {"gc", "a conservative mark-and-sweep collector for C: demo, and a leak finder", cmd_gc},
     {"translate", "OSTEP's translation homework: bounds, segments, linear and multi-level tables", cmd_translate},
     {"tlb-measure", "the TLB homework on this machine: time per access against pages touched", cmd_tlb_measure},
