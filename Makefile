@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vmlab build.
 #
 # Layout (docs/ARCHITECTURE.md): every src/<module>/*.c except src/cli/ goes into

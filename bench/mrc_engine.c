@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mrc_engine.c - time vmlab's fault-curve engines on an in-memory trace, as
  * bench/bench_mrc.sh needs them: the trace is gen_trace's raw little-endian

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_malloc_rep.c - libFuzzer target for the malloc-lab trace parser
  * (src/malloc/replay.c), and for the checked replay of what it accepts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_trace.c - libFuzzer target for every trace parser (src/trace/):
  * osc, rw, ls, lackey, din, pages, the vmlab binary format, auto-detection

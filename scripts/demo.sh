@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # demo.sh - `make demo`: vmlab's main job on the bundled data.
 set -eu
 VMLAB=${1:-build/vmlab}

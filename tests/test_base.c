@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_base.c - the base layer: strict number parsing, diagnostics, atomic
  * output files, whole-file reads.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # test_inspect_cli.sh - vmlab layout, maps, v2p and faults on real processes:
 # pmap -X's totals reproduced column by column, JSON well formed, bad input
 # refused with one line, the unprivileged paths (hidden PFNs, another user's

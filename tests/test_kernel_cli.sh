@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_kernel_cli.sh - `vmlab kernel` without a kernel: usage errors, the
 # list of guest tests, the one-line message for a missing package, and the
 # patch runner's report of a hunk that does not apply (against a fake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_malloc.c - the allocator core (include/vmlab/malloc.h) and the
  * malloc-lab replay (src/malloc/replay.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_mrc.c - fault curves: the one-pass LRU and OPT engines against one
  * straightforward simulation per frame count (written here, independent of

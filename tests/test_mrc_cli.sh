@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # test_mrc_cli.sh - vmlab mrc, gen, record and plot from the command line.
 . tests/lib.sh
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_vm.c - the OSC virtual memory manager: ground truth from the textbook's
  * correct.txt, the figures people compare against (538/539/537, 54/55 TLB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * env.h - the environment vmlab runs in: files, output, clocks, CPUs, pages.
  *

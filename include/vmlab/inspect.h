@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect.h - looking at a real Linux process's memory: /proc/PID/maps and
  * smaps parsed and classified, /proc/PID/pagemap and /proc/kpageflags

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * malloc.h - vmlab's allocator core: one interface, every textbook design.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mrc.h - whole fault curves (miss-ratio curves): page faults for every
  * frame count, from one pass over a trace.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim.h - the paging simulator: replacement policies, dirty pages, several
  * processes, page tables and a TLB, over a memory reference trace.

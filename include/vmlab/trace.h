@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace.h - memory reference traces: every format vmlab reads, one reader.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vm.h - the classic virtual memory manager of Operating System Concepts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diag.c - error descriptions carried from the library to main().
  * See include/vmlab/diag.h for the convention.

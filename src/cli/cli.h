@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what every `vmlab CMD` shares: the command table, exit statuses,
  * and the one place that prints errors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_convert.c - `vmlab convert`: read a trace in any format vmlab reads
  * (auto-detected or -F) and write it as vmlab's compact binary format, rw

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_faults.c - `vmlab faults [EXPERIMENT...]`: demand paging measured with
  * the kernel's own counters (src/inspect/faults.c).

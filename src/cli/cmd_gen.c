@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_gen.c - `vmlab gen`: write a synthetic trace (include/vmlab/gen.h) in
  * a format `vmlab sim` and `vmlab mrc` read: rw text by default.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_layout.c - `vmlab layout`: where this process's code, data, heap,
  * stack, TLS and libraries live, each address with the /proc/self/maps line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_malloc.c - `vmlab malloc`: replay malloc-lab traces under every
  * allocator design (`replay`), or record a program's allocations as a trace

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_malloc_record.c - `vmlab malloc record -o FILE -- CMD ARGS...`: run a
  * program under build/libvmlab-record.so and write its allocation stream as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_maps.c - `vmlab maps [PID]`: a process's mappings from
  * /proc/PID/smaps as a table with pmap -X's columns (plus the four

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_record.c - `vmlab record -- CMD ARGS...`: run a real program under
  * Valgrind's lackey tool (--trace-mem=yes: every instruction fetch, load,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_vm.c - `vmlab vm`: the OSC virtual memory manager on an addresses file.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect_cli.c - helpers shared by the commands that look at a real
  * process (see inspect_cli.h).

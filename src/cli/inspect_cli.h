@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect_cli.h - what `vmlab layout`, `maps`, `v2p` and `faults` share:
  * PID arguments, JSON strings, mapping descriptions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen.c - synthetic trace models (see include/vmlab/gen.h), one table.
  *

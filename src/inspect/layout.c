@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layout.c - where a running program's objects live: the original lab's
  * "mtest", done with the kernel's own map of the process.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maps.c - the parser of /proc/PID/maps and /proc/PID/smaps.
  *

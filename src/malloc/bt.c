@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bt.c - the boundary-tag core (see bt.h): placement with splitting,
  * immediate or deferred coalescing, growth at the end of the heap, in-place

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bt.h - the boundary-tag core shared by the implicit-*, explicit-* and
  * segfit designs (CS:APP 9.9; Knuth 2.5, "boundary tags").

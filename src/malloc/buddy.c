@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * buddy.c - the binary buddy system (Knowlton 1965; Knuth TAOCP vol. 1,
  * 2.5, Algorithms R and S).

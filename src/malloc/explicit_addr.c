@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * explicit_addr.c - one explicit free list kept in address order, first fit
  * (CS:APP 9.9.13; Knuth TAOCP 2.5 Algorithm A/B).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * explicit_lifo.c - one explicit doubly linked free list in LIFO order,
  * first fit (CS:APP 9.9.13).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * free_list.c - walking and checking the free lists (see free_list.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * free_list.h - the doubly linked free lists of the explicit and segregated
  * designs (CS:APP 9.9.13): list heads in ma_heap_t.lists[], a bitmap of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heap.c - the allocator core every design shares (see include/vmlab/malloc.h).
  *

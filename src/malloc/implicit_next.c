@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * implicit_next.c - implicit free list, next fit (Knuth TAOCP 2.5, exercise
  * 6; CS:APP 9.9.7).

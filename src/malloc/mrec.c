@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mrec.c - reading the recording shim's event files and writing them as a
  * malloc-lab .rep trace (see mrec.h for the format and its ordering rule).

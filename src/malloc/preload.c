@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preload.c - build/libvmlab-malloc.so: vmlab's allocator core as a drop-in
  * malloc for any dynamically linked program (LD_PRELOAD), so the textbook

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.c - parse and replay malloc-lab traces (see replay.h).
  *

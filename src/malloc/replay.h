@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.h - CS:APP malloc-lab traces (.rep): parse, replay under a design
  * with every check mdriver makes, and measure (vmlab malloc replay).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * segfit.c - segregated fits (CS:APP 9.9.14; Wilson et al. 1995, sec. 3.6;
  * the two-level size classes of TLSF, Masmano et al. 2004).

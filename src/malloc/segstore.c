@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * segstore.c - simple segregated storage (CS:APP 9.9.14; the "size class
  * pages" of BSD's and Kingsley's mallocs).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curve.c - one policy's fault curve at chosen frame counts: LRU and OPT
  * from their exact one-pass histograms (mrc.c), every other policy of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lru_stack.c - LRU stack distances over a slot bitmap and a Fenwick tree
  * of its words (see lru_stack.h; Mattson et al. 1970, Bennett and Kruskal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * opt_stack.c - OPT stack distances in O(log n) a reference.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shards.c - approximate LRU fault curves by spatial sampling: SHARDS
  * (Waldspurger, Park, Garthwaite, Ahmad, "Efficient MRC construction with

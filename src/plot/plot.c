@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plot.c - data files and gnuplot scripts for `vmlab plot` (see plot.h):
  * the address scatter plot, fault curves from mrc's CSV, and Denning's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy.h - the replacement-policy plug-in interface of vmlab sim.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_lirs.c - LIRS, the Low Inter-reference Recency Set policy.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_lru.c - LRU: replace the page used least recently.
  *

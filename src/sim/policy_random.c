@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_random.c - RANDOM: replace a frame chosen uniformly at random.
  *

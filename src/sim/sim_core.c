@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_core.c - the replacement core of vmlab sim: page -> frame table, R/M
  * bits, faults, dirty write-back, TLB and page-table walk costs, per-process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_core.h - one simulation job: a policy and a frame count over batches of
  * references (the driver, sim_run.c, reads the trace and feeds every job).

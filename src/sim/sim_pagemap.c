@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_pagemap.c - dense page ids and page-table accounting (see sim_pagemap.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_run.c - the driver of vmlab sim: read the trace once, map references
  * to dense page ids, and feed every job (include/vmlab/sim.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_stream.c - vmlab sim over a trace reader (include/vmlab/trace.h): the
  * streaming path (double-buffered batches, worker threads, a barrier between

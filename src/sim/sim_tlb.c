@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_tlb.c - set-associative TLB model (see sim_tlb.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace.c - the trace reader core: opening (decompression, format
  * detection), buffering, batch reads, error reporting, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_impl.h - what the trace core (trace.c) shares with each format's
  * file (trace_rw.c, trace_osc.c, ...): the reader state, the format ops and

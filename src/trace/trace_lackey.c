@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_lackey.c - Valgrind lackey's memory trace (valgrind --tool=lackey
  * --trace-mem=yes, lackey/lk_main.c):

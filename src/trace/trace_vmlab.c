@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_vmlab.c - vmlab's compact binary trace format (the reader; the
  * writer is in trace_write.c).  Layout, fully in docs/trace-format.md:

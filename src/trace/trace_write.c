@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_write.c - writing traces: vmlab's binary format (layout in
  * trace_vmlab.c and docs/trace-format.md) and the rw, pages and osc text

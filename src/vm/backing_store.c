@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backing_store.c - BACKING_STORE.bin in memory (see backing_store.h).
  */

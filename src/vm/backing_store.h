@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backing_store.h - the OSC project's BACKING_STORE.bin, held in memory.
  *

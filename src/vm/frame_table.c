@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * frame_table.c - frame allocation and FIFO/LRU victim choice (see frame_table.h).
  * The victim is the smallest stamp: load time for FIFO, last use for LRU.  A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * frame_table.h - physical frames: who holds each, and which one to take next.
  *

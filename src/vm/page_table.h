@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * page_table.h - a single-level (linear) page table: one entry per virtual page.
  *

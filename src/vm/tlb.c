@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlb.c - fully associative TLB with FIFO or LRU replacement (see tlb.h).
  * A linear scan: TLBs have 16 to 64 entries, where a scan beats any index.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlb.h - a small fully associative translation lookaside buffer.
  *

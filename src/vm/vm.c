@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vm.c - the OSC virtual memory manager core (see include/vmlab/vm.h).
  *

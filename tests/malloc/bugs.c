@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bugs.c - the memory errors of CS:APP 9.11 that vmlab's allocator catches,
  * one per run, for tests/test_preload.sh and tests/test_malloc_debug.sh:
