@@ -466,14 +466,13 @@ static void json_stats(out_json_t *j, const sim_stats_t *s)
     out_json_u64(j, "frames", s->frames);
 }
 
-/* One object for one result, an array of them for several. */
+/* An array of results, one object per (trace, policy, frames), always an
+ * array (of one for one run), so a script reads every run the same way. */
 static void print_json(FILE *f, const sim_cli_t *o, const sim_runs_t *s)
 {
     out_json_t j;
-    int array = s->njobs * s->nruns > 1;
     out_json_init(&j, f, OUT_JSON_LINES);
-    if (array)
-        out_json_arr(&j, NULL);
+    out_json_arr(&j, NULL);
     for (size_t r = 0; r < s->nruns; r++)
         for (size_t k = 0; k < s->njobs; k++) {
             const sim_result_t *x = &s->runs[r].res[k];
@@ -499,8 +498,7 @@ static void print_json(FILE *f, const sim_cli_t *o, const sim_runs_t *s)
             }
             out_json_end(&j);
         }
-    if (array)
-        out_json_end(&j);
+    out_json_end(&j);
     out_json_done(&j);
 }
 
