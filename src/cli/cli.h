@@ -68,5 +68,6 @@ int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c *
 int cmd_sched(int argc, char **argv);
 int cmd_kmem(int argc, char **argv);
 int cmd_slabtop(int argc, char **argv); /* cmd_kmem.c */
+int cmd_mm(int argc, char **argv);
 
 #endif
