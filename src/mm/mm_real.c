@@ -115,6 +115,13 @@ static char alt_stack[64 << 10];
 static void warm(void)
 {
     memset(alt_stack, 0, sizeof alt_stack);
+    /* Run every code path a measured operation runs (text pages of file
+     * VMAs are not copied by fork: a child faults them in again). */
+    (void)touch_range(0, 1, MM_ACC_READ); /* SIGSEGV: handler, siglongjmp */
+    (void)munmap((void *)1, 0);
+    (void)mprotect(NULL, 0, PROT_NONE);
+    (void)mmap((void *)1, 0, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    (void)open("/nonexistent-vmlab", O_RDONLY);
     (void)brk(sbrk(0)); /* writes glibc's __curbrk */
     (void)touch_range(0, 0, MM_ACC_WRITE);
     volatile char big[64 << 10];
@@ -214,6 +221,39 @@ static __attribute__((noreturn)) void serve(int slot)
     }
 }
 
+/* Fill the holes (under 64 MiB) between the mappings at and above the lowest
+ * one of the mmap area with PROT_NONE pages, so that top-down mappings go
+ * below everything, next to each other, as in the model's fresh mm. */
+static void fill_holes(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, maps_buf, sizeof maps_buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    maps_buf[n] = 0;
+    static uint64_t st[4096], en[4096];
+    int k = 0;
+    for (char *l = maps_buf; *l && k < 4096;) {
+        unsigned long long a, b;
+        if (sscanf(l, "%llx-%llx", &a, &b) == 2)
+            st[k] = a, en[k++] = b;
+        char *nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    for (int i = 0; i + 1 < k; i++) {
+        uint64_t gap = st[i + 1] - en[i];
+        if (gap == 0 || gap >= (64ull << 20) || en[i] < (1ull << 46))
+            continue;
+        (void)mmap((void *)en[i], gap, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
+                   -1, 0);
+    }
+}
+
 static __attribute__((noreturn)) void server_start(int slot)
 {
     prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
@@ -225,6 +265,7 @@ static __attribute__((noreturn)) void server_start(int slot)
     stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
     sigaltstack(&ss, NULL);
     sigaction(SIGSEGV, &sa, NULL);
+    fill_holes();
     (void)mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* the fence */
     uintptr_t cur = (uintptr_t)sbrk(0);
     if (cur & 4095)
