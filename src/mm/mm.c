@@ -118,7 +118,7 @@ static void swap_put(mm_sys_t *s, uint64_t slot)
         return;
     s->swap_used--;
     uint64_t v;
-    if (vl_map_del(&s->swapcache, slot, &v) == 0)
+    if (vl_map_del(&s->swapcache, slot, &v) == 1)
         frame_put(s, v - 1);
 }
 
@@ -701,8 +701,9 @@ int mm_mprotect(mm_task_t *t, uint64_t addr, uint64_t len, unsigned prot)
     uint64_t a = addr, down = 0;
     int rc = 0;
     while (a < end) {
+        v = vma_tree_find(mm, a);
         if (!v || v->start > a) {
-            rc = -ENOMEM;
+            rc = -ENOMEM; /* a hole: what came before stays changed, as in the kernel */
             break;
         }
         if (v->start < a) {
@@ -715,14 +716,13 @@ int mm_mprotect(mm_task_t *t, uint64_t addr, uint64_t len, unsigned prot)
         unsigned nf = (v->flags & ~7u) | prot;
         if (!(nf & MM_VM_SHARED) && (prot & MM_PROT_WRITE))
             nf |= MM_VM_ACCOUNT;
+        else if (!(prot & MM_PROT_WRITE) && v->file < 0 && !v->anon_vma)
+            nf &= ~MM_VM_ACCOUNT; /* mprotect_fixup (6.2+): nothing to account any more */
         unsigned of = v->flags;
         v->flags = nf;
         a = v->end;
         down += change_ptes(mm, v, v->start, v->end, of);
-        mm_vma_t *m = vma_merge_around(mm, v);
-        v = m->end > a ? m : vma_next(mm, m);
-        if (m->end > a)
-            break; /* merged into the following VMA beyond the range: done */
+        (void)vma_merge_around(mm, v);
     }
     if (down)
         mm->c.tlb_flushes++;
@@ -1374,7 +1374,7 @@ uint64_t mm_reclaim(mm_sys_t *s, uint64_t want)
         if (f->dirty)
             s->writebacks++;
         uint64_t v;
-        if (vl_map_del(&s->pcache, pc_key(f->file, f->index), &v) == 0)
+        if (vl_map_del(&s->pcache, pc_key(f->file, f->index), &v) == 1)
             frame_put(s, pfn);
         frame_put(s, pfn);
         freed++;
