@@ -42,9 +42,9 @@ static int parse_addr(const char *s, mmsc_addr_t *a)
     memset(a, 0, sizeof *a);
     uint64_t v;
     if (isdigit((unsigned char)*s)) {
-        if (parse_num(s, &v) < 0 || v > INT64_MAX)
+        if (parse_num(s, &v) < 0)
             return -1;
-        a->off = (int64_t)v;
+        a->off = (int64_t)v; /* two's complement: resolve() adds as uint64_t */
         return 0;
     }
     size_t n = 0;
