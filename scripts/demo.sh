@@ -29,3 +29,6 @@ echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the 
 "$VMLAB" sched --cpus 2 lab4 --weights build/demo-sched-weights.png >build/demo-sched.txt
 grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt
 echo "=> weights per CPU over time: build/demo-sched-weights.png"
+
+echo "== vmlab mm --real fork-cow: copy-on-write faults, model beside the real kernel"
+"$VMLAB" mm --real fork-cow
