@@ -779,9 +779,9 @@ TEST(bad_configurations)
     job.policy = "clock:load-r=2";
     CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
     CHECK(strstr(d.msg, "load-r=2") != NULL);
-    job.policy = "clock:bits=3";
+    job.policy = "clock:hands=3"; /* (bits= is the multi-bit clock) */
     CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
-    CHECK(strstr(d.msg, "no parameter 'bits'") != NULL);
+    CHECK(strstr(d.msg, "no parameter 'hands'") != NULL);
     job.policy = "clock:load-r";
     CHECK_EQ(sim_config_check(&c, &job, 1, &d), -EINVAL);
     job.policy = "lru:seed=1";

@@ -41,6 +41,10 @@ void env_out_abort(env_out_t *o);
 uint64_t env_now_ns(void);
 /* Number of online CPUs, at least 1. */
 int env_ncpus(void);
+/* Pin the calling thread to CPU `cpu` (sched_setaffinity): 0 or -errno. */
+int env_pin_cpu(int cpu);
+/* The CPU the calling thread runs on now, or -1. */
+int env_current_cpu(void);
 /* Whether stream is a terminal (progress bars only on a terminal). */
 int env_isatty(FILE *stream);
 
@@ -55,5 +59,10 @@ void *env_big_alloc(size_t size);
  * tail zeroed; NULL with errno ENOMEM and p untouched. */
 void *env_big_realloc(void *p, size_t old, size_t size);
 void env_big_free(void *p, size_t size);
+/* size bytes of zeroed anonymous memory in base pages only (transparent huge
+ * pages refused with MADV_NOHUGEPAGE), for measuring the TLB; NULL with errno
+ * ENOMEM.  Free with env_small_pages_free(p, size). */
+void *env_small_pages_alloc(size_t size);
+void env_small_pages_free(void *p, size_t size);
 
 #endif

@@ -4,6 +4,7 @@
 #include "vmlab/env.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,21 @@ int env_ncpus(void)
     return n > 0 ? (int)n : 1;
 }
 
+int env_pin_cpu(int cpu)
+{
+    cpu_set_t set;
+    if (cpu < 0 || cpu >= CPU_SETSIZE)
+        return -EINVAL;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) ? -errno : 0;
+}
+
+int env_current_cpu(void)
+{
+    return sched_getcpu();
+}
+
 int env_isatty(FILE *stream)
 {
     return isatty(fileno(stream));
@@ -190,6 +206,26 @@ void *env_big_alloc(size_t size)
     madvise(p, len, MADV_HUGEPAGE);
 #endif
     return p;
+}
+
+void *env_small_pages_alloc(size_t size)
+{
+    void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+#ifdef MADV_NOHUGEPAGE
+    madvise(p, size ? size : 1, MADV_NOHUGEPAGE);
+#endif
+    return p;
+}
+
+void env_small_pages_free(void *p, size_t size)
+{
+    if (p)
+        munmap(p, size ? size : 1);
 }
 
 void env_big_free(void *p, size_t size)

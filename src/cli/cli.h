@@ -55,6 +55,10 @@ int cmd_layout(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_v2p(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
+int cmd_peek(int argc, char **argv);   /* cmd_peek.c */
+int cmd_poke(int argc, char **argv);   /* cmd_peek.c */
+int cmd_scan(int argc, char **argv);
+int cmd_target(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
@@ -65,6 +69,11 @@ int cmd_record(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
+int cmd_gc(int argc, char **argv);
+int cmd_malloc_freelist(int argc, char **argv); /* xlate: cmd_malloc_freelist.c */
+int cmd_sim_steps(int argc, char **argv);       /* xlate: vmlab sim --steps */
+int cmd_translate(int argc, char **argv);    /* xlate: OSTEP translation homework */
+int cmd_tlb_measure(int argc, char **argv);  /* xlate: the TLB homework, measured */
 int cmd_sched(int argc, char **argv);
 int cmd_kmem(int argc, char **argv);
 int cmd_slabtop(int argc, char **argv); /* cmd_kmem.c */

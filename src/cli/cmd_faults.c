@@ -22,7 +22,7 @@ static void faults_help(void)
            "did, what it measured and a one-sentence conclusion.  Default: all.\n"
            "\nexperiments:\n");
     for (size_t i = 0; i < n; i++)
-        printf("  %-8s %s\n", t[i].name, t[i].summary);
+        printf("  %-9s %s\n", t[i].name, t[i].summary);
     printf("\n      --list   the experiments' names\n"
            "  -h, --help   this help\n");
 }
@@ -70,10 +70,15 @@ int cmd_faults(int argc, char **argv)
         for (i = 0; i < n; i++)
             if (strcmp(argv[a], t[i].name) == 0)
                 break;
-        if (i == n)
-            return cli_usage("faults", "unknown experiment '%s' (expected one of: malloc zero write "
-                                       "cow file major)",
-                             argv[a]);
+        if (i == n) {
+            char names[256] = "";
+            size_t len = 0;
+            for (i = 0; i < n && len < sizeof names; i++)
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? " " : "",
+                                        t[i].name);
+            return cli_usage("faults", "unknown experiment '%s' (expected one of: %s)", argv[a],
+                             names);
+        }
         selected[i] = any = 1;
     }
     for (size_t i = 0; i < n; i++) {

@@ -20,6 +20,7 @@
 static const char malloc_help[] =
     "usage: vmlab malloc replay [options] TRACE...\n"
     "       vmlab malloc record -o FILE -- CMD [ARGS...]\n"
+    "       vmlab malloc freelist [options]   (OSTEP's malloc.py: see freelist --help)\n"
     "\n"
     "replay: run CS:APP malloc-lab traces (.rep) under allocator designs, check\n"
     "every payload (aligned, no overlap, contents kept across realloc), and report\n"
@@ -292,7 +293,9 @@ int cmd_malloc(int argc, char **argv)
     }
     if (strcmp(argv[1], "replay") == 0)
         return cmd_malloc_replay(argc - 1, argv + 1);
+    if (strcmp(argv[1], "freelist") == 0)
+        return cmd_malloc_freelist(argc - 1, argv + 1);
     if (strcmp(argv[1], "record") == 0)
         return cmd_malloc_record(argc - 1, argv + 1);
-    return cli_usage("malloc", "unknown subcommand '%s' (expected replay or record)", argv[1]);
+    return cli_usage("malloc", "unknown subcommand '%s' (expected replay, record or freelist)", argv[1]);
 }

@@ -419,6 +419,9 @@ int cmd_sim(int argc, char **argv)
     env_out_t out;
     unsigned va_bits = 0, pte_bytes = 0;
 
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--steps") == 0) /* the per-reference log: cmd_sim_steps.c */
+            return cmd_sim_steps(argc, argv);
     memset(&o, 0, sizeof o);
     o.cfg = sim_config_default();
     o.progress = 1;

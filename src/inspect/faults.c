@@ -24,6 +24,8 @@
  */
 #include "vmlab/inspect.h"
 
+#include "inspect/fx.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -35,144 +37,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-__attribute__((format(printf, 3, 0))) static void fx_add(inspect_fx_line_t *lines, size_t *n,
-                                                        const char *fmt, va_list ap)
-{
-    if (*n < INSPECT_FX_MAX_LINES)
-        vsnprintf(lines[(*n)++].text, sizeof lines[0].text, fmt, ap);
-}
-
-__attribute__((format(printf, 2, 3))) static void did(inspect_fx_t *fx, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fx_add(fx->did, &fx->ndid, fmt, ap);
-    va_end(ap);
-}
-
-__attribute__((format(printf, 2, 3))) static void measured(inspect_fx_t *fx, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fx_add(fx->measured, &fx->nmeasured, fmt, ap);
-    va_end(ap);
-}
-
-__attribute__((format(printf, 2, 3))) static void conclude(inspect_fx_t *fx, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(fx->conclusion, sizeof fx->conclusion, fmt, ap);
-    va_end(ap);
-}
-
-typedef struct faults {
-    long min, maj;
-} faults_t;
-
-static faults_t faults_now(void)
-{
-    struct rusage ru;
-    faults_t f = {0, 0};
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        f.min = ru.ru_minflt;
-        f.maj = ru.ru_majflt;
-    }
-    return f;
-}
-
-/* Resident set in kB from /proc/self/statm's second field (pages). */
-static int rss_kb(const inspect_src_t *src, long *kb, diag_t *d)
-{
-    char *t = NULL;
-    size_t len;
-    unsigned long size, res;
-    int rc = src->read_text(src->ctx, 0, "statm", &t, &len, d);
-    if (rc)
-        return rc;
-    if (sscanf(t, "%lu %lu", &size, &res) != 2) {
-        free(t);
-        return diag_set(d, "/proc/self/statm", 1, EINVAL, "cannot read the resident size");
-    }
-    free(t);
-    *kb = (long)(res * (inspect_page_size() / 1024));
-    return 0;
-}
-
-static void *map_anon(size_t len)
-{
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, len, MADV_NOHUGEPAGE);
-    return p;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Distinct PFNs among n pages, -1 if hidden or absent. */
-static long distinct_pfns(const inspect_page_t *pg, size_t n)
-{
-    uint64_t *v = malloc(n * sizeof *v);
-    long k = 0;
-    if (!v)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!pg[i].present || pg[i].pfn_hidden) {
-            free(v);
-            return -1;
-        }
-        v[i] = pg[i].pfn;
-    }
-    qsort(v, n, sizeof *v, cmp_u64);
-    for (size_t i = 0; i < n; i++)
-        k += i == 0 || v[i] != v[i - 1];
-    free(v);
-    return k;
-}
-
-static int read_pages(const inspect_src_t *src, const void *addr, size_t n, inspect_page_t **pg,
-                      diag_t *d)
-{
-    int rc;
-    *pg = calloc(n, sizeof **pg);
-    if (!*pg)
-        return diag_set(d, NULL, 0, ENOMEM, "out of memory");
-    rc = inspect_pagemap_read(src, 0, (uint64_t)(uintptr_t)addr, n, 1, *pg, d);
-    if (rc) {
-        free(*pg);
-        *pg = NULL;
-    }
-    return rc;
-}
-
-/* Present pages among the whole pages inside [p, p + len). */
-static int present_pages(const inspect_src_t *src, const void *p, size_t len, long *count,
-                         long *whole, diag_t *d)
-{
-    uint64_t ps = inspect_page_size(), lo = ((uint64_t)(uintptr_t)p + ps - 1) & ~(ps - 1),
-             hi = ((uint64_t)(uintptr_t)p + len) & ~(ps - 1);
-    inspect_page_t *pg;
-    int rc;
-    *count = 0;
-    *whole = hi > lo ? (long)((hi - lo) / ps) : 0;
-    if (hi <= lo)
-        return 0;
-    if ((rc = read_pages(src, (const void *)(uintptr_t)lo, (size_t)((hi - lo) / ps), &pg, d)))
-        return rc;
-    for (uint64_t i = 0; i < (hi - lo) / ps; i++)
-        *count += pg[i].present;
-    free(pg);
-    return 0;
-}
-
-static const char pfn_hidden_why[] =
-    "PFNs are hidden: without CAP_SYS_ADMIN the kernel reports them as 0 (Linux >= 4.2)";
 
 /* ---- malloc: does malloc allocate physical memory? ----------------------- */
 
@@ -192,7 +56,7 @@ static int fx_malloc(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
      * MiB); pin it to the documented default so the answer does not depend
      * on what this process freed before. */
     mallopt(M_MMAP_THRESHOLD, 128 << 10);
-    did(fx, "mallopt(M_MMAP_THRESHOLD, 128 KiB): blocks of 128 KiB and more get their own mmap");
+    fx_did(fx, "mallopt(M_MMAP_THRESHOLD, 128 KiB): blocks of 128 KiB and more get their own mmap");
 #endif
     a = malloc(small);
     if (!a)
@@ -200,22 +64,22 @@ static int fx_malloc(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     /* RSS moves by a few pages with every read of statm (its buffer comes
      * from the same heap), too coarse for 16 pages: count the block's own
      * present pages in pagemap instead. */
-    if ((rc = present_pages(src, a, small, &s0, &whole, d)))
+    if ((rc = fx_present_pages(src, a, small, &s0, &whole, d)))
         goto out_a;
-    f0 = faults_now();
+    f0 = fx_faults_now();
     for (size_t i = 0; i < small; i += ps)
         ((volatile char *)a)[i] = 1;
-    f1 = faults_now();
-    if ((rc = present_pages(src, a, small, &s1, &whole, d)))
+    f1 = fx_faults_now();
+    if ((rc = fx_present_pages(src, a, small, &s1, &whole, d)))
         goto out_a;
-    did(fx, "malloc(64 KiB) at %p: below M_MMAP_THRESHOLD (128 KiB), so from the brk heap", a);
-    did(fx, "wrote one byte in each of its pages");
-    measured(fx, "small block: %ld of its %ld whole pages present after malloc, %ld after touching; "
+    fx_did(fx, "malloc(64 KiB) at %p: below M_MMAP_THRESHOLD (128 KiB), so from the brk heap", a);
+    fx_did(fx, "wrote one byte in each of its pages");
+    fx_measured(fx, "small block: %ld of its %ld whole pages present after malloc, %ld after touching; "
                  "%ld minor faults%s",
              s0, whole, s1, f1.min - f0.min,
              s0 > 1 ? " (heap memory this process used and freed before stays mapped)" : "");
 
-    if ((rc = rss_kb(src, &r0, d)))
+    if ((rc = fx_rss_kb(src, &r0, d)))
         goto out_a;
     b = malloc(large);
     if (!b) {
@@ -228,28 +92,28 @@ static int fx_malloc(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
         uintptr_t hi = ((uintptr_t)b + large) & ~(uintptr_t)(ps - 1);
         madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE);
     }
-    if ((rc = present_pages(src, b, large, &l0, &lwhole, d)) || (rc = rss_kb(src, &r1, d)))
+    if ((rc = fx_present_pages(src, b, large, &l0, &lwhole, d)) || (rc = fx_rss_kb(src, &r1, d)))
         goto out;
-    f0 = faults_now();
+    f0 = fx_faults_now();
     for (size_t i = 0; i < large; i += ps)
         ((volatile char *)b)[i] = 1;
-    f1 = faults_now();
-    if ((rc = rss_kb(src, &r2, d)))
+    f1 = fx_faults_now();
+    if ((rc = fx_rss_kb(src, &r2, d)))
         goto out;
     if ((rc = inspect_maps_load(src, 0, "maps", &mm, d)))
         goto out;
     inspect_classify_src(&mm, src, 0);
     ms = inspect_maps_find(&mm, (uint64_t)(uintptr_t)a);
     ml = inspect_maps_find(&mm, (uint64_t)(uintptr_t)b);
-    did(fx, "malloc(16 MiB) at %p: above the threshold, so its own mmap", b);
-    did(fx, "wrote one byte in each of its %zu pages", large / ps);
-    measured(fx, "the small block lies in %s, the large one in %s",
+    fx_did(fx, "malloc(16 MiB) at %p: above the threshold, so its own mmap", b);
+    fx_did(fx, "wrote one byte in each of its %zu pages", large / ps);
+    fx_measured(fx, "the small block lies in %s, the large one in %s",
              ms ? (ms->path[0] ? ms->path : "an anonymous mapping") : "no mapping",
              ml ? (ml->path[0] ? ml->path : "an anonymous mapping") : "no mapping");
-    measured(fx, "large block: %ld of its %ld whole pages present after malloc; process RSS %+ld kB "
+    fx_measured(fx, "large block: %ld of its %ld whole pages present after malloc; process RSS %+ld kB "
                  "after malloc (this program's own reads of /proc included), %+ld kB after touching",
              l0, lwhole, r1 - r0, r2 - r1);
-    measured(fx, "touching it: %ld minor faults, %ld major faults for %zu pages", f1.min - f0.min,
+    fx_measured(fx, "touching it: %ld minor faults, %ld major faults for %zu pages", f1.min - f0.min,
              f1.maj - f0.maj, large / ps);
     fx->pages = (long)(large / ps);
     fx->minflt = f1.min - f0.min;
@@ -262,7 +126,7 @@ static int fx_malloc(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
                     fx->minflt >= fx->pages * 9 / 10 && ms &&
                     ms->kind == (INSPECT_ASAN_MALLOC ? INSPECT_K_ANON : INSPECT_K_HEAP) && ml &&
                     ml->kind == INSPECT_K_ANON;
-    conclude(fx,
+    fx_conclude(fx,
              "No: after malloc(16 MiB) %ld of its %ld pages were in memory; only touching them "
              "made the kernel fault them in, one minor fault each (%ld faults, RSS %+ld kB); small "
              "blocks come from the brk heap, large ones from a fresh mmap.",
@@ -283,52 +147,51 @@ static int fx_zero(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     long r0, r1, sum = 0;
     faults_t f0, f1;
     inspect_page_t *pg = NULL;
-    char *p = map_anon(len);
+    char *p;
     int rc;
 
-    fx->question = "What does reading never-written memory map?";
-    if (!p)
-        return diag_set(d, NULL, 0, errno, "mmap(4 MiB) failed: %s", strerror(errno));
-    if ((rc = rss_kb(src, &r0, d)))
+    if ((rc = fx_begin(fx, "What does reading never-written memory map?", len, &p, d)))
+        return rc;
+    if ((rc = fx_rss_kb(src, &r0, d)))
         goto out;
-    f0 = faults_now();
+    f0 = fx_faults_now();
     for (size_t i = 0; i < len; i += ps)
         sum += ((volatile char *)p)[i];
-    f1 = faults_now();
-    if ((rc = rss_kb(src, &r1, d)) || (rc = read_pages(src, p, n, &pg, d)))
+    f1 = fx_faults_now();
+    if ((rc = fx_rss_kb(src, &r1, d)) || (rc = fx_read_pages(src, p, n, &pg, d)))
         goto out;
-    did(fx, "mmap'd 4 MiB of private anonymous memory (MADV_NOHUGEPAGE) at %p", p);
-    did(fx, "read one byte from each of its %zu pages (sum of bytes read: %ld)", n, sum);
+    fx_did(fx, "mmap'd 4 MiB of private anonymous memory (MADV_NOHUGEPAGE) at %p", p);
+    fx_did(fx, "read one byte from each of its %zu pages (sum of bytes read: %ld)", n, sum);
     fx->pages = (long)n;
     fx->minflt = f1.min - f0.min;
     fx->majflt = f1.maj - f0.maj;
     fx->rss_delta_kb = r1 - r0;
-    fx->distinct_pfns = distinct_pfns(pg, n);
-    measured(fx, "%ld minor faults for %zu pages; RSS %+ld kB", fx->minflt, n, fx->rss_delta_kb);
+    fx->distinct_pfns = fx_distinct_pfns(pg, n);
+    fx_measured(fx, "%ld minor faults for %zu pages; RSS %+ld kB", fx->minflt, n, fx->rss_delta_kb);
     {
         size_t present = 0;
         for (size_t i = 0; i < n; i++)
             present += pg[i].present;
-        measured(fx, "pagemap: %zu of %zu pages present", present, n);
+        fx_measured(fx, "pagemap: %zu of %zu pages present", present, n);
     }
     if (fx->distinct_pfns >= 0) {
         char flags[256] = "";
         if (pg[0].have_kflags)
             inspect_kpf_format(pg[0].kflags, " ", flags, sizeof flags);
-        measured(fx, "pagemap: %ld distinct PFN(s) for %zu pages: PFN %#jx (kpageflags: %s)",
+        fx_measured(fx, "pagemap: %ld distinct PFN(s) for %zu pages: PFN %#jx (kpageflags: %s)",
                  fx->distinct_pfns, n, (uintmax_t)pg[0].pfn, pg[0].have_kflags ? flags : "unread");
         fx->extra = (long)pg[0].pfn;
         fx->confirmed = fx->distinct_pfns == 1 && fx->rss_delta_kb < (long)(n * ps / 1024 / 10) &&
                         fx->minflt >= fx->pages * 9 / 10;
-        conclude(fx,
+        fx_conclude(fx,
                  "Every page read faulted (%ld minor faults) yet RSS grew by only %ld kB: all %zu "
                  "pages map one and the same frame, PFN %#jx, the kernel's shared zero page.",
                  fx->minflt, fx->rss_delta_kb, n, (uintmax_t)pg[0].pfn);
     } else {
-        measured(fx, "%s", pfn_hidden_why);
+        fx_measured(fx, "%s", fx_pfn_hidden_why);
         fx->confirmed = fx->rss_delta_kb < (long)(n * ps / 1024 / 10) &&
                         fx->minflt >= fx->pages * 9 / 10;
-        conclude(fx,
+        fx_conclude(fx,
                  "Every page read faulted (%ld minor faults) yet RSS grew by only %ld kB: the "
                  "pages map the shared zero page, which no process is charged for (run as root to "
                  "see its one PFN).",
@@ -349,50 +212,49 @@ static int fx_write(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     size_t excl = 0;
     faults_t f0, f1;
     inspect_page_t *pg = NULL;
-    char *p = map_anon(len);
+    char *p;
     int rc;
 
-    fx->question = "What does the first write to a page do?";
-    if (!p)
-        return diag_set(d, NULL, 0, errno, "mmap(4 MiB) failed: %s", strerror(errno));
+    if ((rc = fx_begin(fx, "What does the first write to a page do?", len, &p, d)))
+        return rc;
     for (size_t i = 0; i < len; i += ps)
         sum += ((volatile char *)p)[i]; /* zero page first */
-    if ((rc = rss_kb(src, &r0, d)))
+    if ((rc = fx_rss_kb(src, &r0, d)))
         goto out;
-    f0 = faults_now();
+    f0 = fx_faults_now();
     for (size_t i = 0; i < len; i += ps)
         ((volatile char *)p)[i] = (char)(i / ps + 1);
-    f1 = faults_now();
-    if ((rc = rss_kb(src, &r1, d)) || (rc = read_pages(src, p, n, &pg, d)))
+    f1 = fx_faults_now();
+    if ((rc = fx_rss_kb(src, &r1, d)) || (rc = fx_read_pages(src, p, n, &pg, d)))
         goto out;
-    did(fx, "mmap'd 4 MiB of private anonymous memory at %p, read every page (zero page; sum %ld)",
+    fx_did(fx, "mmap'd 4 MiB of private anonymous memory at %p, read every page (zero page; sum %ld)",
         p, sum);
-    did(fx, "then wrote one byte to each of its %zu pages", n);
+    fx_did(fx, "then wrote one byte to each of its %zu pages", n);
     fx->pages = (long)n;
     fx->minflt = f1.min - f0.min;
     fx->majflt = f1.maj - f0.maj;
     fx->rss_delta_kb = r1 - r0;
-    fx->distinct_pfns = distinct_pfns(pg, n);
+    fx->distinct_pfns = fx_distinct_pfns(pg, n);
     for (size_t i = 0; i < n; i++)
         excl += pg[i].present && pg[i].exclusive;
     fx->extra = (long)excl;
-    measured(fx, "writes: %ld minor faults for %zu pages; RSS %+ld kB (%zu pages x %ju kB = %ju kB)",
+    fx_measured(fx, "writes: %ld minor faults for %zu pages; RSS %+ld kB (%zu pages x %ju kB = %ju kB)",
              fx->minflt, n, fx->rss_delta_kb, n, (uintmax_t)ps / 1024, (uintmax_t)(n * ps / 1024));
-    measured(fx, "pagemap: %zu of %zu pages present and exclusive to this process", excl, n);
+    fx_measured(fx, "pagemap: %zu of %zu pages present and exclusive to this process", excl, n);
     if (fx->distinct_pfns >= 0)
-        measured(fx, "pagemap: %ld distinct PFNs for %zu pages", fx->distinct_pfns, n);
+        fx_measured(fx, "pagemap: %ld distinct PFNs for %zu pages", fx->distinct_pfns, n);
     else
-        measured(fx, "%s", pfn_hidden_why);
+        fx_measured(fx, "%s", fx_pfn_hidden_why);
     fx->confirmed = fx->minflt >= fx->pages * 9 / 10 &&
                     fx->rss_delta_kb >= (long)(n * ps / 1024 * 9 / 10) && excl == n &&
                     (fx->distinct_pfns < 0 || fx->distinct_pfns == (long)n);
     if (fx->distinct_pfns >= 0)
-        conclude(fx,
+        fx_conclude(fx,
                  "Each first write faulted once more (%ld minor faults) and replaced the zero page "
                  "with a private frame of its own: %ld distinct PFNs, RSS %+ld kB.",
                  fx->minflt, fx->distinct_pfns, fx->rss_delta_kb);
     else
-        conclude(fx,
+        fx_conclude(fx,
                  "Each first write faulted once more (%ld minor faults) and replaced the zero page "
                  "with a private frame of its own: RSS %+ld kB, every page exclusive.",
                  fx->minflt, fx->rss_delta_kb);
@@ -434,10 +296,10 @@ static void cow_child(const inspect_src_t *src, char *p, size_t n, const inspect
         if (r.count2 >= 0)
             r.count2 += pg[i].count >= 2;
     }
-    f0 = faults_now();
+    f0 = fx_faults_now();
     for (size_t i = 0; i < n; i++)
         ((volatile char *)p)[i * ps] = 'c';
-    f1 = faults_now();
+    f1 = fx_faults_now();
     r.minflt = f1.min - f0.min;
     if (inspect_pagemap_read(src, 0, (uint64_t)(uintptr_t)p, n, 0, pg, NULL)) {
         r.err = EIO;
@@ -464,14 +326,14 @@ static int fx_cow(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     size_t pexcl = 0, same_parent = 0;
     int fds[2], st, rc = 0;
     pid_t pid;
-    char *p = map_anon(len);
+    char *p;
 
-    fx->question = "What does fork share, and what does a write after fork cost?";
-    if (!p)
-        return diag_set(d, NULL, 0, errno, "mmap(1 MiB) failed: %s", strerror(errno));
+    if ((rc = fx_begin(fx, "What does fork share, and what does a write after fork cost?", len, &p,
+                       d)))
+        return rc;
     for (size_t i = 0; i < n; i++)
         p[i * ps] = 'p';
-    if ((rc = read_pages(src, p, n, &parent, d)))
+    if ((rc = fx_read_pages(src, p, n, &parent, d)))
         goto out;
     for (size_t i = 0; i < n; i++)
         pexcl += parent[i].exclusive;
@@ -506,37 +368,37 @@ static int fx_cow(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
             goto out;
         }
     }
-    if ((rc = read_pages(src, p, n, &after, d)))
+    if ((rc = fx_read_pages(src, p, n, &after, d)))
         goto out;
     for (size_t i = 0; i < n; i++)
         same_parent += !parent[i].pfn_hidden && after[i].pfn == parent[i].pfn && after[i].present;
 
-    did(fx, "wrote %zu pages of private anonymous memory at %p (%zu exclusive to the parent)", n, p,
+    fx_did(fx, "wrote %zu pages of private anonymous memory at %p (%zu exclusive to the parent)", n, p,
         pexcl);
-    did(fx, "forked; the child read its pagemap, wrote one byte per page, read it again");
+    fx_did(fx, "forked; the child read its pagemap, wrote one byte per page, read it again");
     fx->pages = (long)n;
     fx->minflt = r.minflt;
     fx->distinct_pfns = r.same_pfn;
     fx->extra = r.shared_before;
     if (r.same_pfn >= 0)
-        measured(fx, "child before writing: %ld of %zu pages have the parent's PFN", r.same_pfn, n);
+        fx_measured(fx, "child before writing: %ld of %zu pages have the parent's PFN", r.same_pfn, n);
     else
-        measured(fx, "%s", pfn_hidden_why);
-    measured(fx, "child before writing: %ld of %zu pages no longer exclusive (shared with the parent)",
+        fx_measured(fx, "%s", fx_pfn_hidden_why);
+    fx_measured(fx, "child before writing: %ld of %zu pages no longer exclusive (shared with the parent)",
              r.shared_before, n);
     if (r.count2 >= 0)
-        measured(fx, "kpagecount: %ld of %zu frames mapped twice", r.count2, n);
-    measured(fx, "child writing: %ld minor faults for %zu pages", r.minflt, n);
+        fx_measured(fx, "kpagecount: %ld of %zu frames mapped twice", r.count2, n);
+    fx_measured(fx, "child writing: %ld minor faults for %zu pages", r.minflt, n);
     if (r.changed_pfn >= 0)
-        measured(fx, "child after writing: %ld of %zu pages have a new PFN; the parent kept %zu of "
+        fx_measured(fx, "child after writing: %ld of %zu pages have a new PFN; the parent kept %zu of "
                      "its %zu",
                  r.changed_pfn, n, same_parent, n);
-    measured(fx, "child after writing: %ld of %zu pages exclusive again", r.excl_after, n);
+    fx_measured(fx, "child after writing: %ld of %zu pages exclusive again", r.excl_after, n);
     fx->confirmed = r.shared_before == (long)n && r.minflt >= (long)n * 9 / 10 &&
                     r.excl_after == (long)n &&
                     (r.same_pfn < 0 || (r.same_pfn == (long)n && r.changed_pfn == (long)n &&
                                         same_parent == n));
-    conclude(fx,
+    fx_conclude(fx,
              "fork copied no page: parent and child shared all %zu frames%s until the child wrote, "
              "and each write cost the child a minor fault (%ld) that copied the page into a frame "
              "of its own (copy-on-write).",
@@ -550,33 +412,6 @@ out:
 
 /* ---- file: MAP_SHARED against MAP_PRIVATE -------------------------------- */
 
-static int tmp_file(size_t len, char *path, size_t pn, diag_t *d)
-{
-    const char *dir = getenv("TMPDIR");
-    char *buf;
-    int fd;
-    snprintf(path, pn, "%s/vmlab-faults-XXXXXX", dir && *dir ? dir : "/tmp");
-    fd = mkstemp(path);
-    if (fd < 0)
-        return diag_set(d, path, 0, errno, "cannot create a temporary file: %s", strerror(errno));
-    buf = malloc(len);
-    if (!buf) {
-        close(fd);
-        unlink(path);
-        return diag_set(d, NULL, 0, ENOMEM, "out of memory");
-    }
-    memset(buf, 'a', len);
-    if (write(fd, buf, len) != (ssize_t)len || fsync(fd)) {
-        int e = errno ? errno : EIO;
-        free(buf);
-        close(fd);
-        unlink(path);
-        return diag_set(d, path, 0, e, "cannot write the temporary file: %s", strerror(e));
-    }
-    free(buf);
-    return fd;
-}
-
 static int fx_file(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
 {
     const size_t n = 16, ps = inspect_page_size(), len = n * ps;
@@ -584,7 +419,7 @@ static int fx_file(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     inspect_page_t sh, pv_before, pv_after;
     faults_t f0, f1;
     char *s = MAP_FAILED, *pv = MAP_FAILED;
-    int fd = tmp_file(len, path, sizeof path, d), rc = 0;
+    int fd = fx_tmp_file(len, path, sizeof path, d), rc = 0;
 
     fx->question = "Do writes to a mapped file reach the file?";
     if (fd < 0)
@@ -601,29 +436,29 @@ static int fx_file(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     if ((rc = inspect_pagemap_read(src, 0, (uint64_t)(uintptr_t)(s + ps), 1, 0, &sh, d)) ||
         (rc = inspect_pagemap_read(src, 0, (uint64_t)(uintptr_t)(pv + ps), 1, 0, &pv_before, d)))
         goto out;
-    f0 = faults_now();
+    f0 = fx_faults_now();
     pv[ps] = 'P'; /* through the private mapping */
-    f1 = faults_now();
+    f1 = fx_faults_now();
     if ((rc = inspect_pagemap_read(src, 0, (uint64_t)(uintptr_t)(pv + ps), 1, 0, &pv_after, d)))
         goto out;
     if (pread(fd, &c0, 1, 0) != 1 || pread(fd, &c1, 1, (off_t)ps) != 1) {
         rc = diag_set(d, path, 0, errno ? errno : EIO, "cannot read back the file");
         goto out;
     }
-    did(fx, "wrote a %zu-page file of 'a's and mapped it twice: MAP_SHARED and MAP_PRIVATE", n);
-    did(fx, "wrote 'S' to page 0 through the shared mapping, 'P' to page 1 through the private one");
-    did(fx, "read the file back with pread()");
-    measured(fx, "file byte 0 is '%c' (shared write %s); byte %zu is '%c' (private write %s)", c0,
+    fx_did(fx, "wrote a %zu-page file of 'a's and mapped it twice: MAP_SHARED and MAP_PRIVATE", n);
+    fx_did(fx, "wrote 'S' to page 0 through the shared mapping, 'P' to page 1 through the private one");
+    fx_did(fx, "read the file back with pread()");
+    fx_measured(fx, "file byte 0 is '%c' (shared write %s); byte %zu is '%c' (private write %s)", c0,
              c0 == 'S' ? "visible" : "NOT visible", ps, c1, c1 == 'P' ? "visible" : "not visible");
-    measured(fx, "shared mapping, page 1 (read): %s", sh.file_shared ? "a file page" : "anonymous");
-    measured(fx, "private mapping, page 1 before writing: %s%s; after: %s%s",
+    fx_measured(fx, "shared mapping, page 1 (read): %s", sh.file_shared ? "a file page" : "anonymous");
+    fx_measured(fx, "private mapping, page 1 before writing: %s%s; after: %s%s",
              pv_before.file_shared ? "a file page" : "anonymous",
              pv_before.pfn_hidden ? ""
              : pv_before.pfn == sh.pfn ? " (the shared mapping's frame)"
                                        : " (another frame)",
              pv_after.file_shared ? "a file page" : "an anonymous page",
              pv_after.pfn_hidden ? "" : pv_after.pfn != sh.pfn ? " in a new frame" : " (same frame?)");
-    measured(fx, "the private write: %ld minor fault(s)", f1.min - f0.min);
+    fx_measured(fx, "the private write: %ld minor fault(s)", f1.min - f0.min);
     fx->pages = (long)n;
     fx->minflt = f1.min - f0.min;
     fx->distinct_pfns = -1;
@@ -631,7 +466,7 @@ static int fx_file(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     fx->confirmed = c0 == 'S' && c1 == 'a' && pv_before.file_shared && !pv_after.file_shared &&
                     fx->minflt >= 1 &&
                     (pv_after.pfn_hidden || (pv_before.pfn == sh.pfn && pv_after.pfn != sh.pfn));
-    conclude(fx,
+    fx_conclude(fx,
              "A MAP_SHARED write changes the page cache's page and so the file; a MAP_PRIVATE "
              "mapping reads the same page-cache page until its first write, which faults (%ld) "
              "and copies the page into a private anonymous frame that the file never sees.",
@@ -655,7 +490,7 @@ static int fx_major(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
     faults_t f0, f1;
     long sum = 0;
     char *p;
-    int fd = tmp_file(len, path, sizeof path, d), adv;
+    int fd = fx_tmp_file(len, path, sizeof path, d), adv;
 
     (void)src;
     fx->question = "What is a major fault?";
@@ -682,31 +517,31 @@ static int fx_major(const inspect_src_t *src, inspect_fx_t *fx, diag_t *d)
                 fx->extra += vec[i] & 1;
         }
     }
-    f0 = faults_now();
+    f0 = fx_faults_now();
     for (size_t i = 0; i < len; i += ps)
         sum += ((volatile char *)p)[i];
-    f1 = faults_now();
-    did(fx, "wrote a %zu-page file in %s, fsync()ed it, dropped it from the page cache "
+    f1 = fx_faults_now();
+    fx_did(fx, "wrote a %zu-page file in %s, fsync()ed it, dropped it from the page cache "
             "(POSIX_FADV_DONTNEED%s)",
         n, path, adv ? ": failed" : "");
-    did(fx, "mapped it with MADV_RANDOM (no readahead) and read one byte per page");
+    fx_did(fx, "mapped it with MADV_RANDOM (no readahead) and read one byte per page");
     fx->pages = (long)n;
     fx->minflt = f1.min - f0.min;
     fx->majflt = f1.maj - f0.maj;
     fx->distinct_pfns = -1;
     if (fx->extra >= 0)
-        measured(fx, "mincore() after the drop: %ld of %zu pages still in the page cache", fx->extra,
+        fx_measured(fx, "mincore() after the drop: %ld of %zu pages still in the page cache", fx->extra,
                  n);
-    measured(fx, "%ld major and %ld minor faults for %zu pages (sum of bytes %ld)", fx->majflt,
+    fx_measured(fx, "%ld major and %ld minor faults for %zu pages (sum of bytes %ld)", fx->majflt,
              fx->minflt, n, sum);
     fx->confirmed = fx->majflt > 0;
     if (fx->majflt > 0)
-        conclude(fx,
+        fx_conclude(fx,
                  "%ld of the %zu page faults had to wait for the disk (major faults); a fault on a "
                  "page already in the page cache only maps it (minor).",
                  fx->majflt, n);
     else
-        conclude(fx,
+        fx_conclude(fx,
                  "No major faults: the file's pages stayed in the page cache (a tmpfs TMPDIR, or a "
                  "file system that ignores POSIX_FADV_DONTNEED), so every fault only mapped a "
                  "cached page.");
@@ -723,6 +558,8 @@ static const inspect_fx_desc_t fx_table[] = {
     {"cow", "fork, then write: copy-on-write", fx_cow},
     {"file", "a file mapped MAP_SHARED and MAP_PRIVATE", fx_file},
     {"major", "reading a file dropped from the page cache: major faults", fx_major},
+    {"mprotect", "accesses a protection forbids: SIGSEGV, SEGV_ACCERR or SEGV_MAPERR", fx_mprotect},
+    {"mmap", "which frames mmap gives: private, MAP_SHARED and MAP_PRIVATE of a file", fx_mmap},
 };
 
 const inspect_fx_desc_t *inspect_fx_table(size_t *n)

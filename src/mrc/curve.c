@@ -33,10 +33,11 @@ int mrc_keys(const trace_pages_t *tp, uint64_t **key, diag_t *d)
         k[i] = tp->page[i];
         if (tp->pid) {
             if (k[i] >> 48) {
+                uintmax_t bad = k[i];
                 free(k);
                 return diag_set(d, NULL, 0, ERANGE,
                                 "page %#jx of a multi-process trace is beyond 2^48 "
-                                "(expected a larger page size)", (uintmax_t)k[i]);
+                                "(expected a larger page size)", bad);
             }
             k[i] |= (uint64_t)tp->pid[i] << 48;
         }

@@ -24,6 +24,8 @@ extern const sim_policy_ops_t sim_policy_car;
 extern const sim_policy_ops_t sim_policy_lirs;
 extern const sim_policy_ops_t sim_policy_2q;
 extern const sim_policy_ops_t sim_policy_sieve;
+extern const sim_policy_ops_t sim_policy_mru;
+extern const sim_policy_ops_t sim_policy_unopt;
 
 const sim_policy_ops_t *const sim_policies[] = {
     &sim_policy_fifo,
@@ -41,6 +43,8 @@ const sim_policy_ops_t *const sim_policies[] = {
     &sim_policy_lirs,
     &sim_policy_2q,
     &sim_policy_sieve,
+    &sim_policy_mru,
+    &sim_policy_unopt,
     NULL,
 };
 

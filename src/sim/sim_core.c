@@ -471,6 +471,12 @@ uint64_t sim_core_resident(const sim_core_t *c)
     return n;
 }
 
+uint32_t sim_core_frames(const sim_core_t *c, const uint32_t **page)
+{
+    *page = c->mem[0].page;
+    return c->mem[0].nresident;
+}
+
 unsigned sim_core_policy_flags(const sim_core_t *c)
 {
     return c->ops->flags;

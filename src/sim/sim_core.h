@@ -48,6 +48,10 @@ void sim_core_set_fast(sim_core_t *c, int on);
 uint64_t sim_core_resident(const sim_core_t *c);
 /* The policy's flags (SIM_POL_FUTURE). */
 unsigned sim_core_policy_flags(const sim_core_t *c);
+/* Memory 0's frames (global scope): *page gets frame -> page id for the
+ * frames [0, return value), the resident ones.  Valid until the next feed.
+ * For the per-reference log (sim_steps.c). */
+uint32_t sim_core_frames(const sim_core_t *c, const uint32_t **page /* OUT */);
 void sim_core_free(sim_core_t *c);
 /* Abort if an invariant is broken (frame table, TLB, policy). */
 void sim_core_check(const sim_core_t *c);

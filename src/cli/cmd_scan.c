@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_scan.c - `vmlab scan PID`: scanmem's search for a value in a running
+ * process (src/peek/scan.c), driven by options, by a script or pipe of
+ * commands (src/peek/scan_cmd.c), or interactively on a terminal.
+ *
+ * Output files (--save, `save FILE`) go through env_out_open/commit: an
+ * error (the process exits, a bad command) never leaves a partial match
+ * file.  In a script, an error stops the run with "vmlab: FILE:LINE: ..."
+ * and exit 1; at a terminal it is printed and the session goes on.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/out.h"
+#include "cli/cli.h"
+#include "cli/peek_cli.h"
+#include "vmlab/env.h"
+#include "vmlab/peek.h"
+
+static const char scan_help[] =
+    "usage: vmlab scan PID|self [--type T] [--value V] [--script FILE|-] [OPTIONS]\n"
+    "\n"
+    "Search process PID's readable and writable memory for a value, as scanmem\n"
+    "does: a first scan keeps every position holding it; narrowing scans re-read\n"
+    "only those (=, !=, <, >, +N, -N, changed, unchanged) as the process changes\n"
+    "it; 'set V' writes V into every match.  Each step prints 'N matches (...)'.\n"
+    "With --value: one first scan (JSON: matches and addresses).  With --script\n"
+    "FILE (- for stdin) or stdin not a terminal: the commands, one a line.  On a\n"
+    "terminal: an interactive prompt.  Type 'help' for the commands.\n"
+    "\n"
+    "  -t, --type T          i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 (default i32)\n"
+    "      --value V         first scan for V, then the script if any\n"
+    "      --script FILE     commands from FILE ('-': stdin)\n"
+    "      --align N         positions at multiples of N: 1 (every byte, as scanmem),\n"
+    "                        2, 4, 8 (default: the type's size)\n"
+    "      --regions LIST    heap,stack,data,other or all (default all): heap is [heap]\n"
+    "                        and private anonymous memory, data the programs' .data\n"
+    "                        and .bss, other the rest of the rw- mappings\n"
+    "      --load FILE       start from a saved match file\n"
+    "      --save FILE       write the final matches there (atomically)\n"
+    "      --max-matches N   bound on matches kept (default 16M; 16 bytes each)\n"
+    "      --chunk BYTES     bytes read per system call (default 64k)\n"
+    "      --access HOW      auto (default), vm (process_vm_readv/writev), mem\n"
+    "      --output FORMAT   text (default) or json: {pid, type, matches,\n"
+    "                        addresses, values, steps}\n"
+    "  -h, --help            this help\n";
+
+typedef struct scan_cli {
+    int pid;                /* target */
+    peek_type_t type;       /* current type */
+    size_t align;           /* current alignment (0: the type's size) */
+    unsigned regions;       /* PEEK_R_* for the next first scan */
+    size_t max;             /* --max-matches */
+    size_t chunk;           /* --chunk */
+    peek_scan_t *s;         /* the matches */
+    int scanned;            /* a first scan (or load) happened since the last reset */
+    peek_mem_t *m;          /* access */
+    out_format_t fmt;       /* --output */
+    out_json_t *j;          /* JSON steps array, when fmt is JSON */
+    int interactive;        /* a terminal: errors do not stop the session */
+} scan_cli_t;
+
+static int parse_value(scan_cli_t *c, const char *text, uint64_t *v, diag_t *d)
+{
+    size_t len;
+    *v = 0;
+    return peek_value_parse(c->type, text, v, sizeof *v, &len, d);
+}
+
+static void report(scan_cli_t *c, const char *what, long n)
+{
+    const peek_scan_stats_t *st = peek_scan_stats(c->s);
+    if (c->fmt == OUT_JSON) {
+        out_json_obj(c->j, NULL);
+        out_json_str(c->j, "command", what);
+        out_json_i64(c->j, "matches", n);
+        out_json_u64(c->j, "bytes_read", st->bytes);
+        out_json_u64(c->j, "ns", st->ns);
+        out_json_end(c->j);
+        return;
+    }
+    printf("%ld match%s (%s %s; %.1f MiB read", n, n == 1 ? "" : "es", peek_type_name(c->type),
+           what, st->bytes / 1048576.0);
+    if (st->regions)
+        printf(" from %ju mappings", (uintmax_t)st->regions);
+    if (st->skipped)
+        printf(", %.1f MiB unreadable skipped", st->skipped / 1048576.0);
+    if (st->huge)
+        printf(", %ju mapping%s over 64 GiB left out", (uintmax_t)st->huge,
+               st->huge == 1 ? "" : "s");
+    printf(" in %.1f ms)\n", st->ns / 1e6);
+    fflush(stdout);
+}
+
+static const char *op_text(peek_op_t op)
+{
+    static const char *const t[PEEK_OP_COUNT] = {
+        "=", "!=", "<", ">", "<=", ">=", "changed", "unchanged", "increased", "decreased",
+        "+", "-",
+    };
+    return (unsigned)op < PEEK_OP_COUNT ? t[op] : "?";
+}
+
+static int first_scan(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
+{
+    inspect_maps_t mm;
+    uint64_t v;
+    long n;
+    char what[300];
+    int rc;
+    if ((rc = parse_value(c, text, &v, d)))
+        return rc;
+    if ((rc = pcli_maps(c->pid, &mm, d)))
+        return rc;
+    n = peek_scan_first(c->s, c->m, &mm, c->regions, op, &v, c->chunk, d);
+    inspect_maps_free(&mm);
+    if (n < 0)
+        return (int)n;
+    c->scanned = 1;
+    snprintf(what, sizeof what, "scan %s %s", op_text(op), text);
+    report(c, what, n);
+    return 0;
+}
+
+static int narrow(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
+{
+    uint64_t v = 0;
+    long n;
+    char what[300];
+    int rc;
+    if (peek_op_has_value(op) && (rc = parse_value(c, text, &v, d)))
+        return rc;
+    n = peek_scan_narrow(c->s, c->m, op, &v, d);
+    if (n < 0)
+        return (int)n;
+    snprintf(what, sizeof what, "%s%s%s", op_text(op),
+             op == PEEK_OP_INC_BY || op == PEEK_OP_DEC_BY || !peek_op_has_value(op) ? "" : " ",
+             peek_op_has_value(op) ? text : "");
+    report(c, what, n);
+    return 0;
+}
+
+static int renew(scan_cli_t *c, diag_t *d)
+{
+    peek_scan_t *s;
+    int rc = peek_scan_new(c->type, c->align, c->max, &s, d);
+    if (rc)
+        return rc;
+    peek_scan_free(c->s);
+    c->s = s;
+    c->scanned = 0;
+    return 0;
+}
+
+static void list(scan_cli_t *c, size_t k)
+{
+    inspect_maps_t mm;
+    int have = pcli_maps(c->pid, &mm, NULL) == 0;
+    size_t n = peek_scan_count(c->s);
+    char val[64];
+    for (size_t i = 0; i < n && i < k; i++) {
+        uint64_t a = peek_scan_addr(c->s, i), v = peek_scan_value(c->s, i);
+        const inspect_map_t *mp = have ? inspect_maps_find(&mm, a) : NULL;
+        printf("[%zu] 0x%jx %s", i, (uintmax_t)a,
+               peek_value_format(c->type, &v, sizeof v, val, sizeof val));
+        if (mp)
+            printf("  %s %s+0x%jx", inspect_kind_name(mp->kind),
+                   mp->path[0] ? mp->path : "[anonymous]", (uintmax_t)(a - mp->start));
+        printf("\n");
+    }
+    if (n > k)
+        printf("... %zu more\n", n - k);
+    if (have)
+        inspect_maps_free(&mm);
+    fflush(stdout);
+}
+
+static int save(scan_cli_t *c, const char *path, diag_t *d)
+{
+    env_out_t o;
+    int rc = env_out_open(&o, path, d);
+    if (rc)
+        return rc;
+    if (peek_scan_save(c->s, c->pid, o.fp)) {
+        env_out_abort(&o);
+        return diag_set(d, path, 0, EIO, "cannot write the match file");
+    }
+    return env_out_commit(&o, d);
+}
+
+/* Run one command; 1 to quit, 0 ok, -errno on error (in *d). */
+static int run_cmd(scan_cli_t *c, const peek_cmd_t *cmd, diag_t *d)
+{
+    switch (cmd->kind) {
+    case PEEK_CMD_NONE: return 0;
+    case PEEK_CMD_FILTER:
+        if (!c->scanned) {
+            if (!peek_op_has_value(cmd->op))
+                return diag_set(d, NULL, 0, EINVAL, "'%s' compares with a previous scan (expected "
+                                                    "a first scan such as '= V' before it)",
+                                op_text(cmd->op));
+            return first_scan(c, cmd->op, cmd->arg, d);
+        }
+        return narrow(c, cmd->op, cmd->arg, d);
+    case PEEK_CMD_SCAN: return first_scan(c, cmd->op, cmd->arg, d);
+    case PEEK_CMD_SET: {
+        uint64_t v;
+        long n;
+        int rc;
+        if (!c->scanned)
+            return diag_set(d, NULL, 0, EINVAL, "no matches to set (expected a scan first)");
+        if ((rc = parse_value(c, cmd->arg, &v, d)))
+            return rc;
+        n = peek_scan_set(c->s, c->m, &v, d);
+        if (n < 0)
+            return (int)n;
+        if (c->fmt == OUT_JSON) {
+            out_json_obj(c->j, NULL);
+            out_json_str(c->j, "command", "set");
+            out_json_i64(c->j, "written", n);
+            out_json_end(c->j);
+        } else {
+            printf("set %s at %ld of %zu matches\n", cmd->arg, n, peek_scan_count(c->s));
+            fflush(stdout);
+        }
+        return 0;
+    }
+    case PEEK_CMD_LIST:
+        if (c->fmt != OUT_JSON)
+            list(c, cmd->arg[0] ? (size_t)strtoull(cmd->arg, NULL, 10) : 20);
+        return 0;
+    case PEEK_CMD_COUNT:
+        if (c->fmt != OUT_JSON) {
+            printf("%zu match%s\n", peek_scan_count(c->s), peek_scan_count(c->s) == 1 ? "" : "es");
+            fflush(stdout);
+        }
+        return 0;
+    case PEEK_CMD_RESET: return renew(c, d);
+    case PEEK_CMD_TYPE: {
+        peek_type_t t;
+        if (peek_type_parse(cmd->arg, &t) || !peek_type_numeric(t))
+            return diag_set(d, NULL, 0, EINVAL, "type '%s' (expected one of: i8 i16 i32 i64 u8 "
+                                                "u16 u32 u64 f32 f64)",
+                            cmd->arg);
+        c->type = t;
+        return renew(c, d);
+    }
+    case PEEK_CMD_ALIGN: {
+        size_t a = (size_t)strtoul(cmd->arg, NULL, 10);
+        if (strcmp(cmd->arg, "1") && strcmp(cmd->arg, "2") && strcmp(cmd->arg, "4") &&
+            strcmp(cmd->arg, "8"))
+            return diag_set(d, NULL, 0, EINVAL, "align '%s' (expected 1, 2, 4 or 8)", cmd->arg);
+        c->align = a;
+        return renew(c, d);
+    }
+    case PEEK_CMD_REGIONS:
+        if (peek_regions_parse(cmd->arg, &c->regions))
+            return diag_set(d, NULL, 0, EINVAL, "regions '%s' (expected a comma list of heap, "
+                                                "stack, data, other, or all)",
+                            cmd->arg);
+        return 0;
+    case PEEK_CMD_SAVE: return save(c, cmd->arg, d);
+    case PEEK_CMD_HELP:
+        if (c->fmt != OUT_JSON)
+            fputs(peek_cmd_help(), stdout);
+        return 0;
+    case PEEK_CMD_QUIT: return 1;
+    default: return 0;
+    }
+}
+
+/* Commands from f, named `name` in messages; 0 at the end or on quit. */
+static int run_stream(scan_cli_t *c, FILE *f, const char *name, diag_t *d)
+{
+    char line[4096];
+    unsigned long lineno = 0;
+    for (;;) {
+        peek_cmd_t cmd;
+        size_t n;
+        int rc;
+        if (c->interactive) {
+            printf("%zu> ", peek_scan_count(c->s));
+            fflush(stdout);
+        }
+        if (!fgets(line, sizeof line, f))
+            break;
+        lineno++;
+        n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n')
+            return diag_set(d, name, lineno, EINVAL, "line longer than %zu bytes (expected one "
+                                                     "short command a line)",
+                            sizeof line - 2);
+        rc = peek_cmd_parse(line, n, &cmd, d);
+        if (rc == 0)
+            rc = run_cmd(c, &cmd, d);
+        if (rc == 1)
+            return 0;
+        if (rc < 0) {
+            /* The process is gone, or may not be read: no use going on. */
+            int fatal = rc == -ESRCH || rc == -EPERM || !c->interactive;
+            /* Where in the script: the command's line, whatever it was about. */
+            if (d->file[0] && strcmp(d->file, name) != 0) {
+                char msg[sizeof d->msg];
+                snprintf(msg, sizeof msg, "%s", d->msg);
+                snprintf(d->msg, sizeof d->msg, "%.200s: %.300s", d->file, msg);
+            }
+            snprintf(d->file, sizeof d->file, "%s", name);
+            d->line = lineno;
+            if (fatal)
+                return rc;
+            cli_diag(d);
+            diag_clear(d);
+        }
+    }
+    if (ferror(f))
+        return diag_set(d, name, lineno, EIO, "read error");
+    return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"type", required_argument, 0, 't'},  {"value", required_argument, 0, 1},
+        {"script", required_argument, 0, 2},  {"align", required_argument, 0, 3},
+        {"regions", required_argument, 0, 4}, {"load", required_argument, 0, 5},
+        {"save", required_argument, 0, 6},    {"max-matches", required_argument, 0, 7},
+        {"chunk", required_argument, 0, 8},   {"access", required_argument, 0, 9},
+        {"output", required_argument, 0, 10}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    scan_cli_t c;
+    const char *value = NULL, *script = NULL, *load = NULL, *save_path = NULL;
+    peek_method_t method = PEEK_VM;
+    int fallback = 1, opt, rc = 0;
+    uint64_t u;
+    out_json_t j;
+    char *jbuf = NULL;
+    size_t jlen = 0;
+    FILE *jf = NULL;
+    diag_t d;
+
+    memset(&c, 0, sizeof c);
+    c.type = PEEK_I32;
+    c.regions = PEEK_R_ALL;
+    c.max = (size_t)16 << 20;
+    diag_clear(&d);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 't':
+            if (peek_type_parse(optarg, &c.type) || !peek_type_numeric(c.type))
+                return cli_usage("scan", "--type '%s' (expected one of: i8 i16 i32 i64 u8 u16 u32 "
+                                         "u64 f32 f64)",
+                                 optarg);
+            break;
+        case 1: value = optarg; break;
+        case 2: script = optarg; break;
+        case 3:
+            if (cli_u64("scan", "--align", optarg, 1, 8, &u))
+                return CLI_USAGE;
+            if (u & (u - 1) || u == 0)
+                return cli_usage("scan", "--align %s (expected 1, 2, 4 or 8)", optarg);
+            c.align = (size_t)u;
+            break;
+        case 4:
+            if (peek_regions_parse(optarg, &c.regions))
+                return cli_usage("scan", "--regions '%s' (expected a comma list of heap, stack, "
+                                         "data, other, or all)",
+                                 optarg);
+            break;
+        case 5: load = optarg; break;
+        case 6: save_path = optarg; break;
+        case 7:
+            if (cli_u64("scan", "--max-matches", optarg, 1, (uint64_t)1 << 32, &u))
+                return CLI_USAGE;
+            c.max = (size_t)u;
+            break;
+        case 8:
+            if (cli_u64("scan", "--chunk", optarg, 4096, (uint64_t)1 << 30, &u))
+                return CLI_USAGE;
+            c.chunk = (size_t)u;
+            break;
+        case 9:
+            if (pcli_access("scan", optarg, &method, &fallback))
+                return CLI_USAGE;
+            break;
+        case 10:
+            if (cli_output("scan", optarg, OUT_ACCEPT_TEXT_JSON, &c.fmt))
+                return CLI_USAGE;
+            break;
+        case 'h': fputs(scan_help, stdout); return CLI_OK;
+        default: return cli_usage("scan", "bad option");
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage("scan", "expected one PID");
+    if (pcli_pid("scan", argv[optind], &c.pid))
+        return CLI_USAGE;
+    if (value) {
+        uint64_t v;
+        size_t len;
+        if (peek_value_parse(c.type, value, &v, sizeof v, &len, &d)) {
+            char msg[1200];
+            diag_format(&d, msg, sizeof msg);
+            return cli_usage("scan", "--value: %s", msg);
+        }
+    }
+    if (renew(&c, &d))
+        return cli_diag(&d);
+    if ((rc = peek_mem_open(c.pid, method, fallback, &c.m, &d)))
+        goto out;
+    if (c.fmt == OUT_JSON) {
+        /* Built in memory and printed only when every step succeeded. */
+        jf = open_memstream(&jbuf, &jlen);
+        if (!jf) {
+            rc = diag_set(&d, NULL, 0, ENOMEM, "out of memory");
+            goto out;
+        }
+        out_json_init(&j, jf, 1);
+        out_json_obj(&j, NULL);
+        out_json_i64(&j, "pid", c.pid);
+        out_json_arr(&j, "steps");
+        c.j = &j;
+    }
+    if (load) {
+        char *text = NULL;
+        size_t len;
+        int lpid;
+        if ((rc = env_read_file(load, &text, &len, &d)))
+            goto out;
+        rc = peek_scan_load(c.s, load, text, len, &lpid, &d);
+        free(text);
+        if (rc)
+            goto out;
+        if (lpid != c.pid) {
+            rc = diag_set(&d, load, 1, EINVAL, "matches saved for pid %d (expected pid %d)", lpid,
+                          c.pid);
+            goto out;
+        }
+        c.type = peek_scan_type(c.s);
+        c.align = peek_scan_align(c.s);
+        c.scanned = 1;
+    }
+    if (value) {
+        peek_cmd_t cmd;
+        memset(&cmd, 0, sizeof cmd);
+        cmd.kind = PEEK_CMD_FILTER;
+        cmd.op = PEEK_OP_EQ;
+        snprintf(cmd.arg, sizeof cmd.arg, "%s", value);
+        if ((rc = run_cmd(&c, &cmd, &d)) < 0)
+            goto out;
+        rc = 0;
+    }
+    if (script || !value) {
+        FILE *f = stdin;
+        const char *name = "(stdin)";
+        if (script && strcmp(script, "-") != 0) {
+            f = fopen(script, "r");
+            if (!f) {
+                rc = diag_set(&d, script, 0, errno, "cannot open the script: %s", strerror(errno));
+                goto out;
+            }
+            name = script;
+        }
+        c.interactive = !script && isatty(fileno(stdin)) && c.fmt == OUT_TEXT;
+        if (c.interactive)
+            printf("vmlab scan of process %d: type 'help' for the commands\n", c.pid);
+        rc = run_stream(&c, f, name, &d);
+        if (f != stdin)
+            fclose(f);
+        if (rc)
+            goto out;
+    }
+    if (save_path && (rc = save(&c, save_path, &d)))
+        goto out;
+    if (c.fmt == OUT_JSON) {
+        size_t n = peek_scan_count(c.s);
+        char val[64];
+        out_json_end(&j); /* steps */
+        out_json_str(&j, "type", peek_type_name(c.type));
+        out_json_u64(&j, "align", peek_scan_align(c.s));
+        if (value)
+            out_json_str(&j, "value", value);
+        out_json_u64(&j, "matches", n);
+        out_json_arr(&j, "addresses");
+        for (size_t i = 0; i < n; i++)
+            out_json_hex(&j, NULL, peek_scan_addr(c.s, i));
+        out_json_end(&j);
+        out_json_arr(&j, "values");
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = peek_scan_value(c.s, i);
+            out_json_str(&j, NULL, peek_value_format(c.type, &v, sizeof v, val, sizeof val));
+        }
+        out_json_end(&j);
+        out_json_end(&j);
+        out_json_done(&j);
+        if (fclose(jf)) {
+            jf = NULL;
+            rc = diag_set(&d, NULL, 0, ENOMEM, "out of memory");
+            goto out;
+        }
+        jf = NULL;
+        fwrite(jbuf, 1, jlen, stdout);
+    }
+    if (fflush(stdout) || ferror(stdout))
+        rc = diag_set(&d, "(stdout)", 0, EIO, "write error");
+out:
+    peek_mem_close(c.m);
+    peek_scan_free(c.s);
+    if (jf)
+        fclose(jf);
+    free(jbuf);
+    return rc ? cli_diag(&d) : CLI_OK;
+}
