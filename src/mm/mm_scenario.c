@@ -130,6 +130,8 @@ static int parse_line(char *l, const char *file, unsigned long ln, mmsc_op_t *op
         tok[n++] = t;
     }
     op->line = ln;
+    if (n == 0)
+        return bad(d, file, ln, "a reason without an operation (expected OPERATION ... ! REASON)");
     if (n >= 3 && !strcmp(tok[1], "=")) {
         if (strlen(tok[0]) >= sizeof op->bind || !isalpha((unsigned char)tok[0][0]))
             return bad(d, file, ln, "bad symbol before '=' (expected a name of letters, digits, _)");
