@@ -63,3 +63,7 @@ if [ -f build/kernel/bzImage ] && command -v qemu-system-x86_64 >/dev/null 2>&1;
 else
     echo "(build it with 'vmlab kernel build' to boot the tests in QEMU)"
 fi
+
+
+echo "== vmlab mm --real fork-cow: copy-on-write faults, model beside the real kernel"
+"$VMLAB" mm --real fork-cow

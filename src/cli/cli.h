@@ -97,5 +97,6 @@ int cmd_tlb_measure(int argc, char **argv);  /* xlate: the TLB homework, measure
 int cmd_sched(int argc, char **argv);
 int cmd_kmem(int argc, char **argv);
 int cmd_slabtop(int argc, char **argv); /* cmd_kmem.c */
+int cmd_mm(int argc, char **argv);
 
 #endif

@@ -50,6 +50,7 @@ static const cli_cmd_t cmds[] = {
     {"tlb-measure", "the TLB homework on this machine: time per access against pages touched", cmd_tlb_measure},
     {"sched", "multicore scheduler simulator: the lab's WRR beside RT and CFS, Gantt charts", cmd_sched},
     {"kmem", "the kernel's buddy, slab, kmalloc and vmalloc allocators; slabinfo, buddyinfo", cmd_kmem},
+    {"mm", "a process address space: VMAs, page tables, faults, fork CoW, swap; --real against the kernel", cmd_mm},
     {"slabtop", "slabtop's screen for vmlab's slab caches under a workload, or this machine", cmd_slabtop},
 };
 

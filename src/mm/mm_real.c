@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm_real.c - run a scenario in real processes to hold the model against the
+ * kernel: each scenario task is a server process (forked from vmlab, then
+ * forked by the scenario's fork) that performs mmap/munmap/mprotect/brk/
+ * touches on request and answers the minor and major faults of the operation
+ * alone (getrusage before and after) and its VMA count (lines of
+ * /proc/self/maps).  Transparent huge pages are off (PR_SET_THP_DISABLE).
+ *
+ * Two precautions make the counts comparable with the model's fresh mm: a
+ * PROT_NONE fence page is mapped first, so the scenario's top-down mappings
+ * cannot merge with vmlab's own anonymous mappings, and the break is moved to
+ * a page boundary so brk regions start on a fresh page.  VMA counts are
+ * reported relative to the count at spawn.  Pipes for up to 16 tasks are made
+ * before the first server starts, so every later fork inherits its pair.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mm/mm_scenario.h"
+
+#define NT 16
+
+enum { RQ_MMAP, RQ_MUNMAP, RQ_MPROTECT, RQ_BRK, RQ_TOUCH, RQ_FORK, RQ_EXIT, RQ_NOP };
+
+typedef struct req {
+    int kind;            /* RQ_* */
+    int slot;            /* RQ_FORK: the child's pipe slot */
+    uint64_t addr, len;  /* arguments */
+    int64_t delta;       /* RQ_BRK */
+    unsigned prot, flags;/* PROT_/MAP_ (the kernel's values, as MM_*) */
+    uint64_t off;        /* file offset */
+    int acc;             /* mm_access_t */
+    char path[256];      /* file, "" anon */
+} req_t;
+
+typedef struct rep {
+    int64_t rc;          /* 0 or -errno */
+    uint64_t val;        /* mmap address, old break, child pid */
+    int64_t minflt, majflt, vmas; /* during the op; VMAs after */
+    int segv;            /* 1 MAPERR, 2 ACCERR */
+} rep_t;
+
+static int rq_fd[NT][2], rp_fd[NT][2];
+static char maps_buf[1 << 20];
+static sigjmp_buf segv_env;
+static volatile int segv_code;
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)uc;
+    segv_code = si->si_code == SEGV_ACCERR ? 2 : 1;
+    siglongjmp(segv_env, 1);
+}
+
+static int64_t count_vmas(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int64_t n = 0;
+    ssize_t r;
+    while ((r = read(fd, maps_buf, sizeof maps_buf)) > 0)
+        for (ssize_t i = 0; i < r; i++)
+            n += maps_buf[i] == '\n';
+    close(fd);
+    return n;
+}
+
+static int full_read(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n) {
+        ssize_t r = read(fd, c, n);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += r, n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int full_write(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t r = write(fd, c, n);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += r, n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Touch the stack and the buffers so that their faults (CoW after a fork)
+ * happen here, outside any measured operation. */
+static int touch_range(uint64_t addr, uint64_t len, int acc);
+static char alt_stack[64 << 10];
+static void warm(void)
+{
+    memset(alt_stack, 0, sizeof alt_stack);
+    /* Run every code path a measured operation runs (text pages of file
+     * VMAs are not copied by fork: a child faults them in again). */
+    (void)touch_range(0, 1, MM_ACC_READ); /* SIGSEGV: handler, siglongjmp */
+    (void)munmap((void *)1, 0);
+    (void)mprotect(NULL, 0, PROT_NONE);
+    (void)mmap((void *)1, 0, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    (void)open("/nonexistent-vmlab", O_RDONLY);
+    (void)brk(sbrk(0)); /* writes glibc's __curbrk */
+    (void)touch_range(0, 0, MM_ACC_WRITE);
+    volatile char big[64 << 10];
+    for (size_t i = 0; i < sizeof big; i += 4096)
+        big[i] = 0;
+    (void)count_vmas();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+}
+
+/* Touch every page of [addr, addr + len): 0, or the SIGSEGV code. */
+static __attribute__((noinline)) int touch_range(uint64_t addr, uint64_t len, int acc)
+{
+    volatile uint64_t pg = addr;
+    uint64_t end = addr + len;
+    segv_code = 0;
+    if (sigsetjmp(segv_env, 1) == 0) {
+        for (; pg < end; pg = (pg | 4095) + 1) {
+            if (acc == MM_ACC_WRITE)
+                *(volatile char *)pg = 1;
+            else
+                (void)*(volatile char *)pg;
+        }
+    }
+    return segv_code;
+}
+
+static __attribute__((noreturn)) void serve(int slot)
+{
+    static req_t q;
+    static rep_t p;
+    for (;;) {
+        if (full_read(rq_fd[slot][0], &q, sizeof q) < 0)
+            _exit(0);
+        memset(&p, 0, sizeof p);
+        struct rusage b, a;
+        int fd = -1;
+        if (q.kind == RQ_MMAP && q.path[0] && (fd = open(q.path, O_RDWR)) < 0)
+            p.rc = -errno;
+        pid_t child = 0;
+        getrusage(RUSAGE_SELF, &b);
+        switch (q.kind) {
+        case RQ_MMAP: {
+            if (p.rc)
+                break;
+            void *m = mmap((void *)q.addr, q.len, (int)q.prot, (int)q.flags, fd, (off_t)q.off);
+            if (m == MAP_FAILED)
+                p.rc = -errno;
+            else
+                p.val = (uint64_t)m;
+            break;
+        }
+        case RQ_MUNMAP:
+            if (munmap((void *)q.addr, q.len) < 0)
+                p.rc = -errno;
+            break;
+        case RQ_MPROTECT:
+            if (mprotect((void *)q.addr, q.len, (int)q.prot) < 0)
+                p.rc = -errno;
+            break;
+        case RQ_BRK: {
+            void *old = sbrk((intptr_t)q.delta);
+            if (old == (void *)-1)
+                p.rc = -ENOMEM, p.val = (uint64_t)sbrk(0);
+            else
+                p.val = (uint64_t)old;
+            break;
+        }
+        case RQ_TOUCH:
+            p.segv = touch_range(q.addr, q.len, q.acc);
+            break;
+        case RQ_FORK:
+            child = fork();
+            if (child == 0) {
+                warm();
+                serve(q.slot);
+            }
+            if (child < 0)
+                p.rc = -errno;
+            p.val = (uint64_t)child;
+            break;
+        case RQ_EXIT:
+            _exit(0);
+        default:
+            break;
+        }
+        getrusage(RUSAGE_SELF, &a);
+        if (fd >= 0)
+            close(fd);
+        p.minflt = a.ru_minflt - b.ru_minflt;
+        p.majflt = a.ru_majflt - b.ru_majflt;
+        if (q.kind == RQ_FORK)
+            warm();
+        p.vmas = count_vmas();
+        if (full_write(rp_fd[slot][1], &p, sizeof p) < 0)
+            _exit(1);
+    }
+}
+
+/* Fill the holes (under 64 MiB) between the mappings at and above the lowest
+ * one of the mmap area with PROT_NONE pages, so that top-down mappings go
+ * below everything, next to each other, as in the model's fresh mm. */
+static void fill_holes(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, maps_buf, sizeof maps_buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    maps_buf[n] = 0;
+    static uint64_t st[4096], en[4096];
+    int k = 0;
+    for (char *l = maps_buf; *l && k < 4096;) {
+        unsigned long long a, b;
+        if (sscanf(l, "%llx-%llx", &a, &b) == 2)
+            st[k] = a, en[k++] = b;
+        char *nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    for (int i = 0; i + 1 < k; i++) {
+        uint64_t gap = st[i + 1] - en[i];
+        if (gap == 0 || gap >= (64ull << 20) || en[i] < (1ull << 46))
+            continue;
+        (void)mmap((void *)en[i], gap, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
+                   -1, 0);
+    }
+}
+
+static __attribute__((noreturn)) void server_start(int slot)
+{
+    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    signal(SIGCHLD, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
+    sigaltstack(&ss, NULL);
+    sigaction(SIGSEGV, &sa, NULL);
+    fill_holes();
+    (void)mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* the fence */
+    uintptr_t cur = (uintptr_t)sbrk(0);
+    if (cur & 4095)
+        (void)sbrk((intptr_t)(4096 - (cur & 4095)));
+    warm();
+    serve(slot);
+}
+
+typedef struct rtask {
+    int slot;        /* pipe slot, -1 none */
+    pid_t pid;       /* the real process */
+    int64_t base;    /* VMA count at spawn */
+    int execed;      /* the model ran an execve here: later ops not comparable */
+} rtask_t;
+
+static int call(int slot, const req_t *q, rep_t *p)
+{
+    if (full_write(rq_fd[slot][1], q, sizeof *q) < 0 || full_read(rp_fd[slot][0], p, sizeof *p) < 0)
+        return -EIO;
+    return 0;
+}
+
+/* Wait until pid is a zombie or gone: its mm is released by then. */
+static void wait_dead(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 2000; i++) {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            return;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            return;
+        buf[n] = 0;
+        char *rp = strrchr(buf, ')');
+        if (rp && (rp[2] == 'Z' || rp[2] == 'X'))
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int mmsc_run_real(const mmsc_t *sc, mmsc_result_t *res, diag_t *d)
+{
+    rtask_t tasks[64];
+    memset(tasks, 0, sizeof tasks);
+    struct { char name[64]; char path[256]; } files[64];
+    int nfiles = 0, cur = 0, nextpid = 1, nslot = 0, rc = 0;
+    struct { char name[32]; uint64_t val; } syms[64];
+    int nsyms = 0;
+    char dir[] = "/tmp/vmlab-mm-XXXXXX";
+    if (!mkdtemp(dir))
+        return diag_set(d, "", 0, errno, "cannot make a temporary directory: %s", strerror(errno));
+    for (int i = 0; i < NT; i++)
+        if (pipe(rq_fd[i]) < 0 || pipe(rp_fd[i]) < 0)
+            return diag_set(d, "", 0, errno, "pipe: %s", strerror(errno));
+    pid_t first = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        const mmsc_op_t *op = &sc->ops[i];
+        mmsc_result_t *x = &res[i];
+        memset(x, 0, sizeof *x);
+        req_t q;
+        rep_t p;
+        memset(&q, 0, sizeof q);
+        memset(&p, 0, sizeof p);
+        uint64_t a = (uint64_t)op->addr.off;
+        int have_addr = 1;
+        if (op->addr.sym[0]) {
+            have_addr = 0;
+            for (int k = nsyms - 1; k >= 0 && !have_addr; k--)
+                if (!strcmp(syms[k].name, op->addr.sym))
+                    a = syms[k].val + (uint64_t)op->addr.off, have_addr = 1;
+        }
+        q.kind = RQ_NOP;
+        switch (op->kind) {
+        case MOP_SPAWN:
+            if (op->name[0] || first) {
+                snprintf(x->note, sizeof x->note, "not run for real: %s", op->name[0] ? "spawn of an ELF" : "a second spawn");
+                continue;
+            }
+            if (nslot == NT)
+                return diag_set(d, "", op->line, EINVAL, "too many real tasks (expected at most %d)", NT);
+            first = fork();
+            if (first < 0)
+                return diag_set(d, "", op->line, errno, "fork: %s", strerror(errno));
+            if (first == 0)
+                server_start(nslot);
+            cur = nextpid++;
+            tasks[cur].slot = nslot++;
+            tasks[cur].pid = first;
+            if (call(tasks[cur].slot, &q, &p) < 0)
+                goto io;
+            tasks[cur].base = p.vmas;
+            x->ran = 1;
+            x->vmas = 0;
+            continue;
+        case MOP_FILE: {
+            if (nfiles == 64)
+                continue;
+            snprintf(files[nfiles].name, 64, "%s", op->name);
+            snprintf(files[nfiles].path, 256, "%s/f%d", dir, nfiles);
+            int fd = open(files[nfiles].path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+            if (fd < 0)
+                return diag_set(d, "", op->line, errno, "cannot create %s: %s", files[nfiles].path, strerror(errno));
+            static char page[4096];
+            memset(page, 'v', sizeof page);
+            for (uint64_t o = 0; o < op->len; o += 4096) {
+                size_t n = op->len - o < 4096 ? (size_t)(op->len - o) : 4096;
+                if (write(fd, page, n) != (ssize_t)n) {
+                    close(fd);
+                    return diag_set(d, "", op->line, EIO, "cannot write %s", files[nfiles].path);
+                }
+            }
+            if (op->cold) {
+                fsync(fd);
+                posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+            }
+            close(fd);
+            nfiles++;
+            x->ran = 1;
+            continue;
+        }
+        case MOP_MMAP:
+            q.kind = RQ_MMAP;
+            q.addr = op->addr_none ? 0 : a;
+            q.len = op->len, q.prot = op->prot, q.flags = op->flags, q.off = op->off;
+            if (!(op->flags & MM_MAP_ANON)) {
+                int k;
+                for (k = 0; k < nfiles && strcmp(files[k].name, op->name); k++)
+                    ;
+                if (k == nfiles)
+                    return diag_set(d, "", op->line, EINVAL, "unknown file '%s'", op->name);
+                snprintf(q.path, sizeof q.path, "%s", files[k].path);
+            }
+            break;
+        case MOP_MUNMAP:
+        case MOP_MPROTECT:
+            q.kind = op->kind == MOP_MUNMAP ? RQ_MUNMAP : RQ_MPROTECT;
+            q.addr = a, q.len = op->len, q.prot = op->prot;
+            break;
+        case MOP_BRK:
+            if (!op->brk_rel) {
+                snprintf(x->note, sizeof x->note, "not run for real: brk to an absolute address");
+                continue;
+            }
+            q.kind = RQ_BRK;
+            q.delta = op->brk_rel > 0 ? (int64_t)op->len : -(int64_t)op->len;
+            break;
+        case MOP_TOUCH:
+            if (op->acc == MM_ACC_EXEC) {
+                snprintf(x->note, sizeof x->note, "not run for real: execute access");
+                continue;
+            }
+            q.kind = RQ_TOUCH;
+            q.addr = a, q.len = op->len, q.acc = (int)op->acc;
+            break;
+        case MOP_FORK:
+            if (nslot == NT)
+                return diag_set(d, "", op->line, EINVAL, "too many real tasks (expected at most %d)", NT);
+            q.kind = RQ_FORK;
+            q.slot = nslot;
+            break;
+        case MOP_SWITCH:
+            if (op->len >= 64 || !tasks[op->len].pid)
+                return diag_set(d, "", op->line, EINVAL, "no live real task %llu", (unsigned long long)op->len);
+            cur = (int)op->len;
+            break;
+        case MOP_EXEC:
+            snprintf(x->note, sizeof x->note, "not run for real: execve");
+            tasks[cur].execed = 1;
+            continue;
+        case MOP_EXIT:
+            q.kind = RQ_EXIT;
+            break;
+        case MOP_RECLAIM:
+            snprintf(x->note, sizeof x->note, "not run for real: reclaim");
+            continue;
+        default:
+            break;
+        }
+        if (!cur || !tasks[cur].pid) {
+            snprintf(x->note, sizeof x->note, "not run for real: no real task");
+            continue;
+        }
+        if (tasks[cur].execed && q.kind != RQ_EXIT) {
+            snprintf(x->note, sizeof x->note, "not run for real: after the model's execve");
+            continue;
+        }
+        if (!have_addr) {
+            snprintf(x->note, sizeof x->note, "not run for real: unbound symbol");
+            continue;
+        }
+        if (q.kind == RQ_EXIT) {
+            full_write(rq_fd[tasks[cur].slot][1], &q, sizeof q);
+            wait_dead(tasks[cur].pid);
+            if (tasks[cur].pid == first)
+                waitpid(first, NULL, 0);
+            tasks[cur].pid = 0;
+            cur = 0;
+            for (int k = 1; k < 64 && !cur; k++)
+                if (tasks[k].pid)
+                    cur = k;
+            x->ran = 1;
+            if (cur && call(tasks[cur].slot, &(req_t){.kind = RQ_NOP}, &p) == 0)
+                x->vmas = p.vmas - tasks[cur].base;
+            continue;
+        }
+        if (call(tasks[cur].slot, &q, &p) < 0)
+            goto io;
+        x->ran = 1;
+        x->rc = (int)p.rc;
+        x->minflt = p.minflt, x->majflt = p.majflt;
+        x->segv = p.segv;
+        x->vmas = p.vmas - tasks[cur].base;
+        if (q.kind == RQ_FORK && p.rc == 0) {
+            int c = nextpid++;
+            if (c < 64) {
+                tasks[c].slot = nslot++;
+                tasks[c].pid = (pid_t)p.val;
+                tasks[c].base = tasks[cur].base;
+            }
+        }
+        if ((op->kind == MOP_MMAP || op->kind == MOP_BRK) && op->bind[0] && nsyms < 64) {
+            snprintf(syms[nsyms].name, sizeof syms[0].name, "%s", op->bind);
+            syms[nsyms++].val = p.val;
+        }
+    }
+    goto done;
+io:
+    rc = diag_set(d, "", 0, EIO, "lost contact with a real task");
+done:
+    for (int k = 1; k < 64; k++)
+        if (tasks[k].pid)
+            kill(tasks[k].pid, SIGKILL);
+    if (first)
+        waitpid(first, NULL, 0);
+    for (int i = 0; i < NT; i++) {
+        close(rq_fd[i][0]), close(rq_fd[i][1]), close(rp_fd[i][0]), close(rp_fd[i][1]);
+    }
+    for (int k = 0; k < nfiles; k++)
+        unlink(files[k].path);
+    rmdir(dir);
+    return rc;
+}
