@@ -55,7 +55,7 @@ int cmd_mm(int argc, char **argv)
     out_format_t fmt = OUT_TEXT;
     int real = 0, list = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_getopt("mm", argc, argv, "", lo)) != -1) {
         switch (c) {
         case O_ARCH:
             if (!strcmp(optarg, "x86_64"))
@@ -81,7 +81,7 @@ int cmd_mm(int argc, char **argv)
         case O_EXPLAIN: o.explain = 1; break;
         case O_REAL: real = 1; break;
         case O_LIST: list = 1; break;
-        default: return usage();
+        default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
     if (list) {
