@@ -18,6 +18,16 @@ t_bad_option_is_one_line() {
     done
 }
 
+# Every command documents itself: --help exits 0 with a usage line and more
+# than a line of text (trace-info once printed its usage line only).
+t_every_command_has_help() {
+    for c in $CMDS malloc; do
+        expect_exit 0 "$VMLAB" "$c" --help || return 1
+        head -n 1 "$TMP/out" | grep -q "^usage: vmlab $c" || fail "$c --help: $(head -n 1 "$TMP/out")" || return 1
+        [ "$(wc -l <"$TMP/out")" -ge 4 ] || fail "$c --help is $(wc -l <"$TMP/out") lines" || return 1
+    done
+}
+
 t_missing_value_and_unwanted_value() {
     expect_exit 2 "$VMLAB" sim -p lru -n || return 1
     expect_err "^vmlab: sim: option '-n' needs a value" || return 1
