@@ -386,23 +386,36 @@ static __attribute__((noinline)) void *alloc_nomag(kmem_cache_t *c, unsigned gfp
     return alloc_rest(c, gfp, obj);
 }
 
-void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
+/* Everything but the common case: no magazines, debug caches, __GFP_ZERO,
+ * an empty loaded magazine. */
+static __attribute__((noinline)) void *alloc_general(kmem_cache_t *c, unsigned gfp)
 {
     unsigned cpu = kmem_cur_cpu;
     kmem_cpu_cache_t *cc;
     kmem_mag_t *m;
     void *obj;
-    if (__builtin_expect(!c->mag_cap || cpu >= c->ncpus, 0))
+    if (!c->mag_cap || cpu >= c->ncpus)
         return alloc_nomag(c, gfp);
     cc = &c->cpu[cpu];
     m = cc->loaded;
-    if (__builtin_expect(m && m->rounds, 1))
+    if (m && m->rounds)
         obj = m->obj[--m->rounds];
     else
         obj = alloc_slow(c, cc);
-    if (__builtin_expect(c->fast && !(gfp & KMEM_GFP_ZERO) && obj != NULL, 1))
-        return obj;
     return alloc_rest(c, gfp, obj);
+}
+
+void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
+{
+    /* the common case: pop this CPU's loaded magazine (no lock, no call;
+     * fast_cpus is 0 when magazines are off or the cache is debugged) */
+    unsigned cpu = kmem_cur_cpu;
+    if (__builtin_expect(cpu < c->fast_cpus && !(gfp & KMEM_GFP_ZERO), 1)) {
+        kmem_mag_t *m = c->cpu[cpu].loaded;
+        if (__builtin_expect(m && m->rounds, 1))
+            return m->obj[--m->rounds];
+    }
+    return alloc_general(c, gfp);
 }
 
 static __attribute__((noinline)) void free_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc, void *obj)
@@ -469,17 +482,19 @@ static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
 
 int kmem_cache_free(kmem_cache_t *c, void *obj)
 {
-    /* the common case inline: the object's struct page names this cache,
-     * the offset is a whole slot, the loaded magazine has room */
+    /* the common case inline: the object's struct page names this cache
+     * (the owner check: one compare), the offset is a whole slot (a
+     * multiplication by the reciprocal, no division), the loaded magazine
+     * has room; else free_rest validates again and reports */
     uintptr_t a = (uintptr_t)obj - c->mem_base;
     unsigned cpu = kmem_cur_cpu;
-    if (__builtin_expect(c->fast && a < c->mem_bytes && cpu < c->ncpus, 1)) {
+    if (__builtin_expect(a < c->mem_bytes && cpu < c->fast_cpus, 1)) {
         const kmem_page_t *pg = &c->pages[a >> KMEM_PAGE_SHIFT];
         uint64_t off = (uint64_t)((unsigned char *)obj - pg->slab_base);
-        unsigned i = (unsigned)((off * c->recip) >> 32);
+        uint64_t i = (off * c->recip) >> 32;
         kmem_mag_t *m = c->cpu[cpu].loaded;
-        if (__builtin_expect(pg->slab_cache == c && (pg->flags & PG_SLAB) && (uint64_t)i * c->size == off &&
-                                 i < c->objs && m && m->rounds < c->mag_cap,
+        if (__builtin_expect(pg->slab_cache == c && (pg->flags & PG_SLAB) && i * c->size == off &&
+                                 off < c->slab_bytes && m && m->rounds < c->mag_cap,
                              1)) {
             m->obj[m->rounds++] = obj;
             return 0;
@@ -563,9 +578,10 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
         errno = EEXIST;
         return NULL;
     }
-    c = calloc(1, sizeof *c);
+    c = aligned_alloc(_Alignof(kmem_cache_t), sizeof *c); /* the fast fields in one line */
     if (!c)
         return NULL;
+    memset(c, 0, sizeof *c);
     flags |= km->cfg.debug & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
     c->km = km;
     snprintf(c->name, sizeof c->name, "%s", name);
@@ -613,7 +629,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
         c->mag_cap = sz > 131072 ? 1 : sz > KMEM_PAGE_SIZE ? 8 : sz > 1024 ? 24 : sz > 256 ? 54 : 120;
     c->ncpus = km->cfg.cpus;
     c->debug = flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
-    c->fast = c->mag_cap && !c->debug && !VMLAB_DEBUG;
+    c->fast_cpus = c->mag_cap && !c->debug && !VMLAB_DEBUG ? c->ncpus : 0;
+    c->slab_bytes = objs * sz;
     c->mem_base = (uintptr_t)km->mem;
     c->mem_bytes = (uintptr_t)(km->npages << KMEM_PAGE_SHIFT);
     c->pages = km->pages;
