@@ -493,7 +493,10 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
         uint64_t off = (uint64_t)((unsigned char *)obj - pg->slab_base);
         uint64_t i = (off * c->recip) >> 32;
         kmem_mag_t *m = c->cpu[cpu].loaded;
-        if (__builtin_expect(pg->slab_cache == c && (pg->flags & PG_SLAB) && i * c->size == off &&
+        /* no PG_SLAB test: slab_cache shares its word with lru, which only
+         * ever holds NULL or the address of a list link, never a cache's
+         * (slab_discard overwrites it), so slab_cache == c implies PG_SLAB */
+        if (__builtin_expect(pg->slab_cache == c && i * c->size == off &&
                                  off < c->slab_bytes && m && m->rounds < c->mag_cap,
                              1)) {
             m->obj[m->rounds++] = obj;
