@@ -22,7 +22,7 @@
  * figure adds the two threads' rates, each from its own CPU time.
  *
  * usage: kmem_bench [-s SAMPLES] [-n LIVE] [-i ITERS]; medians of SAMPLES.
- *        kmem_bench -n LIVE -i ITERS -p k|g|p0|p1: one measurement alone
+ *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|p0|p1: one measurement alone
  *        (for valgrind --tool=callgrind instruction counts).
  */
 #include <dlfcn.h>
@@ -226,10 +226,17 @@ int main(int argc, char **argv)
     uint64_t iters = 10000000;
     void *mi = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
     double v[3][16], r[2][16], pg[3][16], rnd[3][16];
+    if (mi) {
+        mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc");
+        mi_free_p = (void (*)(void *))dlsym(mi, "mi_free");
+    }
     while ((opt = getopt(argc, argv, "s:n:i:p:")) != -1) {
-        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, k kmem churn, g glibc */
-            double ns = optarg[0] == 'k' ? churn_once(A_KMEM, live, iters, 0)
-                        : optarg[0] == 'g' ? churn_once(A_GLIBC, live, iters, 0)
+        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, k kmem churn, g glibc,
+                             m mimalloc; kr gr mr: random victims */
+            int rnd1 = optarg[0] && optarg[1] == 'r';
+            double ns = optarg[0] == 'k' ? churn_once(A_KMEM, live, iters, rnd1)
+                        : optarg[0] == 'g' ? churn_once(A_GLIBC, live, iters, rnd1)
+                        : optarg[0] == 'm' && mi_malloc_p ? churn_once(A_MIMALLOC, live, iters, rnd1)
                                            : pages_once(optarg[1] == '1', optarg[1] == '1', iters);
             printf("%.2f ns\n", ns);
             return 0;
@@ -243,10 +250,6 @@ int main(int argc, char **argv)
     }
     if (samples < 1 || samples > 16 || live < 1)
         return 2;
-    if (mi) {
-        mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc");
-        mi_free_p = (void (*)(void *))dlsym(mi, "mi_free");
-    }
     for (int s = 0; s < samples; s++) {
         for (int k = 0; k < 3; k++) {
             if (k == A_MIMALLOC && !mi_malloc_p) {
