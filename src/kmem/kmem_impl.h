@@ -84,10 +84,19 @@ typedef struct kmem_mag {
     void *obj[];           /* cap entries */
 } kmem_mag_t;
 
+/* One CPU's magazines.  The loaded magazine is used through three pointers
+ * (Bonwick and Adams keep its round count in the CPU cache for the same
+ * reason): the inline alloc pops *--top while top > base, the inline free
+ * pushes *top++ while top < end; all NULL when nothing is loaded, so both
+ * tests fail and the slow paths run.  loaded->rounds is stale while loaded:
+ * the slow paths write top - base back first (cc_save) and reload after. */
 typedef struct kmem_cpu_cache {
+    void **top;            /* loaded->obj + rounds: the next free slot */
+    void **base;           /* loaded->obj, or NULL */
+    void **end;            /* loaded->obj + cap, or NULL */
     kmem_mag_t *loaded;    /* allocations pop, frees push here first */
     kmem_mag_t *previous;  /* full or empty: swapped with loaded */
-    char pad_[48];         /* one cache line per CPU (no false sharing) */
+    char pad_[24];         /* one cache line per CPU (no false sharing) */
 } kmem_cpu_cache_t;
 
 typedef struct kmem_slab {

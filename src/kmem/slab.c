@@ -336,6 +336,22 @@ static kmem_mag_t *mag_new(kmem_cache_t *c)
     return m;
 }
 
+/* The loaded magazine's count back into it, before a slow path looks. */
+static void cc_save(kmem_cpu_cache_t *cc)
+{
+    if (cc->loaded)
+        cc->loaded->rounds = (unsigned)(cc->top - cc->base);
+}
+
+/* The inline paths' pointers from the loaded magazine, after a slow path. */
+static void cc_load(const kmem_cache_t *c, kmem_cpu_cache_t *cc)
+{
+    kmem_mag_t *m = cc->loaded;
+    cc->base = m ? m->obj : NULL;
+    cc->top = m ? m->obj + m->rounds : NULL;
+    cc->end = m ? m->obj + c->mag_cap : NULL;
+}
+
 static __attribute__((noinline)) void *alloc_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc)
 {
     void *obj;
@@ -397,11 +413,13 @@ static __attribute__((noinline)) void *alloc_general(kmem_cache_t *c, unsigned g
     if (!c->mag_cap || cpu >= c->ncpus)
         return alloc_nomag(c, gfp);
     cc = &c->cpu[cpu];
+    cc_save(cc);
     m = cc->loaded;
     if (m && m->rounds)
         obj = m->obj[--m->rounds];
     else
         obj = alloc_slow(c, cc);
+    cc_load(c, cc);
     return alloc_rest(c, gfp, obj);
 }
 
@@ -411,9 +429,12 @@ void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
      * fast_cpus is 0 when magazines are off or the cache is debugged) */
     unsigned cpu = kmem_cur_cpu;
     if (__builtin_expect(cpu < c->fast_cpus && !(gfp & KMEM_GFP_ZERO), 1)) {
-        kmem_mag_t *m = c->cpu[cpu].loaded;
-        if (__builtin_expect(m && m->rounds, 1))
-            return m->obj[--m->rounds];
+        kmem_cpu_cache_t *cc = &c->cpu[cpu];
+        void **t = cc->top;
+        if (__builtin_expect(t > cc->base, 1)) {
+            cc->top = --t;
+            return *t;
+        }
     }
     return alloc_general(c, gfp);
 }
@@ -462,11 +483,14 @@ static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
         return -EFAULT;
     if (c->mag_cap && cpu < c->ncpus) {
         kmem_cpu_cache_t *cc = &c->cpu[cpu];
-        kmem_mag_t *m = cc->loaded;
+        kmem_mag_t *m;
+        cc_save(cc);
+        m = cc->loaded;
         if (m && m->rounds < c->mag_cap)
             m->obj[m->rounds++] = obj;
         else
             free_slow(c, cc, obj);
+        cc_load(c, cc);
     } else {
         pthread_mutex_lock(&c->lock);
         if (!s->state[i]) {
@@ -492,14 +516,16 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
         const kmem_page_t *pg = &c->pages[a >> KMEM_PAGE_SHIFT];
         uint64_t off = (uint64_t)((unsigned char *)obj - pg->slab_base);
         uint64_t i = (off * c->recip) >> 32;
-        kmem_mag_t *m = c->cpu[cpu].loaded;
+        kmem_cpu_cache_t *cc = &c->cpu[cpu];
+        void **t = cc->top;
         /* no PG_SLAB test: slab_cache shares its word with lru, which only
          * ever holds NULL or the address of a list link, never a cache's
          * (slab_discard overwrites it), so slab_cache == c implies PG_SLAB */
         if (__builtin_expect(pg->slab_cache == c && i * c->size == off &&
-                                 off < c->slab_bytes && m && m->rounds < c->mag_cap,
+                                 off < c->slab_bytes && t < cc->end,
                              1)) {
-            m->obj[m->rounds++] = obj;
+            *t = obj;
+            cc->top = t + 1;
             return 0;
         }
     }
@@ -520,11 +546,13 @@ size_t kmem_cache_shrink(kmem_cache_t *c)
     if (c->mag_cap) {
         for (unsigned cpu = 0; cpu < c->km->cfg.cpus; cpu++) {
             kmem_cpu_cache_t *cc = &c->cpu[cpu];
+            cc_save(cc);
             mag_flush_locked(c, cc->loaded);
             mag_flush_locked(c, cc->previous);
             free(cc->loaded);
             free(cc->previous);
             cc->loaded = cc->previous = NULL;
+            cc_load(c, cc);
         }
         for (kmem_mag_t *m = c->depot_full, *n; m; m = n) {
             n = m->next;
@@ -774,6 +802,8 @@ static void cache_check_cpu(kmem_cache_t *c, int only)
     for (unsigned cpu = 0; c->mag_cap && cpu < c->km->cfg.cpus; cpu++) {
         if (only >= 0 && cpu != (unsigned)only)
             continue;
+        cc_save(&c->cpu[cpu]); /* the inline paths leave loaded->rounds stale */
+        VL_ASSERT(c->cpu[cpu].base == (c->cpu[cpu].loaded ? c->cpu[cpu].loaded->obj : NULL));
         check_mag(c, c->cpu[cpu].loaded);
         check_mag(c, c->cpu[cpu].previous);
     }
