@@ -524,6 +524,12 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
         if (__builtin_expect(pg->slab_cache == c && i * c->size == off &&
                                  off < c->slab_bytes && t < cc->end,
                              1)) {
+            /* SLUB, glibc and mimalloc write a link into the object being
+             * freed and so bring its line in; kmem's free state is out of
+             * band, and the LIFO magazine hands this object out next, to a
+             * caller that will write it: start the line's fetch now (no
+             * stall, one line as theirs) */
+            __builtin_prefetch(obj, 1, 3);
             *t = obj;
             cc->top = t + 1;
             return 0;
