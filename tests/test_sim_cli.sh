@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_sim_cli.sh - `vmlab sim` from the command line: textbook figures, the
 # published Adelaide memsim figures on bzip.trace, golden figures on the real
 # traces, output formats, and one clear error for each kind of bad input.
