@@ -5,7 +5,9 @@
  * BENCHMARKS.md).
  *
  *   churn      1 M live 200-byte objects in a ring; each step frees the
- *              oldest and allocates a new one (writing its first word):
+ *              oldest and allocates a new one (writing its first word
+ *              once, as a user initialising it would; the same loop, no
+ *              division, for all three allocators):
  *              ns per free+alloc pair for kmem_cache_alloc/free (per-CPU
  *              magazines), glibc malloc/free, mimalloc mi_malloc/mi_free
  *              (dlopen'ed with RTLD_LOCAL so it does not replace malloc).
@@ -22,7 +24,7 @@
  * figure adds the two threads' rates, each from its own CPU time.
  *
  * usage: kmem_bench [-s SAMPLES] [-n LIVE] [-i ITERS]; medians of SAMPLES.
- *        kmem_bench -n LIVE -i ITERS -p k|g|p0|p1: one measurement alone
+ *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|p0|p1: one measurement alone
  *        (for valgrind --tool=callgrind instruction counts).
  */
 #include <dlfcn.h>
@@ -73,51 +75,60 @@ typedef struct churn {
     double ns;     /* OUT: ns per pair */
 } churn_t;
 
-static inline void *a_alloc(churn_t *t)
-{
-    switch (t->kind) {
-    case A_KMEM: return kmem_cache_alloc(t->c, 0);
-    case A_GLIBC: return malloc(200);
-    default: return mi_malloc_p(200);
+/* One churn loop per allocator, the allocator's calls written out (no
+ * switch in the loop), the same steps for all three: pick the victim (the
+ * oldest: a wrapping index; or random: xorshift64 reduced by multiply-shift,
+ * no division), free it, allocate, write the new object's first word once
+ * (as a user initialising it would: the allocator hands out a cold line and
+ * the write pays for it), store the pointer in the ring. */
+#define CHURN_LOOP(NAME, ALLOC, FREE)                                                                        \
+    static void NAME(churn_t *t)                                                                            \
+    {                                                                                                        \
+        kmem_cache_t *c = t->c;                                                                              \
+        void **ring = t->ring;                                                                               \
+        size_t live = t->live, k = 0;                                                                        \
+        void *p;                                                                                             \
+        uint64_t x = 88172645463325252ull + t->cpu, t0, iters = t->iters;                                    \
+        (void)c;                                                                                             \
+        for (size_t i = 0; i < live; i++) {                                                                  \
+            ring[i] = ALLOC;                                                                                 \
+            *(uint64_t *)ring[i] = i;                                                                        \
+        }                                                                                                    \
+        t0 = now_ns();                                                                                       \
+        for (uint64_t i = 0; i < iters; i++) {                                                               \
+            if (t->random) {                                                                                 \
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;                                                     \
+                k = (size_t)(((x >> 32) * (uint64_t)live) >> 32);                                            \
+            } else if (++k == live) {                                                                        \
+                k = 0;                                                                                       \
+            }                                                                                                \
+            p = ring[k];                                                                                     \
+            FREE;                                                                                            \
+            p = ALLOC;                                                                                       \
+            *(uint64_t *)p = i;                                                                              \
+            ring[k] = p;                                                                                     \
+        }                                                                                                    \
+        t->ns = (double)(now_ns() - t0) / (double)iters;                                                     \
+        for (size_t i = 0; i < live; i++) {                                                                  \
+            p = ring[i];                                                                                     \
+            FREE;                                                                                            \
+        }                                                                                                    \
     }
-}
 
-static inline void a_free(churn_t *t, void *p)
-{
-    switch (t->kind) {
-    case A_KMEM: kmem_cache_free(t->c, p); break;
-    case A_GLIBC: free(p); break;
-    default: mi_free_p(p);
-    }
-}
+CHURN_LOOP(churn_kmem, kmem_cache_alloc(c, 0), kmem_cache_free(c, p))
+CHURN_LOOP(churn_glibc, malloc(200), free(p))
+CHURN_LOOP(churn_mi, mi_malloc_p(200), mi_free_p(p))
 
 static void *churn_run(void *arg)
 {
     churn_t *t = arg;
-    uint64_t x = 88172645463325252ull + t->cpu, t0;
     kmem_set_cpu(t->cpu);
-    for (size_t i = 0; i < t->live; i++) {
-        t->ring[i] = a_alloc(t);
-        *(uint64_t *)t->ring[i] = i;
-    }
-    t0 = now_ns();
-    for (uint64_t i = 0; i < t->iters; i++) {
-        size_t k;
-        void *p;
-        if (t->random) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            k = (size_t)(x % t->live);
-        } else {
-            k = (size_t)(i % t->live);
-        }
-        a_free(t, t->ring[k]);
-        p = a_alloc(t);
-        *(uint64_t *)p = i;
-        t->ring[k] = p;
-    }
-    t->ns = (double)(now_ns() - t0) / (double)t->iters;
-    for (size_t i = 0; i < t->live; i++)
-        a_free(t, t->ring[i]);
+    if (t->kind == A_KMEM)
+        churn_kmem(t);
+    else if (t->kind == A_GLIBC)
+        churn_glibc(t);
+    else
+        churn_mi(t);
     return NULL;
 }
 
@@ -217,10 +228,17 @@ int main(int argc, char **argv)
     uint64_t iters = 10000000;
     void *mi = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
     double v[3][16], r[2][16], pg[3][16], rnd[3][16];
+    if (mi) {
+        mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc");
+        mi_free_p = (void (*)(void *))dlsym(mi, "mi_free");
+    }
     while ((opt = getopt(argc, argv, "s:n:i:p:")) != -1) {
-        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, k kmem churn, g glibc */
-            double ns = optarg[0] == 'k' ? churn_once(A_KMEM, live, iters, 0)
-                        : optarg[0] == 'g' ? churn_once(A_GLIBC, live, iters, 0)
+        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, k kmem churn, g glibc,
+                             m mimalloc; kr gr mr: random victims */
+            int rnd1 = optarg[0] && optarg[1] == 'r';
+            double ns = optarg[0] == 'k' ? churn_once(A_KMEM, live, iters, rnd1)
+                        : optarg[0] == 'g' ? churn_once(A_GLIBC, live, iters, rnd1)
+                        : optarg[0] == 'm' && mi_malloc_p ? churn_once(A_MIMALLOC, live, iters, rnd1)
                                            : pages_once(optarg[1] == '1', optarg[1] == '1', iters);
             printf("%.2f ns\n", ns);
             return 0;
@@ -234,10 +252,6 @@ int main(int argc, char **argv)
     }
     if (samples < 1 || samples > 16 || live < 1)
         return 2;
-    if (mi) {
-        mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc");
-        mi_free_p = (void (*)(void *))dlsym(mi, "mi_free");
-    }
     for (int s = 0; s < samples; s++) {
         for (int k = 0; k < 3; k++) {
             if (k == A_MIMALLOC && !mi_malloc_p) {

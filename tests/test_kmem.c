@@ -554,6 +554,73 @@ TEST(debug_catches_double_free_overflow_uaf)
     kmem_destroy(km);
 }
 
+/* The inline free of a magazine cache (no debugging) refuses what the slow
+ * path refuses, on random mixes: an object of another cache (named), a
+ * pointer inside an object, a pointer outside the memory, an object whose
+ * slab was given back; each refusal is one recorded error and nothing
+ * changes (the object stays allocated where it is). */
+TEST(fast_free_refuses_like_slow_free)
+{
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        kmem_t *km = mk(64, 1, KMEM_ARCH_X86_64, 0);
+        kmem_cache_t *cs[2];
+        void *live[2][300];
+        unsigned n[2] = {0, 0};
+        uint64_t rs = seed, e = 0;
+        char stale_name[64];
+        CHECK(km);
+        cs[0] = kmem_cache_create(km, "fa", 24 + (unsigned)(seed * 8), 0, 0, NULL);
+        cs[1] = kmem_cache_create(km, "fb", 200, 0, 0, NULL);
+        CHECK(cs[0] && cs[1] && cs[0]->fast_cpus == (VMLAB_DEBUG ? 0u : 1u));
+        for (int step = 0; step < 4000; step++) {
+            uint64_t r = mix_next(&rs);
+            unsigned w = (unsigned)(r & 1), act = (unsigned)((r >> 1) % 8);
+            if (act < 4 && n[w] < 300) {
+                CHECK((live[w][n[w]++] = kmem_cache_alloc(cs[w], 0)) != NULL);
+            } else if (act < 6 && n[w]) {
+                unsigned k = (unsigned)((r >> 8) % n[w]);
+                CHECK_EQ(kmem_cache_free(cs[w], live[w][k]), 0);
+                live[w][k] = live[w][--n[w]];
+            } else if (act == 6 && n[w]) { /* to the other cache */
+                unsigned k = (unsigned)((r >> 8) % n[w]);
+                snprintf(stale_name, sizeof stale_name, "belongs to cache %s, not %s", w ? "fb" : "fa",
+                         w ? "fa" : "fb");
+                CHECK_EQ(kmem_cache_free(cs[!w], live[w][k]), -EINVAL);
+                CHECK(strstr(kmem_last_error(km), stale_name));
+                CHECK_EQ(kmem_errors(km), ++e);
+            } else if (act == 7 && n[w]) { /* inside an object */
+                unsigned k = (unsigned)((r >> 8) % n[w]);
+                size_t in = 1 + (size_t)((r >> 20) % (kmem_cache_size(cs[w]) - 1));
+                CHECK_EQ(kmem_cache_free(cs[w], (char *)live[w][k] + in), -EINVAL);
+                CHECK(strstr(kmem_last_error(km), "not the start of an object"));
+                CHECK_EQ(kmem_errors(km), ++e);
+            }
+            if (step % 500 == 0)
+                kmem_check(km);
+        }
+        CHECK_EQ(kmem_cache_free(cs[0], (char *)km), -EINVAL);
+        CHECK(strstr(kmem_last_error(km), "not a slab object"));
+        CHECK_EQ(kmem_errors(km), ++e);
+        for (unsigned w = 0; w < 2; w++)
+            while (n[w])
+                CHECK_EQ(kmem_cache_free(cs[w], live[w][--n[w]]), 0);
+        {
+            void *o = kmem_cache_alloc(cs[1], 0); /* freed, then its slab given back */
+            CHECK(o);
+            CHECK_EQ(kmem_cache_free(cs[1], o), 0);
+            CHECK(kmem_cache_shrink(cs[1]) > 0);
+            CHECK_EQ(kmem_cache_free(cs[1], o), -EINVAL);
+            CHECK(strstr(kmem_last_error(km), "not a slab object"));
+            CHECK_EQ(kmem_errors(km), ++e);
+        }
+        kmem_check(km);
+        kmem_cache_shrink(cs[0]);
+        CHECK_EQ(cs[0]->active, 0);
+        CHECK_EQ(cs[1]->active, 0);
+        kmem_destroy(km);
+    }
+}
+
 TEST(kmalloc_classes_and_large)
 {
     kmem_t *km = mk(64, 1, KMEM_ARCH_X86_64, 0);

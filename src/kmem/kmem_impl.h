@@ -84,10 +84,19 @@ typedef struct kmem_mag {
     void *obj[];           /* cap entries */
 } kmem_mag_t;
 
+/* One CPU's magazines.  The loaded magazine is used through three pointers
+ * (Bonwick and Adams keep its round count in the CPU cache for the same
+ * reason): the inline alloc pops *--top while top > base, the inline free
+ * pushes *top++ while top < end; all NULL when nothing is loaded, so both
+ * tests fail and the slow paths run.  loaded->rounds is stale while loaded:
+ * the slow paths write top - base back first (cc_save) and reload after. */
 typedef struct kmem_cpu_cache {
+    void **top;            /* loaded->obj + rounds: the next free slot */
+    void **base;           /* loaded->obj, or NULL */
+    void **end;            /* loaded->obj + cap, or NULL */
     kmem_mag_t *loaded;    /* allocations pop, frees push here first */
     kmem_mag_t *previous;  /* full or empty: swapped with loaded */
-    char pad_[48];         /* one cache line per CPU (no false sharing) */
+    char pad_[24];         /* one cache line per CPU (no false sharing) */
 } kmem_cpu_cache_t;
 
 typedef struct kmem_slab {
@@ -103,21 +112,32 @@ typedef struct kmem_slab {
 } kmem_slab_t;
 
 struct kmem_cache {
+    /* the first cache line: everything the inline alloc and free read */
+    kmem_cpu_cache_t *cpu;     /* [cpus] */
+    unsigned fast_cpus;        /* ncpus if magazines are on and nothing is
+                                  debugged (the inline paths apply), else 0:
+                                  one compare against the CPU number */
+    unsigned mag_cap;          /* rounds per magazine; 0 = no magazines */
+    uintptr_t mem_base;        /* km->mem, km->npages << 12, km->pages: copied */
+    uintptr_t mem_bytes;       /*   here so that a free reads one cache line */
+    kmem_page_t *pages;        /*   of the cache, not the instance's */
+    uint32_t recip;            /* ceil(2^32 / size): slot index by multiplication */
+    unsigned size;             /* s->size: stride, metadata and red zones incl. */
+    uint32_t slab_bytes;       /* objs * size: the object slots' extent */
+    unsigned objs;             /* objects per slab */
+    /* the rest */
     kmem_t *km;                /* owner instance */
     char name[64];             /* as in slabinfo */
     vl_list_t link;            /* km->caches, newest first */
     unsigned object_size;      /* as asked for */
-    unsigned size;             /* s->size: stride, metadata and red zones incl. */
     unsigned align;            /* s->align */
     unsigned inuse_off;        /* s->inuse: end of object + right red zone pad */
     unsigned red_left;         /* left red zone bytes (s->red_left_pad) */
     unsigned flags;            /* KMEM_SLAB_* */
     unsigned order;            /* slab order (calculate_order) */
-    unsigned objs;             /* objects per slab */
     unsigned colour_off;       /* colouring step (alignment or cache line) */
     unsigned colour_max;       /* colours: 0..colour_max steps */
     unsigned colour_next;      /* next slab's colour step */
-    uint32_t recip;            /* ceil(2^32 / size): slot index by multiplication */
     unsigned gfp;              /* flags for slab pages */
     void (*ctor)(void *obj);   /* constructor or NULL */
     int kmalloc;               /* one of the kmalloc caches */
@@ -126,18 +146,12 @@ struct kmem_cache {
     uint64_t nslabs;           /* slabs */
     uint64_t active;           /* objects handed out of slabs */
     /* magazine layer */
-    unsigned mag_cap;          /* rounds per magazine; 0 = no magazines */
     unsigned ncpus;            /* km's CPU count (cpu[] entries) */
     unsigned debug;            /* flags & (RED_ZONE | POISON) */
-    int fast;                  /* magazines on and no debugging: the inline paths apply */
-    uintptr_t mem_base;        /* km->mem, km->npages << 12, km->pages: copied */
-    uintptr_t mem_bytes;       /*   here so that a free reads one cache line */
-    kmem_page_t *pages;        /*   of the cache, not the instance's */
     kmem_mag_t *depot_full;    /* full magazines */
     kmem_mag_t *depot_empty;   /* empty magazines */
     uint64_t depot_nfull, depot_nempty; /* their counts */
-    kmem_cpu_cache_t *cpu;     /* [cpus] */
-};
+} __attribute__((aligned(64)));
 
 typedef struct kmem_vmarea {
     vl_list_t link;      /* km->vmareas, by address */
@@ -176,7 +190,7 @@ struct kmem {
 };
 
 /* The calling thread's CPU (kmem_set_cpu): the kernel's smp_processor_id(). */
-extern __thread unsigned kmem_cur_cpu;
+extern __thread unsigned kmem_cur_cpu __attribute__((tls_model("initial-exec")));
 
 /* Record a detected misuse (the kernel's WARN/slab_err); returns -err. */
 int kmem_report(kmem_t *km, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

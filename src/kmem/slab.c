@@ -336,6 +336,22 @@ static kmem_mag_t *mag_new(kmem_cache_t *c)
     return m;
 }
 
+/* The loaded magazine's count back into it, before a slow path looks. */
+static void cc_save(kmem_cpu_cache_t *cc)
+{
+    if (cc->loaded)
+        cc->loaded->rounds = (unsigned)(cc->top - cc->base);
+}
+
+/* The inline paths' pointers from the loaded magazine, after a slow path. */
+static void cc_load(const kmem_cache_t *c, kmem_cpu_cache_t *cc)
+{
+    kmem_mag_t *m = cc->loaded;
+    cc->base = m ? m->obj : NULL;
+    cc->top = m ? m->obj + m->rounds : NULL;
+    cc->end = m ? m->obj + c->mag_cap : NULL;
+}
+
 static __attribute__((noinline)) void *alloc_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc)
 {
     void *obj;
@@ -386,23 +402,41 @@ static __attribute__((noinline)) void *alloc_nomag(kmem_cache_t *c, unsigned gfp
     return alloc_rest(c, gfp, obj);
 }
 
-void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
+/* Everything but the common case: no magazines, debug caches, __GFP_ZERO,
+ * an empty loaded magazine. */
+static __attribute__((noinline)) void *alloc_general(kmem_cache_t *c, unsigned gfp)
 {
     unsigned cpu = kmem_cur_cpu;
     kmem_cpu_cache_t *cc;
     kmem_mag_t *m;
     void *obj;
-    if (__builtin_expect(!c->mag_cap || cpu >= c->ncpus, 0))
+    if (!c->mag_cap || cpu >= c->ncpus)
         return alloc_nomag(c, gfp);
     cc = &c->cpu[cpu];
+    cc_save(cc);
     m = cc->loaded;
-    if (__builtin_expect(m && m->rounds, 1))
+    if (m && m->rounds)
         obj = m->obj[--m->rounds];
     else
         obj = alloc_slow(c, cc);
-    if (__builtin_expect(c->fast && !(gfp & KMEM_GFP_ZERO) && obj != NULL, 1))
-        return obj;
+    cc_load(c, cc);
     return alloc_rest(c, gfp, obj);
+}
+
+void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
+{
+    /* the common case: pop this CPU's loaded magazine (no lock, no call;
+     * fast_cpus is 0 when magazines are off or the cache is debugged) */
+    unsigned cpu = kmem_cur_cpu;
+    if (__builtin_expect(cpu < c->fast_cpus && !(gfp & KMEM_GFP_ZERO), 1)) {
+        kmem_cpu_cache_t *cc = &c->cpu[cpu];
+        void **t = cc->top;
+        if (__builtin_expect(t > cc->base, 1)) {
+            cc->top = --t;
+            return *t;
+        }
+    }
+    return alloc_general(c, gfp);
 }
 
 static __attribute__((noinline)) void free_slow(kmem_cache_t *c, kmem_cpu_cache_t *cc, void *obj)
@@ -449,11 +483,14 @@ static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
         return -EFAULT;
     if (c->mag_cap && cpu < c->ncpus) {
         kmem_cpu_cache_t *cc = &c->cpu[cpu];
-        kmem_mag_t *m = cc->loaded;
+        kmem_mag_t *m;
+        cc_save(cc);
+        m = cc->loaded;
         if (m && m->rounds < c->mag_cap)
             m->obj[m->rounds++] = obj;
         else
             free_slow(c, cc, obj);
+        cc_load(c, cc);
     } else {
         pthread_mutex_lock(&c->lock);
         if (!s->state[i]) {
@@ -469,19 +506,32 @@ static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
 
 int kmem_cache_free(kmem_cache_t *c, void *obj)
 {
-    /* the common case inline: the object's struct page names this cache,
-     * the offset is a whole slot, the loaded magazine has room */
+    /* the common case inline: the object's struct page names this cache
+     * (the owner check: one compare), the offset is a whole slot (a
+     * multiplication by the reciprocal, no division), the loaded magazine
+     * has room; else free_rest validates again and reports */
     uintptr_t a = (uintptr_t)obj - c->mem_base;
     unsigned cpu = kmem_cur_cpu;
-    if (__builtin_expect(c->fast && a < c->mem_bytes && cpu < c->ncpus, 1)) {
+    if (__builtin_expect(a < c->mem_bytes && cpu < c->fast_cpus, 1)) {
         const kmem_page_t *pg = &c->pages[a >> KMEM_PAGE_SHIFT];
         uint64_t off = (uint64_t)((unsigned char *)obj - pg->slab_base);
-        unsigned i = (unsigned)((off * c->recip) >> 32);
-        kmem_mag_t *m = c->cpu[cpu].loaded;
-        if (__builtin_expect(pg->slab_cache == c && (pg->flags & PG_SLAB) && (uint64_t)i * c->size == off &&
-                                 i < c->objs && m && m->rounds < c->mag_cap,
+        uint64_t i = (off * c->recip) >> 32;
+        kmem_cpu_cache_t *cc = &c->cpu[cpu];
+        void **t = cc->top;
+        /* no PG_SLAB test: slab_cache shares its word with lru, which only
+         * ever holds NULL or the address of a list link, never a cache's
+         * (slab_discard overwrites it), so slab_cache == c implies PG_SLAB */
+        if (__builtin_expect(pg->slab_cache == c && i * c->size == off &&
+                                 off < c->slab_bytes && t < cc->end,
                              1)) {
-            m->obj[m->rounds++] = obj;
+            /* SLUB, glibc and mimalloc write a link into the object being
+             * freed and so bring its line in; kmem's free state is out of
+             * band, and the LIFO magazine hands this object out next, to a
+             * caller that will write it: start the line's fetch now (no
+             * stall, one line as theirs) */
+            __builtin_prefetch(obj, 1, 3);
+            *t = obj;
+            cc->top = t + 1;
             return 0;
         }
     }
@@ -502,11 +552,13 @@ size_t kmem_cache_shrink(kmem_cache_t *c)
     if (c->mag_cap) {
         for (unsigned cpu = 0; cpu < c->km->cfg.cpus; cpu++) {
             kmem_cpu_cache_t *cc = &c->cpu[cpu];
+            cc_save(cc);
             mag_flush_locked(c, cc->loaded);
             mag_flush_locked(c, cc->previous);
             free(cc->loaded);
             free(cc->previous);
             cc->loaded = cc->previous = NULL;
+            cc_load(c, cc);
         }
         for (kmem_mag_t *m = c->depot_full, *n; m; m = n) {
             n = m->next;
@@ -563,9 +615,10 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
         errno = EEXIST;
         return NULL;
     }
-    c = calloc(1, sizeof *c);
+    c = aligned_alloc(_Alignof(kmem_cache_t), sizeof *c); /* the fast fields in one line */
     if (!c)
         return NULL;
+    memset(c, 0, sizeof *c);
     flags |= km->cfg.debug & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
     c->km = km;
     snprintf(c->name, sizeof c->name, "%s", name);
@@ -613,7 +666,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
         c->mag_cap = sz > 131072 ? 1 : sz > KMEM_PAGE_SIZE ? 8 : sz > 1024 ? 24 : sz > 256 ? 54 : 120;
     c->ncpus = km->cfg.cpus;
     c->debug = flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
-    c->fast = c->mag_cap && !c->debug && !VMLAB_DEBUG;
+    c->fast_cpus = c->mag_cap && !c->debug && !VMLAB_DEBUG ? c->ncpus : 0;
+    c->slab_bytes = objs * sz;
     c->mem_base = (uintptr_t)km->mem;
     c->mem_bytes = (uintptr_t)(km->npages << KMEM_PAGE_SHIFT);
     c->pages = km->pages;
@@ -754,6 +808,8 @@ static void cache_check_cpu(kmem_cache_t *c, int only)
     for (unsigned cpu = 0; c->mag_cap && cpu < c->km->cfg.cpus; cpu++) {
         if (only >= 0 && cpu != (unsigned)only)
             continue;
+        cc_save(&c->cpu[cpu]); /* the inline paths leave loaded->rounds stale */
+        VL_ASSERT(c->cpu[cpu].base == (c->cpu[cpu].loaded ? c->cpu[cpu].loaded->obj : NULL));
         check_mag(c, c->cpu[cpu].loaded);
         check_mag(c, c->cpu[cpu].previous);
     }
