@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vmlab build.
 #
 # Layout (docs/ARCHITECTURE.md): every src/<module>/*.c except src/cli/ goes into
@@ -59,7 +60,7 @@ VMLAB     := $(BUILD)/vmlab
 
 include mk/install.mk
 
-.PHONY: all check asan demo bench clean format fuzz
+.PHONY: all check asan demo bench clean format fuzz kernel kernel-check
 .SECONDARY:
 all: $(LIB) $(VMLAB) $(TEST_BINS) $(MODULE_TARGETS)
 
@@ -89,6 +90,15 @@ check: all
 asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  DEFS=-DVMLAB_DEBUG=1 LDFLAGS="-fsanitize=address,undefined" check
+
+# The kernel lab (docs/kernel-lab.md): Linux 6.1 with SCHED_WRR and the lab's
+# modules into build/kernel/, then every guest test in QEMU.  Not part of
+# `make check`: it needs linux-source-6.1, qemu-system-x86 and busybox-static.
+kernel: $(VMLAB)
+	$(VMLAB) kernel build
+
+kernel-check: kernel
+	@VMLAB=$(abspath $(VMLAB)) sh kernel/check-all.sh
 
 demo: all
 	@sh scripts/demo.sh $(VMLAB)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_gc.sh - GCBench (bench/gcbench.c) on vmlab gc and on the Boehm
 # collector (bdwgc, Debian's libgc-dev), side by side in one run
 # (BENCHMARKS.md, "## gc").

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_inspect.sh - how fast `vmlab maps` reads and classifies a process,
 # side by side with `pmap -X` (procps) on the same process: a python3 that
 # holds 4000 distinct mappings (alternating protections keep them apart).

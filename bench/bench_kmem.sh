@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_kmem.sh - kmem's slab caches against glibc and mimalloc (1 M live
 # 200-byte objects), two-thread scaling, and the buddy allocator's order-0
 # pair, side by side in one run.  Figures go to BENCHMARKS.md, section

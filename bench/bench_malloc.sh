@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_malloc.sh - every allocator design on the nine malloc-lab traces:
 # utilization and replay ops/s, side by side with glibc in the same run, twice:
 # through vmlab's replayer (policy libc) and through the reference replayer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_mrc.sh - fault-curve engines on gen_trace's zipf trace (10 M references,
 # 762 669 pages), side by side with ../shared/bench/baseline.c's Fenwick tree:
 #   exact LRU curve (target >= 10 M refs/s; baseline mrc alongside),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_preload.sh - real programs on build/libvmlab-malloc.so, every design
 # against glibc's malloc, side by side in one run (BENCHMARKS.md, "## malloc
 # preload").

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_scan.sh - how fast `vmlab scan` searches a big heap, side by side
 # with scanmem (Debian's package) on the same process and value.
 #

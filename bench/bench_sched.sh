@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_sched.sh - speed of vmlab sched (issue 15's targets: >= 5 M scheduling
 # events a second on one thread; a 1,000-CPU, 100,000-task workload of 60
 # simulated seconds in under a minute).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_sim.sh - vmlab sim throughput on the benchmark trace, beside
 # ../shared/bench/baseline.c measured in the same run.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_simpol.sh - speed of the replacement policies of branch simpol (nru,
 # aging, lfu, mfu, wsclock, arc, car, lirs, 2q, sieve) in vmlab's simulator
 # core, beside ../shared/bench/baseline.c's LRU (the fastest simple LRU in

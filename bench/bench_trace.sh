@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench_trace.sh - how fast vmlab reads traces (src/trace/), per format.
 #
 # Builds its inputs: gen_trace (../shared/bench/gen_trace.c) writes the zipf

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh - `make bench`: run every bench/*.sh in turn.  Each prints its own
 # table; figures for BENCHMARKS.md are copied from here with this command.
 # BUILD is the absolute build directory (build/).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_mem.c - vmlab sim's core from an in-memory array, for bench_sim.sh and
  * bench_simpol.sh:

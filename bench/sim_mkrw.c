@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_mkrw.c - for bench_sim.sh: turn gen_trace's raw u64 ids into the `rw`
  * text format ("%x R", one in ten a W), so the text reader and the binary

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_read.c - how fast vmlab's trace reader hands out references:
  * `trace_read FORMAT FILE [REPEAT]` reads FILE REPEAT times (default 3)

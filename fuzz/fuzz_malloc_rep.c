@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_malloc_rep.c - libFuzzer target for the malloc-lab trace parser
  * (src/malloc/replay.c), and for the checked replay of what it accepts
@@ -23,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = 0;
-    if (mr_parse("fuzz.rep", text, size, &t, &d) == 0) {
+    if (mr_parse("fuzz.rep", text, size, (size_t)1 << 26, &t, &d) == 0) {
         size_t big = 0;
         for (size_t i = 0; i < t.nops; i++)
             big |= t.ops[i].size > ((size_t)1 << 22);

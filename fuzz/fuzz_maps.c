@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_maps.c - libFuzzer target for the /proc/PID/maps and smaps parser
  * (src/inspect/maps.c), the classifier run on what it accepts, and the ELF

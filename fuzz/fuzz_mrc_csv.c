@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_mrc_csv.c - libFuzzer target for plot_parse_csv (the fault-curve CSV
  * that `vmlab plot curves` reads): any bytes give 0 or -EINVAL with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_mrec.c - libFuzzer target for the recorder's event files
  * (src/malloc/mrec.c): any bytes are parsed, and whatever parses is converted

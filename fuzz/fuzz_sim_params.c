@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_sim_params.c - libFuzzer target for vmlab sim's policy specifications
  * ("NAME:key=value,..."): parse arbitrary bytes as a spec and, when it

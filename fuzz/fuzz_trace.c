@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_trace.c - libFuzzer target for every trace parser (src/trace/):
  * osc, rw, ls, lackey, din, pages, the vmlab binary format, auto-detection
@@ -7,17 +8,23 @@
  *   bits 0-2  format: 0 auto, 1 osc, 2 rw, 3 ls, 4 lackey, 5 din, 6 pages, 7 vmlab
  *   bit 3     multi_pid        bit 4  skip_bad
  *   bits 5-6  batch size: 1, 2, 3 or 4096 references per trace_read()
+ *   bit 7     also simulate a binary trace (a simulation costs far more
+ *             than a read: only half the inputs pay for it)
  * Checked beyond "no crash": trace_read() never returns more than asked; an
  * error always comes with a message; every trace read without error
  * survives a round trip through the binary writer and reader unchanged; and
  * a keyed binary trace (version 2) reads through trace_read_keys() as the
- * same references, key by key, up to the same error.
+ * same references, key by key, up to the same error.  Then the trace is
+ * simulated (vmlab sim's streaming reader, keyed or not, at a page size
+ * below, at or above the trace's granularity): it must end or fail with a
+ * message, never crash (issue 10: a key beyond the key count once did).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmlab/sim.h"
 #include "vmlab/trace.h"
 
 #define MAX_REFS 20000
@@ -71,6 +78,30 @@ static void check_keys(const void *data, size_t size, const trace_opts_t *o, siz
     trace_close(t);
 }
 
+/* Simulate [data, data + size) with LRU over a few frames at one of three
+ * page sizes chosen by `sel`. */
+static void check_sim(const void *data, size_t size, const trace_opts_t *o, unsigned sel)
+{
+    static const unsigned bits[3] = {8, 12, 14};
+    trace_t *t;
+    diag_t d;
+    if (trace_open_mem(&t, data, size, "fuzz", o, &d) != 0)
+        return;
+    sim_config_t cfg = sim_config_default();
+    cfg.threads = 1;
+    cfg.page_bits = bits[sel % 3];
+    sim_job_t jobs[2] = {{.policy = "lru", .frames = 3}, {.policy = "opt", .frames = 2}};
+    sim_result_t res[2];
+    size_t nj = 1 + (sel >> 2 & 1);
+    if (sim_run_trace(&cfg, jobs, nj, t, res, &d) == 0) {
+        for (size_t j = 0; j < nj; j++)
+            sim_result_free(&res[j]);
+    } else {
+        check(d.msg[0] != '\0', "sim failed without a message");
+    }
+    trace_close(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,6 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(d.msg[0] != '\0', "read failed without a message");
     trace_close(t);
     check_keys(data + 1, size - 1, &o, batch, refs, n, total, r);
+    if ((data[0] & 0x80) && size > 9 && memcmp(data + 1, "\x89VMLTR\r\n", 8) == 0)
+        check_sim(data + 1, size - 1, &o, (unsigned)(size * 7 + data[size - 1]));
     if (r == 0 && n < MAX_REFS) {
         /* Round trip through the binary format. */
         char *mem = NULL;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mk/install.mk - the shared library, man pages, pkg-config file, bash
 # completion, and `make install` / `make uninstall` (GNU conventions: PREFIX,
 # DESTDIR, BINDIR, LIBDIR, INCLUDEDIR, MANDIR, PKGLIBDIR).

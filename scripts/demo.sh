@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # demo.sh - `make demo`: vmlab's main job on the bundled data.
 set -eu
 VMLAB=${1:-build/vmlab}
@@ -53,6 +54,16 @@ echo "== OSTEP's homework: a two-level page walk, a replacement log, a free list
 "$VMLAB" translate multi -s 1 -n 1 -c | tail -n 4
 "$VMLAB" sim --steps -p lru -n 3 -a 0,1,2,0,3,1 | sed -n 3,8p
 "$VMLAB" malloc freelist -H 4 -A +10,-0,+20 -c | tail -n 9
+echo
+echo "== the kernel lab's guest tests (docs/kernel-lab.md)"
+"$VMLAB" kernel run --list
+if [ -f build/kernel/bzImage ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
+    echo "== vmlab kernel run pagewrite (a few seconds under TCG)"
+    "$VMLAB" kernel run pagewrite 2>/dev/null | grep '^ok\|^FAIL' | head -4
+else
+    echo "(build it with 'vmlab kernel build' to boot the tests in QEMU)"
+fi
+
 
 echo "== vmlab mm --real fork-cow: copy-on-write faults, model beside the real kernel"
 "$VMLAB" mm --real fork-cow

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh - the shell side of vmlab's test harness, for tests of the command line.
 #
 # A shell test file sources this, defines functions named t_*, and ends with

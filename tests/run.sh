@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh - run every test program and shell test given, stream their output as
 # it comes, and end with one line summing them all: "N passed, N failed, N skipped".
 # A program that dies without its own summary line counts as one failure, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simpol_ref.h - straightforward reference implementations of vmlab's
  * replacement policies, for tests/test_simpol.c only.

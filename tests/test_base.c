@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_base.c - the base layer: strict number parsing, diagnostics, atomic
  * output files, whole-file reads.
@@ -341,6 +342,27 @@ TEST(json_writer_shapes_and_escapes)
     CHECK_STR(buf, "{\"name\":\"a\\\"b\\\\c\\n\\u0001\\u007f\",\"xs\":[18446744073709551615,-5,0.1,"
                    "0.33333333333333331,null],\"empty\":[],\"addr\":\"0x7f00\",\"ok\":true,"
                    "\"none\":null}\n");
+    free(buf);
+
+    /* LINES: one line per member of a top-level array, ", " and ": " inside. */
+    f = open_memstream(&buf, &len);
+    out_json_init(&j, f, OUT_JSON_LINES);
+    out_json_arr(&j, NULL);
+    for (int i = 0; i < 2; i++) {
+        out_json_obj(&j, NULL);
+        out_json_u64(&j, "n", (uint64_t)i);
+        out_json_fixed(&j, "rate", 0.5, 3);
+        out_json_arr(&j, "xs");
+        out_json_i64(&j, NULL, 1);
+        out_json_i64(&j, NULL, 2);
+        out_json_end(&j);
+        out_json_end(&j);
+    }
+    out_json_end(&j);
+    out_json_done(&j);
+    fclose(f);
+    CHECK_STR(buf, "[\n  {\"n\": 0, \"rate\": 0.500, \"xs\": [1, 2]},\n"
+                   "  {\"n\": 1, \"rate\": 0.500, \"xs\": [1, 2]}\n]\n");
     free(buf);
 
     f = open_memstream(&buf, &len);

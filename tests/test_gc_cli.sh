@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_gc_cli.sh - `vmlab gc demo`, `vmlab gc leaks` against valgrind
 # memcheck's "definitely lost" and "indirectly lost" on programs with known
 # leaks, random heaps (tests/gc/leak_random.c, many seeds) and sort; the

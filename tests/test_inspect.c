@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_inspect.c - the maps/smaps parser, the classifier, the ELF reader,
  * the pagemap decoder and kpageflags names on captured text and fake

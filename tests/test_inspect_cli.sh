@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # test_inspect_cli.sh - vmlab layout, maps, v2p and faults on real processes:
 # pmap -X's totals reproduced column by column, JSON well formed, bad input
 # refused with one line, the unprivileged paths (hidden PFNs, another user's
@@ -163,7 +164,10 @@ t_maps_bad_pid() {
     expect_exit 2 "$VMLAB" maps 12abc || return 1
     expect_err "not a process id" || return 1
     expect_exit 2 "$VMLAB" maps --output yaml || return 1
-    expect_err "expected table or json"
+    expect_err "--output 'yaml' is not a format \\(expected text, json\\)" || return 1
+    expect_exit 0 "$VMLAB" maps --output table || return 1
+    expect_exit 2 "$VMLAB" maps --frob || return 1
+    expect_err "^vmlab: maps: unknown option '--frob'"
 }
 
 t_maps_other_users_process_refused() {
@@ -243,16 +247,25 @@ t_v2p_pfns_hidden_without_cap_sys_admin() {
 t_v2p_bad_input() {
     expect_exit 1 "$VMLAB" v2p self 0x10 || return 1
     expect_err "^vmlab: v2p: address 0x10 is not mapped in process [0-9]+" || return 1
-    expect_exit 1 "$VMLAB" v2p self --range zz-0x2000 || return 1
+    # A malformed argument is a usage error (2), whichever way it is spelled.
+    expect_exit 2 "$VMLAB" v2p self --range zz-0x2000 || return 1
     expect_err "malformed range 'zz-0x2000'" || return 1
-    expect_exit 1 "$VMLAB" v2p self --range 0x2000 || return 1
+    expect_exit 2 "$VMLAB" v2p self --range 0x2000 || return 1
     expect_err "malformed range" || return 1
-    expect_exit 1 "$VMLAB" v2p self --range 0x3000-0x2000 || return 1
+    expect_exit 2 "$VMLAB" v2p self --range=0x2000 || return 1
+    expect_err "malformed range" || return 1
+    expect_exit 2 "$VMLAB" v2p self --range 0x3000-0x2000 || return 1
     expect_err "empty range" || return 1
-    expect_exit 1 "$VMLAB" v2p self --range 0x0-0x100000000000 || return 1
+    expect_exit 2 "$VMLAB" v2p self --range 0x0-0x100000000000 || return 1
     expect_err "covers [0-9]+ pages \\(expected at most 65536\\)" || return 1
-    expect_exit 1 "$VMLAB" v2p self 0xgg || return 1
+    expect_exit 2 "$VMLAB" v2p self 0xgg || return 1
     expect_err "not an address" || return 1
+    expect_exit 2 "$VMLAB" v2p self 0x1000 --output xml || return 1
+    expect_err "--output 'xml' is not a format" || return 1
+    expect_exit 2 "$VMLAB" v2p self 0x1000 --output=xml || return 1
+    expect_err "--output 'xml' is not a format" || return 1
+    expect_exit 2 "$VMLAB" v2p self 0x1000 --bogus || return 1
+    expect_err "unknown option '--bogus'" || return 1
     sh -c 'exit 0' & dead=$!
     wait $dead
     expect_exit 1 "$VMLAB" v2p $dead 0x1000 || return 1

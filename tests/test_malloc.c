@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_malloc.c - the allocator core (include/vmlab/malloc.h) and the
  * malloc-lab replay (src/malloc/replay.h).
@@ -306,7 +307,7 @@ static int load_trace(const char *name, mr_trace_t *t)
     strncat(path, name, sizeof path - strlen(path) - 1);
     if (env_read_file(path, &text, &len, &d) != 0)
         return -1;
-    rc = mr_parse(path, text, len, t, &d);
+    rc = mr_parse(path, text, len, SIZE_MAX, t, &d);
     free(text);
     return rc;
 }
@@ -412,7 +413,7 @@ TEST(trace_golden_short2)
 static int parse_text(const char *text, diag_t *d)
 {
     mr_trace_t t;
-    int rc = mr_parse("x.rep", text, strlen(text), &t, d);
+    int rc = mr_parse("x.rep", text, strlen(text), SIZE_MAX, &t, d);
     if (rc == 0)
         mr_trace_free(&t);
     return rc;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_malloc_cli.sh - `vmlab malloc replay` on the command line: the table,
 # JSON, the policies, and one clear line for every kind of bad input.
 . tests/lib.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_malloc_record_cli.sh - `vmlab malloc record`: real programs recorded
 # into malloc-lab traces that are well-formed, exact for a program whose calls
 # are known, and replayable under every design.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_mrc.c - fault curves: the one-pass LRU and OPT engines against one
  * straightforward simulation per frame count (written here, independent of
@@ -358,7 +359,7 @@ TEST(curves_agree_with_sim_every_policy)
 TEST(curves_agree_with_sim_bzip)
 {
     static const uint64_t frames[] = {1, 2, 3, 5, 8, 16, 32, 64, 100, 128, 200, 256, 512, 1000};
-    trace_opts_t to = {TRACE_RW, 12, 0, 0};
+    trace_opts_t to = {.format = TRACE_RW, .page_bits = 12};
     trace_pages_t tp;
     uint64_t a[14];
     if (trace_load_pages(test_shared("traces/bzip.trace.gz"), &to, 12, &tp, NULL))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_mrec.c - converting recorded allocation events into malloc-lab traces
  * (src/malloc/mrec.c): exact traces for hand-made event streams, including

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # test_peek_cli.sh - vmlab peek, poke, scan and target on real processes:
 # round trips of every type, exactly the planted copies found and narrowed,
 # the same first-scan counts as scanmem, the ptrace rules under another uid

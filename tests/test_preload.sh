@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_preload.sh - build/libvmlab-malloc.so under real programs, once per
 # design, each compared with the same program on glibc's malloc: a
 # multi-threaded stress test with fork, python3, git, gcc and sort.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_sched_cli.sh - `vmlab sched` on the command line: the JSON contract,
 # text and CSV, generators, pictures, bad input and endless workloads.
 . tests/lib.sh

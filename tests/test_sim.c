@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sim.c - vmlab sim's core and policies.
  *
@@ -64,7 +65,7 @@ static const uint64_t belady[] = {1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5};
 static uint64_t rng_state = 12345;
 static uint64_t rnd(uint64_t n)
 {
-    return sim_rng_next(&rng_state) % n;
+    return vl_rng64_next(&rng_state) % n;
 }
 
 /* A random trace with locality: a working set that drifts, plus noise. */
@@ -151,7 +152,7 @@ static uint64_t naive_run(const char *pol, unsigned frames, const uint64_t *p, c
 {
     naive_t m = {0};
     uint64_t fl = 0, rng;
-    sim_rng_seed(&rng, seed);
+    vl_rng64_seed(&rng, seed);
     *writes = 0;
     m.n = frames;
     for (size_t t = 0; t < n; t++) {
@@ -201,7 +202,7 @@ static uint64_t naive_run(const char *pol, unsigned frames, const uint64_t *p, c
             v = m.hand;
             m.hand = (m.hand + 1) % m.n;
         } else { /* random */
-            v = sim_rng_below(&rng, m.n);
+            v = vl_rng64_below(&rng, m.n);
         }
         if (m.used == m.n && m.dirty[v])
             (*writes)++;
@@ -1014,4 +1015,123 @@ TEST(bzip_published_memsim)
     sim_result_free(&r[0]);
     sim_result_free(&r[1]);
     trace_pages_free(&tp);
+}
+
+/* ---- removing pages (munmap, exit) ------------------------------------- */
+
+/* One reference to `page` through the core (a batch of one). */
+static void feed1(sim_core_t *core, uint32_t page, uint8_t write, uint64_t t, uint32_t npages)
+{
+    uint64_t vpn = page;
+    uint32_t next = SIM_NEVER;
+    sim_batch_t b = {.n = 1, .t0 = t, .page = &page, .write = &write, .next = &next,
+                     .vpn = &vpn, .npages = npages, .nprocs = 1};
+    CHECK(sim_core_feed(core, &b) == 0);
+}
+
+static uint64_t core_faults(const sim_core_t *core)
+{
+    sim_result_t r;
+    if (sim_core_result(core, &r))
+        return UINT64_MAX; /* out of memory: no count matches it */
+    uint64_t f = r.total.page_faults;
+    sim_result_free(&r);
+    return f;
+}
+
+/* LRU with removals against an independent model: pages stamped with their
+ * last use, the victim the smallest stamp, a removed page simply dropped.
+ * Faults and residency (a remove of a non-resident page is -ENOENT) agree
+ * after every operation, over many seeds, frame counts and mixes. */
+TEST(remove_lru_matches_an_oracle)
+{
+    enum { PAGES = 40, OPS = 3000 };
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        rng_state = seed * 7919;
+        uint32_t frames = 1 + (uint32_t)rnd(16);
+        sim_config_t c = cfg1();
+        c.tlb.entries = 4;
+        c.pt.kind = seed % 2 ? SIM_PT_INVERTED : SIM_PT_NONE;
+        sim_job_t job = {.policy = "lru", .frames = frames};
+        sim_core_t *core;
+        diag_t d;
+        CHECK(sim_core_new(&core, &c, &job, NULL, 1, &d) == 0);
+        uint64_t stamp[PAGES] = {0}, faults = 0;
+        int res[PAGES] = {0};
+        uint32_t nres = 0;
+        for (uint64_t t = 0; t < OPS; t++) {
+            uint32_t pg = (uint32_t)rnd(PAGES);
+            if (rnd(5) == 0) { /* munmap pg */
+                int rc = sim_core_remove(core, 0, pg, (int)rnd(2));
+                CHECK_EQ(rc, res[pg] ? 0 : -ENOENT);
+                if (res[pg])
+                    res[pg] = 0, nres--;
+            } else {
+                feed1(core, pg, (uint8_t)rnd(2), t, PAGES);
+                if (!res[pg]) {
+                    faults++;
+                    if (nres == frames) {
+                        uint32_t v = PAGES;
+                        for (uint32_t q = 0; q < PAGES; q++)
+                            if (res[q] && (v == PAGES || stamp[q] < stamp[v]))
+                                v = q;
+                        res[v] = 0, nres--;
+                    }
+                    res[pg] = 1, nres++;
+                }
+                stamp[pg] = t + 1;
+            }
+            sim_core_check(core);
+            CHECK_EQ(sim_core_resident(core), nres);
+            CHECK_EQ(core_faults(core), faults);
+        }
+        sim_core_free(core);
+    }
+}
+
+/* Every policy with a remove op keeps the core's invariants through removals
+ * (TLB and inverted table on), a removed page faults on its next use, and a
+ * policy without one refuses (-EOPNOTSUPP) and changes nothing. */
+TEST(remove_every_policy_that_has_it)
+{
+    int with = 0;
+    for (size_t k = 0; sim_policy_name(k); k++) {
+        sim_config_t c = cfg1();
+        c.tlb.entries = 8;
+        c.tlb.ways = 2;
+        c.pt.kind = SIM_PT_INVERTED;
+        sim_job_t job = {.policy = sim_policy_name(k), .frames = 1 + rnd(20)};
+        sim_core_t *core;
+        diag_t d;
+        const sim_policy_ops_t *ops;
+        sim_params_t ps;
+        CHECK(sim_params_parse(job.policy, &ps, &ops, NULL) == 0);
+        if (ops->flags & SIM_POL_FUTURE)
+            continue; /* OPT reads next uses, which a removal would falsify */
+        CHECK(sim_core_new(&core, &c, &job, NULL, 1, &d) == 0);
+        for (uint64_t t = 0; t < 2000; t++) {
+            uint32_t pg = (uint32_t)rnd(60);
+            if (rnd(6) == 0) {
+                uint64_t before = sim_core_resident(core);
+                int rc = sim_core_remove(core, 0, pg, 1);
+                if (!ops->remove) {
+                    CHECK_EQ(rc, -EOPNOTSUPP);
+                    CHECK_EQ(sim_core_resident(core), before);
+                } else if (rc == 0) {
+                    uint64_t f0 = core_faults(core);
+                    CHECK_EQ(sim_core_resident(core), before - 1);
+                    feed1(core, pg, 0, t, 60);
+                    CHECK_EQ(core_faults(core), f0 + 1);
+                } else {
+                    CHECK_EQ(rc, -ENOENT);
+                }
+            } else {
+                feed1(core, pg, (uint8_t)rnd(2), t, 60);
+            }
+            sim_core_check(core);
+        }
+        with += ops->remove != NULL;
+        sim_core_free(core);
+    }
+    CHECK(with >= 2); /* lru and random */
 }

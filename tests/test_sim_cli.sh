@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_sim_cli.sh - `vmlab sim` from the command line: textbook figures, the
 # published Adelaide memsim figures on bzip.trace, golden figures on the real
 # traces, output formats, and one clear error for each kind of bad input.
@@ -77,13 +78,14 @@ t_every_policy_runs_on_real_traces() {
         "$TMP/out" || fail "opt is not the minimum"
 }
 
-t_json_one_object() {
+t_json_one_result_is_an_array_of_one() {
     [ -f "$BZIP" ] || { skip "no $BZIP"; return; }
     expect_exit 0 "$VMLAB" sim -p lru -n 64 --output json "$BZIP" || return 1
     python3 - "$TMP/out" <<'PY' || fail "json: $(cat "$TMP/out")"
 import json, sys
-o = json.load(open(sys.argv[1]))
-assert isinstance(o, dict), o
+a = json.load(open(sys.argv[1]))
+assert isinstance(a, list) and len(a) == 1, a
+o = a[0]
 for k in ("references", "page_faults", "disk_writes", "tlb_hits", "tlb_misses", "page_table_bytes", "policy", "frames"):
     assert k in o, k
 assert o["page_faults"] == 1264 and o["disk_writes"] == 420 and o["tlb_hits"] == 0 and o["page_table_bytes"] == 0
@@ -162,7 +164,7 @@ t_processes_from_pid_column() {
     expect_exit 0 "$VMLAB" sim -p lru -n 4 -F rw --pid --output json "$TMP/p.txt" || return 1
     python3 - "$TMP/out" <<'PY' || fail "json: $(cat "$TMP/out")"
 import json, sys
-o = json.load(open(sys.argv[1]))
+o, = json.load(open(sys.argv[1]))
 assert o["page_faults"] == 4 and o["distinct_pages"] == 4, o
 p = o["processes"]
 assert [x["pid"] for x in p] == [1, 2] and [x["page_faults"] for x in p] == [2, 2], p
@@ -170,7 +172,7 @@ PY
     expect_exit 0 "$VMLAB" sim -p lru -n 2 -F rw --pid --scope local --output json "$TMP/p.txt" || return 1
     python3 - "$TMP/out" <<'PY' || fail "local json: $(cat "$TMP/out")"
 import json, sys
-o = json.load(open(sys.argv[1]))
+o, = json.load(open(sys.argv[1]))
 p = o["processes"]
 assert [x["frames"] for x in p] == [1, 1] and o["page_faults"] == 6, o
 PY

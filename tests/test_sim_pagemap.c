@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sim_pagemap.c - the dense page ids of vmlab sim (src/sim/sim_pagemap.c).
  *

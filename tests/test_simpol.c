@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_simpol.c - the page-replacement policies of src/sim/policy_{nru,
  * aging,lfu,mfu,wsclock,arc,car,lirs,2q,sieve}.c, run through the public

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_simpol_cli.sh - the policies of src/sim/policy_{nru,aging,lfu,mfu,
 # wsclock,arc,car,lirs,2q,sieve}.c from the command line: parameters are
 # passed through and checked with one clear line, results come out in JSON.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_trace.c - the trace reader (include/vmlab/trace.h): golden results
  * for every format on small inputs, auto-detection, gzip and zstd, errors

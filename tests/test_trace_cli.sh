@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_trace_cli.sh - `vmlab convert` and `vmlab trace-info` on the command line:
 # round trips through the binary format, stdin, errors with FILE:LINE and
 # exit statuses, and no half-written output after an error.

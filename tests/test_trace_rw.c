@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_trace_rw.c - the rw text format's vector fast path (src/trace/trace_rw.c).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_vm_cli.sh - `vmlab vm` from the command line: the textbook's output
 # byte for byte, every output mode, and one test per kind of bad input
 # (message, exit status, no partial output file).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test_xlate_cli.sh - the homework commands: vmlab translate, vmlab malloc
 # freelist, vmlab sim --steps, vmlab tlb-measure.  Answers are checked in
 # the C tests against independent oracles; here: the command-line contract

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diag.h - how vmlab's library layers report an error to the one place that
  * prints it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * env.h - the environment vmlab runs in: files, output, clocks, CPUs, pages.
  *
@@ -10,6 +11,13 @@
  * Output files are atomic: env_out_open() writes to a temporary file next to
  * the target and env_out_commit() renames it into place, so an error half way
  * never leaves a half-written output.  The path "-" (or NULL) is stdout.
+ * Only a regular file (or a new path) is replaced that way: a device, FIFO,
+ * terminal or socket is opened and written in place; a symbolic link is
+ * followed (the file it points to is replaced, the link stays; a dangling
+ * link is refused); a directory or "" is refused.  A new file gets the mode
+ * open(O_CREAT, 0666) would under the umask, a replaced one keeps its mode
+ * (and, as root, its owner).  SIGINT, SIGTERM and SIGHUP (when left at their
+ * default action) remove the temporary files being written before dying.
  */
 #ifndef VMLAB_ENV_H
 #define VMLAB_ENV_H
@@ -24,10 +32,25 @@
 int env_read_file(const char *path, char **data /* OUT */,
                   size_t *len /* OUT */, diag_t *d);
 
+/* As env_read_file, for text: a NUL byte or a line longer than
+ * ENV_LINE_MAX bytes stops the read with "FILE:LINE: ..." (-EINVAL), so a
+ * binary file or /dev/zero fails on its first line instead of filling
+ * memory.  Every line-oriented reader of the command line uses it. */
+#define ENV_LINE_MAX 65536u
+int env_read_text(const char *path, char **data /* OUT */, size_t *len /* OUT */, diag_t *d);
+/* As env_read_file, but at most the first `max` bytes (the rest, if any, is
+ * not read): for inputs of which only a prefix matters. */
+int env_read_max(const char *path, size_t max, char **data /* OUT */, size_t *len /* OUT */,
+                 diag_t *d);
+/* Physical memory of the machine in bytes (2^40 if unknown): the yardstick
+ * for sizes that multiply (nodes x node size, a replay's live bytes). */
+uint64_t env_mem_bytes(void);
+
 typedef struct env_out {
     FILE *fp;        /* where to write; stdout for "-" */
     char path[4096]; /* final path, "" for stdout */
-    char tmp[4096];  /* temporary path being written, "" for stdout */
+    char tmp[4096];  /* temporary path being written, "" for stdout or direct */
+    int direct;      /* 1: path is a device, FIFO or terminal, written in place */
 } env_out_t;
 
 /* Open `path` ("-" or NULL: stdout) for writing through a temporary file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen.h - synthetic memory reference traces, seeded and reproducible.
  *

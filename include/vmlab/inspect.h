@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect.h - looking at a real Linux process's memory: /proc/PID/maps and
  * smaps parsed and classified, /proc/PID/pagemap and /proc/kpageflags
@@ -64,6 +65,11 @@ const inspect_src_t *inspect_src_proc(void);
 /* Whether this process has CAP_SYS_ADMIN in its effective set: without it
  * the kernel reports every PFN in pagemap as 0 (Linux >= 4.2). */
 int inspect_have_cap_sys_admin(void);
+/* The kernel's address-space randomisation level,
+ * /proc/sys/kernel/randomize_va_space (0 off, 1 stack/mmap/vDSO, 2 also
+ * brk); 2 when unreadable.  Read here so that proc.c stays the only file
+ * that opens /proc. */
+int inspect_aslr_level(void);
 /* The system page size in bytes. */
 uint64_t inspect_page_size(void);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * malloc.h - vmlab's allocator core: one interface, every textbook design.
  *
@@ -76,6 +77,10 @@ enum {
                                    at the low end of a free block (the
                                    textbook rule; the default places large
                                    blocks at the high end, see docs/malloc.md) */
+    MA_SITES = 1 << 4,          /* a 16-byte trailer in every allocated block
+                                   keeps its requested size and allocation
+                                   site (ma_set_site/ma_site_of): the leak
+                                   list at exit (VMLAB_MALLOC_LEAKS=1) */
 };
 
 typedef struct ma_config {
@@ -181,6 +186,22 @@ size_t ma_huge_len(size_t size);
 void *ma_huge_wrap(void *map, size_t maplen);
 int ma_is_huge(const void *p);
 void ma_huge_mapping(const void *p, void **map /* OUT */, size_t *maplen /* OUT */);
+/* Debug mode for huge blocks (MA_CANARY): a block mapped with
+ * ma_huge_len(size + MA_HUGE_DEBUG_BYTES) and marked by ma_huge_debug_set
+ * keeps `size` in its mapping's last word and an 8-byte canary right after
+ * the payload's `size` bytes.  ma_huge_debug_check aborts with a heap
+ * overflow message if either was overwritten (what names the call), and
+ * returns the payload size (0 for a block never marked: no check). */
+#define MA_HUGE_DEBUG_BYTES 16
+void ma_huge_debug_set(void *p, size_t size);
+size_t ma_huge_debug_check(const void *p, const char *what);
+
+/* MA_SITES: record, for allocated block p (a payload this heap returned),
+ * the size asked for and the allocation site (a return address); read them
+ * back for a block ma_walk() reports (0 and NULL if the heap has no sites). */
+void ma_set_site(ma_heap_t *h, void *p, size_t size, const void *site);
+void ma_site_of(ma_heap_t *h, const ma_block_t *b, size_t *size /* OUT */,
+                const void **site /* OUT */);
 
 /* Page sources (src/malloc/source.c).  Each fills *src and keeps its state
  * in *st (caller storage, must outlive the heap). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mrc.h - whole fault curves (miss-ratio curves): page faults for every
  * frame count, from one pass over a trace.
@@ -82,9 +83,12 @@ int64_t mrc_distinct(const uint64_t *page, size_t n);
 /* One policy's curve over a trace: faults[i] at frames[i], i in [0, k).
  * "lru" and "opt" come from one exact stack-distance pass; any other
  * policy spec of the sim table ("fifo", "aging:bits=8", ...) runs one
- * simulation per frame count through sim_run_pages (all cores).  key[] are
+ * simulation per frame count through sim_run_pages (all cores), at most
+ * MRC_SWEEP_JOBS of them at a time so that memory stays bounded however
+ * many sizes are asked for.  key[] are
  * tp's pages tagged with their pid (mrc_keys), used by the stack passes.
  * page_bits is the page size sims are told.  0 or -errno with *d. */
+#define MRC_SWEEP_JOBS 64
 struct trace_pages;
 int mrc_policy_faults(const char *policy, const uint64_t *key, const struct trace_pages *tp,
                       unsigned page_bits, const uint64_t *frames, size_t k,

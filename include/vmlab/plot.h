@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plot.h - the data and gnuplot scripts behind `vmlab plot`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim.h - the paging simulator: replacement policies, dirty pages, several
  * processes, page tables and a TLB, over a memory reference trace.
@@ -73,7 +74,9 @@ typedef struct sim_pt_config {
     sim_pt_kind_t kind;              /* SIM_PT_NONE: page_table_bytes = 0 */
     unsigned va_bits;                /* virtual address width; the levels plus
                                         the page offset must cover it exactly */
-    unsigned nlevels;                /* SIM_PT_MULTI: number of levels */
+    unsigned nlevels;                /* SIM_PT_MULTI: number of levels; 0: two
+                                        levels splitting va_bits (32 if 0) less
+                                        the page offset, root taking the odd bit */
     unsigned levels[SIM_MAX_LEVELS]; /* bits of vpn per level, root first */
     unsigned pte_bytes;              /* bytes per entry (4 or 8; 0: 8) */
 } sim_pt_config_t;

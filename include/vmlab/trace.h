@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace.h - memory reference traces: every format vmlab reads, one reader.
  *
@@ -67,6 +68,9 @@ typedef struct trace_opts {
                               0 also means 12) */
     int multi_pid;         /* 1: text lines start with a decimal pid column */
     int skip_bad;          /* 1: count malformed lines instead of failing */
+    const char *pid_opt;   /* the caller's option for multi_pid ("-P", "--pid"),
+                              named in format-detection hints; NULL: the
+                              caller has none, so none is suggested */
 } trace_opts_t;
 
 typedef struct trace trace_t;
@@ -149,6 +153,12 @@ ssize_t trace_read_keys(trace_t *t, uint32_t *key /* OUT */, uint8_t *op /* OUT 
 uint32_t trace_nkeys(const trace_t *t);
 void trace_key(const trace_t *t, uint32_t k, uint64_t *addr /* OUT */, uint32_t *pid /* OUT */);
 unsigned trace_key_shift(const trace_t *t);
+/* Whether t can be read at pages of 2^page_bits bytes: a binary trace
+ * stored at a coarser granularity (converted with --page-size) has lost the
+ * offsets finer pages need, so reading it at finer pages would report
+ * pages it cannot know about.  0, or -EINVAL with *d saying which page
+ * sizes work. */
+int trace_check_page_bits(const trace_t *t, unsigned page_bits, diag_t *d);
 
 /* Writing traces (`vmlab convert`, tests, generators).  Formats:
  *   TRACE_VMLAB  the binary format, version 2 (docs/trace-format.md);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diag.c - error descriptions carried from the library to main().
  * See include/vmlab/diag.h for the convention.
@@ -29,12 +30,39 @@ void diag_clear(diag_t *d)
         memset(d, 0, sizeof *d);
 }
 
+/* Control bytes (and DEL) of [s, ...) as \xNN into out[*at, cap): a
+ * message quotes input, and raw bytes from a binary file must not reach
+ * the terminal (escape sequences) or split the one-line message. */
+static void put_escaped(char *out, size_t *at, size_t cap, const char *s)
+{
+    for (; *s && *at + 1 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) {
+            if (*at + 5 >= cap)
+                break;
+            snprintf(out + *at, cap - *at, "\\x%02x", c);
+            *at += 4;
+        } else {
+            out[(*at)++] = (char)c;
+        }
+    }
+    out[*at] = '\0';
+}
+
 void diag_format(const diag_t *d, char *buf, size_t size)
 {
-    if (d->file[0] && d->line)
-        snprintf(buf, size, "%s:%lu: %s", d->file, d->line, d->msg);
-    else if (d->file[0])
-        snprintf(buf, size, "%s: %s", d->file, d->msg);
-    else
-        snprintf(buf, size, "%s", d->msg);
+    char lineno[32];
+    size_t at = 0;
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    if (d->file[0]) {
+        put_escaped(buf, &at, size, d->file);
+        if (d->line) {
+            snprintf(lineno, sizeof lineno, ":%lu", d->line);
+            put_escaped(buf, &at, size, lineno);
+        }
+        put_escaped(buf, &at, size, ": ");
+    }
+    put_escaped(buf, &at, size, d->msg);
 }

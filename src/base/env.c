@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * env.c - the real environment behind include/vmlab/env.h (POSIX).
  */
@@ -6,6 +7,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,9 +16,34 @@
 #include <time.h>
 #include <unistd.h>
 
-static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d)
+/* Text checks on bytes [from, to) of buf, the line count and the start of
+ * the current line carried between calls: a NUL byte or a line longer than
+ * ENV_LINE_MAX ends the read there, so /dev/zero or a binary file given as
+ * text fails on its first line instead of filling memory. */
+static int text_check(const char *buf, size_t from, size_t to, unsigned long *line,
+                      size_t *line_start, const char *path, diag_t *d)
 {
-    size_t cap = 1 << 16, n = 0;
+    for (size_t i = from; i < to; i++) {
+        if (buf[i] == '\n') {
+            ++*line;
+            *line_start = i + 1;
+        } else if (buf[i] == '\0') {
+            return diag_set(d, path, *line, EINVAL,
+                            "a NUL byte at column %zu (expected text: is this a binary file?)",
+                            i - *line_start + 1);
+        } else if (i - *line_start >= ENV_LINE_MAX) {
+            return diag_set(d, path, *line, EINVAL,
+                            "line longer than %u bytes (expected text lines)", ENV_LINE_MAX);
+        }
+    }
+    return 0;
+}
+
+static int read_fd(int fd, char **data, size_t *len, const char *path, int text, size_t max,
+                   diag_t *d)
+{
+    size_t cap = max < (1 << 16) ? max : 1 << 16, n = 0, line_start = 0;
+    unsigned long line = 1;
     char *buf = malloc(cap + 1);
     if (!buf)
         return diag_set(d, path, 0, ENOMEM, "out of memory reading the file");
@@ -27,14 +55,17 @@ static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d
                 free(buf);
                 return diag_set(d, path, 0, EFBIG, "file too large");
             }
-            nb = realloc(buf, cap * 2 + 1);
+            size_t nc = cap * 2 < max ? cap * 2 : max;
+            nb = realloc(buf, nc + 1);
             if (!nb) {
                 free(buf);
                 return diag_set(d, path, 0, ENOMEM, "out of memory reading the file");
             }
             buf = nb;
-            cap *= 2;
+            cap = nc;
         }
+        if (n == max)
+            break;
         r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR)
             continue;
@@ -45,6 +76,13 @@ static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d
         }
         if (r == 0)
             break;
+        if (text) {
+            int rc = text_check(buf, n, n + (size_t)r, &line, &line_start, path, d);
+            if (rc) {
+                free(buf);
+                return rc;
+            }
+        }
         n += (size_t)r;
     }
     buf[n] = '\0';
@@ -53,12 +91,13 @@ static int read_fd(int fd, char **data, size_t *len, const char *path, diag_t *d
     return 0;
 }
 
-int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
+static int read_path(const char *path, char **data, size_t *len, int text, size_t max,
+                     diag_t *d)
 {
     int fd, rc;
     struct stat st;
     if (!path || strcmp(path, "-") == 0)
-        return read_fd(STDIN_FILENO, data, len, "(stdin)", d);
+        return read_fd(STDIN_FILENO, data, len, "(stdin)", text, max, d);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -68,34 +107,169 @@ int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
         close(fd);
         return diag_set(d, path, 0, EISDIR, "is a directory (expected a file)");
     }
-    rc = read_fd(fd, data, len, path, d);
+    rc = read_fd(fd, data, len, path, text, max, d);
     close(fd);
     return rc;
+}
+
+int env_read_file(const char *path, char **data, size_t *len, diag_t *d)
+{
+    return read_path(path, data, len, 0, SIZE_MAX, d);
+}
+
+int env_read_text(const char *path, char **data, size_t *len, diag_t *d)
+{
+    return read_path(path, data, len, 1, SIZE_MAX, d);
+}
+
+int env_read_max(const char *path, size_t max, char **data, size_t *len, diag_t *d)
+{
+    return read_path(path, data, len, 0, max, d);
+}
+
+uint64_t env_mem_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0)
+        return (uint64_t)1 << 40;
+    return (uint64_t)pages * (uint64_t)psize;
+}
+
+/* Temporary files being written, so that SIGINT/SIGTERM/SIGHUP can remove
+ * them before the process dies (a signal handler may only call
+ * async-signal-safe functions: unlink() is one).  A slot is claimed by
+ * storing a path pointer and cleared before the file is renamed. */
+#define ENV_TMP_SLOTS 16
+static const char *volatile env_tmp_live[ENV_TMP_SLOTS];
+
+static void env_tmp_signal(int sig)
+{
+    for (int i = 0; i < ENV_TMP_SLOTS; i++) {
+        const char *p = env_tmp_live[i];
+        if (p)
+            unlink(p);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Install the cleanup handler once, only for signals the program has left
+ * at their default action (an application's own handler stays its own). */
+static void env_tmp_handlers(void)
+{
+    static int done;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    if (done)
+        return;
+    done = 1;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = env_tmp_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static void env_tmp_track(const char *tmp, int on)
+{
+    for (int i = 0; i < ENV_TMP_SLOTS; i++) {
+        if (on && !env_tmp_live[i]) {
+            env_tmp_live[i] = tmp;
+            return;
+        }
+        if (!on && env_tmp_live[i] == tmp) {
+            env_tmp_live[i] = NULL;
+            return;
+        }
+    }
+}
+
+/* The mode a plain open(path, O_CREAT, 0666) would give under the umask. */
+static mode_t env_new_mode(void)
+{
+    mode_t um = umask(0);
+    umask(um);
+    return 0666 & ~um;
 }
 
 int env_out_open(env_out_t *o, const char *path, diag_t *d)
 {
     int fd;
+    struct stat st;
+    mode_t mode;
     memset(o, 0, sizeof *o);
     if (!path || strcmp(path, "-") == 0) {
         o->fp = stdout;
         return 0;
     }
+    if (!path[0])
+        return diag_set(d, "(output)", 0, ENOENT,
+                        "the output file name is empty (expected a path, or - for stdout)");
     if (strlen(path) + 16 > sizeof o->tmp)
         return diag_set(d, path, 0, ENAMETOOLONG, "output path too long");
     snprintf(o->path, sizeof o->path, "%s", path);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path);
+    /* A symlink is followed: the file it points to is replaced and the
+     * link stays a link (as the shell's `>` does).  A dangling one is
+     * refused: creating its target silently is rarely what was meant. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (!real) {
+            int e = errno;
+            return diag_set(d, path, 0, e, "cannot follow the symbolic link: %s (expected a "
+                            "link to an existing file)", strerror(e));
+        }
+        if (strlen(real) + 16 > sizeof o->tmp) {
+            free(real);
+            return diag_set(d, path, 0, ENAMETOOLONG, "output path too long");
+        }
+        snprintf(o->path, sizeof o->path, "%s", real);
+        free(real);
+    }
+    mode = env_new_mode();
+    if (stat(o->path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return diag_set(d, path, 0, EISDIR, "is a directory (expected a file)");
+        if (!S_ISREG(st.st_mode)) {
+            /* A device, FIFO, terminal or socket: written in place, never
+             * replaced (renaming over /dev/null would make it a file). */
+            fd = open(o->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+            if (fd < 0) {
+                int e = errno;
+                return diag_set(d, path, 0, e, "cannot open output: %s", strerror(e));
+            }
+            o->fp = fdopen(fd, "w");
+            if (!o->fp) {
+                int e = errno;
+                close(fd);
+                return diag_set(d, path, 0, e, "cannot open output: %s", strerror(e));
+            }
+            o->direct = 1;
+            return 0;
+        }
+        mode = st.st_mode & 07777;
+    }
+    size_t pl = strlen(o->path); /* checked above: pl + 16 <= sizeof o->tmp */
+    memcpy(o->tmp, o->path, pl);
+    memcpy(o->tmp + pl, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    env_tmp_handlers();
     fd = mkostemp(o->tmp, O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         o->tmp[0] = '\0';
         return diag_set(d, path, 0, e, "cannot create output: %s", strerror(e));
     }
-    fchmod(fd, 0644);
+    env_tmp_track(o->tmp, 1);
+    fchmod(fd, mode);
+    if (S_ISREG(st.st_mode) && geteuid() == 0)
+        (void)!fchown(fd, st.st_uid, st.st_gid);
     o->fp = fdopen(fd, "w");
     if (!o->fp) {
         int e = errno;
         close(fd);
+        env_tmp_track(o->tmp, 0);
         unlink(o->tmp);
         o->tmp[0] = '\0';
         return diag_set(d, path, 0, e, "cannot create output: %s", strerror(e));
@@ -106,17 +280,25 @@ int env_out_open(env_out_t *o, const char *path, diag_t *d)
 int env_out_commit(env_out_t *o, diag_t *d)
 {
     int e = 0;
-    if (!o->tmp[0]) {
+    if (!o->tmp[0] && !o->direct) {
         if (fflush(o->fp) != 0 || ferror(o->fp))
             return diag_set(d, "(stdout)", 0, errno ? errno : EIO,
                             "write error: %s", strerror(errno ? errno : EIO));
         return 0;
     }
+    errno = 0;
     if (fflush(o->fp) != 0 || ferror(o->fp))
         e = errno ? errno : EIO;
     if (fclose(o->fp) != 0 && !e)
-        e = errno;
+        e = errno ? errno : EIO;
     o->fp = NULL;
+    if (o->direct) {
+        o->direct = 0;
+        if (e)
+            return diag_set(d, o->path, 0, e, "cannot write output: %s", strerror(e));
+        return 0;
+    }
+    env_tmp_track(o->tmp, 0);
     if (!e && rename(o->tmp, o->path) != 0)
         e = errno;
     if (e) {
@@ -133,9 +315,13 @@ void env_out_abort(env_out_t *o)
     if (o->tmp[0]) {
         if (o->fp)
             fclose(o->fp);
+        env_tmp_track(o->tmp, 0);
         unlink(o->tmp);
         o->tmp[0] = '\0';
+    } else if (o->direct && o->fp) {
+        fclose(o->fp);
     }
+    o->direct = 0;
     o->fp = NULL;
 }
 

@@ -69,9 +69,18 @@ void out_json_init(out_json_t *j, FILE *f, int pretty)
     j->pretty = pretty;
 }
 
-static void indent(out_json_t *j)
+/* Whitespace before a member (more: not the container's first) or before the
+ * close of the container now at depth j->depth (close). */
+static void indent(out_json_t *j, int more, int close)
 {
-    if (!j->pretty)
+    if (j->pretty == OUT_JSON_LINES) {
+        if (j->depth == (close ? 0 : 1) && j->kind[0] == '[')
+            fputs(close ? "\n" : "\n  ", j->f);
+        else if (more && !close)
+            fputc(' ', j->f);
+        return;
+    }
+    if (j->pretty != OUT_JSON_PRETTY)
         return;
     fputc('\n', j->f);
     for (int i = 0; i < j->depth; i++)
@@ -87,13 +96,14 @@ static void member(out_json_t *j, const char *key)
     }
     int in_obj = j->kind[j->depth - 1] == '{';
     VL_ASSERT(in_obj == (key != NULL));
-    if (j->count[j->depth - 1])
+    int more = j->count[j->depth - 1];
+    if (more)
         fputc(',', j->f);
     j->count[j->depth - 1] = 1;
-    indent(j);
+    indent(j, more, 0);
     if (key) {
         out_json_escape(j->f, key, strlen(key));
-        fputs(j->pretty ? ": " : ":", j->f);
+        fputs(j->pretty != OUT_JSON_COMPACT ? ": " : ":", j->f);
     }
 }
 
@@ -115,7 +125,7 @@ void out_json_end(out_json_t *j)
     VL_ASSERT(j->depth > 0);
     j->depth--;
     if (j->count[j->depth])
-        indent(j);
+        indent(j, 1, 1);
     fputc(j->kind[j->depth] == '{' ? '}' : ']', j->f);
 }
 
@@ -165,6 +175,15 @@ void out_json_dbl(out_json_t *j, const char *key, double v)
     if (strtod(buf, NULL) != v)
         snprintf(buf, sizeof buf, "%.17g", v);
     fputs(buf, j->f);
+}
+
+void out_json_fixed(out_json_t *j, const char *key, double v, int decimals)
+{
+    member(j, key);
+    if (!isfinite(v))
+        fputs("null", j->f);
+    else
+        fprintf(j->f, "%.*f", decimals, v);
 }
 
 void out_json_bool(out_json_t *j, const char *key, int v)

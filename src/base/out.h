@@ -46,10 +46,15 @@ typedef struct out_json {
     char kind[OUT_JSON_DEPTH];    /* '{' or '[' per open container */
     char count[OUT_JSON_DEPTH];   /* has the container a member yet? (0/1) */
     int after_key;                /* a key was written, its value comes next */
-    int pretty;                   /* newline + indent per member (1) or compact (0) */
+    int pretty;                   /* an OUT_JSON_* layout */
 } out_json_t;
 
-void out_json_init(out_json_t *j, FILE *f, int pretty);
+/* Layouts: COMPACT {"a":1,"b":[2]}; PRETTY one member a line, indented;
+ * LINES {"a": 1, "b": [2]} on one line, and a top-level array one element a
+ * line ("[\n  {...},\n  {...}\n]"), so `grep -c` counts records. */
+enum { OUT_JSON_COMPACT = 0, OUT_JSON_PRETTY = 1, OUT_JSON_LINES = 2 };
+
+void out_json_init(out_json_t *j, FILE *f, int pretty /* OUT_JSON_* */);
 
 /* Containers: a key (inside an object) or NULL (inside an array / at top). */
 void out_json_obj(out_json_t *j, const char *key);
@@ -63,6 +68,9 @@ void out_json_i64(out_json_t *j, const char *key, int64_t v);
 void out_json_u64(out_json_t *j, const char *key, uint64_t v);
 void out_json_hex(out_json_t *j, const char *key, uint64_t v); /* "0x..." string */
 void out_json_dbl(out_json_t *j, const char *key, double v);   /* %.17g, null if not finite */
+/* v with a fixed number of decimals (%.*f), null if not finite: for figures
+ * whose precision is part of the output (rates, nanoseconds). */
+void out_json_fixed(out_json_t *j, const char *key, double v, int decimals);
 void out_json_bool(out_json_t *j, const char *key, int v);
 void out_json_null(out_json_t *j, const char *key);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parse.c - strict number parsing (see include/vmlab/parse.h).
  * Hot in trace readers, so no locale, no strto*(), one pass over the digits.

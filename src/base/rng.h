@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "vmlab/hash.h"
+
 typedef struct vl_rng {
     uint64_t s[4]; /* xoshiro256** state, never all zero */
 } vl_rng_t;
@@ -22,10 +24,7 @@ typedef struct vl_rng {
  * alone as a stateless mixer of a counter. */
 static inline uint64_t vl_splitmix64(uint64_t *x)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return vl_mix64(*x += VL_GOLDEN64);
 }
 
 static inline void vl_rng_seed(vl_rng_t *r, uint64_t seed)
@@ -68,6 +67,38 @@ static inline int64_t vl_rng_range(vl_rng_t *r, int64_t lo, int64_t hi)
 static inline double vl_rng_double(vl_rng_t *r)
 {
     return (double)(vl_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* ---- one-word generator ----------------------------------------------------
+ * xorshift64* (Vigna, "An experimental exploration of Marsaglia's xorshift
+ * generators, scrambled", ACM TOMS 2016): 8 bytes of state where xoshiro's 32
+ * are too many, e.g. one per simulated process in a replacement policy or per
+ * TLB.  Seeded through SplitMix64; the state is never 0.  Its streams are
+ * part of golden results (sim's random policy, the TLB's random replacement),
+ * so it must not change. */
+
+#define VL_RNG64_MUL 0x2545f4914f6cdd1dull
+
+static inline void vl_rng64_seed(uint64_t *s, uint64_t seed)
+{
+    uint64_t z = vl_splitmix64(&seed);
+    *s = z ? z : 1;
+}
+
+static inline uint64_t vl_rng64_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * VL_RNG64_MUL;
+}
+
+/* Uniform in [0, n), n >= 1 (Lemire's multiply-shift; bias < n / 2^64). */
+static inline uint32_t vl_rng64_below(uint64_t *s, uint32_t n)
+{
+    return (uint32_t)(((unsigned __int128)vl_rng64_next(s) * n) >> 64);
 }
 
 #endif

@@ -50,6 +50,19 @@ static inline int vl_grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* vl_grow for a capacity kept as uint32_t (dense ids, frame numbers): also
+ * -EOVERFLOW past UINT32_MAX elements; *cap never records more than that. */
+static inline int vl_grow32(void **p, uint32_t *cap, size_t need, size_t elem)
+{
+    size_t c = *cap;
+    if (need > UINT32_MAX)
+        return -EOVERFLOW;
+    int rc = vl_grow(p, &c, need, elem);
+    if (rc == 0)
+        *cap = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+    return rc;
+}
+
 /* A typed vector: `VL_VEC(uint32_t) frames = {0};` is an empty one. */
 #define VL_VEC(T)                                                              \
     struct {                                                                   \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what every `vmlab CMD` shares: the command table, exit statuses,
  * and the one place that prints errors.
@@ -39,6 +40,24 @@ int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t min,
  * bad one print the usage error naming the accepted formats and return -1. */
 int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t *fmt /* OUT */);
 
+/* getopt_long with vmlab's error line instead of getopt's: returns the next
+ * option as getopt_long does (-1 at the end), or '?' after printing ONE usage
+ * line for cmd ("unknown option '--x'", "option '--tlb' needs a value").
+ * shortopts as for getopt_long (a leading '+' stops at the first operand);
+ * long options return named enum values (CLI_OPT_BASE + n), never bare numbers. */
+enum { CLI_OPT_BASE = 256 };
+struct option;
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *lopts);
+
+/* Match option `opt`'s value against names[0..n): its index, or -1 after
+ * printing "unknown OPT 'VAL' (expected a, b or c)" for cmd. */
+int cli_choice(const char *cmd, const char *opt, const char *val, const char *const *names,
+               size_t n);
+
+/* Print a help text on stdout with every "@FORMATS@" replaced by the trace
+ * formats' names from the format table (trace_format_names()). */
+void cli_help(const char *text);
 /* Run gnuplot ($VMLAB_GNUPLOT or gnuplot in PATH) on `script`: 0 ok, 1 not
  * found, -1 it failed (cmd_plot.c). */
 int cli_gnuplot(const char *script);
@@ -68,6 +87,7 @@ int cmd_mrc(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_malloc(int argc, char **argv);
+int cmd_kernel(int argc, char **argv); /* kernel/vmlab-kernel.sh */
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
 int cmd_gc(int argc, char **argv);
 int cmd_malloc_freelist(int argc, char **argv); /* xlate: cmd_malloc_freelist.c */

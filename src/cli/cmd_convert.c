@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_convert.c - `vmlab convert`: read a trace in any format vmlab reads
  * (auto-detected or -F) and write it as vmlab's compact binary format, rw
@@ -26,8 +27,8 @@ static const char convert_help[] =
     "transparently) to another format.  vmlab's binary format is several times\n"
     "smaller than text and the fastest input for `vmlab sim`.\n"
     "\n"
-    "  -F, --format F      input format: auto (default), osc, rw, ls, lackey, din,\n"
-    "                      pages, vmlab (pages is never auto-detected)\n"
+    "  -F, --format F      input format: auto (default) or one of\n"
+    "                      @FORMATS@ (pages is never auto-detected)\n"
     "  -t, --to F          output format (default vmlab):\n"
     "                        vmlab  binary; addresses kept exactly, or as page\n"
     "                               numbers with --page-size (smaller)\n"
@@ -75,8 +76,9 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
     memset(a, 0, sizeof *a);
     a->to = TRACE_VMLAB;
     a->topts.page_bits = 12;
+    a->topts.pid_opt = "-P";
     optind = 1;
-    while ((c = getopt_long(argc, argv, "F:t:Po:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(cmd, argc, argv, "F:t:Po:h", opts)) != -1) {
         switch (c) {
         case 'F':
             if ((f = trace_format_parse(optarg)) < 0)
@@ -102,8 +104,8 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
         case 'P': a->topts.multi_pid = 1; break;
         case OPT_SKIP_BAD: a->topts.skip_bad = 1; break;
         case 'o': a->out_path = optarg; break;
-        case 'h': fputs(help, stdout); return -1;
-        default: return cli_usage(cmd, "bad option");
+        case 'h': cli_help(help); return -1;
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)
@@ -138,6 +140,9 @@ int cmd_convert(int argc, char **argv)
         return CLI_ERR;
     }
     if ((rc = trace_open(&t, a.in_path, &a.topts, &d)) < 0)
+        goto fail;
+    if ((a.to == TRACE_PAGES || a.page_size_given) &&
+        (rc = trace_check_page_bits(t, a.topts.page_bits, &d)) < 0)
         goto fail;
     /* Binary output stores page numbers only when asked; page-number input
      * is page-granular anyway, so storing its pages loses nothing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_faults.c - `vmlab faults [EXPERIMENT...]`: demand paging measured with
  * the kernel's own counters (src/inspect/faults.c).
@@ -42,10 +43,13 @@ static void print_fx(const inspect_fx_t *fx, const char *summary)
     printf("\n");
 }
 
+/* Long options without a short form. */
+enum { O_LIST = CLI_OPT_BASE };
+
 int cmd_faults(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"list", no_argument, 0, 1},
+        {"list", no_argument, 0, O_LIST},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -55,14 +59,14 @@ int cmd_faults(int argc, char **argv)
     int c, selected[16] = {0}, any = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("faults", argc, argv, "h", opts)) != -1) {
         switch (c) {
-        case 1:
+        case O_LIST:
             for (size_t i = 0; i < n; i++)
                 printf("%s\n", t[i].name);
             return CLI_OK;
         case 'h': faults_help(); return CLI_OK;
-        default: return cli_usage("faults", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     for (int a = optind; a < argc; a++) {

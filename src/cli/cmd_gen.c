@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_gen.c - `vmlab gen`: write a synthetic trace (include/vmlab/gen.h) in
  * a format `vmlab sim` and `vmlab mrc` read: rw text by default.
@@ -39,6 +40,7 @@ typedef struct gen_out {
     unsigned page_bits; /* for FMT_PAGES */
     char buf[1 << 16];  /* lines gathered before fwrite */
     size_t len;         /* bytes in buf */
+    int werr;           /* errno of a failed write, 0 if none */
 } gen_out_t;
 
 static int emit(void *ctx, uint64_t addr, int write)
@@ -46,8 +48,10 @@ static int emit(void *ctx, uint64_t addr, int write)
     gen_out_t *g = ctx;
     char tmp[24], *p = tmp + sizeof tmp;
     if (g->len > sizeof g->buf - 40) {
-        if (fwrite(g->buf, 1, g->len, g->fp) != g->len)
+        if (fwrite(g->buf, 1, g->len, g->fp) != g->len) {
+            g->werr = errno ? errno : EIO;
             return -EIO;
+        }
         g->len = 0;
     }
     if (g->format == FMT_RW) {
@@ -75,12 +79,15 @@ static int emit(void *ctx, uint64_t addr, int write)
     return 0;
 }
 
+/* Long options without a short form. */
+enum { O_PAGES = CLI_OPT_BASE, O_PAGE_SIZE, O_FORMAT };
+
 int cmd_gen(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"length", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
-        {"pages", required_argument, 0, 1},    {"page-size", required_argument, 0, 2},
-        {"format", required_argument, 0, 3},   {"out", required_argument, 0, 'o'},
+        {"pages", required_argument, 0, O_PAGES},    {"page-size", required_argument, 0, O_PAGE_SIZE},
+        {"format", required_argument, 0, O_FORMAT},   {"out", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     gen_opts_t o = {NULL, 100000, 1, 1000, 12};
@@ -94,7 +101,7 @@ int cmd_gen(int argc, char **argv)
     diag_clear(&d);
     memset(&g, 0, sizeof g);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:s:o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("gen", argc, argv, "n:s:o:h", opts)) != -1) {
         switch (c) {
         case 'n':
             if (cli_u64("gen", "--length", optarg, 0, UINT64_MAX, &o.length))
@@ -104,18 +111,18 @@ int cmd_gen(int argc, char **argv)
             if (cli_u64("gen", "--seed", optarg, 0, UINT64_MAX, &o.seed))
                 return CLI_USAGE;
             break;
-        case 1:
+        case O_PAGES:
             if (cli_u64("gen", "--pages", optarg, 1, (uint64_t)1 << 32, &o.pages))
                 return CLI_USAGE;
             break;
-        case 2:
+        case O_PAGE_SIZE:
             if (cli_u64("gen", "--page-size", optarg, 1, (uint64_t)1 << 30, &v))
                 return CLI_USAGE;
             if (v & (v - 1))
                 return cli_usage("gen", "page size %s is not a power of two", optarg);
             o.page_bits = (unsigned)__builtin_ctzll(v);
             break;
-        case 3:
+        case O_FORMAT:
             if (strcmp(optarg, "rw") == 0)
                 g.format = FMT_RW;
             else if (strcmp(optarg, "osc") == 0)
@@ -135,7 +142,7 @@ int cmd_gen(int argc, char **argv)
             printf(gen_help, list);
             return CLI_OK;
         }
-        default: return cli_usage("gen", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)
@@ -148,14 +155,18 @@ int cmd_gen(int argc, char **argv)
         return cli_diag(&d);
     g.fp = out.fp;
     rc = gen_run(&o, emit, &g, &d);
-    if (rc == 0 && g.len && fwrite(g.buf, 1, g.len, g.fp) != g.len)
+    if (rc == 0 && g.len && fwrite(g.buf, 1, g.len, g.fp) != g.len) {
+        g.werr = errno ? errno : EIO;
         rc = -EIO;
+    }
+    int werr = g.werr ? g.werr : EIO;
     if (rc) {
         env_out_abort(&out);
         if (rc == -EINVAL)
             return cli_usage("gen", "%s", d.msg);
         if (rc == -EIO)
-            diag_set(&d, out_path ? out_path : "(stdout)", 0, EIO, "write failed");
+            diag_set(&d, out_path ? out_path : "(stdout)", 0, werr, "cannot write output: %s",
+                     strerror(werr));
         return cli_diag(&d);
     }
     if (env_out_commit(&out, &d))

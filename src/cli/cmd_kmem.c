@@ -290,13 +290,15 @@ int cmd_kmem(int argc, char **argv)
     diag_t d;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", common_longopts, NULL)) != -1) {
+    while ((c = cli_getopt("kmem", argc, argv, "h", common_longopts)) != -1) {
         if (c == 'h') {
             fputs(kmem_help, stdout);
             return CLI_OK;
         }
-        if (c == O_WORKLOAD || c == 'o' || c == 'd' || c == 'n' || c == '?')
-            return cli_usage("kmem", "bad option");
+        if (c == '?')
+            return CLI_USAGE; /* cli_getopt said which */
+        if (c == O_WORKLOAD || c == 'o' || c == 'd' || c == 'n')
+            return cli_usage("kmem", "%s is an option of slabtop, not kmem", argv[optind - 1]);
         if ((rc = common_opt("kmem", c, &o)) != 0)
             return rc;
     }
@@ -353,7 +355,7 @@ int cmd_slabtop(int argc, char **argv)
     diag_t d;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hod:n:", common_longopts, NULL)) != -1) {
+    while ((c = cli_getopt("slabtop", argc, argv, "hod:n:", common_longopts)) != -1) {
         switch (c) {
         case 'h': fputs(slabtop_help, stdout); return CLI_OK;
         case 'o': once = 1; break;
@@ -378,7 +380,7 @@ int cmd_slabtop(int argc, char **argv)
             else
                 return cli_usage("slabtop", "--workload %s (expected fork, dentry or fragment)", optarg);
             break;
-        case '?': return cli_usage("slabtop", "bad option");
+        case '?': return CLI_USAGE; /* cli_getopt said which */
         default:
             if ((rc = common_opt("slabtop", c, &o)) != 0)
                 return rc;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_layout.c - `vmlab layout`: where this process's code, data, heap,
  * stack, TLS and libraries live, each address with the /proc/self/maps line
@@ -33,10 +34,13 @@ static void print_map(const inspect_map_t *m)
            m->deleted ? " (deleted)" : "");
 }
 
+/* Long options without a short form. */
+enum { O_CHECK = CLI_OPT_BASE };
+
 int cmd_layout(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"check", no_argument, 0, 1},
+        {"check", no_argument, 0, O_CHECK},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -48,11 +52,11 @@ int cmd_layout(int argc, char **argv)
 
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("layout", argc, argv, "h", opts)) != -1) {
         switch (c) {
-        case 1: check = 1; break;
+        case O_CHECK: check = 1; break;
         case 'h': fputs(layout_help, stdout); return CLI_OK;
-        default: return cli_usage("layout", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind < argc)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_malloc.c - `vmlab malloc`: replay malloc-lab traces under every
  * allocator design (`replay`), or record a program's allocations as a trace
@@ -86,43 +87,33 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
+/* Long options of `malloc replay` without a short form. */
+enum { O_OUTPUT = CLI_OPT_BASE, O_DEFER_COALESCE, O_LOW_PLACEMENT, O_CANARY };
 
 static int cmd_malloc_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"policy", required_argument, 0, 'p'}, {"align", required_argument, 0, 'a'},
-        {"output", required_argument, 0, 1},   {"time", required_argument, 0, 't'},
+        {"output", required_argument, 0, O_OUTPUT}, {"time", required_argument, 0, 't'},
         {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
-        {"grow", required_argument, 0, 'g'},  {"defer-coalesce", no_argument, 0, 2},
-        {"low-placement", no_argument, 0, 3}, {"canary", no_argument, 0, 4},
+        {"grow", required_argument, 0, 'g'},  {"defer-coalesce", no_argument, 0, O_DEFER_COALESCE},
+        {"low-placement", no_argument, 0, O_LOW_PLACEMENT}, {"canary", no_argument, 0, O_CANARY},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     const char *pol[MAX_POLICIES];
     char *policy_arg = NULL, *end, *policy_copy = NULL;
-    int npol = 0, c, json = 0, samples = 3, ntr, failed = 0, rc = CLI_OK;
+    int npol = 0, c, samples = 3, ntr, failed = 0, rc = CLI_OK;
     uint64_t v;
     size_t align = 8, grow = 0;
     unsigned flags = 0;
     double secs = 0.05;
     mr_trace_t *tr = NULL;
     mr_result_t *res = NULL;
+    out_format_t output = OUT_TEXT;
     diag_t d;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:a:t:s:g:lh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("malloc", argc, argv, "p:a:t:s:g:lh", opts)) != -1) {
         switch (c) {
         case 'p': policy_arg = optarg; break;
         case 'a':
@@ -130,11 +121,9 @@ static int cmd_malloc_replay(int argc, char **argv)
                 return cli_usage("malloc", "--align %s (expected 8 or 16)", optarg);
             align = (size_t)atoi(optarg);
             break;
-        case 1:
-            if (strcmp(optarg, "json") == 0)
-                json = 1;
-            else if (strcmp(optarg, "text") != 0)
-                return cli_usage("malloc", "--output %s (expected text or json)", optarg);
+        case O_OUTPUT:
+            if (cli_output("malloc", optarg, OUT_ACCEPT_TEXT_JSON, &output))
+                return CLI_USAGE;
             break;
         case 't':
             errno = 0;
@@ -147,9 +136,9 @@ static int cmd_malloc_replay(int argc, char **argv)
                 return CLI_USAGE;
             samples = (int)v;
             break;
-        case 2: flags |= MA_DEFER_COALESCE; break;
-        case 3: flags |= MA_NO_PLACE_SPLIT; break;
-        case 4: flags |= MA_CANARY; break;
+        case O_DEFER_COALESCE: flags |= MA_DEFER_COALESCE; break;
+        case O_LOW_PLACEMENT: flags |= MA_NO_PLACE_SPLIT; break;
+        case O_CANARY: flags |= MA_CANARY; break;
         case 'g':
             if (cli_u64("malloc", "--grow", optarg, 16, (uint64_t)1 << 30, &v))
                 return CLI_USAGE;
@@ -161,7 +150,7 @@ static int cmd_malloc_replay(int argc, char **argv)
             printf("%-16s %s\n", "libc", "the C library's malloc, for comparison");
             return CLI_OK;
         case 'h': fputs(malloc_help, stdout); return CLI_OK;
-        default: return cli_usage("malloc", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)
@@ -191,8 +180,8 @@ static int cmd_malloc_replay(int argc, char **argv)
         size_t len;
         const char *path = argv[optind + i];
         diag_clear(&d);
-        if (env_read_file(path, &text, &len, &d) != 0 ||
-            mr_parse(path, text, len, &tr[i], &d) != 0) {
+        if (env_read_text(path, &text, &len, &d) != 0 ||
+            mr_parse(path, text, len, (size_t)env_mem_bytes(), &tr[i], &d) != 0) {
             if (d.err)
                 cli_diag(&d);
             rc = CLI_ERR;
@@ -213,19 +202,23 @@ static int cmd_malloc_replay(int argc, char **argv)
                 goto out;
             }
         }
-    if (json) {
-        printf("[");
+    if (output == OUT_JSON) {
+        out_json_t j;
+        out_json_init(&j, stdout, OUT_JSON_LINES);
+        out_json_arr(&j, NULL);
         for (int i = 0; i < ntr; i++)
-            for (int j = 0; j < npol; j++) {
-                mr_result_t *r = &res[i * npol + j];
-                printf("%s\n  {\"trace\": ", i || j ? "," : "");
-                json_str(stdout, base_name(argv[optind + i]));
-                printf(", \"policy\": ");
-                json_str(stdout, pol[j]);
-                printf(", \"valid\": %s, \"util\": %.6f, \"ops_per_sec\": %.0f}",
-                       r->valid ? "true" : "false", r->util, r->ops_per_sec);
+            for (int k = 0; k < npol; k++) {
+                mr_result_t *r = &res[i * npol + k];
+                out_json_obj(&j, NULL);
+                out_json_str(&j, "trace", base_name(argv[optind + i]));
+                out_json_str(&j, "policy", pol[k]);
+                out_json_bool(&j, "valid", r->valid);
+                out_json_fixed(&j, "util", r->util, 6);
+                out_json_fixed(&j, "ops_per_sec", r->ops_per_sec, 0);
+                out_json_end(&j);
             }
-        printf("\n]\n");
+        out_json_end(&j);
+        out_json_done(&j);
     } else {
         printf("%-20s %-15s %-5s %7s %10s %10s %9s\n", "trace", "policy", "valid", "util",
                "heap", "peak", "Mops/s");

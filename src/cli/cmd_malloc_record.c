@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_malloc_record.c - `vmlab malloc record -o FILE -- CMD ARGS...`: run a
  * program under build/libvmlab-record.so and write its allocation stream as a
@@ -167,13 +168,16 @@ static int pick_stream(const char *dir, pid_t main, mrec_file_t *best, int *nfil
     return rc;
 }
 
+/* Long options without a short form. */
+enum { O_KEEP = CLI_OPT_BASE, O_PROCESS };
+
 int cmd_malloc_record(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},
-        {"keep", required_argument, 0, 1},
-        {"process", required_argument, 0, 2},
+        {"keep", required_argument, 0, O_KEEP},
+        {"process", required_argument, 0, O_PROCESS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -184,17 +188,18 @@ int cmd_malloc_record(int argc, char **argv)
     mrec_file_t f = {0};
     mrec_stats_t st;
     env_out_t out;
+    int out_open = 0; /* out is open and not yet committed */
     diag_t d;
 
     diag_clear(&d);
     optind = 1;
     /* '+': stop at CMD, so its own options are not taken for ours. */
-    while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("malloc record", argc, argv, "+o:qh", opts)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
         case 'q': quiet = 1; break;
-        case 1: keep = optarg; break;
-        case 2:
+        case O_KEEP: keep = optarg; break;
+        case O_PROCESS:
             if (strcmp(optarg, "main") == 0)
                 largest = 0;
             else if (strcmp(optarg, "largest") == 0)
@@ -204,7 +209,7 @@ int cmd_malloc_record(int argc, char **argv)
                                  "largest)", optarg);
             break;
         case 'h': fputs(record_help, stdout); return CLI_OK;
-        default: return cli_usage("malloc record", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (!out_path)
@@ -216,8 +221,14 @@ int cmd_malloc_record(int argc, char **argv)
                   "make, or set VMLAB_RECORD_LIB)", shim, strerror(-rc));
         return CLI_ERR;
     }
+    /* The output is opened before CMD runs: a bad -o path fails now, not
+     * after a long recording (issue 10). */
+    if ((rc = env_out_open(&out, out_path, &d)) != 0)
+        return cli_diag(&d);
+    out_open = 1;
     if (keep) {
         if (mkdir(keep, 0700) != 0) {
+            env_out_abort(&out);
             cli_error("%s: cannot create the event directory: %s (expected a new directory)",
                       keep, strerror(errno));
             return CLI_ERR;
@@ -227,6 +238,7 @@ int cmd_malloc_record(int argc, char **argv)
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/vmlab-record-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(dir)) {
+            env_out_abort(&out);
             cli_error("%s: cannot create a temporary directory: %s", dir, strerror(errno));
             return CLI_ERR;
         }
@@ -254,17 +266,13 @@ int cmd_malloc_record(int argc, char **argv)
         ret = CLI_ERR;
         goto done;
     }
-    if ((rc = env_out_open(&out, out_path, &d)) != 0) {
-        ret = cli_diag(&d);
-        goto done;
-    }
     if ((rc = mrec_write_rep(&f, out.fp, &st, &d)) != 0) {
-        env_out_abort(&out);
         if (!d.file[0])
             snprintf(d.file, sizeof d.file, "%s", out_path);
         ret = cli_diag(&d);
         goto done;
     }
+    out_open = 0;
     if ((rc = env_out_commit(&out, &d)) != 0) {
         ret = cli_diag(&d);
         goto done;
@@ -288,6 +296,8 @@ int cmd_malloc_record(int argc, char **argv)
         ret = CLI_ERR;
     }
 done:
+    if (out_open)
+        env_out_abort(&out);
     mrec_file_free(&f);
     if (!keep)
         remove_dir(dir);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_maps.c - `vmlab maps [PID]`: a process's mappings from
  * /proc/PID/smaps as a table with pmap -X's columns (plus the four
@@ -20,7 +21,7 @@
 #include "vmlab/inspect.h"
 
 static const char maps_help[] =
-    "usage: vmlab maps [PID|self] [--explain] [--output table|json]\n"
+    "usage: vmlab maps [PID|self] [--explain] [--output text|json]\n"
     "\n"
     "The mappings of a process (default: vmlab itself) read from /proc/PID/smaps:\n"
     "address, permissions, file offset, device, inode, the kernel's per-mapping\n"
@@ -31,7 +32,7 @@ static const char maps_help[] =
     "\n"
     "      --explain          say what each column means and what each row is,\n"
     "                         including why one file is mapped several times\n"
-    "      --output FORMAT    table (default) or json:\n"
+    "      --output FORMAT    text (default; also called table) or json:\n"
     "                         {\"mappings\": [...], \"totals\": {\"size_kb\", \"rss_kb\", ...}}\n"
     "  -h, --help             this help\n"
     "\n"
@@ -45,12 +46,14 @@ static int shown(const inspect_maps_t *mm, int f)
            strcmp(mm->field[f], "ProtectionKey") != 0;
 }
 
-static void json_key(FILE *f, const inspect_maps_t *mm, int i)
+/* A smaps field's JSON key: lower case, "_kb" when in kB ("rss_kb"). */
+static const char *json_key(const inspect_maps_t *mm, int i, char *buf, size_t n)
 {
-    fputc('"', f);
-    for (const char *p = mm->field[i]; *p; p++)
-        fputc(tolower((unsigned char)*p), f);
-    fputs(mm->field_kb[i] ? "_kb\"" : "\"", f);
+    size_t k = 0;
+    for (const char *p = mm->field[i]; *p && k + 4 < n; p++)
+        buf[k++] = (char)tolower((unsigned char)*p);
+    snprintf(buf + k, n - k, "%s", mm->field_kb[i] ? "_kb" : "");
+    return buf;
 }
 
 static void totals(const inspect_maps_t *mm, uint64_t *t)
@@ -64,41 +67,43 @@ static void totals(const inspect_maps_t *mm, uint64_t *t)
 static void print_json(const inspect_maps_t *mm, int pid)
 {
     uint64_t t[INSPECT_MAX_FIELDS];
-    char dev[16];
-    printf("{\"pid\": %d,\n \"mappings\": [", pid ? pid : (int)getpid());
+    char dev[16], key[40];
+    out_json_t j;
+    out_json_init(&j, stdout, OUT_JSON_LINES);
+    out_json_obj(&j, NULL);
+    out_json_i64(&j, "pid", pid ? pid : (int)getpid());
+    out_json_arr(&j, "mappings");
     for (size_t i = 0; i < mm->n; i++) {
         const inspect_map_t *m = &mm->m[i];
         snprintf(dev, sizeof dev, "%02x:%02x", m->dev_major, m->dev_minor);
-        printf("%s\n  {\"start\": \"%#jx\", \"end\": \"%#jx\", \"perms\": \"%s\", \"offset\": %ju, "
-               "\"device\": \"%s\", \"inode\": %ju, \"path\": ",
-               i ? "," : "", (uintmax_t)m->start, (uintmax_t)m->end, m->perms,
-               (uintmax_t)m->offset, dev, (uintmax_t)m->inode);
-        icli_json_str(stdout, m->path);
-        printf(", \"deleted\": %s, \"kind\": \"%s\", \"library\": %s", m->deleted ? "true" : "false",
-               inspect_kind_name(m->kind), m->library ? "true" : "false");
-        for (int f = 0; f < mm->nfields; f++) {
-            if (!(m->have >> f & 1))
-                continue;
-            fputs(", ", stdout);
-            json_key(stdout, mm, f);
-            printf(": %ju", (uintmax_t)m->val[f]);
-        }
-        if (m->vmflags[0]) {
-            fputs(", \"vmflags\": ", stdout);
-            icli_json_str(stdout, m->vmflags);
-        }
-        fputs("}", stdout);
+        out_json_obj(&j, NULL);
+        out_json_hex(&j, "start", m->start);
+        out_json_hex(&j, "end", m->end);
+        out_json_str(&j, "perms", m->perms);
+        out_json_u64(&j, "offset", m->offset);
+        out_json_str(&j, "device", dev);
+        out_json_u64(&j, "inode", m->inode);
+        out_json_str(&j, "path", m->path);
+        out_json_bool(&j, "deleted", m->deleted);
+        out_json_str(&j, "kind", inspect_kind_name(m->kind));
+        out_json_bool(&j, "library", m->library);
+        for (int f = 0; f < mm->nfields; f++)
+            if (m->have >> f & 1)
+                out_json_u64(&j, json_key(mm, f, key, sizeof key), m->val[f]);
+        if (m->vmflags[0])
+            out_json_str(&j, "vmflags", m->vmflags);
+        out_json_end(&j);
     }
+    out_json_end(&j);
     totals(mm, t);
-    printf("\n ],\n \"totals\": {\"mappings\": %zu", mm->n);
-    for (int f = 0; f < mm->nfields; f++) {
-        if (!shown(mm, f))
-            continue;
-        fputs(", ", stdout);
-        json_key(stdout, mm, f);
-        printf(": %ju", (uintmax_t)t[f]);
-    }
-    printf("}}\n");
+    out_json_obj(&j, "totals");
+    out_json_u64(&j, "mappings", mm->n);
+    for (int f = 0; f < mm->nfields; f++)
+        if (shown(mm, f))
+            out_json_u64(&j, json_key(mm, f, key, sizeof key), t[f]);
+    out_json_end(&j);
+    out_json_end(&j);
+    out_json_done(&j);
 }
 
 static void print_table(const inspect_maps_t *mm)
@@ -262,33 +267,34 @@ static void print_explain(const inspect_maps_t *mm, int pid)
     }
 }
 
+enum { O_EXPLAIN = CLI_OPT_BASE, O_OUTPUT };
+
 int cmd_maps(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"explain", no_argument, 0, 1},
-        {"output", required_argument, 0, 2},
+        {"explain", no_argument, 0, O_EXPLAIN},
+        {"output", required_argument, 0, O_OUTPUT},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     inspect_maps_t mm;
     diag_t d;
-    int c, pid = 0, explain = 0, json = 0;
+    int c, pid = 0, explain = 0;
+    out_format_t output = OUT_TEXT;
 
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("maps", argc, argv, "h", opts)) != -1) {
         switch (c) {
-        case 1: explain = 1; break;
-        case 2:
-            if (strcmp(optarg, "json") == 0)
-                json = 1;
-            else if (strcmp(optarg, "table") == 0)
-                json = 0;
-            else
-                return cli_usage("maps", "unknown --output '%s' (expected table or json)", optarg);
+        case O_EXPLAIN: explain = 1; break;
+        case O_OUTPUT:
+            /* "table" is the text format's old name here, still accepted. */
+            if (strcmp(optarg, "table") != 0 &&
+                cli_output("maps", optarg, OUT_ACCEPT_TEXT_JSON, &output))
+                return CLI_USAGE;
             break;
         case 'h': fputs(maps_help, stdout); return CLI_OK;
-        default: return cli_usage("maps", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind < argc && icli_pid("maps", argv[optind++], &pid))
@@ -298,7 +304,7 @@ int cmd_maps(int argc, char **argv)
     if (inspect_maps_load(inspect_src_proc(), pid, "smaps", &mm, &d))
         return cli_diag(&d);
     inspect_classify_src(&mm, inspect_src_proc(), pid);
-    if (json)
+    if (output == OUT_JSON)
         print_json(&mm, pid);
     else {
         print_table(&mm);

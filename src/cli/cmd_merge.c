@@ -123,13 +123,12 @@ int cmd_merge(int argc, char **argv)
     };
     const char *outpath = "-";
     int c, rc = CLI_OK;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+    optind = 1;
+    while ((c = cli_getopt("merge", argc, argv, "o:h", opts)) != -1) {
         switch (c) {
         case 'o': outpath = optarg; break;
         case 'h': fputs(merge_help, stdout); return CLI_OK;
-        case ':': return cli_usage("merge", "%s needs a value", argv[optind - 1]);
-        default: return cli_usage("merge", "unknown option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)

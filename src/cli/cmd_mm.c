@@ -17,6 +17,29 @@
 
 void mmsc_print_stats(FILE *o, mm_task_t *t);
 
+static const char mm_help[] =
+    "usage: vmlab mm [--arch x86_64|i386] [--mem SIZE] [--output text|json|csv]\n"
+    "                [--explain] [--real] SCENARIO|NAME\n"
+    "       vmlab mm --list\n"
+    "\n"
+    "Run a scenario (one operation a line: spawn, mmap, munmap, mprotect, brk,\n"
+    "touch r|w|x ADDR [LEN], fork, exec, exit, switch, maps, walk ADDR, ...;\n"
+    "docs/mm.md) on a model of Linux's process address space: VMAs with the\n"
+    "kernel's split and merge rules, page tables in frames from vmlab kmem's\n"
+    "buddy allocator, the fault handler (zero page, copy-on-write, file faults\n"
+    "with fault-around, swap), fork, exec and reclaim.  NAME is a bundled\n"
+    "scenario (--list).\n"
+    "\n"
+    "      --arch A        x86_64 (4 levels, default) or i386 (2 levels)\n"
+    "      --mem SIZE      physical memory, whole 4 MiB blocks\n"
+    "      --output F      text (default), json or csv\n"
+    "      --explain       narrate every fault\n"
+    "      --real          run the scenario in a real child process too and compare\n"
+    "                      minor/major faults and VMA counts operation by operation\n"
+    "                      (exit 1 on a difference the scenario does not declare)\n"
+    "      --list          the bundled scenarios\n"
+    "  -h, --help          this text\n";
+
 static int usage(void)
 {
     return cli_usage("mm", "expected [--arch x86_64|i386] [--mem SIZE] [--output text|json|csv] [--explain] "
@@ -42,21 +65,23 @@ static const char *opname(const mmsc_op_t *op) { return op->text; }
 
 int cmd_mm(int argc, char **argv)
 {
-    enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST };
+    enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_HELP = 'h' };
     static const struct option lo[] = {{"arch", required_argument, NULL, O_ARCH},
                                        {"mem", required_argument, NULL, O_MEM},
                                        {"output", required_argument, NULL, O_OUTPUT},
                                        {"explain", no_argument, NULL, O_EXPLAIN},
                                        {"real", no_argument, NULL, O_REAL},
                                        {"list", no_argument, NULL, O_LIST},
+                                       {"help", no_argument, NULL, O_HELP},
                                        {NULL, 0, NULL, 0}};
     mmsc_opts_t o;
     memset(&o, 0, sizeof o);
     out_format_t fmt = OUT_TEXT;
     int real = 0, list = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_getopt("mm", argc, argv, "h", lo)) != -1) {
         switch (c) {
+        case O_HELP: fputs(mm_help, stdout); return CLI_OK;
         case O_ARCH:
             if (!strcmp(optarg, "x86_64"))
                 o.cfg.arch = MM_ARCH_X86_64;
@@ -81,7 +106,7 @@ int cmd_mm(int argc, char **argv)
         case O_EXPLAIN: o.explain = 1; break;
         case O_REAL: real = 1; break;
         case O_LIST: list = 1; break;
-        default: return usage();
+        default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
     if (list) {

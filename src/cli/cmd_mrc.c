@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_mrc.c - `vmlab mrc`: whole fault curves (page faults for every frame
  * count) of one trace, for several policies, with Belady's anomaly listed.
@@ -6,6 +7,9 @@
  * from one exact stack-distance pass each, other policies from one
  * simulation per frame count on all cores, SHARDS from a sample.  Everything
  * is computed before the first byte of output, which -o writes atomically.
+ *
+ * parse() fills an mrc_cli_t; load() reads the trace; curve() computes one
+ * policy's curve; print_{csv,json,text} write them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/mrc.h"
@@ -42,7 +47,7 @@ static const char mrc_help[] =
     "      --shards RATE      lru approximated by fixed-rate SHARDS (e.g. 0.01)\n"
     "      --shards-size S    lru by fixed-size SHARDS, at most S sampled pages\n"
     "      --seed N           SHARDS sampling seed (default 1)\n"
-    "  -F, --format F         trace format: osc, rw, ls, lackey, din, pages, vmlab\n"
+    "  -F, --format F         trace format: @FORMATS@\n"
     "                         (default: detected)\n"
     "      --page-size BYTES  a power of two (default 4096)\n"
     "      --output F         text (default), csv (policy,frames,page_faults,\n"
@@ -52,6 +57,8 @@ static const char mrc_help[] =
     "\n"
     "example: vmlab mrc -p lru,opt,fifo --max-frames 64 --output csv trace.rw\n";
 
+
+typedef VL_VEC(uint64_t) sizes_t; /* frame counts */
 
 typedef struct curve {
     char *policy;     /* spec as given ("lru", "aging:bits=8"); "lru-shards" */
@@ -63,29 +70,57 @@ typedef struct curve {
     size_t nanom;     /* how many */
 } curve_t;
 
+enum { O_MAX_FRAMES = CLI_OPT_BASE, O_POINTS, O_SHARDS, O_SHARDS_SIZE, O_SEED, O_PAGE_SIZE, O_OUTPUT };
+
+static const struct option mrc_opts[] = {
+    {"policy", required_argument, 0, 'p'},
+    {"frames", required_argument, 0, 'n'},
+    {"max-frames", required_argument, 0, O_MAX_FRAMES},
+    {"points", required_argument, 0, O_POINTS},
+    {"shards", required_argument, 0, O_SHARDS},
+    {"shards-size", required_argument, 0, O_SHARDS_SIZE},
+    {"seed", required_argument, 0, O_SEED},
+    {"format", required_argument, 0, 'F'},
+    {"page-size", required_argument, 0, O_PAGE_SIZE},
+    {"output", required_argument, 0, O_OUTPUT},
+    {"out", required_argument, 0, 'o'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* The command line, parsed. */
+typedef struct mrc_cli {
+    const char *policies;   /* -p as given */
+    const char *out_path;   /* -o, NULL: stdout */
+    const char *path;       /* the TRACE */
+    sizes_t given;          /* --frames, sorted and unique; empty: a grid */
+    uint64_t max_frames;    /* --max-frames, 0: the distinct pages */
+    uint64_t points;        /* --points, 0 all, UINT64_MAX default */
+    double shards_rate;     /* --shards, 0 if not */
+    uint64_t shards_size;   /* --shards-size, 0 if not */
+    uint64_t seed;          /* --seed */
+    unsigned page_bits;     /* --page-size as log2 */
+    out_format_t output;    /* --output */
+    trace_opts_t topts;     /* -F */
+    char **spec;            /* the policy specs */
+    size_t nspec;           /* how many */
+} mrc_cli_t;
+
+/* The trace in memory and what the curves need of it. */
+typedef struct mrc_data {
+    trace_pages_t tp;  /* the pages */
+    uint64_t *key;     /* pages tagged with their pid (mrc_keys) */
+    uint64_t distinct; /* distinct keys */
+    curve_t *cv;       /* one per spec */
+    size_t nc;         /* curves with something to free */
+} mrc_data_t;
+
+enum { MRC_SERVED = -1 }; /* --help was served */
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
-}
-
-/* Append sizes to a growing list. */
-typedef struct sizes {
-    uint64_t *v;  /* values */
-    size_t n, cap; /* count, room */
-} sizes_t;
-
-static int sizes_add(sizes_t *s, uint64_t v)
-{
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 64;
-        uint64_t *nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv)
-            return -ENOMEM;
-        s->v = nv, s->cap = nc;
-    }
-    s->v[s->n++] = v;
-    return 0;
 }
 
 static void sizes_sort(sizes_t *s)
@@ -123,7 +158,7 @@ static int parse_frames(const char *list, sizes_t *s)
             return cli_usage("mrc", "--frames %s-%ju gives too many sizes (at most 10000000)", tok,
                              (uintmax_t)b);
         for (uint64_t f = a; f <= b; f += step)
-            if (sizes_add(s, f))
+            if (vl_vec_push(s, f))
                 return cli_usage("mrc", "out of memory for --frames");
     }
     if (s->n == 0)
@@ -137,17 +172,17 @@ static int grid(uint64_t max, uint64_t k, sizes_t *s)
 {
     if (k == 0 || k >= max) {
         for (uint64_t f = 1; f <= max; f++)
-            if (sizes_add(s, f))
+            if (vl_vec_push(s, f))
                 return -ENOMEM;
         return 0;
     }
     for (uint64_t i = 0; i < k / 2 + 1; i++) {
         uint64_t lin = 1 + (max - 1) * i / (k / 2 ? k / 2 : 1);
         uint64_t lg = (uint64_t)llround(exp(log((double)max) * (double)i / (double)(k - k / 2)));
-        if (sizes_add(s, lin) || (lg >= 1 && lg <= max && sizes_add(s, lg)))
+        if (vl_vec_push(s, lin) || (lg >= 1 && lg <= max && vl_vec_push(s, lg)))
             return -ENOMEM;
     }
-    if (sizes_add(s, max))
+    if (vl_vec_push(s, max))
         return -ENOMEM;
     sizes_sort(s);
     return 0;
@@ -157,143 +192,277 @@ static int grid(uint64_t max, uint64_t k, sizes_t *s)
  * ':' continues the previous policy's parameters. */
 static int split_policies(const char *list, char ***out, size_t *n)
 {
-    char *buf = strdup(list), *save = NULL, *tok, **v = NULL;
-    size_t m = 0;
+    char *buf = strdup(list), *save = NULL, *tok;
+    VL_VEC(char *) v = {0};
     if (!buf)
         return -ENOMEM;
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (m && strchr(tok, '=') && !strchr(tok, ':')) {
-            size_t len = strlen(v[m - 1]) + strlen(tok) + 2;
-            char *j = malloc(len);
-            if (!j)
+        if (v.n && strchr(tok, '=') && !strchr(tok, ':')) {
+            char *j;
+            if (asprintf(&j, "%s,%s", v.v[v.n - 1], tok) < 0)
                 goto nomem;
-            snprintf(j, len, "%s,%s", v[m - 1], tok);
-            free(v[m - 1]);
-            v[m - 1] = j;
-            continue;
-        }
-        {
-            char **nv = realloc(v, (m + 1) * sizeof *nv);
-            if (!nv)
-                goto nomem;
-            v = nv;
-            if (!(v[m] = strdup(tok)))
-                goto nomem;
-            m++;
+            free(v.v[v.n - 1]);
+            v.v[v.n - 1] = j;
+        } else if (vl_vec_reserve(&v, v.n + 1) || !(v.v[v.n] = strdup(tok))) {
+            goto nomem;
+        } else {
+            v.n++;
         }
     }
     free(buf);
-    *out = v, *n = m;
+    *out = v.v, *n = v.n;
     return 0;
 nomem:
-    for (size_t i = 0; i < m; i++)
-        free(v[i]);
-    free(v);
+    for (size_t i = 0; i < v.n; i++)
+        free(v.v[i]);
+    vl_vec_free(&v);
     free(buf);
     return -ENOMEM;
 }
 
-static void json_str(FILE *f, const char *s)
+static int parse_opt(mrc_cli_t *o, int c, const char *arg)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
+    uint64_t v;
+    int f;
+    char *end;
+    switch (c) {
+    case 'p': o->policies = arg; return 0;
+    case 'n': return parse_frames(arg, &o->given);
+    case O_MAX_FRAMES:
+        return cli_u64("mrc", "--max-frames", arg, 1, (uint64_t)1 << 32, &o->max_frames) ? CLI_USAGE : 0;
+    case O_POINTS:
+        if (strcmp(arg, "all") == 0)
+            o->points = 0;
+        else if (cli_u64("mrc", "--points", arg, 2, 10000000, &o->points))
+            return CLI_USAGE;
+        return 0;
+    case O_SHARDS:
+        o->shards_rate = strtod(arg, &end);
+        if (end == arg || *end || !(o->shards_rate > 0 && o->shards_rate <= 1))
+            return cli_usage("mrc", "--shards %s is not a rate in (0, 1]", arg);
+        return 0;
+    case O_SHARDS_SIZE:
+        return cli_u64("mrc", "--shards-size", arg, 1, (uint64_t)1 << 32, &o->shards_size) ? CLI_USAGE : 0;
+    case O_SEED: return cli_u64("mrc", "--seed", arg, 0, UINT64_MAX, &o->seed) ? CLI_USAGE : 0;
+    case 'F':
+        if ((f = trace_format_parse(arg)) < 0)
+            return cli_usage("mrc", "unknown format '%s' (expected %s)", arg, trace_format_names());
+        o->topts.format = (trace_format_t)f;
+        return 0;
+    case O_PAGE_SIZE:
+        if (cli_u64("mrc", "--page-size", arg, 1, (uint64_t)1 << 30, &v))
+            return CLI_USAGE;
+        if (v & (v - 1))
+            return cli_usage("mrc", "page size %s is not a power of two", arg);
+        o->page_bits = (unsigned)__builtin_ctzll(v);
+        return 0;
+    case O_OUTPUT: return cli_output("mrc", arg, OUT_ACCEPT_ALL, &o->output) ? CLI_USAGE : 0;
+    case 'o': o->out_path = arg; return 0;
+    case 'h': cli_help(mrc_help); return MRC_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said why */
     }
-    fputc('"', f);
 }
 
-static void print_curves(FILE *f, int output, const char *path, const trace_pages_t *tp,
-                         uint64_t distinct, unsigned page_bits, curve_t *cv, size_t nc)
+static int parse(mrc_cli_t *o, int argc, char **argv)
 {
-    double n = tp->n ? (double)tp->n : 1;
-    if (output == OUT_CSV) {
-        fprintf(f, "policy,frames,page_faults,miss_ratio\n");
-        for (size_t c = 0; c < nc; c++) {
+    int c, rc;
+    int frames_given;
+    diag_t d;
+    memset(o, 0, sizeof *o);
+    o->policies = "lru,opt";
+    o->points = UINT64_MAX;
+    o->seed = 1;
+    o->page_bits = 12;
+    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
+    optind = 1;
+    while ((c = cli_getopt("mrc", argc, argv, "p:n:F:o:h", mrc_opts)) != -1)
+        if ((rc = parse_opt(o, c, optarg)))
+            return rc;
+    if (optind >= argc)
+        return cli_usage("mrc", "no trace given (expected a file, or - for stdin)");
+    o->path = argv[optind++];
+    if (optind < argc)
+        return cli_usage("mrc", "unexpected argument '%s'", argv[optind]);
+    frames_given = o->given.n > 0;
+    if (frames_given && o->max_frames)
+        return cli_usage("mrc", "--frames and --max-frames are exclusive");
+    if (o->shards_rate && o->shards_size)
+        return cli_usage("mrc", "--shards and --shards-size are exclusive");
+    if (split_policies(o->policies, &o->spec, &o->nspec) || o->nspec == 0)
+        return cli_usage("mrc", "no policy in -p '%s'", o->policies);
+    /* Policy names and parameters are checked before the trace is read. */
+    for (size_t i = 0; i < o->nspec; i++) {
+        sim_job_t job = {o->spec[i], 1};
+        sim_config_t cfg = sim_config_default();
+        if (sim_config_check(&cfg, &job, 1, &d))
+            return cli_usage("mrc", "%s", d.msg);
+    }
+    o->topts.page_bits = o->page_bits;
+    return 0;
+}
+
+/* Read the trace and count its pages: 0 or a CLI_* status. */
+static int load(const mrc_cli_t *o, mrc_data_t *m)
+{
+    diag_t d;
+    int64_t distinct;
+    diag_clear(&d);
+    if (trace_load_pages(o->path, &o->topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
+        return cli_diag(&d);
+    if (m->tp.n == 0) {
+        cli_error("%s: no references (expected a trace with at least one)", o->path);
+        return CLI_ERR;
+    }
+    if ((distinct = mrc_distinct(m->key, m->tp.n)) < 0) {
+        cli_error("out of memory counting pages");
+        return CLI_ERR;
+    }
+    m->distinct = (uint64_t)distinct;
+    if (!(m->cv = calloc(o->nspec, sizeof *m->cv))) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
+    return 0;
+}
+
+/* The curve of spec: exact (stack pass or simulations) or SHARDS. */
+static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curve_t *cu)
+{
+    uint64_t max = o->max_frames ? o->max_frames : m->distinct ? m->distinct : 1;
+    int stack = strcmp(spec, "lru") == 0 || strcmp(spec, "opt") == 0;
+    int shards = strcmp(spec, "lru") == 0 && (o->shards_rate || o->shards_size);
+    sizes_t s = {0};
+    diag_t d;
+    diag_clear(&d);
+    if (o->given.n) {
+        if (vl_vec_reserve(&s, o->given.n) == 0)
+            memcpy(s.v, o->given.v, o->given.n * sizeof *s.v), s.n = o->given.n;
+    } else {
+        uint64_t k = o->points != UINT64_MAX ? o->points : stack ? (max <= 2000 ? 0 : 200) : 32;
+        if (grid(max, k, &s))
+            vl_vec_free(&s);
+    }
+    cu->frames = s.v, cu->k = s.n, cu->exact = !shards;
+    if (!s.v || !(cu->faults = malloc(s.n * sizeof *cu->faults)) ||
+        !(cu->anom = malloc(s.n * sizeof *cu->anom)) ||
+        !(cu->policy = strdup(shards ? "lru-shards" : spec))) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
+    if (shards) {
+        mrc_shards_opts_t so = {o->shards_rate, o->shards_size, o->seed};
+        mrc_approx_t a;
+        if (mrc_shards(m->key, m->tp.n, &so, &a, &d))
+            return cli_diag(&d);
+        if (a.sampled == 0) {
+            mrc_approx_free(&a);
+            cli_error("%s: SHARDS sampled no page at rate %g (expected a higher --shards rate "
+                      "for a trace of %ju pages)", o->path, o->shards_rate, (uintmax_t)m->distinct);
+            return CLI_ERR;
+        }
+        for (size_t j = 0; j < cu->k; j++)
+            cu->faults[j] = (uint64_t)llround(mrc_approx_miss_ratio(&a, cu->frames[j]) * (double)m->tp.n);
+        mrc_approx_free(&a);
+    } else if (mrc_policy_faults(spec, m->key, &m->tp, o->page_bits, cu->frames, cu->k, cu->faults, &d)) {
+        return cli_diag(&d);
+    }
+    cu->nanom = mrc_anomalies(cu->frames, cu->faults, cu->k, cu->anom);
+    return 0;
+}
+
+static void print_csv(FILE *f, const mrc_data_t *m)
+{
+    double n = (double)m->tp.n;
+    fprintf(f, "policy,frames,page_faults,miss_ratio\n");
+    for (size_t c = 0; c < m->nc; c++) {
+        const curve_t *cu = &m->cv[c];
+        for (size_t i = 0; i < cu->k; i++) {
             /* RFC 4180: a spec with parameters ("aging:bits=4,period=10")
              * is quoted, as vmlab sim --output csv does. */
-            char q[512];
-            const char *name = cv[c].policy;
-            if (strpbrk(name, ",\"")) {
-                size_t j = 0;
-                q[j++] = '"';
-                for (const char *s = name; *s && j < sizeof q - 3; s++) {
-                    if (*s == '"')
-                        q[j++] = '"';
-                    q[j++] = *s;
-                }
-                q[j++] = '"';
-                q[j] = '\0';
-                name = q;
-            }
-            for (size_t i = 0; i < cv[c].k; i++)
-                fprintf(f, "%s,%ju,%ju,%.6f\n", name, (uintmax_t)cv[c].frames[i],
-                        (uintmax_t)cv[c].faults[i], (double)cv[c].faults[i] / n);
+            out_csv_field(f, cu->policy);
+            fprintf(f, ",%ju,%ju,%.6f\n", (uintmax_t)cu->frames[i], (uintmax_t)cu->faults[i],
+                    (double)cu->faults[i] / n);
         }
-        return;
     }
-    if (output == OUT_JSON) {
-        fprintf(f, "{\"trace\": ");
-        json_str(f, path);
-        fprintf(f, ", \"references\": %zu, \"distinct_pages\": %ju, \"page_size\": %ju, \"curves\": [",
-                tp->n, (uintmax_t)distinct, (uintmax_t)1 << page_bits);
-        for (size_t c = 0; c < nc; c++) {
-            fprintf(f, "%s\n  {\"policy\": ", c ? "," : "");
-            json_str(f, cv[c].policy);
-            fprintf(f, ", \"exact\": %s, \"points\": [", cv[c].exact ? "true" : "false");
-            for (size_t i = 0; i < cv[c].k; i++)
-                fprintf(f, "%s{\"frames\": %ju, \"page_faults\": %ju, \"miss_ratio\": %.6f}",
-                        i ? ", " : "", (uintmax_t)cv[c].frames[i], (uintmax_t)cv[c].faults[i],
-                        (double)cv[c].faults[i] / n);
-            fprintf(f, "],\n   \"anomalies\": [");
-            for (size_t a = 0; a < cv[c].nanom; a++) {
-                size_t i = cv[c].anom[a];
-                fprintf(f, "%s{\"frames\": %ju, \"page_faults\": %ju, \"fewer_frames\": %ju, "
-                           "\"fewer_page_faults\": %ju}", a ? ", " : "",
-                        (uintmax_t)cv[c].frames[i], (uintmax_t)cv[c].faults[i],
-                        (uintmax_t)cv[c].frames[i - 1], (uintmax_t)cv[c].faults[i - 1]);
-            }
-            fprintf(f, "]}");
+}
+
+static void print_json(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
+{
+    double n = (double)m->tp.n;
+    out_json_t j;
+    out_json_init(&j, f, OUT_JSON_LINES);
+    out_json_obj(&j, NULL);
+    out_json_str(&j, "trace", o->path);
+    out_json_u64(&j, "references", m->tp.n);
+    out_json_u64(&j, "distinct_pages", m->distinct);
+    out_json_u64(&j, "page_size", (uint64_t)1 << o->page_bits);
+    out_json_arr(&j, "curves");
+    for (size_t c = 0; c < m->nc; c++) {
+        const curve_t *cu = &m->cv[c];
+        out_json_obj(&j, NULL);
+        out_json_str(&j, "policy", cu->policy);
+        out_json_bool(&j, "exact", cu->exact);
+        out_json_arr(&j, "points");
+        for (size_t i = 0; i < cu->k; i++) {
+            out_json_obj(&j, NULL);
+            out_json_u64(&j, "frames", cu->frames[i]);
+            out_json_u64(&j, "page_faults", cu->faults[i]);
+            out_json_fixed(&j, "miss_ratio", (double)cu->faults[i] / n, 6);
+            out_json_end(&j);
         }
-        fprintf(f, "\n]}\n");
-        return;
+        out_json_end(&j);
+        out_json_arr(&j, "anomalies");
+        for (size_t a = 0; a < cu->nanom; a++) {
+            size_t i = cu->anom[a];
+            out_json_obj(&j, NULL);
+            out_json_u64(&j, "frames", cu->frames[i]);
+            out_json_u64(&j, "page_faults", cu->faults[i]);
+            out_json_u64(&j, "fewer_frames", cu->frames[i - 1]);
+            out_json_u64(&j, "fewer_page_faults", cu->faults[i - 1]);
+            out_json_end(&j);
+        }
+        out_json_end(&j);
+        out_json_end(&j);
     }
-    /* Text: one row per size in any curve, one column per policy. */
-    fprintf(f, "%s: %zu references, %ju distinct pages of %ju bytes\n\n", path, tp->n,
-            (uintmax_t)distinct, (uintmax_t)1 << page_bits);
-    {
-        size_t *pos = calloc(nc, sizeof *pos);
-        if (!pos)
-            return;
-        fprintf(f, "%10s", "frames");
+    out_json_end(&j);
+    out_json_end(&j);
+    out_json_done(&j);
+}
+
+/* Text: one row per size in any curve, one column per policy. */
+static void print_text(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
+{
+    double n = (double)m->tp.n;
+    const curve_t *cv = m->cv;
+    size_t nc = m->nc, *pos = calloc(nc, sizeof *pos);
+    fprintf(f, "%s: %zu references, %ju distinct pages of %ju bytes\n\n", o->path, m->tp.n,
+            (uintmax_t)m->distinct, (uintmax_t)1 << o->page_bits);
+    if (!pos)
+        return;
+    fprintf(f, "%10s", "frames");
+    for (size_t c = 0; c < nc; c++)
+        fprintf(f, "  %16.16s", cv[c].policy);
+    fprintf(f, "\n");
+    for (;;) {
+        uint64_t fr = UINT64_MAX;
         for (size_t c = 0; c < nc; c++)
-            fprintf(f, "  %16.16s", cv[c].policy);
-        fprintf(f, "\n");
-        for (;;) {
-            uint64_t fr = UINT64_MAX;
-            for (size_t c = 0; c < nc; c++)
-                if (pos[c] < cv[c].k && cv[c].frames[pos[c]] < fr)
-                    fr = cv[c].frames[pos[c]];
-            if (fr == UINT64_MAX)
-                break;
-            fprintf(f, "%10ju", (uintmax_t)fr);
-            for (size_t c = 0; c < nc; c++) {
-                if (pos[c] < cv[c].k && cv[c].frames[pos[c]] == fr) {
-                    fprintf(f, "  %8ju %6.2f%%", (uintmax_t)cv[c].faults[pos[c]],
-                            100.0 * (double)cv[c].faults[pos[c]] / n);
-                    pos[c]++;
-                } else {
-                    fprintf(f, "  %16s", "-");
-                }
+            if (pos[c] < cv[c].k && cv[c].frames[pos[c]] < fr)
+                fr = cv[c].frames[pos[c]];
+        if (fr == UINT64_MAX)
+            break;
+        fprintf(f, "%10ju", (uintmax_t)fr);
+        for (size_t c = 0; c < nc; c++) {
+            if (pos[c] < cv[c].k && cv[c].frames[pos[c]] == fr) {
+                fprintf(f, "  %8ju %6.2f%%", (uintmax_t)cv[c].faults[pos[c]],
+                        100.0 * (double)cv[c].faults[pos[c]] / n);
+                pos[c]++;
+            } else {
+                fprintf(f, "  %16s", "-");
             }
-            fprintf(f, "\n");
         }
-        free(pos);
+        fprintf(f, "\n");
     }
+    free(pos);
     fprintf(f, "\n(page faults and miss ratio per policy%s)\n",
             nc && !cv[nc - 1].exact ? "; lru-shards is a SHARDS estimate" : "");
     for (size_t c = 0; c < nc; c++) {
@@ -312,212 +481,41 @@ static void print_curves(FILE *f, int output, const char *path, const trace_page
     }
 }
 
-int cmd_mrc(int argc, char **argv)
+static int print(const mrc_cli_t *o, const mrc_data_t *m)
 {
-    static const struct option opts[] = {
-        {"policy", required_argument, 0, 'p'},  {"frames", required_argument, 0, 'n'},
-        {"max-frames", required_argument, 0, 1}, {"points", required_argument, 0, 2},
-        {"shards", required_argument, 0, 3},     {"shards-size", required_argument, 0, 4},
-        {"seed", required_argument, 0, 5},       {"format", required_argument, 0, 'F'},
-        {"page-size", required_argument, 0, 6},  {"output", required_argument, 0, 7},
-        {"out", required_argument, 0, 'o'},      {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *policies = "lru,opt", *frames_arg = NULL, *out_path = NULL, *path;
-    uint64_t max_frames = 0, points = UINT64_MAX, v, shards_size = 0, seed = 1;
-    double shards_rate = 0;
-    int output = OUT_TEXT, c, rc = CLI_OK;
-    unsigned page_bits = 12;
-    trace_opts_t topts = {TRACE_AUTO, 12, 0, 0};
-    trace_pages_t tp;
-    uint64_t *key = NULL;
-    int64_t distinct;
-    char **spec = NULL;
-    size_t nspec = 0, nc = 0;
-    curve_t *cv = NULL;
-    sizes_t given = {0};
     env_out_t out;
     diag_t d;
-
     diag_clear(&d);
-    memset(&tp, 0, sizeof tp);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "p:n:F:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': policies = optarg; break;
-        case 'n': frames_arg = optarg; break;
-        case 1:
-            if (cli_u64("mrc", "--max-frames", optarg, 1, (uint64_t)1 << 32, &max_frames))
-                return CLI_USAGE;
-            break;
-        case 2:
-            if (strcmp(optarg, "all") == 0)
-                points = 0;
-            else if (cli_u64("mrc", "--points", optarg, 2, 10000000, &points))
-                return CLI_USAGE;
-            break;
-        case 3: {
-            char *end;
-            shards_rate = strtod(optarg, &end);
-            if (end == optarg || *end || !(shards_rate > 0 && shards_rate <= 1))
-                return cli_usage("mrc", "--shards %s is not a rate in (0, 1]", optarg);
-            break;
-        }
-        case 4:
-            if (cli_u64("mrc", "--shards-size", optarg, 1, (uint64_t)1 << 32, &shards_size))
-                return CLI_USAGE;
-            break;
-        case 5:
-            if (cli_u64("mrc", "--seed", optarg, 0, UINT64_MAX, &seed))
-                return CLI_USAGE;
-            break;
-        case 'F': {
-            int f = trace_format_parse(optarg);
-            if (f < 0)
-                return cli_usage("mrc", "unknown format '%s' (expected osc, rw, ls, lackey, din, "
-                                        "pages or vmlab)", optarg);
-            topts.format = (trace_format_t)f;
-            break;
-        }
-        case 6:
-            if (cli_u64("mrc", "--page-size", optarg, 1, (uint64_t)1 << 30, &v))
-                return CLI_USAGE;
-            if (v & (v - 1))
-                return cli_usage("mrc", "page size %s is not a power of two", optarg);
-            page_bits = (unsigned)__builtin_ctzll(v);
-            break;
-        case 7:
-            if (strcmp(optarg, "text") == 0)
-                output = OUT_TEXT;
-            else if (strcmp(optarg, "csv") == 0)
-                output = OUT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                output = OUT_JSON;
-            else
-                return cli_usage("mrc", "unknown --output '%s' (expected text, csv or json)", optarg);
-            break;
-        case 'o': out_path = optarg; break;
-        case 'h': fputs(mrc_help, stdout); return CLI_OK;
-        default: return cli_usage("mrc", "bad option");
-        }
-    }
-    if (optind >= argc)
-        return cli_usage("mrc", "no trace given (expected a file, or - for stdin)");
-    path = argv[optind++];
-    if (optind < argc)
-        return cli_usage("mrc", "unexpected argument '%s'", argv[optind]);
-    if (frames_arg && max_frames)
-        return cli_usage("mrc", "--frames and --max-frames are exclusive");
-    if (shards_rate && shards_size)
-        return cli_usage("mrc", "--shards and --shards-size are exclusive");
-    if (frames_arg && (rc = parse_frames(frames_arg, &given)))
-        return rc;
-    if (split_policies(policies, &spec, &nspec) || nspec == 0) {
-        rc = cli_usage("mrc", "no policy in -p '%s'", policies);
-        goto done;
-    }
-    /* Policy names and parameters are checked before the trace is read. */
-    for (size_t i = 0; i < nspec; i++) {
-        sim_job_t job = {spec[i], 1};
-        sim_config_t cfg = sim_config_default();
-        if (sim_config_check(&cfg, &job, 1, &d)) {
-            rc = cli_usage("mrc", "%s", d.msg);
-            goto done;
-        }
-    }
-    topts.page_bits = page_bits;
-    if (trace_load_pages(path, &topts, page_bits, &tp, &d) || mrc_keys(&tp, &key, &d)) {
-        rc = cli_diag(&d);
-        goto done;
-    }
-    if (tp.n == 0) {
-        cli_error("%s: no references (expected a trace with at least one)", path);
-        rc = CLI_ERR;
-        goto done;
-    }
-    if ((distinct = mrc_distinct(key, tp.n)) < 0) {
-        cli_error("out of memory counting pages");
-        rc = CLI_ERR;
-        goto done;
-    }
-    if (!max_frames)
-        max_frames = distinct ? (uint64_t)distinct : 1;
-    if (!(cv = calloc(nspec, sizeof *cv))) {
-        cli_error("out of memory");
-        rc = CLI_ERR;
-        goto done;
-    }
-    for (size_t i = 0; i < nspec; i++, nc++) {
-        curve_t *cu = &cv[nc];
-        int stack = strcmp(spec[i], "lru") == 0 || strcmp(spec[i], "opt") == 0;
-        int shards = strcmp(spec[i], "lru") == 0 && (shards_rate || shards_size);
-        sizes_t s = {0};
-        if (given.n) {
-            s.v = malloc(given.n * sizeof *s.v);
-            if (s.v)
-                memcpy(s.v, given.v, given.n * sizeof *s.v), s.n = given.n;
-        } else {
-            uint64_t k = points != UINT64_MAX ? points : stack ? (max_frames <= 2000 ? 0 : 200) : 32;
-            if (grid(max_frames, k, &s))
-                s.n = 0, free(s.v), s.v = NULL;
-        }
-        if (!s.v || !(cu->faults = malloc(s.n * sizeof *cu->faults)) ||
-            !(cu->anom = malloc(s.n * sizeof *cu->anom))) {
-            free(s.v);
-            cli_error("out of memory");
-            rc = CLI_ERR;
-            goto done;
-        }
-        cu->frames = s.v, cu->k = s.n, cu->exact = !shards;
-        cu->policy = strdup(shards ? "lru-shards" : spec[i]);
-        if (!cu->policy) {
-            nc++;
-            cli_error("out of memory");
-            rc = CLI_ERR;
-            goto done;
-        }
-        if (shards) {
-            mrc_shards_opts_t so = {shards_rate, shards_size, seed};
-            mrc_approx_t a;
-            if (mrc_shards(key, tp.n, &so, &a, &d)) {
-                nc++;
-                rc = cli_diag(&d);
-                goto done;
-            }
-            if (a.sampled == 0) {
-                mrc_approx_free(&a);
-                nc++;
-                cli_error("%s: SHARDS sampled no page at rate %g (expected a higher --shards rate "
-                          "for a trace of %ju pages)", path, shards_rate, (uintmax_t)distinct);
-                rc = CLI_ERR;
-                goto done;
-            }
-            for (size_t j = 0; j < cu->k; j++)
-                cu->faults[j] = (uint64_t)llround(mrc_approx_miss_ratio(&a, cu->frames[j]) * (double)tp.n);
-            mrc_approx_free(&a);
-        } else if (mrc_policy_faults(spec[i], key, &tp, page_bits, cu->frames, cu->k, cu->faults, &d)) {
-            nc++;
-            rc = cli_diag(&d);
-            goto done;
-        }
-        cu->nanom = mrc_anomalies(cu->frames, cu->faults, cu->k, cu->anom);
-    }
-    if (env_out_open(&out, out_path, &d)) {
-        rc = cli_diag(&d);
-        goto done;
-    }
-    print_curves(out.fp, output, path, &tp, (uint64_t)distinct, page_bits, cv, nc);
-    if (env_out_commit(&out, &d))
-        rc = cli_diag(&d);
-done:
-    for (size_t i = 0; i < nc; i++)
-        free(cv[i].policy), free(cv[i].frames), free(cv[i].faults), free(cv[i].anom);
-    free(cv);
-    for (size_t i = 0; i < nspec; i++)
-        free(spec[i]);
-    free(spec);
-    free(given.v);
-    free(key);
-    trace_pages_free(&tp);
-    return rc;
+    if (env_out_open(&out, o->out_path, &d))
+        return cli_diag(&d);
+    if (o->output == OUT_CSV)
+        print_csv(out.fp, m);
+    else if (o->output == OUT_JSON)
+        print_json(out.fp, o, m);
+    else
+        print_text(out.fp, o, m);
+    return env_out_commit(&out, &d) ? cli_diag(&d) : CLI_OK;
+}
+
+int cmd_mrc(int argc, char **argv)
+{
+    mrc_cli_t o;
+    mrc_data_t m = {0};
+    int rc = parse(&o, argc, argv);
+    if (rc == 0)
+        rc = load(&o, &m);
+    for (size_t i = 0; rc == 0 && i < o.nspec; i++)
+        rc = curve(&o, &m, o.spec[i], &m.cv[m.nc++]);
+    if (rc == 0)
+        rc = print(&o, &m);
+    for (size_t i = 0; i < m.nc; i++)
+        free(m.cv[i].policy), free(m.cv[i].frames), free(m.cv[i].faults), free(m.cv[i].anom);
+    free(m.cv);
+    for (size_t i = 0; i < o.nspec; i++)
+        free(o.spec[i]);
+    free(o.spec);
+    vl_vec_free(&o.given);
+    free(m.key);
+    trace_pages_free(&m.tp);
+    return rc == MRC_SERVED ? CLI_OK : rc;
 }

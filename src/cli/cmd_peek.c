@@ -129,7 +129,7 @@ static int parse_opts(const char *cmd, const char *help, int argc, char **argv, 
             o->args[o->nargs++] = optarg;
             break;
         default:
-            cli_usage(cmd, "bad option '%s'", argv[optind - 1]);
+            cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
             free(av);
             return -1;
         }

@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_plot.c - `vmlab plot addresses|curves|wss INPUT -o OUT.png|OUT.svg`:
  * write OUT's data (OUT.dat) and gnuplot script (OUT.gp), then run gnuplot
  * on the script.  Without gnuplot, the two files stay and the message says
  * how to render them.  Both files go through env_out (atomic); an input with
  * nothing to plot is an error and leaves no files.
+ *
+ * parse() fills a plot_cli_t; one function per kind (curves, addresses, wss)
+ * writes the data and the script; render() runs gnuplot.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +40,7 @@ static const char plot_help[] =
     "gnuplot; without gnuplot it keeps both and says how to render them.\n"
     "\n"
     "  -o, --out OUT          the picture (.png or .svg), required\n"
-    "  -F, --format F         trace format (default: detected)\n"
+    "  -F, --format F         trace format: @FORMATS@ (default: detected)\n"
     "      --page-size BYTES  addresses: granularity (default 1: byte addresses);\n"
     "                         wss: page size (default 4096)\n"
     "      --tau N            wss: window in references (default 10000)\n"
@@ -50,6 +54,7 @@ static const char plot_help[] =
     "example: vmlab mrc -p lru,opt,fifo --output csv -o c.csv t.rw && vmlab plot curves c.csv -o c.png\n";
 
 enum { K_ADDR, K_CURVES, K_WSS };
+static const char *const kind_names[] = {"addresses", "curves", "wss"}; /* by K_* */
 
 /* Run gnuplot on `script` (cli.h). */
 int cli_gnuplot(const char *script)
@@ -87,189 +92,249 @@ int cli_gnuplot(const char *script)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-int cmd_plot(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},      {"format", required_argument, 0, 'F'},
-        {"page-size", required_argument, 0, 1},  {"tau", required_argument, 0, 2},
-        {"ratio", no_argument, 0, 3},            {"max-points", required_argument, 0, 4},
-        {"title", required_argument, 0, 5},      {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *out_path = NULL, *kind_s, *input, *title = NULL;
-    char base[4096], dat[4200], gp[4200], tbuf[4400];
-    uint64_t v, tau = 10000, max_points = 0;
-    int kind, c, page_bits = -1, rc = CLI_OK;
-    size_t blen;
-    trace_opts_t topts = {TRACE_AUTO, 12, 0, 0};
-    plot_opts_t po;
-    env_out_t od, og;
-    diag_t d;
+/* Long options without a short form. */
+enum { O_PAGE_SIZE = CLI_OPT_BASE, O_TAU, O_RATIO, O_MAX_POINTS, O_TITLE };
 
-    diag_clear(&d);
-    memset(&po, 0, sizeof po);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:F:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'F': {
-            int f = trace_format_parse(optarg);
-            if (f < 0)
-                return cli_usage("plot", "unknown format '%s' (expected osc, rw, ls, lackey, din, "
-                                         "pages or vmlab)", optarg);
-            topts.format = (trace_format_t)f;
-            break;
-        }
-        case 1:
-            if (cli_u64("plot", "--page-size", optarg, 1, (uint64_t)1 << 30, &v))
-                return CLI_USAGE;
-            if (v & (v - 1))
-                return cli_usage("plot", "page size %s is not a power of two", optarg);
-            page_bits = __builtin_ctzll(v);
-            break;
-        case 2:
-            if (cli_u64("plot", "--tau", optarg, 1, UINT64_MAX, &tau))
-                return CLI_USAGE;
-            break;
-        case 3: po.ratio = 1; break;
-        case 4:
-            if (cli_u64("plot", "--max-points", optarg, 1, 100000000, &max_points))
-                return CLI_USAGE;
-            break;
-        case 5: title = optarg; break;
-        case 'h': fputs(plot_help, stdout); return CLI_OK;
-        default: return cli_usage("plot", "bad option");
-        }
+static const struct option plot_opts[] = {
+    {"out", required_argument, 0, 'o'},
+    {"format", required_argument, 0, 'F'},
+    {"page-size", required_argument, 0, O_PAGE_SIZE},
+    {"tau", required_argument, 0, O_TAU},
+    {"ratio", no_argument, 0, O_RATIO},
+    {"max-points", required_argument, 0, O_MAX_POINTS},
+    {"title", required_argument, 0, O_TITLE},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* The command line, parsed; po is what the library's script writers read. */
+typedef struct plot_cli {
+    int kind;              /* K_* */
+    const char *input;     /* the TRACE or MRC.csv */
+    const char *title;     /* --title, NULL: the kind's default */
+    char dat[4200];        /* OUT.dat */
+    char gp[4200];         /* OUT.gp */
+    char tbuf[4400];       /* the default title */
+    uint64_t max_points;   /* --max-points */
+    int page_bits;         /* --page-size as log2, -1 if not given */
+    trace_opts_t topts;    /* -F */
+    plot_opts_t po;        /* output, page size, tau, ratio, svg, title */
+} plot_cli_t;
+
+enum { PLOT_SERVED = -1 }; /* --help was served */
+
+static int parse_opt(plot_cli_t *o, int c, const char *arg)
+{
+    uint64_t v;
+    int f;
+    switch (c) {
+    case 'o': o->po.out = arg; return 0;
+    case 'F':
+        if ((f = trace_format_parse(arg)) < 0)
+            return cli_usage("plot", "unknown format '%s' (expected %s)", arg, trace_format_names());
+        o->topts.format = (trace_format_t)f;
+        return 0;
+    case O_PAGE_SIZE:
+        if (cli_u64("plot", "--page-size", arg, 1, (uint64_t)1 << 30, &v))
+            return CLI_USAGE;
+        if (v & (v - 1))
+            return cli_usage("plot", "page size %s is not a power of two", arg);
+        o->page_bits = __builtin_ctzll(v);
+        return 0;
+    case O_TAU: return cli_u64("plot", "--tau", arg, 1, UINT64_MAX, &o->po.tau) ? CLI_USAGE : 0;
+    case O_RATIO: o->po.ratio = 1; return 0;
+    case O_MAX_POINTS:
+        return cli_u64("plot", "--max-points", arg, 1, 100000000, &o->max_points) ? CLI_USAGE : 0;
+    case O_TITLE: o->title = arg; return 0;
+    case 'h': cli_help(plot_help); return PLOT_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said why */
     }
+}
+
+static int parse(plot_cli_t *o, int argc, char **argv)
+{
+    const char *out;
+    size_t blen;
+    int c, rc;
+    memset(o, 0, sizeof *o);
+    o->page_bits = -1;
+    o->po.tau = 10000;
+    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
+    optind = 1;
+    while ((c = cli_getopt("plot", argc, argv, "o:F:h", plot_opts)) != -1)
+        if ((rc = parse_opt(o, c, optarg)))
+            return rc;
     if (argc - optind != 2)
         return cli_usage("plot", "expected a kind (addresses, curves or wss) and one input");
-    kind_s = argv[optind], input = argv[optind + 1];
-    if (strcmp(kind_s, "addresses") == 0)
-        kind = K_ADDR;
-    else if (strcmp(kind_s, "curves") == 0)
-        kind = K_CURVES;
-    else if (strcmp(kind_s, "wss") == 0)
-        kind = K_WSS;
-    else
-        return cli_usage("plot", "unknown plot '%s' (expected addresses, curves or wss)", kind_s);
-    if (!out_path)
+    if ((o->kind = cli_choice("plot", "plot", argv[optind], kind_names, 3)) < 0)
+        return CLI_USAGE;
+    o->input = argv[optind + 1];
+    if (!(out = o->po.out))
         return cli_usage("plot", "no picture given (expected -o OUT.png or -o OUT.svg)");
-    blen = strlen(out_path);
-    if (blen > 4 && strcmp(out_path + blen - 4, ".svg") == 0)
-        po.svg = 1;
-    else if (!(blen > 4 && strcmp(out_path + blen - 4, ".png") == 0))
-        return cli_usage("plot", "picture '%s' must end in .png or .svg", out_path);
-    if (blen - 4 >= sizeof base)
+    blen = strlen(out);
+    if (blen > 4 && strcmp(out + blen - 4, ".svg") == 0)
+        o->po.svg = 1;
+    else if (!(blen > 4 && strcmp(out + blen - 4, ".png") == 0))
+        return cli_usage("plot", "picture '%s' must end in .png or .svg", out);
+    if (blen - 4 >= 4096)
         return cli_usage("plot", "picture path too long");
-    memcpy(base, out_path, blen - 4);
-    base[blen - 4] = '\0';
-    snprintf(dat, sizeof dat, "%s.dat", base);
-    snprintf(gp, sizeof gp, "%s.gp", base);
-    if (page_bits < 0)
-        page_bits = kind == K_ADDR ? 0 : 12;
-    po.out = out_path, po.dat = dat, po.page_bits = (unsigned)page_bits, po.tau = tau;
-    if (!max_points)
-        max_points = kind == K_ADDR ? 200000 : 2000;
+    snprintf(o->dat, sizeof o->dat, "%.*s.dat", (int)(blen - 4), out);
+    snprintf(o->gp, sizeof o->gp, "%.*s.gp", (int)(blen - 4), out);
+    if (o->page_bits < 0)
+        o->page_bits = o->kind == K_ADDR ? 0 : 12;
+    o->topts.page_bits = (unsigned)o->page_bits;
+    o->po.dat = o->dat, o->po.page_bits = (unsigned)o->page_bits;
+    if (!o->max_points)
+        o->max_points = o->kind == K_ADDR ? 200000 : 2000;
+    return 0;
+}
 
-    if (env_out_open(&od, dat, &d))
-        return cli_diag(&d);
-    if (kind == K_CURVES) {
-        char *text = NULL;
-        size_t len, n = 0, k;
-        plot_point_t *pts = NULL;
-        const char **names = NULL;
-        if (env_read_file(input, &text, &len, &d) || plot_parse_csv(input, text, len, &pts, &n, &d)) {
-            free(text);
-            env_out_abort(&od);
-            return cli_diag(&d);
-        }
+/* The title: --title, else the kind's default already in o->tbuf. */
+static void set_title(plot_cli_t *o)
+{
+    o->po.title = o->title ? o->title : o->tbuf;
+}
+
+/* curves: the CSV of `vmlab mrc` into od, the script into og. */
+static int plot_curves(plot_cli_t *o, env_out_t *od, env_out_t *og)
+{
+    char *text = NULL;
+    size_t len, n = 0, k;
+    plot_point_t *pts = NULL;
+    const char **names = NULL;
+    diag_t d;
+    int rc = 0;
+    diag_clear(&d);
+    if (env_read_text(o->input, &text, &len, &d) || plot_parse_csv(o->input, text, len, &pts, &n, &d)) {
         free(text);
-        if (n == 0 || !(names = calloc(n, sizeof *names))) {
-            free(pts);
-            env_out_abort(&od);
-            if (n == 0)
-                cli_error("%s: no data to plot (expected rows after the CSV header)", input);
-            return CLI_ERR;
-        }
-        k = plot_curves_data(od.fp, pts, n, names);
-        po.marks = n / k <= 40;
-        snprintf(tbuf, sizeof tbuf, "Fault curves: %s", input);
-        po.title = title ? title : tbuf;
-        if (env_out_open(&og, gp, &d)) {
-            free(pts), free(names);
-            env_out_abort(&od);
-            return cli_diag(&d);
-        }
-        plot_curves_script(og.fp, &po, names, k);
-        free(pts), free(names);
+        return cli_diag(&d);
+    }
+    free(text);
+    if (n == 0) {
+        free(pts);
+        cli_error("%s: no data to plot (expected rows after the CSV header)", o->input);
+        return CLI_ERR;
+    }
+    if (!(names = calloc(n, sizeof *names))) {
+        free(pts);
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    }
+    k = plot_curves_data(od->fp, pts, n, names);
+    o->po.marks = n / k <= 40;
+    snprintf(o->tbuf, sizeof o->tbuf, "Fault curves: %s", o->input);
+    set_title(o);
+    if (env_out_open(og, o->gp, &d))
+        rc = cli_diag(&d);
+    else
+        plot_curves_script(og->fp, &o->po, names, k);
+    free(pts), free(names);
+    return rc;
+}
+
+/* addresses: (time, address) rows, evenly sampled. */
+static int plot_addresses(plot_cli_t *o, const trace_pages_t *tp, env_out_t *od, env_out_t *og)
+{
+    size_t rows;
+    diag_t d;
+    uint64_t *addr = malloc(tp->n * sizeof *addr);
+    diag_clear(&d);
+    if (!addr)
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    o->po.amin = UINT64_MAX, o->po.amax = 0;
+    for (size_t i = 0; i < tp->n; i++) {
+        addr[i] = tp->page[i] << o->page_bits;
+        o->po.amin = addr[i] < o->po.amin ? addr[i] : o->po.amin;
+        o->po.amax = addr[i] > o->po.amax ? addr[i] : o->po.amax;
+    }
+    rows = plot_addresses_data(od->fp, addr, tp->write, tp->n, o->max_points);
+    free(addr);
+    snprintf(o->tbuf, sizeof o->tbuf, "Addresses over time: %s (%zu references%s)", o->input,
+             tp->n, rows < tp->n ? ", evenly sampled" : "");
+    set_title(o);
+    if (env_out_open(og, o->gp, &d))
+        return cli_diag(&d);
+    plot_addresses_script(og->fp, &o->po, rows);
+    return 0;
+}
+
+/* wss: W(t, tau) over time. */
+static int plot_wss(plot_cli_t *o, const trace_pages_t *tp, env_out_t *od, env_out_t *og)
+{
+    uint64_t *key = NULL;
+    uint32_t *id = NULL, V = 0;
+    long rows = -ENOMEM;
+    diag_t d;
+    diag_clear(&d);
+    if (mrc_keys(tp, &key, &d))
+        return cli_diag(&d);
+    if ((id = malloc(tp->n * sizeof *id)) && opt_dense_ids(key, tp->n, id, &V) == 0)
+        rows = plot_wss_data(od->fp, id, tp->n, V, o->po.tau, o->max_points);
+    free(id), free(key);
+    if (rows < 0)
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    snprintf(o->tbuf, sizeof o->tbuf, "Working-set size: %s (%zu references, %u pages)", o->input,
+             tp->n, V);
+    set_title(o);
+    if (env_out_open(og, o->gp, &d))
+        return cli_diag(&d);
+    plot_wss_script(og->fp, &o->po);
+    return 0;
+}
+
+/* addresses and wss read a trace. */
+static int plot_trace(plot_cli_t *o, env_out_t *od, env_out_t *og)
+{
+    trace_pages_t tp;
+    diag_t d;
+    int rc;
+    diag_clear(&d);
+    if (trace_load_pages(o->input, &o->topts, (unsigned)o->page_bits, &tp, &d))
+        return cli_diag(&d);
+    if (tp.n == 0) {
+        cli_error("%s: no data to plot (expected at least one reference)", o->input);
+        rc = CLI_ERR;
     } else {
-        trace_pages_t tp;
-        topts.page_bits = (unsigned)page_bits;
-        if (trace_load_pages(input, &topts, (unsigned)page_bits, &tp, &d)) {
-            env_out_abort(&od);
-            return cli_diag(&d);
-        }
-        if (tp.n == 0) {
-            trace_pages_free(&tp);
-            env_out_abort(&od);
-            cli_error("%s: no data to plot (expected at least one reference)", input);
-            return CLI_ERR;
-        }
-        if (kind == K_ADDR) {
-            size_t rows;
-            uint64_t *addr = malloc(tp.n * sizeof *addr);
-            if (!addr) {
-                trace_pages_free(&tp);
-                env_out_abort(&od);
-                cli_error("out of memory");
-                return CLI_ERR;
-            }
-            po.amin = UINT64_MAX, po.amax = 0;
-            for (size_t i = 0; i < tp.n; i++) {
-                addr[i] = tp.page[i] << page_bits;
-                po.amin = addr[i] < po.amin ? addr[i] : po.amin;
-                po.amax = addr[i] > po.amax ? addr[i] : po.amax;
-            }
-            rows = plot_addresses_data(od.fp, addr, tp.write, tp.n, max_points);
-            free(addr);
-            snprintf(tbuf, sizeof tbuf, "Addresses over time: %s (%zu references%s)", input, tp.n,
-                     rows < tp.n ? ", evenly sampled" : "");
-            po.title = title ? title : tbuf;
-            if (env_out_open(&og, gp, &d)) {
-                trace_pages_free(&tp);
-                env_out_abort(&od);
-                return cli_diag(&d);
-            }
-            plot_addresses_script(og.fp, &po, rows);
-        } else {
-            uint64_t *key = NULL;
-            uint32_t *id = NULL, V = 0;
-            long rows = -ENOMEM;
-            if (mrc_keys(&tp, &key, &d)) {
-                trace_pages_free(&tp);
-                env_out_abort(&od);
-                return cli_diag(&d);
-            }
-            if ((id = malloc(tp.n * sizeof *id)) && opt_dense_ids(key, tp.n, id, &V) == 0)
-                rows = plot_wss_data(od.fp, id, tp.n, V, tau, max_points);
-            free(id), free(key);
-            if (rows < 0) {
-                trace_pages_free(&tp);
-                env_out_abort(&od);
-                cli_error("out of memory");
-                return CLI_ERR;
-            }
-            snprintf(tbuf, sizeof tbuf, "Working-set size: %s (%zu references, %u pages)", input,
-                     tp.n, V);
-            po.title = title ? title : tbuf;
-            if (env_out_open(&og, gp, &d)) {
-                trace_pages_free(&tp);
-                env_out_abort(&od);
-                return cli_diag(&d);
-            }
-            plot_wss_script(og.fp, &po);
-        }
-        trace_pages_free(&tp);
+        rc = o->kind == K_ADDR ? plot_addresses(o, &tp, od, og) : plot_wss(o, &tp, od, og);
+    }
+    trace_pages_free(&tp);
+    return rc;
+}
+
+/* Run gnuplot on the committed files: 0 or CLI_ERR (without gnuplot the
+ * files stay and the message says how to render them). */
+static int render(const plot_cli_t *o)
+{
+    switch (cli_gnuplot(o->gp)) {
+    case 0: return CLI_OK;
+    case 1:
+        cli_error("plot: gnuplot not found%s; wrote %s and %s (render with: gnuplot %s, "
+                  "or install gnuplot-nox)", getenv("VMLAB_GNUPLOT") ? " at $VMLAB_GNUPLOT" : "",
+                  o->gp, o->dat, o->gp);
+        return CLI_OK;
+    default:
+        cli_error("plot: gnuplot failed on %s (its message is above)", o->gp);
+        remove(o->po.out);
+        return CLI_ERR;
+    }
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    plot_cli_t o;
+    env_out_t od, og = {0};
+    diag_t d;
+    int rc = parse(&o, argc, argv);
+    diag_clear(&d);
+    if (rc)
+        return rc == PLOT_SERVED ? CLI_OK : rc;
+    if (env_out_open(&od, o.dat, &d))
+        return cli_diag(&d);
+    rc = o.kind == K_CURVES ? plot_curves(&o, &od, &og) : plot_trace(&o, &od, &og);
+    if (rc) {
+        env_out_abort(&od);
+        if (og.fp)
+            env_out_abort(&og);
+        return rc;
     }
     if (env_out_commit(&od, &d)) {
         env_out_abort(&og);
@@ -277,17 +342,5 @@ int cmd_plot(int argc, char **argv)
     }
     if (env_out_commit(&og, &d))
         return cli_diag(&d);
-    switch (cli_gnuplot(gp)) {
-    case 0: break;
-    case 1:
-        cli_error("plot: gnuplot not found%s; wrote %s and %s (render with: gnuplot %s, "
-                  "or install gnuplot-nox)", getenv("VMLAB_GNUPLOT") ? " at $VMLAB_GNUPLOT" : "",
-                  gp, dat, gp);
-        break;
-    default:
-        cli_error("plot: gnuplot failed on %s (its message is above)", gp);
-        remove(out_path);
-        rc = CLI_ERR;
-    }
-    return rc;
+    return render(&o);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_record.c - `vmlab record -- CMD ARGS...`: run a real program under
  * Valgrind's lackey tool (--trace-mem=yes: every instruction fetch, load,
@@ -78,11 +79,14 @@ static int deflate_out(z_stream *z, FILE *fp, const char *p, size_t n, int flush
     return 0;
 }
 
+/* Long options without a short form. */
+enum { O_DATA_ONLY = CLI_OPT_BASE };
+
 int cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},
-        {"data-only", no_argument, 0, 1},
+        {"data-only", no_argument, 0, O_DATA_ONLY},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -99,12 +103,12 @@ int cmd_record(int argc, char **argv)
     diag_clear(&d);
     optind = 1;
     /* '+': stop at the first non-option, so CMD's own options stay its own. */
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("record", argc, argv, "+o:h", opts)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
-        case 1: data_only = 1; break;
+        case O_DATA_ONLY: data_only = 1; break;
         case 'h': fputs(record_help, stdout); return CLI_OK;
-        default: return cli_usage("record", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)
@@ -175,6 +179,7 @@ int cmd_record(int argc, char **argv)
         size_t cap = 0;
         ssize_t len;
         int werr = 0;
+        errno = 0;
         while ((len = getline(&line, &cap, in)) > 0) {
             if (line[0] == '=' && line[1] == '=') {
                 snprintf(last_banner, sizeof last_banner, "%.*s", (int)(len - 1), line);
@@ -186,14 +191,16 @@ int cmd_record(int argc, char **argv)
                 refs++;
             }
             if (!werr && deflate_out(&z, out.fp, line, (size_t)len, Z_NO_FLUSH))
-                werr = 1;
+                werr = errno ? errno : EIO;
         }
         free(line);
         fclose(in);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
+        errno = 0;
         if (werr || deflate_out(&z, out.fp, "", 0, Z_FINISH)) {
-            diag_set(&d, out_path, 0, EIO, "write failed");
+            int e = werr ? werr : errno ? errno : EIO;
+            diag_set(&d, out_path, 0, e, "cannot write output: %s", strerror(e));
             rc = cli_diag(&d);
             goto fail;
         }

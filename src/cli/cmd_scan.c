@@ -350,7 +350,7 @@ int cmd_scan(int argc, char **argv)
     c.max = (size_t)16 << 20;
     diag_clear(&d);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((opt = cli_getopt("scan", argc, argv, "t:h", opts)) != -1) {
         switch (opt) {
         case 't':
             if (peek_type_parse(optarg, &c.type) || !peek_type_numeric(c.type))
@@ -394,7 +394,7 @@ int cmd_scan(int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 'h': fputs(scan_help, stdout); return CLI_OK;
-        default: return cli_usage("scan", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
     if (optind + 1 != argc)

@@ -72,7 +72,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
     o->cfg.ncpus = 1;
     o->seed = 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:u:o:h", lo, NULL)) != -1) {
+    while ((c = cli_getopt("sched", argc, argv, "c:u:o:h", lo)) != -1) {
         switch (c) {
         case 'c':
             if (cli_u64("sched", "--cpus", optarg, 1, SCHED_MAX_CPUS, &v))
@@ -117,7 +117,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
             sched_class_help(stdout);
             return -1;
         default:
-            return cli_usage("sched", "unknown option");
+            return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind < argc)

@@ -75,7 +75,7 @@ int cmd_target(int argc, char **argv)
     long long start = 1;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("target", argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 1: {
             char *end;
@@ -89,7 +89,7 @@ int cmd_target(int argc, char **argv)
         }
         case 2: dumpable = 0; break;
         case 'h': fputs(target_help, stdout); return CLI_OK;
-        default: return cli_usage("target", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
     if (optind < argc)

@@ -99,7 +99,7 @@ int cmd_tlb_measure(int argc, char **argv)
     env_out_t out;
     diag_t d;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:k:t:A:c:o:h", lopts, NULL)) != -1) {
+    while ((c = cli_getopt("tlb-measure", argc, argv, "m:k:t:A:c:o:h", lopts)) != -1) {
         switch (c) {
         case 'm':
             if (cli_u64("tlb-measure", "--max-pages", optarg, 1, 1u << 22, &maxp))
@@ -137,7 +137,7 @@ int cmd_tlb_measure(int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 3: img = optarg; break;
-        default: return cli_usage("tlb-measure", "unknown option");
+        default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
     if (optind < argc)

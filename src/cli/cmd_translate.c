@@ -324,10 +324,14 @@ static int load_problem(xl_problem_t *p, topts_t *o, const uint64_t *sizes, cons
         }
         if (o->addr_list) { /* -A replaces the file's addresses */
             p->naddr = 0;
-            if ((rc = add_list(p, o->addr_list)))
+            if ((rc = add_list(p, o->addr_list))) {
+                xl_problem_free(p);
                 return rc;
-            if (xl_problem_check(p, "-A", &d))
+            }
+            if (xl_problem_check(p, "-A", &d)) {
+                xl_problem_free(p);
                 return cli_diag(&d), CLI_USAGE;
+            }
         }
         return 0;
     }
@@ -354,11 +358,14 @@ static int load_problem(xl_problem_t *p, topts_t *o, const uint64_t *sizes, cons
         p->seg[1].down = 1;
     }
     if (o->addr_list) {
-        if ((rc = add_list(p, o->addr_list)))
+        if ((rc = add_list(p, o->addr_list))) {
+            xl_problem_free(p);
             return rc;
+        }
         o->gen.naddr = 0;
     }
     if (xl_generate(p, &o->gen, &d)) {
+        xl_problem_free(p);
         cli_diag(&d);
         return d.err == EDOM ? CLI_USAGE : CLI_ERR;
     }

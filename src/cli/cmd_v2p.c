@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_v2p.c - `vmlab v2p PID ADDR...`, `vmlab v2p PID --range A-B`:
  * virtual to physical through /proc/PID/pagemap, and the frame's flags from
@@ -5,8 +6,14 @@
  *
  * Without CAP_SYS_ADMIN the kernel reports every PFN as 0; that is said in
  * words, never printed as frame 0.
+ *
+ * parse() turns the command line (options anywhere: getopt permutes) into a
+ * v2p_cli_t with the pages to look at; every malformed argument is a usage
+ * error (exit 2).  translate() asks the library (inspect_maps_load,
+ * inspect_pagemap_read); print_text/print_json write the one result.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "cli/inspect_cli.h"
+#include "base/vec.h"
 #include "vmlab/inspect.h"
 #include "vmlab/parse.h"
 
@@ -36,16 +44,130 @@ static const char v2p_help[] =
 
 #define V2P_MAX_PAGES 65536
 
+enum { O_RANGE = CLI_OPT_BASE, O_OUTPUT };
+
+static const struct option v2p_opts[] = {
+    {"range", required_argument, 0, O_RANGE},
+    {"output", required_argument, 0, O_OUTPUT},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* The command line, parsed. */
+typedef struct v2p_cli {
+    int pid;                 /* 0: this process */
+    const char *range;       /* --range as given, NULL for a list of ADDRs */
+    VL_VEC(uint64_t) addrs;  /* the addresses (a range: its pages) */
+    out_format_t output;     /* text or json */
+} v2p_cli_t;
+
+/* What the kernel says about those addresses. */
+typedef struct v2p_result {
+    inspect_maps_t mm;  /* the process's mappings, classified */
+    inspect_page_t *pg; /* one per address */
+    uint64_t ps;        /* page size */
+} v2p_result_t;
+
+enum { V2P_SERVED = -1 }; /* --help was served */
+
 static int parse_addr(const char *s, size_t len, uint64_t *v)
 {
     return len == 0 ? -1 : parse_u64_hex(s, len, v);
 }
 
-static void flag_words(const inspect_page_t *p, char *buf, size_t n, int json)
+static int add_range(v2p_cli_t *o, const char *range, uint64_t ps)
 {
-    const char *w[6];
-    int k = 0;
-    size_t len = 0;
+    const char *dash = strchr(range, '-');
+    uint64_t a, b, first, npages;
+    if (!dash || parse_addr(range, (size_t)(dash - range), &a) ||
+        parse_addr(dash + 1, strlen(dash + 1), &b))
+        return cli_usage("v2p", "malformed range '%s' (expected START-END in hex, e.g. "
+                                "0x7f00-0x8f00)",
+                         range);
+    if (a >= b)
+        return cli_usage("v2p", "empty range '%s' (expected START < END)", range);
+    first = a & ~(ps - 1);
+    npages = (b - first + ps - 1) / ps;
+    if (npages > V2P_MAX_PAGES)
+        return cli_usage("v2p", "range '%s' covers %ju pages (expected at most %d)", range,
+                         (uintmax_t)npages, V2P_MAX_PAGES);
+    if (vl_vec_reserve(&o->addrs, npages))
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    for (uint64_t i = 0; i < npages; i++)
+        o->addrs.v[o->addrs.n++] = first + i * ps;
+    return 0;
+}
+
+static int parse(v2p_cli_t *o, int argc, char **argv, uint64_t ps)
+{
+    int c;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    while ((c = cli_getopt("v2p", argc, argv, "h", v2p_opts)) != -1) {
+        switch (c) {
+        case O_RANGE: o->range = optarg; break;
+        case O_OUTPUT:
+            if (cli_output("v2p", optarg, OUT_ACCEPT_TEXT_JSON, &o->output))
+                return CLI_USAGE;
+            break;
+        case 'h': fputs(v2p_help, stdout); return V2P_SERVED;
+        default: return CLI_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return cli_usage("v2p", "no PID given (expected PID ADDR... or PID --range A-B)");
+    if (icli_pid("v2p", argv[optind++], &o->pid))
+        return CLI_USAGE;
+    if (optind == argc && !o->range)
+        return cli_usage("v2p", "no address given (expected ADDR... or --range A-B)");
+    if (optind < argc && o->range)
+        return cli_usage("v2p", "give addresses or --range, not both");
+    if (o->range)
+        return add_range(o, o->range, ps);
+    for (int i = optind; i < argc; i++) {
+        uint64_t a;
+        if (parse_addr(argv[i], strlen(argv[i]), &a))
+            return cli_usage("v2p", "'%s' is not an address (expected hex, e.g. 0x7ffc1234)",
+                             argv[i]);
+        if (vl_vec_push(&o->addrs, a))
+            return cli_diag(&(diag_t){.msg = "out of memory"});
+    }
+    return 0;
+}
+
+/* Load the maps and read the pagemap entries: 0 or a CLI_* status. */
+static int translate(const v2p_cli_t *o, v2p_result_t *r)
+{
+    const inspect_src_t *src = inspect_src_proc();
+    size_t n = o->addrs.n;
+    diag_t d;
+    diag_clear(&d);
+    if (inspect_maps_load(src, o->pid, "maps", &r->mm, &d))
+        return cli_diag(&d);
+    inspect_classify_src(&r->mm, src, o->pid);
+    /* Every address must be mapped; in a range, the start. */
+    for (size_t i = 0; i < (o->range ? 1 : n); i++)
+        if (!inspect_maps_find(&r->mm, o->addrs.v[i])) {
+            int pid = o->pid ? o->pid : (int)getpid();
+            cli_error("v2p: address %#jx is not mapped in process %d (expected an address inside "
+                      "one of its mappings; see 'vmlab maps %d')",
+                      (uintmax_t)o->addrs.v[i], pid, pid);
+            return CLI_ERR;
+        }
+    if (!(r->pg = calloc(n, sizeof *r->pg)))
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    if (o->range)
+        return inspect_pagemap_read(src, o->pid, o->addrs.v[0], n, 1, r->pg, &d) ? cli_diag(&d) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (inspect_pagemap_read(src, o->pid, o->addrs.v[i] & ~(r->ps - 1), 1, 1, &r->pg[i], &d))
+            return cli_diag(&d);
+    return 0;
+}
+
+/* The pagemap bits set, as words (text and JSON use the same). */
+static size_t flag_words(const inspect_page_t *p, const char *w[6])
+{
+    size_t k = 0;
     if (p->swapped)
         w[k++] = "swapped";
     if (p->file_shared)
@@ -56,194 +178,77 @@ static void flag_words(const inspect_page_t *p, char *buf, size_t n, int json)
         w[k++] = "soft-dirty";
     if (p->uffd_wp)
         w[k++] = "uffd-wp";
-    buf[0] = '\0';
-    for (int i = 0; i < k && len < n; i++)
-        len += (size_t)snprintf(buf + len, n - len, json ? "%s\"%s\"" : "%s%s",
-                                i ? (json ? ", " : " ") : "", w[i]);
+    return k;
 }
 
-int cmd_v2p(int argc, char **argv)
+static void print_json(const v2p_cli_t *o, const v2p_result_t *r)
 {
-    static const struct option opts[] = {
-        {"range", required_argument, 0, 1},
-        {"output", required_argument, 0, 2},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const inspect_src_t *src = inspect_src_proc();
-    const char *range = NULL;
-    uint64_t *addrs = NULL, ps = inspect_page_size();
-    size_t naddr = 0;
-    inspect_maps_t mm;
-    inspect_page_t *pg = NULL;
-    diag_t d;
-    int c, pid, json = 0, rc = CLI_OK, cap = inspect_have_cap_sys_admin();
+    out_json_t j;
+    out_json_init(&j, stdout, OUT_JSON_LINES);
+    out_json_arr(&j, NULL);
+    for (size_t i = 0; i < o->addrs.n; i++) {
+        const inspect_page_t *p = &r->pg[i];
+        const inspect_map_t *m = inspect_maps_find(&r->mm, o->addrs.v[i]);
+        uint64_t paddr = p->pfn * r->ps + (o->addrs.v[i] & (r->ps - 1));
+        const char *w[6];
+        size_t k = flag_words(p, w);
+        out_json_obj(&j, NULL);
+        out_json_hex(&j, "vaddr", o->addrs.v[i]);
+        out_json_bool(&j, "mapped", m != NULL);
+        out_json_bool(&j, "present", p->present);
+        if (p->present && !p->pfn_hidden) {
+            out_json_u64(&j, "pfn", p->pfn);
+            out_json_hex(&j, "paddr", paddr);
+        } else {
+            out_json_null(&j, "pfn");
+            out_json_null(&j, "paddr");
+        }
+        out_json_bool(&j, "pfn_hidden", p->pfn_hidden);
+        out_json_arr(&j, "flags");
+        for (size_t x = 0; x < k; x++)
+            out_json_str(&j, NULL, w[x]);
+        out_json_end(&j);
+        if (p->swapped) {
+            out_json_obj(&j, "swap");
+            out_json_u64(&j, "type", p->swap_type);
+            out_json_u64(&j, "offset", p->swap_offset);
+            out_json_end(&j);
+        }
+        if (p->have_kflags) {
+            char kf[512] = "";
+            inspect_kpf_format(p->kflags, " ", kf, sizeof kf);
+            out_json_arr(&j, "kpageflags");
+            for (char *save = NULL, *t = strtok_r(kf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+                out_json_str(&j, NULL, t);
+            out_json_end(&j);
+        }
+        if (p->have_count)
+            out_json_u64(&j, "kpagecount", p->count);
+        if (m) {
+            out_json_str(&j, "kind", inspect_kind_name(m->kind));
+            out_json_str(&j, "mapping", m->path);
+        }
+        out_json_end(&j);
+    }
+    out_json_end(&j);
+    out_json_done(&j);
+}
 
-    diag_clear(&d);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        switch (c) {
-        case 1: range = optarg; break;
-        case 2:
-            if (strcmp(optarg, "json") == 0)
-                json = 1;
-            else if (strcmp(optarg, "text") == 0)
-                json = 0;
-            else
-                return cli_usage("v2p", "unknown --output '%s' (expected text or json)", optarg);
-            break;
-        case 'h': fputs(v2p_help, stdout); return CLI_OK;
-        default: return cli_usage("v2p", "bad option");
-        }
-    }
-    /* Options may follow the PID and addresses too. */
-    {
-        int nonopt = 0;
-        for (int i = optind; i < argc; i++) {
-            if (strcmp(argv[i], "--range") == 0 && i + 1 < argc) {
-                range = argv[++i];
-            } else if (strncmp(argv[i], "--range=", 8) == 0) {
-                range = argv[i] + 8;
-            } else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc) {
-                if (strcmp(argv[i + 1], "json") && strcmp(argv[i + 1], "text"))
-                    return cli_usage("v2p", "unknown --output '%s' (expected text or json)",
-                                     argv[i + 1]);
-                json = strcmp(argv[++i], "json") == 0;
-            } else if (strncmp(argv[i], "--output=", 9) == 0) {
-                json = strcmp(argv[i] + 9, "json") == 0;
-            } else {
-                argv[optind + nonopt++] = argv[i];
-            }
-        }
-        argc = optind + nonopt;
-    }
-    if (optind >= argc)
-        return cli_usage("v2p", "no PID given (expected PID ADDR... or PID --range A-B)");
-    if (icli_pid("v2p", argv[optind++], &pid))
-        return CLI_USAGE;
-    if (optind == argc && !range)
-        return cli_usage("v2p", "no address given (expected ADDR... or --range A-B)");
-    if (optind < argc && range)
-        return cli_usage("v2p", "give addresses or --range, not both");
-
-    if (range) {
-        const char *dash = strchr(range, '-');
-        uint64_t a, b, first, npages;
-        if (!dash || parse_addr(range, (size_t)(dash - range), &a) ||
-            parse_addr(dash + 1, strlen(dash + 1), &b)) {
-            cli_error("v2p: malformed range '%s' (expected START-END in hex, e.g. 0x7f00-0x8f00)",
-                      range);
-            return CLI_ERR;
-        }
-        if (a >= b) {
-            cli_error("v2p: empty range '%s' (expected START < END)", range);
-            return CLI_ERR;
-        }
-        first = a & ~(ps - 1);
-        npages = (b - first + ps - 1) / ps;
-        if (npages > V2P_MAX_PAGES) {
-            cli_error("v2p: range '%s' covers %ju pages (expected at most %d)", range,
-                      (uintmax_t)npages, V2P_MAX_PAGES);
-            return CLI_ERR;
-        }
-        addrs = malloc(npages * sizeof *addrs);
-        if (!addrs) {
-            cli_error("v2p: out of memory");
-            return CLI_ERR;
-        }
-        for (uint64_t i = 0; i < npages; i++)
-            addrs[naddr++] = first + i * ps;
-    } else {
-        addrs = malloc((size_t)(argc - optind) * sizeof *addrs);
-        if (!addrs) {
-            cli_error("v2p: out of memory");
-            return CLI_ERR;
-        }
-        for (int i = optind; i < argc; i++) {
-            if (parse_addr(argv[i], strlen(argv[i]), &addrs[naddr])) {
-                cli_error("v2p: '%s' is not an address (expected hex, e.g. 0x7ffc1234)", argv[i]);
-                free(addrs);
-                return CLI_ERR;
-            }
-            naddr++;
-        }
-    }
-
-    if (inspect_maps_load(src, pid, "maps", &mm, &d)) {
-        free(addrs);
-        return cli_diag(&d);
-    }
-    inspect_classify_src(&mm, src, pid);
-    /* Every address must be mapped; in a range, the start. */
-    for (size_t i = 0; i < (range ? 1 : naddr); i++) {
-        if (!inspect_maps_find(&mm, addrs[i])) {
-            cli_error("v2p: address %#jx is not mapped in process %d (expected an address inside "
-                      "one of its mappings; see 'vmlab maps %d')",
-                      (uintmax_t)addrs[i], pid ? pid : (int)getpid(), pid ? pid : (int)getpid());
-            rc = CLI_ERR;
-            goto done;
-        }
-    }
-    pg = calloc(naddr, sizeof *pg);
-    if (!pg) {
-        cli_error("v2p: out of memory");
-        rc = CLI_ERR;
-        goto done;
-    }
-    if (range) {
-        if (inspect_pagemap_read(src, pid, addrs[0], naddr, 1, pg, &d)) {
-            rc = cli_diag(&d);
-            goto done;
-        }
-    } else {
-        for (size_t i = 0; i < naddr; i++) {
-            if (inspect_pagemap_read(src, pid, addrs[i] & ~(ps - 1), 1, 1, &pg[i], &d)) {
-                rc = cli_diag(&d);
-                goto done;
-            }
-        }
-    }
-
-    if (json)
-        printf("[");
-    else
-        printf("pid %d, %zu page(s); %s\n", pid ? pid : (int)getpid(), naddr,
-               cap ? "PFNs visible (CAP_SYS_ADMIN)"
-                   : "PFNs hidden: without CAP_SYS_ADMIN the kernel reports every PFN as 0 (run as "
-                     "root to see frames)");
-    for (size_t i = 0; i < naddr; i++) {
-        const inspect_page_t *p = &pg[i];
-        const inspect_map_t *m = inspect_maps_find(&mm, addrs[i]);
-        uint64_t off = addrs[i] & (ps - 1), paddr = p->pfn * ps + off;
-        int pfn_ok = p->present && !p->pfn_hidden;
-        char flags[128], kf[512] = "", kind[32];
-        if (json) {
-            flag_words(p, flags, sizeof flags, 1);
-            printf("%s\n {\"vaddr\": \"%#jx\", \"mapped\": %s, \"present\": %s, ", i ? "," : "",
-                   (uintmax_t)addrs[i], m ? "true" : "false", p->present ? "true" : "false");
-            if (pfn_ok)
-                printf("\"pfn\": %ju, \"paddr\": \"%#jx\", ", (uintmax_t)p->pfn, (uintmax_t)paddr);
-            else
-                printf("\"pfn\": null, \"paddr\": null, ");
-            printf("\"pfn_hidden\": %s, \"flags\": [%s]", p->pfn_hidden ? "true" : "false", flags);
-            if (p->swapped)
-                printf(", \"swap\": {\"type\": %u, \"offset\": %ju}", p->swap_type,
-                       (uintmax_t)p->swap_offset);
-            if (p->have_kflags) {
-                inspect_kpf_format(p->kflags, "\", \"", kf, sizeof kf);
-                printf(", \"kpageflags\": [%s%s%s]", kf[0] ? "\"" : "", kf, kf[0] ? "\"" : "");
-            }
-            if (p->have_count)
-                printf(", \"kpagecount\": %ju", (uintmax_t)p->count);
-            if (m) {
-                printf(", \"kind\": \"%s\", \"mapping\": ", inspect_kind_name(m->kind));
-                icli_json_str(stdout, m->path);
-            }
-            printf("}");
-            continue;
-        }
-        flag_words(p, flags, sizeof flags, 0);
-        printf("%#jx", (uintmax_t)addrs[i]);
+static void print_text(const v2p_cli_t *o, const v2p_result_t *r)
+{
+    printf("pid %d, %zu page(s); %s\n", o->pid ? o->pid : (int)getpid(), o->addrs.n,
+           inspect_have_cap_sys_admin()
+               ? "PFNs visible (CAP_SYS_ADMIN)"
+               : "PFNs hidden: without CAP_SYS_ADMIN the kernel reports every PFN as 0 (run as "
+                 "root to see frames)");
+    for (size_t i = 0; i < o->addrs.n; i++) {
+        const inspect_page_t *p = &r->pg[i];
+        const inspect_map_t *m = inspect_maps_find(&r->mm, o->addrs.v[i]);
+        uint64_t paddr = p->pfn * r->ps + (o->addrs.v[i] & (r->ps - 1));
+        char kf[512] = "", kind[32];
+        const char *w[6];
+        size_t k = flag_words(p, w);
+        printf("%#jx", (uintmax_t)o->addrs.v[i]);
         if (!m) {
             printf(": not mapped\n");
             continue;
@@ -257,8 +262,8 @@ int cmd_v2p(int argc, char **argv)
                    (uintmax_t)p->swap_offset);
         else
             printf(": not present (never touched, or reclaimed)");
-        if (flags[0])
-            printf("; %s", flags);
+        for (size_t x = 0; x < k; x++)
+            printf("%s%s", x ? " " : "; ", w[x]);
         if (p->have_count)
             printf("; mapped %ju time(s)", (uintmax_t)p->count);
         if (p->have_kflags) {
@@ -273,11 +278,21 @@ int cmd_v2p(int argc, char **argv)
         else
             printf("  (%s%s%s)\n", icli_kind(m, kind, sizeof kind), m->path[0] ? " " : "", m->path);
     }
-    if (json)
-        printf("\n]\n");
-done:
-    free(pg);
-    free(addrs);
-    inspect_maps_free(&mm);
-    return rc;
+}
+
+int cmd_v2p(int argc, char **argv)
+{
+    v2p_cli_t o;
+    v2p_result_t r = {.ps = inspect_page_size()};
+    int rc = parse(&o, argc, argv, r.ps);
+    if (rc == 0 && (rc = translate(&o, &r)) == 0) {
+        if (o.output == OUT_JSON)
+            print_json(&o, &r);
+        else
+            print_text(&o, &r);
+    }
+    inspect_maps_free(&r.mm);
+    free(r.pg);
+    vl_vec_free(&o.addrs);
+    return rc == V2P_SERVED ? CLI_OK : rc;
 }

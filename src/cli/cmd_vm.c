@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_vm.c - `vmlab vm`: the OSC virtual memory manager on an addresses file.
  *
@@ -46,18 +47,18 @@ static const char vm_help[] =
 
 enum { OUT_OSC, OUT_VALUES, OUT_NONE };
 
-static int vm_policy_arg(const char *opt, const char *v, vm_policy_t *p)
+static int vm_policy_arg(const char *opt, const char *v, osc_vm_policy_t *p)
 {
     if (strcmp(v, "fifo") == 0)
-        *p = VM_FIFO;
+        *p = OSC_VM_FIFO;
     else if (strcmp(v, "lru") == 0)
-        *p = VM_LRU;
+        *p = OSC_VM_LRU;
     else
         return cli_usage("vm", "unknown %s '%s' (expected fifo or lru)", opt, v);
     return 0;
 }
 
-static void explain(FILE *f, size_t i, const vm_event_t *e, const vm_config_t *cfg)
+static void explain(FILE *f, size_t i, const osc_vm_event_t *e, const osc_vm_config_t *cfg)
 {
     fprintf(f, "#%zu %u: page %u offset %u | ", i + 1, e->vaddr, e->page, e->offset);
     if (e->tlb_hit) {
@@ -70,7 +71,7 @@ static void explain(FILE *f, size_t i, const vm_event_t *e, const vm_config_t *c
             fprintf(f, "page fault: free frame %u", e->frame);
         else
             fprintf(f, "page fault: evict page %lld from frame %u (%s victim%s)",
-                    (long long)e->victim_page, e->frame, cfg->policy == VM_LRU ? "LRU" : "FIFO",
+                    (long long)e->victim_page, e->frame, cfg->policy == OSC_VM_LRU ? "LRU" : "FIFO",
                     e->victim_in_tlb ? ", its TLB entry invalidated" : "");
         if (e->page_fault)
             fprintf(f, ", read backing store [%llu, %llu)", (unsigned long long)e->store_offset,
@@ -83,6 +84,9 @@ static void explain(FILE *f, size_t i, const vm_event_t *e, const vm_config_t *c
     fprintf(f, " | physical %u value %d\n", e->paddr, e->value);
 }
 
+/* Long options without a short form. */
+enum { O_TLB_SIZE = CLI_OPT_BASE, O_TLB_POLICY, O_TLB_FILL, O_PAGE_SIZE, O_OUTPUT, O_EXPLAIN, O_LRU_IGNORE_TLB_HITS };
+
 int cmd_vm(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -90,18 +94,18 @@ int cmd_vm(int argc, char **argv)
         {"backing-store", required_argument, 0, 'b'},
         {"frames", required_argument, 0, 'n'},
         {"policy", required_argument, 0, 'p'},
-        {"tlb-size", required_argument, 0, 1},
-        {"tlb-policy", required_argument, 0, 2},
-        {"tlb-fill", required_argument, 0, 3},
-        {"page-size", required_argument, 0, 4},
-        {"output", required_argument, 0, 5},
-        {"explain", no_argument, 0, 6},
-        {"lru-ignore-tlb-hits", no_argument, 0, 7},
+        {"tlb-size", required_argument, 0, O_TLB_SIZE},
+        {"tlb-policy", required_argument, 0, O_TLB_POLICY},
+        {"tlb-fill", required_argument, 0, O_TLB_FILL},
+        {"page-size", required_argument, 0, O_PAGE_SIZE},
+        {"output", required_argument, 0, O_OUTPUT},
+        {"explain", no_argument, 0, O_EXPLAIN},
+        {"lru-ignore-tlb-hits", no_argument, 0, O_LRU_IGNORE_TLB_HITS},
         {"out", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    vm_config_t cfg = vm_config_default();
+    osc_vm_config_t cfg = osc_vm_config_default();
     const char *addr_path = NULL, *store_path = NULL, *out_path = NULL;
     char store_default[4096];
     int output = OUT_OSC, do_explain = 0, frames_given = 0, c, rc = CLI_OK;
@@ -110,13 +114,13 @@ int cmd_vm(int argc, char **argv)
     char *text = NULL;
     size_t len, n = 0;
     uint32_t *addrs = NULL;
-    backing_store_t bs = {0};
-    vm_t *vm = NULL;
+    osc_backing_store_t bs = {0};
+    osc_vm_t *vm = NULL;
     env_out_t out;
 
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:b:n:p:o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("vm", argc, argv, "f:b:n:p:o:h", opts)) != -1) {
         switch (c) {
         case 'f': addr_path = optarg; break;
         case 'b': store_path = optarg; break;
@@ -130,31 +134,31 @@ int cmd_vm(int argc, char **argv)
             if (vm_policy_arg("policy", optarg, &cfg.policy))
                 return CLI_USAGE;
             break;
-        case 1:
+        case O_TLB_SIZE:
             if (cli_u64("vm", "--tlb-size", optarg, 1, 4096, &v))
                 return CLI_USAGE;
             cfg.tlb_entries = (unsigned)v;
             break;
-        case 2:
+        case O_TLB_POLICY:
             if (vm_policy_arg("TLB policy", optarg, &cfg.tlb_policy))
                 return CLI_USAGE;
             break;
-        case 3:
+        case O_TLB_FILL:
             if (strcmp(optarg, "miss") == 0)
-                cfg.tlb_fill = VM_TLB_FILL_MISS;
+                cfg.tlb_fill = OSC_VM_TLB_FILL_MISS;
             else if (strcmp(optarg, "fault") == 0)
-                cfg.tlb_fill = VM_TLB_FILL_FAULT;
+                cfg.tlb_fill = OSC_VM_TLB_FILL_FAULT;
             else
                 return cli_usage("vm", "unknown --tlb-fill '%s' (expected miss or fault)", optarg);
             break;
-        case 4:
+        case O_PAGE_SIZE:
             if (cli_u64("vm", "--page-size", optarg, 2, 1u << 15, &v))
                 return CLI_USAGE;
             if (v & (v - 1))
                 return cli_usage("vm", "page size %s is not a power of two", optarg);
             cfg.page_bits = (unsigned)__builtin_ctzll(v);
             break;
-        case 5:
+        case O_OUTPUT:
             if (strcmp(optarg, "osc") == 0)
                 output = OUT_OSC;
             else if (strcmp(optarg, "values") == 0)
@@ -164,11 +168,11 @@ int cmd_vm(int argc, char **argv)
             else
                 return cli_usage("vm", "unknown --output '%s' (expected osc, values or none)", optarg);
             break;
-        case 6: do_explain = 1; break;
-        case 7: cfg.lru_touch_tlb_hits = 0; break;
+        case O_EXPLAIN: do_explain = 1; break;
+        case O_LRU_IGNORE_TLB_HITS: cfg.lru_touch_tlb_hits = 0; break;
         case 'o': out_path = optarg; break;
         case 'h': fputs(vm_help, stdout); return CLI_OK;
-        default: return cli_usage("vm", "bad option");
+        default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (!addr_path && optind < argc)
@@ -179,7 +183,7 @@ int cmd_vm(int argc, char **argv)
         return cli_usage("vm", "no addresses file given (expected -f ADDRESSES)");
     if (!frames_given)
         cfg.frames = 1u << (cfg.addr_bits - cfg.page_bits);
-    if (vm_config_validate(&cfg, &d))
+    if (osc_vm_config_validate(&cfg, &d))
         return cli_usage("vm", "%s", d.msg);
     if (!store_path) {
         char tmp[4096];
@@ -189,16 +193,16 @@ int cmd_vm(int argc, char **argv)
     }
 
     /* All input is read and checked before the first byte of output. */
-    if (env_read_file(addr_path, &text, &len, &d) ||
-        vm_parse_addresses(addr_path, text, len, cfg.addr_bits, &addrs, &n, &d) ||
-        backing_store_load(&bs, store_path, (size_t)1 << cfg.addr_bits, &d) ||
-        vm_new(&vm, &cfg, backing_store_read, &bs, &d) || env_out_open(&out, out_path, &d)) {
+    if (env_read_text(addr_path, &text, &len, &d) ||
+        osc_vm_parse_addresses(addr_path, text, len, cfg.addr_bits, &addrs, &n, &d) ||
+        osc_backing_store_load(&bs, store_path, (size_t)1 << cfg.addr_bits, &d) ||
+        osc_vm_new(&vm, &cfg, osc_backing_store_read, &bs, &d) || env_out_open(&out, out_path, &d)) {
         rc = cli_diag(&d);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        vm_event_t e;
-        int r = vm_access(vm, addrs[i], &e);
+        osc_vm_event_t e;
+        int r = osc_vm_access(vm, addrs[i], &e);
         if (r) {
             diag_set(&d, store_path, 0, -r, "cannot read page %u of the backing store", e.page);
             env_out_abort(&out);
@@ -214,7 +218,7 @@ int cmd_vm(int argc, char **argv)
             fprintf(out.fp, "%d\n", e.value);
     }
     {
-        vm_stats_t s = vm_stats(vm);
+        osc_vm_stats_t s = osc_vm_stats(vm);
         double t = s.translated ? (double)s.translated : 1.0;
         fprintf(out.fp,
                 "Number of Translated Addresses = %llu\nPage Faults = %llu\nPage Fault Rate = %.3f\n"
@@ -225,8 +229,8 @@ int cmd_vm(int argc, char **argv)
     if (env_out_commit(&out, &d))
         rc = cli_diag(&d);
 done:
-    vm_free(vm);
-    backing_store_free(&bs);
+    osc_vm_free(vm);
+    osc_backing_store_free(&bs);
     free(addrs);
     free(text);
     return rc;

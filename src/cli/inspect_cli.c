@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect_cli.c - helpers shared by the commands that look at a real
  * process (see inspect_cli.h).
@@ -22,20 +23,6 @@ int icli_pid(const char *cmd, const char *arg, int *pid)
     }
     *pid = (int)v;
     return 0;
-}
-
-void icli_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
 }
 
 const char *icli_kind(const inspect_map_t *m, char *buf, size_t n)

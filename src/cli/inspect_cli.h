@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect_cli.h - what `vmlab layout`, `maps`, `v2p` and `faults` share:
  * PID arguments, JSON strings, mapping descriptions.
@@ -12,8 +13,6 @@
 /* Parse PID ("self" is 0, this process); -1 (after printing a usage error
  * for cmd) if it is not a positive decimal number. */
 int icli_pid(const char *cmd, const char *arg, int *pid /* OUT */);
-/* Print s as a JSON string, quotes included. */
-void icli_json_str(FILE *f, const char *s);
 /* "text" or "lib text" into buf[n]. */
 const char *icli_kind(const inspect_map_t *m, char *buf, size_t n);
 /* One phrase: what a mapping of this kind holds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - `vmlab`, one command with subcommands.
  *
@@ -5,6 +6,7 @@
  * (see cli.h).  Adding a subcommand is one line in cmds[] and its cmd_*.c.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "vmlab/parse.h"
+#include "vmlab/trace.h"
 
 #ifndef VMLAB_PKGLIBDIR
 #define VMLAB_PKGLIBDIR "/usr/local/lib/vmlab"
@@ -41,6 +44,7 @@ static const cli_cmd_t cmds[] = {
     {"merge", "join the JSON or CSV results of independent jobs (parallel, Slurm) into one", cmd_merge},
     {"trace-info", "read a memory trace and count what is in it", cmd_trace_info},
     {"malloc", "allocator designs replayed on malloc-lab traces (replay, record)", cmd_malloc},
+    {"kernel", "the kernel lab: SCHED_WRR and mm modules in Linux 6.1 under QEMU", cmd_kernel},
     {"gc", "a conservative mark-and-sweep collector for C: demo, and a leak finder", cmd_gc},
     {"translate", "OSTEP's translation homework: bounds, segments, linear and multi-level tables", cmd_translate},
     {"tlb-measure", "the TLB homework on this machine: time per access against pages touched", cmd_tlb_measure},
@@ -111,6 +115,65 @@ int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t
     return -1;
 }
 
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *lopts)
+{
+    /* ':' first (after a '+') makes getopt tell a missing value (':') from an
+     * unknown option ('?'); opterr = 0 silences getopt's own message. */
+    char so[64];
+    int plus = shortopts[0] == '+';
+    snprintf(so, sizeof so, "%s:%s", plus ? "+" : "", shortopts + plus);
+    opterr = 0;
+    int c = getopt_long(argc, argv, so, lopts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    char name[64];
+    if (optopt > 0 && optopt < CLI_OPT_BASE && strncmp(arg, "--", 2) != 0)
+        snprintf(name, sizeof name, "-%c", optopt);
+    else
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    if (c == ':')
+        cli_usage(cmd, "option '%s' needs a value", name);
+    else if (optopt == 0 || strncmp(arg, "--", 2) != 0 || strchr(arg, '=') == NULL)
+        cli_usage(cmd, "unknown option '%s'", name);
+    else
+        cli_usage(cmd, "option '%s' takes no value", name);
+    return '?';
+}
+
+int cli_choice(const char *cmd, const char *opt, const char *val, const char *const *names,
+               size_t n)
+{
+    char list[256];
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(val, names[i]) == 0)
+            return (int)i;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s",
+                         i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    cli_usage(cmd, "unknown %s '%s' (expected %s)", opt, val, list);
+    return -1;
+}
+
+void cli_help(const char *text)
+{
+    static const char key[] = "@FORMATS@";
+    const char *p;
+    while ((p = strstr(text, key))) {
+        fwrite(text, 1, (size_t)(p - text), stdout);
+        fputs(trace_format_names(), stdout);
+        text = p + sizeof key - 1;
+    }
+    fputs(text, stdout);
+}
+
 int cli_find_lib(const char *name, char *out, size_t size)
 {
     char exe[PATH_MAX];
@@ -144,6 +207,24 @@ static void help(FILE *f)
     fprintf(f, "\nexit status: 0 ok, 1 runtime error (bad data, I/O), 2 usage error\n");
 }
 
+/* A command's output is lost if stdout could not take it (a full disk,
+ * /dev/full, a closed pipe): say so and fail, whatever the command did
+ * not check itself.  rc is the command's status, kept if already an error. */
+static int stdout_done(int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    bad |= ferror(stdout);
+    if (!bad || rc != CLI_OK)
+        return rc;
+    if (e)
+        cli_error("(stdout): cannot write output: %s", strerror(e));
+    else
+        cli_error("(stdout): cannot write output: a write failed (a full disk or a closed pipe?)");
+    return CLI_ERR;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -153,14 +234,14 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         help(stdout);
-        return CLI_OK;
+        return stdout_done(CLI_OK);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("vmlab %s\n", VMLAB_VERSION);
-        return CLI_OK;
+        return stdout_done(CLI_OK);
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].main(argc - 1, argv + 1);
+            return stdout_done(cmds[i].main(argc - 1, argv + 1));
     return cli_usage(NULL, "unknown command '%s'", argv[1]);
 }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # src/gc/module.mk - the leak finder's LD_PRELOAD library (docs/gc.md).  The
 # collector itself is in libvmlab.a and libvmlab.so like every module.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen.c - synthetic trace models (see include/vmlab/gen.h), one table.
  *
@@ -7,6 +8,8 @@
  * mapped through a seeded shuffle (Fisher-Yates) so popular pages are
  * scattered, as gen_trace.c does.
  */
+#include "vmlab/env.h"
+#include "base/rng.h"
 #include "vmlab/gen.h"
 
 #include <errno.h>
@@ -36,13 +39,12 @@ typedef struct gen {
     diag_t *d;             /* error report */
 } gen_t;
 
-static uint64_t rnd(gen_t *g)
-{
-    uint64_t x = (g->rng += 0x9e3779b97f4a7c15ull);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+/* gen's stream is SplitMix64 itself (not vl_rng's xoshiro256**): a seed's
+ * trace is a published result and must never change. */
+static uint64_t rnd(gen_t *g) { return vl_splitmix64(&g->rng); }
+
+/* The SplitMix64 state of a seed (the constants fix every seed's trace). */
+static uint64_t gen_seed_state(uint64_t seed) { return seed * VL_RNG64_MUL + 0x1234567; }
 
 static double rnd01(gen_t *g) { return (double)(rnd(g) >> 11) * 0x1.0p-53; }
 
@@ -179,6 +181,11 @@ static int m_loop(gen_t *g)
 {
     uint64_t len;
     int rc = param_u64(g, "len", g->o->pages / 10 ? g->o->pages / 10 : 1, 1, &len);
+    /* found by fuzz/fuzz_gen.c: a loop longer than the universe wrote
+     * pages beyond --pages */
+    if (!rc && len > g->o->pages)
+        return diag_set(g->d, NULL, 0, EINVAL, "loop: len=%ju is more than the %ju pages",
+                        (uintmax_t)len, (uintmax_t)g->o->pages);
     for (uint64_t i = 0; i < g->o->length && !rc; i++)
         rc = ref_page(g, i % len);
     return rc;
@@ -284,6 +291,15 @@ static int m_linked_list(gen_t *g)
     if (nodes > (1u << 26) || size > (1u << 20))
         return diag_set(g->d, NULL, 0, EINVAL, "linked-list: at most %u nodes of at most 1 MiB",
                         1u << 26);
+    /* Each limit alone allowed 2^26 nodes of 1 MiB, 64 TiB: the list is
+     * really allocated, so the product must fit in the machine (half its
+     * memory, leaving the rest to the trace writer and everyone else). */
+    if (nodes * size > env_mem_bytes() / 2)
+        return diag_set(g->d, NULL, 0, E2BIG,
+                        "linked-list: %ju nodes x %ju bytes = %ju bytes, more than half this "
+                        "machine's %ju bytes of memory (expected fewer or smaller nodes)",
+                        (uintmax_t)nodes, (uintmax_t)size, (uintmax_t)(nodes * size),
+                        (uintmax_t)env_mem_bytes());
     if (g->o->length == 0) /* the dry run: do not disturb the heap */
         return 0;
     if (!(v = calloc(nodes, sizeof *v)))
@@ -365,7 +381,7 @@ int gen_run(const gen_opts_t *o, gen_emit_fn emit, void *ctx, diag_t *d)
     int rc;
     memset(&g, 0, sizeof g);
     g.o = o, g.emit = emit, g.ctx = ctx, g.d = d;
-    g.rng = o->seed * 0x2545f4914f6cdd1dull + 0x1234567;
+    g.rng = gen_seed_state(o->seed);
     for (m = 0; m < sizeof models / sizeof models[0]; m++)
         if (strlen(models[m].name) == nlen && strncmp(models[m].name, o->model, nlen) == 0)
             break;
@@ -403,7 +419,7 @@ int gen_run(const gen_opts_t *o, gen_emit_fn emit, void *ctx, diag_t *d)
                 return diag_set(d, NULL, 0, EINVAL, "model %s has no parameter '%s'",
                                 models[m].name, g.p[i].key);
         g.o = o;
-        g.rng = o->seed * 0x2545f4914f6cdd1dull + 0x1234567;
+        g.rng = gen_seed_state(o->seed);
     }
     return models[m].run(&g);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * classify.c - what each mapping of a process is: text, rodata, relro,
  * data, bss, heap, stack, vdso, ... and whether it belongs to a library.

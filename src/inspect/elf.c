@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * elf.c - the ELF64 program headers, which decide how a file is mapped.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * faults.c - experiments that answer the lab's questions about demand
  * paging with the kernel's own numbers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kpageflags.c - names of the bits of /proc/kpageflags.
  *

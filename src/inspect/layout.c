@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layout.c - where a running program's objects live: the original lab's
  * "mtest", done with the kernel's own map of the process.
@@ -70,15 +71,7 @@ static void add(inspect_layout_t *l, const char *name, const void *addr, const c
  * the bss and the kernel may merge the two into one [heap] mapping. */
 static int brk_randomized(void)
 {
-    char buf[8] = "";
-    FILE *f = fopen("/proc/sys/kernel/randomize_va_space", "r");
-    int level = 2;
-    if (f) {
-        if (fgets(buf, sizeof buf, f))
-            level = atoi(buf);
-        fclose(f);
-    }
-    return level >= 2 && !(personality(0xffffffff) & ADDR_NO_RANDOMIZE);
+    return inspect_aslr_level() >= 2 && !(personality(0xffffffff) & ADDR_NO_RANDOMIZE);
 }
 
 static const char *const depth_names[] = {"stack, depth 1", "stack, depth 2", "stack, depth 3",

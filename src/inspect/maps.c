@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maps.c - the parser of /proc/PID/maps and /proc/PID/smaps.
  *
@@ -17,6 +18,7 @@
  * set of keys grows with kernel versions, so the field names are learnt
  * from the text, in order of first appearance, rather than hard-coded.
  */
+#include "base/vec.h"
 #include "vmlab/inspect.h"
 
 #include <errno.h>
@@ -57,19 +59,7 @@ static int is_header(const char *s, const char *end)
 
 static int grow(inspect_maps_t *mm)
 {
-    size_t nc;
-    inspect_map_t *nm;
-    if (mm->n < mm->cap)
-        return 0;
-    nc = mm->cap ? mm->cap * 2 : 64;
-    if (nc > SIZE_MAX / sizeof *nm)
-        return -ENOMEM;
-    nm = realloc(mm->m, nc * sizeof *nm);
-    if (!nm)
-        return -ENOMEM;
-    mm->m = nm;
-    mm->cap = nc;
-    return 0;
+    return vl_grow((void **)&mm->m, &mm->cap, mm->n + 1, sizeof *mm->m) ? -ENOMEM : 0;
 }
 
 static int parse_header(const char *name, unsigned long ln, const char *s, const char *end,

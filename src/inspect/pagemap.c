@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pagemap.c - /proc/PID/pagemap decoded: which frame backs a virtual page.
  *

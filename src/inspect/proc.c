@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proc.c - the real /proc behind inspect_src_t.
  *
@@ -149,6 +150,19 @@ int inspect_have_cap_sys_admin(void)
     if (syscall(SYS_capget, &h, c) != 0)
         return 0;
     return (c[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
+}
+
+int inspect_aslr_level(void)
+{
+    char buf[8] = "";
+    FILE *f = fopen("/proc/sys/kernel/randomize_va_space", "r");
+    int level = 2;
+    if (f) {
+        if (fgets(buf, sizeof buf, f))
+            level = atoi(buf);
+        fclose(f);
+    }
+    return level;
 }
 
 uint64_t inspect_page_size(void)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bt.h - the boundary-tag core shared by the implicit-*, explicit-* and
  * segfit designs (CS:APP 9.9; Knuth 2.5, "boundary tags").
@@ -40,6 +41,13 @@ typedef struct bt_policy {
     /* Verify the index (links, classes, order); return how many blocks it
      * holds (NULL: implicit). */
     size_t (*check)(ma_heap_t *h);
+    /* Blocks were merged into the free block [b, b + size): move any
+     * pointer the policy keeps into its middle to b.  Optional. */
+    void (*merged)(ma_heap_t *h, unsigned char *b, size_t size);
+    /* Verify, during bt_check's walk, that block b is where the policy
+     * expects; called for every block, then with b == NULL at the end.
+     * Optional. */
+    void (*check_block)(ma_heap_t *h, const unsigned char *b);
 } bt_policy_t;
 
 /* Free-list links of a free block (explicit designs). */
@@ -63,9 +71,11 @@ void bt_check(ma_heap_t *h);
 unsigned char *bt_first(const ma_heap_t *h);
 unsigned char *bt_next(const ma_heap_t *h, unsigned char *b);
 
-#define BT_DESIGN(NAME, SUMMARY, POLICY)                                      \
+#define BT_DESIGN(NAME, SUMMARY, POLICY) BT_DESIGN_STATE(NAME, SUMMARY, POLICY, 0)
+/* A design whose policy keeps state (ma_state(h)) of STATE bytes. */
+#define BT_DESIGN_STATE(NAME, SUMMARY, POLICY, STATE)                         \
     {                                                                         \
-        .name = NAME, .summary = SUMMARY, .bt = POLICY,                       \
+        .name = NAME, .summary = SUMMARY, .bt = POLICY, .state_size = STATE,  \
         .region_added = bt_region_added, .region_need = bt_region_need,       \
         .malloc = bt_malloc, .free = bt_free, .resize = bt_resize,            \
         .usable = bt_usable, .validate = bt_validate, .walk = bt_walk,        \

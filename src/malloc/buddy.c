@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * buddy.c - the binary buddy system (Knowlton 1965; Knuth TAOCP vol. 1,
  * 2.5, Algorithms R and S).
@@ -39,38 +40,49 @@ static unsigned order_of(size_t need)
 
 static void list_push(ma_heap_t *h, unsigned k, unsigned char *b)
 {
-    unsigned char *n = h->lists[k];
+    unsigned char *n = ma_lists(h)->lists[k];
     BD_PREV(b) = NULL;
     BD_NEXT(b) = n;
     if (n)
         BD_PREV(n) = b;
-    h->lists[k] = b;
+    ma_lists(h)->lists[k] = b;
 }
 
 static void list_remove(ma_heap_t *h, unsigned k, unsigned char *b)
 {
     unsigned char *n = BD_NEXT(b), *p = BD_PREV(b);
+    if (__builtin_expect(h->flags & (MA_POISON | MA_CANARY), 0)) {
+        /* a write after free into b's first bytes: reported, not followed */
+        ma_link_check(h, b, n);
+        ma_link_check(h, b, p);
+        if ((n && BD_PREV(n) != b) || (p ? BD_NEXT(p) != b : ma_lists(h)->lists[k] != b))
+            ma_link_bad(b);
+    }
     if (n)
         BD_PREV(n) = p;
     if (p)
         BD_NEXT(p) = n;
     else
-        h->lists[k] = n;
+        ma_lists(h)->lists[k] = n;
 }
 
 /* Free the block at offset o of order k in r, merging with free buddies. */
 static void release(ma_heap_t *h, ma_region_t *r, size_t o, unsigned k)
 {
+    /* Poison what is handed back and, per merge, the upper buddy's head
+     * (header and links) that becomes interior: never the whole merged
+     * block, whose other bytes are poisoned already (issue 10). */
+    ma_poison(h, r->first + o + 24, ((size_t)1 << k) - 24);
     for (; k < BD_MAX; k++) {
         size_t bo = o ^ ((size_t)1 << k);
         unsigned char *bb = r->first + bo;
         if (bo + ((size_t)1 << k) > r->top || ma_hdr(bb) != ((size_t)1 << k))
             break;
         list_remove(h, k, bb);
+        ma_poison(h, r->first + (o > bo ? o : bo), 24);
         o &= ~((size_t)1 << k);
     }
     ma_set_hdr(r->first + o, (size_t)1 << k);
-    ma_poison(h, r->first + o + 24, ((size_t)1 << k) - 24);
     list_push(h, k, r->first + o);
 }
 
@@ -91,17 +103,19 @@ static size_t bd_region_need(const ma_heap_t *h, size_t size)
 static unsigned char *take(ma_heap_t *h, unsigned k)
 {
     for (unsigned j = k; j < BD_MAX; j++) {
-        unsigned char *b = h->lists[j];
+        unsigned char *b = ma_lists(h)->lists[j];
         if (!b)
             continue;
         list_remove(h, j, b);
-        ma_poison_verify(h, b, b + 24, ((size_t)1 << j) - 24);
+        /* verify what is handed out, [b + 24, b + 2^k), and the head of
+         * each upper half split off (it stays free and poisoned) */
+        ma_poison_verify(h, b, b + 24, ((size_t)1 << k) - 24);
         while (j > k) {
             unsigned char *upper;
             j--;
             upper = b + ((size_t)1 << j);
+            ma_poison_verify(h, b, upper, 24);
             ma_set_hdr(upper, (size_t)1 << j);
-            ma_poison(h, upper + 24, ((size_t)1 << j) - 24);
             list_push(h, j, upper);
         }
         return b;
@@ -234,7 +248,7 @@ static int bd_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 static int bd_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 {
     for (unsigned k = 0; k < BD_MAX; k++)
-        for (unsigned char *b = h->lists[k]; b; b = BD_NEXT(b)) {
+        for (unsigned char *b = ma_lists(h)->lists[k]; b; b = BD_NEXT(b)) {
             ma_block_t blk = {b, b + MA_WORD, ma_bsize(b), 0, (int)k};
             int rc = fn(&blk, ctx);
             if (rc)
@@ -267,7 +281,7 @@ static void bd_check(ma_heap_t *h)
     }
     for (unsigned k = 0; k < MA_NLISTS; k++) {
         unsigned char *prev = NULL;
-        for (unsigned char *b = h->lists[k]; b; prev = b, b = BD_NEXT(b)) {
+        for (unsigned char *b = ma_lists(h)->lists[k]; b; prev = b, b = BD_NEXT(b)) {
             MA_ASSERT(k >= BD_MIN && k < BD_MAX && ma_hdr(b) == ((size_t)1 << k));
             MA_ASSERT(BD_PREV(b) == prev && bd_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
             MA_ASSERT(++listed <= nfree);
@@ -278,6 +292,7 @@ static void bd_check(ma_heap_t *h)
 
 const ma_design_t ma_buddy = {
     .name = "buddy",
+    .state_size = sizeof(ma_lists_t),
     .summary = "binary buddy system: power-of-two blocks, buddies merge at once",
     .region_added = bd_region_added,
     .region_need = bd_region_need,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * explicit_addr.c - one explicit free list kept in address order, first fit
  * (CS:APP 9.9.13; Knuth TAOCP 2.5 Algorithm A/B).
@@ -11,7 +12,7 @@
 static void addr_insert(ma_heap_t *h, unsigned char *b)
 {
     unsigned char *after = NULL;
-    for (unsigned char *c = h->lists[0]; c && c < b; c = BT_NEXT(c))
+    for (unsigned char *c = ma_lists(h)->lists[0]; c && c < b; c = fl_next(h, c))
         after = c;
     fl_insert(h, 0, after, b);
 }
@@ -20,7 +21,7 @@ static void addr_remove(ma_heap_t *h, unsigned char *b) { fl_remove(h, 0, b); }
 
 static unsigned char *addr_find(ma_heap_t *h, size_t asize)
 {
-    for (unsigned char *b = h->lists[0]; b; b = BT_NEXT(b))
+    for (unsigned char *b = ma_lists(h)->lists[0]; b; b = fl_next(h, b))
         if (ma_bsize(b) >= asize)
             return b;
     return NULL;
@@ -34,5 +35,5 @@ static const bt_policy_t addr_policy = {
     .walk_free = addr_walk, .check = addr_check,
 };
 
-const ma_design_t ma_explicit_addr = BT_DESIGN(
-    "explicit-addr", "explicit free list, address order, first fit", &addr_policy);
+const ma_design_t ma_explicit_addr = BT_DESIGN_STATE(
+    "explicit-addr", "explicit free list, address order, first fit", &addr_policy, sizeof(ma_lists_t));

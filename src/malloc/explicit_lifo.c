@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * explicit_lifo.c - one explicit doubly linked free list in LIFO order,
  * first fit (CS:APP 9.9.13).
@@ -14,7 +15,7 @@ static void lifo_remove(ma_heap_t *h, unsigned char *b) { fl_remove(h, 0, b); }
 
 static unsigned char *lifo_find(ma_heap_t *h, size_t asize)
 {
-    for (unsigned char *b = h->lists[0]; b; b = BT_NEXT(b))
+    for (unsigned char *b = ma_lists(h)->lists[0]; b; b = fl_next(h, b))
         if (ma_bsize(b) >= asize)
             return b;
     return NULL;
@@ -28,5 +29,5 @@ static const bt_policy_t lifo_policy = {
     .walk_free = lifo_walk, .check = lifo_check,
 };
 
-const ma_design_t ma_explicit_lifo = BT_DESIGN(
-    "explicit-lifo", "explicit free list, LIFO order, first fit (CS:APP 9.9.13)", &lifo_policy);
+const ma_design_t ma_explicit_lifo = BT_DESIGN_STATE(
+    "explicit-lifo", "explicit free list, LIFO order, first fit (CS:APP 9.9.13)", &lifo_policy, sizeof(ma_lists_t));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * free_list.c - walking and checking the free lists (see free_list.h).
  */
@@ -7,7 +8,7 @@
 int fl_walk(ma_heap_t *h, unsigned nlists, ma_walk_fn fn, void *ctx)
 {
     for (unsigned i = 0; i < nlists; i++)
-        for (unsigned char *b = h->lists[i]; b; b = BT_NEXT(b)) {
+        for (unsigned char *b = ma_lists(h)->lists[i]; b; b = BT_NEXT(b)) {
             ma_block_t blk = {b, b + MA_WORD, ma_bsize(b), 0, (int)i};
             int rc = fn(&blk, ctx);
             if (rc)
@@ -21,10 +22,10 @@ size_t fl_check(ma_heap_t *h, unsigned nlists, unsigned (*class_of)(size_t), int
     size_t n = 0;
     for (unsigned i = 0; i < MA_NLISTS; i++) {
         unsigned char *prev = NULL;
-        int bit = (h->bitmap[i / 64] >> (i % 64)) & 1;
-        MA_ASSERT(bit == (h->lists[i] != NULL));
-        MA_ASSERT(i < nlists || h->lists[i] == NULL);
-        for (unsigned char *b = h->lists[i]; b; prev = b, b = BT_NEXT(b)) {
+        int bit = (ma_lists(h)->bitmap[i / 64] >> (i % 64)) & 1;
+        MA_ASSERT(bit == (ma_lists(h)->lists[i] != NULL));
+        MA_ASSERT(i < nlists || ma_lists(h)->lists[i] == NULL);
+        for (unsigned char *b = ma_lists(h)->lists[i]; b; prev = b, b = BT_NEXT(b)) {
             MA_ASSERT(BT_PREV(b) == prev);
             MA_ASSERT(ma_region_of(h, b) != NULL);
             MA_ASSERT(!(ma_hdr(b) & MA_F_ALLOC));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heap.c - the allocator core every design shares (see include/vmlab/malloc.h).
  *
@@ -17,6 +18,7 @@
  *   for every allocated block with MA_CANARY: the word at
  *     payload + usable - 8 == its address ^ secret
  */
+#include "vmlab/hash.h"
 #include "malloc/heap.h"
 
 #include "vmlab/check.h" /* VMLAB_DEBUG, VL_DEBUG_CHECK */
@@ -26,6 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
+
+/* Every design's state fits the storage MA_HEAP_BYTES promises. */
+_Static_assert(MA_HEAP_HDR + sizeof(ma_lists_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
 
 static const ma_design_t *const designs[] = {
     &ma_implicit_first, &ma_implicit_next, &ma_implicit_best, &ma_implicit_worst,
@@ -118,6 +123,26 @@ void ma_poison_check(const void *b, const void *p, size_t n)
                      "use after free: a freed block's poison bytes (0xdd) were overwritten");
 }
 
+void ma_link_check(const ma_heap_t *h, const void *b, const void *link)
+{
+    const unsigned char *l = link;
+    if (!l)
+        return;
+    if (((uintptr_t)l & (MA_WORD - 1)) == 0) {
+        ma_region_t *r = ma_region_of(h, l);
+        if (r && l >= r->first && l + MA_WORD <= r->end && !(ma_hdr(l) & MA_F_ALLOC))
+            return;
+    }
+    ma_link_bad(b);
+}
+
+void ma_link_bad(const void *b)
+{
+    ma_fatal("malloc()", (const unsigned char *)b + MA_WORD,
+             "use after free: a freed block's first bytes (its free-list links) were "
+             "overwritten");
+}
+
 /* ---- init, regions, growth ---- */
 
 int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
@@ -131,11 +156,11 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
             d = designs[i];
     if (!d)
         return -ENOENT;
-    if (len < sizeof *h || ((uintptr_t)storage & 15))
+    if (len < MA_HEAP_HDR + d->state_size || ((uintptr_t)storage & 15))
         return -EINVAL;
     if (cfg && cfg->align != 0 && cfg->align != 8 && cfg->align != 16)
         return -EINVAL;
-    memset(h, 0, sizeof *h);
+    memset(h, 0, MA_HEAP_HDR + d->state_size);
     h->d = d;
     h->align = cfg && cfg->align ? cfg->align : 16;
     h->flags = cfg ? cfg->flags : 0;
@@ -146,7 +171,7 @@ int ma_init(ma_heap_t **out, void *storage, size_t len, const ma_config_t *cfg)
     h->huge_threshold = cfg ? cfg->huge_threshold : 0;
     h->grow_min = cfg && cfg->grow_min ? ma_round(cfg->grow_min, 16) : 2048;
     /* A key that differs between heaps and runs, without a system call. */
-    h->secret = ((uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15ull) ^ 0x5bd1e9955bd1e995ull;
+    h->secret = ((uint64_t)(uintptr_t)h * VL_GOLDEN64) ^ 0x5bd1e9955bd1e995ull;
     *out = h;
     return 0;
 }
@@ -266,11 +291,45 @@ int ma_is_huge(const void *p)
     return (w[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL) && w[-2] == HUGE_MAGIC;
 }
 
+/* Bit 3 of a huge block's length word (lengths are page multiples): the
+ * block carries a debug trailer (ma_huge_debug_set). */
+#define HUGE_DEBUG 8u
+#define HUGE_LEN_MASK (~(uint64_t)(PAGE - 1))
+#define HUGE_CANARY 0x6d6c61627661ca5eull
+
 void ma_huge_mapping(const void *p, void **map, size_t *maplen)
 {
     const uint64_t *w = p;
     *map = (void *)(uintptr_t)(w - 2);
-    *maplen = (size_t)(w[-1] & ~(uint64_t)MA_FLAGS);
+    *maplen = (size_t)(w[-1] & HUGE_LEN_MASK);
+}
+
+void ma_huge_debug_set(void *p, size_t size)
+{
+    uint64_t *w = p, c = HUGE_CANARY ^ (uint64_t)(uintptr_t)p;
+    size_t len = (size_t)(w[-1] & HUGE_LEN_MASK);
+    MA_ASSERT(size + 16 + MA_HUGE_DEBUG_BYTES <= len);
+    memcpy((unsigned char *)p + size, &c, 8);
+    *(uint64_t *)((unsigned char *)(w - 2) + len - 8) = size;
+    w[-1] |= HUGE_DEBUG;
+}
+
+size_t ma_huge_debug_check(const void *p, const char *what)
+{
+    const uint64_t *w = p;
+    uint64_t c, want = HUGE_CANARY ^ (uint64_t)(uintptr_t)p;
+    size_t len = (size_t)(w[-1] & HUGE_LEN_MASK), size;
+    if (!(w[-1] & HUGE_DEBUG))
+        return 0;
+    size = (size_t)*(const uint64_t *)((const unsigned char *)(w - 2) + len - 8);
+    if (size > len || size + 16 + MA_HUGE_DEBUG_BYTES > len)
+        ma_fatal(what, p, "heap overflow: a mapped block's trailer (its size word, at the "
+                          "end of its mapping) was overwritten");
+    memcpy(&c, (const unsigned char *)p + size, 8);
+    if (c != want)
+        ma_fatal(what, p, "heap overflow: the canary after the payload of a mapped block was "
+                          "overwritten");
+    return size;
 }
 
 static void huge_free(ma_heap_t *h, void *p)
@@ -291,9 +350,46 @@ static void huge_free(ma_heap_t *h, void *p)
 
 /* ---- the API ---- */
 
+static inline void *unmark(void *p);
+
 static inline uint64_t *canary_at(const ma_heap_t *h, void *p)
 {
     return (uint64_t *)((unsigned char *)p + h->d->usable(h, p) - 8);
+}
+
+/* Bytes every allocated block carries beyond the request: the canary word
+ * (MA_CANARY) last, the sites trailer (MA_SITES: size, site) before it. */
+static inline size_t extra(const ma_heap_t *h)
+{
+    return ((h->flags & MA_CANARY) ? 8 : 0) + ((h->flags & MA_SITES) ? 16 : 0);
+}
+
+static inline uint64_t *sites_at(const ma_heap_t *h, void *p)
+{
+    return (uint64_t *)((unsigned char *)p + h->d->usable(h, p) - extra(h));
+}
+
+void ma_set_site(ma_heap_t *h, void *p, size_t size, const void *site)
+{
+    if (!(h->flags & MA_SITES) || !p)
+        return;
+    p = unmark(p);
+    if (ma_is_huge(p))
+        return;
+    uint64_t *t = sites_at(h, p);
+    t[0] = size;
+    t[1] = (uint64_t)(uintptr_t)site;
+}
+
+void ma_site_of(ma_heap_t *h, const ma_block_t *b, size_t *size, const void **site)
+{
+    *size = 0;
+    *site = NULL;
+    if (!(h->flags & MA_SITES) || !b->allocated)
+        return;
+    const uint64_t *t = sites_at(h, b->payload);
+    *size = (size_t)t[0];
+    *site = (const void *)(uintptr_t)t[1];
 }
 
 static inline void canary_set(const ma_heap_t *h, void *p)
@@ -318,17 +414,21 @@ void *ma_malloc(ma_heap_t *h, size_t size)
         return NULL;
     }
     if (h->huge_threshold && size >= h->huge_threshold && h->src.map) {
-        size_t len = ma_huge_len(size);
-        void *m = h->src.map(h->src.ctx, len);
+        int dbg = (h->flags & MA_CANARY) != 0;
+        size_t len = ma_huge_len(size + (dbg ? MA_HUGE_DEBUG_BYTES : 0));
+        void *m = len ? h->src.map(h->src.ctx, len) : NULL;
         if (!m) {
             errno = ENOMEM;
             return NULL;
         }
         h->huge_blocks++;
         h->huge_bytes += len;
-        return ma_huge_wrap(m, len);
+        p = ma_huge_wrap(m, len);
+        if (dbg)
+            ma_huge_debug_set(p, size);
+        return p;
     }
-    p = h->d->malloc(h, size + ((h->flags & MA_CANARY) ? 8 : 0));
+    p = h->d->malloc(h, size + extra(h));
     if (!p) {
         errno = ENOMEM;
         return NULL;
@@ -365,6 +465,7 @@ static void *vet(ma_heap_t *h, void *p, const char *fn)
     if ((((size_t *)p)[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL)) {
         if (!ma_is_huge(p))
             ma_fatal(fn, p, "invalid pointer: its header is not one this heap writes");
+        ma_huge_debug_check(p, fn);
         return p;
     }
     rc = h->d->validate(h, p);
@@ -399,11 +500,11 @@ size_t ma_usable_size(ma_heap_t *h, const void *cp)
     real = unmark(p);
     if (ma_is_huge(real)) {
         void *map;
-        size_t len;
+        size_t len, dbg = ma_huge_debug_check(real, "malloc_usable_size()");
         ma_huge_mapping(real, &map, &len);
-        return len - 16 - (size_t)((unsigned char *)p - (unsigned char *)real);
+        return (dbg ? dbg : len - 16) - (size_t)((unsigned char *)p - (unsigned char *)real);
     }
-    u = h->d->usable(h, real) - ((h->flags & MA_CANARY) ? 8 : 0);
+    u = h->d->usable(h, real) - extra(h);
     return u - (size_t)((unsigned char *)p - (unsigned char *)real);
 }
 
@@ -425,14 +526,22 @@ void *ma_realloc(ma_heap_t *h, void *p, size_t size)
     real = vet(h, p, "realloc()");
     if (real == p && !ma_is_huge(p) &&
         !(h->huge_threshold && size >= h->huge_threshold && h->src.map) &&
-        h->d->resize(h, p, size + ((h->flags & MA_CANARY) ? 8 : 0))) {
+        h->d->resize(h, p, size + extra(h))) {
         if (h->flags & MA_CANARY)
             canary_set(h, p);
         VL_DEBUG_CHECK(ma_check(h));
         return p;
     }
-    if (real == p && ma_is_huge(p) && ma_huge_len(size) == ma_huge_len(ma_usable_size(h, p)))
-        return p;
+    if (real == p && ma_is_huge(p)) {
+        void *map;
+        size_t len, dbg = ma_huge_debug_check(p, "realloc()");
+        ma_huge_mapping(p, &map, &len);
+        if (ma_huge_len(size + (dbg ? MA_HUGE_DEBUG_BYTES : 0)) == len) {
+            if (dbg)
+                ma_huge_debug_set(p, size);
+            return p;
+        }
+    }
     old = ma_usable_size(h, p);
     q = ma_malloc(h, size);
     if (!q)

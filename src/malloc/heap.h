@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heap.h - what the allocator core shares with its designs (private).
  *
@@ -62,6 +63,8 @@ typedef struct ma_design {
     const char *name;    /* as in ma_config_t.design */
     const char *summary; /* one line for listings */
     const struct bt_policy *bt; /* boundary-tag designs: the fit policy */
+    size_t state_size;   /* bytes of design state (ma_state()), zeroed by
+                            ma_init in the caller's storage after the heap */
     /* Lay out the region r just added (old == NULL), or grown at its end
      * (old: the previous r->end). */
     void (*region_added)(ma_heap_t *h, ma_region_t *r, unsigned char *old);
@@ -96,10 +99,31 @@ struct ma_heap {
     size_t huge_blocks;        /* live huge blocks */
     size_t huge_bytes;         /* their mapping lengths */
     uint64_t secret;           /* canary key */
-    unsigned char *rover;      /* implicit-next: where the next search starts */
-    void *lists[MA_NLISTS];    /* free-list heads, design use */
-    uint64_t bitmap[(MA_NLISTS + 63) / 64]; /* non-empty lists, design use */
+    /* then, at MA_HEAP_HDR bytes from the heap, the design's state
+     * (d->state_size bytes): a design's own fields live there, not here */
 };
+
+/* The heap's header, rounded to 16: where the design's state starts. */
+#define MA_HEAP_HDR ((sizeof(struct ma_heap) + 15) & ~(size_t)15)
+
+/* The design's state block (ma_design_t.state_size bytes, zeroed at init).
+ * A fixed offset from the heap: no pointer to load on the hot path. */
+static inline void *ma_state(const ma_heap_t *h)
+{
+    return (unsigned char *)(uintptr_t)h + MA_HEAP_HDR;
+}
+
+/* The state of the designs built on free lists (explicit, segfit,
+ * segstore, buddy): list heads and a bitmap of the non-empty ones. */
+typedef struct ma_lists {
+    void *lists[MA_NLISTS];                 /* free-list heads */
+    uint64_t bitmap[(MA_NLISTS + 63) / 64]; /* bit i: lists[i] != NULL */
+} ma_lists_t;
+
+static inline ma_lists_t *ma_lists(const ma_heap_t *h)
+{
+    return ma_state(h);
+}
 
 /* Get memory for the design: `extend` more bytes at the end of the last
  * region if the source is contiguous, otherwise a fresh region of at least
@@ -144,6 +168,18 @@ static inline void ma_poison_verify(const ma_heap_t *h, const void *b, const voi
 {
     if (__builtin_expect(h->flags & MA_POISON, 0))
         ma_poison_check(b, p, n);
+}
+/* Debug mode (MA_CANARY or MA_POISON): a free-list link read from a free
+ * block (at b + 8 or b + 16, the first bytes of its old payload, where a
+ * write after free lands first) must be NULL or point at a free block of
+ * this heap; otherwise abort with a use-after-free message naming b's
+ * payload, instead of following the link into a bare SIGSEGV. */
+void ma_link_check(const ma_heap_t *h, const void *b, const void *link);
+__attribute__((noreturn)) void ma_link_bad(const void *b);
+static inline void ma_link_verify(const ma_heap_t *h, const void *b, const void *link)
+{
+    if (__builtin_expect(h->flags & (MA_POISON | MA_CANARY), 0))
+        ma_link_check(h, b, link);
 }
 /* Checkers verify at most this many poison bytes per free block, so that a
  * check after every operation stays O(blocks), not O(heap bytes);

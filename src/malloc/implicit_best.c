@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * implicit_best.c - implicit free list, best fit (CS:APP 9.9.7).
  *

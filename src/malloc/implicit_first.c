@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * implicit_first.c - implicit free list, first fit (CS:APP 9.9.6-9.9.7).
  *

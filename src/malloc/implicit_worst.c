@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * implicit_worst.c - implicit free list, worst fit (Knuth TAOCP 2.5; Shore
  * 1975).

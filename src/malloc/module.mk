@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # src/malloc/module.mk - the two LD_PRELOAD libraries of vmlab malloc.
 #
 #   $(BUILD)/libvmlab-record.so  record_shim.c: records a program's allocation

@@ -1,15 +1,17 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mrec.c - reading the recording shim's event files and writing them as a
  * malloc-lab .rep trace (see mrec.h for the format and its ordering rule).
  *
  * Conversion is one pass over the events with a map from live address to
- * trace id: open addressing with linear probing and backward-shift deletion
- * (Knuth, TAOCP vol. 3, 6.4, Algorithm R), so there are no tombstones and a
- * long run of malloc/free churn keeps probes short.  A second small map of the
- * same kind holds the ids of reallocs in flight, keyed by their MREC_RREL
+ * trace id (base/hashmap.h's vl_map_t: open addressing with backward-shift
+ * deletion, so a long run of malloc/free churn leaves no tombstones).  A second
+ * small map holds the ids of reallocs in flight, keyed by their MREC_RREL
  * sequence number.  The ops are kept in memory and written after, because the
  * trace's header counts them.
  */
+#include "base/hashmap.h"
+#include "base/vec.h"
 #include "malloc/mrec.h"
 
 #include <errno.h>
@@ -81,99 +83,8 @@ void mrec_file_free(mrec_file_t *f)
     f->nev = 0;
 }
 
-/* ---- address -> value map ------------------------------------------------ */
-
-/* Invariant: every key k != 0 sits at the end of an unbroken run of occupied
- * slots starting at its home slot hash(k) & mask, and count <= cap * 3/4. */
-typedef struct amap {
-    uint64_t *key; /* 0 = empty slot (no live address or seq is 0) */
-    uint64_t *val; /* value of the key at the same index */
-    size_t cap;    /* slots, a power of two */
-    size_t count;  /* occupied slots */
-} amap_t;
-
-static size_t amap_home(const amap_t *m, uint64_t k)
-{
-    /* Fibonacci hashing: addresses share their low bits (alignment). */
-    return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 32) & (m->cap - 1);
-}
-
-static int amap_init(amap_t *m, size_t cap)
-{
-    m->cap = cap;
-    m->count = 0;
-    m->key = calloc(cap, sizeof *m->key);
-    m->val = calloc(cap, sizeof *m->val);
-    return m->key && m->val ? 0 : -ENOMEM;
-}
-
-static void amap_free(amap_t *m)
-{
-    free(m->key);
-    free(m->val);
-}
-
-static size_t amap_slot(const amap_t *m, uint64_t k)
-{
-    size_t i = amap_home(m, k);
-    while (m->key[i] && m->key[i] != k)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static int amap_put(amap_t *m, uint64_t k, uint64_t v);
-
-static int amap_grow(amap_t *m)
-{
-    amap_t n;
-    if (m->cap > SIZE_MAX / 2 / sizeof(uint64_t) || amap_init(&n, m->cap * 2)) {
-        amap_free(&n);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->key[i])
-            amap_put(&n, m->key[i], m->val[i]);
-    amap_free(m);
-    *m = n;
-    return 0;
-}
-
-/* Insert or replace; k != 0. */
-static int amap_put(amap_t *m, uint64_t k, uint64_t v)
-{
-    size_t i;
-    if ((m->count + 1) * 4 > m->cap * 3 && amap_grow(m))
-        return -ENOMEM;
-    i = amap_slot(m, k);
-    if (!m->key[i]) {
-        m->key[i] = k;
-        m->count++;
-    }
-    m->val[i] = v;
-    return 0;
-}
-
-/* Remove k if present; returns whether it was, its value in *v. */
-static int amap_del(amap_t *m, uint64_t k, uint64_t *v)
-{
-    size_t i = amap_slot(m, k), j, mask = m->cap - 1;
-    if (!m->key[i])
-        return 0;
-    *v = m->val[i];
-    /* Backward shift: move later members of the run into the hole when the
-     * hole lies cyclically within [home, j). */
-    for (j = (i + 1) & mask; m->key[j]; j = (j + 1) & mask) {
-        size_t h = amap_home(m, m->key[j]);
-        if (((j - h) & mask) >= ((j - i) & mask)) {
-            m->key[i] = m->key[j];
-            m->val[i] = m->val[j];
-            i = j;
-        }
-    }
-    m->key[i] = 0;
-    m->count--;
-    return 1;
-}
+/* Address -> value maps are base/hashmap.h's vl_map_t (this file had its
+ * own, keyed by nonzero addresses; vl_map takes any 64-bit key). */
 
 /* ---- conversion ----------------------------------------------------------- */
 
@@ -184,8 +95,8 @@ typedef struct rep_op {
 } rep_op_t;
 
 typedef struct conv {
-    amap_t live;    /* address -> id of every live block */
-    amap_t flight;  /* RREL seq (low 32 bits) + 1 -> see MREC_RREL in conv_event */
+    vl_map_t live;  /* address -> id of every live block */
+    vl_map_t flight; /* RREL seq (low 32 bits) + 1 -> see MREC_RREL in conv_event */
     uint64_t *size; /* current requested size of each id (for peak bytes) */
     size_t size_cap;
     rep_op_t *op;   /* the trace so far */
@@ -196,14 +107,8 @@ typedef struct conv {
 
 static int conv_op(conv_t *c, char type, uint64_t id, uint64_t size)
 {
-    if (c->nop == c->op_cap) {
-        size_t cap = c->op_cap ? c->op_cap * 2 : 4096;
-        rep_op_t *n = cap > SIZE_MAX / sizeof *n ? NULL : realloc(c->op, cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        c->op = n;
-        c->op_cap = cap;
-    }
+    if (c->nop == c->op_cap && vl_grow((void **)&c->op, &c->op_cap, c->nop + 1, sizeof *c->op))
+        return -ENOMEM;
     c->op[c->nop++] = (rep_op_t){.size = size, .id = (uint32_t)id, .type = type};
     /* Live bytes move only with trace ops, so the peak is the trace's own. */
     if (type == 'f') {
@@ -221,14 +126,9 @@ static int conv_op(conv_t *c, char type, uint64_t id, uint64_t size)
 
 static int conv_new_id(conv_t *c, uint64_t *id)
 {
-    if (c->st.ids == c->size_cap) {
-        size_t cap = c->size_cap ? c->size_cap * 2 : 4096;
-        uint64_t *n = cap > SIZE_MAX / sizeof *n ? NULL : realloc(c->size, cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        c->size = n;
-        c->size_cap = cap;
-    }
+    if (c->st.ids == c->size_cap &&
+        vl_grow((void **)&c->size, &c->size_cap, c->st.ids + 1, sizeof *c->size))
+        return -ENOMEM;
     if (c->st.ids >= UINT32_MAX)
         return -EOVERFLOW;
     *id = c->st.ids++;
@@ -242,12 +142,12 @@ static int conv_acquire(conv_t *c, char type, uint64_t ptr, uint64_t id, uint64_
 {
     uint64_t old;
     int rc;
-    if (amap_del(&c->live, ptr, &old)) {
+    if (vl_map_del(&c->live, ptr, &old)) {
         c->st.lost_frees++;
         if ((rc = conv_op(c, 'f', old, 0)))
             return rc;
     }
-    if ((rc = amap_put(&c->live, ptr, id)))
+    if ((rc = vl_map_put(&c->live, ptr, id)))
         return rc;
     return conv_op(c, type, id, size);
 }
@@ -264,7 +164,7 @@ static int conv_event(conv_t *c, const mrec_file_t *f, size_t i)
             return rc;
         return conv_acquire(c, 'a', e->ptr, id, e->size);
     case MREC_FREE:
-        if (!amap_del(&c->live, e->ptr, &id)) {
+        if (!vl_map_del(&c->live, e->ptr, &id)) {
             c->st.unknown_frees++;
             return 0;
         }
@@ -273,12 +173,12 @@ static int conv_event(conv_t *c, const mrec_file_t *f, size_t i)
         /* The old block leaves the live map now and its id waits in flight:
          * value (id + 1) << 32 | event index, id + 1 == 0 for a pointer never
          * seen allocated. */
-        v = amap_del(&c->live, e->ptr, &id) ? id + 1 : 0;
+        v = vl_map_del(&c->live, e->ptr, &id) ? id + 1 : 0;
         if (!v)
             c->st.unknown_frees++;
-        return amap_put(&c->flight, (e->seq & 0xffffffffu) + 1, v << 32 | i);
+        return vl_map_put(&c->flight, (e->seq & 0xffffffffu) + 1, v << 32 | i);
     case MREC_RACQ:
-        if (!amap_del(&c->flight, (uint64_t)e->link + 1, &v))
+        if (!vl_map_del(&c->flight, (uint64_t)e->link + 1, &v))
             v = 0; /* its release is missing: as a realloc of an unknown block */
         if (v >> 32 == 0) {
             /* realloc of a pointer never seen: the new block is a new id */
@@ -294,7 +194,7 @@ static int conv_event(conv_t *c, const mrec_file_t *f, size_t i)
         if (e->size == 0)
             return conv_op(c, 'f', id, 0); /* glibc's realloc(p, 0) frees p */
         /* A failed realloc leaves the old block live at its old address. */
-        return amap_put(&c->live, f->ev[(uint32_t)v].ptr, id);
+        return vl_map_put(&c->live, f->ev[(uint32_t)v].ptr, id);
     }
     return 0;
 }
@@ -306,7 +206,7 @@ int mrec_write_rep(const mrec_file_t *f, FILE *out, mrec_stats_t *st, diag_t *d)
     size_t i;
 
     memset(&c, 0, sizeof c);
-    if (amap_init(&c.live, 1 << 12) || amap_init(&c.flight, 1 << 6)) {
+    if (vl_map_reserve(&c.live, 1 << 12) || vl_map_reserve(&c.flight, 1 << 6)) {
         rc = -ENOMEM;
         goto out;
     }
@@ -316,7 +216,7 @@ int mrec_write_rep(const mrec_file_t *f, FILE *out, mrec_stats_t *st, diag_t *d)
         goto out;
     c.st.events = f->nev;
     c.st.ops = c.nop;
-    c.st.live_at_end = c.live.count;
+    c.st.live_at_end = vl_map_count(&c.live);
 
     fprintf(out, "%" PRIu64 "\n%" PRIu64 "\n%zu\n1\n", c.st.peak_bytes, c.st.ids, c.nop);
     for (i = 0; i < c.nop; i++) {
@@ -335,8 +235,8 @@ out:
         diag_set(d, NULL, 0, EIO, "cannot write the trace");
     else
         diag_set(d, NULL, 0, -rc, "out of memory converting %zu events", f->nev);
-    amap_free(&c.live);
-    amap_free(&c.flight);
+    vl_map_free(&c.live);
+    vl_map_free(&c.flight);
     free(c.size);
     free(c.op);
     return rc;

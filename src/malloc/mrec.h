@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mrec.h - `vmlab malloc record`: the event files the recording shim
  * (record_shim.c, build/libvmlab-record.so) writes, and their conversion into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mylab.c - the original lab's API over one global heap: myinit(policy),
  * mymalloc, myfree, myrealloc, mycalloc, showMempoolInfo() and the leak

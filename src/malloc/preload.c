@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preload.c - build/libvmlab-malloc.so: vmlab's allocator core as a drop-in
  * malloc for any dynamically linked program (LD_PRELOAD), so the textbook
@@ -9,7 +10,15 @@
  *                           to the file PATH instead
  *   VMLAB_MALLOC_FLAGS=LIST canary, poison, defer (comma-separated): catch
  *                           overflows and writes after free in the program
- *                           (CS:APP 9.11), or coalesce only on demand
+ *                           (CS:APP 9.11), or coalesce only on demand;
+ *                           with canary, mapped blocks get a canary too
+ *   VMLAB_MALLOC_LEAKS=1    at exit, list the blocks still allocated grouped
+ *                           by allocation site (size, count, the caller of
+ *                           malloc resolved with dladdr), largest first, on
+ *                           stderr: LeakSanitizer's report without its
+ *                           reachability scan (every live block is listed).
+ *                           Large blocks then come from the heap too, so
+ *                           that every block is in the list.
  *
  * This file only forwards to the core (include/vmlab/malloc.h); the rules for
  * code that runs inside malloc are kept here:
@@ -38,6 +47,7 @@
  * - No stdio and no allocation here; errno is preserved on success and set to
  *   ENOMEM on failure.  16-byte alignment (the core's align = 16).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -83,6 +93,17 @@ static size_t res_len;
 static size_t res_next;        /* bytes of it handed out (fetch_add claims) */
 
 static int stats_fd = -1;      /* where the exit summary goes; -1: nowhere */
+static int leak_fd = -1;       /* VMLAB_MALLOC_LEAKS: where the leak list goes; -1: none */
+static int dbg_canary;         /* MA_CANARY: mapped blocks get a canary too */
+
+/* VMLAB_MALLOC_LEAKS: the caller of the malloc call being served, set by
+ * the entry points only in leak mode (read under the lock by heap_alloc). */
+static __thread const void *cur_site __attribute__((tls_model("initial-exec")));
+#define NOTE_SITE()                                                            \
+    do {                                                                       \
+        if (__builtin_expect(leak_fd >= 0, 0))                                 \
+            cur_site = __builtin_return_address(0);                            \
+    } while (0)
 
 /* Bootstrap arena for calls made while this thread is inside the shim. */
 static _Alignas(16) unsigned char boot[BOOT_BYTES];
@@ -210,6 +231,16 @@ static void init_locked(void)
     cfg.design = name && *name ? name : "segfit";
     cfg.align = 16;
     cfg.flags = parse_flags(getenv("VMLAB_MALLOC_FLAGS"));
+    dbg_canary = (cfg.flags & MA_CANARY) != 0;
+    {
+        const char *lk = getenv("VMLAB_MALLOC_LEAKS");
+        if (lk && *lk && strcmp(lk, "0") != 0) {
+            cfg.flags |= MA_SITES;
+            /* every block in the heap, so that the walk at exit sees it */
+            __atomic_store_n(&mmap_threshold, SIZE_MAX, __ATOMIC_RELAXED);
+            leak_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+        }
+    }
     rc = ma_init(&heap, heap_store, sizeof heap_store, &cfg);
     if (rc == -ENOENT)
         die("vmlab malloc: VMLAB_MALLOC=", cfg.design,
@@ -290,6 +321,8 @@ static void *heap_alloc(size_t n, size_t align)
     for (;;) {
         heap_lock();
         p = align ? ma_memalign(heap, align, n) : ma_malloc(heap, n);
+        if (p && leak_fd >= 0)
+            ma_set_site(heap, p, n, cur_site);
         need = p ? 0 : ma_needed(heap);
         n_malloc += p != NULL;
         heap_unlock();
@@ -311,15 +344,19 @@ static inline int wants_map(size_t n)
 
 static void *huge_alloc(size_t n)
 {
-    size_t len = ma_huge_len(n);
-    void *m;
+    int dbg = dbg_canary;
+    size_t len = ma_huge_len(n > SIZE_MAX - MA_HUGE_DEBUG_BYTES ? SIZE_MAX : n + (dbg ? MA_HUGE_DEBUG_BYTES : 0));
+    void *m, *p;
     if (len == 0)
         goto nomem;
     m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         goto nomem;
     __atomic_fetch_add(&n_huge, 1, __ATOMIC_RELAXED);
-    return ma_huge_wrap(m, len);
+    p = ma_huge_wrap(m, len);
+    if (dbg)
+        ma_huge_debug_set(p, n); /* an overflow is caught at free/realloc */
+    return p;
 nomem:
     errno = ENOMEM;
     return NULL;
@@ -329,6 +366,7 @@ static void huge_free(void *p)
 {
     void *map;
     size_t len;
+    ma_huge_debug_check(p, "free()");
     ma_huge_mapping(p, &map, &len);
     /* glibc's rule: a freed mapped block raises the threshold to its size,
      * so the next one of that size comes from the heap. */
@@ -341,7 +379,9 @@ static void huge_free(void *p)
 static size_t huge_usable(const void *p)
 {
     void *map;
-    size_t len;
+    size_t len, dbg = ma_huge_debug_check(p, "malloc_usable_size()");
+    if (dbg)
+        return dbg;
     ma_huge_mapping(p, &map, &len);
     return len - (size_t)((const unsigned char *)p - (unsigned char *)map);
 }
@@ -355,6 +395,7 @@ EXPORT void *malloc(size_t n)
     if (__builtin_expect(busy, 0))
         return boot_alloc(n);
     busy = 1;
+    NOTE_SITE();
     e = errno;
     p = wants_map(n) ? huge_alloc(n) : heap_alloc(n, 0);
     if (p)
@@ -398,6 +439,7 @@ EXPORT void *calloc(size_t n, size_t m)
         return p ? memset(p, 0, bytes) : NULL;
     }
     busy = 1;
+    NOTE_SITE();
     e = errno;
     if (wants_map(bytes)) {
         p = huge_alloc(bytes); /* fresh anonymous pages are zero */
@@ -416,10 +458,11 @@ EXPORT void *calloc(size_t n, size_t m)
 static void *huge_realloc(void *p, size_t n)
 {
     void *map, *nm, *q;
-    size_t len, nlen = ma_huge_len(n), off, old;
+    size_t dbg = ma_huge_debug_check(p, "realloc()"), len, off, old;
+    size_t nlen = ma_huge_len(n > SIZE_MAX - MA_HUGE_DEBUG_BYTES ? SIZE_MAX : n + (dbg ? MA_HUGE_DEBUG_BYTES : 0));
     ma_huge_mapping(p, &map, &len);
     off = (size_t)((unsigned char *)p - (unsigned char *)map);
-    old = len - off;
+    old = dbg ? dbg : len - off;
     if (!wants_map(n) && n < old / 2) {
         /* much smaller: back into the heap */
         q = heap_alloc(n, 0);
@@ -433,8 +476,11 @@ static void *huge_realloc(void *p, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    if (nlen == len)
+    if (nlen == len) {
+        if (dbg)
+            ma_huge_debug_set(p, n);
         return p;
+    }
     nm = mremap(map, len, nlen, MREMAP_MAYMOVE);
     if (nm == MAP_FAILED) {
         errno = ENOMEM;
@@ -444,6 +490,8 @@ static void *huge_realloc(void *p, size_t n)
     q = ma_huge_wrap(nm, nlen);
     if ((size_t)((unsigned char *)q - (unsigned char *)nm) != off)
         memmove(q, (unsigned char *)nm + off, n < old ? n : old);
+    if (dbg)
+        ma_huge_debug_set(q, n);
     return q;
 }
 
@@ -475,6 +523,7 @@ EXPORT void *realloc(void *p, size_t n)
     if (ma_is_huge(p)) {
         q = huge_realloc(p, n);
     } else if (wants_map(n)) {
+        NOTE_SITE();
         /* grows past the threshold: to its own mapping */
         q = huge_alloc(n);
         if (q) {
@@ -492,6 +541,8 @@ EXPORT void *realloc(void *p, size_t n)
         for (;;) {
             heap_lock();
             q = ma_realloc(heap, p, n);
+            if (q && leak_fd >= 0)
+                ma_set_site(heap, q, n, __builtin_return_address(0));
             need = q ? 0 : ma_needed(heap);
             n_realloc += q != NULL;
             heap_unlock();
@@ -551,11 +602,13 @@ static void *memalign_glibc(size_t align, size_t n)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
+    NOTE_SITE();
     return memalign_glibc(align, n);
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
+    NOTE_SITE();
     return memalign_glibc(align, n);
 }
 
@@ -563,6 +616,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     void *p;
     int e = errno;
+    NOTE_SITE();
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
     p = aligned(align, n);
@@ -639,11 +693,127 @@ __attribute__((constructor)) static void preload_init(void)
     busy = 0;
 }
 
+/* ---- the leak list (VMLAB_MALLOC_LEAKS) ------------------------------------------- */
+
+#define LEAK_SITES 1024 /* distinct sites tallied; the rest count as one "other" */
+#define LEAK_SHOW 50    /* sites listed */
+
+typedef struct leak_site {
+    const void *site; /* return address of the malloc call; NULL: other sites */
+    uint64_t blocks;  /* live blocks allocated there */
+    uint64_t bytes;   /* their requested bytes */
+} leak_site_t;
+
+static leak_site_t leak_tab[LEAK_SITES]; /* static: no allocation at exit */
+static size_t leak_n;
+
+static int leak_tally(const ma_block_t *b, void *ctx)
+{
+    size_t size, i;
+    const void *site;
+    (void)ctx;
+    if (!b->allocated)
+        return 0;
+    ma_site_of(heap, b, &size, &site);
+    for (i = 0; i < leak_n && leak_tab[i].site != site; i++)
+        ;
+    if (i == leak_n) {
+        if (leak_n == LEAK_SITES)
+            i = 0; /* table full: lumped into the first entry's "other" */
+        else
+            leak_tab[leak_n++].site = site;
+    }
+    leak_tab[i].blocks++;
+    leak_tab[i].bytes += size;
+    return 0;
+}
+
+static void cat_hex(char *buf, size_t *at, size_t cap, uint64_t v)
+{
+    char tmp[19];
+    int n = 0;
+    do
+        tmp[n++] = "0123456789abcdef"[v & 15];
+    while (v >>= 4);
+    cat(buf, at, cap, "0x");
+    while (n > 0 && *at + 1 < cap)
+        buf[(*at)++] = tmp[--n];
+    buf[*at] = '\0';
+}
+
+/* Walk the heap at exit: blocks still allocated, grouped by site, largest
+ * first, one line each ("N bytes in K blocks allocated from SITE (FUNCTION+
+ * OFF in OBJECT)"), then a summary line. */
+static void leak_report(void)
+{
+    char buf[768];
+    uint64_t bytes = 0, blocks = 0;
+    ma_walk(heap, leak_tally, NULL);
+    for (size_t i = 1; i < leak_n; i++) { /* insertion sort, largest first */
+        leak_site_t x = leak_tab[i];
+        size_t j = i;
+        for (; j > 0 && leak_tab[j - 1].bytes < x.bytes; j--)
+            leak_tab[j] = leak_tab[j - 1];
+        leak_tab[j] = x;
+    }
+    for (size_t i = 0; i < leak_n; i++) {
+        size_t at = 0;
+        Dl_info di;
+        bytes += leak_tab[i].bytes;
+        blocks += leak_tab[i].blocks;
+        if (i >= LEAK_SHOW)
+            continue;
+        cat(buf, &at, sizeof buf, "vmlab malloc: leak: ");
+        cat_u64(buf, &at, sizeof buf, leak_tab[i].bytes);
+        cat(buf, &at, sizeof buf, " bytes in ");
+        cat_u64(buf, &at, sizeof buf, leak_tab[i].blocks);
+        cat(buf, &at, sizeof buf, " blocks allocated from ");
+        if (!leak_tab[i].site) {
+            cat(buf, &at, sizeof buf, "an unknown site");
+        } else {
+            cat_hex(buf, &at, sizeof buf, (uint64_t)(uintptr_t)leak_tab[i].site);
+            if (dladdr(leak_tab[i].site, &di) && di.dli_fname) {
+                cat(buf, &at, sizeof buf, " (");
+                if (di.dli_sname) {
+                    cat(buf, &at, sizeof buf, di.dli_sname);
+                    cat(buf, &at, sizeof buf, "+");
+                    cat_hex(buf, &at, sizeof buf,
+                            (uint64_t)((uintptr_t)leak_tab[i].site - (uintptr_t)di.dli_saddr));
+                } else {
+                    cat_hex(buf, &at, sizeof buf,
+                            (uint64_t)((uintptr_t)leak_tab[i].site - (uintptr_t)di.dli_fbase));
+                }
+                cat(buf, &at, sizeof buf, " in ");
+                cat(buf, &at, sizeof buf, di.dli_fname);
+                cat(buf, &at, sizeof buf, ")");
+            }
+        }
+        cat(buf, &at, sizeof buf, "\n");
+        put(leak_fd, buf, at);
+    }
+    size_t at = 0;
+    cat(buf, &at, sizeof buf, "vmlab malloc: leak summary: ");
+    cat_u64(buf, &at, sizeof buf, bytes);
+    cat(buf, &at, sizeof buf, " bytes in ");
+    cat_u64(buf, &at, sizeof buf, blocks);
+    cat(buf, &at, sizeof buf, " blocks live at exit, from ");
+    cat_u64(buf, &at, sizeof buf, leak_n);
+    cat(buf, &at, sizeof buf, leak_n > LEAK_SHOW ? " sites (the first 50 listed)\n" : " sites\n");
+    put(leak_fd, buf, at);
+}
+
 __attribute__((destructor)) static void preload_fini(void)
 {
     char buf[512];
     size_t at = 0;
     ma_stats_t st;
+    if (leak_fd >= 0) {
+        busy = 1;
+        heap_lock();
+        leak_report();
+        heap_unlock();
+        busy = 0;
+    }
     if (stats_fd < 0 || (n_malloc == 0 && __atomic_load_n(&n_huge, __ATOMIC_RELAXED) == 0))
         return; /* nothing to say for a process that never allocated */
     busy = 1;

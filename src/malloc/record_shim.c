@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * record_shim.c - build/libvmlab-record.so, the LD_PRELOAD library behind
  * `vmlab malloc record`: it interposes the malloc family, forwards every call

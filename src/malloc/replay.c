@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.c - parse and replay malloc-lab traces (see replay.h).
  *
@@ -17,6 +18,7 @@
  * it held free when the replay started (after malloc_trim), sampled after
  * every operation.
  */
+#include "vmlab/hash.h"
 #include "malloc/replay.h"
 
 #include <errno.h>
@@ -54,7 +56,8 @@ static int field(const char **s, const char *end, const char **f, size_t *flen)
     return *flen > 0;
 }
 
-int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t, diag_t *d)
+int mr_parse(const char *path, const char *text, size_t len, size_t max_live, mr_trace_t *t,
+             diag_t *d)
 {
     const char *p = text, *end = text + len;
     uint64_t hdr[4], v;
@@ -179,6 +182,14 @@ int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t, diag
             }
             if (live > t->peak_payload)
                 t->peak_payload = live;
+            if (live > max_live) {
+                /* the replay writes every byte it allocates: refuse
+                 * before allocating what the machine does not have */
+                rc = diag_set(d, path, line, E2BIG, "%ju bytes live after this line, more than "
+                              "the %ju this replay may use (expected requests that fit in "
+                              "memory)", (uintmax_t)live, (uintmax_t)max_live);
+                goto out;
+            }
         }
     }
     if (!t->ops)
@@ -259,7 +270,7 @@ static inline void a_free(mr_alloc_t *a, void *p)
  * compared a word at a time (the traces move gigabytes through realloc). */
 static inline uint64_t pattern_word(uint32_t id, size_t w)
 {
-    return ((uint64_t)id + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)w * 0x100000001b3ull;
+    return ((uint64_t)id + 1) * VL_GOLDEN64 ^ (uint64_t)w * 0x100000001b3ull;
 }
 
 static void pattern_fill(unsigned char *p, uint32_t id, size_t from, size_t to)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.h - CS:APP malloc-lab traces (.rep): parse, replay under a design
  * with every check mdriver makes, and measure (vmlab malloc replay).
@@ -34,8 +35,11 @@ typedef struct mr_trace {
 } mr_trace_t;
 
 /* Parse text[0, len) (NUL-terminated at len) read from `path` (for
- * messages).  0, or -EINVAL/-ENOMEM with *d saying FILE:LINE: what. */
-int mr_parse(const char *path, const char *text, size_t len, mr_trace_t *t /* OUT */, diag_t *d);
+ * messages).  The sum of live request sizes may not exceed max_live (the
+ * command line passes the machine's memory, env_mem_bytes(); SIZE_MAX: no
+ * limit).  0, or -EINVAL/-E2BIG/-ENOMEM with *d saying FILE:LINE: what. */
+int mr_parse(const char *path, const char *text, size_t len, size_t max_live,
+             mr_trace_t *t /* OUT */, diag_t *d);
 void mr_trace_free(mr_trace_t *t);
 
 typedef struct mr_result {

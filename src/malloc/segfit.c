@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * segfit.c - segregated fits (CS:APP 9.9.14; Wilson et al. 1995, sec. 3.6;
  * the two-level size classes of TLSF, Masmano et al. 2004).
@@ -28,7 +29,7 @@ static void seg_insert(ma_heap_t *h, unsigned char *b)
     size_t size = ma_bsize(b);
     unsigned c = seg_class(size);
     unsigned char *after = NULL;
-    for (unsigned char *x = h->lists[c]; x && ma_bsize(x) < size; x = BT_NEXT(x))
+    for (unsigned char *x = ma_lists(h)->lists[c]; x && ma_bsize(x) < size; x = fl_next(h, x))
         after = x;
     fl_insert(h, c, after, b);
 }
@@ -39,20 +40,20 @@ static unsigned char *seg_find(ma_heap_t *h, size_t asize)
 {
     unsigned c = seg_class(asize), w;
     uint64_t bits;
-    for (unsigned char *b = h->lists[c]; b; b = BT_NEXT(b))
+    for (unsigned char *b = ma_lists(h)->lists[c]; b; b = fl_next(h, b))
         if (ma_bsize(b) >= asize)
             return b;
     if (++c >= SEG_CLASSES)
         return NULL;
     /* the next non-empty class: its head is its smallest block, which fits */
     w = c / 64;
-    bits = h->bitmap[w] & (~0ull << (c % 64));
+    bits = ma_lists(h)->bitmap[w] & (~0ull << (c % 64));
     while (!bits) {
         if (++w == (SEG_CLASSES + 63) / 64)
             return NULL;
-        bits = h->bitmap[w];
+        bits = ma_lists(h)->bitmap[w];
     }
-    return h->lists[w * 64 + (unsigned)__builtin_ctzll(bits)];
+    return ma_lists(h)->lists[w * 64 + (unsigned)__builtin_ctzll(bits)];
 }
 
 static int seg_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
@@ -67,5 +68,5 @@ static const bt_policy_t seg_policy = {
     .walk_free = seg_walk, .check = seg_check,
 };
 
-const ma_design_t ma_segfit = BT_DESIGN(
-    "segfit", "segregated fits: 160 size classes, best fit within a class", &seg_policy);
+const ma_design_t ma_segfit = BT_DESIGN_STATE(
+    "segfit", "segregated fits: 160 size classes, best fit within a class", &seg_policy, sizeof(ma_lists_t));

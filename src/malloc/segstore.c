@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * segstore.c - simple segregated storage (CS:APP 9.9.14; the "size class
  * pages" of BSD's and Kingsley's mallocs).
@@ -86,7 +87,7 @@ static void *ss_malloc(ma_heap_t *h, size_t size)
     if (c >= SS_CLASSES)
         return NULL;
     bs = class_size(c);
-    while (!h->lists[c]) {
+    while (!ma_lists(h)->lists[c]) {
         cb = chunk_bytes(h, bs, &n);
         r = h->last;
         avail = r ? (size_t)(r->limit - r->first) - r->top : 0;
@@ -104,12 +105,13 @@ static void *ss_malloc(ma_heap_t *h, size_t size)
             b = ch + chunk_hdr(h) + i * bs;
             ma_set_hdr(b, bs);
             ma_poison(h, b + 16, bs - 16);
-            SS_NEXT(b) = h->lists[c];
-            h->lists[c] = b;
+            SS_NEXT(b) = ma_lists(h)->lists[c];
+            ma_lists(h)->lists[c] = b;
         }
     }
-    b = h->lists[c];
-    h->lists[c] = SS_NEXT(b);
+    b = ma_lists(h)->lists[c];
+    ma_link_verify(h, b, SS_NEXT(b)); /* a write after free: reported, not followed */
+    ma_lists(h)->lists[c] = SS_NEXT(b);
     ma_poison_verify(h, b, b + 16, bs - 16);
     ma_set_hdr(b, bs | MA_F_ALLOC);
     return b + MA_WORD;
@@ -122,8 +124,8 @@ static void ss_free(ma_heap_t *h, void *p)
     unsigned c = class_of(bs);
     ma_set_hdr(b, bs);
     ma_poison(h, b + 16, bs - 16);
-    SS_NEXT(b) = h->lists[c];
-    h->lists[c] = b;
+    SS_NEXT(b) = ma_lists(h)->lists[c];
+    ma_lists(h)->lists[c] = b;
 }
 
 static int ss_resize(ma_heap_t *h, void *p, size_t size)
@@ -168,7 +170,7 @@ static int ss_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 static int ss_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 {
     for (unsigned c = 0; c < SS_CLASSES; c++)
-        for (unsigned char *b = h->lists[c]; b; b = SS_NEXT(b)) {
+        for (unsigned char *b = ma_lists(h)->lists[c]; b; b = SS_NEXT(b)) {
             ma_block_t blk = {b, b + MA_WORD, ma_bsize(b), 0, (int)c};
             int rc = fn(&blk, ctx);
             if (rc)
@@ -207,7 +209,7 @@ static void ss_check(ma_heap_t *h)
     }
     ss_walk(h, count_free, &nfree);
     for (unsigned c = 0; c < MA_NLISTS; c++)
-        for (unsigned char *b = h->lists[c]; b; b = SS_NEXT(b)) {
+        for (unsigned char *b = ma_lists(h)->lists[c]; b; b = SS_NEXT(b)) {
             MA_ASSERT(c < SS_CLASSES && ss_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
             MA_ASSERT(class_of(ma_bsize(b)) == c);
             MA_ASSERT(++listed <= nfree);
@@ -217,6 +219,7 @@ static void ss_check(ma_heap_t *h)
 
 const ma_design_t ma_segstore = {
     .name = "segstore",
+    .state_size = sizeof(ma_lists_t),
     .summary = "simple segregated storage: one block size per 4 KiB chunk, no split or coalesce",
     .region_added = ss_region_added,
     .region_need = ss_region_need,

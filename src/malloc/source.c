@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * source.c - the page sources a heap grows from (see ma_source_t in
  * include/vmlab/malloc.h): the lab's fixed MEMPOOL, malloc-lab's mem_sbrk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curve.c - one policy's fault curve at chosen frame counts: LRU and OPT
  * from their exact one-pass histograms (mrc.c), every other policy of the
@@ -50,7 +51,7 @@ int mrc_policy_faults(const char *policy, const uint64_t *key, const trace_pages
                       unsigned page_bits, const uint64_t *frames, size_t k, uint64_t *faults,
                       diag_t *d)
 {
-    int rc;
+    int rc = 0;
     if (strcmp(policy, "lru") == 0 || strcmp(policy, "opt") == 0) {
         mrc_hist_t h;
         rc = (policy[0] == 'l' ? mrc_lru_hist : mrc_opt_hist)(key, tp->n, &h, d);
@@ -83,12 +84,19 @@ int mrc_policy_faults(const char *policy, const uint64_t *key, const trace_pages
         }
         for (size_t i = 0; i < k; i++)
             jobs[i].policy = policy, jobs[i].frames = frames[i] < most ? frames[i] : most;
-        rc = sim_run_pages(&cfg, jobs, k, tp, res, d);
-        if (rc == 0)
-            for (size_t i = 0; i < k; i++) {
-                faults[i] = res[i].total.page_faults;
-                sim_result_free(&res[i]);
-            }
+        /* At most MRC_SWEEP_JOBS simulations at a time: each holds its own
+         * per-page and per-frame state (about 1 MB on a course trace), so
+         * `-n 1-20000` all at once once took 14 GB.  Each chunk maps the
+         * trace's pages again, a small cost next to its simulations. */
+        for (size_t at = 0; at < k && rc == 0; at += MRC_SWEEP_JOBS) {
+            size_t m = k - at < MRC_SWEEP_JOBS ? k - at : MRC_SWEEP_JOBS;
+            rc = sim_run_pages(&cfg, jobs + at, m, tp, res + at, d);
+            if (rc == 0)
+                for (size_t i = at; i < at + m; i++) {
+                    faults[i] = res[i].total.page_faults;
+                    sim_result_free(&res[i]);
+                }
+        }
         free(jobs), free(res);
         return rc;
     }

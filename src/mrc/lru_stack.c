@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lru_stack.c - LRU stack distances over a slot bitmap and a Fenwick tree
  * of its words (see lru_stack.h; Mattson et al. 1970, Bennett and Kruskal
@@ -5,14 +6,20 @@
  * backward-shift deletion (Knuth TAOCP 6.4 algorithm R), one 16-byte entry
  * holding the key and its slot, so a reference costs one table line; the
  * batch loop prefetches that line a few references ahead.
+ *
+ * Why not base/hashmap.h's vl_map: owner[] points back at table indices
+ * (kept right by the backward shift here), which vl_map does not expose, and
+ * the same insert-or-find pattern through vl_map costs 2.0x this table's
+ * (bench/map_bench.c on the zipf benchmark trace (10 M references, 762,669 pages): this table 19-20 ns a reference, vl_map 39-41 ns (2.0x), 38.5 ns with vl_map_prefetch (1.9x); BENCHMARKS.md, "## base").
  */
+#include "base/vec.h"
 #include "mrc/lru_stack.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mrc/hash.h"
+#include "vmlab/hash.h"
 #include "vmlab/check.h"
 
 #define EMPTY UINT32_MAX
@@ -145,7 +152,7 @@ static int grow_table(lru_stack_t *s)
         size_t j;
         if (s->tab[i].slot == EMPTY)
             continue;
-        j = mrc_hash(s->tab[i].key) & nmask;
+        j = vl_hash64(s->tab[i].key) & nmask;
         while (nt[j].slot != EMPTY)
             j = (j + 1) & nmask;
         nt[j] = s->tab[i];
@@ -227,7 +234,7 @@ probe:
             if (grow_table(s))
                 return -ENOMEM;
             mask = s->mask;
-            i = mrc_hash(key) & mask;
+            i = vl_hash64(key) & mask;
             goto probe;
         }
         e->key = key;
@@ -254,12 +261,12 @@ probe:
 
 int lru_stack_access(lru_stack_t *s, uint64_t key, uint64_t *dist)
 {
-    return access_at(s, key, mrc_hash(key) & s->mask, dist);
+    return access_at(s, key, vl_hash64(key) & s->mask, dist);
 }
 
 int lru_stack_remove(lru_stack_t *s, uint64_t key)
 {
-    size_t mask = s->mask, i = mrc_hash(key) & mask, j;
+    size_t mask = s->mask, i = vl_hash64(key) & mask, j;
     while (s->tab[i].slot != EMPTY && s->tab[i].key != key)
         i = (i + 1) & mask;
     if (s->tab[i].slot == EMPTY)
@@ -275,7 +282,7 @@ int lru_stack_remove(lru_stack_t *s, uint64_t key)
         j = (j + 1) & mask;
         if (s->tab[j].slot == EMPTY)
             break;
-        home = mrc_hash(s->tab[j].key) & mask;
+        home = vl_hash64(s->tab[j].key) & mask;
         if (((j - home) & mask) >= ((j - i) & mask)) {
             s->tab[i] = s->tab[j];
             if (s->tab[i].slot < EMPTY - 1)
@@ -296,18 +303,16 @@ int lru_stack_run(lru_stack_t *s, const uint64_t *key, size_t n, uint64_t **hist
     for (size_t t = 0; t < n; t++) {
         uint64_t dist;
         if (t + PREFETCH < n)
-            __builtin_prefetch(&s->tab[mrc_hash(key[t + PREFETCH]) & s->mask]);
-        if (access_at(s, key[t], mrc_hash(key[t]) & s->mask, &dist))
+            __builtin_prefetch(&s->tab[vl_hash64(key[t + PREFETCH]) & s->mask]);
+        if (access_at(s, key[t], vl_hash64(key[t]) & s->mask, &dist))
             goto nomem;
         if (dist == 0) {
             (*cold)++;
             if (s->count >= hsize) {
-                size_t ns = hsize ? hsize * 2 : 1024;
-                uint64_t *nh = realloc(h, ns * sizeof *nh);
-                if (!nh)
+                size_t ns = hsize;
+                if (vl_grow((void **)&h, &ns, s->count + 1, sizeof *h))
                     goto nomem;
-                memset(nh + hsize, 0, (ns - hsize) * sizeof *nh);
-                h = nh;
+                memset(h + hsize, 0, (ns - hsize) * sizeof *h);
                 hsize = ns;
             }
         } else {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lru_stack.h - LRU stack distances, one reference at a time.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mrc: the stack-distance engines count bits in 64-bit words all the time;
 # where the build machine has the POPCNT instruction, let the compiler use it
 # (otherwise __builtin_popcountll is a libgcc call).

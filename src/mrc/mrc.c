@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mrc.c - exact fault curves from stack-distance histograms (Mattson et al.
  * 1970): LRU through lru_stack.c, OPT through opt_stack.c, and Belady's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * opt_stack.h - OPT (Belady's MIN) stack distances for every reference of
  * an in-memory trace, O(log n) each (see opt_stack.c for the algorithm).

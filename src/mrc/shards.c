@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shards.c - approximate LRU fault curves by spatial sampling: SHARDS
  * (Waldspurger, Park, Garthwaite, Ahmad, "Efficient MRC construction with
@@ -24,9 +25,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mrc/hash.h"
+#include "base/vec.h"
+#include "vmlab/hash.h"
 #include "mrc/lru_stack.h"
 #include "vmlab/mrc.h"
+
+/* Which pages SHARDS samples: SplitMix64's finaliser over the page and the
+ * seed, independent of vl_hash64 that places pages in mrc's tables, so sampled
+ * pages do not cluster there.  (Formerly mrc/hash.h's mrc_sample_hash; the
+ * constants are the same, so a seed samples the same pages.) */
+static inline uint64_t sample_hash(uint64_t x, uint64_t seed)
+{
+    return vl_mix64(x + seed * VL_GOLDEN64 + 0x632be59bd9b4e019ull);
+}
 
 typedef struct heap_item {
     uint64_t h;   /* sampling hash */
@@ -41,13 +52,8 @@ typedef struct heap {
 static int heap_push(heap_t *hp, uint64_t h, uint64_t key)
 {
     size_t i;
-    if (hp->n == hp->cap) {
-        size_t nc = hp->cap ? hp->cap * 2 : 256;
-        heap_item_t *na = realloc(hp->a, nc * sizeof *na);
-        if (!na)
-            return -ENOMEM;
-        hp->a = na, hp->cap = nc;
-    }
+    if (hp->n == hp->cap && vl_grow((void **)&hp->a, &hp->cap, hp->n + 1, sizeof *hp->a))
+        return -ENOMEM;
     for (i = hp->n++; i > 0 && hp->a[(i - 1) / 2].h < h; i = (i - 1) / 2)
         hp->a[i] = hp->a[(i - 1) / 2];
     hp->a[i].h = h, hp->a[i].key = key;
@@ -83,15 +89,11 @@ typedef struct whist {
 static int whist_add(whist_t *wh, size_t d, double v)
 {
     if (d >= wh->size) {
-        size_t ns = wh->size ? wh->size : 1024;
-        double *nw;
-        while (ns <= d)
-            ns *= 2;
-        nw = realloc(wh->w, ns * sizeof *nw);
-        if (!nw)
+        size_t ns = wh->size;
+        if (vl_grow((void **)&wh->w, &ns, d + 1, sizeof *wh->w))
             return -ENOMEM;
-        memset(nw + wh->size, 0, (ns - wh->size) * sizeof *nw);
-        wh->w = nw, wh->size = ns;
+        memset(wh->w + wh->size, 0, (ns - wh->size) * sizeof *wh->w);
+        wh->size = ns;
     }
     wh->w[d] += v;
     return 0;
@@ -112,7 +114,7 @@ int mrc_shards(const uint64_t *page, size_t n, const mrc_shards_opts_t *o, mrc_a
     if (!s)
         goto nomem;
     for (size_t t = 0; t < n; t++) {
-        uint64_t h = mrc_sample_hash(page[t], o->seed), dist;
+        uint64_t h = sample_hash(page[t], o->seed), dist;
         if (!all && h >= T)
             continue;
         sampled++;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Programs the peek/scan tests run (no sanitizers: they are targets, and
 # their memory must hold exactly what they plant): tests/peek/NAME.c ->
 # $(BUILD)/tests/peek/NAME.

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plot.c - data files and gnuplot scripts for `vmlab plot` (see plot.h):
  * the address scatter plot, fault curves from mrc's CSV, and Denning's
  * working-set size W(t, tau) by a sliding window of per-page counts
  * (O(1) a reference).
  */
+#include "base/vec.h"
 #include "vmlab/plot.h"
 
 #include <errno.h>
@@ -96,14 +98,9 @@ int plot_parse_csv(const char *path, const char *text, size_t len, plot_point_t 
             return diag_set(d, path, line, EINVAL,
                             "%u fields (expected 4: policy,frames,page_faults,miss_ratio)", k);
         }
-        if (m == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            plot_point_t *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                free(v);
-                return diag_set(d, path, line, ENOMEM, "out of memory");
-            }
-            v = nv, cap = nc;
+        if (m == cap && vl_grow((void **)&v, &cap, m + 1, sizeof *v)) {
+            free(v);
+            return diag_set(d, path, line, ENOMEM, "out of memory");
         }
         {
             plot_point_t *pt = &v[m];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * adaptive_lists.h - the state ARC and CAR share: two resident lists T1 and
  * T2 over frames, two ghost lists B1 and B2 over pages, and the adaptive

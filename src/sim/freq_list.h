@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * freq_list.h - frames grouped by reference count, for LFU and MFU.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ilist.h - intrusive doubly linked lists over preallocated u32 node indices.
  *

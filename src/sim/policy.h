@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy.h - the replacement-policy plug-in interface of vmlab sim.
  *
- * The core (src/sim/core.c) owns everything every policy shares: the page ->
+ * The core (src/sim/sim_core.c) owns everything every policy shares: the page ->
  * frame table, the R (referenced) and M (modified) bits, fault counting,
  * dirty write-back, TLB shootdown, statistics.  A policy only decides: it is
  * told about hits and loads, and asked for a victim when memory is full.
@@ -39,8 +40,15 @@
  *           then page[f] = P; flags[f] = SIM_REF (| SIM_DIRTY);
  *           ops->insert(p, f, a).
  *   then, if p->tick > 0 and (time + 1) % p->tick == 0: ops->tick(p).
- * Frames are never freed otherwise: frames [0, nresident) always hold a
- * page, and nresident only grows, up to nframes.
+ * A page leaves memory without a replacement only through sim_core_remove()
+ * (its process unmapped it or exited: the kernel model's munmap and exit),
+ * and only for a policy with ops->remove:
+ *           L = mem->nresident - 1;  ops->remove(p, f, L)  -- the policy
+ *           forgets f and, when f != L, renumbers its frame L as f;
+ *           the core then moves page[L] and flags[L] into f and decrements
+ *           nresident.
+ * So frames [0, nresident) always hold a page; without removals nresident
+ * only grows, up to nframes.
  *
  * Policy contracts.
  *   - evict is called only when every frame is resident; it must return a
@@ -79,6 +87,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rng.h"
 #include "vmlab/diag.h"
 
 #define SIM_NEVER UINT32_MAX /* sim_access_t.next when never referenced again */
@@ -152,6 +161,13 @@ typedef struct sim_policy_ops {
     /* Memory is full and a->page must come in: choose and forget a victim
      * frame.  Required. */
     uint32_t (*evict)(sim_policy_t *p, const sim_access_t *a);
+    /* The page in frame f leaves memory with no replacement (munmap, exit):
+     * forget f (no ghost: the page is gone); then, if f != last, the page
+     * tracked in frame `last` (mem->nresident - 1) is now in frame f, so
+     * renumber last as f.  Optional: NULL means the policy cannot lose a
+     * page (its order is the frame order, as FIFO's and CLOCK's hands), and
+     * sim_core_remove() refuses with -EOPNOTSUPP. */
+    void (*remove)(sim_policy_t *p, uint32_t f, uint32_t last);
     /* Every p->tick references (p->tick set by init).  Optional. */
     void (*tick)(sim_policy_t *p);
     /* Abort if the state is inconsistent with p->mem.  Optional. */
@@ -184,30 +200,9 @@ int sim_param_double(sim_params_t *ps, const char *key, double def, double min, 
  * it is dirty, then SIM_DIRTY is cleared.  Returns 1 if it was dirty. */
 int sim_mem_clean(sim_mem_t *m, uint32_t f);
 
-/* A small fast generator for policies that choose at random (splitmix64
- * seeding, xorshift64*): state must be seeded non-zero by sim_rng_seed. */
-static inline void sim_rng_seed(uint64_t *s, uint64_t seed)
-{
-    uint64_t z = seed + 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    *s = z ? z : 1;
-}
-static inline uint64_t sim_rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-/* Uniform in [0, n), n >= 1 (Lemire's multiply-shift; bias < n / 2^64). */
-static inline uint32_t sim_rng_below(uint64_t *s, uint32_t n)
-{
-    return (uint32_t)(((unsigned __int128)sim_rng_next(s) * n) >> 64);
-}
+/* Policies that choose at random use base/rng.h's one-word generator
+ * (vl_rng64_seed / vl_rng64_next / vl_rng64_below: xorshift64* seeded by
+ * SplitMix64), one state per policy instance. */
 
 /* The table (src/sim/policy_table.c): NULL-terminated. */
 extern const sim_policy_ops_t *const sim_policies[];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_2q.c - 2Q, the full version with A1in, A1out and Am.
  *

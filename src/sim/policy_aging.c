@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_aging.c - aging: an n-bit software approximation of LRU.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_arc.c - ARC, the Adaptive Replacement Cache.
  *

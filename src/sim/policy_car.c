@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_car.c - CAR, Clock with Adaptive Replacement.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_clock.c - CLOCK (second chance): FIFO that spares pages whose R bit
  * is set, clearing it as the hand passes.

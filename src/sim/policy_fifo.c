@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_fifo.c - FIFO: replace the page loaded earliest.
  *

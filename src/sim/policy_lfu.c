@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_lfu.c - LFU: replace the least frequently used page.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_lirs.c - LIRS, the Low Inter-reference Recency Set policy.
  *
@@ -201,6 +202,10 @@ static void lirs_check(const sim_policy_t *p)
     const lirs_t *s = p->state;
     const sim_mem_t *m = p->mem;
     uint32_t nlir = 0, nghost = 0;
+    if (!s->pg) { /* no page seen yet (a check right after init) */
+        VL_ASSERT(m->nresident == 0);
+        return;
+    }
     ilist_check_s(&s->s, &s->pg->s, PST, s->pcap);
     ilist_check_s(&s->q, &s->pg->q, PST, s->pcap);
     ilist_check_s(&s->nr, &s->pg->q, PST, s->pcap);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_lru.c - LRU: replace the page used least recently.
  *
@@ -101,6 +102,32 @@ static uint32_t lru_evict(sim_policy_t *p, const sim_access_t *a)
     return f;
 }
 
+/* munmap/exit: unlink f; the last resident frame's node becomes f's. */
+static void lru_remove(sim_policy_t *p, uint32_t f, uint32_t last)
+{
+    lru_t *s = p->state;
+    uint32_t pv = s->l[f].prev, nx = s->l[f].next;
+    if (pv != NIL)
+        s->l[pv].next = nx;
+    else
+        s->head = nx;
+    if (nx != NIL)
+        s->l[nx].prev = pv;
+    else
+        s->tail = pv;
+    if (f == last)
+        return;
+    s->l[f] = s->l[last];
+    if (s->l[f].prev != NIL)
+        s->l[s->l[f].prev].next = f;
+    else
+        s->head = f;
+    if (s->l[f].next != NIL)
+        s->l[s->l[f].next].prev = f;
+    else
+        s->tail = f;
+}
+
 static void lru_check(const sim_policy_t *p)
 {
     const lru_t *s = p->state;
@@ -127,6 +154,7 @@ const sim_policy_ops_t sim_policy_lru = {
     .hit = lru_hit,
     .insert = lru_insert,
     .evict = lru_evict,
+    .remove = lru_remove,
     .run = lru_run,
     .check = lru_check,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_mfu.c - MFU: replace the most frequently used page.
  *

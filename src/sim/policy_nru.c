@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_nru.c - NRU as the enhanced second-chance algorithm.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_opt.c - OPT (Belady's MIN): replace the page whose next use is
  * farthest in the future.

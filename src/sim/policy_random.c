@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_random.c - RANDOM: replace a frame chosen uniformly at random.
  *
@@ -18,7 +19,7 @@ static int random_init(sim_policy_t *p, sim_params_t *ps, diag_t *d)
     uint64_t seed;
     int rc = sim_param_u64(ps, "seed", 1, 0, UINT64_MAX, &seed, d);
     /* Each memory (process, under local scope) draws its own sequence. */
-    sim_rng_seed(&s->rng, seed + p->mem->owner * 0x9e3779b97f4a7c15ull);
+    vl_rng64_seed(&s->rng, seed + p->mem->owner * VL_GOLDEN64);
     return rc;
 }
 
@@ -33,7 +34,15 @@ static uint32_t random_evict(sim_policy_t *p, const sim_access_t *a)
 {
     rnd_t *s = p->state;
     (void)a;
-    return sim_rng_below(&s->rng, p->mem->nframes);
+    return vl_rng64_below(&s->rng, p->mem->nframes);
+}
+
+/* munmap/exit: RANDOM keeps no per-frame state, so nothing to forget. */
+static void random_remove(sim_policy_t *p, uint32_t f, uint32_t last)
+{
+    (void)p;
+    (void)f;
+    (void)last;
 }
 
 SIM_FAST_LOOP(random_run, SIM_FAST_NOHIT, random_insert, random_evict)
@@ -46,5 +55,6 @@ const sim_policy_ops_t sim_policy_random = {
     .init = random_init,
     .insert = random_insert,
     .evict = random_evict,
+    .remove = random_remove,
     .run = random_run,
 };

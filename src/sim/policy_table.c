@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_table.c - every replacement policy vmlab sim knows, one line each.
  *

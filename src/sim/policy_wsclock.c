@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_wsclock.c - WSClock, the working-set clock.
  *

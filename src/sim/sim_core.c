@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_core.c - the replacement core of vmlab sim: page -> frame table, R/M
  * bits, faults, dirty write-back, TLB and page-table walk costs, per-process
@@ -20,6 +21,8 @@
  * page of its set; each inverted chain holds exactly the resident pages
  * that hash to it.
  */
+#include "vmlab/hash.h"
+#include "base/vec.h"
 #include "sim/sim_core.h"
 
 #include <errno.h>
@@ -68,24 +71,18 @@ struct sim_core {
 
 static inline uint32_t inv_hash(const sim_core_t *c, uint32_t page)
 {
-    return (uint32_t)(((uint64_t)page * 0x9e3779b97f4a7c15ull) >> 32) & c->amask;
+    return (uint32_t)(((uint64_t)page * VL_GOLDEN64) >> 32) & c->amask;
 }
 
 static int grow_pages(sim_core_t *c, uint32_t npages)
 {
     if (npages > c->cap_pages) {
-        uint64_t nc = c->cap_pages ? c->cap_pages : 1024;
-        while (nc < npages)
-            nc *= 2;
-        if (nc > UINT32_MAX)
-            nc = UINT32_MAX;
-        uint32_t *n = realloc(c->frame_of, nc * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        for (uint64_t i = c->cap_pages; i < nc; i++)
-            n[i] = SIM_NOFRAME;
-        c->frame_of = n;
-        c->cap_pages = (uint32_t)nc;
+        uint32_t old = c->cap_pages;
+        int rc = vl_grow32((void **)&c->frame_of, &c->cap_pages, npages, sizeof *c->frame_of);
+        if (rc)
+            return rc;
+        for (uint32_t i = old; i < c->cap_pages; i++)
+            c->frame_of[i] = SIM_NOFRAME;
     }
     if (npages > c->npages) {
         c->npages = npages;
@@ -98,18 +95,17 @@ static int grow_pages(sim_core_t *c, uint32_t npages)
     return 0;
 }
 
+/* Room for nprocs processes' counters; bounded by vl_grow32 (no more than
+ * UINT32_MAX entries nor VL_VEC_MAX_BYTES bytes: -EOVERFLOW), where the old
+ * loop doubled a uint32_t with no bound and could wrap to 0. */
 static int grow_procs(sim_core_t *c, uint32_t nprocs)
 {
     if (nprocs > c->cap_procs) {
-        uint32_t nc = c->cap_procs ? c->cap_procs : 8;
-        while (nc < nprocs)
-            nc *= 2;
-        sim_stats_t *n = realloc(c->ps, nc * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        memset(n + c->cap_procs, 0, (nc - c->cap_procs) * sizeof *n);
-        c->ps = n;
-        c->cap_procs = nc;
+        uint32_t old = c->cap_procs;
+        int rc = vl_grow32((void **)&c->ps, &c->cap_procs, nprocs, sizeof *c->ps);
+        if (rc)
+            return rc;
+        memset(c->ps + old, 0, (size_t)(c->cap_procs - old) * sizeof *c->ps);
     }
     if (nprocs > c->nprocs)
         c->nprocs = nprocs;
@@ -332,6 +328,44 @@ static void fault(sim_core_t *c, uint32_t mi, const sim_access_t *a)
     if (c->inverted)
         inv_link(c, g);
     p->ops->insert(p, f, a);
+}
+
+int sim_core_remove(sim_core_t *c, uint32_t proc, uint32_t page, int write_back)
+{
+    uint32_t mi = c->local ? proc : 0;
+    if (!c->ops->remove)
+        return -EOPNOTSUPP;
+    if (mi >= c->nmem || page >= c->npages || c->frame_of[page] == SIM_NOFRAME)
+        return -ENOENT;
+    sim_mem_t *m = &c->mem[mi];
+    sim_policy_t *p = &c->pol[mi];
+    uint32_t f = c->frame_of[page], last = m->nresident - 1;
+    uint32_t g = c->gbase[mi] + f, gl = c->gbase[mi] + last;
+    if (f >= m->nresident || m->page[f] != page)
+        return -ENOENT; /* resident in another process's memory */
+    if (write_back && (m->flags[f] & SIM_DIRTY))
+        c->ps[c->gproc[g]].disk_writes++;
+    if (c->has_tlb)
+        stlb_invalidate(&c->tlb, c->gvpn[g], page);
+    if (c->inverted) {
+        inv_unlink(c, g);
+        if (f != last)
+            inv_unlink(c, gl);
+    }
+    p->ops->remove(p, f, last);
+    c->frame_of[page] = SIM_NOFRAME;
+    if (f != last) {
+        m->page[f] = m->page[last];
+        m->flags[f] = m->flags[last];
+        c->gvpn[g] = c->gvpn[gl];
+        c->gproc[g] = c->gproc[gl];
+        c->frame_of[m->page[f]] = f;
+        if (c->inverted)
+            inv_link(c, g);
+    }
+    m->nresident--;
+    VL_DEBUG_CHECK(sim_core_check(c));
+    return 0;
 }
 
 /* After each reference (debug builds): the page just used is resident where

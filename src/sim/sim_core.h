@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_core.h - one simulation job: a policy and a frame count over batches of
  * references (the driver, sim_run.c, reads the trace and feeds every job).
@@ -48,6 +49,13 @@ void sim_core_set_fast(sim_core_t *c, int on);
 uint64_t sim_core_resident(const sim_core_t *c);
 /* The policy's flags (SIM_POL_FUTURE). */
 unsigned sim_core_policy_flags(const sim_core_t *c);
+/* Page `page` of process `proc` leaves memory without a replacement (its
+ * process unmapped it or exited): the policy forgets it (ops->remove), the
+ * last resident frame of its memory moves into the hole, its TLB entry is
+ * shot down; write_back: a dirty page is written back (a MAP_SHARED file
+ * page), else discarded (anonymous memory).  0, -ENOENT (not resident) or
+ * -EOPNOTSUPP (the policy has no remove op). */
+int sim_core_remove(sim_core_t *c, uint32_t proc, uint32_t page, int write_back);
 /* Memory 0's frames (global scope): *page gets frame -> page id for the
  * frames [0, return value), the resident ones.  Valid until the next feed.
  * For the per-reference log (sim_steps.c). */

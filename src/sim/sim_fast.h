@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_fast.h - an optional batch loop a policy can compile in, so the common
  * case (global scope, no tick, no inverted page table; the TLB model and

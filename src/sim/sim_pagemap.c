@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_pagemap.c - dense page ids and page-table accounting (see sim_pagemap.h).
  *
@@ -13,7 +14,12 @@
  *    order instead of scattering a miss per key;
  *  - the slot table lives in huge pages (env_big_alloc), so a random probe
  *    costs one cache miss and not also a TLB miss and a page walk.
+ * None of that fits base/hashmap.h's vl_map (u64 keys, one call a lookup,
+ * load <= 3/4, malloc'd slots): keys are (vpn, process) pairs, values 32-bit
+ * ids, and the same insert-or-find through vl_map costs 2.0x a prefetched
+ * table on one key stream (bench/map_bench.c; BENCHMARKS.md "## base").
  */
+#include "base/vec.h"
 #include "sim/sim_pagemap.h"
 
 #include <errno.h>
@@ -150,19 +156,14 @@ int pagemap_proc_slow(pagemap_t *pm, uint32_t pid, uint32_t *proc, diag_t *d)
             return 0;
         }
     if (pm->nprocs == pm->cap_procs) {
-        uint32_t nc = pm->cap_procs ? pm->cap_procs * 2 : 8;
-        uint32_t *p = realloc(pm->pid, nc * sizeof *p);
-        if (p)
-            pm->pid = p;
-        uint64_t *a = realloc(pm->proc_pages, nc * sizeof *a);
-        if (a)
-            pm->proc_pages = a;
-        uint64_t *b = realloc(pm->proc_ptb, nc * sizeof *b);
-        if (b)
-            pm->proc_ptb = b;
-        if (!p || !a || !b)
-            return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u processes", nc);
-        pm->cap_procs = nc;
+        /* Three arrays, one capacity: all grow to the same size or it fails. */
+        size_t need = (size_t)pm->nprocs + 1;
+        uint32_t c1 = pm->cap_procs, c2 = c1, c3 = c1;
+        if (vl_grow32((void **)&pm->pid, &c1, need, sizeof *pm->pid) ||
+            vl_grow32((void **)&pm->proc_pages, &c2, need, sizeof *pm->proc_pages) ||
+            vl_grow32((void **)&pm->proc_ptb, &c3, need, sizeof *pm->proc_ptb))
+            return diag_set(d, NULL, 0, ENOMEM, "out of memory for %zu processes", need);
+        pm->cap_procs = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
     }
     uint32_t i = pm->nprocs++;
     pm->pid[i] = pid;
@@ -243,16 +244,12 @@ static int new_id(pagemap_t *pm, uint32_t proc, uint64_t vpn, uint32_t *id, diag
     if (pm->npages == UINT32_MAX - 1)
         return diag_set(d, NULL, 0, ERANGE, "more than %u distinct pages", UINT32_MAX - 1);
     if (pm->npages == pm->cap) {
-        uint32_t nc = pm->cap ? (pm->cap > UINT32_MAX / 2 ? UINT32_MAX : pm->cap * 2) : 1024;
-        uint64_t *v = realloc(pm->vpn, (size_t)nc * sizeof *v);
-        if (v)
-            pm->vpn = v;
-        uint32_t *p = realloc(pm->proc, (size_t)nc * sizeof *p);
-        if (p)
-            pm->proc = p;
-        if (!v || !p)
-            return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u pages", nc);
-        pm->cap = nc;
+        /* Two arrays, one capacity. */
+        uint32_t c1 = pm->cap, c2 = pm->cap;
+        if (vl_grow32((void **)&pm->vpn, &c1, (size_t)pm->npages + 1, sizeof *pm->vpn) ||
+            vl_grow32((void **)&pm->proc, &c2, (size_t)pm->npages + 1, sizeof *pm->proc))
+            return diag_set(d, NULL, 0, ENOMEM, "out of memory for %u pages", pm->npages + 1);
+        pm->cap = c1 < c2 ? c1 : c2;
     }
     if (pm->pt.kind == SIM_PT_MULTI && new_page_tables(pm, proc, vpn))
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for page tables");

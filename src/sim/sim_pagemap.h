@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_pagemap.h - dense page ids for (pid, vpn), shared by all jobs of a run,
  * and the page-table memory every process's tables take.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_params.c - "NAME:key=value,..." policy specifications (see policy.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_params.h - the core's side of policy parameters (see policy.h for the
  * policies' side).

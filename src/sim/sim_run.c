@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_run.c - the driver of vmlab sim: read the trace once, map references
  * to dense page ids, and feed every job (include/vmlab/sim.h).
@@ -55,11 +56,24 @@ int sim_pt_preset(const char *name, sim_pt_config_t *pt, unsigned *page_bits)
     return -EINVAL;
 }
 
-/* Resolve defaults: va_bits 0 means the levels plus the offset (multi-level)
- * or 32 bits (linear, inverted). */
+/* Resolve defaults: a multi-level table given no levels is the two-level
+ * i386 layout scaled to the page size over va_bits (32 if 0), the root
+ * taking the odd bit; va_bits 0 means the levels plus the offset
+ * (multi-level) or 32 bits (linear, inverted). */
 static sim_config_t resolve(const sim_config_t *cfg)
 {
     sim_config_t c = *cfg;
+    if (c.pt.kind == SIM_PT_MULTI && c.pt.nlevels == 0) {
+        unsigned va = c.pt.va_bits ? c.pt.va_bits : 32;
+        if (va > c.page_bits) { /* else sim_config_check reports the width */
+            unsigned bits = va - c.page_bits;
+            c.pt.nlevels = bits > 1 ? 2 : 1;
+            c.pt.levels[0] = bits - bits / 2;
+            c.pt.levels[1] = bits / 2;
+        } else if (c.pt.va_bits == 0) {
+            c.pt.va_bits = va;
+        }
+    }
     if (c.pt.kind == SIM_PT_MULTI && c.pt.va_bits == 0) {
         c.pt.va_bits = c.page_bits;
         for (unsigned i = 0; i < c.pt.nlevels && i < SIM_MAX_LEVELS; i++)

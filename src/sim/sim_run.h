@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_run.h - the driver's shared state, between sim_run.c (configuration,
  * in-memory runs, results) and sim_stream.c (runs over a trace reader).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_stream.c - vmlab sim over a trace reader (include/vmlab/trace.h): the
  * streaming path (double-buffered batches, worker threads, a barrier between
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "sim/sim_run.h"
 #include "vmlab/check.h"
 
@@ -82,16 +84,9 @@ static ssize_t fill_keyed(run_t *r, reader_t *rd, uint32_t *page, uint8_t *write
     uint32_t nk = trace_nkeys(rd->t);
     const uint32_t *key = rd->key;
     const uint8_t *op = rd->op;
-    if (!rd->ident && nk > rd->cap) {
-        uint32_t nc = rd->cap ? rd->cap : 1024;
-        while (nc < nk)
-            nc = nc > UINT32_MAX / 2 ? UINT32_MAX : nc * 2;
-        uint32_t *a = realloc(rd->page1, (size_t)nc * sizeof *a);
-        if (!a)
-            return diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %u keys", nc);
-        rd->page1 = a;
-        rd->cap = nc;
-    }
+    if (!rd->ident && nk > rd->cap &&
+        vl_grow32((void **)&rd->page1, &rd->cap, nk, sizeof *rd->page1))
+        return diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %u keys", nk);
     /* the pages of the new keys [nk0, nk), in order */
     for (uint32_t k = nk0; k < nk; k++) {
         uint64_t addr;
@@ -173,18 +168,16 @@ static int load_all(run_t *r, reader_t *rd, sim_batch_t *all, uint32_t **pagep, 
         rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", cap);
     while (!rc) {
         if (cap - n < SRUN_BATCH) {
-            void *a = realloc(page, 2 * cap * sizeof *page), *b = NULL, *c;
-            if (a)
-                page = a;
-            if (proc && (b = realloc(proc, 2 * cap * sizeof *proc)))
-                proc = b;
-            if ((c = realloc(write, 2 * cap)))
-                write = c;
-            if (!a || (proc && !b) || !c) {
-                rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references", 2 * cap);
+            /* page, write (and proc) share one capacity. */
+            size_t c1 = cap, c2 = cap, c3 = cap;
+            if (vl_grow((void **)&page, &c1, n + SRUN_BATCH, sizeof *page) ||
+                vl_grow((void **)&write, &c2, n + SRUN_BATCH, sizeof *write) ||
+                (proc && vl_grow((void **)&proc, &c3, n + SRUN_BATCH, sizeof *proc))) {
+                rc = diag_set(r->d, NULL, 0, ENOMEM, "out of memory for %zu references",
+                              n + SRUN_BATCH);
                 break;
             }
-            cap *= 2;
+            cap = c1 < c2 ? c1 : c2;
         }
         ssize_t k = fill(r, rd, page + n, write + n, pbuf, vpn, SRUN_BATCH);
         if (k < 0) {
@@ -391,6 +384,8 @@ int sim_run_trace(const sim_config_t *cfg, const sim_job_t *jobs, size_t njobs, 
     reader_t rd;
     int rc = srun_init(&r, cfg, jobs, njobs, d);
     if (rc)
+        goto out;
+    if ((rc = trace_check_page_bits(t, r.cfg.page_bits, d)) < 0)
         goto out;
     if (reader_init(&rd, t, r.cfg.page_bits)) {
         reader_destroy(&rd);

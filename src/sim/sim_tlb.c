@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_tlb.c - set-associative TLB model (see sim_tlb.h).
  */
@@ -24,7 +25,7 @@ int stlb_init(stlb_t *t, uint32_t entries, uint32_t ways, sim_tlb_policy_t polic
         stlb_destroy(t);
         return -ENOMEM;
     }
-    sim_rng_seed(&t->rng, 1);
+    vl_rng64_seed(&t->rng, 1);
     stlb_flush(t);
     return 0;
 }
@@ -64,7 +65,7 @@ void stlb_fill(stlb_t *t, uint64_t vpn, uint32_t page)
         }
     }
     if (t->policy == SIM_TLB_RANDOM) {
-        v = b + sim_rng_below(&t->rng, t->ways);
+        v = b + vl_rng64_below(&t->rng, t->ways);
     } else {
         for (uint32_t w = 1; w < t->ways; w++)
             if (t->stamp[b + w] < t->stamp[v])

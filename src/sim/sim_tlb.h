@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_tlb.h - the simulator's TLB model: set-associative, LRU/FIFO/random.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream.c - decompressing byte stream under every trace reader (stream.h).
  *

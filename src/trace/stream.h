@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream.h - a byte stream over a file, stdin or memory that transparently
  * decompresses gzip (zlib) and zstd (libzstd, when built with it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace.c - the trace reader core: opening (decompression, format
  * detection), buffering, batch reads, error reporting, and
@@ -22,9 +23,12 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashmap.h"
+#include "base/vec.h"
 #include "vmlab/check.h"
 
 #define DETECT_LINES 256
@@ -86,7 +90,19 @@ const char *trace_format_name(trace_format_t f)
 
 const char *trace_format_names(void)
 {
-    return "osc, rw, ls, lackey, din, pages, vmlab";
+    /* Built once from fmts[], so a new format is named everywhere by its
+     * table line; the first call happens before any thread starts (option
+     * parsing), and the result is the same on every call. */
+    static char names[128];
+    if (!names[0]) {
+        size_t n = 0;
+        for (size_t i = 0; i < NFMTS; i++) {
+            int w = snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", fmts[i]->name);
+            VL_ASSERT(w > 0 && (size_t)w < sizeof names - n);
+            n += (size_t)w;
+        }
+    }
+    return names;
 }
 
 /* The line at p as printable text for a message (at most 48 bytes). */
@@ -194,6 +210,17 @@ static int is_vmlab(const trace_t *t)
     return t->end >= sizeof vmlab_magic && memcmp(t->buf, vmlab_magic, sizeof vmlab_magic) == 0;
 }
 
+/* A fresh, zeroed state block for format F in t->fst (F's state_size): 0 or
+ * -ENOMEM.  Called before each probe in detection (lackey's banner pid) and
+ * once the format is chosen.  No state exists yet that needs fmt->destroy:
+ * formats allocate only while reading. */
+static int fresh_state(trace_t *t, const trace_fmt_t *F)
+{
+    free(t->fst);
+    t->fst = calloc(1, F->state_size ? F->state_size : 1);
+    return t->fst ? 0 : -ENOMEM;
+}
+
 static int detect(trace_t *t, diag_t *d)
 {
     if (is_vmlab(t)) {
@@ -207,6 +234,8 @@ static int detect(trace_t *t, diag_t *d)
         if (!F->detectable || F->binary)
             continue;
         t->fmt = F;
+        if (fresh_state(t, F))
+            return diag_set(d, t->s.name, 0, ENOMEM, "out of memory");
         unsigned rec = 0, bad = 0, n = 0;
         /* Only lines that decide count: valgrind -v can print hundreds of
          * banner lines before lackey's first record. */
@@ -217,7 +246,6 @@ static int detect(trace_t *t, diag_t *d)
             bad += k < 0;
             n += k != 0;
         }
-        t->pid = 0;
         if (rec == 0 || bad > rec)
             continue;
         double score = (double)rec / (rec + bad);
@@ -239,9 +267,10 @@ static int detect(trace_t *t, diag_t *d)
     if (!best)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "cannot tell the trace format from its first lines ('%s'; expected "
-                        "one of %s; give -F FORMAT, -F pages for page numbers, -P if lines start "
-                        "with a pid)",
-                        ex, trace_format_names());
+                        "one of %s; give -F FORMAT, -F pages for page numbers%s%s%s)",
+                        ex, trace_format_names(), t->o.pid_opt ? ", " : "",
+                        t->o.pid_opt ? t->o.pid_opt : "",
+                        t->o.pid_opt ? " if lines start with a pid" : "");
     if (tie)
         return diag_set(d, t->s.name, 0, EINVAL,
                         "the trace could be %s or %s ('%s'; expected one unambiguous format; "
@@ -287,6 +316,8 @@ static int open_common(trace_t *t, const trace_opts_t *opts, diag_t *d)
                             "-F vmlab)", want->name);
     }
     t->o.format = t->fmt->id;
+    if (fresh_state(t, t->fmt))
+        return diag_set(d, t->s.name, 0, ENOMEM, "out of memory");
     if (t->fmt->binary && t->added_nl) {
         t->end--; /* the first fill took it for text */
         t->added_nl = 0;
@@ -417,7 +448,7 @@ ssize_t trace_read(trace_t *t, trace_ref_t *buf, size_t max, diag_t *d)
 
 int trace_has_keys(const trace_t *t)
 {
-    return t->fmt->parse_keys && t->version == 2;
+    return t->fmt->parse_keys && t->fmt->has_keys && t->fmt->has_keys(t);
 }
 
 ssize_t trace_read_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t max, diag_t *d)
@@ -431,19 +462,31 @@ ssize_t trace_read_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t max, diag
 
 uint32_t trace_nkeys(const trace_t *t)
 {
-    return t->nkeys;
+    return t->fmt->nkeys ? t->fmt->nkeys(t) : 0;
 }
 
 void trace_key(const trace_t *t, uint32_t k, uint64_t *addr, uint32_t *pid)
 {
-    VL_ASSERT(k < t->nkeys);
-    *addr = t->kaddr[k] << t->shift;
-    *pid = t->kpid[k];
+    VL_ASSERT(t->fmt->key != NULL);
+    t->fmt->key(t, k, addr, pid);
 }
 
 unsigned trace_key_shift(const trace_t *t)
 {
-    return t->shift;
+    return t->fmt->key_shift ? t->fmt->key_shift(t) : 0;
+}
+
+int trace_check_page_bits(const trace_t *t, unsigned page_bits, diag_t *d)
+{
+    unsigned shift = trace_key_shift(t);
+    if (page_bits >= shift)
+        return 0;
+    return diag_set(d, t->s.name, 0, EINVAL,
+                    "the trace keeps only page numbers of %ju-byte pages (converted with "
+                    "--page-size %ju), so %ju-byte pages cannot be told apart (expected a page "
+                    "size of %ju or more, or the trace it was converted from)",
+                    (uintmax_t)1 << shift, (uintmax_t)1 << shift,
+                    (uintmax_t)1 << page_bits, (uintmax_t)1 << shift);
 }
 
 trace_format_t trace_format(const trace_t *t)
@@ -482,67 +525,31 @@ void trace_close(trace_t *t)
     if (!t)
         return;
     tstream_close(&t->s);
-    free(t->kaddr);
-    free(t->kpid);
+    if (t->fst && t->fmt && t->fmt->destroy)
+        t->fmt->destroy(t);
+    free(t->fst);
     free(t->buf);
     free(t);
 }
 
 /* ---- trace_load_pages ---- */
 
-/* Distinct pids seen, as an open-addressing set (pid + 1 stored, 0 empty). */
-typedef struct pidset {
-    uint64_t *slot; /* cap slots */
-    size_t cap;     /* a power of two */
-    size_t n;       /* distinct pids stored, n * 2 <= cap */
-} pidset_t;
+/* Distinct pids seen go into a vl_map_t (base/hashmap.h), keyed by pid, behind
+ * a direct-mapped cache of pids already in it (slot pid % 64; 0 is empty, so
+ * pid + 1 is stored): interleaved processes hit the cache, and the map is
+ * touched once per pid and cache conflict. */
+typedef struct pid_set {
+    vl_map_t map;         /* every pid seen */
+    uint64_t recent[64];  /* pid + 1 of a pid in map, 0 empty */
+} pid_set_t;
 
-static int pidset_add(pidset_t *s, uint32_t pid)
+static int pid_seen(pid_set_t *s, uint32_t pid)
 {
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        uint64_t *ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            return -ENOMEM;
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->slot[i])
-                continue;
-            size_t h = (size_t)((s->slot[i] * 0x9e3779b97f4a7c15ull) >> 20) & (ncap - 1);
-            while (ns[h])
-                h = (h + 1) & (ncap - 1);
-            ns[h] = s->slot[i];
-        }
-        free(s->slot);
-        s->slot = ns;
-        s->cap = ncap;
-    }
-    uint64_t key = (uint64_t)pid + 1;
-    size_t h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (s->cap - 1);
-    while (s->slot[h] && s->slot[h] != key)
-        h = (h + 1) & (s->cap - 1);
-    if (!s->slot[h]) {
-        s->slot[h] = key;
-        s->n++;
-    }
-    return 0;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
+    uint64_t *c = &s->recent[pid & 63];
+    if (*c == (uint64_t)pid + 1)
         return 0;
-    size_t ncap = *cap ? *cap : 1 << 16;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / elem)
-            return -ENOMEM;
-        ncap *= 2;
-    }
-    void *np = realloc(*p, ncap * elem);
-    if (!np)
-        return -ENOMEM;
-    *p = np;
-    *cap = ncap;
-    return 0;
+    *c = (uint64_t)pid + 1;
+    return vl_map_slot(&s->map, pid, 0, NULL) ? 0 : -ENOMEM;
 }
 
 int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_bits,
@@ -556,13 +563,17 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     int rc = trace_open(&t, path, opts, d);
     if (rc < 0)
         return rc;
+    if ((rc = trace_check_page_bits(t, page_bits, d)) < 0) {
+        trace_close(t);
+        return rc;
+    }
     enum { BATCH = 4096 };
     trace_ref_t *rb = malloc(BATCH * sizeof *rb);
     size_t cap_p = 0, cap_w = 0, cap_pid = 0, n = 0;
     uint64_t *page = NULL;
     uint8_t *write = NULL;
     uint32_t *pid = NULL, first_pid = 0;
-    pidset_t ps = {0};
+    pid_set_t ps = {0};
     ssize_t r = 0;
     if (!rb) {
         rc = diag_set(d, path, 0, ENOMEM, "out of memory");
@@ -570,9 +581,9 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     }
     while ((r = trace_read(t, rb, BATCH, d)) > 0) {
         size_t k = (size_t)r;
-        if (grow((void **)&page, &cap_p, n + k, sizeof *page) ||
-            grow((void **)&write, &cap_w, n + k, sizeof *write) ||
-            (pid && grow((void **)&pid, &cap_pid, n + k, sizeof *pid))) {
+        if (vl_grow((void **)&page, &cap_p, n + k, sizeof *page) ||
+            vl_grow((void **)&write, &cap_w, n + k, sizeof *write) ||
+            (pid && vl_grow((void **)&pid, &cap_pid, n + k, sizeof *pid))) {
             rc = diag_set(d, path, 0, ENOMEM, "out of memory for %zu references", n + k);
             goto fail;
         }
@@ -583,20 +594,20 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
             write[n + i] = rb[i].op == TRACE_WRITE;
             if (__builtin_expect(rb[i].pid != first_pid, 0) && !pid) {
                 /* A second process: from now on keep a pid per reference. */
-                if (grow((void **)&pid, &cap_pid, n + k, sizeof *pid)) {
+                if (vl_grow((void **)&pid, &cap_pid, n + k, sizeof *pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory for %zu references", n + k);
                     goto fail;
                 }
                 for (size_t j = 0; j < n + i; j++)
                     pid[j] = first_pid;
-                if (pidset_add(&ps, first_pid)) {
+                if (pid_seen(&ps, first_pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory");
                     goto fail;
                 }
             }
             if (pid) {
                 pid[n + i] = rb[i].pid;
-                if (pidset_add(&ps, rb[i].pid)) {
+                if (pid_seen(&ps, rb[i].pid)) {
                     rc = diag_set(d, path, 0, ENOMEM, "out of memory");
                     goto fail;
                 }
@@ -612,8 +623,8 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
     out->write = write;
     out->pid = pid;
     out->n = n;
-    out->npids = pid ? (uint32_t)ps.n : 1;
-    free(ps.slot);
+    out->npids = pid ? (uint32_t)vl_map_count(&ps.map) : 1;
+    vl_map_free(&ps.map);
     free(rb);
     trace_close(t);
     return 0;
@@ -621,7 +632,7 @@ fail:
     free(page);
     free(write);
     free(pid);
-    free(ps.slot);
+    vl_map_free(&ps.map);
     free(rb);
     trace_close(t);
     memset(out, 0, sizeof *out);

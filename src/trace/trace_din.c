@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_din.c - DineroIV's `din` format: "LABEL ADDR [...]" a line.
  *

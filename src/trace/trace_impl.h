@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_impl.h - what the trace core (trace.c) shares with each format's
  * file (trace_rw.c, trace_osc.c, ...): the reader state, the format ops and
@@ -36,30 +37,30 @@ struct trace {
     uint64_t line;          /* lines (binary: records) consumed before pos */
     uint64_t bad;           /* malformed lines skipped (skip_bad) */
     uint64_t skipped;       /* lines with no reference that are not errors */
+    uint64_t other;         /* lackey: of those, lines of program output */
     int err;                /* pending error (negative errno), 0 if none */
     diag_t diag;            /* its message, handed out with it */
-    uint32_t pid;           /* lackey: pid of the last banner; vmlab: current pid */
-    uint8_t size;           /* vmlab: current access size */
-    unsigned shift;         /* vmlab: stored addresses are addr >> shift */
-    uint64_t prev;          /* vmlab: previous stored address (delta base) */
-    uint64_t nrefs;         /* vmlab: references decoded, checked by the end record */
-    int done;               /* vmlab: end record seen */
-    unsigned version;       /* vmlab: format version, 1 or 2 */
-    uint64_t *kaddr;        /* vmlab 2: key -> stored address (cap_keys entries) */
-    uint32_t *kpid;         /* vmlab 2: key -> pid */
-    uint32_t nkeys;         /* vmlab 2: keys defined so far: keys are [0, nkeys) */
-    uint32_t cap_keys;      /* vmlab 2: capacity of kaddr[] and kpid[] */
+    void *fst;              /* the format's own state (fmt->state_size bytes,
+                               zeroed when the format is chosen and before each
+                               probe in detection; the core frees it after
+                               fmt->destroy): lackey's banner pid, the vmlab
+                               binary format's keys and delta base */
     trace_ref_t pend[2];    /* references parsed for a caller who asked for 1 */
     unsigned npend, pend_at;/* pend[pend_at, npend) not yet handed out */
 };
 
-/* A trace format: one const instance per file, listed in trace.c's table. */
+/* A trace format: one const instance per file, listed in trace.c's table.
+ * Adding a format is its file (this struct, its state in t->fst) and one line
+ * in trace.c's fmts[]; its name then appears in every help and message. */
 typedef struct trace_fmt {
     trace_format_t id;
     const char *name;       /* -F NAME */
     const char *expect;     /* a line's shape for messages, "(expected ...)" */
     int binary;             /* 1: not line based (vmlab) */
     int detectable;         /* 0: never chosen by auto-detection (pages) */
+    size_t state_size;      /* bytes of t->fst the format keeps, 0 if none */
+    /* Free what the format allocated in t->fst (not t->fst itself).  Optional. */
+    void (*destroy)(trace_t *t);
     /* Classify one line starting at p (ends with '\n') for detection:
      * 1 a reference, 0 no reference but valid (blank, banner), -1 not this
      * format.  NULL for binary formats (detected by magic). */
@@ -73,9 +74,17 @@ typedef struct trace_fmt {
      * (trace_read_keys).  NULL otherwise; may return 0 with t->err =
      * -ENOTSUP when this file has no keys (vmlab version 1). */
     size_t (*parse_keys)(trace_t *t, uint32_t *key, uint8_t *op, size_t max);
+    /* With parse_keys: whether this file has keys, the keys defined so far,
+     * key k's address and pid, the shift of stored addresses (trace.h's
+     * trace_has_keys, trace_nkeys, trace_key, trace_key_shift). */
+    int (*has_keys)(const trace_t *t);
+    uint32_t (*nkeys)(const trace_t *t);
+    void (*key)(const trace_t *t, uint32_t k, uint64_t *addr, uint32_t *pid);
+    unsigned (*key_shift)(const trace_t *t);
     /* Binary formats: read the header at buf[0, end) once after opening,
      * and check the trailer once the input is exhausted; 0 or nonzero with
-     * t->err set.  NULL for text formats. */
+     * t->err set.  NULL for text formats (lackey has a finish: a file of
+     * nothing but "program output" is not a lackey trace). */
     int (*start)(trace_t *t);
     int (*finish)(trace_t *t);
 } trace_fmt_t;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_lackey.c - Valgrind lackey's memory trace (valgrind --tool=lackey
  * --trace-mem=yes, lackey/lk_main.c):
@@ -16,6 +17,13 @@
  * like one must be one.  Sizes above 255 are recorded as 255.
  */
 #include "trace/trace_impl.h"
+
+/* The format's state, in t->fst (trace_fmt_t.state_size). */
+typedef struct lackey_state {
+    uint32_t pid; /* pid of the last "==PID==" banner, 0 before one */
+} lackey_state_t;
+
+#include <errno.h>
 
 /* "==DIGITS==" at p: the pid, or -1. */
 static int64_t banner_pid(const char *p)
@@ -58,7 +66,7 @@ TR_INLINE int lackey_classify(trace_t *t, const char *p, const char **next, trac
             }
             uint8_t size = sz > 255 ? 255 : (uint8_t)sz;
             r[0].addr = a;
-            r[0].pid = t->pid;
+            r[0].pid = ((lackey_state_t *)t->fst)->pid;
             r[0].size = size;
             *next = nl;
             if (c == 'M') {
@@ -74,7 +82,7 @@ TR_INLINE int lackey_classify(trace_t *t, const char *p, const char **next, trac
     if (s[0] == '=' && s[1] == '=') {
         int64_t pid = banner_pid(s);
         if (pid >= 0)
-            t->pid = (uint32_t)pid;
+            ((lackey_state_t *)t->fst)->pid = (uint32_t)pid;
         *next = tr_next_line(s);
         return 0;
     }
@@ -91,7 +99,11 @@ TR_INLINE int lackey_line(trace_t *t, const char *p, const char **next, trace_re
                               const char **why)
 {
     int k = lackey_classify(t, p, next, r, why);
-    return k == 3 ? 0 : k;
+    if (__builtin_expect(k == 3, 0)) {
+        t->other++;
+        return 0;
+    }
+    return k;
 }
 
 TRACE_TEXT_PARSER(lackey, 2)
@@ -105,11 +117,25 @@ static int lackey_probe(trace_t *t, const char *p)
     return k == 3 || k < 0 ? -1 : k > 0;
 }
 
+/* Program output between records is normal; a file that is all "program
+ * output" is some other text read with -F lackey, and "0 references" would
+ * be a silent wrong answer. */
+static int lackey_finish(trace_t *t)
+{
+    if (t->err || t->line == 0 || t->line != t->skipped || t->other == 0)
+        return 0;
+    return trace_fail(t, 0, EINVAL,
+                      "not a lackey trace: none of its %ju lines is a lackey record (expected %s)",
+                      (uintmax_t)t->line, trace_fmt_lackey.expect);
+}
+
 const trace_fmt_t trace_fmt_lackey = {
     .id = TRACE_LACKEY,
     .name = "lackey",
     .expect = "a lackey line: I|L|S|M HEXADDR,SIZE, e.g. ' L bec14ce0,4'",
     .detectable = 1,
+    .state_size = sizeof(lackey_state_t),
     .probe = lackey_probe,
     .parse = lackey_parse,
+    .finish = lackey_finish,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_ls.c - the `ls` format: "l 0x7ff000 [SIZE]" (load) or "s ..." (store).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_osc.c - the `osc` format: one decimal logical address a line.
  *

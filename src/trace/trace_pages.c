@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_pages.c - the `pages` format: one decimal page number a line.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_rw.c - the `rw` format: "HEXADDR R|W" a line, e.g. "0041f7a0 R".
  *

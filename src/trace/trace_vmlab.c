@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_vmlab.c - vmlab's compact binary trace format (the reader; the
  * writer is in trace_write.c).  Layout, fully in docs/trace-format.md:
@@ -32,17 +33,40 @@
  * check per byte while SLACK bytes remain.  The END record makes truncation
  * detectable.
  */
+#include "base/vec.h"
 #include "trace/trace_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmlab/check.h"
+
 #define VMLAB_HDR 16
 #define VMLAB_VERSION 2 /* written; 1 is still read */
 #define SLACK 32 /* the fast loop's guarantee: 2 varints of 10 bytes fit */
 
 enum { CTL_END = 0, CTL_PID = 1, CTL_SIZE = 2, CTL_ABS = 3 };
+
+/* The format's state, in t->fst (trace_fmt_t.state_size). */
+typedef struct vmlab_state {
+    uint32_t pid;      /* current pid */
+    uint8_t size;      /* current access size */
+    unsigned shift;    /* stored addresses are addr >> shift */
+    uint64_t prev;     /* previous stored address (delta base) */
+    uint64_t nrefs;    /* references decoded, checked by the end record */
+    int done;          /* end record seen */
+    unsigned version;  /* format version, 1 or 2 */
+    uint64_t *kaddr;   /* version 2: key -> stored address (cap_keys entries) */
+    uint32_t *kpid;    /* version 2: key -> pid */
+    uint32_t nkeys;    /* version 2: keys defined so far: keys are [0, nkeys) */
+    uint32_t cap_keys; /* version 2: capacity of kaddr[] and kpid[] */
+} vmlab_state_t;
+
+static inline vmlab_state_t *vst(const trace_t *t)
+{
+    return t->fst;
+}
 
 static const unsigned char magic[8] = {0x89, 'V', 'M', 'L', 'T', 'R', '\r', '\n'};
 
@@ -111,41 +135,36 @@ static int vmlab_start(trace_t *t)
     if (h[8] != 1 && h[8] != VMLAB_VERSION)
         return trace_fail(t, 0, EINVAL, "vmlab trace version %u (expected version 1 or %u)", h[8],
                           VMLAB_VERSION);
-    t->version = h[8];
+    vst(t)->version = h[8];
     if (h[9] != 0 || h[10] > 63)
         return trace_fail(t, 0, EINVAL, "bad vmlab header: flags %#x, address shift %u "
                           "(expected flags 0, shift 0..63)", h[9], h[10]);
-    t->shift = h[10];
+    vst(t)->shift = h[10];
     t->pos = VMLAB_HDR;
     return 0;
 }
 
 static size_t bad(trace_t *t, const uint8_t *p, size_t n, const char *what)
 {
-    t->nrefs += n;
+    vst(t)->nrefs += n;
     t->pos = (size_t)((const char *)p - t->buf);
     trace_fail(t, 0, EINVAL, "%s at byte %ju after %ju references (expected a vmlab record)",
-               what, (uintmax_t)(t->off + t->pos), (uintmax_t)t->nrefs);
+               what, (uintmax_t)(t->off + t->pos), (uintmax_t)vst(t)->nrefs);
     return n;
 }
 
-/* Room for key k (k == t->nkeys, a new key): 0, or nonzero with t->err. */
+/* Room for key k (k == vst(t)->nkeys, a new key): 0, or nonzero with t->err. */
 static int keys_grow(trace_t *t)
 {
-    if (t->nkeys == UINT32_MAX)
+    if (vst(t)->nkeys == UINT32_MAX)
         return trace_fail(t, 0, ERANGE, "more than %u distinct addresses (expected fewer)",
                           UINT32_MAX);
-    uint32_t nc = t->cap_keys ? (t->cap_keys > UINT32_MAX / 2 ? UINT32_MAX : t->cap_keys * 2)
-                              : 4096;
-    uint64_t *a = realloc(t->kaddr, (size_t)nc * sizeof *a);
-    if (a)
-        t->kaddr = a;
-    uint32_t *b = realloc(t->kpid, (size_t)nc * sizeof *b);
-    if (b)
-        t->kpid = b;
-    if (!a || !b)
-        return trace_fail(t, 0, ENOMEM, "out of memory for %u distinct addresses", nc);
-    t->cap_keys = nc;
+    /* Two arrays, one capacity: both grow to the same size or the call fails. */
+    uint32_t ca = vst(t)->cap_keys, cb = vst(t)->cap_keys;
+    if (vl_grow32((void **)&vst(t)->kaddr, &ca, (size_t)vst(t)->nkeys + 1, sizeof *vst(t)->kaddr) ||
+        vl_grow32((void **)&vst(t)->kpid, &cb, (size_t)vst(t)->nkeys + 1, sizeof *vst(t)->kpid))
+        return trace_fail(t, 0, ENOMEM, "out of memory for %u distinct addresses", vst(t)->nkeys + 1);
+    vst(t)->cap_keys = ca < cb ? ca : cb;
     return 0;
 }
 
@@ -172,20 +191,20 @@ static inline __attribute__((always_inline)) size_t
 decode(trace_t *t, trace_ref_t *out, uint32_t *key, uint8_t *op, size_t max)
 {
     const uint8_t *p = (const uint8_t *)t->buf + t->pos, *end = (const uint8_t *)t->buf + t->end;
-    uint64_t prev = t->prev, tag, v;
-    unsigned shift = t->shift;
-    uint32_t pid = t->pid;
-    uint8_t size = t->size;
+    uint64_t prev = vst(t)->prev, tag, v;
+    unsigned shift = vst(t)->shift;
+    uint32_t pid = vst(t)->pid;
+    uint8_t size = vst(t)->size;
     size_t n = 0;
-    int trunc = 0, done = t->done, eof = t->eof; /* locals: stores to out[] may alias *t */
-    const int v2 = t->version == 2;
-    uint64_t *kaddr = t->kaddr;
-    uint32_t *kpid = t->kpid;
-    uint32_t nkeys = t->nkeys;
+    int trunc = 0, done = vst(t)->done, eof = t->eof; /* locals: stores to out[] may alias *t */
+    const int v2 = vst(t)->version == 2;
+    uint64_t *kaddr = vst(t)->kaddr;
+    uint32_t *kpid = vst(t)->kpid;
+    uint32_t nkeys = vst(t)->nkeys;
     /* an error after n references: keep the keys they use defined */
 #define FAIL(what)                                                             \
     do {                                                                       \
-        t->nkeys = nkeys;                                                      \
+        vst(t)->nkeys = nkeys;                                                      \
         return bad(t, p, n, what);                                             \
     } while (0)
     while (n < max) {
@@ -210,15 +229,15 @@ decode(trace_t *t, trace_ref_t *out, uint32_t *key, uint8_t *op, size_t max)
                 if (__builtin_expect(!r, 0))
                     FAIL(trunc ? "truncated record" : "varint longer than 64 bits");
                 q = r;
-                if (__builtin_expect(nkeys == t->cap_keys, 0)) {
-                    t->nkeys = nkeys;
+                if (__builtin_expect(nkeys == vst(t)->cap_keys, 0)) {
+                    vst(t)->nkeys = nkeys;
                     if (keys_grow(t)) {
                         t->pos = (size_t)((const char *)p - t->buf);
-                        t->nrefs += n;
+                        vst(t)->nrefs += n;
                         return n;
                     }
-                    kaddr = t->kaddr;
-                    kpid = t->kpid;
+                    kaddr = vst(t)->kaddr;
+                    kpid = vst(t)->kpid;
                 }
                 prev += (z >> 1) ^ (0 - (z & 1));
                 kaddr[nkeys] = prev;
@@ -253,27 +272,30 @@ decode(trace_t *t, trace_ref_t *out, uint32_t *key, uint8_t *op, size_t max)
         } else if (kind == CTL_ABS) {
             prev = v;
         } else if (kind == CTL_END) {
-            if (v != t->nrefs + n) {
-                t->nrefs += n;
+            if (v != vst(t)->nrefs + n) {
+                /* the n references before it stay valid: so do their keys
+                 * (once left out, sim indexed past its key map: issue 10) */
+                vst(t)->nkeys = nkeys;
+                vst(t)->nrefs += n;
                 t->pos = (size_t)((const char *)p - t->buf);
                 trace_fail(t, 0, EINVAL,
                            "the end record counts %ju references but %ju were read (expected "
                            "equal counts: the file is damaged)",
-                           (uintmax_t)v, (uintmax_t)t->nrefs);
+                           (uintmax_t)v, (uintmax_t)vst(t)->nrefs);
                 return n;
             }
-            t->done = done = 1;
+            vst(t)->done = done = 1;
         } else {
             FAIL("unknown control record");
         }
     }
 #undef FAIL
-    t->prev = prev;
-    t->pid = pid;
-    t->size = size;
-    t->nkeys = nkeys;
-    t->nrefs += n;
-    t->line = t->nrefs;
+    vst(t)->prev = prev;
+    vst(t)->pid = pid;
+    vst(t)->size = size;
+    vst(t)->nkeys = nkeys;
+    vst(t)->nrefs += n;
+    t->line = vst(t)->nrefs;
     t->pos = (size_t)((const char *)p - t->buf);
     return n;
 }
@@ -285,9 +307,9 @@ static size_t vmlab_parse(trace_t *t, trace_ref_t *out, size_t max)
 
 static size_t vmlab_parse_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t max)
 {
-    if (t->version != 2) {
+    if (vst(t)->version != 2) {
         trace_fail(t, 0, ENOTSUP, "vmlab trace version %u has no keys (expected version 2: "
-                   "convert it again with vmlab convert)", t->version);
+                   "convert it again with vmlab convert)", vst(t)->version);
         return 0;
     }
     return decode(t, NULL, key, op, max);
@@ -295,12 +317,41 @@ static size_t vmlab_parse_keys(trace_t *t, uint32_t *key, uint8_t *op, size_t ma
 
 static int vmlab_finish(trace_t *t)
 {
-    if (t->done || t->err)
+    if (vst(t)->done || t->err)
         return 0;
     return trace_fail(t, 0, EINVAL,
                       "truncated vmlab trace: it ends without its end record after %ju "
                       "references (expected the end record vmlab convert writes)",
-                      (uintmax_t)t->nrefs);
+                      (uintmax_t)vst(t)->nrefs);
+}
+
+static void vmlab_destroy(trace_t *t)
+{
+    free(vst(t)->kaddr);
+    free(vst(t)->kpid);
+}
+
+static int vmlab_has_keys(const trace_t *t)
+{
+    return vst(t)->version == 2;
+}
+
+static uint32_t vmlab_nkeys(const trace_t *t)
+{
+    return vst(t)->nkeys;
+}
+
+static void vmlab_key(const trace_t *t, uint32_t k, uint64_t *addr, uint32_t *pid)
+{
+    const vmlab_state_t *v = vst(t);
+    VL_ASSERT(k < v->nkeys);
+    *addr = v->kaddr[k] << v->shift;
+    *pid = v->kpid[k];
+}
+
+static unsigned vmlab_key_shift(const trace_t *t)
+{
+    return vst(t)->shift;
 }
 
 const trace_fmt_t trace_fmt_vmlab = {
@@ -309,8 +360,14 @@ const trace_fmt_t trace_fmt_vmlab = {
     .expect = "vmlab binary records",
     .binary = 1,
     .detectable = 1,
+    .state_size = sizeof(vmlab_state_t),
+    .destroy = vmlab_destroy,
     .parse = vmlab_parse,
     .parse_keys = vmlab_parse_keys,
+    .has_keys = vmlab_has_keys,
+    .nkeys = vmlab_nkeys,
+    .key = vmlab_key,
+    .key_shift = vmlab_key_shift,
     .start = vmlab_start,
     .finish = vmlab_finish,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_write.c - writing traces: vmlab's binary format (layout in
  * trace_vmlab.c and docs/trace-format.md) and the rw, pages and osc text
@@ -10,7 +11,10 @@
  * The binary writer numbers the distinct (pid, stored address) pairs in
  * order of first appearance (version 2's keys) with an open-addressing map
  * (Knuth TAOCP vol. 3, 6.4, algorithm L; load <= 1/2), so its memory grows
- * with the distinct pairs: 16 bytes each, times two at most.
+ * with the distinct pairs: 16 bytes each, times two at most.  Its keys are
+ * (address, pid) pairs, which base/hashmap.h's u64-keyed vl_map cannot hold
+ * without a second level, and it is convert's per-reference loop, where the
+ * same insert-or-find through vl_map costs 2.0x (BENCHMARKS.md "## base").
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backing_store.c - BACKING_STORE.bin in memory (see backing_store.h).
  */
@@ -9,9 +10,9 @@
 
 #include "vmlab/env.h"
 
-int backing_store_load(backing_store_t *bs, const char *path, size_t min_len, diag_t *d)
+int osc_backing_store_load(osc_backing_store_t *bs, const char *path, size_t min_len, diag_t *d)
 {
-    int rc = env_read_file(path, &bs->data, &bs->len, d);
+    int rc = env_read_max(path, min_len, &bs->data, &bs->len, d);
     if (rc)
         return rc;
     if (bs->len < min_len) {
@@ -19,21 +20,21 @@ int backing_store_load(backing_store_t *bs, const char *path, size_t min_len, di
                       "backing store is %zu bytes, shorter than the address space "
                       "(expected at least %zu bytes)",
                       bs->len, min_len);
-        backing_store_free(bs);
+        osc_backing_store_free(bs);
     }
     return rc;
 }
 
-void backing_store_free(backing_store_t *bs)
+void osc_backing_store_free(osc_backing_store_t *bs)
 {
     free(bs->data);
     bs->data = NULL;
     bs->len = 0;
 }
 
-int backing_store_read(void *ctx, uint64_t off, void *buf, uint32_t len)
+int osc_backing_store_read(void *ctx, uint64_t off, void *buf, uint32_t len)
 {
-    const backing_store_t *bs = ctx;
+    const osc_backing_store_t *bs = ctx;
     if (off > bs->len || len > bs->len - off)
         return -EIO;
     memcpy(buf, bs->data + off, len);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * frame_table.c - frame allocation and FIFO/LRU victim choice (see frame_table.h).
  * The victim is the smallest stamp: load time for FIFO, last use for LRU.  A
@@ -11,7 +12,7 @@
 
 #include "vmlab/check.h"
 
-int frame_table_init(frame_table_t *ft, uint32_t nframes, frame_policy_t policy)
+int osc_frame_table_init(osc_frame_table_t *ft, uint32_t nframes, osc_frame_policy_t policy)
 {
     VL_ASSERT(nframes >= 1);
     ft->f = calloc(nframes, sizeof *ft->f);
@@ -24,20 +25,20 @@ int frame_table_init(frame_table_t *ft, uint32_t nframes, frame_policy_t policy)
     return 0;
 }
 
-void frame_table_destroy(frame_table_t *ft)
+void osc_frame_table_destroy(osc_frame_table_t *ft)
 {
     free(ft->f);
     ft->f = NULL;
 }
 
-void frame_table_touch(frame_table_t *ft, uint32_t frame)
+void osc_frame_table_touch(osc_frame_table_t *ft, uint32_t frame)
 {
     VL_ASSERT(frame < ft->nused);
-    if (ft->policy == FRAME_LRU)
+    if (ft->policy == OSC_FRAME_LRU)
         ft->f[frame].stamp = ++ft->clock;
 }
 
-uint32_t frame_table_pick(const frame_table_t *ft, int64_t *victim_page)
+uint32_t osc_frame_table_pick(const osc_frame_table_t *ft, int64_t *victim_page)
 {
     uint32_t victim = 0;
     if (ft->nused < ft->nframes) {
@@ -51,17 +52,17 @@ uint32_t frame_table_pick(const frame_table_t *ft, int64_t *victim_page)
     return victim;
 }
 
-void frame_table_load(frame_table_t *ft, uint32_t frame, uint32_t page)
+void osc_frame_table_load(osc_frame_table_t *ft, uint32_t frame, uint32_t page)
 {
     VL_ASSERT(frame <= ft->nused && frame < ft->nframes);
     if (frame == ft->nused)
         ft->nused++;
     ft->f[frame].page = page;
     ft->f[frame].stamp = ++ft->clock;
-    VL_DEBUG_CHECK(frame_table_check(ft));
+    VL_DEBUG_CHECK(osc_frame_table_check(ft));
 }
 
-void frame_table_check(const frame_table_t *ft)
+void osc_frame_table_check(const osc_frame_table_t *ft)
 {
     VL_ASSERT(ft->nused <= ft->nframes);
     for (uint32_t i = 0; i < ft->nused; i++) {

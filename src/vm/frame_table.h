@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * frame_table.h - physical frames: who holds each, and which one to take next.
  *
@@ -7,7 +8,7 @@
  * frames are handed out in order 0, 1, 2, ... before any page is replaced, as
  * the classic project specifies; afterwards the victim's frame is reused.
  *
- * Invariants (frame_table_check): nused <= nframes; frames [0, nused) hold a
+ * Invariants (osc_frame_table_check): nused <= nframes; frames [0, nused) hold a
  * page, [nused, nframes) are free; every stamp <= clock; no page is held twice.
  */
 #ifndef VMLAB_VM_FRAME_TABLE_H
@@ -15,30 +16,30 @@
 
 #include <stdint.h>
 
-typedef enum frame_policy { FRAME_FIFO, FRAME_LRU } frame_policy_t;
+typedef enum osc_frame_policy { OSC_FRAME_FIFO, OSC_FRAME_LRU } osc_frame_policy_t;
 
-typedef struct frame {
+typedef struct osc_frame {
     uint32_t page;  /* virtual page held (frames < nused only) */
     uint64_t stamp; /* clock at load (FIFO) or at last use (LRU) */
-} frame_t;
+} osc_frame_t;
 
-typedef struct frame_table {
-    frame_t *f;            /* nframes frames */
+typedef struct osc_frame_table {
+    osc_frame_t *f;            /* nframes frames */
     uint32_t nframes;      /* physical frames, >= 1 */
     uint32_t nused;        /* frames handed out so far, <= nframes */
-    frame_policy_t policy; /* replacement */
+    osc_frame_policy_t policy; /* replacement */
     uint64_t clock;        /* advances on every load and touch */
-} frame_table_t;
+} osc_frame_table_t;
 
-int frame_table_init(frame_table_t *ft, uint32_t nframes, frame_policy_t policy);
-void frame_table_destroy(frame_table_t *ft);
+int osc_frame_table_init(osc_frame_table_t *ft, uint32_t nframes, osc_frame_policy_t policy);
+void osc_frame_table_destroy(osc_frame_table_t *ft);
 /* Record a use of the page in `frame` (LRU recency; a no-op for FIFO). */
-void frame_table_touch(frame_table_t *ft, uint32_t frame);
+void osc_frame_table_touch(osc_frame_table_t *ft, uint32_t frame);
 /* The frame the next load goes to: the next free one, else the victim.
  * Sets *victim_page to the page it holds, or -1 if it is free. */
-uint32_t frame_table_pick(const frame_table_t *ft, int64_t *victim_page /* OUT */);
-/* Load `page` into `frame` (the result of frame_table_pick). */
-void frame_table_load(frame_table_t *ft, uint32_t frame, uint32_t page);
-void frame_table_check(const frame_table_t *ft);
+uint32_t osc_frame_table_pick(const osc_frame_table_t *ft, int64_t *victim_page /* OUT */);
+/* Load `page` into `frame` (the result of osc_frame_table_pick). */
+void osc_frame_table_load(osc_frame_table_t *ft, uint32_t frame, uint32_t page);
+void osc_frame_table_check(const osc_frame_table_t *ft);
 
 #endif

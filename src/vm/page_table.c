@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * page_table.c - linear page table (see page_table.h).
  */
@@ -8,7 +9,7 @@
 
 #include "vmlab/check.h"
 
-int page_table_init(page_table_t *pt, uint32_t npages)
+int osc_page_table_init(osc_page_table_t *pt, uint32_t npages)
 {
     VL_ASSERT(npages >= 1);
     pt->pte = calloc(npages, sizeof *pt->pte);
@@ -19,13 +20,13 @@ int page_table_init(page_table_t *pt, uint32_t npages)
     return 0;
 }
 
-void page_table_destroy(page_table_t *pt)
+void osc_page_table_destroy(osc_page_table_t *pt)
 {
     free(pt->pte);
     pt->pte = NULL;
 }
 
-int page_table_lookup(const page_table_t *pt, uint32_t page, uint32_t *frame)
+int osc_page_table_lookup(const osc_page_table_t *pt, uint32_t page, uint32_t *frame)
 {
     VL_ASSERT(page < pt->npages);
     if (!pt->pte[page].valid)
@@ -34,24 +35,24 @@ int page_table_lookup(const page_table_t *pt, uint32_t page, uint32_t *frame)
     return 0;
 }
 
-void page_table_map(page_table_t *pt, uint32_t page, uint32_t frame)
+void osc_page_table_map(osc_page_table_t *pt, uint32_t page, uint32_t frame)
 {
     VL_ASSERT(page < pt->npages && !pt->pte[page].valid);
     pt->pte[page].frame = frame;
     pt->pte[page].valid = 1;
     pt->nvalid++;
-    VL_DEBUG_CHECK(page_table_check(pt));
+    VL_DEBUG_CHECK(osc_page_table_check(pt));
 }
 
-void page_table_unmap(page_table_t *pt, uint32_t page)
+void osc_page_table_unmap(osc_page_table_t *pt, uint32_t page)
 {
     VL_ASSERT(page < pt->npages && pt->pte[page].valid);
     pt->pte[page].valid = 0;
     pt->nvalid--;
-    VL_DEBUG_CHECK(page_table_check(pt));
+    VL_DEBUG_CHECK(osc_page_table_check(pt));
 }
 
-void page_table_check(const page_table_t *pt)
+void osc_page_table_check(const osc_page_table_t *pt)
 {
     uint32_t valid = 0;
     for (uint32_t i = 0; i < pt->npages; i++)

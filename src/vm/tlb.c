@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlb.c - fully associative TLB with FIFO or LRU replacement (see tlb.h).
  * A linear scan: TLBs have 16 to 64 entries, where a scan beats any index.
@@ -9,7 +10,7 @@
 
 #include "vmlab/check.h"
 
-int tlb_init(tlb_t *t, unsigned n, tlb_policy_t policy)
+int osc_tlb_init(osc_tlb_t *t, unsigned n, osc_tlb_policy_t policy)
 {
     VL_ASSERT(n >= 1);
     t->e = calloc(n, sizeof *t->e);
@@ -22,17 +23,17 @@ int tlb_init(tlb_t *t, unsigned n, tlb_policy_t policy)
     return 0;
 }
 
-void tlb_destroy(tlb_t *t)
+void osc_tlb_destroy(osc_tlb_t *t)
 {
     free(t->e);
     t->e = NULL;
 }
 
-int tlb_lookup(tlb_t *t, uint32_t page)
+int osc_tlb_lookup(osc_tlb_t *t, uint32_t page)
 {
     for (unsigned i = 0; i < t->n; i++) {
         if (t->e[i].valid && t->e[i].page == page) {
-            if (t->policy == TLB_LRU)
+            if (t->policy == OSC_TLB_LRU)
                 t->e[i].stamp = ++t->clock;
             return (int)i;
         }
@@ -40,7 +41,7 @@ int tlb_lookup(tlb_t *t, uint32_t page)
     return -1;
 }
 
-int tlb_insert(tlb_t *t, uint32_t page, uint32_t frame, int64_t *evicted_page)
+int osc_tlb_insert(osc_tlb_t *t, uint32_t page, uint32_t frame, int64_t *evicted_page)
 {
     unsigned victim = 0;
     int found_free = 0;
@@ -56,25 +57,25 @@ int tlb_insert(tlb_t *t, uint32_t page, uint32_t frame, int64_t *evicted_page)
     *evicted_page = found_free ? -1 : (int64_t)t->e[victim].page;
     if (found_free)
         t->nvalid++;
-    t->e[victim] = (tlb_entry_t){.page = page, .frame = frame, .stamp = ++t->clock, .valid = 1};
-    VL_DEBUG_CHECK(tlb_check(t));
+    t->e[victim] = (osc_tlb_entry_t){.page = page, .frame = frame, .stamp = ++t->clock, .valid = 1};
+    VL_DEBUG_CHECK(osc_tlb_check(t));
     return (int)victim;
 }
 
-int tlb_invalidate(tlb_t *t, uint32_t page)
+int osc_tlb_invalidate(osc_tlb_t *t, uint32_t page)
 {
     for (unsigned i = 0; i < t->n; i++) {
         if (t->e[i].valid && t->e[i].page == page) {
             t->e[i].valid = 0;
             t->nvalid--;
-            VL_DEBUG_CHECK(tlb_check(t));
+            VL_DEBUG_CHECK(osc_tlb_check(t));
             return 1;
         }
     }
     return 0;
 }
 
-void tlb_check(const tlb_t *t)
+void osc_tlb_check(const osc_tlb_t *t)
 {
     unsigned valid = 0;
     for (unsigned i = 0; i < t->n; i++) {

@@ -1,8 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bugs.c - the memory errors of CS:APP 9.11 that vmlab's allocator catches,
- * one per run, for tests/test_preload.sh: `bugs overflow|uaf|double|clean`.
+ * one per run, for tests/test_preload.sh and tests/test_malloc_debug.sh:
+ * `bugs overflow|uaf|uaf-head|big-overflow|big-realloc|double|clean|leak`.
  * Under VMLAB_MALLOC_FLAGS=canary,poison each error must abort with one
- * "vmlab malloc: ..." line; `clean` must exit 0 with the flags on.
+ * "vmlab malloc: ..." line; `clean` must exit 0 with the flags on; `leak`
+ * exits 0 leaving 3 blocks of 1000 bytes from leak_here() and one of 77
+ * from main() allocated, for VMLAB_MALLOC_LEAKS=1.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -10,6 +14,12 @@
 #include <string.h>
 
 static void *volatile sink; /* keeps the compiler from reasoning about the blocks */
+static void *volatile kept[8];
+
+__attribute__((noinline)) static void leak_here(int i)
+{
+    kept[i] = malloc(1000);
+}
 
 int main(int argc, char **argv)
 {
@@ -27,6 +37,36 @@ int main(int argc, char **argv)
         ((char *)sink)[20] = 'x'; /* past the free-list links a design keeps there */
         q = sink = malloc(24);
         q[0] = 0;
+    } else if (strcmp(mode, "uaf-head") == 0) {
+        /* into the first 16 bytes: where the free-list designs keep their
+         * links, so the next malloc would follow a garbage pointer */
+        free(p);
+        memset(sink, 'x', 16);
+        for (int i = 0; i < 64; i++)
+            sink = malloc(24);
+    } else if (strcmp(mode, "big-overflow") == 0) {
+        /* a block of its own mapping (256 KiB), one byte past its end */
+        size_t n = 256 << 10;
+        char *b = sink = malloc(n);
+        if (!b)
+            return 2;
+        ((char *volatile *)&sink)[0][n] = 'x';
+        free(sink);
+    } else if (strcmp(mode, "big-realloc") == 0) {
+        /* grow a mapped block by mremap, then overflow it */
+        size_t n = 300 << 10;
+        char *b = sink = malloc(200 << 10);
+        if (!b || !(b = sink = realloc(sink, n)))
+            return 2;
+        memset(b, 1, n);
+        ((char *volatile *)&sink)[0][n + 3] = 'x';
+        free(sink);
+    } else if (strcmp(mode, "leak") == 0) {
+        for (int i = 0; i < 3; i++)
+            leak_here(i);
+        kept[3] = malloc(77);
+        free(p);
+        return 0;
     } else if (strcmp(mode, "double") == 0) {
         free(p);
         free(sink);

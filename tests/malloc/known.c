@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * known.c - a program whose allocation calls are known, for the tests of
  * `vmlab malloc record` (tests/test_malloc_record_cli.sh): every interposed

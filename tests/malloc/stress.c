@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stress.c - a multi-threaded allocation stress test with content checks,
  * run under whatever malloc the process has (glibc, or LD_PRELOAD of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tree.c - the C file tests/test_preload.sh compiles with gcc under each
  * design (and runs: it prints a checksum of a random binary search tree).

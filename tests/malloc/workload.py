@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # workload.py - an allocation-heavy Python program for tests/test_preload.sh
 # and bench/bench_preload.sh: dicts, lists, strings, tuples and sets built,
 # resized and dropped, with output that depends on every one of them.
