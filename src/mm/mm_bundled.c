@@ -61,7 +61,7 @@ static const mmsc_bundled_t tab[] = {
     {"file-faultaround", "file-backed read faults: fault-around maps 16 cached pages a fault",
      "file data 256K\n"
      "spawn\n"
-     "f = mmap 0x600000001000 256K r-- private data   # a hint: 4 KiB past a 64 KiB boundary\n"
+     "f = mmap 0x7e0000001000 256K r-- private data   # a hint: 4 KiB past a 64 KiB boundary\n"
      "touch r f 256K                     # 64 pages in a few faults\n"
      "g = mmap - 64K rw- private data\n"
      "touch w g 64K                      # private writes: 16 copies\n"},

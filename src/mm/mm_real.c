@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -117,7 +118,7 @@ static void warm(void)
     memset(alt_stack, 0, sizeof alt_stack);
     /* Run every code path a measured operation runs (text pages of file
      * VMAs are not copied by fork: a child faults them in again). */
-    (void)touch_range(0, 1, MM_ACC_READ); /* SIGSEGV: handler, siglongjmp */
+    (void)touch_range(4096, 1, MM_ACC_READ); /* below mmap_min_addr: SIGSEGV, handler, siglongjmp */
     (void)munmap((void *)1, 0);
     (void)mprotect(NULL, 0, PROT_NONE);
     (void)mmap((void *)1, 0, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -133,7 +134,8 @@ static void warm(void)
 }
 
 /* Touch every page of [addr, addr + len): 0, or the SIGSEGV code. */
-static __attribute__((noinline)) int touch_range(uint64_t addr, uint64_t len, int acc)
+/* Not instrumented: a sanitizer's shadow reads would add faults of their own. */
+static __attribute__((noinline, no_sanitize("address", "undefined"))) int touch_range(uint64_t addr, uint64_t len, int acc)
 {
     volatile uint64_t pg = addr;
     uint64_t end = addr + len;
@@ -281,11 +283,41 @@ typedef struct rtask {
     int execed;      /* the model ran an execve here: later ops not comparable */
 } rtask_t;
 
-static int call(int slot, const req_t *q, rep_t *p)
+static int alive(pid_t pid);
+
+/* Send q to the task on `slot` (process pid) and wait for its answer; -EIO
+ * when it died (its pipes stay open in its siblings, so no EOF comes). */
+static int call(int slot, pid_t pid, const req_t *q, rep_t *p)
 {
-    if (full_write(rq_fd[slot][1], q, sizeof *q) < 0 || full_read(rp_fd[slot][0], p, sizeof *p) < 0)
+    if (full_write(rq_fd[slot][1], q, sizeof *q) < 0)
         return -EIO;
-    return 0;
+    for (;;) {
+        struct pollfd pf = {.fd = rp_fd[slot][0], .events = POLLIN};
+        int r = poll(&pf, 1, 200);
+        if (r > 0)
+            return full_read(rp_fd[slot][0], p, sizeof *p) < 0 ? -EIO : 0;
+        if (r < 0 && errno != EINTR)
+            return -EIO;
+        if (pid > 0 && !alive(pid))
+            return -EIO;
+    }
+}
+
+/* 1 while pid runs (not a zombie, not gone). */
+static int alive(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    return !(rp && (rp[2] == 'Z' || rp[2] == 'X'));
 }
 
 /* Wait until pid is a zombie or gone: its mm is released by then. */
@@ -358,7 +390,7 @@ int mmsc_run_real(const mmsc_t *sc, mmsc_result_t *res, diag_t *d)
             cur = nextpid++;
             tasks[cur].slot = nslot++;
             tasks[cur].pid = first;
-            if (call(tasks[cur].slot, &q, &p) < 0)
+            if (call(tasks[cur].slot, tasks[cur].pid, &q, &p) < 0)
                 goto io;
             tasks[cur].base = p.vmas;
             x->ran = 1;
@@ -471,11 +503,11 @@ int mmsc_run_real(const mmsc_t *sc, mmsc_result_t *res, diag_t *d)
                 if (tasks[k].pid)
                     cur = k;
             x->ran = 1;
-            if (cur && call(tasks[cur].slot, &(req_t){.kind = RQ_NOP}, &p) == 0)
+            if (cur && call(tasks[cur].slot, tasks[cur].pid, &(req_t){.kind = RQ_NOP}, &p) == 0)
                 x->vmas = p.vmas - tasks[cur].base;
             continue;
         }
-        if (call(tasks[cur].slot, &q, &p) < 0)
+        if (call(tasks[cur].slot, tasks[cur].pid, &q, &p) < 0)
             goto io;
         x->ran = 1;
         x->rc = (int)p.rc;
@@ -497,7 +529,7 @@ int mmsc_run_real(const mmsc_t *sc, mmsc_result_t *res, diag_t *d)
     }
     goto done;
 io:
-    rc = diag_set(d, "", 0, EIO, "lost contact with a real task");
+    rc = diag_set(d, "", 0, EIO, "a real task died (expected it to answer every operation)");
 done:
     for (int k = 1; k < 64; k++)
         if (tasks[k].pid)
