@@ -182,40 +182,14 @@ static int kmem_real(const kmem_opts_t *o)
         out_json_obj(&j, NULL);
         if (want_buddy) {
             out_json_arr(&j, "zones");
-            for (size_t i = 0; i < nz; i++) {
-                out_json_obj(&j, NULL);
-                out_json_i64(&j, "node", zi[i].node);
-                out_json_str(&j, "zone", zi[i].zone);
-                out_json_arr(&j, "nr_free");
-                for (unsigned k = 0; k < zi[i].norders; k++)
-                    out_json_u64(&j, NULL, zi[i].nr_free[k]);
-                out_json_end(&j);
-                out_json_arr(&j, "extfrag");
-                for (unsigned k = 0; k < zi[i].norders; k++)
-                    out_json_i64(&j, NULL, kmem_extfrag_index(&zi[i], k));
-                out_json_end(&j);
-                out_json_arr(&j, "unusable");
-                for (unsigned k = 0; k < zi[i].norders; k++)
-                    out_json_i64(&j, NULL, kmem_unusable_index(&zi[i], k));
-                out_json_end(&j);
-                out_json_end(&j);
-            }
+            for (size_t i = 0; i < nz; i++)
+                kmem_json_zone(&j, &zi[i], KMEM_JSON_NR_FREE | KMEM_JSON_EXTFRAG | KMEM_JSON_UNUSABLE);
             out_json_end(&j);
         }
         if (want_slab) {
             out_json_arr(&j, "slabinfo");
-            for (size_t i = 0; i < ns; i++) {
-                out_json_obj(&j, NULL);
-                out_json_str(&j, "name", si[i].name);
-                out_json_u64(&j, "active_objs", si[i].active_objs);
-                out_json_u64(&j, "num_objs", si[i].num_objs);
-                out_json_u64(&j, "objsize", si[i].objsize);
-                out_json_u64(&j, "objperslab", si[i].objperslab);
-                out_json_u64(&j, "pagesperslab", si[i].pagesperslab);
-                out_json_u64(&j, "active_slabs", si[i].active_slabs);
-                out_json_u64(&j, "num_slabs", si[i].num_slabs);
-                out_json_end(&j);
-            }
+            for (size_t i = 0; i < ns; i++)
+                kmem_json_slab(&j, &si[i]);
             out_json_end(&j);
         }
         out_json_end(&j);

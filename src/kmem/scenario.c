@@ -310,11 +310,44 @@ static size_t kmalloc_slot(kmem_t *km, size_t size)
     return 14 + o;
 }
 
-static void json_zone_head(out_json_t *j, const kmem_zoneinfo_t *z)
+void kmem_json_slab(out_json_t *j, const kmem_slabinfo_t *s)
+{
+    out_json_obj(j, NULL);
+    out_json_str(j, "name", s->name);
+    out_json_u64(j, "active_objs", s->active_objs);
+    out_json_u64(j, "num_objs", s->num_objs);
+    out_json_u64(j, "objsize", s->objsize);
+    out_json_u64(j, "objperslab", s->objperslab);
+    out_json_u64(j, "pagesperslab", s->pagesperslab);
+    out_json_u64(j, "active_slabs", s->active_slabs);
+    out_json_u64(j, "num_slabs", s->num_slabs);
+    out_json_end(j);
+}
+
+void kmem_json_zone(out_json_t *j, const kmem_zoneinfo_t *z, unsigned parts)
 {
     out_json_obj(j, NULL);
     out_json_i64(j, "node", z->node);
     out_json_str(j, "zone", z->zone);
+    if (parts & KMEM_JSON_NR_FREE) {
+        out_json_arr(j, "nr_free");
+        for (unsigned o = 0; o < z->norders; o++)
+            out_json_u64(j, NULL, z->nr_free[o]);
+        out_json_end(j);
+    }
+    if (parts & KMEM_JSON_EXTFRAG) {
+        out_json_arr(j, "extfrag");
+        for (unsigned o = 0; o < z->norders; o++)
+            out_json_i64(j, NULL, kmem_extfrag_index(z, o));
+        out_json_end(j);
+    }
+    if (parts & KMEM_JSON_UNUSABLE) {
+        out_json_arr(j, "unusable");
+        for (unsigned o = 0; o < z->norders; o++)
+            out_json_i64(j, NULL, kmem_unusable_index(z, o));
+        out_json_end(j);
+    }
+    out_json_end(j);
 }
 
 int kmem_scenario_report(kmem_t *km, kmem_report_t which, FILE *out, out_format_t fmt)
@@ -333,40 +366,15 @@ int kmem_scenario_report(kmem_t *km, kmem_report_t which, FILE *out, out_format_
     if (fmt == OUT_JSON) {
         out_json_init(&j, out, 0);
         out_json_arr(&j, NULL);
+        unsigned parts = which == KREP_BUDDYINFO    ? KMEM_JSON_NR_FREE
+                         : which == KREP_EXTFRAG    ? KMEM_JSON_EXTFRAG
+                         : which == KREP_UNUSABLE   ? KMEM_JSON_UNUSABLE
+                                                    : KMEM_JSON_EXTFRAG | KMEM_JSON_UNUSABLE;
         for (size_t i = 0; i < n; i++) {
-            if (si) {
-                out_json_obj(&j, NULL);
-                out_json_str(&j, "name", si[i].name);
-                out_json_u64(&j, "active_objs", si[i].active_objs);
-                out_json_u64(&j, "num_objs", si[i].num_objs);
-                out_json_u64(&j, "objsize", si[i].objsize);
-                out_json_u64(&j, "objperslab", si[i].objperslab);
-                out_json_u64(&j, "pagesperslab", si[i].pagesperslab);
-                out_json_u64(&j, "active_slabs", si[i].active_slabs);
-                out_json_u64(&j, "num_slabs", si[i].num_slabs);
-                out_json_end(&j);
-                continue;
-            }
-            json_zone_head(&j, &zi[i]);
-            if (which == KREP_BUDDYINFO) {
-                out_json_arr(&j, "nr_free");
-                for (unsigned o = 0; o < zi[i].norders; o++)
-                    out_json_u64(&j, NULL, zi[i].nr_free[o]);
-                out_json_end(&j);
-            }
-            if (which == KREP_FRAGINDEX || which == KREP_EXTFRAG) {
-                out_json_arr(&j, "extfrag");
-                for (unsigned o = 0; o < zi[i].norders; o++)
-                    out_json_i64(&j, NULL, kmem_extfrag_index(&zi[i], o));
-                out_json_end(&j);
-            }
-            if (which == KREP_FRAGINDEX || which == KREP_UNUSABLE) {
-                out_json_arr(&j, "unusable");
-                for (unsigned o = 0; o < zi[i].norders; o++)
-                    out_json_i64(&j, NULL, kmem_unusable_index(&zi[i], o));
-                out_json_end(&j);
-            }
-            out_json_end(&j);
+            if (si)
+                kmem_json_slab(&j, &si[i]);
+            else
+                kmem_json_zone(&j, &zi[i], parts);
         }
         out_json_end(&j);
         out_json_done(&j);

@@ -74,4 +74,11 @@ void kmem_workload_end(kmem_t *km, kmem_wl_t *state);
 /* Print one report (text or JSON) of the live instance. */
 int kmem_scenario_report(kmem_t *km, kmem_report_t which, FILE *out, out_format_t fmt);
 
+/* The JSON of one slabinfo row (the contract's keys) and of one zone: node,
+ * zone and the arrays `parts` asks for (the kernel's integers, per order).
+ * Shared by the scenario reports and `vmlab kmem --real`. */
+enum { KMEM_JSON_NR_FREE = 1, KMEM_JSON_EXTFRAG = 2, KMEM_JSON_UNUSABLE = 4 };
+void kmem_json_slab(out_json_t *j, const kmem_slabinfo_t *s);
+void kmem_json_zone(out_json_t *j, const kmem_zoneinfo_t *z, unsigned parts);
+
 #endif
