@@ -147,8 +147,12 @@ int xl_problem_check(xl_problem_t *p, const char *file, diag_t *d)
             return diag_set(d, file, 0, EDOM, "physical memory %llu is not a multiple of the "
                             "page size %llu", (unsigned long long)p->psize,
                             (unsigned long long)p->page_size);
+        if (vpn_bits == 0) /* a table indexed by no bits: no level could be written down */
+            return diag_set(d, file, 0, EDOM, "the address space %llu is a single page (expected "
+                            "a multi-level problem to have at least two pages)",
+                            (unsigned long long)p->asize);
         if (p->nlevels == 0) { /* the root takes what is left over */
-            unsigned n = vpn_bits == 0 ? 1 : (per == 0 ? vpn_bits : (vpn_bits + per - 1) / per);
+            unsigned n = per == 0 ? vpn_bits : (vpn_bits + per - 1) / per;
             if (per == 0 || n > XL_MAX_LEVELS)
                 return diag_set(d, file, 0, EDOM, "%u VPN bits need more than %d levels of "
                                 "%u bits", vpn_bits, XL_MAX_LEVELS, per);
