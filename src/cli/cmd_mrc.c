@@ -3,13 +3,15 @@
  * cmd_mrc.c - `vmlab mrc`: whole fault curves (page faults for every frame
  * count) of one trace, for several policies, with Belady's anomaly listed.
  *
- * The trace is read once into memory (trace_load_pages); LRU and OPT come
- * from one exact stack-distance pass each, other policies from one
- * simulation per frame count on all cores, SHARDS from a sample.  Everything
- * is computed before the first byte of output, which -o writes atomically.
+ * LRU, OPT and SHARDS are streamed: one read of the trace feeds all of them
+ * (mrc_stream_trace), holding state for the distinct (or sampled) pages,
+ * never the references.  Other policies need the trace in memory
+ * (trace_load_pages) for one simulation per frame count on all cores; it is
+ * loaded only for them.  Everything is computed before the first byte of
+ * output, which -o writes atomically.
  *
- * parse() fills an mrc_cli_t; load() reads the trace; curve() computes one
- * policy's curve; print_{csv,json,text} write them.
+ * parse() fills an mrc_cli_t; stream() and load() read the trace; curve()
+ * computes one policy's curve; print_{csv,json,text} write them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -106,11 +108,15 @@ typedef struct mrc_cli {
     size_t nspec;           /* how many */
 } mrc_cli_t;
 
-/* The trace in memory and what the curves need of it. */
+/* The trace's streamed curves, the trace in memory if a simulated policy
+ * needs it, and what the curves need of them. */
 typedef struct mrc_data {
-    trace_pages_t tp;  /* the pages */
-    uint64_t *key;     /* pages tagged with their pid (mrc_keys) */
-    uint64_t distinct; /* distinct keys */
+    mrc_stream_result_t sr; /* lru, opt and SHARDS, streamed */
+    int streamed;           /* 1: sr is filled */
+    trace_pages_t tp;       /* the pages, for simulated policies only */
+    uint64_t *key;          /* tp's pages tagged with their pid (mrc_keys) */
+    uint64_t refs;          /* references */
+    uint64_t distinct;      /* distinct keys */
     curve_t *cv;       /* one per spec */
     size_t nc;         /* curves with something to free */
 } mrc_data_t;
@@ -301,7 +307,47 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
     return 0;
 }
 
-/* Read the trace and count its pages: 0 or a CLI_* status. */
+static int is_stack(const char *spec) { return strcmp(spec, "lru") == 0 || strcmp(spec, "opt") == 0; }
+
+/* One streamed pass for lru, opt and SHARDS, which also counts the pages:
+ * 0 or a CLI_* status. */
+static int stream(const mrc_cli_t *o, mrc_data_t *m)
+{
+    mrc_stream_opts_t so = {0};
+    mrc_stream_t *s = NULL;
+    trace_t *t = NULL;
+    diag_t d;
+    int rc;
+    diag_clear(&d);
+    for (size_t i = 0; i < o->nspec; i++) {
+        if (strcmp(o->spec[i], "opt") == 0)
+            so.opt = 1;
+        else if (strcmp(o->spec[i], "lru") == 0 && (o->shards_rate || o->shards_size))
+            so.shards = 1;
+        else if (strcmp(o->spec[i], "lru") == 0)
+            so.lru = 1;
+    }
+    so.so = (mrc_shards_opts_t){o->shards_rate, o->shards_size, o->seed};
+    so.distinct = 1; /* the header and the default sizes need the count */
+    rc = trace_open(&t, o->path, &o->topts, &d);
+    if (rc == 0)
+        rc = mrc_stream_new(&s, &so, &d);
+    if (rc == 0)
+        rc = mrc_stream_trace(s, t, o->page_bits, &d);
+    if (rc == 0)
+        rc = mrc_stream_finish(s, &m->sr, &d);
+    mrc_stream_free(s);
+    trace_close(t);
+    if (rc)
+        return cli_diag(&d);
+    m->streamed = 1;
+    m->refs = m->sr.refs;
+    m->distinct = m->sr.distinct;
+    return 0;
+}
+
+/* Read the trace into memory for the simulated policies, count its pages
+ * unless stream() did: 0 or a CLI_* status. */
 static int load(const mrc_cli_t *o, mrc_data_t *m)
 {
     diag_t d;
@@ -309,15 +355,33 @@ static int load(const mrc_cli_t *o, mrc_data_t *m)
     diag_clear(&d);
     if (trace_load_pages(o->path, &o->topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
         return cli_diag(&d);
-    if (m->tp.n == 0) {
-        cli_error("%s: no references (expected a trace with at least one)", o->path);
-        return CLI_ERR;
-    }
+    m->refs = m->tp.n;
+    if (m->streamed || m->tp.n == 0)
+        return 0;
     if ((distinct = mrc_distinct(m->key, m->tp.n)) < 0) {
         cli_error("out of memory counting pages");
         return CLI_ERR;
     }
     m->distinct = (uint64_t)distinct;
+    return 0;
+}
+
+/* stream() if any policy is a stack one, load() if any is simulated. */
+static int read_trace(const mrc_cli_t *o, mrc_data_t *m)
+{
+    int stack = 0, sim = 0, rc = 0;
+    for (size_t i = 0; i < o->nspec; i++)
+        *(is_stack(o->spec[i]) ? &stack : &sim) = 1;
+    if (stack)
+        rc = stream(o, m);
+    if (rc == 0 && sim)
+        rc = load(o, m);
+    if (rc)
+        return rc;
+    if (m->refs == 0) {
+        cli_error("%s: no references (expected a trace with at least one)", o->path);
+        return CLI_ERR;
+    }
     if (!(m->cv = calloc(o->nspec, sizeof *m->cv))) {
         cli_error("out of memory");
         return CLI_ERR;
@@ -329,7 +393,7 @@ static int load(const mrc_cli_t *o, mrc_data_t *m)
 static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curve_t *cu)
 {
     uint64_t max = o->max_frames ? o->max_frames : m->distinct ? m->distinct : 1;
-    int stack = strcmp(spec, "lru") == 0 || strcmp(spec, "opt") == 0;
+    int stack = is_stack(spec);
     int shards = strcmp(spec, "lru") == 0 && (o->shards_rate || o->shards_size);
     sizes_t s = {0};
     diag_t d;
@@ -350,19 +414,18 @@ static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curv
         return CLI_ERR;
     }
     if (shards) {
-        mrc_shards_opts_t so = {o->shards_rate, o->shards_size, o->seed};
-        mrc_approx_t a;
-        if (mrc_shards(m->key, m->tp.n, &so, &a, &d))
-            return cli_diag(&d);
-        if (a.sampled == 0) {
-            mrc_approx_free(&a);
+        const mrc_approx_t *a = &m->sr.shards;
+        if (a->sampled == 0) {
             cli_error("%s: SHARDS sampled no page at rate %g (expected a higher --shards rate "
                       "for a trace of %ju pages)", o->path, o->shards_rate, (uintmax_t)m->distinct);
             return CLI_ERR;
         }
         for (size_t j = 0; j < cu->k; j++)
-            cu->faults[j] = (uint64_t)llround(mrc_approx_miss_ratio(&a, cu->frames[j]) * (double)m->tp.n);
-        mrc_approx_free(&a);
+            cu->faults[j] = (uint64_t)llround(mrc_approx_miss_ratio(a, cu->frames[j]) * (double)m->refs);
+    } else if (stack) {
+        const mrc_hist_t *h = spec[0] == 'l' ? &m->sr.lru : &m->sr.opt;
+        for (size_t j = 0; j < cu->k; j++)
+            cu->faults[j] = mrc_hist_faults(h, cu->frames[j]);
     } else if (mrc_policy_faults(spec, m->key, &m->tp, o->page_bits, cu->frames, cu->k, cu->faults, &d)) {
         return cli_diag(&d);
     }
@@ -372,7 +435,7 @@ static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curv
 
 static void print_csv(FILE *f, const mrc_data_t *m)
 {
-    double n = (double)m->tp.n;
+    double n = (double)m->refs;
     fprintf(f, "policy,frames,page_faults,miss_ratio\n");
     for (size_t c = 0; c < m->nc; c++) {
         const curve_t *cu = &m->cv[c];
@@ -388,12 +451,12 @@ static void print_csv(FILE *f, const mrc_data_t *m)
 
 static void print_json(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
 {
-    double n = (double)m->tp.n;
+    double n = (double)m->refs;
     out_json_t j;
     out_json_init(&j, f, OUT_JSON_LINES);
     out_json_obj(&j, NULL);
     out_json_str(&j, "trace", o->path);
-    out_json_u64(&j, "references", m->tp.n);
+    out_json_u64(&j, "references", m->refs);
     out_json_u64(&j, "distinct_pages", m->distinct);
     out_json_u64(&j, "page_size", (uint64_t)1 << o->page_bits);
     out_json_arr(&j, "curves");
@@ -432,10 +495,10 @@ static void print_json(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
 /* Text: one row per size in any curve, one column per policy. */
 static void print_text(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
 {
-    double n = (double)m->tp.n;
+    double n = (double)m->refs;
     const curve_t *cv = m->cv;
     size_t nc = m->nc, *pos = calloc(nc, sizeof *pos);
-    fprintf(f, "%s: %zu references, %ju distinct pages of %ju bytes\n\n", o->path, m->tp.n,
+    fprintf(f, "%s: %ju references, %ju distinct pages of %ju bytes\n\n", o->path, (uintmax_t)m->refs,
             (uintmax_t)m->distinct, (uintmax_t)1 << o->page_bits);
     if (!pos)
         return;
@@ -503,7 +566,7 @@ int cmd_mrc(int argc, char **argv)
     mrc_data_t m = {0};
     int rc = parse(&o, argc, argv);
     if (rc == 0)
-        rc = load(&o, &m);
+        rc = read_trace(&o, &m);
     for (size_t i = 0; rc == 0 && i < o.nspec; i++)
         rc = curve(&o, &m, o.spec[i], &m.cv[m.nc++]);
     if (rc == 0)
@@ -517,5 +580,6 @@ int cmd_mrc(int argc, char **argv)
     vl_vec_free(&o.given);
     free(m.key);
     trace_pages_free(&m.tp);
+    mrc_stream_result_free(&m.sr);
     return rc == MRC_SERVED ? CLI_OK : rc;
 }
