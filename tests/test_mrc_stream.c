@@ -6,6 +6,7 @@
  * (text, and vmlab binary read by keys); memory bounds checked by the
  * structures' own allocation counts, never RSS or time; SHARDS's error.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,7 +266,7 @@ TEST(stream_shards_memory)
               mrc_stream_bytes(s));
     mrc_stream_free(s);
 
-    o.so = (mrc_shards_opts_t){0.01, 0, 1};
+    o.so = (mrc_shards_opts_t){.rate = 0.01, .max_keys = 0, .seed = 1};
     CHECK_EQ(mrc_stream_new(&s, &o, NULL), 0);
     page = 0;
     for (int batch = 0; batch < 40; batch++) { /* about 2.7 M pages, 27 K sampled */
@@ -324,7 +325,7 @@ TEST(shards_fixed_size_error)
         mrc_hist_t h;
         CHECK_EQ(mrc_lru_hist(p, n, &h, NULL), 0);
         for (uint64_t seed = 1; seed <= 3; seed++) {
-            mrc_shards_opts_t so = {0, 8192, seed};
+            mrc_shards_opts_t so = {.rate = 0, .max_keys = 8192, .seed = seed};
             mrc_approx_t a;
             double err = 0;
             unsigned m = 0;
@@ -359,4 +360,134 @@ TEST(dense_ids_numbering)
     }
     dense_ids_check(m);
     dense_ids_free(m);
+}
+
+static void part_roundtrip(const mrc_shards_part_t *p, mrc_shards_part_t *q)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    diag_t d;
+    CHECK_EQ(mrc_shards_part_write(f, p), 0);
+    fclose(f);
+    CHECK_MSG(mrc_shards_part_parse("p", buf, len, q, &d) == 0, "%s", d.msg);
+    free(buf);
+}
+
+/* N jobs, each one hash range, written, read back and merged in a shuffled
+ * order: exactly the curve of one run over all ranges (every point). */
+TEST(shards_partition_merge_is_exact)
+{
+    for (int round = 0; round < 6; round++) {
+        size_t n = 200000;
+        uint32_t N = 2 + (uint32_t)(rnd() % 7);
+        uint64_t *p = zipf(n, 30000, 0.8, 900 + (uint64_t)round);
+        mrc_stream_opts_t o = {.shards = 1, .distinct = 1,
+                               .so = {.rate = 0.1, .seed = (uint64_t)round, .parts = N,
+                                      .part = MRC_SHARDS_ALL_PARTS}};
+        mrc_stream_result_t all, r;
+        mrc_shards_part_t *parts = calloc(N, sizeof *parts);
+        mrc_approx_t merged;
+        mrc_stream_t *s;
+        stream_keys(p, n, &o, &s);
+        CHECK_EQ(mrc_stream_finish(s, &all, NULL), 0);
+        mrc_stream_free(s);
+        for (uint32_t i = 0; i < N; i++) {
+            uint32_t slot = (i + 3) % N; /* any order */
+            o.so.part = i;
+            stream_keys(p, n, &o, &s);
+            CHECK_EQ(mrc_stream_finish(s, &r, NULL), 0);
+            CHECK_EQ(r.part.part, i);
+            r.part.page_size = 4096;
+            part_roundtrip(&r.part, &parts[slot]);
+            CHECK_EQ(parts[slot].sampled, r.part.sampled);
+            mrc_stream_result_free(&r);
+            mrc_stream_free(s);
+        }
+        CHECK_EQ(mrc_shards_merge(parts, N, &merged, NULL), 0);
+        CHECK_EQ(merged.np, all.shards.np);
+        CHECK_EQ(merged.size, all.shards.size);
+        CHECK_EQ(merged.sampled, all.shards.sampled);
+        for (size_t i = 0; i < merged.np && i < all.shards.np; i++) {
+            CHECK_EQ(merged.at[i], all.shards.at[i]);
+            CHECK(merged.hit[i] == all.shards.hit[i]);
+        }
+        /* and it is a SHARDS estimate: near the exact curve */
+        {
+            mrc_hist_t h;
+            double err = 0;
+            unsigned m = 0;
+            CHECK_EQ(mrc_lru_hist(p, n, &h, NULL), 0);
+            for (uint64_t f = 100; f <= h.distinct; f += h.distinct / 100, m++)
+                err += fabs(mrc_approx_miss_ratio(&merged, f) - (double)mrc_hist_faults(&h, f) / (double)n);
+            CHECK_MSG(err / m <= 0.02, "%u parts: mae %.4f", N, err / m);
+            mrc_hist_free(&h);
+        }
+        /* parts that do not fit together are refused */
+        {
+            diag_t d;
+            mrc_approx_t x;
+            CHECK_EQ(mrc_shards_merge(parts, N - 1, &x, &d), -EINVAL);
+            parts[1].part = parts[0].part;
+            CHECK_EQ(mrc_shards_merge(parts, N, &x, &d), -EINVAL);
+            CHECK(strstr(d.msg, "twice") != NULL);
+            parts[1].seed++;
+            CHECK_EQ(mrc_shards_merge(parts, N, &x, &d), -EINVAL);
+        }
+        for (uint32_t i = 0; i < N; i++)
+            mrc_shards_part_free(&parts[i]);
+        free(parts);
+        mrc_approx_free(&merged);
+        mrc_stream_result_free(&all);
+        free(p);
+    }
+}
+
+TEST(shards_part_parser_rejects)
+{
+    static const char good[] = "vmlab shards part 1\ntrace t.vl\nseed 1\nrate 0x1p-7\npart 1 2\n"
+                               "references 100\ndistinct 40\npage_size 4096\nsampled 9\n"
+                               "distances 2\n1 3\n7 2\nend\n";
+    static const struct {
+        const char *from, *to; /* one substitution of good */
+        unsigned line;         /* the line blamed */
+    } bad[] = {
+        {"vmlab shards part 1", "vmlab shards part 2", 1},
+        {"trace t.vl", "trace", 2},
+        {"seed 1", "seed -1", 3},
+        {"rate 0x1p-7", "rate 2", 4},
+        {"rate 0x1p-7", "rate nan", 4},
+        {"part 1 2", "part 2 2", 5},
+        {"part 1 2", "part 0 1", 5},
+        {"part 1 2", "part 1 2 ", 5},
+        {"references 100", "references 1e2", 6},
+        {"distinct 40", "distinct 400", 7},
+        {"page_size 4096", "page_size 4095", 8},
+        {"sampled 9", "sampled 101", 9},
+        {"distances 2", "distances 99", 10},
+        {"1 3\n7 2", "7 3\n1 2", 12},
+        {"1 3\n7 2", "0 3\n7 2", 11},
+        {"1 3\n7 2", "1 3\n7 7", 12},
+        {"1 3\n7 2", "1 3\n7 02", 12},
+        {"end\n", "end\nx\n", 14},
+        {"end\n", "", 13},
+        {"seed 1\n", "seed 18446744073709551616\n", 3},
+    };
+    mrc_shards_part_t p;
+    diag_t d;
+    CHECK_MSG(mrc_shards_part_parse("g", good, sizeof good - 1, &p, &d) == 0, "%s", d.msg);
+    CHECK_EQ(p.k, 2);
+    CHECK_EQ(p.dist[1], 7);
+    CHECK_STR(p.trace, "t.vl");
+    mrc_shards_part_free(&p);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[512];
+        const char *at = strstr(good, bad[i].from);
+        size_t pre = (size_t)(at - good);
+        snprintf(text, sizeof text, "%.*s%s%s", (int)pre, good, bad[i].to, at + strlen(bad[i].from));
+        CHECK_MSG(mrc_shards_part_parse("b", text, strlen(text), &p, &d) == -EINVAL,
+                  "case %zu accepted", i);
+        CHECK_MSG(d.line == bad[i].line, "case %zu: line %lu, expected %u (%s)", i, d.line,
+                  bad[i].line, d.msg);
+    }
 }

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmlab/diag.h"
 
@@ -71,13 +72,55 @@ typedef struct mrc_shards_opts {
     uint64_t max_keys; /* fixed-size SHARDS: at most this many sampled pages
                           (0: fixed rate); starts at rate (1.0 if 0) */
     uint64_t seed;     /* hash seed: which pages are sampled */
+    uint32_t parts;    /* partitioned SHARDS (fixed rate only): the sampled
+                          hash range [0, T) split into `parts` equal ranges
+                          (0 or 1: not partitioned) */
+    uint32_t part;     /* the range this run samples, < parts, or
+                          MRC_SHARDS_ALL_PARTS: all of them, each with its own
+                          stack, merged as mrc_shards_merge does */
 } mrc_shards_opts_t;
+#define MRC_SHARDS_ALL_PARTS UINT32_MAX
+#define MRC_SHARDS_MAX_PARTS 4096
 
 int mrc_shards(const uint64_t *page, size_t n, const mrc_shards_opts_t *o,
                mrc_approx_t *out /* OUT */, diag_t *d);
 /* Estimated miss ratio in [0, 1] with `frames` frames. */
 double mrc_approx_miss_ratio(const mrc_approx_t *a, uint64_t frames);
 void mrc_approx_free(mrc_approx_t *a);
+
+/* Partitioned SHARDS: past one machine, N jobs each sample one of N equal
+ * hash ranges of the rate-R sample (so each is itself a SHARDS sample at
+ * rate R / N, with its own stack) and write a partial result; the merge
+ * averages the N estimates of the histogram (SHARDS_adj applied to each).
+ * The merged curve is exactly what one process computes with part =
+ * MRC_SHARDS_ALL_PARTS: the same estimator, not a single rate-R stack
+ * (whose distances count pages of every range, so it does not split). */
+typedef struct mrc_shards_part {
+    char *trace;        /* the trace's name as the job was given it */
+    uint64_t seed;      /* sampling seed */
+    double rate;        /* R of the whole sample */
+    uint32_t part;      /* this range, < parts */
+    uint32_t parts;     /* N >= 2 */
+    uint64_t refs;      /* references in the trace */
+    uint64_t distinct;  /* distinct pages in the trace */
+    uint64_t page_size; /* bytes */
+    uint64_t sampled;   /* references to pages of this range */
+    uint64_t *dist;     /* k sampled stack distances, ascending, >= 1 */
+    uint64_t *count;    /* k counts >= 1: references at dist[i] */
+    size_t k;           /* distances */
+} mrc_shards_part_t;
+
+/* Write p as text (docs/mrc.md, "Partitioned SHARDS"); 0 or -EIO. */
+int mrc_shards_part_write(FILE *f, const mrc_shards_part_t *p);
+/* Parse text[0, len) (NUL at text[len]) written by mrc_shards_part_write;
+ * 0, or -EINVAL with *d at name:LINE, -ENOMEM.  Memory is bounded by len. */
+int mrc_shards_part_parse(const char *name, const char *text, size_t len,
+                          mrc_shards_part_t *out /* OUT */, diag_t *d);
+/* Join parts p[0, k) (one of each range of one run, any order) into the
+ * curve; -EINVAL with *d naming the file index if they do not fit. */
+int mrc_shards_merge(const mrc_shards_part_t *p, size_t k, mrc_approx_t *out /* OUT */,
+                     diag_t *d);
+void mrc_shards_part_free(mrc_shards_part_t *p);
 
 /* Streaming: the curves of a trace read once, a batch at a time, never
  * held.  Exact LRU and OPT keep O(distinct pages) (about 60 and 100 bytes a
@@ -100,7 +143,10 @@ typedef struct mrc_stream_opts {
 typedef struct mrc_stream_result {
     mrc_hist_t lru;      /* if opts.lru */
     mrc_hist_t opt;      /* if opts.opt */
-    mrc_approx_t shards; /* if opts.shards */
+    mrc_approx_t shards; /* if opts.shards (and not one part of several) */
+    mrc_shards_part_t part; /* if opts.shards with so.part < so.parts: the
+                               partial result (trace, page_size left to the
+                               caller) */
     uint64_t refs;       /* references */
     uint64_t distinct;   /* distinct pages, when known (has_distinct) */
     int has_distinct;    /* 1: distinct is exact */

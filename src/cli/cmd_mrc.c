@@ -30,6 +30,8 @@
 static const char mrc_help[] =
     "usage: vmlab mrc [-p lru,opt,fifo,...] [--frames LIST | --max-frames N] [-F FORMAT]\n"
     "                 [--output text|csv|json] [--shards RATE | --shards-size S] TRACE\n"
+    "       vmlab mrc -p lru --shards RATE --shards-part I/N [-o PART] TRACE\n"
+    "       vmlab mrc --merge [--frames LIST] [--output F] PART...\n"
     "\n"
     "The whole fault curve: page faults at every frame count, for each policy.\n"
     "lru and opt are exact at every size from one pass over the trace (Mattson's\n"
@@ -49,6 +51,12 @@ static const char mrc_help[] =
     "      --shards RATE      lru approximated by fixed-rate SHARDS (e.g. 0.01)\n"
     "      --shards-size S    lru by fixed-size SHARDS, at most S sampled pages\n"
     "      --seed N           SHARDS sampling seed (default 1)\n"
+    "      --shards-part I/N  partitioned SHARDS: sample only the I-th of N hash\n"
+    "                         ranges (0 <= I < N <= 4096) and write a partial\n"
+    "                         result for --merge; I = all: every range here,\n"
+    "                         merged as --merge does (docs/sweeps.md)\n"
+    "      --merge            the arguments are the N partial results of one\n"
+    "                         --shards-part run: print the curve they make\n"
     "  -F, --format F         trace format: @FORMATS@\n"
     "                         (default: detected)\n"
     "      --page-size BYTES  a power of two (default 4096)\n"
@@ -72,7 +80,8 @@ typedef struct curve {
     size_t nanom;     /* how many */
 } curve_t;
 
-enum { O_MAX_FRAMES = CLI_OPT_BASE, O_POINTS, O_SHARDS, O_SHARDS_SIZE, O_SEED, O_PAGE_SIZE, O_OUTPUT };
+enum { O_MAX_FRAMES = CLI_OPT_BASE, O_POINTS, O_SHARDS, O_SHARDS_SIZE, O_SEED, O_PAGE_SIZE, O_OUTPUT,
+       O_SHARDS_PART, O_MERGE };
 
 static const struct option mrc_opts[] = {
     {"policy", required_argument, 0, 'p'},
@@ -82,6 +91,8 @@ static const struct option mrc_opts[] = {
     {"shards", required_argument, 0, O_SHARDS},
     {"shards-size", required_argument, 0, O_SHARDS_SIZE},
     {"seed", required_argument, 0, O_SEED},
+    {"shards-part", required_argument, 0, O_SHARDS_PART},
+    {"merge", no_argument, 0, O_MERGE},
     {"format", required_argument, 0, 'F'},
     {"page-size", required_argument, 0, O_PAGE_SIZE},
     {"output", required_argument, 0, O_OUTPUT},
@@ -101,6 +112,11 @@ typedef struct mrc_cli {
     double shards_rate;     /* --shards, 0 if not */
     uint64_t shards_size;   /* --shards-size, 0 if not */
     uint64_t seed;          /* --seed */
+    uint32_t part;          /* --shards-part I (MRC_SHARDS_ALL_PARTS: all) */
+    uint32_t parts;         /* --shards-part N, 0 if not given */
+    int merge;              /* --merge */
+    char **files;           /* --merge: the partial results */
+    size_t nfiles;          /* how many */
     unsigned page_bits;     /* --page-size as log2 */
     out_format_t output;    /* --output */
     trace_opts_t topts;     /* -F */
@@ -117,6 +133,9 @@ typedef struct mrc_data {
     uint64_t *key;          /* tp's pages tagged with their pid (mrc_keys) */
     uint64_t refs;          /* references */
     uint64_t distinct;      /* distinct keys */
+    const char *path;       /* the trace's name (--merge: as the parts say) */
+    char *merged_trace;     /* --merge: that name, owned */
+    unsigned page_bits;     /* its page size (--merge: as the parts say) */
     curve_t *cv;       /* one per spec */
     size_t nc;         /* curves with something to free */
 } mrc_data_t;
@@ -250,6 +269,23 @@ static int parse_opt(mrc_cli_t *o, int c, const char *arg)
     case O_SHARDS_SIZE:
         return cli_u64("mrc", "--shards-size", arg, 1, (uint64_t)1 << 32, &o->shards_size) ? CLI_USAGE : 0;
     case O_SEED: return cli_u64("mrc", "--seed", arg, 0, UINT64_MAX, &o->seed) ? CLI_USAGE : 0;
+    case O_SHARDS_PART: {
+        const char *slash = strchr(arg, '/');
+        char ibuf[32];
+        uint64_t i = 0, n;
+        if (!slash || (size_t)(slash - arg) >= sizeof ibuf)
+            return cli_usage("mrc", "--shards-part %s is not I/N (expected e.g. 3/8 or all/8)", arg);
+        memcpy(ibuf, arg, (size_t)(slash - arg));
+        ibuf[slash - arg] = '\0';
+        if (cli_u64("mrc", "--shards-part N", slash + 1, 2, MRC_SHARDS_MAX_PARTS, &n))
+            return CLI_USAGE;
+        if (strcmp(ibuf, "all") != 0 && cli_u64("mrc", "--shards-part I", ibuf, 0, n - 1, &i))
+            return CLI_USAGE;
+        o->parts = (uint32_t)n;
+        o->part = strcmp(ibuf, "all") == 0 ? MRC_SHARDS_ALL_PARTS : (uint32_t)i;
+        return 0;
+    }
+    case O_MERGE: o->merge = 1; return 0;
     case 'F':
         if ((f = trace_format_parse(arg)) < 0)
             return cli_usage("mrc", "unknown format '%s' (expected %s)", arg, trace_format_names());
@@ -284,16 +320,32 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
     while ((c = cli_getopt("mrc", argc, argv, "p:n:F:o:h", mrc_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
-    if (optind >= argc)
-        return cli_usage("mrc", "no trace given (expected a file, or - for stdin)");
-    o->path = argv[optind++];
-    if (optind < argc)
-        return cli_usage("mrc", "unexpected argument '%s'", argv[optind]);
+    if (o->merge) {
+        if (optind >= argc)
+            return cli_usage("mrc", "--merge: no partial result given (expected the files "
+                                    "--shards-part I/N wrote)");
+        if (o->parts || o->shards_rate || o->shards_size || strcmp(o->policies, "lru,opt") != 0)
+            return cli_usage("mrc", "--merge takes the sampling from the partial results "
+                                    "(expected no -p, --shards, --shards-size or --shards-part)");
+        o->files = argv + optind, o->nfiles = (size_t)(argc - optind);
+        o->policies = "lru";
+    } else {
+        if (optind >= argc)
+            return cli_usage("mrc", "no trace given (expected a file, or - for stdin)");
+        o->path = argv[optind++];
+        if (optind < argc)
+            return cli_usage("mrc", "unexpected argument '%s'", argv[optind]);
+    }
     frames_given = o->given.n > 0;
     if (frames_given && o->max_frames)
         return cli_usage("mrc", "--frames and --max-frames are exclusive");
     if (o->shards_rate && o->shards_size)
         return cli_usage("mrc", "--shards and --shards-size are exclusive");
+    if (o->parts && !o->shards_rate)
+        return cli_usage("mrc", "--shards-part splits a fixed-rate sample (expected --shards RATE)");
+    if (o->parts && o->part != MRC_SHARDS_ALL_PARTS && strcmp(o->policies, "lru") != 0)
+        return cli_usage("mrc", "--shards-part I/N writes the partial result of lru's SHARDS "
+                                "(expected -p lru)");
     if (split_policies(o->policies, &o->spec, &o->nspec) || o->nspec == 0)
         return cli_usage("mrc", "no policy in -p '%s'", o->policies);
     /* Policy names and parameters are checked before the trace is read. */
@@ -327,7 +379,8 @@ static int stream(const mrc_cli_t *o, mrc_data_t *m)
         else if (strcmp(o->spec[i], "lru") == 0)
             so.lru = 1;
     }
-    so.so = (mrc_shards_opts_t){o->shards_rate, o->shards_size, o->seed};
+    so.so = (mrc_shards_opts_t){.rate = o->shards_rate, .max_keys = o->shards_size, .seed = o->seed,
+                                .parts = o->parts, .part = o->part};
     so.distinct = 1; /* the header and the default sizes need the count */
     rc = trace_open(&t, o->path, &o->topts, &d);
     if (rc == 0)
@@ -366,20 +419,76 @@ static int load(const mrc_cli_t *o, mrc_data_t *m)
     return 0;
 }
 
+/* --merge: the partial results joined into m->sr.shards, and the trace's
+ * name, size and pages as the parts say: 0 or a CLI_* status. */
+static int merge_parts(const mrc_cli_t *o, mrc_data_t *m)
+{
+    mrc_shards_part_t *p = calloc(o->nfiles, sizeof *p);
+    diag_t d;
+    int rc = 0;
+    diag_clear(&d);
+    if (!p) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
+    for (size_t i = 0; rc == 0 && i < o->nfiles; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        rc = env_read_text(o->files[i], &text, &len, &d);
+        if (rc == 0)
+            rc = mrc_shards_part_parse(o->files[i], text, len, &p[i], &d);
+        free(text);
+    }
+    if (rc == 0 && (rc = mrc_shards_merge(p, o->nfiles, &m->sr.shards, &d)) == 0) {
+        m->streamed = 1;
+        m->refs = p[0].refs, m->distinct = p[0].distinct;
+        m->page_bits = (unsigned)__builtin_ctzll(p[0].page_size);
+        m->merged_trace = p[0].trace;
+        p[0].trace = NULL;
+        m->path = m->merged_trace;
+    }
+    for (size_t i = 0; i < o->nfiles; i++)
+        mrc_shards_part_free(&p[i]);
+    free(p);
+    return rc ? cli_diag(&d) : 0;
+}
+
+/* --shards-part I/N: write the partial result. */
+static int write_part(const mrc_cli_t *o, mrc_data_t *m)
+{
+    env_out_t out;
+    diag_t d;
+    diag_clear(&d);
+    if (!(m->sr.part.trace = strdup(o->path))) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
+    m->sr.part.page_size = (uint64_t)1 << o->page_bits;
+    if (env_out_open(&out, o->out_path, &d))
+        return cli_diag(&d);
+    mrc_shards_part_write(out.fp, &m->sr.part);
+    return env_out_commit(&out, &d) ? cli_diag(&d) : MRC_SERVED;
+}
+
 /* stream() if any policy is a stack one, load() if any is simulated. */
 static int read_trace(const mrc_cli_t *o, mrc_data_t *m)
 {
     int stack = 0, sim = 0, rc = 0;
+    m->path = o->path, m->page_bits = o->page_bits;
     for (size_t i = 0; i < o->nspec; i++)
         *(is_stack(o->spec[i]) ? &stack : &sim) = 1;
-    if (stack)
+    if (o->merge)
+        rc = merge_parts(o, m);
+    else if (stack)
         rc = stream(o, m);
+    if (rc == 0 && o->parts && o->part != MRC_SHARDS_ALL_PARTS)
+        return write_part(o, m);
     if (rc == 0 && sim)
         rc = load(o, m);
     if (rc)
         return rc;
     if (m->refs == 0) {
-        cli_error("%s: no references (expected a trace with at least one)", o->path);
+        cli_error("%s: no references (expected a trace with at least one)", m->path);
         return CLI_ERR;
     }
     if (!(m->cv = calloc(o->nspec, sizeof *m->cv))) {
@@ -394,7 +503,7 @@ static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curv
 {
     uint64_t max = o->max_frames ? o->max_frames : m->distinct ? m->distinct : 1;
     int stack = is_stack(spec);
-    int shards = strcmp(spec, "lru") == 0 && (o->shards_rate || o->shards_size);
+    int shards = strcmp(spec, "lru") == 0 && (o->shards_rate || o->shards_size || o->merge);
     sizes_t s = {0};
     diag_t d;
     diag_clear(&d);
@@ -417,7 +526,7 @@ static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curv
         const mrc_approx_t *a = &m->sr.shards;
         if (a->sampled == 0) {
             cli_error("%s: SHARDS sampled no page at rate %g (expected a higher --shards rate "
-                      "for a trace of %ju pages)", o->path, o->shards_rate, (uintmax_t)m->distinct);
+                      "for a trace of %ju pages)", m->path, a->rate, (uintmax_t)m->distinct);
             return CLI_ERR;
         }
         for (size_t j = 0; j < cu->k; j++)
@@ -455,10 +564,10 @@ static void print_json(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
     out_json_t j;
     out_json_init(&j, f, OUT_JSON_LINES);
     out_json_obj(&j, NULL);
-    out_json_str(&j, "trace", o->path);
+    out_json_str(&j, "trace", m->path);
     out_json_u64(&j, "references", m->refs);
     out_json_u64(&j, "distinct_pages", m->distinct);
-    out_json_u64(&j, "page_size", (uint64_t)1 << o->page_bits);
+    out_json_u64(&j, "page_size", (uint64_t)1 << m->page_bits);
     out_json_arr(&j, "curves");
     for (size_t c = 0; c < m->nc; c++) {
         const curve_t *cu = &m->cv[c];
@@ -498,8 +607,8 @@ static void print_text(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
     double n = (double)m->refs;
     const curve_t *cv = m->cv;
     size_t nc = m->nc, *pos = calloc(nc, sizeof *pos);
-    fprintf(f, "%s: %ju references, %ju distinct pages of %ju bytes\n\n", o->path, (uintmax_t)m->refs,
-            (uintmax_t)m->distinct, (uintmax_t)1 << o->page_bits);
+    fprintf(f, "%s: %ju references, %ju distinct pages of %ju bytes\n\n", m->path, (uintmax_t)m->refs,
+            (uintmax_t)m->distinct, (uintmax_t)1 << m->page_bits);
     if (!pos)
         return;
     fprintf(f, "%10s", "frames");
@@ -581,5 +690,6 @@ int cmd_mrc(int argc, char **argv)
     free(m.key);
     trace_pages_free(&m.tp);
     mrc_stream_result_free(&m.sr);
+    free(m.merged_trace);
     return rc == MRC_SERVED ? CLI_OK : rc;
 }

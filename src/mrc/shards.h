@@ -32,6 +32,13 @@ uint64_t shards_hash(const shards_t *s, uint64_t key);
  * goes down); UINT64_MAX with rate 1 means every page. */
 uint64_t shards_threshold(const shards_t *s);
 int shards_all(const shards_t *s);
+/* 1 if a page of hash h is in this run's sample (its part's range). */
+int shards_in(const shards_t *s, uint64_t h);
+/* Partitioned: the width of each part's hash range. */
+uint64_t shards_part_width(const mrc_shards_opts_t *o);
+/* Partitioned (o.part < o.parts, fixed rate): the partial result after n
+ * references (trace, distinct, page_size left 0).  0 or -ENOMEM. */
+int shards_part(const shards_t *s, uint64_t n, mrc_shards_part_t *p /* OUT */);
 /* Reference t (0-based position in the whole trace, increasing) to a
  * sampled page key with hash h (h < threshold, or every page when
  * shards_all).  0 or -ENOMEM. */

@@ -33,7 +33,9 @@ struct mrc_stream {
     dense_ids_t *ids;    /* keys -> dense ids (exact passes or a count) */
     lru_dense_t *lru;    /* o.lru */
     opt_dense_t *opt;    /* o.opt */
-    shards_t *sh;        /* o.shards */
+    shards_t **sh;       /* o.shards: nsh engines, one a part */
+    uint32_t nsh;        /* 1, or the parts of o.so (part MRC_SHARDS_ALL_PARTS) */
+    uint64_t width;      /* nsh > 1: each part's hash range */
     uint32_t *idbuf;     /* BATCH ids */
     uint64_t *keybuf;    /* BATCH keys (trace_read) */
     trace_ref_t *refbuf; /* BATCH references (trace_read) */
@@ -60,9 +62,28 @@ int mrc_stream_new(mrc_stream_t **out, const mrc_stream_opts_t *o, diag_t *d)
     if ((o->lru || o->opt || o->distinct) &&
         (!(s->ids = dense_ids_new()) || !(s->idbuf = malloc(BATCH * sizeof *s->idbuf))))
         goto nomem;
-    if ((o->lru && !(s->lru = lru_dense_new())) || (o->opt && !(s->opt = opt_dense_new())) ||
-        (o->shards && !(s->sh = shards_new(&o->so))))
+    if ((o->lru && !(s->lru = lru_dense_new())) || (o->opt && !(s->opt = opt_dense_new())))
         goto nomem;
+    if (o->shards) {
+        mrc_shards_opts_t so = o->so;
+        int all = so.parts > 1 && so.part == MRC_SHARDS_ALL_PARTS;
+        if (so.parts > 1 && (so.max_keys || so.parts > MRC_SHARDS_MAX_PARTS ||
+                             (!all && so.part >= so.parts))) {
+            mrc_stream_free(s);
+            return diag_set(d, NULL, 0, EINVAL, "partitioned SHARDS needs a fixed rate and a "
+                            "part below 2..%d parts", MRC_SHARDS_MAX_PARTS);
+        }
+        s->nsh = all ? so.parts : 1;
+        s->width = shards_part_width(&so);
+        if (!(s->sh = calloc(s->nsh, sizeof *s->sh)))
+            goto nomem;
+        for (uint32_t i = 0; i < s->nsh; i++) {
+            if (all)
+                so.part = i;
+            if (!(s->sh[i] = shards_new(&so)))
+                goto nomem;
+        }
+    }
     *out = s;
     return 0;
 nomem:
@@ -77,7 +98,9 @@ void mrc_stream_free(mrc_stream_t *s)
     dense_ids_free(s->ids);
     lru_dense_free(s->lru);
     opt_dense_free(s->opt);
-    shards_free(s->sh);
+    for (uint32_t i = 0; s->sh && i < s->nsh; i++)
+        shards_free(s->sh[i]);
+    free(s->sh);
     free(s->idbuf), free(s->keybuf), free(s->refbuf), free(s->kbuf), free(s->opbuf);
     free(s->maybe);
     free(s);
@@ -92,8 +115,8 @@ size_t mrc_stream_bytes(const mrc_stream_t *s)
         b += lru_dense_bytes(s->lru);
     if (s->opt)
         b += opt_dense_bytes(s->opt);
-    if (s->sh)
-        b += shards_bytes(s->sh);
+    for (uint32_t i = 0; s->sh && i < s->nsh; i++)
+        b += shards_bytes(s->sh[i]);
     if (s->keybuf)
         b += BATCH * (sizeof *s->keybuf + sizeof *s->refbuf);
     if (s->kbuf)
@@ -119,6 +142,28 @@ static int feed_ids(mrc_stream_t *s, const uint32_t *id, size_t n, diag_t *d)
     return 0;
 }
 
+/* The engine that samples hash h, or NULL. */
+static shards_t *route(const mrc_stream_t *s, uint64_t h)
+{
+    if (s->nsh == 1)
+        return shards_in(s->sh[0], h) ? s->sh[0] : NULL;
+    return h / s->width < s->nsh ? s->sh[h / s->width] : NULL;
+}
+
+static int feed_shards(mrc_stream_t *s, const uint64_t *key, size_t n, uint64_t t0)
+{
+    if (s->nsh == 1)
+        return shards_feed(s->sh[0], key, n, t0);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = shards_hash(s->sh[0], key[i]);
+        shards_t *e = route(s, h);
+        int rc;
+        if (e && (rc = shards_ref(e, key[i], h, t0 + i)))
+            return rc;
+    }
+    return 0;
+}
+
 int mrc_stream_keys(mrc_stream_t *s, const uint64_t *key, size_t n, diag_t *d)
 {
     int rc;
@@ -131,7 +176,7 @@ int mrc_stream_keys(mrc_stream_t *s, const uint64_t *key, size_t n, diag_t *d)
             if ((rc = feed_ids(s, s->idbuf, k, d)))
                 return rc;
         }
-        if (s->sh && (rc = shards_feed(s->sh, key + at, k, s->refs)))
+        if (s->sh && (rc = feed_shards(s, key + at, k, s->refs)))
             return nomem(d, rc);
         s->refs += k;
     }
@@ -205,7 +250,7 @@ static int by_keys(mrc_stream_t *s, trace_t *t, unsigned page_bits, diag_t *d)
             trace_key(t, k, &addr, &pid);
             if ((rc = page_key(s, addr >> page_bits, pid, &key, d)))
                 return rc;
-            if (s->sh && (shards_all(s->sh) || shards_hash(s->sh, key) < shards_threshold(s->sh)))
+            if (s->sh && route(s, shards_hash(s->sh[0], key)))
                 s->maybe[k / 64] |= 1ull << (k % 64);
         }
         s->keyed_v = nk;
@@ -216,15 +261,16 @@ static int by_keys(mrc_stream_t *s, trace_t *t, unsigned page_bits, diag_t *d)
             for (ssize_t i = 0; i < n; i++) {
                 uint32_t k = s->kbuf[i];
                 uint64_t key, h;
+                shards_t *e;
                 if (!(maybe[k / 64] >> (k % 64) & 1))
                     continue;
                 key = key_of(s, t, k, page_bits);
-                h = shards_hash(s->sh, key);
-                if (!shards_all(s->sh) && h >= shards_threshold(s->sh)) {
+                h = shards_hash(s->sh[0], key);
+                if (!(e = route(s, h))) {
                     s->maybe[k / 64] &= ~(1ull << (k % 64)); /* out for good */
                     continue;
                 }
-                if ((rc = shards_ref(s->sh, key, h, s->refs + (uint64_t)i)))
+                if ((rc = shards_ref(e, key, h, s->refs + (uint64_t)i)))
                     return nomem(d, rc);
             }
         }
@@ -268,8 +314,25 @@ int mrc_stream_finish(mrc_stream_t *s, mrc_stream_result_t *out, diag_t *d)
         h = opt_dense_hist(s->opt, &V, &cold);
         rc = mrc_hist_from(h, V, s->refs, cold, &out->opt);
     }
-    if (rc == 0 && s->sh)
-        rc = shards_finish(s->sh, s->refs, &out->shards);
+    if (rc == 0 && s->sh && s->nsh == 1 && s->o.so.parts > 1) {
+        rc = shards_part(s->sh[0], s->refs, &out->part);
+        out->part.distinct = out->distinct;
+    } else if (rc == 0 && s->sh && s->nsh == 1) {
+        rc = shards_finish(s->sh[0], s->refs, &out->shards);
+    } else if (rc == 0 && s->sh) {
+        /* every part here: merged exactly as separate jobs' results are */
+        mrc_shards_part_t *p = calloc(s->nsh, sizeof *p);
+        rc = p ? 0 : -ENOMEM;
+        for (uint32_t i = 0; rc == 0 && i < s->nsh; i++) {
+            rc = shards_part(s->sh[i], s->refs, &p[i]);
+            p[i].distinct = out->distinct;
+        }
+        if (rc == 0 && mrc_shards_merge(p, s->nsh, &out->shards, d))
+            rc = -ENOMEM;
+        for (uint32_t i = 0; p && i < s->nsh; i++)
+            mrc_shards_part_free(&p[i]);
+        free(p);
+    }
     if (rc) {
         mrc_stream_result_free(out);
         return nomem(d, rc);
@@ -284,4 +347,5 @@ void mrc_stream_result_free(mrc_stream_result_t *r)
     mrc_hist_free(&r->lru);
     mrc_hist_free(&r->opt);
     mrc_approx_free(&r->shards);
+    mrc_shards_part_free(&r->part);
 }
