@@ -194,6 +194,18 @@ static void bin_add(shards_t *s, uint64_t sd, double w)
     s->bin[sd >> s->wshift] += w;
 }
 
+void shards_check(const shards_t *s)
+{
+    if (s->o.max_keys) {
+        VL_ASSERT(s->hp.n == lru_stack_size(s->st) && s->hp.n <= s->o.max_keys);
+        for (size_t i = 0; i < s->hp.n; i++) {
+            VL_ASSERT(s->all || s->hp.a[i].h < s->T);
+            VL_ASSERT(i == 0 || s->hp.a[(i - 1) / 2].h >= s->hp.a[i].h);
+        }
+    }
+    VL_ASSERT(s->rate > 0 && s->rate <= 1 && s->g > 0);
+}
+
 int shards_ref(shards_t *s, uint64_t key, uint64_t h, uint64_t t)
 {
     uint64_t dist;
@@ -201,8 +213,11 @@ int shards_ref(shards_t *s, uint64_t key, uint64_t h, uint64_t t)
     if (lru_stack_access(s->st, key, &dist))
         return -ENOMEM;
     s->total += 1.0 / s->g;
-    if (dist == 0)
-        return s->o.max_keys ? shrink(s, key, h, t) : 0;
+    if (dist == 0) {
+        int rc = s->o.max_keys ? shrink(s, key, h, t) : 0;
+        VL_DEBUG_CHECK(if (lru_stack_size(s->st) < 256) shards_check(s));
+        return rc;
+    }
     if (s->o.max_keys) {
         double scaled = (double)dist / s->rate;
         /* No distance is past 2^62: the bins cannot overflow a shift. */

@@ -49,6 +49,9 @@ int shards_feed(shards_t *s, const uint64_t *key, size_t n, uint64_t t0);
 int shards_finish(shards_t *s, uint64_t n, mrc_approx_t *out /* OUT */);
 /* Bytes the state holds (its own allocations). */
 size_t shards_bytes(const shards_t *s);
+/* Abort if an invariant is broken: fixed size, heap items == stack pages
+ * <= max_keys, every heap hash below T, heap order; 0 < rate <= 1. */
+void shards_check(const shards_t *s);
 /* Pages in the sample now. */
 size_t shards_pages(const shards_t *s);
 
