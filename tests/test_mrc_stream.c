@@ -248,7 +248,7 @@ TEST(stream_exact_memory_is_per_page)
  * new pages; fixed rate: bytes within a constant of the sampled pages. */
 TEST(stream_shards_memory)
 {
-    mrc_stream_opts_t o = {.shards = 1, .so = {0, 1000, 1}};
+    mrc_stream_opts_t o = {.shards = 1, .so = {.rate = 0, .max_keys = 1000, .seed = 1}};
     mrc_stream_t *s;
     uint64_t *p = malloc(100000 * sizeof *p), page = 0;
     size_t at1m = 0;
