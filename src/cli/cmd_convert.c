@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/trace.h"
@@ -156,9 +157,23 @@ int cmd_convert(int argc, char **argv)
     if ((rc = trace_writer_open(&w, out.fp, a.out_path, a.to, shift, a.topts.multi_pid, &d)) < 0)
         goto fail;
     ssize_t n;
-    while ((n = trace_read(t, buf, BATCH, &d)) > 0)
-        if ((rc = trace_write(w, buf, (size_t)n, &d)) < 0)
+    uint64_t refs = 0, done, total;
+    progress_t pg;
+    /* Not over the references themselves on the same terminal. */
+    progress_start(&pg, NULL, stderr, strcmp(a.out_path, "-") != 0 || !env_isatty(stdout),
+                   "convert", a.in_path, "references converted");
+    while ((n = trace_read(t, buf, BATCH, &d)) > 0) {
+        if ((rc = trace_write(w, buf, (size_t)n, &d)) < 0) {
+            progress_end(&pg);
             goto fail;
+        }
+        refs += (uint64_t)n;
+        if (progress_on(&pg)) {
+            trace_progress(t, &done, &total);
+            progress_update(&pg, done, total, refs);
+        }
+    }
+    progress_end(&pg);
     if (n < 0) {
         rc = (int)n;
         goto fail;
@@ -201,9 +216,15 @@ int cmd_trace_info(int argc, char **argv)
     uint32_t last_pid = 0;
     if (trace_open(&t, a.in_path, &a.topts, &d) < 0)
         return cli_diag(&d);
-    uint64_t t0 = env_now_ns();
+    uint64_t t0 = env_now_ns(), done, total;
     ssize_t n;
+    progress_t pg;
+    progress_start(&pg, NULL, stderr, 1, "trace-info", a.in_path, "references read");
     while ((n = trace_read(t, buf, BATCH, &d)) > 0) {
+        if (progress_on(&pg)) {
+            trace_progress(t, &done, &total);
+            progress_update(&pg, done, total, refs);
+        }
         for (ssize_t i = 0; i < n; i++) {
             ops[buf[i].op < 3 ? buf[i].op : 0]++;
             if (buf[i].pid != last_pid && (refs + (uint64_t)i) > 0)
@@ -212,6 +233,7 @@ int cmd_trace_info(int argc, char **argv)
         }
         refs += (uint64_t)n;
     }
+    progress_end(&pg);
     if (n < 0) {
         trace_close(t);
         return cli_diag(&d);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/gen.h"
@@ -41,6 +42,9 @@ typedef struct gen_out {
     char buf[1 << 16];  /* lines gathered before fwrite */
     size_t len;         /* bytes in buf */
     int werr;           /* errno of a failed write, 0 if none */
+    uint64_t n;         /* references emitted */
+    uint64_t length;    /* references asked for */
+    progress_t pg;      /* the progress line, drawn at each flush of buf */
 } gen_out_t;
 
 static int emit(void *ctx, uint64_t addr, int write)
@@ -53,7 +57,9 @@ static int emit(void *ctx, uint64_t addr, int write)
             return -EIO;
         }
         g->len = 0;
+        progress_update(&g->pg, g->n, g->length, g->n);
     }
+    g->n++;
     if (g->format == FMT_RW) {
         int digits = 0;
         do {
@@ -154,7 +160,12 @@ int cmd_gen(int argc, char **argv)
     if (env_out_open(&out, out_path, &d))
         return cli_diag(&d);
     g.fp = out.fp;
+    g.length = o.length;
+    /* Not over the references themselves on the same terminal. */
+    progress_start(&g.pg, NULL, stderr, out_path || !env_isatty(stdout), "gen", o.model,
+                   "references written");
     rc = gen_run(&o, emit, &g, &d);
+    progress_end(&g.pg);
     if (rc == 0 && g.len && fwrite(g.buf, 1, g.len, g.fp) != g.len) {
         g.werr = errno ? errno : EIO;
         rc = -EIO;

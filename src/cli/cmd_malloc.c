@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "malloc/replay.h"
 #include "vmlab/env.h"
@@ -191,17 +192,30 @@ static int cmd_malloc_replay(int argc, char **argv)
         }
         free(text);
     }
+    /* Each (trace, design) replay is timed several times: the line names
+     * the one running and counts those done. */
+    progress_t pg;
+    char unit[48], name[4096];
+    size_t nruns = (size_t)ntr * (size_t)npol;
+    snprintf(unit, sizeof unit, "of %zu replays done", nruns);
+    progress_start(&pg, NULL, stderr, 1, "malloc replay", NULL, unit);
     for (int i = 0; i < ntr; i++)
         for (int j = 0; j < npol; j++) {
             mr_result_t *r = &res[i * npol + j];
             mr_opts_t mo = {align, grow, flags, secs, samples};
+            size_t k = (size_t)i * (size_t)npol + (size_t)j;
+            snprintf(name, sizeof name, "%s: %s", base_name(argv[optind + i]), pol[j]);
+            progress_set_name(&pg, name);
+            progress_update(&pg, k, nruns, k);
             int e = mr_run(&tr[i], pol[j], &mo, r);
             if (e) {
+                progress_end(&pg);
                 cli_error("%s: %s: %s", argv[optind + i], pol[j], strerror(-e));
                 rc = CLI_ERR;
                 goto out;
             }
         }
+    progress_end(&pg);
     if (output == OUT_JSON) {
         out_json_t j;
         out_json_init(&j, stdout, OUT_JSON_LINES);

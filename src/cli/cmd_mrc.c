@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "base/vec.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
@@ -302,12 +303,15 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
 }
 
 /* Read the trace and count its pages: 0 or a CLI_* status. */
-static int load(const mrc_cli_t *o, mrc_data_t *m)
+static int load(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
 {
     diag_t d;
     int64_t distinct;
+    trace_opts_t topts = o->topts;
     diag_clear(&d);
-    if (trace_load_pages(o->path, &o->topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
+    topts.progress = progress_cb;
+    topts.progress_ctx = pg;
+    if (trace_load_pages(o->path, &topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
         return cli_diag(&d);
     if (m->tp.n == 0) {
         cli_error("%s: no references (expected a trace with at least one)", o->path);
@@ -501,11 +505,23 @@ int cmd_mrc(int argc, char **argv)
 {
     mrc_cli_t o;
     mrc_data_t m = {0};
+    progress_t pg;
+    char unit[48], name[4096];
     int rc = parse(&o, argc, argv);
+    progress_start(&pg, NULL, stderr, rc == 0, "mrc", rc == 0 ? o.path : NULL,
+                   "references read");
     if (rc == 0)
-        rc = load(&o, &m);
-    for (size_t i = 0; rc == 0 && i < o.nspec; i++)
+        rc = load(&o, &m, &pg);
+    /* The curves one after the other: which one, and how many are done. */
+    snprintf(unit, sizeof unit, "of %zu curves done", o.nspec);
+    progress_set_unit(&pg, unit);
+    for (size_t i = 0; rc == 0 && i < o.nspec; i++) {
+        snprintf(name, sizeof name, "%s: %s", o.path, o.spec[i]);
+        progress_set_name(&pg, name);
+        progress_update(&pg, i, o.nspec, i);
         rc = curve(&o, &m, o.spec[i], &m.cv[m.nc++]);
+    }
+    progress_end(&pg);
     if (rc == 0)
         rc = print(&o, &m);
     for (size_t i = 0; i < m.nc; i++)

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "mrc/opt_stack.h"
 #include "vmlab/env.h"
@@ -287,8 +288,15 @@ static int plot_trace(plot_cli_t *o, env_out_t *od, env_out_t *og)
     trace_pages_t tp;
     diag_t d;
     int rc;
+    progress_t pg;
+    trace_opts_t topts = o->topts;
     diag_clear(&d);
-    if (trace_load_pages(o->input, &o->topts, (unsigned)o->page_bits, &tp, &d))
+    progress_start(&pg, NULL, stderr, 1, "plot", o->input, "references read");
+    topts.progress = progress_cb;
+    topts.progress_ctx = &pg;
+    rc = trace_load_pages(o->input, &topts, (unsigned)o->page_bits, &tp, &d);
+    progress_end(&pg);
+    if (rc)
         return cli_diag(&d);
     if (tp.n == 0) {
         cli_error("%s: no data to plot (expected at least one reference)", o->input);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 
@@ -179,8 +180,12 @@ int cmd_record(int argc, char **argv)
         size_t cap = 0;
         ssize_t len;
         int werr = 0;
+        progress_t pg;
+        progress_start(&pg, NULL, stderr, 1, "record", argv[optind], "references recorded");
         errno = 0;
         while ((len = getline(&line, &cap, in)) > 0) {
+            if ((refs & 0xffff) == 0xffff)
+                progress_update(&pg, 0, 0, refs);
             if (line[0] == '=' && line[1] == '=') {
                 snprintf(last_banner, sizeof last_banner, "%.*s", (int)(len - 1), line);
             } else if (line[0] == 'I') {
@@ -193,6 +198,7 @@ int cmd_record(int argc, char **argv)
             if (!werr && deflate_out(&z, out.fp, line, (size_t)len, Z_NO_FLUSH))
                 werr = errno ? errno : EIO;
         }
+        progress_end(&pg);
         free(line);
         fclose(in);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/parse.h"
@@ -346,18 +347,15 @@ static int parse(sim_cli_t *o, int argc, char **argv)
     return 0;
 }
 
-/* ---- progress bar ---------------------------------------------------- */
+/* ---- progress line ----------------------------------------------------- */
 
-static void progress_bar(void *ctx, uint64_t done, uint64_t total)
+/* sim_progress_fn onto the shared line: references simulated of the total,
+ * or, when the trace streams (total unknown), references read so far. */
+static void sim_progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
-    const char *name = ctx;
-    if (total)
-        fprintf(stderr, "\rvmlab sim: %s: %3.0f%% (%llu M references simulated)", name,
-                100.0 * (double)done / (double)total, (unsigned long long)(done >> 20));
-    else
-        fprintf(stderr, "\rvmlab sim: %s: %llu M references read", name,
-                (unsigned long long)(done >> 20));
-    fflush(stderr);
+    progress_t *p = ctx;
+    progress_set_unit(p, total ? "references simulated" : "references read");
+    progress_update(p, done, total, done);
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -398,13 +396,15 @@ static int run_one(sim_cli_t *o, sim_runs_t *s, run_out_t *ro)
         return cli_diag(&(diag_t){.msg = "out of memory"});
     if (trace_open(&t, ro->path, &o->topts, &d))
         return cli_diag(&d);
-    if (o->progress && env_isatty(stderr)) {
-        o->cfg.progress = progress_bar;
-        o->cfg.progress_ctx = (void *)ro->path;
+    progress_t pg;
+    progress_start(&pg, NULL, stderr, o->progress, "sim", ro->path, "references read");
+    if (progress_on(&pg)) {
+        o->cfg.progress = sim_progress_cb;
+        o->cfg.progress_ctx = &pg;
     }
     int e = sim_run_trace(&o->cfg, s->jobs, s->njobs, t, ro->res, &d);
-    if (o->cfg.progress)
-        fputs("\r\033[K", stderr);
+    progress_end(&pg);
+    o->cfg.progress = NULL;
     ro->format = trace_format_name(trace_format(t));
     ro->bad_lines = trace_bad_lines(t);
     trace_close(t);
