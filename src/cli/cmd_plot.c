@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/progress.h"
+#include "base/vec.h"
 #include "cli/cli.h"
 #include "mrc/opt_stack.h"
 #include "vmlab/env.h"
@@ -27,28 +28,38 @@
 
 static const char plot_help[] =
     "usage: vmlab plot addresses TRACE -o OUT.png|OUT.svg [-F FORMAT] [--page-size B]\n"
-    "       vmlab plot curves MRC.csv  -o OUT.png|OUT.svg [--ratio]\n"
+    "                  [--from N] [--to N] [--addr-min A] [--addr-max A]\n"
+    "       vmlab plot curves MRC.csv  -o OUT.png|OUT.svg [--ratio] [--log AXES]\n"
     "       vmlab plot wss TRACE --tau N -o OUT.png|OUT.svg [-F FORMAT] [--page-size B]\n"
     "\n"
     "Pictures with gnuplot (PNG or SVG, chosen by OUT's extension):\n"
-    "  addresses  virtual address against time, reads and writes (the classic\n"
-    "             scatter plot of a program's locality)\n"
+    "  addresses  virtual address against time, reads, writes and instruction\n"
+    "             fetches in three colours (the classic scatter plot of a\n"
+    "             program's locality); far-apart regions (heap and stack) get a\n"
+    "             strip each; one dot per pixel-sized cell and kind is kept\n"
     "  curves     the fault curves of several policies on one chart, from\n"
-    "             `vmlab mrc --output csv`\n"
+    "             `vmlab mrc --output csv`; frames on a log scale when they\n"
+    "             span two decades, so the knee of the curve shows\n"
     "  wss        working-set size W(t, tau) over time: distinct pages among the\n"
     "             last tau references (Denning 1968)\n"
     "Writes OUT's data to OUT.dat and the script to OUT.gp beside it, then runs\n"
-    "gnuplot; without gnuplot it keeps both and says how to render them.\n"
+    "gnuplot; without gnuplot it keeps both, says how to render them, exits 1.\n"
     "\n"
     "  -o, --out OUT          the picture (.png or .svg), required\n"
     "  -F, --format F         trace format: @FORMATS@ (default: detected)\n"
     "      --page-size BYTES  addresses: granularity (default 1: byte addresses);\n"
     "                         wss: page size (default 4096)\n"
+    "      --from N, --to N   addresses: references [N, M) only (default: all)\n"
+    "      --addr-min A, --addr-max A\n"
+    "                         addresses: the window [A, B] only (0x hex allowed)\n"
     "      --tau N            wss: window in references (default 10000)\n"
     "      --ratio            curves: miss ratio on the y axis instead of faults\n"
-    "      --max-points N     rows plotted at most, evenly spaced (default 200000\n"
-    "                         for addresses, 2000 for wss)\n"
-    "      --title T          chart title\n"
+    "      --log AXES         curves: x, y, xy or none (default: x when the frame\n"
+    "                         counts span 100x or more, else none)\n"
+    "      --max-points N     rows plotted at most (addresses: by coarser cells,\n"
+    "                         default 30000 for PNG, 8000 for SVG; wss: evenly\n"
+    "                         spaced, default 2000)\n"
+    "      --title T          chart title (default: the kind and the input's name)\n"
     "  -h, --help             this help\n"
     "  environment: VMLAB_GNUPLOT, the gnuplot to run (default: gnuplot in PATH)\n"
     "\n"
@@ -94,7 +105,9 @@ int cli_gnuplot(const char *script)
 }
 
 /* Long options without a short form. */
-enum { O_PAGE_SIZE = CLI_OPT_BASE, O_TAU, O_RATIO, O_MAX_POINTS, O_TITLE };
+enum { O_PAGE_SIZE = CLI_OPT_BASE, O_TAU, O_RATIO, O_MAX_POINTS, O_TITLE, O_FROM, O_TO,
+       O_ADDR_MIN, O_ADDR_MAX, O_LOG };
+static const char *const log_names[] = {"none", "x", "y", "xy", "auto"}; /* bit 0 x, bit 1 y */
 
 static const struct option plot_opts[] = {
     {"out", required_argument, 0, 'o'},
@@ -104,6 +117,11 @@ static const struct option plot_opts[] = {
     {"ratio", no_argument, 0, O_RATIO},
     {"max-points", required_argument, 0, O_MAX_POINTS},
     {"title", required_argument, 0, O_TITLE},
+    {"from", required_argument, 0, O_FROM},
+    {"to", required_argument, 0, O_TO},
+    {"addr-min", required_argument, 0, O_ADDR_MIN},
+    {"addr-max", required_argument, 0, O_ADDR_MAX},
+    {"log", required_argument, 0, O_LOG},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -117,12 +135,16 @@ typedef struct plot_cli {
     char gp[4200];         /* OUT.gp */
     char tbuf[4400];       /* the default title */
     uint64_t max_points;   /* --max-points */
+    uint64_t from, to;     /* --from, --to: references [from, to); to 0: the end */
+    uint64_t amin, amax;   /* --addr-min, --addr-max: the address window */
+    int log;               /* --log: index in log_names (4: auto) */
     int page_bits;         /* --page-size as log2, -1 if not given */
     trace_opts_t topts;    /* -F */
     plot_opts_t po;        /* output, page size, tau, ratio, svg, title */
 } plot_cli_t;
 
 enum { PLOT_SERVED = -1 }; /* --help was served */
+enum { TITLE_NAME_MAX = 48 }; /* a path in a title: the title stays in the image */
 
 static int parse_opt(plot_cli_t *o, int c, const char *arg)
 {
@@ -147,6 +169,11 @@ static int parse_opt(plot_cli_t *o, int c, const char *arg)
     case O_MAX_POINTS:
         return cli_u64("plot", "--max-points", arg, 1, 100000000, &o->max_points) ? CLI_USAGE : 0;
     case O_TITLE: o->title = arg; return 0;
+    case O_FROM: return cli_u64("plot", "--from", arg, 0, UINT64_MAX - 1, &o->from) ? CLI_USAGE : 0;
+    case O_TO: return cli_u64("plot", "--to", arg, 1, UINT64_MAX, &o->to) ? CLI_USAGE : 0;
+    case O_ADDR_MIN: return cli_u64("plot", "--addr-min", arg, 0, UINT64_MAX, &o->amin) ? CLI_USAGE : 0;
+    case O_ADDR_MAX: return cli_u64("plot", "--addr-max", arg, 0, UINT64_MAX, &o->amax) ? CLI_USAGE : 0;
+    case O_LOG: return (o->log = cli_choice("plot", "--log", arg, log_names, 4)) < 0 ? CLI_USAGE : 0;
     case 'h': cli_help(plot_help); return PLOT_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
@@ -160,6 +187,8 @@ static int parse(plot_cli_t *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->page_bits = -1;
     o->po.tau = 10000;
+    o->amax = UINT64_MAX;
+    o->log = 4;
     o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
     optind = 1;
     while ((c = cli_getopt("plot", argc, argv, "o:F:h", plot_opts)) != -1)
@@ -186,7 +215,17 @@ static int parse(plot_cli_t *o, int argc, char **argv)
     o->topts.page_bits = (unsigned)o->page_bits;
     o->po.dat = o->dat, o->po.page_bits = (unsigned)o->page_bits;
     if (!o->max_points)
-        o->max_points = o->kind == K_ADDR ? 200000 : 2000;
+        o->max_points = o->kind != K_ADDR ? 2000 : o->po.svg ? 8000 : 30000; /* SVG: a node a dot */
+    if (o->to && o->from >= o->to)
+        return cli_usage("plot", "--from %ju is not before --to %ju", (uintmax_t)o->from,
+                         (uintmax_t)o->to);
+    if (o->amin > o->amax)
+        return cli_usage("plot", "--addr-min 0x%jx is above --addr-max 0x%jx", (uintmax_t)o->amin,
+                         (uintmax_t)o->amax);
+    if (o->kind != K_ADDR && (o->from || o->to || o->amin || o->amax != UINT64_MAX))
+        return cli_usage("plot", "--from, --to, --addr-min and --addr-max are for addresses");
+    if (o->kind != K_CURVES && o->log != 4)
+        return cli_usage("plot", "--log is for curves");
     return 0;
 }
 
@@ -222,7 +261,16 @@ static int plot_curves(plot_cli_t *o, env_out_t *od, env_out_t *og)
     }
     k = plot_curves_data(od->fp, pts, n, names);
     o->po.marks = n / k <= 40;
-    snprintf(o->tbuf, sizeof o->tbuf, "Fault curves: %s", o->input);
+    uint64_t fmin = UINT64_MAX, fmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        fmin = pts[i].frames < fmin ? pts[i].frames : fmin;
+        fmax = pts[i].frames > fmax ? pts[i].frames : fmax;
+    }
+    int log = o->log == 4 ? (fmax / fmin >= 100) : o->log;
+    o->po.logx = log & 1, o->po.logy = (log >> 1) & 1;
+    char name[TITLE_NAME_MAX + 1];
+    snprintf(o->tbuf, sizeof o->tbuf, "Fault curves: %s",
+             plot_short_name(o->input, TITLE_NAME_MAX, name));
     set_title(o);
     if (env_out_open(og, o->gp, &d))
         rc = cli_diag(&d);
@@ -232,29 +280,106 @@ static int plot_curves(plot_cli_t *o, env_out_t *od, env_out_t *og)
     return rc;
 }
 
-/* addresses: (time, address) rows, evenly sampled. */
-static int plot_addresses(plot_cli_t *o, const trace_pages_t *tp, env_out_t *od, env_out_t *og)
+/* The trace with its ops, which trace_pages_t folds into reads and writes. */
+typedef struct addr_trace {
+    uint64_t *addr; /* n addresses, rounded down to --page-size */
+    uint8_t *op;    /* n trace_op_t */
+    size_t n;       /* references */
+} addr_trace_t;
+
+static int load_ops(plot_cli_t *o, addr_trace_t *at, diag_t *d)
 {
-    size_t rows;
-    diag_t d;
-    uint64_t *addr = malloc(tp->n * sizeof *addr);
-    diag_clear(&d);
-    if (!addr)
-        return cli_diag(&(diag_t){.msg = "out of memory"});
-    o->po.amin = UINT64_MAX, o->po.amax = 0;
-    for (size_t i = 0; i < tp->n; i++) {
-        addr[i] = tp->page[i] << o->page_bits;
-        o->po.amin = addr[i] < o->po.amin ? addr[i] : o->po.amin;
-        o->po.amax = addr[i] > o->po.amax ? addr[i] : o->po.amax;
+    enum { BATCH = 4096 };
+    trace_ref_t *rb = malloc(BATCH * sizeof *rb);
+    trace_t *t = NULL;
+    size_t cap_a = 0, cap_o = 0;
+    ssize_t r = 0;
+    int rc;
+    progress_t pg;
+    uint64_t mask = ~(((uint64_t)1 << o->page_bits) - 1), done, total;
+    if (!rb)
+        return diag_set(d, o->input, 0, ENOMEM, "out of memory");
+    if ((rc = trace_open(&t, o->input, &o->topts, d)) < 0) {
+        free(rb);
+        return rc;
     }
-    rows = plot_addresses_data(od->fp, addr, tp->write, tp->n, o->max_points);
-    free(addr);
-    snprintf(o->tbuf, sizeof o->tbuf, "Addresses over time: %s (%zu references%s)", o->input,
-             tp->n, rows < tp->n ? ", evenly sampled" : "");
+    progress_start(&pg, NULL, stderr, 1, "plot", o->input, "references read");
+    while ((r = trace_read(t, rb, BATCH, d)) > 0) {
+        size_t k = (size_t)r;
+        if (vl_grow((void **)&at->addr, &cap_a, at->n + k, sizeof *at->addr) ||
+            vl_grow((void **)&at->op, &cap_o, at->n + k, sizeof *at->op)) {
+            r = diag_set(d, o->input, 0, ENOMEM, "out of memory for %zu references", at->n + k);
+            break;
+        }
+        for (size_t i = 0; i < k; i++) {
+            at->addr[at->n + i] = rb[i].addr & mask;
+            at->op[at->n + i] = rb[i].op;
+        }
+        at->n += k;
+        if (progress_on(&pg)) {
+            trace_progress(t, &done, &total);
+            progress_update(&pg, done, total, at->n);
+        }
+    }
+    progress_end(&pg);
+    trace_close(t);
+    free(rb);
+    return r < 0 ? (int)r : 0;
+}
+
+/* addresses: (time, address, op, band) rows, one per cell of a pixel grid. */
+static int plot_addresses(plot_cli_t *o, env_out_t *od, env_out_t *og)
+{
+    addr_trace_t at = {0};
+    diag_t d;
+    long nb, rows;
+    size_t from, to, m = 0;
+    uint64_t *in = NULL;
+    char name[TITLE_NAME_MAX + 1];
+    diag_clear(&d);
+    if (load_ops(o, &at, &d)) {
+        free(at.addr), free(at.op);
+        return cli_diag(&d);
+    }
+    if (at.n == 0) {
+        cli_error("%s: no data to plot (expected at least one reference)", o->input);
+        return CLI_ERR;
+    }
+    from = o->from < at.n ? (size_t)o->from : at.n;
+    to = o->to && o->to < at.n ? (size_t)o->to : at.n;
+    /* The bands come from the addresses shown: those in range and window. */
+    if (from < to && !(in = malloc((to - from) * sizeof *in))) {
+        free(at.addr), free(at.op);
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    }
+    for (size_t t = from; t < to; t++)
+        if (at.addr[t] >= o->amin && at.addr[t] <= o->amax)
+            in[m++] = at.addr[t];
+    if (m == 0) {
+        free(in), free(at.addr), free(at.op);
+        cli_error("%s: no reference in references [%ju, %ju) and addresses [0x%jx, 0x%jx] "
+                  "(expected --from/--to within %zu references and a window holding some)",
+                  o->input, (uintmax_t)o->from, (uintmax_t)(o->to ? o->to : at.n),
+                  (uintmax_t)o->amin, (uintmax_t)o->amax, at.n);
+        return CLI_ERR;
+    }
+    nb = plot_address_bands(in, m, o->po.band);
+    free(in);
+    o->po.nbands = nb > 0 ? (size_t)nb : 0;
+    o->po.from = from, o->po.to = to;
+    rows = nb > 0 ? plot_addresses_data(od->fp, at.addr, at.op, from, to, o->po.band, o->po.nbands,
+                                        o->max_points, o->po.nops)
+                  : nb;
+    free(at.addr), free(at.op);
+    if (rows < 0)
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    snprintf(o->tbuf, sizeof o->tbuf, "Addresses over time: %s (%zu references%s)",
+             plot_short_name(o->input, TITLE_NAME_MAX, name), to - from,
+             (size_t)rows < to - from ? ", a dot per pixel" : "");
     set_title(o);
     if (env_out_open(og, o->gp, &d))
         return cli_diag(&d);
-    plot_addresses_script(og->fp, &o->po, rows);
+    plot_addresses_script(og->fp, &o->po);
     return 0;
 }
 
@@ -273,8 +398,10 @@ static int plot_wss(plot_cli_t *o, const trace_pages_t *tp, env_out_t *od, env_o
     free(id), free(key);
     if (rows < 0)
         return cli_diag(&(diag_t){.msg = "out of memory"});
-    snprintf(o->tbuf, sizeof o->tbuf, "Working-set size: %s (%zu references, %u pages)", o->input,
-             tp->n, V);
+    char name[TITLE_NAME_MAX + 1];
+    snprintf(o->tbuf, sizeof o->tbuf, "Working-set size: %s (%zu references, %u pages)",
+             plot_short_name(o->input, TITLE_NAME_MAX, name), tp->n, V);
+    o->po.from = 0, o->po.to = tp->n;
     set_title(o);
     if (env_out_open(og, o->gp, &d))
         return cli_diag(&d);
@@ -282,7 +409,7 @@ static int plot_wss(plot_cli_t *o, const trace_pages_t *tp, env_out_t *od, env_o
     return 0;
 }
 
-/* addresses and wss read a trace. */
+/* wss reads a trace as pages. */
 static int plot_trace(plot_cli_t *o, env_out_t *od, env_out_t *og)
 {
     trace_pages_t tp;
@@ -302,14 +429,15 @@ static int plot_trace(plot_cli_t *o, env_out_t *od, env_out_t *og)
         cli_error("%s: no data to plot (expected at least one reference)", o->input);
         rc = CLI_ERR;
     } else {
-        rc = o->kind == K_ADDR ? plot_addresses(o, &tp, od, og) : plot_wss(o, &tp, od, og);
+        rc = plot_wss(o, &tp, od, og);
     }
     trace_pages_free(&tp);
     return rc;
 }
 
 /* Run gnuplot on the committed files: 0 or CLI_ERR (without gnuplot the
- * files stay and the message says how to render them). */
+ * files stay, the message says how to render them, and no picture is an
+ * error: a script must not take exit 0 for a picture written). */
 static int render(const plot_cli_t *o)
 {
     switch (cli_gnuplot(o->gp)) {
@@ -318,7 +446,7 @@ static int render(const plot_cli_t *o)
         cli_error("plot: gnuplot not found%s; wrote %s and %s (render with: gnuplot %s, "
                   "or install gnuplot-nox)", getenv("VMLAB_GNUPLOT") ? " at $VMLAB_GNUPLOT" : "",
                   o->gp, o->dat, o->gp);
-        return CLI_OK;
+        return CLI_ERR;
     default:
         cli_error("plot: gnuplot failed on %s (its message is above)", o->gp);
         remove(o->po.out);
@@ -337,7 +465,9 @@ int cmd_plot(int argc, char **argv)
         return rc == PLOT_SERVED ? CLI_OK : rc;
     if (env_out_open(&od, o.dat, &d))
         return cli_diag(&d);
-    rc = o.kind == K_CURVES ? plot_curves(&o, &od, &og) : plot_trace(&o, &od, &og);
+    rc = o.kind == K_CURVES ? plot_curves(&o, &od, &og)
+         : o.kind == K_ADDR ? plot_addresses(&o, &od, &og)
+                            : plot_trace(&o, &od, &og);
     if (rc) {
         env_out_abort(&od);
         if (og.fp)
