@@ -42,6 +42,7 @@ static const char malloc_help[] =
     "  -t, --time SEC      seconds per timing sample, 0 to skip timing (default 0.05)\n"
     "  -s, --samples N     timing samples, the median is reported (default 3)\n"
     "  -l, --list          list the designs and exit\n"
+    "      --no-progress   no progress line (shown on a terminal for long runs)\n"
     "  -h, --help          this help\n"
     "\n"
     "example: vmlab malloc replay --policy all,libc ../shared/data/malloclab/*.rep\n";
@@ -89,7 +90,7 @@ static const char *base_name(const char *p)
 }
 
 /* Long options of `malloc replay` without a short form. */
-enum { O_OUTPUT = CLI_OPT_BASE, O_DEFER_COALESCE, O_LOW_PLACEMENT, O_CANARY };
+enum { O_OUTPUT = CLI_OPT_BASE, O_DEFER_COALESCE, O_LOW_PLACEMENT, O_CANARY, O_NO_PROGRESS };
 
 static int cmd_malloc_replay(int argc, char **argv)
 {
@@ -99,11 +100,12 @@ static int cmd_malloc_replay(int argc, char **argv)
         {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
         {"grow", required_argument, 0, 'g'},  {"defer-coalesce", no_argument, 0, O_DEFER_COALESCE},
         {"low-placement", no_argument, 0, O_LOW_PLACEMENT}, {"canary", no_argument, 0, O_CANARY},
+        {"no-progress", no_argument, 0, O_NO_PROGRESS},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     const char *pol[MAX_POLICIES];
     char *policy_arg = NULL, *end, *policy_copy = NULL;
-    int npol = 0, c, samples = 3, ntr, failed = 0, rc = CLI_OK;
+    int npol = 0, c, samples = 3, ntr, failed = 0, rc = CLI_OK, progress = 1;
     uint64_t v;
     size_t align = 8, grow = 0;
     unsigned flags = 0;
@@ -117,6 +119,7 @@ static int cmd_malloc_replay(int argc, char **argv)
     while ((c = cli_getopt("malloc", argc, argv, "p:a:t:s:g:lh", opts)) != -1) {
         switch (c) {
         case 'p': policy_arg = optarg; break;
+        case O_NO_PROGRESS: progress = 0; break;
         case 'a':
             if (strcmp(optarg, "8") != 0 && strcmp(optarg, "16") != 0)
                 return cli_usage("malloc", "--align %s (expected 8 or 16)", optarg);
@@ -198,7 +201,7 @@ static int cmd_malloc_replay(int argc, char **argv)
     char unit[48], name[4096];
     size_t nruns = (size_t)ntr * (size_t)npol;
     snprintf(unit, sizeof unit, "of %zu replays done", nruns);
-    progress_start(&pg, NULL, stderr, 1, "malloc replay", NULL, unit);
+    progress_start(&pg, NULL, stderr, progress, "malloc replay", NULL, unit);
     for (int i = 0; i < ntr; i++)
         for (int j = 0; j < npol; j++) {
             mr_result_t *r = &res[i * npol + j];

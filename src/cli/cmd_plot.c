@@ -47,6 +47,8 @@ static const char plot_help[] =
     "\n"
     "  -o, --out OUT          the picture (.png or .svg), required\n"
     "  -F, --format F         trace format: @FORMATS@ (default: detected)\n"
+    "  -P, --multi-pid        text lines start with a decimal pid column\n"
+    "      --no-progress      no progress line (shown on a terminal for long runs)\n"
     "      --page-size BYTES  addresses: granularity (default 1: byte addresses);\n"
     "                         wss: page size (default 4096)\n"
     "      --from N, --to N   addresses: references [N, M) only (default: all)\n"
@@ -106,7 +108,7 @@ int cli_gnuplot(const char *script)
 
 /* Long options without a short form. */
 enum { O_PAGE_SIZE = CLI_OPT_BASE, O_TAU, O_RATIO, O_MAX_POINTS, O_TITLE, O_FROM, O_TO,
-       O_ADDR_MIN, O_ADDR_MAX, O_LOG };
+       O_ADDR_MIN, O_ADDR_MAX, O_LOG, O_NO_PROGRESS };
 static const char *const log_names[] = {"none", "x", "y", "xy", "auto"}; /* bit 0 x, bit 1 y */
 
 static const struct option plot_opts[] = {
@@ -122,6 +124,8 @@ static const struct option plot_opts[] = {
     {"addr-min", required_argument, 0, O_ADDR_MIN},
     {"addr-max", required_argument, 0, O_ADDR_MAX},
     {"log", required_argument, 0, O_LOG},
+    {"multi-pid", no_argument, 0, 'P'},
+    {"no-progress", no_argument, 0, O_NO_PROGRESS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -138,6 +142,7 @@ typedef struct plot_cli {
     uint64_t from, to;     /* --from, --to: references [from, to); to 0: the end */
     uint64_t amin, amax;   /* --addr-min, --addr-max: the address window */
     int log;               /* --log: index in log_names (4: auto) */
+    int progress;          /* 0: --no-progress */
     int page_bits;         /* --page-size as log2, -1 if not given */
     trace_opts_t topts;    /* -F */
     plot_opts_t po;        /* output, page size, tau, ratio, svg, title */
@@ -169,6 +174,8 @@ static int parse_opt(plot_cli_t *o, int c, const char *arg)
     case O_MAX_POINTS:
         return cli_u64("plot", "--max-points", arg, 1, 100000000, &o->max_points) ? CLI_USAGE : 0;
     case O_TITLE: o->title = arg; return 0;
+    case 'P': o->topts.multi_pid = 1; return 0;
+    case O_NO_PROGRESS: o->progress = 0; return 0;
     case O_FROM: return cli_u64("plot", "--from", arg, 0, UINT64_MAX - 1, &o->from) ? CLI_USAGE : 0;
     case O_TO: return cli_u64("plot", "--to", arg, 1, UINT64_MAX, &o->to) ? CLI_USAGE : 0;
     case O_ADDR_MIN: return cli_u64("plot", "--addr-min", arg, 0, UINT64_MAX, &o->amin) ? CLI_USAGE : 0;
@@ -189,9 +196,10 @@ static int parse(plot_cli_t *o, int argc, char **argv)
     o->po.tau = 10000;
     o->amax = UINT64_MAX;
     o->log = 4;
-    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
+    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12, .pid_opt = "-P"};
+    o->progress = 1;
     optind = 1;
-    while ((c = cli_getopt("plot", argc, argv, "o:F:h", plot_opts)) != -1)
+    while ((c = cli_getopt("plot", argc, argv, "o:F:Ph", plot_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (argc - optind != 2)
@@ -303,7 +311,7 @@ static int load_ops(plot_cli_t *o, addr_trace_t *at, diag_t *d)
         free(rb);
         return rc;
     }
-    progress_start(&pg, NULL, stderr, 1, "plot", o->input, "references read");
+    progress_start(&pg, NULL, stderr, o->progress, "plot", o->input, "references read");
     while ((r = trace_read(t, rb, BATCH, d)) > 0) {
         size_t k = (size_t)r;
         if (vl_grow((void **)&at->addr, &cap_a, at->n + k, sizeof *at->addr) ||
@@ -418,7 +426,7 @@ static int plot_trace(plot_cli_t *o, env_out_t *od, env_out_t *og)
     progress_t pg;
     trace_opts_t topts = o->topts;
     diag_clear(&d);
-    progress_start(&pg, NULL, stderr, 1, "plot", o->input, "references read");
+    progress_start(&pg, NULL, stderr, o->progress, "plot", o->input, "references read");
     topts.progress = progress_cb;
     topts.progress_ctx = &pg;
     rc = trace_load_pages(o->input, &topts, (unsigned)o->page_bits, &tp, &d);

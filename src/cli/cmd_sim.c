@@ -35,7 +35,8 @@ static const char sim_help[] =
     "  -n, --frames LIST     physical frames, e.g. 64,128,256\n"
     "      --page-size BYTES a power of two (default 4096)\n"
     "  -F, --format FORMAT   @FORMATS@ (default: detect)\n"
-    "      --pid             text lines start with a decimal pid column\n"
+    "  -P, --multi-pid       text lines start with a decimal pid column (--pid: its\n"
+    "                        old name)\n"
     "      --skip-bad        count malformed lines instead of failing\n"
     "      --scope SCOPE     global (default): one policy over all processes' pages;\n"
     "                        local: each process replaces its own pages\n"
@@ -82,7 +83,8 @@ static const struct option sim_opts[] = {
     {"threads", required_argument, 0, 'j'},
     {"help", no_argument, 0, 'h'},
     {"page-size", required_argument, 0, O_PAGE_SIZE},
-    {"pid", no_argument, 0, O_PID},
+    {"multi-pid", no_argument, 0, 'P'},
+    {"pid", no_argument, 0, O_PID}, /* the old name of --multi-pid */
     {"skip-bad", no_argument, 0, O_SKIP_BAD},
     {"scope", required_argument, 0, O_SCOPE},
     {"split", required_argument, 0, O_SPLIT},
@@ -286,6 +288,7 @@ static int parse_opt(sim_cli_t *o, int c, const char *arg)
         o->cfg.page_bits = (unsigned)__builtin_ctzll(v);
         o->page_size_given = 1;
         return 0;
+    case 'P':
     case O_PID: o->topts.multi_pid = 1; return 0;
     case O_SKIP_BAD: o->topts.skip_bad = 1; return 0;
     case O_SCOPE: CHOICE_OPT("--scope", scope_names, SIM_SCOPE_GLOBAL, o->cfg.scope); return 0;
@@ -319,7 +322,7 @@ static int parse(sim_cli_t *o, int argc, char **argv)
     o->cfg = sim_config_default();
     o->progress = 1;
     optind = 1;
-    while ((c = cli_getopt("sim", argc, argv, "p:n:F:o:j:h", sim_opts)) != -1)
+    while ((c = cli_getopt("sim", argc, argv, "p:n:F:Po:j:h", sim_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (o->preset_page_bits && !o->page_size_given)
@@ -332,7 +335,7 @@ static int parse(sim_cli_t *o, int argc, char **argv)
         return cli_usage("sim", "--va-bits and --pte-bytes need a page table (expected "
                                 "--page-table or --levels)");
     o->topts.page_bits = o->cfg.page_bits;
-    o->topts.pid_opt = "--pid";
+    o->topts.pid_opt = "-P";
     if (o->npolicies == 0)
         return cli_usage("sim", "no policy given (expected -p POLICY; 'vmlab sim --list' lists them)");
     if (o->nframes == 0)
