@@ -291,6 +291,21 @@ t_plot_curves_log_options() {
     expect_exit 2 "$VMLAB" plot wss "$TMP/s.csv" --log x -o "$TMP/s.png"
 }
 
+# curves of a trace: vmlab mrc's CSV kept beside, the trace's name in the title.
+t_plot_curves_of_a_trace() {
+    "$VMLAB" gen zipf --pages 300 --length 20000 -o "$TMP/z.rw" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot curves "$TMP/z.rw" -p lru,fifo -o "$TMP/t.png" || return 1
+    "$VMLAB" mrc -p lru,fifo --output csv "$TMP/z.rw" >"$TMP/want.csv" || return 1
+    cmp -s "$TMP/t.csv" "$TMP/want.csv" || fail "OUT.csv is not mrc's CSV" || return 1
+    grep -q "^set title 'Fault curves: $TMP/z.rw'" "$TMP/t.gp" && grep -q "title 'fifo'" "$TMP/t.gp" &&
+        grep -q '^set logscale x$' "$TMP/t.gp" || fail "script: $(grep 'title\|logscale' "$TMP/t.gp")" || return 1
+    expect_exit 2 "$VMLAB" plot curves "$TMP/z.rw" -p nosuch -o "$TMP/t.png" || return 1
+    expect_err "^vmlab: mrc: unknown policy 'nosuch'" || return 1
+    expect_exit 2 "$VMLAB" plot curves "$TMP/want.csv" -p lru -o "$TMP/t.png" || return 1
+    expect_err "-p is for curves of a trace, not of a CSV" || return 1
+    expect_exit 2 "$VMLAB" plot wss "$TMP/z.rw" -p lru -o "$TMP/t.png"
+}
+
 t_plot_without_gnuplot() {
     "$VMLAB" gen seq --length 100 -o "$TMP/s.rw" || return 1
     VMLAB_GNUPLOT=/nonexistent/gnuplot expect_exit 1 "$VMLAB" plot addresses "$TMP/s.rw" -o "$TMP/s.png" || return 1

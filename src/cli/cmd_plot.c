@@ -29,7 +29,8 @@
 static const char plot_help[] =
     "usage: vmlab plot addresses TRACE -o OUT.png|OUT.svg [-F FORMAT] [--page-size B]\n"
     "                  [--from N] [--to N] [--addr-min A] [--addr-max A]\n"
-    "       vmlab plot curves MRC.csv  -o OUT.png|OUT.svg [--ratio] [--log AXES]\n"
+    "       vmlab plot curves MRC.csv|TRACE -o OUT.png|OUT.svg [--ratio] [--log AXES]\n"
+    "                  [-p POLICIES]\n"
     "       vmlab plot wss TRACE --tau N -o OUT.png|OUT.svg [-F FORMAT] [--page-size B]\n"
     "\n"
     "Pictures with gnuplot (PNG or SVG, chosen by OUT's extension):\n"
@@ -38,8 +39,10 @@ static const char plot_help[] =
     "             program's locality); far-apart regions (heap and stack) get a\n"
     "             strip each; one dot per pixel-sized cell and kind is kept\n"
     "  curves     the fault curves of several policies on one chart, from\n"
-    "             `vmlab mrc --output csv`; frames on a log scale when they\n"
-    "             span two decades, so the knee of the curve shows\n"
+    "             `vmlab mrc --output csv`, or from a trace (run through\n"
+    "             `vmlab mrc -p POLICIES`, its CSV kept as OUT.csv, the trace's\n"
+    "             name in the title); frames on a log scale when they span two\n"
+    "             decades, so the knee of the curve shows\n"
     "  wss        working-set size W(t, tau) over time: distinct pages among the\n"
     "             last tau references (Denning 1968)\n"
     "Writes OUT's data to OUT.dat and the script to OUT.gp beside it, then runs\n"
@@ -56,6 +59,7 @@ static const char plot_help[] =
     "                         addresses: the window [A, B] only (0x hex allowed)\n"
     "      --tau N            wss: window in references (default 10000)\n"
     "      --ratio            curves: miss ratio on the y axis instead of faults\n"
+    "  -p, --policy LIST      curves of a trace: the policies (default lru,opt)\n"
     "      --log AXES         curves: x, y, xy or none (default: x when the frame\n"
     "                         counts span 100x or more, else none)\n"
     "      --max-points N     rows plotted at most (addresses: by coarser cells,\n"
@@ -126,6 +130,7 @@ static const struct option plot_opts[] = {
     {"log", required_argument, 0, O_LOG},
     {"multi-pid", no_argument, 0, 'P'},
     {"no-progress", no_argument, 0, O_NO_PROGRESS},
+    {"policy", required_argument, 0, 'p'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -143,6 +148,10 @@ typedef struct plot_cli {
     uint64_t amin, amax;   /* --addr-min, --addr-max: the address window */
     int log;               /* --log: index in log_names (4: auto) */
     int progress;          /* 0: --no-progress */
+    const char *policies;  /* -p, for curves of a trace; NULL: mrc's default */
+    const char *fmt_arg;   /* -F as given, passed on to mrc */
+    const char *page_arg;  /* --page-size as given, passed on to mrc */
+    char csv[4200];        /* curves of a trace: OUT.csv, mrc's output */
     int page_bits;         /* --page-size as log2, -1 if not given */
     trace_opts_t topts;    /* -F */
     plot_opts_t po;        /* output, page size, tau, ratio, svg, title */
@@ -161,8 +170,11 @@ static int parse_opt(plot_cli_t *o, int c, const char *arg)
         if ((f = trace_format_parse(arg)) < 0)
             return cli_usage("plot", "unknown format '%s' (expected %s)", arg, trace_format_names());
         o->topts.format = (trace_format_t)f;
+        o->fmt_arg = arg;
         return 0;
+    case 'p': o->policies = arg; return 0;
     case O_PAGE_SIZE:
+        o->page_arg = arg;
         if (cli_u64("plot", "--page-size", arg, 1, (uint64_t)1 << 30, &v))
             return CLI_USAGE;
         if (v & (v - 1))
@@ -199,7 +211,7 @@ static int parse(plot_cli_t *o, int argc, char **argv)
     o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12, .pid_opt = "-P"};
     o->progress = 1;
     optind = 1;
-    while ((c = cli_getopt("plot", argc, argv, "o:F:Ph", plot_opts)) != -1)
+    while ((c = cli_getopt("plot", argc, argv, "o:F:Pp:h", plot_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (argc - optind != 2)
@@ -218,6 +230,7 @@ static int parse(plot_cli_t *o, int argc, char **argv)
         return cli_usage("plot", "picture path too long");
     snprintf(o->dat, sizeof o->dat, "%.*s.dat", (int)(blen - 4), out);
     snprintf(o->gp, sizeof o->gp, "%.*s.gp", (int)(blen - 4), out);
+    snprintf(o->csv, sizeof o->csv, "%.*s.csv", (int)(blen - 4), out);
     if (o->page_bits < 0)
         o->page_bits = o->kind == K_ADDR ? 0 : 12;
     o->topts.page_bits = (unsigned)o->page_bits;
@@ -234,6 +247,8 @@ static int parse(plot_cli_t *o, int argc, char **argv)
         return cli_usage("plot", "--from, --to, --addr-min and --addr-max are for addresses");
     if (o->kind != K_CURVES && o->log != 4)
         return cli_usage("plot", "--log is for curves");
+    if (o->kind != K_CURVES && o->policies)
+        return cli_usage("plot", "-p is for curves of a trace");
     return 0;
 }
 
@@ -244,16 +259,85 @@ static void set_title(plot_cli_t *o)
 }
 
 /* curves: the CSV of `vmlab mrc` into od, the script into og. */
+/* Whether path starts with mrc's CSV header (stdin is taken for a CSV). */
+static int is_mrc_csv(const char *path)
+{
+    static const char head[] = "policy,frames,page_faults,miss_ratio";
+    char *data = NULL;
+    size_t len = 0;
+    diag_t d;
+    int yes;
+    if (strcmp(path, "-") == 0)
+        return 1;
+    if (env_read_max(path, sizeof head - 1, &data, &len, &d))
+        return 1; /* let the CSV reader say what is wrong with it */
+    yes = len == sizeof head - 1 && memcmp(data, head, len) == 0;
+    free(data);
+    return yes;
+}
+
+/* Curves of a trace: `vmlab mrc` (this very program) writes OUT.csv, whose
+ * messages are its own.  0, CLI_USAGE (mrc's) or CLI_ERR. */
+static int run_mrc(const plot_cli_t *o)
+{
+    const char *av[20];
+    int n = 0, status;
+    pid_t pid;
+    av[n++] = "vmlab";
+    av[n++] = "mrc";
+    av[n++] = "--output";
+    av[n++] = "csv";
+    av[n++] = "-o";
+    av[n++] = o->csv;
+    if (o->policies)
+        av[n++] = "-p", av[n++] = o->policies;
+    if (o->fmt_arg)
+        av[n++] = "-F", av[n++] = o->fmt_arg;
+    if (o->page_arg)
+        av[n++] = "--page-size", av[n++] = o->page_arg;
+    if (o->topts.multi_pid)
+        av[n++] = "-P";
+    if (!o->progress)
+        av[n++] = "--no-progress";
+    av[n++] = "--";
+    av[n++] = o->input;
+    av[n] = NULL;
+    fflush(NULL);
+    if ((pid = fork()) < 0) {
+        cli_error("plot: fork: %s", strerror(errno));
+        return CLI_ERR;
+    }
+    if (pid == 0) {
+        execv("/proc/self/exe", (char *const *)av);
+        fprintf(stderr, "vmlab: plot: cannot run vmlab mrc: %s\n", strerror(errno));
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return CLI_ERR;
+    if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == CLI_USAGE))
+        return WEXITSTATUS(status); /* a bad -p is a usage error of plot too */
+    return CLI_ERR;
+}
+
 static int plot_curves(plot_cli_t *o, env_out_t *od, env_out_t *og)
 {
     char *text = NULL;
     size_t len, n = 0, k;
     plot_point_t *pts = NULL;
     const char **names = NULL;
+    const char *csv = o->input;
     diag_t d;
     int rc = 0;
     diag_clear(&d);
-    if (env_read_text(o->input, &text, &len, &d) || plot_parse_csv(o->input, text, len, &pts, &n, &d)) {
+    if (!is_mrc_csv(o->input)) {
+        if ((rc = run_mrc(o)))
+            return rc; /* mrc said why */
+        csv = o->csv;
+    } else if (o->policies) {
+        return cli_usage("plot", "-p is for curves of a trace, not of a CSV (%s)", o->input);
+    }
+    if (env_read_text(csv, &text, &len, &d) || plot_parse_csv(csv, text, len, &pts, &n, &d)) {
         free(text);
         return cli_diag(&d);
     }
