@@ -259,21 +259,29 @@ static void set_title(plot_cli_t *o)
 }
 
 /* curves: the CSV of `vmlab mrc` into od, the script into og. */
-/* Whether path starts with mrc's CSV header (stdin is taken for a CSV). */
-static int is_mrc_csv(const char *path)
+/* Whether path is mrc's CSV rather than a trace: it starts with the CSV's
+ * header, or is no trace vmlab can read (the CSV reader then says what is
+ * wrong with it).  Stdin is taken for a CSV. */
+static int is_mrc_csv(const plot_cli_t *o)
 {
     static const char head[] = "policy,frames,page_faults,miss_ratio";
     char *data = NULL;
     size_t len = 0;
+    trace_t *t = NULL;
     diag_t d;
     int yes;
-    if (strcmp(path, "-") == 0)
+    if (strcmp(o->input, "-") == 0)
         return 1;
-    if (env_read_max(path, sizeof head - 1, &data, &len, &d))
-        return 1; /* let the CSV reader say what is wrong with it */
+    if (env_read_max(o->input, sizeof head - 1, &data, &len, &d))
+        return 1;
     yes = len == sizeof head - 1 && memcmp(data, head, len) == 0;
     free(data);
-    return yes;
+    if (yes)
+        return 1;
+    if (trace_open(&t, o->input, &o->topts, &d))
+        return 1;
+    trace_close(t);
+    return 0;
 }
 
 /* Curves of a trace: `vmlab mrc` (this very program) writes OUT.csv, whose
@@ -330,7 +338,7 @@ static int plot_curves(plot_cli_t *o, env_out_t *od, env_out_t *og)
     diag_t d;
     int rc = 0;
     diag_clear(&d);
-    if (!is_mrc_csv(o->input)) {
+    if (!is_mrc_csv(o)) {
         if ((rc = run_mrc(o)))
             return rc; /* mrc said why */
         csv = o->csv;
