@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# test: print a process's page-table walk (pgd, p4d, pud, pmd, pte) and check it against /proc/PID/pagemap
+# test: print a process's page-table walk (pgd, p4d, pud, pmd, pte), check it against /proc/PID/pagemap, walk a known mapping for vmlab mm
 #
 # hello keeps a string in .data, reports its address and the frame
 # /proc/self/pagemap gives; ptdump.ko walks the same address.  Checks: all
