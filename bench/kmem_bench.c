@@ -24,7 +24,7 @@
  * figure adds the two threads' rates, each from its own CPU time.
  *
  * usage: kmem_bench [-s SAMPLES] [-n LIVE] [-i ITERS]; medians of SAMPLES.
- *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|p0|p1: one measurement alone
+ *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|p0|p1|p2: one measurement alone
  *        (for valgrind --tool=callgrind instruction counts).
  */
 #include <dlfcn.h>
@@ -233,13 +233,13 @@ int main(int argc, char **argv)
         mi_free_p = (void (*)(void *))dlsym(mi, "mi_free");
     }
     while ((opt = getopt(argc, argv, "s:n:i:p:")) != -1) {
-        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, k kmem churn, g glibc,
+        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, p2 split+merge, k kmem churn, g glibc,
                              m mimalloc; kr gr mr: random victims */
             int rnd1 = optarg[0] && optarg[1] == 'r';
             double ns = optarg[0] == 'k' ? churn_once(A_KMEM, live, iters, rnd1)
                         : optarg[0] == 'g' ? churn_once(A_GLIBC, live, iters, rnd1)
                         : optarg[0] == 'm' && mi_malloc_p ? churn_once(A_MIMALLOC, live, iters, rnd1)
-                                           : pages_once(optarg[1] == '1', optarg[1] == '1', iters);
+                                           : pages_once(optarg[1] != '0', optarg[1] == '1', iters);
             printf("%.2f ns\n", ns);
             return 0;
         }
