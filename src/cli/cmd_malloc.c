@@ -21,11 +21,13 @@
 static const char malloc_help[] =
     "usage: vmlab malloc replay [options] TRACE...\n"
     "       vmlab malloc record -o FILE -- CMD [ARGS...]\n"
+    "       vmlab malloc gen KIND [--seed N] [-o FILE]  (fragmentation adversaries)\n"
     "       vmlab malloc freelist [options]   (OSTEP's malloc.py: see freelist --help)\n"
     "\n"
     "replay: run CS:APP malloc-lab traces (.rep) under allocator designs, check\n"
     "every payload (aligned, no overlap, contents kept across realloc), and report\n"
     "utilization (peak live payload / heap size) and operations per second.\n"
+    "A TRACE may be gen:KIND:SEED, a generated adversary (see malloc gen --help).\n"
     "\n"
     "  -p, --policy LIST   comma-separated designs, 'all' (every vmlab design) and\n"
     "                      'libc' (the C library's malloc) (default segfit)\n"
@@ -180,6 +182,13 @@ static int cmd_malloc_replay(int argc, char **argv)
         size_t len;
         const char *path = argv[optind + i];
         diag_clear(&d);
+        if (strncmp(path, "gen:", 4) == 0) {
+            if (cli_malloc_gen_trace(path, &tr[i], &d) != 0) {
+                rc = cli_diag(&d);
+                goto out;
+            }
+            continue;
+        }
         if (env_read_text(path, &text, &len, &d) != 0 ||
             mr_parse(path, text, len, (size_t)env_mem_bytes(), &tr[i], &d) != 0) {
             if (d.err)
@@ -290,5 +299,8 @@ int cmd_malloc(int argc, char **argv)
         return cmd_malloc_freelist(argc - 1, argv + 1);
     if (strcmp(argv[1], "record") == 0)
         return cmd_malloc_record(argc - 1, argv + 1);
-    return cli_usage("malloc", "unknown subcommand '%s' (expected replay, record or freelist)", argv[1]);
+    if (strcmp(argv[1], "gen") == 0)
+        return cmd_malloc_gen(argc - 1, argv + 1);
+    return cli_usage("malloc", "unknown subcommand '%s' (expected replay, gen, record or "
+                     "freelist)", argv[1]);
 }
