@@ -152,6 +152,45 @@ t_gen_bad() {
     expect_err "expected gen:KIND:SEED"
 }
 
+# ---- replay --frag ----
+
+t_frag_short1_golden() {
+    # short1 by hand (CS:APP's trace, 12 operations): after op 10 the heap
+    # holds a0's freed 2040 bytes and a2's 48 as one 2112-byte hole beside
+    # two live 4072-byte blocks; one free block, so no external fragmentation
+    [ -f "$ML/short1-bal.rep" ] || { skip "no $ML"; return; }
+    expect_exit 0 "$VMLAB" malloc replay --frag --every 1 --output csv -p implicit-first "$ML/short1-bal.rep" || return 1
+    [ "$(grep -c '^short1-bal.rep,implicit-first,' "$TMP/out")" -eq 12 ] || fail "not 12 rows: $(cat "$TMP/out")" || return 1
+    grep -q '^short1-bal.rep,implicit-first,10,10336,2112,2112,1,0.000000,8144,8168,2,0.002947$' "$TMP/out" ||
+        fail "row 10: $(grep ',10,' "$TMP/out")"
+}
+
+t_frag_consistent() {
+    # every sample: external in [0, 1), largest <= free, payload <= alloc,
+    # payload at the end 0, and the last heap size is the replay's
+    expect_exit 0 "$VMLAB" malloc replay --frag --output csv -p segfit,adaptive gen:random:3 || return 1
+    awk -F, 'NR > 1 { if ($8 < 0 || $8 >= 1 || $6 > $5 || $9 > $10 || $3 < 1) { print "bad row " NR ": " $0; exit 1 }
+                      last[$2] = $0; n[$2]++ }
+             END { for (p in last) { split(last[p], f, ","); if (f[9] != 0) { print p ": payload left"; exit 1 } }
+                   if (n["segfit"] < 150 || n["adaptive"] < 150) { print "too few samples"; exit 1 } }' "$TMP/out" >"$TMP/why" ||
+        { fail "$(cat "$TMP/why")"; return 1; }
+    h=$(awk -F, '$2 == "segfit" { h = $4 } END { print h }' "$TMP/out")
+    expect_exit 0 "$VMLAB" malloc replay -t 0 -p segfit gen:random:3 || return 1
+    awk -v h="$h" '$2 == "segfit" && $5 != h { exit 1 }' "$TMP/out" || fail "heap $h differs: $(cat "$TMP/out")"
+}
+
+t_frag_json_and_errors() {
+    expect_exit 0 "$VMLAB" malloc replay --frag --output json --every 1000 gen:shift:2 || return 1
+    if command -v python3 >/dev/null; then
+        python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); assert len(a) > 3 and all(0 <= e["external"] < 1 and e["largest_free"] <= e["free_bytes"] for e in a)' "$TMP/out" || fail "JSON: $(head -3 "$TMP/out")" || return 1
+    fi
+    expect_exit 2 "$VMLAB" malloc replay --output csv gen:shift:2 || return 1
+    expect_err "csv needs --frag" || return 1
+    expect_exit 2 "$VMLAB" malloc replay --every 3 gen:shift:2 || return 1
+    expect_exit 2 "$VMLAB" malloc replay --frag -p libc gen:shift:2 || return 1
+    expect_err "libc's heap cannot be walked"
+}
+
 t_missing_file() {
     expect_exit 1 "$VMLAB" malloc replay "$TMP/none.rep" || return 1
     expect_err "none.rep"

@@ -20,14 +20,14 @@
  *    both ends by jitter.  Large blocks grow the heap by exactly what they
  *    miss, small ones by a chunk (grow_min), as in bt.c.
  *
- * State: the index (seg_state_t, first, so ma_lists() reads it) and the
+ * State: the index (ma_lists_t, first, so ma_lists() reads it) and the
  * running mean.  Invariants: st_check's, and mean16 == 0 only before the
  * first request.
  */
 #include "malloc/seg_tree.h"
 
 typedef struct ad_state {
-    seg_state_t seg; /* the free-block index (first: ma_lists() reads it) */
+    ma_lists_t seg;  /* the free-block index (first: ma_lists() reads it) */
     size_t mean16;   /* running mean of block sizes asked for, times 16 */
 } ad_state_t;
 

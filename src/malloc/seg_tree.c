@@ -12,6 +12,16 @@
  */
 #include "malloc/seg_tree.h"
 
+unsigned seg_class(size_t size)
+{
+    unsigned fl, c;
+    if (size < 512)
+        return (unsigned)(size >> 4);
+    fl = 63u - (unsigned)__builtin_clzll((unsigned long long)size);
+    c = 32 + (fl - 9) * 8 + (unsigned)((size >> (fl - 3)) & 7);
+    return c < SEG_CLASSES ? c : SEG_CLASSES - 1;
+}
+
 #define ST_L(b) BT_NEXT(b)
 #define ST_R(b) BT_PREV(b)
 

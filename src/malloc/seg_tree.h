@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * seg_tree.h - a segregated free-block index with O(log n) operations:
- * seg_index.h's 160 size classes, each a treap (Seidel and Aragon,
+ * seg_tree.h - the segregated free-block index of the segfit and adaptive
+ * designs, O(log n) per operation: 160 size classes (exact 16-byte classes
+ * below 512 bytes, then eight per power of two, as TLSF's two levels,
+ * Masmano et al. 2004) and a bitmap of the non-empty ones; each class a treap (Seidel and Aragon,
  * "Randomized search trees", Algorithmica 1996) of its free blocks keyed
  * by (size, address), so that a search returns the smallest fitting block
  * of the class and, among equal sizes, the lowest address: address-ordered
@@ -19,13 +21,22 @@
  *   every key in left(b) < key(b) < every key in right(b);
  *   prio(b) >= prio(left(b)), prio(right(b));
  *   bitmap bit c == (root(c) != NULL).
- * Expected depth O(log n), so insert, remove and find are O(log n).
+ * Expected depth O(log n), so insert, remove and find are O(log n).  (The
+ * sorted lists segfit had before made each insertion walk its class: perl
+ * building a large hash spent 65% of its time there, issue 10.)
  */
 #ifndef VMLAB_MALLOC_SEG_TREE_H
 #define VMLAB_MALLOC_SEG_TREE_H
 
-#include "malloc/seg_index.h"
+#include "malloc/free_list.h"
 
+#define SEG_CLASSES 160
+
+/* The class of a block of `size` bytes (classes are ranges of sizes: a
+ * block of the next non-empty class above a request's fits it). */
+unsigned seg_class(size_t size);
+/* The bt_policy_t operations (the state is ma_lists_t: lists[c] is class
+ * c's root). */
 void st_insert(ma_heap_t *h, unsigned char *b);
 void st_remove(ma_heap_t *h, unsigned char *b);
 unsigned char *st_find(ma_heap_t *h, size_t asize);
