@@ -191,6 +191,60 @@ t_frag_json_and_errors() {
     expect_err "libc's heap cannot be walked"
 }
 
+# ---- plot heap ----
+
+# heap_script DESIGN TRACE: the script and data of `plot heap`, gnuplot
+# not run (the files stay); then read the script back.
+heap_script() {
+    VMLAB_GNUPLOT=/nonexistent/gnuplot expect_exit 0 "$VMLAB" plot heap "$2" --design "$1" -o "$TMP/$1.png" || return 1
+    [ -s "$TMP/$1.gp" ] && [ -s "$TMP/$1.dat" ] || fail "no script or data for $1"
+}
+
+t_plot_heap_script() {
+    heap_script implicit-first gen:regrow:2 || return 1
+    gp=$TMP/implicit-first.gp dat=$TMP/implicit-first.dat
+    nops=$("$VMLAB" malloc gen regrow --seed 2 | sed -n 3p)
+    rows=$(wc -l <"$dat")
+    grep -q "^# heap map: $rows rows, 200 columns\$" "$gp" || fail "rows: $(grep '^# heap' "$gp"), data $rows" || return 1
+    grep -q "^set xrange \[0:$nops\]\$" "$gp" || fail "xrange: $(grep xrange "$gp"), $nops ops" || return 1
+    # the y range is the heap's size, as replay measures it
+    expect_exit 0 "$VMLAB" malloc replay -t 0 -p implicit-first gen:regrow:2 || return 1
+    heap=$(awk '$2 == "implicit-first" && $1 ~ /^gen/ { print $5 }' "$TMP/out")
+    grep -q "^set yrange \[0:$heap\]\$" "$gp" || fail "yrange: $(grep yrange "$gp"), heap $heap" || return 1
+    [ "$(grep -c 'with vectors nohead' "$gp")" -eq 3 ] || fail "not 3 layers: $(cat "$gp")" || return 1
+    # every row inside the ranges, kinds 1..3, 200 distinct columns
+    awk -v n="$nops" -v h="$heap" '{ if ($1 < 1 || $1 > n || $2 < 0 || $2 + $3 > h + 600 || $4 < 1 || $4 > 3) { print "row " NR ": " $0; exit 1 }
+         c[$1] = 1 } END { k = 0; for (x in c) k++; if (k != 200) { print k " columns"; exit 1 } }' "$dat" >"$TMP/why" ||
+        { fail "$(cat "$TMP/why")"; return 1; }
+}
+
+t_plot_heap_first_vs_best() {
+    # the picture tells the designs apart: on the same trace best fit's map
+    # ends lower (a smaller heap) than worst fit's
+    heap_script implicit-best gen:random:3 || return 1
+    heap_script implicit-worst gen:random:3 || return 1
+    b=$(sed -n 's/^set yrange \[0:\([0-9]*\)\]$/\1/p' "$TMP/implicit-best.gp")
+    w=$(sed -n 's/^set yrange \[0:\([0-9]*\)\]$/\1/p' "$TMP/implicit-worst.gp")
+    [ -n "$b" ] && [ "$b" -lt "$w" ] || fail "best $b, worst $w"
+}
+
+t_plot_heap_renders() {
+    command -v gnuplot >/dev/null || { skip "no gnuplot"; return; }
+    expect_exit 0 "$VMLAB" plot heap gen:shift:1 --design adaptive -o "$TMP/h.png" || return 1
+    [ "$(head -c 4 "$TMP/h.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "not a PNG"
+}
+
+t_plot_heap_bad() {
+    expect_exit 2 "$VMLAB" plot heap gen:shift:1 --design nope -o "$TMP/x.png" || return 1
+    expect_err "unknown design 'nope'" || return 1
+    expect_exit 2 "$VMLAB" plot heap gen:shift:1 --design libc -o "$TMP/x.png" || return 1
+    expect_exit 2 "$VMLAB" plot heap gen:shift:1 --align 4 -o "$TMP/x.png" || return 1
+    printf '1\n1\n1\n1\nq 0\n' >"$TMP/bad.rep"
+    expect_exit 1 "$VMLAB" plot heap "$TMP/bad.rep" -o "$TMP/x.png" || return 1
+    expect_err "bad.rep:5: unknown operation" || return 1
+    [ ! -e "$TMP/x.dat" ] && [ ! -e "$TMP/x.gp" ] || fail "files left behind"
+}
+
 t_missing_file() {
     expect_exit 1 "$VMLAB" malloc replay "$TMP/none.rep" || return 1
     expect_err "none.rep"

@@ -61,6 +61,20 @@ int cli_malloc_gen_trace(const char *name, mr_trace_t *t, diag_t *d)
     return 0;
 }
 
+int cli_malloc_load_trace(const char *path, mr_trace_t *t, diag_t *d)
+{
+    char *text = NULL;
+    size_t len;
+    int rc;
+    if (strncmp(path, "gen:", 4) == 0)
+        return cli_malloc_gen_trace(path, t, d);
+    if ((rc = env_read_text(path, &text, &len, d)) != 0)
+        return rc;
+    rc = mr_parse(path, text, len, (size_t)env_mem_bytes(), t, d);
+    free(text);
+    return rc;
+}
+
 int cmd_malloc_gen(int argc, char **argv)
 {
     static const struct option opts[] = {
