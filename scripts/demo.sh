@@ -50,6 +50,10 @@ echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the 
 grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt
 echo "=> weights per CPU over time: build/demo-sched-weights.png"
 echo
+echo "== vmlab malloc: a fragmentation adversary, a fixed small/large line against an adaptive one"
+"$VMLAB" malloc replay -t 0 -p segfit,adaptive gen:regrow:5 | awk '$1 ~ /^gen/ { print $2, $4, "heap", $5 }'
+"$VMLAB" plot heap gen:regrow:5 --design segfit -o build/demo-heap.png 2>/dev/null && echo "=> the heap as a map: build/demo-heap.png"
+echo
 echo "== OSTEP's homework: a two-level page walk, a replacement log, a free list"
 "$VMLAB" translate multi -s 1 -n 1 -c | tail -n 4
 "$VMLAB" sim --steps -p lru -n 3 -a 0,1,2,0,3,1 | sed -n 3,8p
