@@ -9,6 +9,7 @@
 PLANT=${BUILD:-build}/tests/peek/plant
 V=0x5ca1ab1e
 VDEC=1554098974
+PLANT_WRAP=
 
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 can_nobody() {
@@ -32,7 +33,7 @@ stop_target() { kill "$TPID" 2>/dev/null; wait "$TBG" 2>/dev/null; }
 # start_plant VALUE NHEAP NSTACK NDATA: sets PPID_ (the plant's pid), POUT.
 start_plant() {
     POUT=$(mktemp "$TMP/plant.XXXXXX")
-    "$PLANT" "$@" >"$POUT" &
+    $PLANT_WRAP "$PLANT" "$@" >"$POUT" &
     PBG=$!
     wait_until grep -q '^ready' "$POUT" || { fail "plant did not start"; return 1; }
     PPID_=$(awk 'NR == 1 { print $2 }' "$POUT")
@@ -270,42 +271,114 @@ EOF
 
 # scanmem 0.17 reads its regions when it attaches: 'reset' after setting the
 # level makes level 3 (every rw- mapping) apply.  Its scans test every byte
-# offset, as --align 1 does.
+# offset, as --align 1 does, and like vmlab it never matches a value that
+# would run past the end of a mapping.
+#
+# The processes run pinned to one CPU: glibc registers a restartable-
+# sequences area per thread, into which the kernel writes the number of the
+# CPU the thread last ran on (cpu_id_start, cpu_id) each time it returns to
+# user space on another CPU.  scanmem's ptrace stop wakes the target, which
+# may come back on the other CPU: 0 turns into 1 in two u32 fields, 8 fewer
+# zeros at every byte offset (t_scan_zero_count_follows_the_cpu).  That was
+# the whole difference of 8 once seen for the value 0.
+pin_cpu() { taskset -pc $$ 2>/dev/null | sed 's/.*: *//; s/[,-].*//'; }
+scanmem_type() {
+    case $1 in i8 | u8) echo int8 ;; i16 | u16) echo int16 ;; i32 | u32) echo int32 ;;
+    i64 | u64) echo int64 ;; f32) echo float32 ;; f64) echo float64 ;; esac
+}
+scanmem_count() { # PID TYPE VALUE
+    timeout 60 scanmem -p "$1" -c "option scan_data_type $(scanmem_type "$2"); option region_scan_level 3; reset; $3; exit" 2>&1 |
+        sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1
+}
+
 t_scan_same_first_counts_as_scanmem() {
     command -v scanmem >/dev/null || { skip "scanmem is not installed"; return; }
     [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    command -v taskset >/dev/null && cpu=$(pin_cpu) && [ -n "$cpu" ] || { skip "taskset cannot pin"; return; }
+    PLANT_WRAP="taskset -c $cpu"
     start_plant $V 3 4 5 || return 1
+    PLANT_WRAP=
     st=0
-    # scanmem stops the process with ptrace; once resumed it may run a few
-    # instructions (its dead stack changes by a word or two), so a reading
-    # counts when vmlab agrees with itself before and after scanmem.
-    for v in $VDEC 1 2 255 -1 4096 65535; do
-        ok=0 try=0
-        while [ $ok -eq 0 ] && [ $try -lt 5 ]; do
-            try=$((try + 1))
-            asleep "$PPID_"
-            m1=$("$VMLAB" scan "$PPID_" --type i32 --align 1 --regions all --value=$v | awk '{ print $1 }')
-            s=$(timeout 60 scanmem -p "$PPID_" -c "option scan_data_type int32; option region_scan_level 3; reset; $v; exit" 2>&1 |
-                sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
-            asleep "$PPID_"
-            m2=$("$VMLAB" scan "$PPID_" --type i32 --align 1 --regions all --value=$v | awk '{ print $1 }')
-            [ -n "$s" ] && [ "$s" = "$m1" ] && [ "$m1" = "$m2" ] && ok=1
-        done
-        [ $ok -eq 1 ] || { fail "value $v: scanmem $s matches, vmlab $m1 then $m2"; st=1; }
-    done
+    # vmlab before and after scanmem: the three must agree (scanmem's stop
+    # and resume must not have changed the target).
+    while read -r type v; do
+        asleep "$PPID_"
+        m1=$("$VMLAB" scan "$PPID_" --type "$type" --align 1 --regions all --value="$v" | awk '{ print $1 }')
+        s=$(scanmem_count "$PPID_" "$type" "$v")
+        asleep "$PPID_"
+        m2=$("$VMLAB" scan "$PPID_" --type "$type" --align 1 --regions all --value="$v" | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m1" ] && [ "$m1" = "$m2" ] ||
+            { fail "$type $v: scanmem $s matches, vmlab $m1 then $m2"; st=1; }
+    done <<LIST
+i32 0
+i32 1
+i32 $VDEC
+i32 -1
+i32 255
+i32 4096
+i32 65535
+u32 4294967295
+i8 0
+i8 1
+i16 0
+i16 1
+i64 0
+i64 1
+f32 0
+f64 0
+LIST
+    # The planted value: scanmem finds exactly the 12 copies too.
+    [ "$(scanmem_count "$PPID_" i32 $VDEC)" = 12 ] || { fail "scanmem does not find the 12 planted copies"; st=1; }
     # And on vmlab's own target, unless it is an ASan build: then its
     # terabytes of shadow are a mapping vmlab leaves out and scanmem does not.
     if grep -aq __asan_init "$VMLAB"; then
         stop_plant
         return $st
     fi
-    start_target "$VMLAB" target --value 123456 || { stop_plant; return 1; }
-    s=$(timeout 60 scanmem -p "$TPID" -c "option scan_data_type int32; option region_scan_level 3; reset; 123456; exit" 2>&1 |
-        sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
-    asleep "$TPID"
-    m=$("$VMLAB" scan "$TPID" --type i32 --align 1 --value 123456 | awk '{ print $1 }')
-    [ -n "$s" ] && [ "$s" = "$m" ] || { fail "target: scanmem $s matches, vmlab $m"; st=1; }
+    start_target taskset -c "$cpu" "$VMLAB" target --value 123456 || { stop_plant; return 1; }
+    for v in 123456 0; do
+        asleep "$TPID"
+        s=$(scanmem_count "$TPID" i32 $v)
+        asleep "$TPID"
+        m=$("$VMLAB" scan "$TPID" --type i32 --align 1 --value $v | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m" ] || { fail "target, value $v: scanmem $s matches, vmlab $m"; st=1; }
+    done
     stop_target
+    stop_plant
+    return $st
+}
+
+# What the kernel changes behind a sleeping process's back: moved from CPU 0
+# to CPU 1 (and woken by a stop and a continue, as scanmem's ptrace attach
+# does), the plant has exactly the 8 byte offsets [rseq - 3, rseq + 4] fewer
+# zeros at every byte offset, 2 fewer aligned: its rseq cpu_id_start and
+# cpu_id read 1 instead of 0.
+t_scan_zero_count_follows_the_cpu() {
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    command -v taskset >/dev/null || { skip "no taskset"; return; }
+    taskset -c 0,1 true 2>/dev/null || { skip "CPUs 0 and 1 are not both available"; return; }
+    start_plant $V 1 1 1 || return 1
+    rseq=$(awk '$1 == "rseq" { print $2 }' "$POUT")
+    [ -n "$rseq" ] || { stop_plant; skip "glibc registered no rseq area"; return; }
+    st=0
+    for c in 0 1; do
+        taskset -pc $c "$PPID_" >/dev/null || { fail "taskset $c"; stop_plant; return 1; }
+        kill -STOP "$PPID_"
+        kill -CONT "$PPID_"
+        wait_until sh -c "awk '{ exit \$3 != \"S\" || \$39 != $c }' /proc/$PPID_/stat" || { fail "plant not asleep on CPU $c"; st=1; }
+        got=$("$VMLAB" peek "$PPID_" "$rseq" 8 --type u32 | awk 'NR <= 2 { printf "%s ", $2 }')
+        [ "$got" = "$c $c " ] || { fail "rseq fields on CPU $c: $got"; st=1; }
+        "$VMLAB" scan "$PPID_" --type i32 --align 1 --value 0 --output json >"$TMP/z$c" || st=1
+        "$VMLAB" scan "$PPID_" --type i32 --value 0 | awk '{ print $1 }' >"$TMP/a$c" || st=1
+    done
+    python3 - "$TMP/z0" "$TMP/z1" "$rseq" <<'PY' || { fail "zeros on CPU 0 and 1 differ elsewhere than the rseq fields"; st=1; }
+import json, sys
+z0 = {int(a, 16) for a in json.load(open(sys.argv[1]))["addresses"]}
+z1 = {int(a, 16) for a in json.load(open(sys.argv[2]))["addresses"]}
+r = int(sys.argv[3], 16)
+assert z0 - z1 == set(range(r - 3, r + 5)) and not z1 - z0, (sorted(z0 - z1), sorted(z1 - z0), r)
+PY
+    [ $(($(cat "$TMP/a0") - $(cat "$TMP/a1"))) -eq 2 ] || { fail "aligned: $(cat "$TMP/a0") then $(cat "$TMP/a1")"; st=1; }
     stop_plant
     return $st
 }

@@ -12,6 +12,13 @@
  * benchmark.  No other copy of VALUE exists: it is parsed and stored by a
  * function whose frame is then overwritten, so no register or spilled local
  * keeps it.
+ *
+ * When glibc registered a restartable-sequences area for the thread (glibc
+ * 2.35+, Linux 4.18+), a line "rseq 0xADDR" follows the pid: the kernel
+ * writes the number of the CPU the thread runs on into its first two u32
+ * fields (cpu_id_start, cpu_id; include/uapi/linux/rseq.h) whenever the
+ * thread returns to user space on another CPU, so those eight bytes change
+ * while the program itself does nothing.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -19,6 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>
+#define PLANT_RSEQ 1
+#endif
+#endif
 
 #define SLOTS 1024
 
@@ -106,6 +119,10 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGTERM);
     sigprocmask(SIG_BLOCK, &block, &old);
     printf("pid %d\n", (int)getpid());
+#ifdef PLANT_RSEQ
+    if (__rseq_size > 0)
+        printf("rseq %p\n", (void *)((char *)__builtin_thread_pointer() + __rseq_offset));
+#endif
     for (int i = 0; i < nheap; i++)
         printf("planted heap %p\n", (void *)&heap_area[slot(0, i)]);
     for (int i = 0; i < nstack; i++)
