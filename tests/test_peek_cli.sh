@@ -383,6 +383,131 @@ PY
     return $st
 }
 
+# The string planted by `plant x:HEX`: given in hex, so that no copy is on
+# the plant's command line.
+STR='vmlab:planted!'
+STRHEX=$(printf '%s' "$STR" | od -An -tx1 | tr -d ' \n')
+
+t_scan_strings_and_bytes_find_exactly_the_planted() {
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    start_plant "x:$STRHEX" 3 4 5 || return 1
+    st=0
+    for rc in heap:3 stack:4 data:5 all:12 heap,data:8; do
+        r=${rc%:*} want=${rc#*:}
+        got=$("$VMLAB" scan "$PPID_" --type string --value "$STR" --regions "$r" | awk '{ print $1 }')
+        [ "$got" = "$want" ] || { fail "string, --regions $r: $got matches, planted $want"; st=1; }
+        got=$("$VMLAB" scan "$PPID_" --type bytes --value "76 6d ?? 61 62 3a ?? ?? 61" --regions "$r" | awk '{ print $1 }')
+        [ "$got" = "$want" ] || { fail "bytes, --regions $r: $got matches, planted $want"; st=1; }
+    done
+    # The addresses and the bytes, from JSON; and scanmem's '" TEXT' form.
+    "$VMLAB" scan "$PPID_" --type string --value "$STR" --output json >"$TMP/j" || st=1
+    python3 - "$TMP/j" "$POUT" "$STR" <<'EOF' || { fail "addresses or values differ from the planted ones"; st=1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = sorted(int(l.split()[2], 16) for l in open(sys.argv[2]) if l.startswith("planted"))
+got = [int(a, 16) for a in d["addresses"]]
+assert d["matches"] == len(want) == 12 and got == want, (got, want)
+assert d["type"] == "string" and d["width"] == len(sys.argv[3]) and d["values"] == [sys.argv[3]] * 12, d
+EOF
+    printf '" %s\nlist 1\n' "$STR" | "$VMLAB" scan "$PPID_" >"$TMP/out" || st=1
+    grep -q '^12 matches (string scan = vmlab:planted!' "$TMP/out" && grep -q '^\[0\] 0x[0-9a-f]* "vmlab:planted!"' "$TMP/out" ||
+        { fail "'\" TEXT': $(cat "$TMP/out")"; st=1; }
+    # A wildcard is any byte: change the third byte of one copy.
+    a=$(awk '$1 == "planted" && $2 == "data" { print $3; exit }' "$POUT")
+    "$VMLAB" poke "$PPID_" "$(printf '0x%x' $((a + 2)))" 00 --type bytes >/dev/null || st=1
+    [ "$("$VMLAB" scan "$PPID_" --type bytes --value "76 6d ?? 61" | awk '{ print $1 }')" = 12 ] || { fail "?? did not match 00"; st=1; }
+    [ "$("$VMLAB" scan "$PPID_" --type bytes --value "76 6d 6c 61" | awk '{ print $1 }')" = 11 ] || { fail "the changed copy still matches exactly"; st=1; }
+    [ "$("$VMLAB" scan "$PPID_" --type string --value "$STR" --align 16 2>/dev/null | awk '{ print $1 }')" = "" ] || { fail "--align 16 accepted"; st=1; }
+    stop_plant
+    return $st
+}
+
+t_scan_strings_narrow_by_equal_and_changed() {
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    start_plant "x:$STRHEX" 3 4 5 || return 1
+    st=0
+    "$VMLAB" scan "$PPID_" --type string --value "$STR" --save "$TMP/m.txt" >/dev/null || { fail "first scan"; stop_plant; return 1; }
+    head -n1 "$TMP/m.txt" | grep -q "type string align 1 count 12 width 14$" || { fail "header: $(head -n1 "$TMP/m.txt")"; st=1; }
+    [ "$(grep -c "^0x[0-9a-f]* $STRHEX\$" "$TMP/m.txt")" -eq 12 ] || { fail "match file: $(cat "$TMP/m.txt")"; st=1; }
+    kill -USR1 "$PPID_"
+    wait_until grep -q '^changed' "$POUT" || { fail "plant did not change"; stop_plant; return 1; }
+    # the first half (rounded up) of each region: 2 + 2 + 3 changed, 5 not
+    for cw in "changed 7" "!= 7" "unchanged 5" "= 5" "= $STR 5" "!= $STR 7" "= wmlab:planted! 7"; do
+        cmd=${cw% *} want=${cw##* }
+        got=$(printf '%s\n' "$cmd" | "$VMLAB" scan "$PPID_" --load "$TMP/m.txt" --script - | awk '{ print $1 }')
+        [ "$got" = "$want" ] || { fail "'$cmd': $got matches, expected $want"; st=1; }
+    done
+    printf 'changed\n' | "$VMLAB" scan "$PPID_" --load "$TMP/m.txt" --script - --output json >"$TMP/j" || st=1
+    python3 - "$TMP/j" "$POUT" <<'EOF' || { fail "changed addresses are not the bumped ones"; st=1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {}
+for l in open(sys.argv[2]):
+    if l.startswith("planted"):
+        _, r, a = l.split(); by.setdefault(r, []).append(int(a, 16))
+want = sorted(a for r in by.values() for a in r[:(len(r) + 1) // 2])
+assert [int(a, 16) for a in d["addresses"]] == want, (d["addresses"], want)
+assert d["values"] == ["wmlab:planted!"] * 7, d["values"]
+EOF
+    # set writes the bytes into every match; the process holds them
+    printf 'unchanged\nset VMLAB:PLANTED!\n' | "$VMLAB" scan "$PPID_" --load "$TMP/m.txt" --script - >"$TMP/out" || st=1
+    grep -q '^set VMLAB:PLANTED! at 5 of 5 matches' "$TMP/out" || { fail "set: $(cat "$TMP/out")"; st=1; }
+    [ "$("$VMLAB" scan "$PPID_" --type string --value VMLAB:PLANTED! | awk '{ print $1 }')" = 5 ] || { fail "set did not land"; st=1; }
+    # numbers' comparisons, a pattern of another length, a set with ??: one line, exit 1
+    while IFS='|' read -r cmd msg; do
+        expect_exit 1 sh -c "printf '%s\\n' '$cmd' | '$VMLAB' scan $PPID_ --load '$TMP/m.txt' --script -" || { st=1; continue; }
+        expect_err "\\(stdin\\):1: .*$msg" || st=1
+    done <<'EOF'
++1|compare as bytes
+increased|compare as bytes
+< x|compare as bytes
+= vmlab|pattern of 5 bytes against matches of 14
+EOF
+    printf 'type bytes\n= ?? ??\n' >"$TMP/bad.txt"
+    expect_exit 1 "$VMLAB" scan "$PPID_" --script "$TMP/bad.txt" || st=1
+    expect_err "bad.txt:2: .*only wildcards" || st=1
+    printf 'type bytes\n= 56 4d\nset 00 ??\n' >"$TMP/bad.txt"
+    expect_exit 1 "$VMLAB" scan "$PPID_" --script "$TMP/bad.txt" || st=1
+    expect_err "bad.txt:3: set writes bytes, and \\?\\? is none" || st=1
+    printf '= 1 2\n' >"$TMP/bad2.txt"
+    expect_exit 1 "$VMLAB" scan "$PPID_" --script "$TMP/bad2.txt" || st=1
+    expect_err "bad2.txt:1: .*1 2" || st=1
+    expect_exit 2 "$VMLAB" scan "$PPID_" --type bytes --value "de ad be e" || st=1
+    expect_err "not a bytes pattern" || st=1
+    stop_plant
+    return $st
+}
+
+# Strings (scanmem's '" TEXT' with scan_data_type string) and byte arrays
+# with wildcards (scan_data_type bytearray): the same counts as scanmem.
+t_scan_strings_and_bytes_same_counts_as_scanmem() {
+    command -v scanmem >/dev/null || { skip "scanmem is not installed"; return; }
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    command -v taskset >/dev/null && cpu=$(pin_cpu) && [ -n "$cpu" ] || { skip "taskset cannot pin"; return; }
+    PLANT_WRAP="taskset -c $cpu"
+    start_plant "x:$STRHEX" 3 4 5 || return 1
+    PLANT_WRAP=
+    st=0
+    for v in "$STR" vmlab a x ab; do
+        asleep "$PPID_"
+        s=$(printf 'option scan_data_type string\noption region_scan_level 3\nreset\n" %s\nexit\n' "$v" |
+            timeout 60 scanmem -p "$PPID_" 2>&1 | sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
+        asleep "$PPID_"
+        m=$("$VMLAB" scan "$PPID_" --type string --value "$v" | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m" ] || { fail "string '$v': scanmem $s matches, vmlab $m"; st=1; }
+    done
+    for v in "76 6d ?? 61 62 3a" "00 00 00 00 00" "00 ?? 00" ff "01 00 00 00" "?? ff"; do
+        asleep "$PPID_"
+        s=$(timeout 60 scanmem -p "$PPID_" -c "option scan_data_type bytearray; option region_scan_level 3; reset; $v; exit" 2>&1 |
+            sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
+        asleep "$PPID_"
+        m=$("$VMLAB" scan "$PPID_" --type bytes --value "$v" | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m" ] || { fail "bytes '$v': scanmem $s matches, vmlab $m"; st=1; }
+    done
+    stop_plant
+    return $st
+}
+
 # The target exits between two commands of a session: one line, exit 1, and
 # the --save file never appears (nor its temporary).
 t_scan_target_gone_mid_session() {
