@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -988,6 +989,50 @@ TEST(read_of_a_missing_process)
     CHECK(peek_mem_open(pid, PEEK_PROCMEM, 0, &m, NULL) == 0);
     CHECK_EQ(peek_mem_read(m, 0x10000, b, 4, &d), -ESRCH);
     peek_mem_close(m);
+}
+
+/* The target dies between reading its maps and reading its memory: the
+ * first scan fails with -ESRCH and no matches (numbers and patterns alike),
+ * a narrowing step with -ESRCH and the matches it had. */
+TEST(scan_of_a_process_that_died_after_its_maps)
+{
+    inspect_maps_t mm;
+    peek_mem_t *m;
+    peek_scan_t *s;
+    peek_pattern_t pat;
+    uint64_t one = 1, addr[2], val[2] = {1, 2};
+    diag_t d;
+    pid_t pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    CHECK_MSG(inspect_maps_load(inspect_src_proc(), pid, "maps", &mm, &d) == 0, "%s", d.msg);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0)
+        ;
+    CHECK(mm.n > 0);
+    inspect_classify_src(&mm, inspect_src_proc(), pid);
+    CHECK(peek_mem_open(pid, PEEK_VM, 1, &m, NULL) == 0);
+    CHECK(peek_scan_new(PEEK_U32, 0, 1u << 20, &s, NULL) == 0);
+    diag_clear(&d);
+    CHECK_EQ(peek_scan_first(s, m, &mm, PEEK_R_ALL, PEEK_OP_EQ, &one, 0, &d), -ESRCH);
+    CHECK(strstr(d.msg, "no such process"));
+    CHECK_EQ(peek_scan_count(s), 0);
+    addr[0] = mm.m[0].start;
+    addr[1] = mm.m[0].start + 4;
+    CHECK(peek_scan_set_matches(s, addr, val, 2, &d) == 0);
+    CHECK_EQ(peek_scan_narrow(s, m, PEEK_OP_CHANGED, &one, &d), -ESRCH);
+    CHECK_EQ(peek_scan_count(s), 2);
+    peek_scan_free(s);
+    CHECK(peek_scan_new(PEEK_BYTES, 0, 1u << 20, &s, NULL) == 0);
+    CHECK(peek_pattern_parse(PEEK_BYTES, "7f 45 4c 46", &pat, &d) == 0);
+    CHECK_EQ(peek_scan_first(s, m, &mm, PEEK_R_ALL, PEEK_OP_EQ, &pat, 0, &d), -ESRCH);
+    CHECK_EQ(peek_scan_count(s), 0);
+    peek_scan_free(s);
+    peek_mem_close(m);
+    inspect_maps_free(&mm);
 }
 
 /* ---- the protection experiments -------------------------------------------------- */

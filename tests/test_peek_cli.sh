@@ -170,6 +170,31 @@ t_missing_process_is_one_clear_line() {
     return $st
 }
 
+# A process that has exited but is not reaped yet (a zombie) has an empty
+# maps file: the same line as for a process that is gone, exit 1, and no
+# match file, not "0 matches".
+t_exited_process_not_yet_reaped_is_gone() {
+    python3 - "$VMLAB" "$TMP" <<'EOF' || fail "a zombie was scanned"
+import os, subprocess, sys, time
+vmlab, tmp = sys.argv[1], sys.argv[2]
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+while open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "Z":
+    time.sleep(0.01)
+for args in (["scan", str(pid), "--value", "1", "--save", tmp + "/z.txt"],
+             ["scan", str(pid), "--type", "string", "--value", "a"],
+             ["peek", str(pid), "0x1000", "--type", "i32"],
+             ["poke", str(pid), "0x1000", "1", "--type", "i32"]):
+    r = subprocess.run([vmlab] + args, capture_output=True, text=True)
+    lines = r.stderr.splitlines()
+    assert r.returncode == 1 and r.stdout == "" and len(lines) == 1, (args, r)
+    assert "no such process %d: it has exited (a zombie" % pid in lines[0], lines
+assert not os.path.exists(tmp + "/z.txt")
+os.waitpid(pid, 0)
+EOF
+}
+
 t_scan_finds_exactly_the_planted_copies() {
     [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
     start_plant $V 3 4 5 || return 1
