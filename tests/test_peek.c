@@ -848,6 +848,20 @@ TEST(scan_bound_and_match_file)
     CHECK_EQ(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &zero, 0, &d), -E2BIG);
     CHECK_EQ(peek_scan_count(s), 0);
     peek_scan_free(s);
+    {
+        /* Patterns: the bound is on matches and on 16 bytes a match. */
+        peek_pattern_t pat;
+        CHECK(peek_scan_new(PEEK_BYTES, 1, 10, &s, NULL) == 0);
+        CHECK(peek_pattern_parse(PEEK_BYTES, "00", &pat, &d) == 0);
+        CHECK_EQ(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &pat, 0, &d), -E2BIG);
+        CHECK_MSG(strstr(d.msg, "more than 10 matches"), "%s", d.msg);
+        CHECK_EQ(peek_scan_count(s), 0);
+        CHECK(peek_pattern_parse(PEEK_BYTES, "00 ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? "
+                                             "?? ?? ?? ?? ?? ?? ??", &pat, &d) == 0);
+        CHECK_EQ(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &pat, 0, &d), -E2BIG);
+        CHECK_MSG(strstr(d.msg, "more than 5 matches of 24 bytes"), "%s", d.msg);
+        peek_scan_free(s);
+    }
     CHECK(peek_scan_new(PEEK_I16, 2, 1u << 20, &s, NULL) == 0);
     CHECK(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &zero, 0, &d) > 0);
     CHECK_EQ(peek_scan_stats(s)->huge, 0);
@@ -886,6 +900,10 @@ TEST(scan_bound_and_match_file)
             "# vmlab scan matches: pid 1 type i16 align 2 count 2\n0x10 0x1\n",
             "# vmlab scan matches: pid 1 type i16 align 3 count 0\n",
             "# vmlab scan matches: pid 1 type string align 1 count 0\n",
+            "# vmlab scan matches: pid 1 type string align 1 count 1 width 0\n0x10 \n",
+            "# vmlab scan matches: pid 1 type bytes align 1 count 1 width 2\n0x10 abc\n",
+            "# vmlab scan matches: pid 1 type bytes align 1 count 1 width 256\n0x10 00\n",
+            "# vmlab scan matches: pid 1 type i32 align 4 count 0 width 4\n",
             "# vmlab scan matches: pid 1 type i16 align 2 count 0\nextra\n",
             "0x10 0x1\n",
         };
@@ -895,6 +913,21 @@ TEST(scan_bound_and_match_file)
                           d.line >= 1,
                       "accepted: %s", bad[i]);
         }
+    }
+    {
+        /* A string scanner saved before its first scan (width 0) loads back. */
+        peek_scan_t *e;
+        char *t2 = NULL;
+        size_t l2 = 0;
+        FILE *f2 = open_memstream(&t2, &l2);
+        CHECK(peek_scan_new(PEEK_STRING, 0, 100, &e, NULL) == 0);
+        CHECK(peek_scan_save(e, 9, f2) == 0);
+        fclose(f2);
+        CHECK_MSG(peek_scan_load(s2, "e.txt", t2, l2, &pid, &d) == 0, "%s", d.msg);
+        CHECK(pid == 9 && peek_scan_type(s2) == PEEK_STRING && peek_scan_count(s2) == 0);
+        peek_scan_check(s2);
+        free(t2);
+        peek_scan_free(e);
     }
     free(text);
     peek_scan_free(s);

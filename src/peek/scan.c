@@ -282,6 +282,15 @@ typedef struct sink {
     size_t anchor;             /* patterns: index of the byte memchr looks for */
 } sink_t;
 
+/* The bound on a pattern's matches: max_matches, but no more than the
+ * 16 * max_matches bytes numbers would take (8 for the address, width for
+ * the bytes), so a long pattern cannot take 16 times the memory. */
+static size_t raw_max(const peek_scan_t *s)
+{
+    uint64_t m = (uint64_t)s->max * 16 / (8 + s->width); /* max <= 2^32 (peek_scan_new) */
+    return m < s->max ? (size_t)m : s->max;
+}
+
 /* Append a match of a pattern: its address and its width bytes at p. */
 static int raw_push(const peek_scan_t *s, u64_vec_t *a, byte_vec_t *r, uint64_t addr,
                     const unsigned char *p)
@@ -296,7 +305,7 @@ static int raw_push(const peek_scan_t *s, u64_vec_t *a, byte_vec_t *r, uint64_t 
 static int sink_push_raw(sink_t *k, uint64_t addr, const unsigned char *p)
 {
     peek_scan_t *s = k->s;
-    if (s->addr.n >= s->max || raw_push(s, &s->addr, &s->raw, addr, p)) {
+    if (s->addr.n >= raw_max(s) || raw_push(s, &s->addr, &s->raw, addr, p)) {
         k->full = 1;
         return -1;
     }
@@ -476,6 +485,12 @@ static int scan_buf(peek_scan_t *s, sink_t *k, peek_op_t op, uint64_t v, const u
 
 static int too_many(const peek_scan_t *s, diag_t *d)
 {
+    if (s->pattern && raw_max(s) < s->max)
+        return diag_set(d, NULL, 0, E2BIG, "more than %zu matches of %zu bytes (expected fewer: "
+                                           "--max-matches %zu keeps 16 x %zu bytes of matches; "
+                                           "choose a rarer pattern, fewer --regions, or a "
+                                           "larger --max-matches)",
+                        raw_max(s), s->width, s->max, s->max);
     return diag_set(d, NULL, 0, E2BIG, "more than %zu matches (expected fewer: choose a rarer "
                                        "value, fewer --regions, or a larger --max-matches)",
                     s->max);
@@ -909,7 +924,7 @@ int peek_scan_load(peek_scan_t *s, const char *name, const char *text, size_t le
         (align != 1 && align != 2 && align != 4 && align != 8))
         return diag_set(d, name, 1, EINVAL, "%s", want_head);
     if (!peek_type_numeric(t) &&
-        (sscanf(head + used, " width %zu%n", &width, &used2) != 1 || width == 0 ||
+        (sscanf(head + used, " width %zu%n", &width, &used2) != 1 || (width == 0 && count) ||
          width > PEEK_PATTERN_MAX || head[used] != ' '))
         return diag_set(d, name, 1, EINVAL, "%s", want_head);
     if ((size_t)(used + used2) != n)
