@@ -380,3 +380,28 @@ TEST(json_writer_shapes_and_escapes)
     char list[32];
     CHECK_STR(out_format_list(OUT_ACCEPT_TEXT_JSON, list, sizeof list), "text, json");
 }
+
+/* ---- buddy_core's order arithmetic against brute force ---- */
+#include "base/buddy_core.h"
+
+TEST(buddy_order_arithmetic)
+{
+    for (size_t n = 1; n < 5000; n++) {
+        unsigned k = 0;
+        while (((size_t)1 << k) < n)
+            k++;
+        CHECK_EQ(vl_buddy_order_ceil(n), k);
+    }
+    CHECK_EQ(vl_buddy_order_ceil((size_t)1 << 40), 40);
+    CHECK_EQ(vl_buddy_order_ceil(((size_t)1 << 40) + 1), 41);
+    for (unsigned max = 1; max <= 12; max++)
+        for (size_t start = 0; start < 300; start++)
+            for (size_t end = start + 1; end < 300; end += 7) {
+                unsigned best = 0; /* the largest aligned block in [start, end), order < max */
+                for (unsigned k = 0; k < max; k++)
+                    if (start % ((size_t)1 << k) == 0 && start + ((size_t)1 << k) <= end)
+                        best = k;
+                CHECK_MSG(vl_buddy_range_order(start, end, max) == best, "start %zu end %zu max %u", start, end,
+                          max);
+            }
+}
