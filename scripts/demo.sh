@@ -35,6 +35,8 @@ kill -USR1 "$tpid"
 while ! grep -q '^value 4243' build/demo-target.txt; do sleep 0.1; done
 printf '+1\nset 7\nlist\n' | "$VMLAB" scan "$tpid" --load build/demo-matches.txt --script -
 echo "peek: $("$VMLAB" peek "$tpid" "$taddr" --type i32 | head -n 1) (expected 7)"
+"$VMLAB" poke "$tpid" "$(printf '0x%x' $((taddr + 16)))" "hello, vmlab" --type string >/dev/null
+"$VMLAB" scan "$tpid" --type bytes --value '68 65 ?? 6c 6f 2c' # "he?lo," with any third byte
 kill "$tpid"
 wait "$tbg" 2>/dev/null || true
 echo
