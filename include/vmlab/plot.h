@@ -105,5 +105,10 @@ size_t plot_curves_data(FILE *f, const plot_point_t *pts, size_t n, const char *
 void plot_addresses_script(FILE *f, const plot_opts_t *o);
 void plot_wss_script(FILE *f, const plot_opts_t *o);
 void plot_curves_script(FILE *f, const plot_opts_t *o, const char *const *names, size_t k);
+/* heap: a map of a heap over time from rows "op offset length kind" (kind
+ * 1 payload, 2 headers and padding, 3 free), one column per sample: x in
+ * [0, nops], y in [0, heap_max]; `rows` is stated in a comment. */
+void plot_heap_script(FILE *f, const plot_opts_t *o, size_t nops, size_t heap_max, size_t columns,
+                      size_t rows);
 
 #endif

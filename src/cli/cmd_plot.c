@@ -20,6 +20,7 @@
 #include "base/progress.h"
 #include "base/vec.h"
 #include "cli/cli.h"
+#include "malloc/replay.h"
 #include "mrc/opt_stack.h"
 #include "vmlab/env.h"
 #include "vmlab/mrc.h"
@@ -32,6 +33,7 @@ static const char plot_help[] =
     "       vmlab plot curves MRC.csv|TRACE -o OUT.png|OUT.svg [--ratio] [--log AXES]\n"
     "                  [-p POLICIES]\n"
     "       vmlab plot wss TRACE --tau N -o OUT.png|OUT.svg [-F FORMAT] [--page-size B]\n"
+    "       vmlab plot heap REP --design D -o OUT.png|OUT.svg [--align 8|16]\n"
     "\n"
     "Pictures with gnuplot (PNG or SVG, chosen by OUT's extension):\n"
     "  addresses  virtual address against time, reads, writes and instruction\n"
@@ -45,6 +47,9 @@ static const char plot_help[] =
     "             decades, so the knee of the curve shows\n"
     "  wss        working-set size W(t, tau) over time: distinct pages among the\n"
     "             last tau references (Denning 1968)\n"
+    "  heap       a malloc-lab trace (.rep, or gen:KIND:SEED) replayed under a\n"
+    "             design, drawn as a map: heap offset against time, payload,\n"
+    "             headers and padding, and free bytes in three colours\n"
     "Writes OUT's data to OUT.dat and the script to OUT.gp beside it, then runs\n"
     "gnuplot; without gnuplot it keeps both, says how to render them, exits 1.\n"
     "\n"
@@ -64,15 +69,18 @@ static const char plot_help[] =
     "                         counts span 100x or more, else none)\n"
     "      --max-points N     rows plotted at most (addresses: by coarser cells,\n"
     "                         default 30000 for PNG, 8000 for SVG; wss: evenly\n"
-    "                         spaced, default 2000)\n"
+    "                         spaced, default 2000); heap: columns (200)\n"
+    "      --design D         heap: the design (default segfit; `vmlab malloc\n"
+    "                         replay --list`)\n"
+    "      --align N          heap: payload alignment, 8 (default) or 16\n"
     "      --title T          chart title (default: the kind and the input's name)\n"
     "  -h, --help             this help\n"
     "  environment: VMLAB_GNUPLOT, the gnuplot to run (default: gnuplot in PATH)\n"
     "\n"
     "example: vmlab mrc -p lru,opt,fifo --output csv -o c.csv t.rw && vmlab plot curves c.csv -o c.png\n";
 
-enum { K_ADDR, K_CURVES, K_WSS };
-static const char *const kind_names[] = {"addresses", "curves", "wss"}; /* by K_* */
+enum { K_ADDR, K_CURVES, K_WSS, K_HEAP };
+static const char *const kind_names[] = {"addresses", "curves", "wss", "heap"}; /* by K_* */
 
 /* Run gnuplot on `script` (cli.h). */
 int cli_gnuplot(const char *script)
@@ -112,7 +120,7 @@ int cli_gnuplot(const char *script)
 
 /* Long options without a short form. */
 enum { O_PAGE_SIZE = CLI_OPT_BASE, O_TAU, O_RATIO, O_MAX_POINTS, O_TITLE, O_FROM, O_TO,
-       O_ADDR_MIN, O_ADDR_MAX, O_LOG, O_NO_PROGRESS };
+       O_ADDR_MIN, O_ADDR_MAX, O_LOG, O_NO_PROGRESS, O_DESIGN, O_ALIGN };
 static const char *const log_names[] = {"none", "x", "y", "xy", "auto"}; /* bit 0 x, bit 1 y */
 
 static const struct option plot_opts[] = {
@@ -131,6 +139,8 @@ static const struct option plot_opts[] = {
     {"multi-pid", no_argument, 0, 'P'},
     {"no-progress", no_argument, 0, O_NO_PROGRESS},
     {"policy", required_argument, 0, 'p'},
+    {"design", required_argument, 0, O_DESIGN},
+    {"align", required_argument, 0, O_ALIGN},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -155,6 +165,8 @@ typedef struct plot_cli {
     int page_bits;         /* --page-size as log2, -1 if not given */
     trace_opts_t topts;    /* -F */
     plot_opts_t po;        /* output, page size, tau, ratio, svg, title */
+    const char *design;    /* heap: --design */
+    size_t align;          /* heap: --align */
 } plot_cli_t;
 
 enum { PLOT_SERVED = -1 }; /* --help was served */
@@ -193,6 +205,12 @@ static int parse_opt(plot_cli_t *o, int c, const char *arg)
     case O_ADDR_MIN: return cli_u64("plot", "--addr-min", arg, 0, UINT64_MAX, &o->amin) ? CLI_USAGE : 0;
     case O_ADDR_MAX: return cli_u64("plot", "--addr-max", arg, 0, UINT64_MAX, &o->amax) ? CLI_USAGE : 0;
     case O_LOG: return (o->log = cli_choice("plot", "--log", arg, log_names, 4)) < 0 ? CLI_USAGE : 0;
+    case O_DESIGN: o->design = arg; return 0;
+    case O_ALIGN:
+        if (strcmp(arg, "8") != 0 && strcmp(arg, "16") != 0)
+            return cli_usage("plot", "--align %s (expected 8 or 16)", arg);
+        o->align = (size_t)atoi(arg);
+        return 0;
     case 'h': cli_help(plot_help); return PLOT_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
@@ -215,8 +233,8 @@ static int parse(plot_cli_t *o, int argc, char **argv)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (argc - optind != 2)
-        return cli_usage("plot", "expected a kind (addresses, curves or wss) and one input");
-    if ((o->kind = cli_choice("plot", "plot", argv[optind], kind_names, 3)) < 0)
+        return cli_usage("plot", "expected a kind (addresses, curves, wss or heap) and one input");
+    if ((o->kind = cli_choice("plot", "plot", argv[optind], kind_names, 4)) < 0)
         return CLI_USAGE;
     o->input = argv[optind + 1];
     if (!(out = o->po.out))
@@ -236,7 +254,12 @@ static int parse(plot_cli_t *o, int argc, char **argv)
     o->topts.page_bits = (unsigned)o->page_bits;
     o->po.dat = o->dat, o->po.page_bits = (unsigned)o->page_bits;
     if (!o->max_points)
-        o->max_points = o->kind != K_ADDR ? 2000 : o->po.svg ? 8000 : 30000; /* SVG: a node a dot */
+        o->max_points = o->kind == K_HEAP ? 200 : o->kind != K_ADDR ? 2000
+                        : o->po.svg ? 8000 : 30000; /* SVG: a node a dot */
+    if (!o->design)
+        o->design = "segfit";
+    if (!o->align)
+        o->align = 8;
     if (o->to && o->from >= o->to)
         return cli_usage("plot", "--from %ju is not before --to %ju", (uintmax_t)o->from,
                          (uintmax_t)o->to);
@@ -509,6 +532,126 @@ static int plot_wss(plot_cli_t *o, const trace_pages_t *tp, env_out_t *od, env_o
     return 0;
 }
 
+/* heap: the map's columns.  A column's spans are binned to HEAP_BINS
+ * stretches of the heap (about a pixel each); runs of bins of one kind
+ * make one row "op offset length kind", and a bin of several kinds gets
+ * one row per kind, its length in proportion to the kind's bytes: the file
+ * stays at most 3 * HEAP_BINS rows a column however many blocks the heap
+ * has, and holes between small blocks still show. */
+#define HEAP_BINS 500
+
+typedef struct heap_plot {
+    FILE *f;                     /* the .dat file */
+    size_t rows;                 /* rows written */
+    size_t heap_max;             /* the largest heap size seen */
+    size_t bytes[HEAP_BINS][4];  /* per bin: bytes of each MR_* kind */
+} heap_plot_t;
+
+static void heap_row(heap_plot_t *hp, size_t op, size_t off, size_t len, int kind)
+{
+    fprintf(hp->f, "%zu %zu %zu %d\n", op, off, len, kind);
+    hp->rows++;
+}
+
+static int heap_column(void *ctx, const mr_sample_t *s, const mr_span_t *spans, size_t nspans)
+{
+    heap_plot_t *hp = ctx;
+    size_t q = (s->heap_bytes + HEAP_BINS - 1) / HEAP_BINS, start = 0;
+    int run = 0;
+    if (q == 0)
+        return 0;
+    memset(hp->bytes, 0, sizeof hp->bytes);
+    for (size_t i = 0; i < nspans; i++) {
+        size_t off = spans[i].off, end = off + spans[i].len;
+        while (off < end) {
+            size_t b = off / q, stop = (b + 1) * q < end ? (b + 1) * q : end;
+            if (b >= HEAP_BINS)
+                break;
+            hp->bytes[b][spans[i].kind] += stop - off;
+            off = stop;
+        }
+    }
+    for (size_t b = 0; b <= HEAP_BINS; b++) {
+        int kind = 0, mixed = 0;
+        for (int k = MR_PAYLOAD; b < HEAP_BINS && k <= MR_FREE; k++)
+            if (hp->bytes[b][k]) {
+                mixed = kind != 0;
+                kind = k;
+            }
+        if (kind != run || mixed) {
+            if (run)
+                heap_row(hp, s->op, start * q, (b - start) * q, run);
+            run = mixed ? 0 : kind;
+            start = b;
+        }
+        if (mixed) {
+            /* the bin's kinds side by side, in proportion: drawn in less
+             * than a pixel, they blend into the bin's mixture */
+            size_t off = b * q, tot = 0, len;
+            for (int k = MR_PAYLOAD; k <= MR_FREE; k++)
+                tot += hp->bytes[b][k];
+            for (int k = MR_PAYLOAD; k <= MR_FREE; k++)
+                if ((len = hp->bytes[b][k] * q / tot) != 0) {
+                    heap_row(hp, s->op, off, len, k);
+                    off += len;
+                }
+        }
+    }
+    if (s->heap_bytes > hp->heap_max)
+        hp->heap_max = s->heap_bytes;
+    return ferror(hp->f) ? -EIO : 0;
+}
+
+static int plot_heap(plot_cli_t *o, env_out_t *od, env_out_t *og)
+{
+    mr_trace_t t;
+    heap_plot_t *hp = calloc(1, sizeof *hp);
+    mr_opts_t mo = {o->align, 0, 0, 0, 1};
+    size_t every;
+    diag_t d;
+    int rc;
+    diag_clear(&d);
+    if (!hp)
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    hp->f = od->fp;
+    if (strcmp(o->design, "libc") == 0)
+        return free(hp), cli_usage("plot", "--design libc: its heap cannot be walked (expected a design "
+                         "from 'vmlab malloc replay --list')");
+    if (cli_malloc_load_trace(o->input, &t, &d)) {
+        free(hp);
+        return cli_diag(&d);
+    }
+    every = (t.nops + o->max_points - 1) / o->max_points;
+    rc = mr_sample_run(&t, o->design, &mo, every, 1, heap_column, hp);
+    if (rc == -ENOENT) {
+        mr_trace_free(&t);
+        free(hp);
+        return cli_usage("plot", "unknown design '%s' (expected one from 'vmlab malloc replay "
+                         "--list')", o->design);
+    }
+    if (rc) {
+        cli_error("%s: %s: %s", o->input, o->design,
+                  rc == -EIO && !ferror(od->fp) ? "out of memory in the arena" : strerror(-rc));
+        mr_trace_free(&t);
+        free(hp);
+        return CLI_ERR;
+    }
+    char name[TITLE_NAME_MAX + 1];
+    snprintf(o->tbuf, sizeof o->tbuf, "Heap map: %s under %s (%zu operations)",
+             plot_short_name(o->input, TITLE_NAME_MAX, name), o->design, t.nops);
+    set_title(o);
+    if (env_out_open(og, o->gp, &d)) {
+        mr_trace_free(&t);
+        free(hp);
+        return cli_diag(&d);
+    }
+    plot_heap_script(og->fp, &o->po, t.nops, hp->heap_max, (t.nops + every - 1) / every,
+                     hp->rows);
+    mr_trace_free(&t);
+    free(hp);
+    return 0;
+}
+
 /* wss reads a trace as pages. */
 static int plot_trace(plot_cli_t *o, env_out_t *od, env_out_t *og)
 {
@@ -567,6 +710,7 @@ int cmd_plot(int argc, char **argv)
         return cli_diag(&d);
     rc = o.kind == K_CURVES ? plot_curves(&o, &od, &og)
          : o.kind == K_ADDR ? plot_addresses(&o, &od, &og)
+         : o.kind == K_HEAP ? plot_heap(&o, &od, &og)
                             : plot_trace(&o, &od, &og);
     if (rc) {
         env_out_abort(&od);

@@ -516,3 +516,31 @@ void plot_curves_script(FILE *f, const plot_opts_t *o, const char *const *names,
     }
     fprintf(f, "\n");
 }
+
+void plot_heap_script(FILE *f, const plot_opts_t *o, size_t nops, size_t heap_max, size_t columns,
+                      size_t rows)
+{
+    static const struct {
+        int kind;
+        const char *color, *title;
+    } k[] = {{1, "#1f77b4", "payload"}, {2, "#d62728", "headers and padding"},
+             {3, "#d9d9d9", "free"}};
+    /* each column is drawn as vertical strokes as wide as a column is on a
+     * 1000-pixel plot area, so that the map has no gaps */
+    double lw = columns ? 1000.0 / (double)columns : 1;
+    header(f, o, 1);
+    fprintf(f, "# heap map: %zu rows, %zu columns\n", rows, columns);
+    fprintf(f, "set xlabel 'time (operations)'\nset ylabel 'heap offset (bytes)'\n"
+               "set format x '%%.0f'\nset format y '%%.0f'\nset xrange [0:%zu]\nset yrange [0:%zu]\n"
+               "set key outside top center horizontal\n",
+            nops, heap_max ? heap_max : 1);
+    fprintf(f, "plot ");
+    for (size_t j = 0; j < 3; j++) {
+        if (j)
+            fprintf(f, ", \\\n     ");
+        gq(f, o->dat);
+        fprintf(f, " using 1:($4 == %d ? $2 : 1/0):(0):3 with vectors nohead lw %.2f lc rgb '%s' "
+                   "title '%s'", k[j].kind, lw < 1 ? 1 : lw, k[j].color, k[j].title);
+    }
+    fprintf(f, "\n");
+}
