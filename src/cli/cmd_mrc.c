@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "base/vec.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
@@ -59,7 +60,9 @@ static const char mrc_help[] =
     "                         --shards-part run: print the curve they make\n"
     "  -F, --format F         trace format: @FORMATS@\n"
     "                         (default: detected)\n"
+    "  -P, --multi-pid        text lines start with a decimal pid column\n"
     "      --page-size BYTES  a power of two (default 4096)\n"
+    "      --no-progress      no progress line (shown on a terminal for long runs)\n"
     "      --output F         text (default), csv (policy,frames,page_faults,\n"
     "                         miss_ratio) or json\n"
     "  -o, --out FILE         write to FILE (atomically) instead of stdout\n"
@@ -81,7 +84,7 @@ typedef struct curve {
 } curve_t;
 
 enum { O_MAX_FRAMES = CLI_OPT_BASE, O_POINTS, O_SHARDS, O_SHARDS_SIZE, O_SEED, O_PAGE_SIZE, O_OUTPUT,
-       O_SHARDS_PART, O_MERGE };
+       O_SHARDS_PART, O_MERGE, O_NO_PROGRESS };
 
 static const struct option mrc_opts[] = {
     {"policy", required_argument, 0, 'p'},
@@ -93,6 +96,8 @@ static const struct option mrc_opts[] = {
     {"seed", required_argument, 0, O_SEED},
     {"shards-part", required_argument, 0, O_SHARDS_PART},
     {"merge", no_argument, 0, O_MERGE},
+    {"multi-pid", no_argument, 0, 'P'},
+    {"no-progress", no_argument, 0, O_NO_PROGRESS},
     {"format", required_argument, 0, 'F'},
     {"page-size", required_argument, 0, O_PAGE_SIZE},
     {"output", required_argument, 0, O_OUTPUT},
@@ -119,7 +124,8 @@ typedef struct mrc_cli {
     size_t nfiles;          /* how many */
     unsigned page_bits;     /* --page-size as log2 */
     out_format_t output;    /* --output */
-    trace_opts_t topts;     /* -F */
+    trace_opts_t topts;     /* -F, -P */
+    int progress;           /* 0: --no-progress */
     char **spec;            /* the policy specs */
     size_t nspec;           /* how many */
 } mrc_cli_t;
@@ -253,6 +259,8 @@ static int parse_opt(mrc_cli_t *o, int c, const char *arg)
     switch (c) {
     case 'p': o->policies = arg; return 0;
     case 'n': return parse_frames(arg, &o->given);
+    case 'P': o->topts.multi_pid = 1; return 0;
+    case O_NO_PROGRESS: o->progress = 0; return 0;
     case O_MAX_FRAMES:
         return cli_u64("mrc", "--max-frames", arg, 1, (uint64_t)1 << 32, &o->max_frames) ? CLI_USAGE : 0;
     case O_POINTS:
@@ -315,9 +323,10 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
     o->points = UINT64_MAX;
     o->seed = 1;
     o->page_bits = 12;
-    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
+    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12, .pid_opt = "-P"};
+    o->progress = 1;
     optind = 1;
-    while ((c = cli_getopt("mrc", argc, argv, "p:n:F:o:h", mrc_opts)) != -1)
+    while ((c = cli_getopt("mrc", argc, argv, "p:n:F:Po:h", mrc_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (o->merge) {
@@ -363,9 +372,10 @@ static int is_stack(const char *spec) { return strcmp(spec, "lru") == 0 || strcm
 
 /* One streamed pass for lru, opt and SHARDS, which also counts the pages:
  * 0 or a CLI_* status. */
-static int stream(const mrc_cli_t *o, mrc_data_t *m)
+static int stream(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
 {
     mrc_stream_opts_t so = {0};
+    trace_opts_t topts = o->topts;
     mrc_stream_t *s = NULL;
     trace_t *t = NULL;
     diag_t d;
@@ -382,7 +392,9 @@ static int stream(const mrc_cli_t *o, mrc_data_t *m)
     so.so = (mrc_shards_opts_t){.rate = o->shards_rate, .max_keys = o->shards_size, .seed = o->seed,
                                 .parts = o->parts, .part = o->part};
     so.distinct = 1; /* the header and the default sizes need the count */
-    rc = trace_open(&t, o->path, &o->topts, &d);
+    topts.progress = progress_cb;
+    topts.progress_ctx = pg;
+    rc = trace_open(&t, o->path, &topts, &d);
     if (rc == 0)
         rc = mrc_stream_new(&s, &so, &d);
     if (rc == 0)
@@ -401,12 +413,15 @@ static int stream(const mrc_cli_t *o, mrc_data_t *m)
 
 /* Read the trace into memory for the simulated policies, count its pages
  * unless stream() did: 0 or a CLI_* status. */
-static int load(const mrc_cli_t *o, mrc_data_t *m)
+static int load(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
 {
     diag_t d;
     int64_t distinct;
+    trace_opts_t topts = o->topts;
     diag_clear(&d);
-    if (trace_load_pages(o->path, &o->topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
+    topts.progress = progress_cb;
+    topts.progress_ctx = pg;
+    if (trace_load_pages(o->path, &topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
         return cli_diag(&d);
     m->refs = m->tp.n;
     if (m->streamed || m->tp.n == 0)
@@ -471,7 +486,7 @@ static int write_part(const mrc_cli_t *o, mrc_data_t *m)
 }
 
 /* stream() if any policy is a stack one, load() if any is simulated. */
-static int read_trace(const mrc_cli_t *o, mrc_data_t *m)
+static int read_trace(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
 {
     int stack = 0, sim = 0, rc = 0;
     m->path = o->path, m->page_bits = o->page_bits;
@@ -480,11 +495,11 @@ static int read_trace(const mrc_cli_t *o, mrc_data_t *m)
     if (o->merge)
         rc = merge_parts(o, m);
     else if (stack)
-        rc = stream(o, m);
+        rc = stream(o, m, pg);
     if (rc == 0 && o->parts && o->part != MRC_SHARDS_ALL_PARTS)
         return write_part(o, m);
     if (rc == 0 && sim)
-        rc = load(o, m);
+        rc = load(o, m, pg);
     if (rc)
         return rc;
     if (m->refs == 0) {
@@ -673,11 +688,23 @@ int cmd_mrc(int argc, char **argv)
 {
     mrc_cli_t o;
     mrc_data_t m = {0};
+    progress_t pg;
+    char unit[48], name[4096];
     int rc = parse(&o, argc, argv);
+    progress_start(&pg, NULL, stderr, rc == 0 && o.progress, "mrc", rc == 0 ? o.path : NULL,
+                   "references read");
     if (rc == 0)
-        rc = read_trace(&o, &m);
-    for (size_t i = 0; rc == 0 && i < o.nspec; i++)
+        rc = read_trace(&o, &m, &pg);
+    /* The curves one after the other: which one, and how many are done. */
+    snprintf(unit, sizeof unit, "of %zu curves done", o.nspec);
+    progress_set_unit(&pg, unit);
+    for (size_t i = 0; rc == 0 && i < o.nspec; i++) {
+        snprintf(name, sizeof name, "%s: %s", m.path, o.spec[i]);
+        progress_set_name(&pg, name);
+        progress_update(&pg, i, o.nspec, i);
         rc = curve(&o, &m, o.spec[i], &m.cv[m.nc++]);
+    }
+    progress_end(&pg);
     if (rc == 0)
         rc = print(&o, &m);
     for (size_t i = 0; i < m.nc; i++)

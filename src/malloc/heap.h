@@ -194,6 +194,6 @@ static inline size_t ma_min(size_t a, size_t b) { return a < b ? a : b; }
 
 extern const ma_design_t ma_implicit_first, ma_implicit_next, ma_implicit_best,
     ma_implicit_worst, ma_explicit_lifo, ma_explicit_addr, ma_segfit, ma_segstore,
-    ma_buddy;
+    ma_buddy, ma_adaptive;
 
 #endif
