@@ -9,8 +9,14 @@
 start_sleeper() {
     sleep 300 &
     SLEEPER=$!
-    # Wait until it has exec'd sleep (its maps name /usr/bin/sleep or similar).
+    # Wait until it has exec'd sleep (its maps name /usr/bin/sleep or similar)
+    # and sleeps in (clock_)nanosleep (x86-64 230, 35): before that the
+    # loader is still mapping and touching, and two readings of its maps
+    # would differ.  Where /proc/PID/syscall is not readable, the first wait.
     wait_until grep -q sleep "/proc/$SLEEPER/maps" 2>/dev/null
+    if [ -r "/proc/$SLEEPER/syscall" ]; then
+        wait_until sh -c 'read n rest <"/proc/$1/syscall" && { [ "$n" = 230 ] || [ "$n" = 35 ]; }' sh "$SLEEPER"
+    fi
 }
 stop_sleeper() { kill "$SLEEPER" 2>/dev/null; wait "$SLEEPER" 2>/dev/null; }
 
