@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "vmlab/malloc.h"
+#include "malloc/tcache.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -69,6 +70,11 @@
 #define REGION_MIN ((size_t)1 << 20)           /* least bytes added to the heap at a time */
 #define REGION_MAX ((size_t)256 << 20)         /* most added at a time beyond what is needed */
 #define RESERVE_BYTES ((size_t)64 << 30)       /* address space reserved for regions */
+#define RESERVE_SMALL ((size_t)4 << 30)        /* the reservation if 64 GiB is refused */
+#define GROW_STEP ((size_t)64 << 10)           /* the heap grows in the reservation by this */
+#define TRIM_BLOCK_MIN ((size_t)64 << 10)      /* free blocks this large give pages back */
+#define TRIM_KEEP ((size_t)16 << 20)           /* ... once they add up to more than this */
+#define TRIM_STEP_MIN ((size_t)8 << 20)        /* bytes freed between two trim passes */
 #define BOOT_BYTES ((size_t)64 << 10)          /* bootstrap arena */
 
 /* ---- state ---------------------------------------------------------------- */
@@ -82,15 +88,21 @@ static uint64_t n_free;        /* heap frees */
 static uint64_t n_realloc;     /* reallocs served by the heap */
 static uint64_t n_regions;     /* regions handed to the heap */
 static size_t heap_bytes;      /* their total length */
+static size_t trim_debt;       /* bytes given back to the heap since the last trim pass */
+static uint64_t n_trims;       /* trim passes that released pages */
+static uint64_t trim_bytes;    /* bytes released by them (madvise(MADV_DONTNEED)) */
+static int cache_on = 1;       /* VMLAB_MALLOC_CACHE: thread caches in front of the heap */
 
 /* Atomic (relaxed): touched outside the lock. */
 static size_t mmap_threshold = MMAP_THRESHOLD_MIN; /* requests >= this are mapped */
 static uint64_t n_huge;        /* mapped blocks made */
 static uint64_t n_huge_free;   /* mapped blocks unmapped */
 static uint64_t n_mremap;      /* mapped blocks resized with mremap */
-static unsigned char *res_base; /* the region reservation [res_base, res_base + res_len) */
-static size_t res_len;
-static size_t res_next;        /* bytes of it handed out (fetch_add claims) */
+static unsigned char *res_base; /* the region reservation [res_base, res_base + res_len), */
+static size_t res_len;          /* readable and writable (MAP_NORESERVE): set once */
+static size_t res_next;         /* bytes of it handed out (compare-and-swap claims) */
+static pthread_key_t tc_thread; /* its destructor flushes a thread's cache at exit */
+static int tc_thread_ok;        /* tc_thread exists */
 
 static int stats_fd = -1;      /* where the exit summary goes; -1: nowhere */
 static int leak_fd = -1;       /* VMLAB_MALLOC_LEAKS: where the leak list goes; -1: none */
@@ -112,6 +124,11 @@ static size_t boot_used; /* atomic: bytes handed out */
 /* Set while this thread runs shim code.  initial-exec: a preloaded library's
  * TLS is static, and the general model's __tls_get_addr could allocate. */
 static __thread int busy __attribute__((tls_model("initial-exec")));
+
+/* The thread's cache of small blocks (tcache.h).  Its fast paths run without
+ * the busy flag: they make no call, so they cannot recurse, and they touch
+ * only this thread's lists, so they are safe even inside the shim. */
+static __thread tc_cache_t tcache __attribute__((tls_model("initial-exec")));
 
 /* ---- small helpers without stdio ------------------------------------------- */
 
@@ -219,19 +236,72 @@ static unsigned parse_flags(const char *v)
     return flags;
 }
 
+/* The heap's page source, called under the lock: the next piece of the
+ * reservation, claimed without a system call (the reservation is readable
+ * and writable already; untouched pages cost nothing).  Successive pieces
+ * are adjacent, so the last region grows at its end as with sbrk, and a
+ * design can grow a block in place at the top of the heap (realloc). */
+static void *res_more(void *ctx, size_t bytes, size_t *got)
+{
+    unsigned char *base = __atomic_load_n(&res_base, __ATOMIC_RELAXED);
+    size_t len = bytes > SIZE_MAX - GROW_STEP ? 0 : ma_round(bytes, GROW_STEP), at;
+    (void)ctx;
+    if (!base || len == 0)
+        return NULL;
+    at = __atomic_load_n(&res_next, __ATOMIC_RELAXED);
+    do {
+        if (at > res_len || len > res_len - at)
+            return NULL;
+    } while (!__atomic_compare_exchange_n(&res_next, &at, at + len, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    n_regions++;
+    __atomic_store_n(&heap_bytes, heap_bytes + len, __ATOMIC_RELAXED);
+    *got = len;
+    return base + at;
+}
+
+/* Whether p lies in the reservation: a block the thread caches may hold.
+ * One subtraction and compare (p below the base wraps to a huge offset). */
+static inline int in_res(const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)__atomic_load_n(&res_base, __ATOMIC_RELAXED) <
+           __atomic_load_n(&res_len, __ATOMIC_RELAXED);
+}
+
+static int in_res_fn(const void *p)
+{
+    return in_res(p) && ((uintptr_t)p & 15) == 0;
+}
+
+/* Whether the header before p is a plain allocated heap block's (not a
+ * huge block, not an alignment marker). */
+static inline int plain_block(const void *p)
+{
+    return (((const size_t *)p)[-1] & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC &&
+           ((uintptr_t)p & 15) == 0;
+}
+
 /* Under lock: make the heap on first use.  The only system calls made under
- * the lock (opening the stats file), once per process. */
+ * the lock (the reservation, opening the stats file), once per process. */
 static void init_locked(void)
 {
     const char *name = getenv("VMLAB_MALLOC");
     const char *st = getenv("VMLAB_MALLOC_STATS");
+    const char *cv = getenv("VMLAB_MALLOC_CACHE");
+    static ma_source_t src = {res_more, NULL, NULL, NULL};
     ma_config_t cfg = {0};
+    void *r;
     int rc;
 
     cfg.design = name && *name ? name : "segfit";
     cfg.align = 16;
     cfg.flags = parse_flags(getenv("VMLAB_MALLOC_FLAGS"));
+    cfg.source = &src;
     dbg_canary = (cfg.flags & MA_CANARY) != 0;
+    if (cv && *cv && strcmp(cv, "0") != 0 && strcmp(cv, "1") != 0)
+        die("vmlab malloc: VMLAB_MALLOC_CACHE=", cv,
+            ": unknown value (expected 1, thread caches on, or 0, off)");
+    cache_on = !(cv && strcmp(cv, "0") == 0);
     {
         const char *lk = getenv("VMLAB_MALLOC_LEAKS");
         if (lk && *lk && strcmp(lk, "0") != 0) {
@@ -239,6 +309,7 @@ static void init_locked(void)
             /* every block in the heap, so that the walk at exit sees it */
             __atomic_store_n(&mmap_threshold, SIZE_MAX, __ATOMIC_RELAXED);
             leak_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+            cache_on = 0; /* a cached block would be listed as a leak */
         }
     }
     rc = ma_init(&heap, heap_store, sizeof heap_store, &cfg);
@@ -248,6 +319,23 @@ static void init_locked(void)
             "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore or buddy)");
     if (rc)
         die("vmlab malloc: cannot start the heap for design ", cfg.design, "");
+    /* The region reservation: address space only (MAP_NORESERVE: not
+     * counted against memory until touched).  Without it the heap grows by
+     * separate mappings (get_region) and nothing is cached. */
+    r = mmap(NULL, RESERVE_BYTES, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    res_len = RESERVE_BYTES;
+    if (r == MAP_FAILED) {
+        r = mmap(NULL, RESERVE_SMALL, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        res_len = RESERVE_SMALL;
+    }
+    if (r == MAP_FAILED) {
+        res_len = 0;
+        cache_on = 0;
+    } else {
+        __atomic_store_n(&res_base, (unsigned char *)r, __ATOMIC_RELEASE);
+    }
     if (st && *st && strcmp(st, "0") != 0) {
         if (strcmp(st, "1") == 0)
             /* a copy of stderr: programs close fd 2 at exit (coreutils) */
@@ -269,13 +357,67 @@ static inline void heap_unlock(void)
     pthread_mutex_unlock(&lock);
 }
 
+/* ---- memory return ------------------------------------------------------------ */
+
+/* A trim pass (under lock): the pages strictly inside large free blocks go
+ * back to the kernel with madvise(MADV_DONTNEED), which keeps the mapping
+ * (the next touch faults in a zero page) and drops the memory.  Only what
+ * a design does not keep in a free block may go (MA_FREE_HEAD/TAIL bytes at
+ * its ends stay), and never under MA_POISON (free payloads are checked).
+ *
+ * The pass walks the free blocks twice (sum, release) and runs after every
+ * max(TRIM_STEP_MIN, heap / 8) bytes the heap takes back, and only releases
+ * when the large free blocks add up to more than TRIM_KEEP: a program that
+ * frees and reallocates a few MiB in a loop (the malloc-lab traces) is left
+ * alone, where glibc's trim of its heap top makes it fault them in again.
+ * The walk and the system calls are made under the lock: another thread
+ * must not be handed a block whose pages are being dropped. */
+static int trim_sum(const ma_block_t *b, void *ctx)
+{
+    if (b->size >= TRIM_BLOCK_MIN)
+        *(size_t *)ctx += b->size;
+    return 0;
+}
+
+static int trim_block(const ma_block_t *b, void *ctx)
+{
+    uintptr_t lo = ((uintptr_t)b->addr + MA_FREE_HEAD + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+    uintptr_t hi = ((uintptr_t)b->addr + b->size - MA_FREE_TAIL) & ~(uintptr_t)(PAGE - 1);
+    (void)ctx;
+    if (b->size >= TRIM_BLOCK_MIN && hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
+        trim_bytes += hi - lo;
+    return 0;
+}
+
+static void trim_locked(void)
+{
+    size_t big = 0;
+    trim_debt = 0;
+    if (heap->flags & MA_POISON)
+        return;
+    ma_walk_free(heap, trim_sum, &big);
+    if (big <= TRIM_KEEP)
+        return;
+    n_trims++;
+    ma_walk_free(heap, trim_block, NULL);
+}
+
+/* Under lock: the heap took back `bytes`. */
+static inline void trim_note(size_t bytes)
+{
+    size_t step = heap_bytes / 8 > TRIM_STEP_MIN ? heap_bytes / 8 : TRIM_STEP_MIN;
+    trim_debt += bytes;
+    if (__builtin_expect(trim_debt >= step, 0))
+        trim_locked();
+}
+
 /* Map at least `need` bytes for the heap and add them; 0 or -ENOMEM.  Called
- * without the lock. */
+ * without the lock, when the reservation is used up (or was refused). */
 static int get_region(size_t need)
 {
     size_t have = __atomic_load_n(&heap_bytes, __ATOMIC_RELAXED);
     size_t len = have / 2 > REGION_MAX ? REGION_MAX : have / 2;
-    unsigned char *p = NULL, *base;
+    void *m;
     int rc;
 
     if (len < REGION_MIN)
@@ -285,29 +427,18 @@ static int get_region(size_t need)
     len = round_page(len);
     if (len == 0)
         return -ENOMEM;
-    /* The next piece of the reservation, if it has room. */
-    base = __atomic_load_n(&res_base, __ATOMIC_ACQUIRE);
-    if (base) {
-        size_t at = __atomic_fetch_add(&res_next, len, __ATOMIC_RELAXED);
-        if (at <= res_len && len <= res_len - at &&
-            mprotect(base + at, len, PROT_READ | PROT_WRITE) == 0)
-            p = base + at;
-    }
-    if (!p) {
-        void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
-            return -ENOMEM;
-        p = m;
-    }
+    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -ENOMEM;
     heap_lock();
-    rc = ma_add_region(heap, p, len);
+    rc = ma_add_region(heap, m, len);
     if (rc == 0) {
         n_regions++;
         __atomic_store_n(&heap_bytes, heap_bytes + len, __ATOMIC_RELAXED);
     }
     heap_unlock();
     if (rc) {
-        munmap(p, len); /* a reservation piece becomes a hole: harmless */
+        munmap(m, len);
         return -ENOMEM;
     }
     return 0;
@@ -333,6 +464,113 @@ static void *heap_alloc(size_t n, size_t align)
             return NULL;
         }
     }
+}
+
+/* A heap free (p not huge), under the lock. */
+static void heap_free(void *p)
+{
+    size_t u;
+    heap_lock();
+    u = ma_usable_size(heap, p);
+    ma_free(heap, p);
+    n_free++;
+    trim_note(u);
+    heap_unlock();
+}
+
+/* ---- the thread caches ----------------------------------------------------------- */
+
+/* Under lock: add the cache's counts to the process's. */
+static inline void tc_fold(tc_cache_t *tc)
+{
+    n_malloc += tc->allocs;
+    n_free += tc->frees;
+    tc->allocs = tc->frees = 0;
+}
+
+/* Thread exit (the key's destructor): every cached block back to the heap;
+ * a call made after this (another key's destructor) goes to the heap. */
+static void tc_thread_exit(void *arg)
+{
+    tc_cache_t *tc = arg;
+    busy = 1;
+    heap_lock();
+    trim_note(tc_flush_all(tc, heap));
+    tc_fold(tc);
+    heap_unlock();
+    tc->state = TC_OFF;
+    busy = 0;
+}
+
+/* Set the thread's cache up (state TC_NEW), in a slow path with busy set. */
+static void tc_start(tc_cache_t *tc)
+{
+    if (__builtin_expect(heap == NULL, 0)) {
+        heap_lock();
+        heap_unlock();
+    }
+    if (!cache_on) {
+        tc->state = TC_OFF;
+        return;
+    }
+    if (!__atomic_load_n(&tc_thread_ok, __ATOMIC_ACQUIRE))
+        return; /* before the constructor: stay TC_NEW, ask again later */
+    if (pthread_setspecific(tc_thread, tc) != 0) {
+        tc->state = TC_OFF;
+        return;
+    }
+    tc->state = (heap->flags & (MA_CANARY | MA_POISON)) ? TC_DEBUG : TC_FAST;
+}
+
+/* Serve n <= TC_MAX from the cache (busy set), refilling from the heap in
+ * one locked visit when the bin is empty. */
+static void *cache_alloc(tc_cache_t *tc, size_t n)
+{
+    unsigned c = tc_bin_req(n), b = tc_bin_of(c);
+    void *p;
+    size_t need;
+    if (b && tc->head[b])
+        return tc->state == TC_DEBUG ? tc_pop_debug(tc, heap, b, in_res_fn) : tc_pop(tc, b);
+    for (;;) {
+        heap_lock();
+        p = tc_fill(tc, heap, c);
+        need = p ? 0 : ma_needed(heap);
+        tc_fold(tc);
+        heap_unlock();
+        if (p)
+            return p;
+        if (need == 0 || get_region(need) != 0) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+}
+
+/* Take p (a plain block of the reservation) into the cache; 0 if its size
+ * is not cached.  A full bin first gives half its blocks back. */
+static int cache_free(tc_cache_t *tc, void *p)
+{
+    size_t u;
+    unsigned c;
+    if (tc_cached(p))
+        ma_fatal("free()", p, "double free: the block is already free");
+    if (tc->state == TC_DEBUG) {
+        heap_lock();
+        ma_vet(heap, p, "free()"); /* aborts on an invalid pointer or a broken canary */
+        heap_unlock();
+    }
+    u = tc_usable(heap, p);
+    c = (unsigned)(u >> 4);
+    if (c - 1 >= TC_BINS - 1)
+        return 0;
+    if (tc->count[c] >= tc_cap(c)) {
+        heap_lock();
+        size_t bytes = tc_flush(tc, heap, c, tc_cap(c) / 2);
+        tc_fold(tc);
+        trim_note(bytes);
+        heap_unlock();
+    }
+    return tc->state == TC_DEBUG ? tc_push_debug(tc, heap, p, u) : tc_push(tc, p, u);
 }
 
 /* ---- mapped (huge) blocks ----------------------------------------------------- */
@@ -388,23 +626,42 @@ static size_t huge_usable(const void *p)
 
 /* ---- the interface ---------------------------------------------------------------- */
 
-EXPORT void *malloc(size_t n)
+/* The slow paths: the first call of a thread, an empty or full bin, the
+ * debug mode, sizes the cache does not hold, VMLAB_MALLOC_CACHE=0. */
+static __attribute__((noinline)) void *malloc_slow(size_t n, const void *site)
 {
     void *p;
     int e;
     if (__builtin_expect(busy, 0))
         return boot_alloc(n);
     busy = 1;
-    NOTE_SITE();
     e = errno;
-    p = wants_map(n) ? huge_alloc(n) : heap_alloc(n, 0);
+    if (tcache.state == TC_NEW)
+        tc_start(&tcache);
+    if (n <= TC_MAX && (tcache.state == TC_FAST || tcache.state == TC_DEBUG)) {
+        p = cache_alloc(&tcache, n);
+    } else {
+        if (__builtin_expect(leak_fd >= 0, 0))
+            cur_site = site;
+        p = wants_map(n) ? huge_alloc(n) : heap_alloc(n, 0);
+    }
     if (p)
         errno = e;
     busy = 0;
     return p;
 }
 
-EXPORT void free(void *p)
+EXPORT void *malloc(size_t n)
+{
+    if (__builtin_expect(n <= TC_MAX && tcache.state == TC_FAST, 1)) {
+        void *p = tc_pop(&tcache, tc_bin_of(tc_bin_req(n)));
+        if (__builtin_expect(p != NULL, 1))
+            return p;
+    }
+    return malloc_slow(n, __builtin_return_address(0));
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
 {
     int e;
     if (!p || in_boot(p))
@@ -413,16 +670,32 @@ EXPORT void free(void *p)
         return; /* from inside the shim, with the lock possibly held: leak it */
     busy = 1;
     e = errno;
-    if (ma_is_huge(p)) {
+    if (tcache.state == TC_NEW)
+        tc_start(&tcache);
+    if ((tcache.state == TC_FAST || tcache.state == TC_DEBUG) && in_res(p) && plain_block(p) &&
+        cache_free(&tcache, p)) {
+        /* cached */
+    } else if (ma_is_huge(p)) {
         huge_free(p);
     } else {
-        heap_lock();
-        ma_free(heap, p);
-        n_free++;
-        heap_unlock();
+        if (in_res(p) && plain_block(p) && tc_cached(p))
+            ma_fatal("free()", p, "double free: the block is already free");
+        heap_free(p);
     }
     errno = e;
     busy = 0;
+}
+
+EXPORT void free(void *p)
+{
+    if (__builtin_expect(tcache.state == TC_FAST && in_res(p), 1)) {
+        size_t w = ((size_t *)p)[-1];
+        /* FAST: no canary, no sites trailer, so usable = size - header */
+        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0 &&
+            !tc_cached(p) && tc_push(&tcache, p, (w & ~(size_t)MA_FLAGS) - MA_WORD))
+            return;
+    }
+    free_slow(p);
 }
 
 EXPORT void *calloc(size_t n, size_t m)
@@ -434,8 +707,17 @@ EXPORT void *calloc(size_t n, size_t m)
         errno = ENOMEM;
         return NULL;
     }
+    if (__builtin_expect(bytes <= TC_MAX && tcache.state == TC_FAST, 1)) {
+        p = tc_pop(&tcache, tc_bin_of(tc_bin_req(bytes)));
+        if (p)
+            return memset(p, 0, bytes);
+    }
     if (__builtin_expect(busy, 0)) {
         p = boot_alloc(bytes);
+        return p ? memset(p, 0, bytes) : NULL;
+    }
+    if (bytes <= TC_MAX) {
+        p = malloc_slow(bytes, __builtin_return_address(0));
         return p ? memset(p, 0, bytes) : NULL;
     }
     busy = 1;
@@ -500,6 +782,24 @@ EXPORT void *realloc(void *p, size_t n)
     void *q;
     size_t need;
     int e;
+    if (p && n && tcache.state == TC_FAST && in_res(p)) {
+        /* a small block: in place if it still fits well, else moved
+         * through the cache, without the lock */
+        size_t w = ((size_t *)p)[-1], u = (w & ~(size_t)MA_FLAGS) - MA_WORD;
+        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0 &&
+            !tc_cached(p)) {
+            if (n <= u && n >= u / 2)
+                return p;
+            if (u <= TC_MAX && n <= TC_MAX) {
+                q = malloc(n);
+                if (q) {
+                    memcpy(q, p, u < n ? u : n);
+                    free(p);
+                }
+                return q;
+            }
+        }
+    }
     if (!p)
         return malloc(n);
     if (n == 0) {
@@ -522,20 +822,31 @@ EXPORT void *realloc(void *p, size_t n)
     e = errno;
     if (ma_is_huge(p)) {
         q = huge_realloc(p, n);
+    } else if (in_res(p) && plain_block(p) && tc_cached(p)) {
+        ma_fatal("realloc()", p, "double free: the block is already free");
     } else if (wants_map(n)) {
-        NOTE_SITE();
-        /* grows past the threshold: to its own mapping */
-        q = huge_alloc(n);
-        if (q) {
-            size_t old;
-            heap_lock();
-            old = ma_usable_size(heap, p);
-            heap_unlock();
-            memcpy(q, p, old < n ? old : n);
-            heap_lock();
-            ma_free(heap, p);
-            n_free++;
-            heap_unlock();
+        int grown;
+        heap_lock();
+        grown = ma_resize(heap, p, n);
+        n_realloc += grown;
+        heap_unlock();
+        if (grown) {
+            /* in place (at the top of the heap, typically): no copy, no
+             * system call, as the same design does in `vmlab malloc replay` */
+            q = p;
+        } else {
+            /* past the threshold and not in place: to its own mapping,
+             * where mremap grows it further without copying */
+            NOTE_SITE();
+            q = huge_alloc(n);
+            if (q) {
+                size_t old;
+                heap_lock();
+                old = ma_usable_size(heap, p);
+                heap_unlock();
+                memcpy(q, p, old < n ? old : n);
+                heap_free(p);
+            }
         }
     } else {
         for (;;) {
@@ -651,6 +962,8 @@ EXPORT size_t malloc_usable_size(void *p)
         return boot_size(p);
     if (ma_is_huge(p))
         return huge_usable(p);
+    if (heap && in_res(p) && plain_block(p))
+        return tc_usable(heap, p); /* the block's own header: no lock */
     heap_lock();
     n = ma_usable_size(heap, p);
     heap_unlock();
@@ -678,17 +991,12 @@ static void fork_child(void)
 
 __attribute__((constructor)) static void preload_init(void)
 {
-    void *r;
     busy = 1;
     heap_lock();
     heap_unlock();
-    /* The region reservation: address space only (PROT_NONE is not counted
-     * against memory); pieces become usable in get_region. */
-    r = mmap(NULL, RESERVE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r != MAP_FAILED) {
-        res_len = RESERVE_BYTES;
-        __atomic_store_n(&res_base, (unsigned char *)r, __ATOMIC_RELEASE);
-    }
+    tc_init();
+    if (pthread_key_create(&tc_thread, tc_thread_exit) == 0)
+        __atomic_store_n(&tc_thread_ok, 1, __ATOMIC_RELEASE);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     busy = 0;
 }
@@ -814,6 +1122,13 @@ __attribute__((destructor)) static void preload_fini(void)
         heap_unlock();
         busy = 0;
     }
+    if (heap) {
+        busy = 1;
+        heap_lock();
+        tc_fold(&tcache); /* this thread's; threads still running keep theirs */
+        heap_unlock();
+        busy = 0;
+    }
     if (stats_fd < 0 || (n_malloc == 0 && __atomic_load_n(&n_huge, __ATOMIC_RELAXED) == 0))
         return; /* nothing to say for a process that never allocated */
     busy = 1;
@@ -841,7 +1156,11 @@ __attribute__((destructor)) static void preload_fini(void)
     cat_u64(buf, &at, sizeof buf, n_regions);
     cat(buf, &at, sizeof buf, " added), ");
     cat_u64(buf, &at, sizeof buf, st.live_blocks);
-    cat(buf, &at, sizeof buf, " blocks live at exit\n");
+    cat(buf, &at, sizeof buf, " blocks live at exit (cached ones included); ");
+    cat_u64(buf, &at, sizeof buf, trim_bytes >> 10);
+    cat(buf, &at, sizeof buf, " KiB returned to the kernel in ");
+    cat_u64(buf, &at, sizeof buf, n_trims);
+    cat(buf, &at, sizeof buf, " trims\n");
     heap_unlock();
     put(stats_fd, buf, at);
     busy = 0;
