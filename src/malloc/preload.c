@@ -72,9 +72,9 @@
 #define RESERVE_BYTES ((size_t)64 << 30)       /* address space reserved for regions */
 #define RESERVE_SMALL ((size_t)4 << 30)        /* the reservation if 64 GiB is refused */
 #define GROW_STEP ((size_t)64 << 10)           /* the heap grows in the reservation by this */
-#define TRIM_BLOCK_MIN ((size_t)64 << 10)      /* free blocks this large give pages back */
+#define TRIM_BLOCK_MIN ((size_t)32 << 10)      /* free blocks this large give pages back */
 #define TRIM_KEEP ((size_t)16 << 20)           /* ... once they add up to more than this */
-#define TRIM_STEP_MIN ((size_t)8 << 20)        /* bytes freed between two trim passes */
+#define TRIM_STEP_MIN ((size_t)4 << 20)        /* bytes freed between two trim passes */
 #define BOOT_BYTES ((size_t)64 << 10)          /* bootstrap arena */
 
 /* ---- state ---------------------------------------------------------------- */
@@ -366,7 +366,7 @@ static inline void heap_unlock(void)
  * its ends stay), and never under MA_POISON (free payloads are checked).
  *
  * The pass walks the free blocks twice (sum, release) and runs after every
- * max(TRIM_STEP_MIN, heap / 8) bytes the heap takes back, and only releases
+ * max(TRIM_STEP_MIN, heap / 16) bytes the heap takes back, and only releases
  * when the large free blocks add up to more than TRIM_KEEP: a program that
  * frees and reallocates a few MiB in a loop (the malloc-lab traces) is left
  * alone, where glibc's trim of its heap top makes it fault them in again.
@@ -405,7 +405,7 @@ static void trim_locked(void)
 /* Under lock: the heap took back `bytes`. */
 static inline void trim_note(size_t bytes)
 {
-    size_t step = heap_bytes / 8 > TRIM_STEP_MIN ? heap_bytes / 8 : TRIM_STEP_MIN;
+    size_t step = heap_bytes / 16 > TRIM_STEP_MIN ? heap_bytes / 16 : TRIM_STEP_MIN;
     trim_debt += bytes;
     if (__builtin_expect(trim_debt >= step, 0))
         trim_locked();
@@ -471,7 +471,7 @@ static void heap_free(void *p)
 {
     size_t u;
     heap_lock();
-    u = ma_usable_size(heap, p);
+    u = in_res(p) && plain_block(p) ? tc_usable(heap, p) : ma_usable_size(heap, p);
     ma_free(heap, p);
     n_free++;
     trim_note(u);
@@ -554,15 +554,15 @@ static int cache_free(tc_cache_t *tc, void *p)
     unsigned c;
     if (tc_cached(p))
         ma_fatal("free()", p, "double free: the block is already free");
+    u = tc_usable(heap, p);
+    c = (unsigned)(u >> 4);
+    if (c - 1 >= TC_BINS - 1)
+        return 0;
     if (tc->state == TC_DEBUG) {
         heap_lock();
         ma_vet(heap, p, "free()"); /* aborts on an invalid pointer or a broken canary */
         heap_unlock();
     }
-    u = tc_usable(heap, p);
-    c = (unsigned)(u >> 4);
-    if (c - 1 >= TC_BINS - 1)
-        return 0;
     if (tc->count[c] >= tc_cap(c)) {
         heap_lock();
         size_t bytes = tc_flush(tc, heap, c, tc_cap(c) / 2);
@@ -672,14 +672,17 @@ static __attribute__((noinline)) void free_slow(void *p)
     e = errno;
     if (tcache.state == TC_NEW)
         tc_start(&tcache);
-    if ((tcache.state == TC_FAST || tcache.state == TC_DEBUG) && in_res(p) && plain_block(p) &&
-        cache_free(&tcache, p)) {
-        /* cached */
+    if (in_res(p) && plain_block(p)) {
+        /* a heap block: cached if the cache is on and takes its size
+         * (cache_free checks the key either way), else back to the heap */
+        if (!((tcache.state == TC_FAST || tcache.state == TC_DEBUG) && cache_free(&tcache, p))) {
+            if (tc_cached(p))
+                ma_fatal("free()", p, "double free: the block is already free");
+            heap_free(p);
+        }
     } else if (ma_is_huge(p)) {
         huge_free(p);
     } else {
-        if (in_res(p) && plain_block(p) && tc_cached(p))
-            ma_fatal("free()", p, "double free: the block is already free");
         heap_free(p);
     }
     errno = e;
@@ -1156,11 +1159,13 @@ __attribute__((destructor)) static void preload_fini(void)
     cat_u64(buf, &at, sizeof buf, n_regions);
     cat(buf, &at, sizeof buf, " added), ");
     cat_u64(buf, &at, sizeof buf, st.live_blocks);
-    cat(buf, &at, sizeof buf, " blocks live at exit (cached ones included); ");
-    cat_u64(buf, &at, sizeof buf, trim_bytes >> 10);
-    cat(buf, &at, sizeof buf, " KiB returned to the kernel in ");
+    cat(buf, &at, sizeof buf, " blocks live at exit; thread caches ");
+    cat(buf, &at, sizeof buf, cache_on ? "on" : "off");
+    cat(buf, &at, sizeof buf, "; ");
     cat_u64(buf, &at, sizeof buf, n_trims);
-    cat(buf, &at, sizeof buf, " trims\n");
+    cat(buf, &at, sizeof buf, " trims released ");
+    cat_u64(buf, &at, sizeof buf, trim_bytes >> 10);
+    cat(buf, &at, sizeof buf, " KiB\n");
     heap_unlock();
     put(stats_fd, buf, at);
     busy = 0;

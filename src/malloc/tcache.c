@@ -49,7 +49,7 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
 {
     void *first = ma_malloc(h, (size_t)c * 16), *p;
     size_t u;
-    unsigned b, n;
+    unsigned b, n, want;
     if (!first)
         return NULL;
     u = tc_usable(h, first);
@@ -59,7 +59,9 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
         return first;
     }
     __atomic_store_n(&tc_req_bin[c], (uint8_t)b, __ATOMIC_RELAXED);
-    for (n = 1; n < tc_cap(b) / 2 && tc->count[b] < tc_cap(b); n++) {
+    want = tc->fill[b] < 2 ? 2 : tc->fill[b];
+    tc->fill[b] = (uint8_t)(2 * want > tc_cap(b) / 2 ? tc_cap(b) / 2 : 2 * want);
+    for (n = 1; n < want && tc->count[b] < tc_cap(b); n++) {
         p = ma_malloc(h, (size_t)c * 16);
         if (!p)
             break;
@@ -79,6 +81,7 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
 size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
 {
     size_t bytes = 0;
+    tc->fill[c] = (uint8_t)(tc->fill[c] / 2);
     while (n-- > 0 && tc->head[c]) {
         void **b = tc->head[c];
         tc->head[c] = b[0];

@@ -23,9 +23,13 @@
  * tc_req_bin[c] >= c and every block a request can get is large enough;
  * 0 means blocks of class c are not cached (larger than TC_MAX).  A bin
  * holds at most tc_cap(b) blocks (64 for small classes, about 8 KiB worth
- * for large ones); an empty bin is refilled with tc_cap(b) / 2 blocks in
- * one locked visit to the heap, a full one gives half back in one visit:
- * the lock is taken at most once per tc_cap(b) / 2 operations of a class.
+ * for large ones); an empty bin is refilled in one locked visit to the
+ * heap, a full one gives half back in one visit.  The refill grows
+ * (jemalloc's tcache fill count does the same): 2 blocks at first, doubling
+ * up to tc_cap(b) / 2 while the bin keeps running dry, halved when it runs
+ * full, so a size a thread asks for once costs the heap 2 blocks, not 32
+ * (which a first-fit list would then scan past on every search), and a hot
+ * size takes the lock about once per tc_cap(b) / 2 operations.
  *
  * A cached block's payload holds its list link (word 0) and the cache key
  * (word 1), a per-process random value: "the block is in some thread's
@@ -65,6 +69,9 @@ enum {
 typedef struct tc_cache {
     void *head[TC_BINS];      /* bin c's blocks, linked through word 0 */
     uint16_t count[TC_BINS];  /* blocks on head[c] */
+    uint8_t fill[TC_BINS];    /* blocks the next refill of bin c takes:
+                                 starts at 2, doubles per refill up to
+                                 tc_cap(c) / 2, halves when the bin is full */
     int state;                /* TC_* */
     uint64_t allocs;          /* blocks handed out from the cache, not yet
                                  added to the heap's counters (tc_fold) */
@@ -146,7 +153,7 @@ void tc_init(void);
 /* The rest is called with the heap's lock held. */
 
 /* Serve request class c from h: one block of 16c bytes for the caller,
- * and, if such blocks are cached, up to tc_cap(b) / 2 - 1 more into their
+ * and, if such blocks are cached, up to tc->fill[b] - 1 more into their
  * bin b, which becomes tc_req_bin[c].  NULL: the heap must grow first
  * (ma_needed).  TC_DEBUG: the cached blocks are poisoned as if freed. */
 void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c);
