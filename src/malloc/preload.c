@@ -58,6 +58,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h> /* glibc 2.32: __libc_single_threaded */
+#define HAVE_SINGLE_THREADED 1
+#endif
+#endif
 
 #include "vmlab/malloc.h"
 #include "malloc/tcache.h"
@@ -281,6 +287,8 @@ static inline int plain_block(const void *p)
            ((uintptr_t)p & 15) == 0;
 }
 
+static void tc_thread_exit(void *arg);
+
 /* Under lock: make the heap on first use.  The only system calls made under
  * the lock (the reservation, opening the stats file), once per process. */
 static void init_locked(void)
@@ -312,6 +320,12 @@ static void init_locked(void)
             cache_on = 0; /* a cached block would be listed as a leak */
         }
     }
+    /* The cache key before any block exists (other libraries' constructors
+     * may allocate before this library's runs), and the key whose
+     * destructor flushes a thread's cache (neither allocates). */
+    tc_init();
+    if (pthread_key_create(&tc_thread, tc_thread_exit) == 0)
+        __atomic_store_n(&tc_thread_ok, 1, __ATOMIC_RELEASE);
     rc = ma_init(&heap, heap_store, sizeof heap_store, &cfg);
     if (rc == -ENOENT)
         die("vmlab malloc: VMLAB_MALLOC=", cfg.design,
@@ -345,16 +359,33 @@ static void init_locked(void)
     }
 }
 
+/* Whether this thread holds `lock` (heap_lock took it). */
+static __thread int lock_held __attribute__((tls_model("initial-exec")));
+
+/* The lock is elided while the process has one thread (glibc's
+ * __libc_single_threaded, which its own malloc consults the same way):
+ * nobody can contend, and the flag only turns false in pthread_create,
+ * which this thread cannot be running between heap_lock and heap_unlock.
+ * lock_held remembers which way heap_lock went. */
 static inline void heap_lock(void)
 {
-    pthread_mutex_lock(&lock);
+#ifdef HAVE_SINGLE_THREADED
+    if (!__libc_single_threaded)
+#endif
+    {
+        pthread_mutex_lock(&lock);
+        lock_held = 1;
+    }
     if (__builtin_expect(heap == NULL, 0))
         init_locked();
 }
 
 static inline void heap_unlock(void)
 {
-    pthread_mutex_unlock(&lock);
+    if (lock_held) {
+        lock_held = 0;
+        pthread_mutex_unlock(&lock);
+    }
 }
 
 /* ---- memory return ------------------------------------------------------------ */
@@ -513,9 +544,8 @@ static void tc_start(tc_cache_t *tc)
         tc->state = TC_OFF;
         return;
     }
-    if (!__atomic_load_n(&tc_thread_ok, __ATOMIC_ACQUIRE))
-        return; /* before the constructor: stay TC_NEW, ask again later */
-    if (pthread_setspecific(tc_thread, tc) != 0) {
+    if (!__atomic_load_n(&tc_thread_ok, __ATOMIC_ACQUIRE) ||
+        pthread_setspecific(tc_thread, tc) != 0) {
         tc->state = TC_OFF;
         return;
     }
@@ -555,7 +585,7 @@ static int cache_free(tc_cache_t *tc, void *p)
     if (tc_cached(p))
         ma_fatal("free()", p, "double free: the block is already free");
     u = tc_usable(heap, p);
-    c = (unsigned)(u >> 4);
+    c = tc_bin_of_usable(u);
     if (c - 1 >= TC_BINS - 1)
         return 0;
     if (tc->state == TC_DEBUG) {
@@ -739,6 +769,20 @@ EXPORT void *calloc(size_t n, size_t m)
     return p;
 }
 
+/* What to ask the heap for when realloc grows the plain heap block p to n
+ * bytes: an eighth more once it is past the cache's sizes, so that a block
+ * grown step by step (a buffer, a string) takes the next steps inside its
+ * slack on realloc's lock-free path (n <= usable) instead of resizing in
+ * the design every time: amortised O(1) design calls per byte, as a growth
+ * factor gives vectors.  n itself otherwise. */
+static size_t grow_ask(void *p, size_t n)
+{
+    if (n <= TC_MAX || n > MA_SIZE_MAX / 2 || leak_fd >= 0 || !in_res(p) || !plain_block(p) ||
+        n <= tc_usable(heap, p))
+        return n;
+    return n + n / 8;
+}
+
 /* Resize a mapped block: mremap keeps the pages and moves them if needed. */
 static void *huge_realloc(void *p, size_t n)
 {
@@ -761,10 +805,18 @@ static void *huge_realloc(void *p, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    if (nlen == len) {
+    if (nlen <= len && nlen >= len / 2) {
+        /* fits, and not much smaller: no system call */
         if (dbg)
             ma_huge_debug_set(p, n);
         return p;
+    }
+    if (nlen > len && n <= MA_SIZE_MAX / 2) {
+        /* growing: an eighth more, so that a block grown step by step pays
+         * O(log) mremaps, not one per page */
+        size_t slack = ma_huge_len(n + n / 8 + (dbg ? MA_HUGE_DEBUG_BYTES : 0));
+        if (slack)
+            nlen = slack;
     }
     nm = mremap(map, len, nlen, MREMAP_MAYMOVE);
     if (nm == MAP_FAILED) {
@@ -830,7 +882,7 @@ EXPORT void *realloc(void *p, size_t n)
     } else if (wants_map(n)) {
         int grown;
         heap_lock();
-        grown = ma_resize(heap, p, n);
+        grown = ma_resize(heap, p, grow_ask(p, n)) || ma_resize(heap, p, n);
         n_realloc += grown;
         heap_unlock();
         if (grown) {
@@ -852,9 +904,10 @@ EXPORT void *realloc(void *p, size_t n)
             }
         }
     } else {
+        size_t ask = grow_ask(p, n);
         for (;;) {
             heap_lock();
-            q = ma_realloc(heap, p, n);
+            q = ma_realloc(heap, p, ask);
             if (q && leak_fd >= 0)
                 ma_set_site(heap, q, n, __builtin_return_address(0));
             need = q ? 0 : ma_needed(heap);
@@ -997,9 +1050,6 @@ __attribute__((constructor)) static void preload_init(void)
     busy = 1;
     heap_lock();
     heap_unlock();
-    tc_init();
-    if (pthread_key_create(&tc_thread, tc_thread_exit) == 0)
-        __atomic_store_n(&tc_thread_ok, 1, __ATOMIC_RELEASE);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     busy = 0;
 }

@@ -47,13 +47,13 @@ static void poison_cached(const ma_heap_t *h, void *p, size_t u)
 
 void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
 {
-    void *first = ma_malloc(h, (size_t)c * 16), *p;
+    void *first = ma_malloc(h, tc_size(c)), *p;
     size_t u;
     unsigned b, n, want;
     if (!first)
         return NULL;
     u = tc_usable(h, first);
-    b = (unsigned)(u >> 4);
+    b = tc_bin_of_usable(u);
     if (b >= TC_BINS) {
         __atomic_store_n(&tc_req_bin[c], 0, __ATOMIC_RELAXED);
         return first;
@@ -62,11 +62,11 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
     want = tc->fill[b] < 2 ? 2 : tc->fill[b];
     tc->fill[b] = (uint8_t)(2 * want > tc_cap(b) / 2 ? tc_cap(b) / 2 : 2 * want);
     for (n = 1; n < want && tc->count[b] < tc_cap(b); n++) {
-        p = ma_malloc(h, (size_t)c * 16);
+        p = ma_malloc(h, tc_size(c));
         if (!p)
             break;
         u = tc_usable(h, p);
-        if ((u >> 4) != b) { /* another size this time: not for this bin */
+        if (tc_bin_of_usable(u) != b) { /* another size this time: not for this bin */
             ma_free(h, p);
             break;
         }
@@ -107,7 +107,7 @@ void tc_check(const tc_cache_t *tc, const ma_heap_t *h)
         unsigned n = 0;
         for (void **b = tc->head[c]; b; b = b[0]) {
             MA_ASSERT((uint64_t)(uintptr_t)b[1] == tc_key);
-            MA_ASSERT(tc_usable(h, b) >> 4 == c);
+            MA_ASSERT(tc_bin_of_usable(tc_usable(h, b)) == c);
             n++;
             MA_ASSERT(n <= tc_cap(c));
         }
@@ -118,7 +118,7 @@ void tc_check(const tc_cache_t *tc, const ma_heap_t *h)
 
 int tc_push_debug(tc_cache_t *tc, const ma_heap_t *h, void *p, size_t u)
 {
-    unsigned c = (unsigned)(u >> 4);
+    unsigned c = tc_bin_of_usable(u);
     if (c - 1 >= TC_BINS - 1 || tc->count[c] >= tc_cap(c))
         return 0;
     poison_cached(h, p, u);

@@ -11,15 +11,18 @@
  * The heap below (any design) still owns every block: a cached block is an
  * allocated block to the design, merely not in use by the program.
  *
- * Bins.  Bin b (1 <= b < TC_BINS) holds blocks whose usable size u (what
- * malloc_usable_size reports) satisfies 16b <= u < 16(b + 1): a freed
- * block goes to bin u / 16.  A request of n bytes has the request class
- * c = max(1, ceil(n / 16)) and is served from bin tc_req_bin[c], the bin of
- * the blocks the design hands out for a request of 16c bytes, learned at
+ * Bins.  Bin b (1 <= b < TC_BINS) has the size tc_size(b): 16b up to
+ * 1024 bytes (b <= 64), then eight sizes per doubling up to 8 KiB
+ * (1152, 1280, ..., 2048, 2304, ..., 8192), and holds blocks whose usable
+ * size u (what malloc_usable_size reports) satisfies tc_size(b) <= u <
+ * tc_size(b + 1): a freed block goes to bin tc_bin_of_usable(u).  A request
+ * of n bytes has the request class c, the smallest with tc_size(c) >= n,
+ * and is served from bin tc_req_bin[c], the bin of the blocks the design
+ * hands out for a request of tc_size(c) bytes, learned at
  * every refill (c itself for the boundary-tag designs; a power-of-two bin
  * for buddy, whose 40-byte block for 32 bytes is 64 bytes long): the
  * request and the blocks freed after it meet in the same bin whatever the
- * design's rounding.  A refill for class c yields blocks with u >= 16c, so
+ * design's rounding.  A refill for class c yields blocks with u >= tc_size(c), so
  * tc_req_bin[c] >= c and every block a request can get is large enough;
  * 0 means blocks of class c are not cached (larger than TC_MAX).  A bin
  * holds at most tc_cap(b) blocks (64 for small classes, about 8 KiB worth
@@ -45,7 +48,8 @@
  *
  * Invariants (tc_check): for every bin b, count[b] == length of head[b]'s
  * list <= tc_cap(b); every block on it has word 1 == key and a usable size
- * in [16b, 16b + 16); tc_req_bin[c] == 0 or c <= tc_req_bin[c] < TC_BINS.
+ * u with tc_bin_of_usable(u) == b; tc_req_bin[c] == 0 or c <= tc_req_bin[c]
+ * < TC_BINS.
  */
 #ifndef VMLAB_MALLOC_TCACHE_H
 #define VMLAB_MALLOC_TCACHE_H
@@ -55,8 +59,8 @@
 
 #include "malloc/heap.h"
 
-#define TC_BINS 65                         /* bins 1..64; bin 0 unused */
-#define TC_MAX ((size_t)(TC_BINS - 1) * 16) /* largest request cached: 1024 */
+#define TC_BINS 89              /* bins 1..88; bin 0 unused */
+#define TC_MAX ((size_t)8192)   /* largest request cached: tc_size(TC_BINS - 1) */
 
 /* A thread's cache state: what its malloc and free may do. */
 enum {
@@ -84,17 +88,44 @@ extern uint64_t tc_key;
  * tc_fill, read without it (one byte: any value it holds is correct). */
 extern uint8_t tc_req_bin[TC_BINS];
 
-/* Most blocks bin c holds. */
-static inline unsigned tc_cap(unsigned c)
+/* Bin b's size (1 <= b < TC_BINS). */
+static inline size_t tc_size(unsigned b)
 {
-    unsigned n = 8192u / (16u * c);
-    return n > 64 ? 64 : n < 8 ? 8 : n;
+    unsigned k;
+    if (b <= 64)
+        return (size_t)b * 16;
+    k = 10 + (b - 64) / 8;
+    return ((size_t)1 << k) + (size_t)((b - 64) % 8) * ((size_t)1 << (k - 3));
 }
 
-/* The bin serving a request of n <= TC_MAX bytes. */
+/* The bin of a block with usable size u (>= TC_BINS: not cached; 0: too
+ * small to hold the two words). */
+static inline unsigned tc_bin_of_usable(size_t u)
+{
+    unsigned k;
+    if (u < 1024)
+        return (unsigned)(u >> 4);
+    if (u >= ((size_t)1 << 20))
+        return TC_BINS;
+    k = 63u - (unsigned)__builtin_clzll((unsigned long long)u);
+    return 64 + (k - 10) * 8 + (unsigned)((u - ((size_t)1 << k)) >> (k - 3));
+}
+
+/* Most blocks bin b holds: about 8 KiB worth, 4 to 64 blocks. */
+static inline unsigned tc_cap(unsigned b)
+{
+    size_t n = 8192 / tc_size(b);
+    return n > 64 ? 64 : n < 4 ? 4 : (unsigned)n;
+}
+
+/* The request class of n <= TC_MAX bytes. */
 static inline unsigned tc_bin_req(size_t n)
 {
-    return n <= 16 ? 1u : (unsigned)((n + 15) >> 4);
+    unsigned b;
+    if (n <= 1024)
+        return n <= 16 ? 1u : (unsigned)((n + 15) >> 4);
+    b = tc_bin_of_usable(n);
+    return tc_size(b) < n ? b + 1 : b;
 }
 
 /* A plain heap block's payload usable size (not a huge block, not behind an
@@ -128,7 +159,7 @@ static inline void *tc_pop(tc_cache_t *tc, unsigned c)
  * not cacheable (the caller then takes the slow path). */
 static inline int tc_push(tc_cache_t *tc, void *p, size_t u)
 {
-    unsigned c = (unsigned)(u >> 4);
+    unsigned c = tc_bin_of_usable(u);
     void **b = p;
     if (c - 1 >= TC_BINS - 1 || tc->count[c] >= tc_cap(c))
         return 0;
@@ -152,7 +183,7 @@ void tc_init(void);
 
 /* The rest is called with the heap's lock held. */
 
-/* Serve request class c from h: one block of 16c bytes for the caller,
+/* Serve request class c from h: one block of tc_size(c) bytes for the caller,
  * and, if such blocks are cached, up to tc->fill[b] - 1 more into their
  * bin b, which becomes tc_req_bin[c].  NULL: the heap must grow first
  * (ma_needed).  TC_DEBUG: the cached blocks are poisoned as if freed. */
