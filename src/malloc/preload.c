@@ -18,28 +18,45 @@
  *                           stderr: LeakSanitizer's report without its
  *                           reachability scan (every live block is listed).
  *                           Large blocks then come from the heap too, so
- *                           that every block is in the list.
+ *                           that every block is in the list (and the
+ *                           thread caches are off).
+ *   VMLAB_MALLOC_CACHE=0    no thread caches: every call goes to the design
+ *                           under the lock (the bare textbook design); 1, the
+ *                           default, caches small blocks per thread.
  *
  * This file only forwards to the core (include/vmlab/malloc.h); the rules for
  * code that runs inside malloc are kept here:
  *
- * - One heap, one mutex.  The core is not thread-safe, so every heap call is
- *   made under `lock`; nothing else is done under it.  Fork safety follows
- *   (pthread_atfork): the prepare handler takes the lock, so the child gets a
- *   consistent heap, and its handler makes the lock new.
- * - No system call under the lock.  The heap has no page source: when an
- *   allocation fails, the core says how many bytes a new region needs
- *   (ma_needed), the caller drops the lock, maps memory (get_region) and
- *   hands it in with ma_add_region, then retries.  Regions are carved from one
- *   large PROT_NONE reservation made readable and writable piece by piece, so
- *   successive regions are adjacent and the core merges them into one (the
- *   role sbrk plays for glibc's main arena).
+ * - One heap, one mutex, a cache per thread in front (tcache.h).  The core
+ *   is not thread-safe, so every heap call is made under `lock`; the common
+ *   malloc/free of a block up to 8 KiB is served from the calling thread's
+ *   cache without it, and the cache visits the heap in batches.  While the
+ *   process has one thread the lock is elided (__libc_single_threaded).
+ *   Fork safety follows (pthread_atfork): the prepare handler takes the
+ *   lock, so the child gets a consistent heap, and its handler makes the
+ *   lock new; the forking thread's cache is its own and stays valid, the
+ *   others' blocks are lost to the child (as with glibc's tcache).  A
+ *   thread's exit flushes its cache (a pthread key's destructor).
+ * - No system call under the lock, with two exceptions made once per process
+ *   (the reservation and the stats file, at start) and the trim pass (see
+ *   trim_locked).  The heap's page source (res_more) hands out the next piece
+ *   of one large MAP_NORESERVE reservation without a system call, so
+ *   successive pieces are adjacent and the core merges them into one region
+ *   (the role sbrk plays for glibc's main arena).  Only when the reservation
+ *   is used up does an allocation fail with ma_needed; the caller then drops
+ *   the lock, maps memory (get_region), hands it in with ma_add_region and
+ *   retries.
+ * - Free memory goes back: the pages inside large free blocks are dropped
+ *   with madvise(MADV_DONTNEED) once enough has been freed (trim_locked).
  * - Large blocks get their own mapping, outside the heap and the lock
  *   (ma_huge_*), and are grown with mremap.  The threshold moves up to the
  *   size of a freed mapped block, as glibc's dynamic mmap threshold does
  *   (malloc/malloc.c, M_MMAP_THRESHOLD: 128 KiB rising up to 32 MiB), so a
  *   program that keeps allocating and freeing the same big buffer stops
- *   paying a mmap/munmap pair for each.
+ *   paying a mmap/munmap pair for each.  A heap block that realloc grows
+ *   past the threshold stays in the heap if the design can grow it in place
+ *   (at the heap's top, typically); growth gets an eighth of slack, in the
+ *   heap and in mremap, so a block grown step by step costs O(log) resizes.
  * - No recursion while starting: the heap lives in static storage and needs
  *   no allocation to start; anything allocated while this thread is already
  *   inside the shim (pthread_atfork registers its handlers with malloc) comes

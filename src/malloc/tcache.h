@@ -111,11 +111,12 @@ static inline unsigned tc_bin_of_usable(size_t u)
     return 64 + (k - 10) * 8 + (unsigned)((u - ((size_t)1 << k)) >> (k - 3));
 }
 
-/* Most blocks bin b holds: about 8 KiB worth, 4 to 64 blocks. */
+/* Most blocks bin b holds: about 8 KiB worth, 4 to 64 blocks (a table
+ * tc_init fills: no division on the free path). */
+extern uint8_t tc_caps[TC_BINS];
 static inline unsigned tc_cap(unsigned b)
 {
-    size_t n = 8192 / tc_size(b);
-    return n > 64 ? 64 : n < 4 ? 4 : (unsigned)n;
+    return tc_caps[b];
 }
 
 /* The request class of n <= TC_MAX bytes. */
