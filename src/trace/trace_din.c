@@ -15,17 +15,10 @@
 TR_INLINE int din_parse_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                                  const char **why, int strict)
 {
-    if (__builtin_expect((unsigned)(uint8_t)*p - '0' >= 10, 0)) {
-        const char *b = tr_blank(p);
-        if (b) {
-            *next = b;
-            return 0;
-        }
-        p = tr_skip_sp(p);
-    }
-    uint32_t pid = 0;
-    if (t->o.multi_pid && !(p = tr_pid(t, p, &pid, why)))
-        return -1;
+    uint32_t pid;
+    int go = tr_line_begin(t, &p, (unsigned)(uint8_t)*p - '0' < 10, next, &pid, why);
+    if (go <= 0)
+        return go;
     uint64_t label, a, sz = 0;
     const char *e = tr_dec(p, &label);
     if (!e || !tr_sp(*e) || label > 4) {

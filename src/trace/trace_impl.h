@@ -259,12 +259,17 @@ TR_INLINE const char *tr_blank(const char *p)
     return tr_eol(p);
 }
 
-/* A line holding one decimal number (after the optional pid column), as in
- * osc and pages: 1 with *v, 0 for a blank line, -1 with *why. */
-TR_INLINE int tr_dec_line(const trace_t *t, const char *p, const char **next, uint64_t *v,
-                              uint32_t *pid, const char **why)
+/* The start every text line shares.  `plain` says the line's first byte
+ * already looks like its format's data (the common case, tested by the
+ * caller in one compare); otherwise a blank or comment line is skipped and
+ * leading blanks are passed over.  Then the pid column, when multi_pid.
+ * Returns 1 with *pp at the fields and *pid set, 0 for a line holding no
+ * reference (*next after it), -1 with *why. */
+TR_INLINE int tr_line_begin(const trace_t *t, const char **pp, int plain, const char **next,
+                                uint32_t *pid, const char **why)
 {
-    if (__builtin_expect((unsigned)(uint8_t)*p - '0' >= 10, 0)) {
+    const char *p = *pp;
+    if (__builtin_expect(!plain, 0)) {
         const char *b = tr_blank(p);
         if (b) {
             *next = b;
@@ -275,6 +280,18 @@ TR_INLINE int tr_dec_line(const trace_t *t, const char *p, const char **next, ui
     *pid = 0;
     if (t->o.multi_pid && !(p = tr_pid(t, p, pid, why)))
         return -1;
+    *pp = p;
+    return 1;
+}
+
+/* A line holding one decimal number (after the optional pid column), as in
+ * osc and pages: 1 with *v, 0 for a blank line, -1 with *why. */
+TR_INLINE int tr_dec_line(const trace_t *t, const char *p, const char **next, uint64_t *v,
+                              uint32_t *pid, const char **why)
+{
+    int go = tr_line_begin(t, &p, (unsigned)(uint8_t)*p - '0' < 10, next, pid, why);
+    if (go <= 0)
+        return go;
     const char *e = tr_dec(p, v);
     if (__builtin_expect(!e, 0)) {
         *why = (unsigned)(uint8_t)*p - '0' < 10 ? "number over 64 bits" : "not a decimal number";

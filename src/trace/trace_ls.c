@@ -12,17 +12,10 @@
 TR_INLINE int ls_line(trace_t *t, const char *p, const char **next, trace_ref_t *r,
                           const char **why)
 {
-    if (__builtin_expect(*p != 'l' && *p != 's', 0)) {
-        const char *b = tr_blank(p);
-        if (b) {
-            *next = b;
-            return 0;
-        }
-        p = tr_skip_sp(p);
-    }
-    uint32_t pid = 0;
-    if (t->o.multi_pid && !(p = tr_pid(t, p, &pid, why)))
-        return -1;
+    uint32_t pid;
+    int go = tr_line_begin(t, &p, *p == 'l' || *p == 's', next, &pid, why);
+    if (go <= 0)
+        return go;
     char c = *p;
     if (__builtin_expect((c != 'l' && c != 's') || !tr_sp(p[1]), 0)) {
         *why = "the access is not l or s";

@@ -67,17 +67,10 @@ TR_INLINE int rw_line(trace_t *t, const char *p, const char **next, trace_ref_t 
     if (!t->o.multi_pid && rw_fast(p, next, r))
         return 1;
 #endif
-    if (__builtin_expect(trace_hexval[(uint8_t)*p] >= 16, 0)) {
-        const char *b = tr_blank(p);
-        if (b) {
-            *next = b;
-            return 0;
-        }
-        p = tr_skip_sp(p);
-    }
-    uint32_t pid = 0;
-    if (t->o.multi_pid && !(p = tr_pid(t, p, &pid, why)))
-        return -1;
+    uint32_t pid;
+    int go = tr_line_begin(t, &p, trace_hexval[(uint8_t)*p] < 16, next, &pid, why);
+    if (go <= 0)
+        return go;
     uint64_t a;
     const char *e = tr_hex(p, &a);
     if (__builtin_expect(!e || !tr_sp(*e), 0)) {
