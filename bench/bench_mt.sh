@@ -16,6 +16,10 @@
 #    on src/malloc, git log -p/grep/fsck, xz -T2: median wall time, CPU time
 #    and peak RSS (/usr/bin/time) of RUNS interleaved runs, ratios to glibc.
 #
+# 4. Every design: replay.c under LD_PRELOAD (caches on, and off) against the
+#    same design inside `vmlab malloc replay -a 16` (no lock, no shim), the
+#    median of RUNS interleaved runs each: the preload path's overhead.
+#
 # vmlab runs as its default (segfit) and as buddy; `vmlab-nocache` is segfit
 # with VMLAB_MALLOC_CACHE=0 (the bare design behind the lock).
 #
@@ -26,7 +30,8 @@ set -u
 BUILD=${BUILD:-$(pwd)/build}
 SHARED=${SHARED:-$(cd .. && pwd)/shared}
 RUNS=${RUNS:-3}
-PARTS=${PARTS:-"mt replay programs"}
+PARTS=${PARTS:-"mt replay programs designs"}
+DESIGNS=${DESIGNS:-"implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy"}
 LIB=$BUILD/libvmlab-malloc.so
 REPO=$(pwd)
 OUT=$REPO/bench/out/mt
@@ -198,5 +203,51 @@ EOF
         echo "python: tests/malloc/workload.py 3, PYTHONMALLOC=malloc.  sort: --parallel=2 -S 200M,"
         echo "10^6 lines.  gcc: -O2 -c of src/malloc/*.c.  git: log -p -n 300, grep, count-objects"
         echo "on this repository.  xz: -T2 -3 of 2 * 10^6 lines.  RSS: the largest process's peak."
+    } | tee -a "$OUT.md"
+fi
+
+# ---- 4. every design: preload against in-process ----
+if echo "$PARTS" | grep -q designs && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/malloclab/*.rep >/dev/null 2>&1; then
+    [ -x "$OUT/replay" ] || cc -O2 -o "$OUT/replay" "$REPLAY_SRC" || exit 1
+    VMLAB=${VMLAB:-$BUILD/vmlab}
+    r=1
+    while [ $r -le "$RUNS" ]; do
+        "$VMLAB" malloc replay -p "$(echo $DESIGNS | tr ' ' ',')" -a 16 -s 5 --output json \
+            "$SHARED"/data/malloclab/*.rep >"$OUT/inproc.$r.json" || exit 1
+        for d in $DESIGNS; do
+            for t in "$SHARED"/data/malloclab/*.rep; do
+                n=$(basename "$t" .rep)
+                for c in 1 0; do
+                    v=$(LD_PRELOAD=$LIB VMLAB_MALLOC=$d VMLAB_MALLOC_CACHE=$c "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null |
+                        sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
+                    echo "${v:-fail}" >>"$OUT/ds.$d.$n.$c"
+                done
+                sed -n 's/.*"trace": "'"$n"'.rep", "policy": "'"$d"'".*"ops_per_sec": \([0-9]*\).*/\1/p' \
+                    "$OUT/inproc.$r.json" | awk '{ printf "%.2f\n", $1 / 1e6 }' >>"$OUT/ds.$d.$n.in"
+            done
+        done
+        r=$((r + 1))
+    done
+    {
+        echo "### Every design: replay.c under LD_PRELOAD against \`vmlab malloc replay -a 16\`, median M ops/s of $RUNS runs"
+        echo
+        echo "Each cell: in-process / preload with caches (ratio) / preload without caches (ratio)."
+        echo
+        printf '| trace |'
+        for d in $DESIGNS; do printf ' %s |' "$d"; done
+        echo
+        printf '|---|'
+        for d in $DESIGNS; do printf -- '---:|'; done
+        echo
+        for t in "$SHARED"/data/malloclab/*.rep; do
+            n=$(basename "$t" .rep)
+            printf '| %s |' "$n"
+            for d in $DESIGNS; do
+                i=$(median <"$OUT/ds.$d.$n.in") c1=$(median <"$OUT/ds.$d.$n.1") c0=$(median <"$OUT/ds.$d.$n.0")
+                printf ' %s / %s (%sx) / %s (%sx) |' "$i" "$c1" "$(ratio "$c1" "$i")" "$c0" "$(ratio "$c0" "$i")"
+            done
+            echo
+        done
+        echo
     } | tee -a "$OUT.md"
 fi
