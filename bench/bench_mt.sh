@@ -13,7 +13,7 @@
 #    RUNS interleaved runs of `replay -s 5 -T 0.05`, ratios to glibc, the
 #    geometric mean.
 # 3. Real programs: python3 (PYTHONMALLOC=malloc), sort --parallel=2, gcc -O2
-#    on src/malloc, git log -p/grep/fsck, xz -T2: median wall time, CPU time
+#    on src/malloc, git log -p/grep/count-objects, xz -T2: median wall time, CPU time
 #    and peak RSS (/usr/bin/time) of RUNS interleaved runs, ratios to glibc.
 #
 # 4. Every design: replay.c under LD_PRELOAD (caches on, and off) against the
@@ -150,7 +150,7 @@ fi
 if echo "$PARTS" | grep -q programs; then
     awk 'BEGIN { x = 1; for (i = 0; i < 1000000; i++) { x = (x * 1103515245 + 12345) % 2147483648
                                                        print x % 1000003, "line", i } }' >"$OUT/lines"
-    cat "$OUT/lines" "$OUT/lines" >"$OUT/xzin"
+    head -300000 "$OUT/lines" >"$OUT/xzin"
     # The program functions, for the shells /usr/bin/time starts.
     cat >"$OUT/funcs.sh" <<EOF
 OUT='$OUT' REPO='$REPO' PY='$PY' LIB='$LIB' SYSLIB='$SYSLIB'
@@ -158,8 +158,8 @@ $(sed -n '/^on() {/,/^}/p' "$0")
 prog_python() { PYTHONMALLOC=malloc on \$1 "\$PY" "\$REPO/tests/malloc/workload.py" 3 >/dev/null; }
 prog_sort() { LC_ALL=C on \$1 sort --parallel=2 -S 200M "\$OUT/lines" >/dev/null; }
 prog_gcc() { (cd "\$OUT/work" && on \$1 gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"\$REPO/include" -I"\$REPO/src" -c "\$REPO"/src/malloc/*.c); }
-prog_git() { on \$1 git -C "\$REPO" log -p -n 300 >/dev/null && on \$1 git -C "\$REPO" grep -c static >/dev/null && on \$1 git -C "\$REPO" count-objects -v >/dev/null; }
-prog_xz() { on \$1 xz -T2 -3 -c "\$OUT/xzin" >/dev/null; }
+prog_git() { on \$1 git -C "\$REPO" log -p -n 300 >/dev/null 2>&1 && on \$1 git -C "\$REPO" grep -c static >/dev/null && on \$1 git -C "\$REPO" count-objects -v >/dev/null; }
+prog_xz() { on \$1 xz -T2 -3 --block-size=1MiB -c "\$OUT/xzin" >/dev/null; }
 EOF
     PROGRAMS="sort gcc git xz"
     [ -n "$PY" ] && PROGRAMS="python $PROGRAMS"
@@ -202,7 +202,8 @@ EOF
         echo
         echo "python: tests/malloc/workload.py 3, PYTHONMALLOC=malloc.  sort: --parallel=2 -S 200M,"
         echo "10^6 lines.  gcc: -O2 -c of src/malloc/*.c.  git: log -p -n 300, grep, count-objects"
-        echo "on this repository.  xz: -T2 -3 of 2 * 10^6 lines.  RSS: the largest process's peak."
+        echo "on this repository.  xz: -T2 -3 --block-size=1MiB of 3 * 10^5 lines (5 MB: two threads)."
+        echo "RSS: the largest process's peak."
     } | tee -a "$OUT.md"
 fi
 
