@@ -81,9 +81,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/harness.o $(LIB)
 	$(CC) $(LDFLAGS) $< $(BUILD)/obj/tests/harness.o $(LIB) $(LDLIBS) -o $@
 
 # Every test binary and shell test; tests/run.sh sums them into one last line.
+# `make check -jN` runs N at a time (each test's output kept together).
 check: all
-	@VMLAB=$(abspath $(VMLAB)) BUILD=$(abspath $(BUILD)) SHARED=$(abspath ../shared) \
-	  sh tests/run.sh $(TEST_BINS) $(sort $(wildcard tests/test_*.sh))
+	@RUN_JOBS='$(filter -j%,$(MAKEFLAGS))' VMLAB=$(abspath $(VMLAB)) BUILD=$(abspath $(BUILD)) \
+	  SHARED=$(abspath ../shared) sh tests/run.sh $(TEST_BINS) $(sort $(wildcard tests/test_*.sh))
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # with VMLAB_DEBUG so every data structure's checker runs after every operation.

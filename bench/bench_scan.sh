@@ -7,7 +7,9 @@
 # pseudo-random words on its heap and 3 planted copies of the value.  Each
 # vmlab variant runs 5 times: the median wall time and the median CPU time
 # (user + system, which a loaded machine does not inflate) are printed;
-# scanmem runs once (it takes tens of seconds per GiB).  Ratios are from this
+# scanmem runs once (it takes tens of seconds per GiB).  A string absent
+# from the heap and a byte pattern with a wildcard (the planted value's
+# bytes, the third any) are timed the same way.  Ratios are from this
 # one run.  The machine is shared: compare CPU times, and ratios.
 set -eu
 VMLAB=${VMLAB:-build/vmlab}
@@ -42,6 +44,8 @@ run "vmlab scan --chunk 8m" "$VMLAB" scan "$pid" --type u32 --value 0x5ca1ab1e -
 run "vmlab scan --align 1 (every byte, as scanmem)" "$VMLAB" scan "$pid" --type u32 --value 0x5ca1ab1e --align 1
 a1=$c
 run "vmlab scan --access mem (/proc/PID/mem)" "$VMLAB" scan "$pid" --type u32 --value 0x5ca1ab1e --access mem
+run "vmlab scan --type string (14 bytes, absent)" "$VMLAB" scan "$pid" --type string --value 'vmlab:planted!'
+run "vmlab scan --type bytes '1e ab ?? 5c'" "$VMLAB" scan "$pid" --type bytes --value '1e ab ?? 5c'
 if command -v scanmem >/dev/null; then
     /usr/bin/time -f '%e %U %S' -o "$out.t" scanmem -p "$pid" \
         -c "option scan_data_type int32; option region_scan_level 3; reset; 1554098974; exit" >/dev/null 2>&1

@@ -14,6 +14,11 @@
  *   random     the same with a random victim instead of the oldest.
  *   threads    kmem churn in 1 and 2 threads (CPUs 0 and 1, 512 K live each),
  *              pairs per second: the scaling ratio.
+ *   pipelined  kmem churn with its frees delayed 16 steps in a FIFO, each
+ *              object prefetched for write when parked (what a FIFO-ordered
+ *              magazine would do), the real calls unchanged.
+ *   limits     the machine's memory limits and the FIFO floor: the churn
+ *              loop with no allocator calls (see churn_floor).
  *   pages      alloc_pages(GFP_KERNEL, 0) + free_pages pairs: through the
  *              per-CPU lists, and straight to the buddy lists (no_pcp) with
  *              memory pre-fragmented (every other page allocated) so that a
@@ -24,7 +29,8 @@
  * figure adds the two threads' rates, each from its own CPU time.
  *
  * usage: kmem_bench [-s SAMPLES] [-n LIVE] [-i ITERS]; medians of SAMPLES.
- *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|p0|p1: one measurement alone
+ *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|kp|kpr|f|fp|p0|p1|p2: one measurement
+ *        alone (kp: pipelined kmem churn; f: the FIFO floor, fp: with prefetch, fh: 2 MiB pages)
  *        (for valgrind --tool=callgrind instruction counts).
  */
 #include <dlfcn.h>
@@ -34,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vmlab/kmem.h"
@@ -59,7 +66,7 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-typedef enum { A_KMEM, A_GLIBC, A_MIMALLOC } alloc_kind_t;
+typedef enum { A_KMEM, A_GLIBC, A_MIMALLOC, A_KMEM_PIPE } alloc_kind_t;
 
 static void *(*mi_malloc_p)(size_t);
 static void (*mi_free_p)(void *);
@@ -116,8 +123,122 @@ typedef struct churn {
     }
 
 CHURN_LOOP(churn_kmem, kmem_cache_alloc(c, 0), kmem_cache_free(c, p))
+
+/* Software pipelining around the real calls: free(p) prefetches p for write
+ * and parks it in a FIFO of DELAY_Q; the object parked DELAY_Q frees ago
+ * goes to kmem_cache_free instead, and the LIFO magazine hands that one
+ * out at the next alloc, its line fetched DELAY_Q steps earlier.  What a
+ * FIFO-ordered magazine would do, measured without changing the library. */
+#define DELAY_Q 16
+static void *delay_q[DELAY_Q];
+static unsigned delay_n;
+static inline void delayed_free(kmem_cache_t *c, void *p)
+{
+    void **slot = &delay_q[delay_n++ & (DELAY_Q - 1)];
+    void *old = *slot;
+    __builtin_prefetch(p, 1, 3);
+    *slot = p;
+    if (old)
+        kmem_cache_free(c, old);
+}
+CHURN_LOOP(churn_kmem_pipe, kmem_cache_alloc(c, 0), delayed_free(c, p))
 CHURN_LOOP(churn_glibc, malloc(200), free(p))
 CHURN_LOOP(churn_mi, mi_malloc_p(200), mi_free_p(p))
+
+/* ---- the machine's limits: what any allocator's FIFO churn must pay ----
+ *
+ * FIFO churn frees the object allocated 1 M steps ago and (LIFO magazine,
+ * tcache or mimalloc's page free list alike) hands it straight back; the
+ * caller writes its first word.  1 M live 200-byte objects are 200 MB, past
+ * the 32 MiB L3, so that write misses: each step brings one line in from
+ * DRAM and later writes one dirty line back, plus 1/8 of a line of the ring
+ * each way.  Three loops with no allocator measure it:
+ *   stream     sum every word of 256 MiB (sequential read bandwidth), and
+ *              write one word per 64-byte line (each line read for
+ *              ownership and written back): ns per line.
+ *   latency    a random cyclic pointer chase over 256 MiB: ns per miss.
+ *   floor      the churn loop itself with the allocator calls taken out:
+ *              the ring holds 1 M 200-byte slots of one arena in address
+ *              order (as a fresh cache hands them out), each step reads
+ *              the oldest pointer, writes its object's first word and
+ *              stores the pointer back, which is exactly the user's part
+ *              of a FIFO step when the freed object is handed back. */
+#define LIMIT_BYTES ((size_t)256 << 20)
+
+static double stream_read(const uint64_t *buf, size_t words, int reps)
+{
+    uint64_t t0 = now_ns(), sum = 0;
+    for (int r = 0; r < reps; r++)
+        for (size_t i = 0; i < words; i += 4)
+            sum += buf[i] + buf[i + 1] + buf[i + 2] + buf[i + 3];
+    __asm__ volatile("" : : "r"(sum));
+    return (double)(now_ns() - t0) / ((double)words * 8 * reps / 64); /* ns per line */
+}
+
+static double stream_rmw(uint64_t *buf, size_t words, int reps)
+{
+    uint64_t t0 = now_ns();
+    for (int r = 0; r < reps; r++)
+        for (size_t i = 0; i < words; i += 8)
+            buf[i] = i + (uint64_t)r;
+    __asm__ volatile("" : : "r"(buf) : "memory");
+    return (double)(now_ns() - t0) / ((double)words * reps / 8);
+}
+
+static double chase(size_t lines, uint64_t steps)
+{
+    /* one pointer per line, a random cycle through all of them (Sattolo) */
+    size_t *next = aligned_alloc(64, lines * 64), i = 0;
+    uint64_t x = 2463534242u, t0;
+    for (size_t j = 0; j < lines; j++)
+        next[j * 8] = j;
+    for (size_t j = lines - 1; j > 0; j--) {
+        size_t r, t;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        r = (size_t)(x % j);
+        t = next[j * 8], next[j * 8] = next[r * 8], next[r * 8] = t;
+    }
+    t0 = now_ns();
+    for (uint64_t s = 0; s < steps; s++)
+        i = next[i * 8];
+    __asm__ volatile("" : : "r"(i));
+    t0 = now_ns() - t0;
+    free(next);
+    return (double)t0 / (double)steps;
+}
+
+/* The floor loop; with pf > 0 it also prefetches (for write) the object
+ * pf steps ahead: the best software pipelining can do for this pattern;
+ * with huge, on 2 MiB pages. */
+static double churn_floor(size_t live, uint64_t iters, size_t stride, size_t pf, int huge)
+{
+    size_t bytes = (live * stride + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
+    unsigned char *arena = aligned_alloc((size_t)2 << 20, bytes);
+    if (huge) /* 2 MiB pages where THP is "madvise": fewer TLB misses, no 4 KiB prefetch stops */
+        madvise(arena, bytes, MADV_HUGEPAGE);
+    void **ring = malloc(live * sizeof *ring), *p;
+    size_t k = 0;
+    uint64_t t0;
+    for (size_t i = 0; i < live; i++) {
+        ring[i] = arena + i * stride;
+        *(uint64_t *)ring[i] = i;
+    }
+    t0 = now_ns();
+    for (uint64_t i = 0; i < iters; i++) {
+        if (++k == live)
+            k = 0;
+        p = ring[k];
+        if (pf)
+            __builtin_prefetch(ring[k + pf < live ? k + pf : k + pf - live], 1, 3);
+        __asm__ volatile("" : "+r"(p)); /* the allocator's pair would be here */
+        *(uint64_t *)p = i;
+        ring[k] = p;
+    }
+    t0 = now_ns() - t0;
+    free(ring);
+    free(arena);
+    return (double)t0 / (double)iters;
+}
 
 static void *churn_run(void *arg)
 {
@@ -125,6 +246,8 @@ static void *churn_run(void *arg)
     kmem_set_cpu(t->cpu);
     if (t->kind == A_KMEM)
         churn_kmem(t);
+    else if (t->kind == A_KMEM_PIPE)
+        churn_kmem_pipe(t);
     else if (t->kind == A_GLIBC)
         churn_glibc(t);
     else
@@ -148,11 +271,16 @@ static double churn_once(alloc_kind_t kind, size_t live, uint64_t iters, int ran
     churn_t t = {.kind = kind, .live = live, .iters = iters, .random = random};
     kmem_t *km = NULL;
     t.ring = malloc(live * sizeof *t.ring);
-    if (kind == A_KMEM) {
+    if (kind == A_KMEM || kind == A_KMEM_PIPE) {
         km = mk(1024, 2, 0);
         t.c = kmem_cache_create(km, "bench200", 200, 0, 0, NULL);
     }
     churn_run(&t);
+    for (unsigned i = 0; i < DELAY_Q; i++) { /* the pipelined loop's parked objects */
+        if (delay_q[i])
+            kmem_cache_free(t.c, delay_q[i]);
+        delay_q[i] = NULL;
+    }
     free(t.ring);
     kmem_destroy(km);
     return t.ns;
@@ -227,19 +355,28 @@ int main(int argc, char **argv)
     size_t live = 1u << 20;
     uint64_t iters = 10000000;
     void *mi = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-    double v[3][16], r[2][16], pg[3][16], rnd[3][16];
+    double v[3][16], r[2][16], pg[3][16], rnd[3][16], lim[6][16], pipe[2][16];
+    uint64_t *buf;
     if (mi) {
         mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc");
         mi_free_p = (void (*)(void *))dlsym(mi, "mi_free");
     }
     while ((opt = getopt(argc, argv, "s:n:i:p:")) != -1) {
-        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, k kmem churn, g glibc,
+        if (opt == 'p') { /* one measurement alone, for callgrind: p0 pcp, p1 fragmented, p2 split+merge, k kmem churn, g glibc,
                              m mimalloc; kr gr mr: random victims */
             int rnd1 = optarg[0] && optarg[1] == 'r';
+            if (optarg[0] == 'f') { /* the FIFO floor loop alone; fp: with prefetch */
+                printf("%.2f ns\n", churn_floor(live, iters, 200, optarg[1] == 'p' ? 16 : 0, optarg[1] == 'h'));
+                return 0;
+            }
+            if (optarg[0] == 'k' && optarg[1] == 'p') { /* kmem FIFO churn, pipelined */
+                printf("%.2f ns\n", churn_once(A_KMEM_PIPE, live, iters, optarg[2] == 'r'));
+                return 0;
+            }
             double ns = optarg[0] == 'k' ? churn_once(A_KMEM, live, iters, rnd1)
                         : optarg[0] == 'g' ? churn_once(A_GLIBC, live, iters, rnd1)
                         : optarg[0] == 'm' && mi_malloc_p ? churn_once(A_MIMALLOC, live, iters, rnd1)
-                                           : pages_once(optarg[1] == '1', optarg[1] == '1', iters);
+                                           : pages_once(optarg[1] != '0', optarg[1] == '1', iters);
             printf("%.2f ns\n", ns);
             return 0;
         }
@@ -252,7 +389,19 @@ int main(int argc, char **argv)
     }
     if (samples < 1 || samples > 16 || live < 1)
         return 2;
+    buf = aligned_alloc(64, LIMIT_BYTES);
+    if (!buf)
+        return 1;
+    memset(buf, 1, LIMIT_BYTES);
     for (int s = 0; s < samples; s++) {
+        lim[0][s] = stream_read(buf, LIMIT_BYTES / 8, 2);
+        lim[1][s] = stream_rmw(buf, LIMIT_BYTES / 8, 2);
+        lim[2][s] = chase(LIMIT_BYTES / 64, 1000000);
+        lim[3][s] = churn_floor(live, iters, 200, 0, 0);
+        lim[4][s] = churn_floor(live, iters, 200, 16, 0);
+        lim[5][s] = churn_floor(live, iters, 200, 0, 1);
+        pipe[0][s] = churn_once(A_KMEM_PIPE, live, iters, 0);
+        pipe[1][s] = churn_once(A_KMEM_PIPE, live, iters / 4, 1);
         for (int k = 0; k < 3; k++) {
             if (k == A_MIMALLOC && !mi_malloc_p) {
                 v[k][s] = rnd[k][s] = 0;
@@ -277,10 +426,26 @@ int main(int argc, char **argv)
         printf("%-44s %10.2f %10.2f %10.2f %9.2f %9.2f\n", "churn (free the oldest)", k, g, m, g / k, m > 0 ? m / k : 0);
         printf("%-44s %10.2f %10.2f %10.2f %9.2f %9.2f\n", "churn (free a random one)", kr, gr, mr, gr / kr,
                mr > 0 ? mr / kr : 0);
+        printf("%-44s %10.2f %10.2f %10.2f %9.2f %9.2f\n", "churn (oldest), free delayed 16 + prefetch",
+               median(pipe[0], samples), g, m, g / median(pipe[0], samples), m > 0 ? m / median(pipe[0], samples) : 0);
+        printf("%-44s %10.2f %10.2f %10.2f %9.2f %9.2f\n", "churn (random), free delayed 16 + prefetch",
+               median(pipe[1], samples), gr, mr, gr / median(pipe[1], samples),
+               mr > 0 ? mr / median(pipe[1], samples) : 0);
         printf("%-44s %10.2f %10.2f %9.2fx\n", "kmem threads: M pairs/s, 1 thread / 2", r1 / 1e6, r2 / 1e6, r2 / r1);
         printf("%-44s %10.2f\n", "alloc_pages+free_pages order 0, per-CPU list", median(pg[0], samples));
         printf("%-44s %10.2f\n", "  buddy lists only, fragmented (no split)", median(pg[1], samples));
         printf("%-44s %10.2f\n", "  buddy lists only, all free (split+merge 10)", median(pg[2], samples));
+        {
+            double rd = median(lim[0], samples), rmw = median(lim[1], samples), fl = median(lim[3], samples);
+            printf("machine limits, no allocator (256 MiB)          ns     GB/s\n");
+            printf("%-44s %10.2f %8.2f\n", "  sequential read, per 64-byte line", rd, 64 / rd);
+            printf("%-44s %10.2f %8.2f\n", "  one word written per line (RFO+writeback)", rmw, 128 / rmw);
+            printf("%-44s %10.2f\n", "  random pointer chase, per miss", median(lim[2], samples));
+            printf("%-44s %10.2f   glibc/3 %.2f  glibc/floor %.2f  kmem/floor %.2f\n",
+                   "  FIFO step floor (churn loop, no calls)", fl, g / 3, g / fl, k / fl);
+            printf("%-44s %10.2f\n", "  the same, prefetching 16 steps ahead", median(lim[4], samples));
+            printf("%-44s %10.2f\n", "  the same, on 2 MiB pages (THP madvise)", median(lim[5], samples));
+        }
     }
     return 0;
 }

@@ -7,8 +7,11 @@
  *
  * Properties: no crash or sanitizer report; a parsed command has a kind in
  * range and a NUL-terminated argument; a rejected one says why; a value
- * that parses formats and parses back to the same bits; an accepted match
- * file satisfies peek_scan_check() and saves back to the same text.
+ * that parses formats and parses back to the same bits; a bytes pattern
+ * that parses has 1..PEEK_PATTERN_MAX bytes, not all wildcards, zero under
+ * each wildcard, and the bytes of its non-wildcard pairs as a bytes value;
+ * an accepted match file (numbers, or string/bytes with their width)
+ * satisfies peek_scan_check() and saves back to no more text than read.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +37,30 @@ static void values(const char *arg)
         peek_value_format((peek_type_t)t, buf, len, text, sizeof text);
         VL_ASSERT(peek_value_parse((peek_type_t)t, text, back, sizeof back, &len2, NULL) == 0);
         VL_ASSERT(len2 == len && memcmp(buf, back, len) == 0);
+    }
+    {
+        peek_pattern_t p;
+        diag_t d;
+        if (peek_pattern_parse(PEEK_BYTES, arg, &p, &d) == 0) {
+            size_t wild = 0;
+            VL_ASSERT(p.len >= 1 && p.len <= PEEK_PATTERN_MAX && p.wild < p.len);
+            for (size_t i = 0; i < p.len; i++) {
+                VL_ASSERT(p.mask[i] == 0 || p.mask[i] == 0xff);
+                VL_ASSERT(p.mask[i] || p.b[i] == 0);
+                wild += p.mask[i] == 0;
+            }
+            VL_ASSERT(wild == p.wild);
+            if (wild == 0) {
+                unsigned char buf[PEEK_VALUE_MAX];
+                size_t len = 0;
+                VL_ASSERT(peek_value_parse(PEEK_BYTES, arg, buf, sizeof buf, &len, NULL) == 0);
+                VL_ASSERT(len == p.len && memcmp(buf, p.b, len) == 0);
+            }
+        } else {
+            VL_ASSERT(d.msg[0] != '\0');
+        }
+        if (peek_pattern_parse(PEEK_STRING, arg, &p, NULL) == 0)
+            VL_ASSERT(p.len == strlen(arg) && p.wild == 0 && memcmp(p.b, arg, p.len) == 0);
     }
 }
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # check-all.sh - `make kernel-check`: every guest test of the kernel lab,
 # one QEMU boot each, then the simulators compared with the guest
-# (kernel/compare-kmem.py, kernel/compare-sched.py); the last line is "kernel: N passed, N failed" and the
+# (kernel/compare-kmem.py, compare-mm.py, compare-sched.py); the last line is "kernel: N passed, N failed" and the
 # exit status is 1 when any failed.  Each test's JSON goes to
 # build/kernel/results/NAME.json.
 VMLAB=${VMLAB:-build/vmlab}
@@ -25,18 +25,27 @@ for t in $("$VMLAB" kernel run --list | awk '{print $1}'); do
     echo "$r $t ($(( $(date +%s) - start )) s)"
 done
 # The simulators against the guest: vmlab kmem must reproduce the slab
-# test's slabinfo rows exactly; vmlab sched's figures are printed beside the
-# guest's (a report: docs/kernel-lab.md says why they differ).
+# test's slabinfo rows exactly, vmlab mm the ptdump test's walks (levels,
+# indices, flags), vmlab sched the wrr test's shares within a tolerance
+# (its report, CSV and picture go to build/kernel/results; docs/kernel-lab.md
+# says why the figures differ).
 R=$top/build/kernel/results
 if command -v python3 >/dev/null 2>&1; then
-    if [ -s "$R/slab.json" ]; then
-        if python3 "$top/kernel/compare-kmem.py" "$R/slab.json" "$VMLAB"; then
-            pass=$((pass + 1)); echo "ok compare-kmem"
+    for c in kmem:slab mm:ptdump; do
+        [ -s "$R/${c#*:}.json" ] || continue
+        if python3 "$top/kernel/compare-${c%%:*}.py" "$R/${c#*:}.json" "$VMLAB"; then
+            pass=$((pass + 1)); echo "ok compare-${c%%:*}"
         else
-            failn=$((failn + 1)); failed="$failed compare-kmem"; echo "FAIL compare-kmem"
+            failn=$((failn + 1)); failed="$failed compare-${c%%:*}"; echo "FAIL compare-${c%%:*}"
+        fi
+    done
+    if [ -s "$R/wrr.json" ]; then
+        if python3 "$top/kernel/compare-sched.py" "$R/wrr.json" "$VMLAB" --out "$R"; then
+            pass=$((pass + 1)); echo "ok compare-sched"
+        else
+            failn=$((failn + 1)); failed="$failed compare-sched"; echo "FAIL compare-sched"
         fi
     fi
-    [ -s "$R/wrr.json" ] && python3 "$top/kernel/compare-sched.py" "$R/wrr.json" "$VMLAB"
 fi
 [ -z "$failed" ] || echo "failed:$failed"
 echo "kernel: $pass passed, $failn failed"

@@ -35,6 +35,8 @@ kill -USR1 "$tpid"
 while ! grep -q '^value 4243' build/demo-target.txt; do sleep 0.1; done
 printf '+1\nset 7\nlist\n' | "$VMLAB" scan "$tpid" --load build/demo-matches.txt --script -
 echo "peek: $("$VMLAB" peek "$tpid" "$taddr" --type i32 | head -n 1) (expected 7)"
+"$VMLAB" poke "$tpid" "$(printf '0x%x' $((taddr + 16)))" "hello, vmlab" --type string >/dev/null
+"$VMLAB" scan "$tpid" --type bytes --value '68 65 ?? 6c 6f 2c' # "he?lo," with any third byte
 kill "$tpid"
 wait "$tbg" 2>/dev/null || true
 echo
@@ -49,6 +51,10 @@ echo "== vmlab sched --cpus 2 lab4: the WRR lab's demo (turnaround falls as the 
 "$VMLAB" sched --cpus 2 lab4 --weights build/demo-sched-weights.png >build/demo-sched.txt
 grep -E '^(factor-w(01|05|10|20)|WRR balance)' build/demo-sched.txt
 echo "=> weights per CPU over time: build/demo-sched-weights.png"
+echo
+echo "== vmlab malloc: a fragmentation adversary, a fixed small/large line against an adaptive one"
+"$VMLAB" malloc replay -t 0 -p segfit,adaptive gen:regrow:5 | awk '$1 ~ /^gen/ { print $2, $4, "heap", $5 }'
+"$VMLAB" plot heap gen:regrow:5 --design segfit -o build/demo-heap.png 2>/dev/null && echo "=> the heap as a map: build/demo-heap.png"
 echo
 echo "== OSTEP's homework: a two-level page walk, a replacement log, a free list"
 "$VMLAB" translate multi -s 1 -n 1 -c | tail -n 4

@@ -380,3 +380,137 @@ TEST(json_writer_shapes_and_escapes)
     char list[32];
     CHECK_STR(out_format_list(OUT_ACCEPT_TEXT_JSON, list, sizeof list), "text, json");
 }
+
+/* ---- src/base/progress: a fake terminal and a fake clock ------------------ */
+
+#include "base/progress.h"
+
+static uint64_t fake_ns;  /* the fake clock, moved by the tests */
+static int fake_tty = 1;  /* whether the fake stream is a terminal */
+
+static int fake_isatty_fn(FILE *fp)
+{
+    (void)fp;
+    return fake_tty;
+}
+
+static uint64_t fake_now_fn(void)
+{
+    return fake_ns;
+}
+
+static const progress_env_t fake_term = {fake_isatty_fn, fake_now_fn};
+
+/* Nothing in the first half second, then the sim look, at most ten redraws a
+ * second, and the line erased at the end. */
+TEST(progress_delay_rate_look_and_erase)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    progress_t p;
+    fake_ns = 1000;
+    fake_tty = 1;
+    progress_start(&p, &fake_term, f, 1, "sim", "bzip.trace.gz", "references simulated");
+    CHECK(progress_on(&p));
+    fake_ns += PROGRESS_DELAY_NS - 1;
+    progress_update(&p, 1, 4, 1 << 20); /* too early */
+    fflush(f);
+    CHECK_EQ(len, 0);
+    fake_ns += 1;
+    progress_update(&p, 1, 4, 3u << 20);
+    fflush(f);
+    CHECK_STR(buf, "\rvmlab sim: bzip.trace.gz:  25% (3 M references simulated)\033[K");
+    size_t was = len;
+    fake_ns += PROGRESS_PERIOD_NS - 1;
+    progress_update(&p, 2, 4, 5u << 20); /* too soon after the last */
+    fflush(f);
+    CHECK_EQ(len, was);
+    fake_ns += 1;
+    progress_set_unit(&p, "references read");
+    progress_update(&p, 0, 0, 1234); /* total unknown; small counts as is */
+    fflush(f);
+    CHECK_STR(buf + was, "\rvmlab sim: bzip.trace.gz: 1234 references read\033[K");
+    was = len;
+    fake_ns += PROGRESS_PERIOD_NS;
+    progress_update(&p, 9, 4, 0); /* done past total: capped at 100% */
+    fflush(f);
+    CHECK_STR(buf + was, "\rvmlab sim: bzip.trace.gz: 100% (0 references read)\033[K");
+    was = len;
+    progress_end(&p);
+    fflush(f);
+    CHECK_STR(buf + was, "\r\033[K");
+    CHECK(!progress_on(&p));
+    was = len;
+    progress_update(&p, 1, 2, 3); /* ended: silent */
+    progress_end(&p);
+    fflush(f);
+    CHECK_EQ(len, was);
+    fclose(f);
+    free(buf);
+}
+
+/* Not a terminal, or not wanted: never a byte; a quick run erases nothing. */
+TEST(progress_silent_off_terminal_and_for_quick_runs)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    progress_t p;
+    fake_ns = 0;
+    for (int c = 0; c < 3; c++) {
+        fake_tty = c != 0;
+        progress_start(&p, &fake_term, f, c != 1, "gen", "zipf", "references written");
+        CHECK_EQ(progress_on(&p), c == 2);
+        for (int i = 0; i < 100; i++) {
+            fake_ns += c == 2 ? 1000 : PROGRESS_DELAY_NS; /* c == 2: a quick run */
+            progress_update(&p, (uint64_t)i, 100, (uint64_t)i);
+        }
+        progress_end(&p);
+    }
+    fflush(f);
+    CHECK_EQ(len, 0);
+    fclose(f);
+    free(buf);
+    fake_tty = 1;
+}
+
+/* A long name keeps its tail, within PROGRESS_NAME_MAX bytes. */
+TEST(progress_long_name_shortened)
+{
+    progress_t p;
+    char name[200];
+    memset(name, 'd', sizeof name);
+    strcpy(name + 150, "/the-trace-file.trace.gz");
+    progress_start(&p, &fake_term, stderr, 0, "mrc", name, "x");
+    CHECK_EQ(strlen(p.name), PROGRESS_NAME_MAX);
+    CHECK(strncmp(p.name, "...", 3) == 0);
+    CHECK(strstr(p.name, "/the-trace-file.trace.gz") != NULL);
+    progress_set_name(&p, NULL);
+    CHECK_STR(p.name, "");
+}
+
+/* ---- buddy_core's order arithmetic against brute force ---- */
+#include "base/buddy_core.h"
+
+TEST(buddy_order_arithmetic)
+{
+    for (size_t n = 1; n < 5000; n++) {
+        unsigned k = 0;
+        while (((size_t)1 << k) < n)
+            k++;
+        CHECK_EQ(vl_buddy_order_ceil(n), k);
+    }
+    CHECK_EQ(vl_buddy_order_ceil((size_t)1 << 40), 40);
+    CHECK_EQ(vl_buddy_order_ceil(((size_t)1 << 40) + 1), 41);
+    for (unsigned max = 1; max <= 12; max++)
+        for (size_t start = 0; start < 300; start++)
+            for (size_t end = start + 1; end < 300; end += 7) {
+                unsigned best = 0; /* the largest aligned block in [start, end), order < max */
+                for (unsigned k = 0; k < max; k++)
+                    if (start % ((size_t)1 << k) == 0 && start + ((size_t)1 << k) <= end)
+                        best = k;
+                CHECK_MSG(vl_buddy_range_order(start, end, max) == best, "start %zu end %zu max %u", start, end,
+                          max);
+            }
+}

@@ -156,6 +156,98 @@ assert len(m) == 1 and m[0]["deleted"] and m[0]["kind"] == "file" and m[0]["perm
 EOF
 }
 
+# The default view is short, as pmap -x: a "PID:   command" line, six
+# columns and the kind, rows that fit a terminal, totals equal to JSON's.
+t_maps_short_view_as_pmap_x() {
+    command -v python3 >/dev/null || { skip "python3 is not installed"; return; }
+    start_sleeper
+    "$VMLAB" maps "$SLEEPER" >"$TMP/short.txt" && "$VMLAB" maps "$SLEEPER" --output json >"$TMP/m.json" &&
+        "$VMLAB" maps "$SLEEPER" --wide >"$TMP/wide.txt"
+    rc=$?
+    stop_sleeper
+    [ $rc -eq 0 ] || fail "exit $rc" || return 1
+    head -n 1 "$TMP/wide.txt" | grep -q "Address Perm   Offset Device    Inode Size" ||
+        fail "--wide header: $(head -n 1 "$TMP/wide.txt")" || return 1
+    python3 - "$TMP/short.txt" "$TMP/m.json" "$SLEEPER" <<'EOF' || fail "short view wrong: $(head -n 3 "$TMP/short.txt")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+d = json.load(open(sys.argv[2]))
+assert lines[0] == "%s:   sleep 300" % sys.argv[3], lines[0]
+assert lines[1].split() == ["Address", "Kbytes", "RSS", "Dirty", "Mode", "Kind", "Mapping"], lines[1]
+rows, total = lines[2:-1], lines[-1].split()
+m = d["mappings"]
+assert len(rows) == len(m), (len(rows), len(m))
+for r, x in zip(rows, m):
+    assert len(r) <= 100, r
+    f = r.split()
+    assert int(f[0], 16) == int(x["start"], 16) and f[4] == x["perms"], (r, x)
+    assert int(f[1]) == x["size_kb"] and int(f[2]) == x["rss_kb"], (r, x)
+    assert int(f[3]) == x["private_dirty_kb"] + x["shared_dirty_kb"], (r, x)
+    name = x["path"].rsplit("/", 1)[-1] if x["path"].startswith("/") else x["path"]
+    assert r.rstrip().endswith(name), (r, name)
+t = d["totals"]
+assert total[:2] == ["total", "kB"] and int(total[2]) == t["size_kb"] and int(total[3]) == t["rss_kb"], total
+assert int(total[4]) == t["private_dirty_kb"] + t["shared_dirty_kb"] and total[5] == "(%d" % len(m), total
+EOF
+}
+
+# CSV: a row per mapping, the mapping keys of JSON, the same values (but the
+# Pss family, which other processes move between the two readings).
+t_maps_csv_matches_json() {
+    command -v python3 >/dev/null || { skip "python3 is not installed"; return; }
+    start_sleeper
+    "$VMLAB" maps "$SLEEPER" --output csv >"$TMP/m.csv" && "$VMLAB" maps "$SLEEPER" --output json >"$TMP/m.json"
+    rc=$?
+    stop_sleeper
+    [ $rc -eq 0 ] || fail "exit $rc" || return 1
+    python3 - "$TMP/m.csv" "$TMP/m.json" "$SLEEPER" <<'EOF' || fail "CSV differs from JSON"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+d = json.load(open(sys.argv[2]))
+assert len(rows) == len(d["mappings"]) > 5
+for r, x in zip(rows, d["mappings"]):
+    assert r["pid"] == sys.argv[3]
+    assert set(r) - {"pid"} == set(x) | {"vmflags"}, set(r) ^ set(x)
+    for k, v in x.items():
+        if k.startswith(("pss", "swappss")):
+            continue  # moves whenever another process maps or unmaps a shared page
+        want = ("true" if v else "false") if isinstance(v, bool) else str(v)
+        assert r[k] == want, (k, r[k], v)
+EOF
+}
+
+# Several PIDs, as pmap takes them: a block each, a JSON array of the
+# objects, one CSV; one that cannot be read is reported, the rest printed.
+t_maps_several_pids() {
+    command -v python3 >/dev/null || { skip "python3 is not installed"; return; }
+    start_sleeper
+    sleep 300 &
+    s2=$!
+    wait_until grep -q sleep "/proc/$s2/maps" 2>/dev/null
+    "$VMLAB" maps "$SLEEPER" "$s2" >"$TMP/two.txt" &&
+        "$VMLAB" maps "$SLEEPER" "$s2" --output json >"$TMP/two.json" &&
+        "$VMLAB" maps "$SLEEPER" "$s2" --output csv >"$TMP/two.csv"
+    rc=$?
+    sh -c 'exit 0' & dead=$!
+    wait $dead
+    expect_exit 1 "$VMLAB" maps "$SLEEPER" "$dead" "$s2"
+    rc2=$?
+    kill "$s2" 2>/dev/null; wait "$s2" 2>/dev/null
+    stop_sleeper
+    [ $rc -eq 0 ] && [ $rc2 -eq 0 ] || fail "exit $rc, $rc2" || return 1
+    expect_err "^vmlab: /proc/$dead/smaps: no such process" || return 1
+    [ "$(grep -c "^[0-9]*:   sleep 300$" "$TMP/out")" -eq 2 ] || fail "the readable processes not both shown" || return 1
+    [ "$(grep -c "^[0-9]*:   sleep 300$" "$TMP/two.txt")" -eq 2 ] &&
+        [ "$(grep -c '^total kB' "$TMP/two.txt")" -eq 2 ] || fail "two blocks expected" || return 1
+    python3 - "$TMP/two.json" "$TMP/two.csv" "$SLEEPER" "$s2" <<'EOF' || fail "several PIDs: JSON or CSV wrong"
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+assert isinstance(d, list) and [x["pid"] for x in d] == [int(sys.argv[3]), int(sys.argv[4])], d
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert [r["pid"] for r in rows] == [sys.argv[3]] * len(d[0]["mappings"]) + [sys.argv[4]] * len(d[1]["mappings"])
+EOF
+}
+
 t_maps_bad_pid() {
     sh -c 'exit 0' & dead=$!
     wait $dead
@@ -164,7 +256,7 @@ t_maps_bad_pid() {
     expect_exit 2 "$VMLAB" maps 12abc || return 1
     expect_err "not a process id" || return 1
     expect_exit 2 "$VMLAB" maps --output yaml || return 1
-    expect_err "--output 'yaml' is not a format \\(expected text, json\\)" || return 1
+    expect_err "--output 'yaml' is not a format \\(expected text, json, csv\\)" || return 1
     expect_exit 0 "$VMLAB" maps --output table || return 1
     expect_exit 2 "$VMLAB" maps --frob || return 1
     expect_err "^vmlab: maps: unknown option '--frob'"

@@ -62,4 +62,70 @@ t_format_names_from_the_table() {
     done
 }
 
+# One spelling for one thing (docs/CONVENTIONS.md, "Option names"): each row
+# is COMMAND|SPELLING [VALUE]|canonical or alias.  Every spelling must be
+# accepted (it parses and --help after it exits 0); a canonical one must also
+# be in the command's --help, an alias is kept for scripts written earlier.
+SPELLINGS='
+sim|-F rw|canonical
+mrc|-F rw|canonical
+plot|-F rw|canonical
+convert|-F rw|canonical
+trace-info|-F rw|canonical
+sim|-P|canonical
+sim|--multi-pid|canonical
+sim|--pid|alias
+mrc|--multi-pid|canonical
+plot|--multi-pid|canonical
+convert|--multi-pid|canonical
+trace-info|--multi-pid|canonical
+convert|-t rw|canonical
+gen|-t pages|canonical
+gen|--to pages|canonical
+gen|--format pages|alias
+sim|--page-size 4096|canonical
+mrc|--page-size 4096|canonical
+plot|--page-size 4096|canonical
+convert|--page-size 4096|canonical
+gen|--page-size 4096|canonical
+vm|--page-size 256|canonical
+sim|--no-progress|canonical
+mrc|--no-progress|canonical
+plot|--no-progress|canonical
+gen|--no-progress|canonical
+convert|--no-progress|canonical
+trace-info|--no-progress|canonical
+malloc replay|--no-progress|canonical
+record|--no-progress|canonical
+malloc replay|--align 16|canonical
+malloc replay|-a 16|canonical
+malloc freelist|--align 8|canonical
+malloc freelist|--alignment 8|alias
+sim|-p lru|canonical
+mrc|-p lru|canonical
+vm|-p lru|canonical
+malloc replay|-p segfit|canonical
+sim|-n 4|canonical
+mrc|-n 4|canonical
+vm|-n 4|canonical
+sim|--skip-bad|canonical
+convert|--skip-bad|canonical
+trace-info|--skip-bad|canonical
+maps|--output table|alias
+'
+
+t_one_spelling_for_one_thing() {
+    echo "$SPELLINGS" | while IFS='|' read -r cmd opt kind; do
+        [ -n "$cmd" ] || continue
+        # shellcheck disable=SC2086
+        "$VMLAB" $cmd $opt --help >"$TMP/out" 2>"$TMP/err" ||
+            fail "$cmd does not take $opt: $(cat "$TMP/err")" || return 1
+        name=${opt%% *}
+        if [ "$kind" = canonical ]; then
+            # shellcheck disable=SC2086
+            "$VMLAB" $cmd --help | grep -qe "$name[ ,=]" || fail "$cmd --help does not list $name" || return 1
+        fi
+    done
+}
+
 run_tests

@@ -263,6 +263,7 @@ PROP(implicit_worst, "implicit-worst")
 PROP(explicit_lifo, "explicit-lifo")
 PROP(explicit_addr, "explicit-addr")
 PROP(segfit, "segfit")
+PROP(adaptive, "adaptive")
 PROP(segstore, "segstore")
 PROP(buddy, "buddy")
 
@@ -270,15 +271,16 @@ TEST(design_table)
 {
     static const char *names[] = {"implicit-first", "implicit-next", "implicit-best",
                                   "implicit-worst", "explicit-lifo", "explicit-addr",
-                                  "segfit",         "segstore",      "buddy"};
+                                  "segfit",         "segstore",      "buddy",
+                                  "adaptive"};
     ma_heap_t *h;
     ma_config_t cfg = {0};
-    CHECK_EQ(ma_ndesigns(), 9);
-    for (size_t i = 0; i < 9; i++) {
+    CHECK_EQ(ma_ndesigns(), 10);
+    for (size_t i = 0; i < 10; i++) {
         CHECK_STR(ma_design_name(i), names[i]);
         CHECK(ma_design_summary(i) && *ma_design_summary(i));
     }
-    CHECK(ma_design_name(9) == NULL);
+    CHECK(ma_design_name(10) == NULL);
     cfg.design = "no-such";
     CHECK_EQ(ma_init(&h, heap_mem, sizeof heap_mem, &cfg), -ENOENT);
     cfg.design = NULL;
@@ -374,6 +376,7 @@ TEST(traces_explicit_addr) { traces_for("explicit-addr", 0.96); }
 TEST(traces_segfit) { traces_for("segfit", 0.965); }
 TEST(traces_segstore) { traces_for("segstore", 0.67); }
 TEST(traces_buddy) { traces_for("buddy", 0.77); }
+TEST(traces_adaptive) { traces_for("adaptive", 0.965); }
 
 TEST(trace_libc_valid)
 {

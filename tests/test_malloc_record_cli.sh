@@ -88,7 +88,8 @@ t_python_real_program() {
 replay_all() {
     expect_exit 0 "$VMLAB" malloc replay --policy all --time 0 --output json "$1" || return 1
     grep -q '"valid": *false' "$TMP/out" && fail "a design found $1 invalid: $(cat "$TMP/out")" && return 1
-    [ "$(grep -o '"valid": *true' "$TMP/out" | wc -l)" -eq 9 ] || fail "not 9 valid replays: $(cat "$TMP/out")"
+    nd=$("$VMLAB" malloc replay --list | grep -vc '^libc ')
+    [ "$(grep -o '"valid": *true' "$TMP/out" | wc -l)" -eq "$nd" ] || fail "not $nd valid replays: $(cat "$TMP/out")"
 }
 
 t_replay_every_design() {

@@ -145,34 +145,55 @@ t_record_no_valgrind() {
     expect_exit 2 "$VMLAB" record -o "$TMP/x.gz"
 }
 
+# PNG width and height from its IHDR chunk (bytes 16..23, big-endian).
+png_size() {
+    od -An -tu1 -j16 -N8 "$1" | awk '{print $1*16777216+$2*65536+$3*256+$4 "x" $5*16777216+$6*65536+$7*256+$8}'
+}
+
 t_plot_all_kinds() {
     command -v gnuplot >/dev/null || { skip "gnuplot not installed (Debian: gnuplot-nox)"; return; }
     "$VMLAB" gen linked-list:nodes=500 --length 8000 -o "$TMP/l.rw" || return 1
-    expect_exit 0 "$VMLAB" plot addresses "$TMP/l.rw" -o "$TMP/a.png" || return 1
+    expect_exit 0 "$VMLAB" plot addresses "$TMP/l.rw" --max-points 1000000 -o "$TMP/a.png" || return 1
     [ "$(head -c 4 "$TMP/a.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "not a PNG" || return 1
+    [ "$(png_size "$TMP/a.png")" = 1100x680 ] || fail "PNG is $(png_size "$TMP/a.png")" || return 1
     expect_exit 0 "$VMLAB" plot wss "$TMP/l.rw" --tau 500 -o "$TMP/w.svg" || return 1
     grep -q '<svg' "$TMP/w.svg" || fail "not an SVG" || return 1
     expect_exit 0 "$VMLAB" mrc -p lru,opt,fifo --output csv -o "$TMP/c.csv" "$TMP/l.rw" || return 1
     expect_exit 0 "$VMLAB" plot curves "$TMP/c.csv" -o "$TMP/c.png" || return 1
     [ -s "$TMP/c.png" ] && [ -s "$TMP/c.dat" ] && [ -s "$TMP/c.gp" ] || fail "missing files" || return 1
+    [ "$(png_size "$TMP/c.png")" = 1100x680 ] || fail "PNG is $(png_size "$TMP/c.png")" || return 1
     # Read the data and scripts back against the inputs, computed apart:
-    # every reference plotted at its time and address; W(t, tau) recounted
-    # from the trace; every CSV point in its curve, each curve titled.
+    # the plotted dots are the first reference of each kind in each cell of
+    # the grid; W(t, tau) recounted from the trace; every CSV point in its
+    # curve, each curve titled.
     command -v python3 >/dev/null || { skip "python3 is not installed"; return; }
     python3 - "$TMP" <<'EOF' || fail "plot data or script wrong"
-import sys
+import re, sys
 d = sys.argv[1]
 rows = lambda f: [l.split() for l in open(f) if l.strip() and not l.startswith('#')]
 refs = [l.split() for l in open(d + '/l.rw') if l.strip() and not l.startswith('#')]
 gp = open(d + '/a.gp').read()
 assert "set output '%s/a.png'" % d in gp and "'%s/a.dat'" % d in gp, gp
 assert "set xlabel 'time (references)'" in gp and "title 'read'" in gp and "title 'write'" in gp, gp
-a = rows(d + '/a.dat')
-assert len(a) == len(refs) == 8000, (len(a), len(refs))
-for i, (r, p) in enumerate(zip(refs, a)):
-    assert int(p[0]) == i and int(p[1]) == int(r[0], 16) and int(p[2]) == (r[1] == 'W'), (i, r, p)
+assert "instruction fetch" not in gp, "a key entry for fetches the trace lacks"
+assert "set xrange [0:8000]" in gp, gp
+bands = [(int(lo, 16), int(hi, 16)) for b, lo, hi in re.findall(r'# band (\d+): addresses \[0x(\w+), 0x(\w+)\]', gp)][::-1]
+assert len(bands) == 1, bands
+addrs = [int(r[0], 16) for r in refs]
+assert bands[0] == (min(addrs), max(addrs)), bands
+lo, hi = bands[0]
+want, seen = [], set()
+for t, r in enumerate(refs):
+    a, op = int(r[0], 16), int(r[1] == 'W')
+    x = min(int(t / 8000 * 1024), 1023)
+    y = min(int((a - lo) / ((hi - lo) + 1.0) * 512), 511)
+    if (x, y, op) not in seen:
+        seen.add((x, y, op))
+        want.append([t, a, op, 0])
+got = [[int(v) for v in r] for r in rows(d + '/a.dat')]
+assert got == want, (len(got), len(want), got[:3], want[:3])
 gp = open(d + '/w.gp').read()
-assert 'set terminal svg' in gp and "'%s/w.dat' using 1:2" % d in gp and '= 500 references' in gp, gp
+assert 'set terminal svg' in gp and "'%s/w.dat' using ($1/1):2" % d in gp and '= 500 references' in gp, gp
 pages = [int(r[0], 16) >> 12 for r in refs]
 w = rows(d + '/w.dat')
 assert 100 <= len(w) <= 2000 and int(w[-1][0]) == 8000, (len(w), w[-1])
@@ -183,19 +204,111 @@ gp = open(d + '/c.gp').read()
 csv = [l.strip().split(',') for l in open(d + '/c.csv')][1:]
 blocks = open(d + '/c.dat').read().split('\n\n')
 for k, pol in enumerate(['lru', 'opt', 'fifo']):
-    assert "index %d using 1:2 with linespoints" % k in gp and "title '%s'" % pol in gp, gp
+    assert "index %d using 1:2 with " % k in gp and "title '%s'" % pol in gp, gp
     want = [(int(r[1]), int(r[2])) for r in csv if r[0] == pol]
     got = [(int(x[0]), int(x[1])) for x in (l.split() for l in blocks[k].splitlines())
            if x and not x[0].startswith('#')]
     assert want and got == want, (pol, want[:3], got[:3])
-assert "set ylabel 'page faults'" in gp, gp
+# A few frames (the list's pages): linear axes; log ones are tested below.
+assert "set ylabel 'page faults'" in gp and "logscale" not in gp, gp
+assert "set xlabel 'physical memory (frames)'" in gp, gp
+assert "set title 'Fault curves: %s/c.csv'" % d in gp, gp
 EOF
 }
 
+# Reads, writes and fetches apart; a far-away stack in its own strip; the
+# ranges; a long path shortened in the title; a small SVG for a big trace.
+t_plot_addresses_kinds_bands_ranges() {
+    command -v python3 >/dev/null || { skip "python3 is not installed"; return; }
+    long="$TMP/a-directory-with-a-rather-long-name/and-another-one-below-it"
+    mkdir -p "$long" || return 1
+    # lackey: code at 0x400000, heap at 0x600000.., the stack at 0x7ffd0000....
+    python3 - "$long/prog-with-a-long-name.lackey" <<'EOF' || return 1
+import sys
+with open(sys.argv[1], 'w') as f:
+    for t in range(3000):
+        f.write('I  %08x,4\n' % (0x400000 + (t % 50) * 4))
+        f.write(' L %08x,8\n' % (0x600000 + (t * 64) % 0x20000))
+        if t % 3 == 0:
+            f.write(' S %x,8\n' % (0x7ffd00001000 - (t % 40) * 8))
+EOF
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot addresses -o "$TMP/k.png" \
+        "$long/prog-with-a-long-name.lackey" || return 1
+    python3 - "$TMP" <<'EOF' || { fail "kinds, bands or title wrong"; return 1; }
+import re, sys
+d = sys.argv[1]
+gp = open(d + '/k.gp').read()
+for op, name in ((0, 'read'), (1, 'write'), (2, 'instruction fetch')):
+    assert "title '%s'" % name in gp, name
+bands = re.findall(r'# band (\d+): addresses \[0x(\w+), 0x(\w+)\]', gp)
+# Code, heap and stack: each gap is most of its band's span.
+assert [(int(lo, 16), int(hi, 16)) for b, lo, hi in bands[::-1]] == [
+    (0x400000, 0x4000c4), (0x600000, 0x61ffc0), (0x7ffd00001000 - 39 * 8, 0x7ffd00001000)], bands
+rows = [l.split() for l in open(d + '/k.dat') if not l.startswith('#')]
+for t, a, op, b in rows:
+    a, op, b = int(a), int(op), int(b)
+    assert (op == 1) == (a >> 40 == 0x7f) and (op == 2) == (a >> 20 == 4), (a, op)
+    assert b == (2 if a >> 40 == 0x7f else 0 if a >> 20 == 4 else 1), (a, b)
+title = re.search(r"set multiplot title '([^']*)'", gp).group(1)
+assert title == 'Addresses over time: prog-with-a-long-name.lackey (7000 references, a dot per pixel)', title
+EOF
+    # --from/--to cut time, --addr-min/--addr-max the window: heap only.
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot addresses -o "$TMP/r.png" --from 1000 \
+        --to 2000 --addr-min 0x500000 --addr-max 0x700000 "$long/prog-with-a-long-name.lackey" || return 1
+    grep -q '^set xrange \[1000:2000\]$' "$TMP/r.gp" && grep -q '^# band 0: addresses \[0x60[0-9a-f]\{4\}, 0x6[01][0-9a-f]\{4\}\]' "$TMP/r.gp" &&
+        [ "$(grep -c '^# band' "$TMP/r.gp")" -eq 1 ] || fail "ranges: $(grep 'range\|band' "$TMP/r.gp")" || return 1
+    awk '!/^#/ && ($1 < 1000 || $1 >= 2000 || $2 < 5242880 || $2 > 7340032 || $3 != 0) {bad++} END {exit bad > 0}' \
+        "$TMP/r.dat" || fail "a row outside the ranges" || return 1
+    expect_exit 2 "$VMLAB" plot addresses -o "$TMP/r.png" --from 5 --to 5 "$TMP/x" || return 1
+    expect_err "--from 5 is not before --to 5" || return 1
+    expect_exit 1 "$VMLAB" plot addresses -o "$TMP/r.png" --from 100000 "$long/prog-with-a-long-name.lackey" || return 1
+    expect_err "no reference in references" || return 1
+    expect_exit 2 "$VMLAB" plot wss -o "$TMP/r.png" --from 5 "$TMP/x" || return 1
+    # The bzip trace once gave a 20.8 MB SVG: now at most --max-points dots.
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot addresses -o "$TMP/bz.svg" \
+        "$SHARED/data/traces/bzip.trace.gz" || return 1
+    n=$(grep -vc '^#' "$TMP/bz.dat")
+    [ "$n" -gt 1000 ] && [ "$n" -le 8000 ] || fail "$n dots for an SVG" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot addresses -o "$TMP/bz.svg" --max-points 500 \
+        "$SHARED/data/traces/bzip.trace.gz" || return 1
+    n=$(grep -vc '^#' "$TMP/bz.dat")
+    [ "$n" -gt 50 ] && [ "$n" -le 500 ] || fail "$n dots for --max-points 500"
+}
+
+t_plot_curves_log_options() {
+    printf 'policy,frames,page_faults,miss_ratio\nlru,1,90,0.9\nlru,2,50,0.5\nlru,50,10,0.1\n' >"$TMP/s.csv"
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot curves "$TMP/s.csv" -o "$TMP/s.png" || return 1
+    grep -q '^set xrange \[0:\*\]$' "$TMP/s.gp" && ! grep -q logscale "$TMP/s.gp" || fail "50x is linear by default" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot curves "$TMP/s.csv" --log y --ratio -o "$TMP/s.png" || return 1
+    grep -q '^set logscale y$' "$TMP/s.gp" && ! grep -q 'logscale x' "$TMP/s.gp" &&
+        grep -q "^set ylabel 'miss ratio (page faults / references), log scale'" "$TMP/s.gp" || fail "--log y" || return 1
+    printf 'lru,5000,1,0.01\n' >>"$TMP/s.csv"
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot curves "$TMP/s.csv" -o "$TMP/s.png" || return 1
+    grep -q '^set logscale x$' "$TMP/s.gp" || fail "5000x is not log by default" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot curves "$TMP/s.csv" --log none -o "$TMP/s.png" || return 1
+    ! grep -q logscale "$TMP/s.gp" || fail "--log none" || return 1
+    expect_exit 2 "$VMLAB" plot curves "$TMP/s.csv" --log z -o "$TMP/s.png" || return 1
+    expect_exit 2 "$VMLAB" plot wss "$TMP/s.csv" --log x -o "$TMP/s.png"
+}
+
+# curves of a trace: vmlab mrc's CSV kept beside, the trace's name in the title.
+t_plot_curves_of_a_trace() {
+    "$VMLAB" gen zipf --pages 300 --length 20000 -o "$TMP/z.rw" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot curves "$TMP/z.rw" -p lru,fifo -o "$TMP/t.png" || return 1
+    "$VMLAB" mrc -p lru,fifo --output csv "$TMP/z.rw" >"$TMP/want.csv" || return 1
+    cmp -s "$TMP/t.csv" "$TMP/want.csv" || fail "OUT.csv is not mrc's CSV" || return 1
+    grep -q "^set title 'Fault curves: $TMP/z.rw'" "$TMP/t.gp" && grep -q "title 'fifo'" "$TMP/t.gp" &&
+        grep -q '^set logscale x$' "$TMP/t.gp" || fail "script: $(grep 'title\|logscale' "$TMP/t.gp")" || return 1
+    expect_exit 2 "$VMLAB" plot curves "$TMP/z.rw" -p nosuch -o "$TMP/t.png" || return 1
+    expect_err "^vmlab: mrc: unknown policy 'nosuch'" || return 1
+    expect_exit 2 "$VMLAB" plot curves "$TMP/want.csv" -p lru -o "$TMP/t.png" || return 1
+    expect_err "-p is for curves of a trace, not of a CSV" || return 1
+    expect_exit 2 "$VMLAB" plot wss "$TMP/z.rw" -p lru -o "$TMP/t.png"
+}
 
 t_plot_without_gnuplot() {
     "$VMLAB" gen seq --length 100 -o "$TMP/s.rw" || return 1
-    VMLAB_GNUPLOT=/nonexistent/gnuplot expect_exit 0 "$VMLAB" plot addresses "$TMP/s.rw" -o "$TMP/s.png" || return 1
+    VMLAB_GNUPLOT=/nonexistent/gnuplot expect_exit 1 "$VMLAB" plot addresses "$TMP/s.rw" -o "$TMP/s.png" || return 1
     expect_err "gnuplot not found.*render with: gnuplot .*s\.gp" || return 1
     [ -s "$TMP/s.gp" ] && [ "$(grep -vc '^#' "$TMP/s.dat")" -eq 100 ] || fail "no script or data" || return 1
     [ ! -e "$TMP/s.png" ] || fail "a PNG without gnuplot?"
@@ -206,7 +319,7 @@ t_csv_quoted_policy_round_trip() {
     "$VMLAB" gen belady --length 12 -o "$TMP/b.rw" || return 1
     expect_exit 0 "$VMLAB" mrc -p aging:bits=4,period=10,fifo --frames 3,4 --output csv -o "$TMP/q.csv" "$TMP/b.rw" || return 1
     grep -qx '"aging:bits=4,period=10",3,9,0.750000' "$TMP/q.csv" || fail "not quoted: $(cat "$TMP/q.csv")" || return 1
-    VMLAB_GNUPLOT=/nonexistent expect_exit 0 "$VMLAB" plot curves "$TMP/q.csv" -o "$TMP/q.png" || return 1
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" plot curves "$TMP/q.csv" -o "$TMP/q.png" || return 1
     grep -q '^# aging:bits=4,period=10:' "$TMP/q.dat" && grep -q "title 'fifo'" "$TMP/q.gp" || fail "plot lost a curve"
 }
 

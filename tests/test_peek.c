@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -241,10 +242,17 @@ TEST(cmd_parse_forms)
         {"save /tmp/a b", PEEK_CMD_SAVE, PEEK_OP_EQ, "/tmp/a b"},
         {"quit\r\n", PEEK_CMD_QUIT, PEEK_OP_EQ, ""},
         {"1.5e3", PEEK_CMD_FILTER, PEEK_OP_EQ, "1.5e3"},
+        /* values are the rest of the line: strings and byte patterns */
+        {"= 1 2", PEEK_CMD_FILTER, PEEK_OP_EQ, "1 2"},
+        {"set hello,  world ", PEEK_CMD_SET, PEEK_OP_EQ, "hello,  world"},
+        {"!= de ad ?? ef", PEEK_CMD_FILTER, PEEK_OP_NE, "de ad ?? ef"},
+        {"\" two words", PEEK_CMD_STRING, PEEK_OP_EQ, "two words"},
+        {"\"x", PEEK_CMD_STRING, PEEK_OP_EQ, "x"},
+        {"scan = a b", PEEK_CMD_SCAN, PEEK_OP_EQ, "a b"},
     };
-    static const char *const bad[] = {"frobnicate", "set", "set 1 2", "< 1 2", "+-1",
-                                      "list 0",     "list x", "count 3", "scan", "<=",
-                                      "type",       "= 1 2"};
+    static const char *const bad[] = {"frobnicate", "set",  "+-1",  "list 0", "list x",
+                                      "count 3",    "scan", "<=",   "type",   "\"",
+                                      "\"   ",      "de ad"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         peek_cmd_t c;
         diag_t d;
@@ -605,6 +613,224 @@ TEST(scan_skips_unreadable_pages_exactly)
     }
 }
 
+/* ---- strings and byte patterns against the oracle ------------------------------- */
+
+#define OPAT_MAX 12
+
+typedef struct opat {
+    uint64_t addr;
+    unsigned char b[OPAT_MAX]; /* the bytes last seen there */
+} opat_t;
+
+/* Whether x holds the pattern: every byte that is not wild equal. */
+static int oracle_pat(const unsigned char *x, const unsigned char *b, const int *wild, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!wild[i] && x[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static int same_pat(const peek_scan_t *s, const opat_t *o, size_t n, size_t len)
+{
+    if (peek_scan_count(s) != n || (n && peek_scan_width(s) != len))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (peek_scan_addr(s, i) != o[i].addr || memcmp(peek_scan_bytes(s, i), o[i].b, len))
+            return 0;
+    return 1;
+}
+
+/* A pattern of len bytes copied from the memory, some of them wildcards if
+ * `wildcards`; also written as text and parsed, which must give the same. */
+static int pick_pattern(const world_t *wd, size_t len, int wildcards, uint64_t *seed,
+                        peek_pattern_t *p, int *wild)
+{
+    int r = (int)(mix(seed) % NREG);
+    const unsigned char *q = wd->reg[r] + mix(seed) % (wd->len[r] - OPAT_MAX);
+    char text[4 * OPAT_MAX + 1];
+    size_t o = 0, nwild = 0;
+    peek_pattern_t parsed;
+    if (wd->bad[r] && !readable(wd, (uint64_t)(uintptr_t)q, OPAT_MAX))
+        q = wd->reg[r];
+    memset(p, 0, sizeof *p);
+    p->len = len;
+    for (size_t i = 0; i < len; i++) {
+        wild[i] = wildcards && mix(seed) % 4 == 0 && nwild + 1 < len;
+        nwild += (size_t)wild[i];
+        p->b[i] = wild[i] ? 0 : q[i];
+        p->mask[i] = wild[i] ? 0 : 0xff;
+        o += (size_t)snprintf(text + o, sizeof text - o, wild[i] ? "?? " : "%02x ", q[i]);
+    }
+    p->wild = nwild;
+    if (peek_pattern_parse(PEEK_BYTES, text, &parsed, NULL) != 0)
+        return -1;
+    return parsed.len == p->len && parsed.wild == p->wild &&
+                   memcmp(parsed.b, p->b, len) == 0 && memcmp(parsed.mask, p->mask, len) == 0
+               ? 0
+               : -1;
+}
+
+static void run_pattern_seed(uint64_t seed0, int with_bad, int *failed, char *why, size_t whyn)
+{
+    uint64_t seed = seed0;
+    world_t wd;
+    peek_mem_t *m;
+    opat_t *o = NULL;
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    *failed = 1;
+    if (world_make(&wd, &seed, with_bad) || peek_mem_open((int)getpid(), PEEK_VM, 1, &m, NULL)) {
+        snprintf(why, whyn, "setup failed");
+        world_free(&wd);
+        return;
+    }
+    o = malloc((5 * ps * NREG + 1) * sizeof *o);
+    for (int round = 0; round < 4; round++) {
+        static const size_t aligns[] = {1, 1, 2, 4, 8};
+        peek_type_t t = mix(&seed) % 2 ? PEEK_BYTES : PEEK_STRING;
+        size_t len = 1 + mix(&seed) % OPAT_MAX, align = aligns[mix(&seed) % 5];
+        size_t chunk = (1 + mix(&seed) % 3) * ps, n = 0;
+        int wild[OPAT_MAX];
+        peek_pattern_t pat;
+        peek_scan_t *s;
+        long got;
+        diag_t d;
+        if (pick_pattern(&wd, len, t == PEEK_BYTES, &seed, &pat, wild)) {
+            snprintf(why, whyn, "seed %ju: the pattern's text does not parse back",
+                     (uintmax_t)seed0);
+            goto out;
+        }
+        if (peek_scan_new(t, align, 1u << 24, &s, &d)) {
+            snprintf(why, whyn, "new: %s", d.msg);
+            goto out;
+        }
+        got = peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &pat, chunk, &d);
+        for (size_t i = 0; i < NREG; i++)
+            for (uint64_t a = wd.mm.m[i].start; a + len <= wd.mm.m[i].end; a++) {
+                const unsigned char *x = (const unsigned char *)(uintptr_t)a;
+                if (a % align == 0 && readable(&wd, a, len) && oracle_pat(x, pat.b, wild, len)) {
+                    o[n].addr = a;
+                    memcpy(o[n].b, x, len);
+                    n++;
+                }
+            }
+        if (got != (long)n || !same_pat(s, o, n, len)) {
+            snprintf(why, whyn, "seed %ju round %d: first scan %s len %zu align %zu: %ld "
+                                "matches, oracle %zu",
+                     (uintmax_t)seed0, round, peek_type_name(t), len, align, got, n);
+            peek_scan_free(s);
+            goto out;
+        }
+        peek_scan_check(s);
+        /* Comparisons of numbers do not apply, and change nothing. */
+        if (peek_scan_narrow(s, m, PEEK_OP_GT, &pat, &d) != -EINVAL || !same_pat(s, o, n, len)) {
+            snprintf(why, whyn, "seed %ju: '>' narrowed a pattern", (uintmax_t)seed0);
+            peek_scan_free(s);
+            goto out;
+        }
+        for (int step = 0; step < 4 && n > 0; step++) {
+            static const peek_op_t ops[] = {PEEK_OP_EQ, PEEK_OP_NE, PEEK_OP_CHANGED,
+                                            PEEK_OP_UNCHANGED};
+            peek_op_t op = ops[mix(&seed) % 4];
+            size_t k = 0;
+            scramble(&wd, &seed);
+            if (mix(&seed) % 2 && pick_pattern(&wd, len, 1, &seed, &pat, wild)) {
+                snprintf(why, whyn, "seed %ju: pattern text", (uintmax_t)seed0);
+                peek_scan_free(s);
+                goto out;
+            }
+            got = peek_scan_narrow(s, m, op, &pat, &d);
+            for (size_t i = 0; i < n; i++) {
+                const unsigned char *x = (const unsigned char *)(uintptr_t)o[i].addr;
+                int keep = op == PEEK_OP_EQ   ? oracle_pat(x, pat.b, wild, len)
+                           : op == PEEK_OP_NE ? !oracle_pat(x, pat.b, wild, len)
+                           : op == PEEK_OP_CHANGED ? memcmp(x, o[i].b, len) != 0
+                                                   : memcmp(x, o[i].b, len) == 0;
+                if (keep) {
+                    o[k].addr = o[i].addr;
+                    memcpy(o[k].b, x, len);
+                    k++;
+                }
+            }
+            n = k;
+            if (got != (long)n || !same_pat(s, o, n, len)) {
+                snprintf(why, whyn, "seed %ju round %d step %d: narrow op %d: %ld matches, "
+                                    "oracle %zu",
+                         (uintmax_t)seed0, round, step, op, got, n);
+                peek_scan_free(s);
+                goto out;
+            }
+            peek_scan_check(s);
+        }
+        {
+            /* The match file keeps the bytes. */
+            char *text = NULL;
+            size_t tl = 0;
+            int pid = 0;
+            peek_scan_t *s2;
+            FILE *f = open_memstream(&text, &tl);
+            int ok = f && peek_scan_save(s, 77, f) == 0;
+            if (f)
+                fclose(f);
+            ok = ok && peek_scan_new(PEEK_I32, 0, 1u << 24, &s2, NULL) == 0;
+            if (ok) {
+                ok = peek_scan_load(s2, "m", text, tl, &pid, &d) == 0 && pid == 77 &&
+                     peek_scan_type(s2) == t && peek_scan_align(s2) == align &&
+                     (n == 0 || same_pat(s2, o, n, len));
+                peek_scan_free(s2);
+            }
+            free(text);
+            if (!ok) {
+                snprintf(why, whyn, "seed %ju round %d: the match file did not round-trip",
+                         (uintmax_t)seed0, round);
+                peek_scan_free(s);
+                goto out;
+            }
+        }
+        peek_scan_free(s);
+    }
+    *failed = 0;
+out:
+    free(o);
+    peek_mem_close(m);
+    world_free(&wd);
+}
+
+TEST(scan_patterns_match_the_oracle)
+{
+    char why[800] = "";
+    for (uint64_t seed = 200; seed <= 260; seed++) {
+        int failed;
+        run_pattern_seed(seed, seed % 2, &failed, why, sizeof why);
+        CHECK_MSG(!failed, "%s", why);
+    }
+}
+
+TEST(pattern_parse_edges)
+{
+    peek_pattern_t p;
+    diag_t d;
+    CHECK(peek_pattern_parse(PEEK_BYTES, "de ad ?? ef", &p, &d) == 0);
+    CHECK(p.len == 4 && p.wild == 1 && p.mask[2] == 0 && p.b[3] == 0xef && p.mask[3] == 0xff);
+    CHECK(peek_pattern_parse(PEEK_BYTES, "de??ef", &p, &d) == 0 && p.len == 3 && p.wild == 1);
+    CHECK(peek_pattern_parse(PEEK_BYTES, "?? ??", &p, &d) == -EINVAL && strstr(d.msg, "wildcard"));
+    CHECK(peek_pattern_parse(PEEK_BYTES, "de a", &p, &d) == -EINVAL);
+    CHECK(peek_pattern_parse(PEEK_BYTES, "", &p, &d) == -EINVAL);
+    CHECK(peek_pattern_parse(PEEK_STRING, "a ?? b", &p, &d) == 0 && p.len == 6 && p.wild == 0);
+    CHECK(peek_pattern_parse(PEEK_STRING, "", &p, &d) == -EINVAL);
+    CHECK(peek_pattern_parse(PEEK_I32, "5", &p, &d) == -EINVAL);
+    {
+        char big[2 * PEEK_PATTERN_MAX + 3];
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        CHECK(peek_pattern_parse(PEEK_BYTES, big, &p, &d) == -ERANGE);
+        big[2 * PEEK_PATTERN_MAX] = '\0';
+        CHECK(peek_pattern_parse(PEEK_BYTES, big, &p, &d) == 0 && p.len == PEEK_PATTERN_MAX);
+        big[PEEK_PATTERN_MAX + 1] = '\0';
+        CHECK(peek_pattern_parse(PEEK_STRING, big, &p, &d) == -ERANGE);
+    }
+}
+
 TEST(scan_bound_and_match_file)
 {
     world_t wd;
@@ -622,6 +848,20 @@ TEST(scan_bound_and_match_file)
     CHECK_EQ(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &zero, 0, &d), -E2BIG);
     CHECK_EQ(peek_scan_count(s), 0);
     peek_scan_free(s);
+    {
+        /* Patterns: the bound is on matches and on 16 bytes a match. */
+        peek_pattern_t pat;
+        CHECK(peek_scan_new(PEEK_BYTES, 1, 10, &s, NULL) == 0);
+        CHECK(peek_pattern_parse(PEEK_BYTES, "00", &pat, &d) == 0);
+        CHECK_EQ(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &pat, 0, &d), -E2BIG);
+        CHECK_MSG(strstr(d.msg, "more than 10 matches"), "%s", d.msg);
+        CHECK_EQ(peek_scan_count(s), 0);
+        CHECK(peek_pattern_parse(PEEK_BYTES, "00 ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? ?? "
+                                             "?? ?? ?? ?? ?? ?? ??", &pat, &d) == 0);
+        CHECK_EQ(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &pat, 0, &d), -E2BIG);
+        CHECK_MSG(strstr(d.msg, "more than 5 matches of 24 bytes"), "%s", d.msg);
+        peek_scan_free(s);
+    }
     CHECK(peek_scan_new(PEEK_I16, 2, 1u << 20, &s, NULL) == 0);
     CHECK(peek_scan_first(s, m, &wd.mm, PEEK_R_ALL, PEEK_OP_EQ, &zero, 0, &d) > 0);
     CHECK_EQ(peek_scan_stats(s)->huge, 0);
@@ -660,6 +900,10 @@ TEST(scan_bound_and_match_file)
             "# vmlab scan matches: pid 1 type i16 align 2 count 2\n0x10 0x1\n",
             "# vmlab scan matches: pid 1 type i16 align 3 count 0\n",
             "# vmlab scan matches: pid 1 type string align 1 count 0\n",
+            "# vmlab scan matches: pid 1 type string align 1 count 1 width 0\n0x10 \n",
+            "# vmlab scan matches: pid 1 type bytes align 1 count 1 width 2\n0x10 abc\n",
+            "# vmlab scan matches: pid 1 type bytes align 1 count 1 width 256\n0x10 00\n",
+            "# vmlab scan matches: pid 1 type i32 align 4 count 0 width 4\n",
             "# vmlab scan matches: pid 1 type i16 align 2 count 0\nextra\n",
             "0x10 0x1\n",
         };
@@ -669,6 +913,21 @@ TEST(scan_bound_and_match_file)
                           d.line >= 1,
                       "accepted: %s", bad[i]);
         }
+    }
+    {
+        /* A string scanner saved before its first scan (width 0) loads back. */
+        peek_scan_t *e;
+        char *t2 = NULL;
+        size_t l2 = 0;
+        FILE *f2 = open_memstream(&t2, &l2);
+        CHECK(peek_scan_new(PEEK_STRING, 0, 100, &e, NULL) == 0);
+        CHECK(peek_scan_save(e, 9, f2) == 0);
+        fclose(f2);
+        CHECK_MSG(peek_scan_load(s2, "e.txt", t2, l2, &pid, &d) == 0, "%s", d.msg);
+        CHECK(pid == 9 && peek_scan_type(s2) == PEEK_STRING && peek_scan_count(s2) == 0);
+        peek_scan_check(s2);
+        free(t2);
+        peek_scan_free(e);
     }
     free(text);
     peek_scan_free(s);
@@ -763,6 +1022,50 @@ TEST(read_of_a_missing_process)
     CHECK(peek_mem_open(pid, PEEK_PROCMEM, 0, &m, NULL) == 0);
     CHECK_EQ(peek_mem_read(m, 0x10000, b, 4, &d), -ESRCH);
     peek_mem_close(m);
+}
+
+/* The target dies between reading its maps and reading its memory: the
+ * first scan fails with -ESRCH and no matches (numbers and patterns alike),
+ * a narrowing step with -ESRCH and the matches it had. */
+TEST(scan_of_a_process_that_died_after_its_maps)
+{
+    inspect_maps_t mm;
+    peek_mem_t *m;
+    peek_scan_t *s;
+    peek_pattern_t pat;
+    uint64_t one = 1, addr[2], val[2] = {1, 2};
+    diag_t d;
+    pid_t pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    CHECK_MSG(inspect_maps_load(inspect_src_proc(), pid, "maps", &mm, &d) == 0, "%s", d.msg);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0)
+        ;
+    CHECK(mm.n > 0);
+    inspect_classify_src(&mm, inspect_src_proc(), pid);
+    CHECK(peek_mem_open(pid, PEEK_VM, 1, &m, NULL) == 0);
+    CHECK(peek_scan_new(PEEK_U32, 0, 1u << 20, &s, NULL) == 0);
+    diag_clear(&d);
+    CHECK_EQ(peek_scan_first(s, m, &mm, PEEK_R_ALL, PEEK_OP_EQ, &one, 0, &d), -ESRCH);
+    CHECK(strstr(d.msg, "no such process"));
+    CHECK_EQ(peek_scan_count(s), 0);
+    addr[0] = mm.m[0].start;
+    addr[1] = mm.m[0].start + 4;
+    CHECK(peek_scan_set_matches(s, addr, val, 2, &d) == 0);
+    CHECK_EQ(peek_scan_narrow(s, m, PEEK_OP_CHANGED, &one, &d), -ESRCH);
+    CHECK_EQ(peek_scan_count(s), 2);
+    peek_scan_free(s);
+    CHECK(peek_scan_new(PEEK_BYTES, 0, 1u << 20, &s, NULL) == 0);
+    CHECK(peek_pattern_parse(PEEK_BYTES, "7f 45 4c 46", &pat, &d) == 0);
+    CHECK_EQ(peek_scan_first(s, m, &mm, PEEK_R_ALL, PEEK_OP_EQ, &pat, 0, &d), -ESRCH);
+    CHECK_EQ(peek_scan_count(s), 0);
+    peek_scan_free(s);
+    peek_mem_close(m);
+    inspect_maps_free(&mm);
 }
 
 /* ---- the protection experiments -------------------------------------------------- */

@@ -9,6 +9,7 @@
 PLANT=${BUILD:-build}/tests/peek/plant
 V=0x5ca1ab1e
 VDEC=1554098974
+PLANT_WRAP=
 
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 can_nobody() {
@@ -32,7 +33,7 @@ stop_target() { kill "$TPID" 2>/dev/null; wait "$TBG" 2>/dev/null; }
 # start_plant VALUE NHEAP NSTACK NDATA: sets PPID_ (the plant's pid), POUT.
 start_plant() {
     POUT=$(mktemp "$TMP/plant.XXXXXX")
-    "$PLANT" "$@" >"$POUT" &
+    $PLANT_WRAP "$PLANT" "$@" >"$POUT" &
     PBG=$!
     wait_until grep -q '^ready' "$POUT" || { fail "plant did not start"; return 1; }
     PPID_=$(awk 'NR == 1 { print $2 }' "$POUT")
@@ -169,6 +170,31 @@ t_missing_process_is_one_clear_line() {
     return $st
 }
 
+# A process that has exited but is not reaped yet (a zombie) has an empty
+# maps file: the same line as for a process that is gone, exit 1, and no
+# match file, not "0 matches".
+t_exited_process_not_yet_reaped_is_gone() {
+    python3 - "$VMLAB" "$TMP" <<'EOF' || fail "a zombie was scanned"
+import os, subprocess, sys, time
+vmlab, tmp = sys.argv[1], sys.argv[2]
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+while open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "Z":
+    time.sleep(0.01)
+for args in (["scan", str(pid), "--value", "1", "--save", tmp + "/z.txt"],
+             ["scan", str(pid), "--type", "string", "--value", "a"],
+             ["peek", str(pid), "0x1000", "--type", "i32"],
+             ["poke", str(pid), "0x1000", "1", "--type", "i32"]):
+    r = subprocess.run([vmlab] + args, capture_output=True, text=True)
+    lines = r.stderr.splitlines()
+    assert r.returncode == 1 and r.stdout == "" and len(lines) == 1, (args, r)
+    assert "no such process %d: it has exited (a zombie" % pid in lines[0], lines
+assert not os.path.exists(tmp + "/z.txt")
+os.waitpid(pid, 0)
+EOF
+}
+
 t_scan_finds_exactly_the_planted_copies() {
     [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
     start_plant $V 3 4 5 || return 1
@@ -270,42 +296,241 @@ EOF
 
 # scanmem 0.17 reads its regions when it attaches: 'reset' after setting the
 # level makes level 3 (every rw- mapping) apply.  Its scans test every byte
-# offset, as --align 1 does.
+# offset, as --align 1 does, and like vmlab it never matches a value that
+# would run past the end of a mapping.
+#
+# The processes run pinned to one CPU: glibc registers a restartable-
+# sequences area per thread, into which the kernel writes the number of the
+# CPU the thread last ran on (cpu_id_start, cpu_id) each time it returns to
+# user space on another CPU.  scanmem's ptrace stop wakes the target, which
+# may come back on the other CPU: 0 turns into 1 in two u32 fields, 8 fewer
+# zeros at every byte offset (t_scan_zero_count_follows_the_cpu).  That was
+# the whole difference of 8 once seen for the value 0.
+pin_cpu() { taskset -pc $$ 2>/dev/null | sed 's/.*: *//; s/[,-].*//'; }
+scanmem_type() {
+    case $1 in i8 | u8) echo int8 ;; i16 | u16) echo int16 ;; i32 | u32) echo int32 ;;
+    i64 | u64) echo int64 ;; f32) echo float32 ;; f64) echo float64 ;; esac
+}
+scanmem_count() { # PID TYPE VALUE
+    timeout 60 scanmem -p "$1" -c "option scan_data_type $(scanmem_type "$2"); option region_scan_level 3; reset; $3; exit" 2>&1 |
+        sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1
+}
+
 t_scan_same_first_counts_as_scanmem() {
     command -v scanmem >/dev/null || { skip "scanmem is not installed"; return; }
     [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    command -v taskset >/dev/null && cpu=$(pin_cpu) && [ -n "$cpu" ] || { skip "taskset cannot pin"; return; }
+    PLANT_WRAP="taskset -c $cpu"
     start_plant $V 3 4 5 || return 1
+    PLANT_WRAP=
     st=0
-    # scanmem stops the process with ptrace; once resumed it may run a few
-    # instructions (its dead stack changes by a word or two), so a reading
-    # counts when vmlab agrees with itself before and after scanmem.
-    for v in $VDEC 1 2 255 -1 4096 65535; do
-        ok=0 try=0
-        while [ $ok -eq 0 ] && [ $try -lt 5 ]; do
-            try=$((try + 1))
-            asleep "$PPID_"
-            m1=$("$VMLAB" scan "$PPID_" --type i32 --align 1 --regions all --value=$v | awk '{ print $1 }')
-            s=$(timeout 60 scanmem -p "$PPID_" -c "option scan_data_type int32; option region_scan_level 3; reset; $v; exit" 2>&1 |
-                sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
-            asleep "$PPID_"
-            m2=$("$VMLAB" scan "$PPID_" --type i32 --align 1 --regions all --value=$v | awk '{ print $1 }')
-            [ -n "$s" ] && [ "$s" = "$m1" ] && [ "$m1" = "$m2" ] && ok=1
-        done
-        [ $ok -eq 1 ] || { fail "value $v: scanmem $s matches, vmlab $m1 then $m2"; st=1; }
-    done
+    # vmlab before and after scanmem: the three must agree (scanmem's stop
+    # and resume must not have changed the target).
+    while read -r type v; do
+        asleep "$PPID_"
+        m1=$("$VMLAB" scan "$PPID_" --type "$type" --align 1 --regions all --value="$v" | awk '{ print $1 }')
+        s=$(scanmem_count "$PPID_" "$type" "$v")
+        asleep "$PPID_"
+        m2=$("$VMLAB" scan "$PPID_" --type "$type" --align 1 --regions all --value="$v" | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m1" ] && [ "$m1" = "$m2" ] ||
+            { fail "$type $v: scanmem $s matches, vmlab $m1 then $m2"; st=1; }
+    done <<LIST
+i32 0
+i32 1
+i32 $VDEC
+i32 -1
+i32 255
+i32 4096
+i32 65535
+u32 4294967295
+i8 0
+i8 1
+i16 0
+i16 1
+i64 0
+i64 1
+f32 0
+f64 0
+LIST
+    # The planted value: scanmem finds exactly the 12 copies too.
+    [ "$(scanmem_count "$PPID_" i32 $VDEC)" = 12 ] || { fail "scanmem does not find the 12 planted copies"; st=1; }
     # And on vmlab's own target, unless it is an ASan build: then its
     # terabytes of shadow are a mapping vmlab leaves out and scanmem does not.
     if grep -aq __asan_init "$VMLAB"; then
         stop_plant
         return $st
     fi
-    start_target "$VMLAB" target --value 123456 || { stop_plant; return 1; }
-    s=$(timeout 60 scanmem -p "$TPID" -c "option scan_data_type int32; option region_scan_level 3; reset; 123456; exit" 2>&1 |
-        sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
-    asleep "$TPID"
-    m=$("$VMLAB" scan "$TPID" --type i32 --align 1 --value 123456 | awk '{ print $1 }')
-    [ -n "$s" ] && [ "$s" = "$m" ] || { fail "target: scanmem $s matches, vmlab $m"; st=1; }
+    start_target taskset -c "$cpu" "$VMLAB" target --value 123456 || { stop_plant; return 1; }
+    for v in 123456 0; do
+        asleep "$TPID"
+        s=$(scanmem_count "$TPID" i32 $v)
+        asleep "$TPID"
+        m=$("$VMLAB" scan "$TPID" --type i32 --align 1 --value $v | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m" ] || { fail "target, value $v: scanmem $s matches, vmlab $m"; st=1; }
+    done
     stop_target
+    stop_plant
+    return $st
+}
+
+# What the kernel changes behind a sleeping process's back: moved from CPU 0
+# to CPU 1 (and woken by a stop and a continue, as scanmem's ptrace attach
+# does), the plant has exactly the 8 byte offsets [rseq - 3, rseq + 4] fewer
+# zeros at every byte offset, 2 fewer aligned: its rseq cpu_id_start and
+# cpu_id read 1 instead of 0.
+t_scan_zero_count_follows_the_cpu() {
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    command -v taskset >/dev/null || { skip "no taskset"; return; }
+    taskset -c 0,1 true 2>/dev/null || { skip "CPUs 0 and 1 are not both available"; return; }
+    start_plant $V 1 1 1 || return 1
+    rseq=$(awk '$1 == "rseq" { print $2 }' "$POUT")
+    [ -n "$rseq" ] || { stop_plant; skip "glibc registered no rseq area"; return; }
+    st=0
+    for c in 0 1; do
+        taskset -pc $c "$PPID_" >/dev/null || { fail "taskset $c"; stop_plant; return 1; }
+        kill -STOP "$PPID_"
+        kill -CONT "$PPID_"
+        wait_until sh -c "awk '{ exit \$3 != \"S\" || \$39 != $c }' /proc/$PPID_/stat" || { fail "plant not asleep on CPU $c"; st=1; }
+        got=$("$VMLAB" peek "$PPID_" "$rseq" 8 --type u32 | awk 'NR <= 2 { printf "%s ", $2 }')
+        [ "$got" = "$c $c " ] || { fail "rseq fields on CPU $c: $got"; st=1; }
+        "$VMLAB" scan "$PPID_" --type i32 --align 1 --value 0 --output json >"$TMP/z$c" || st=1
+        "$VMLAB" scan "$PPID_" --type i32 --value 0 | awk '{ print $1 }' >"$TMP/a$c" || st=1
+    done
+    python3 - "$TMP/z0" "$TMP/z1" "$rseq" <<'PY' || { fail "zeros on CPU 0 and 1 differ elsewhere than the rseq fields"; st=1; }
+import json, sys
+z0 = {int(a, 16) for a in json.load(open(sys.argv[1]))["addresses"]}
+z1 = {int(a, 16) for a in json.load(open(sys.argv[2]))["addresses"]}
+r = int(sys.argv[3], 16)
+assert z0 - z1 == set(range(r - 3, r + 5)) and not z1 - z0, (sorted(z0 - z1), sorted(z1 - z0), r)
+PY
+    [ $(($(cat "$TMP/a0") - $(cat "$TMP/a1"))) -eq 2 ] || { fail "aligned: $(cat "$TMP/a0") then $(cat "$TMP/a1")"; st=1; }
+    stop_plant
+    return $st
+}
+
+# The string planted by `plant x:HEX`: given in hex, so that no copy is on
+# the plant's command line.
+STR='vmlab:planted!'
+STRHEX=$(printf '%s' "$STR" | od -An -tx1 | tr -d ' \n')
+
+t_scan_strings_and_bytes_find_exactly_the_planted() {
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    start_plant "x:$STRHEX" 3 4 5 || return 1
+    st=0
+    for rc in heap:3 stack:4 data:5 all:12 heap,data:8; do
+        r=${rc%:*} want=${rc#*:}
+        got=$("$VMLAB" scan "$PPID_" --type string --value "$STR" --regions "$r" | awk '{ print $1 }')
+        [ "$got" = "$want" ] || { fail "string, --regions $r: $got matches, planted $want"; st=1; }
+        got=$("$VMLAB" scan "$PPID_" --type bytes --value "76 6d ?? 61 62 3a ?? ?? 61" --regions "$r" | awk '{ print $1 }')
+        [ "$got" = "$want" ] || { fail "bytes, --regions $r: $got matches, planted $want"; st=1; }
+    done
+    # The addresses and the bytes, from JSON; and scanmem's '" TEXT' form.
+    "$VMLAB" scan "$PPID_" --type string --value "$STR" --output json >"$TMP/j" || st=1
+    python3 - "$TMP/j" "$POUT" "$STR" <<'EOF' || { fail "addresses or values differ from the planted ones"; st=1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = sorted(int(l.split()[2], 16) for l in open(sys.argv[2]) if l.startswith("planted"))
+got = [int(a, 16) for a in d["addresses"]]
+assert d["matches"] == len(want) == 12 and got == want, (got, want)
+assert d["type"] == "string" and d["width"] == len(sys.argv[3]) and d["values"] == [sys.argv[3]] * 12, d
+EOF
+    printf '" %s\nlist 1\n' "$STR" | "$VMLAB" scan "$PPID_" >"$TMP/out" || st=1
+    grep -q '^12 matches (string scan = vmlab:planted!' "$TMP/out" && grep -q '^\[0\] 0x[0-9a-f]* "vmlab:planted!"' "$TMP/out" ||
+        { fail "'\" TEXT': $(cat "$TMP/out")"; st=1; }
+    # A wildcard is any byte: change the third byte of one copy.  (Long
+    # enough patterns: "vmla" alone is also in paths like /tmp/vmlab-sh-*
+    # that the environment on the stack may hold.)
+    a=$(awk '$1 == "planted" && $2 == "data" { print $3; exit }' "$POUT")
+    "$VMLAB" poke "$PPID_" "$(printf '0x%x' $((a + 2)))" 00 --type bytes >/dev/null || st=1
+    [ "$("$VMLAB" scan "$PPID_" --type bytes --value "76 6d ?? 61 62 3a 70 6c" | awk '{ print $1 }')" = 12 ] || { fail "?? did not match 00"; st=1; }
+    [ "$("$VMLAB" scan "$PPID_" --type bytes --value "76 6d 6c 61 62 3a 70 6c" | awk '{ print $1 }')" = 11 ] || { fail "the changed copy still matches exactly"; st=1; }
+    [ "$("$VMLAB" scan "$PPID_" --type string --value "$STR" --align 16 2>/dev/null | awk '{ print $1 }')" = "" ] || { fail "--align 16 accepted"; st=1; }
+    stop_plant
+    return $st
+}
+
+t_scan_strings_narrow_by_equal_and_changed() {
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    start_plant "x:$STRHEX" 3 4 5 || return 1
+    st=0
+    "$VMLAB" scan "$PPID_" --type string --value "$STR" --save "$TMP/m.txt" >/dev/null || { fail "first scan"; stop_plant; return 1; }
+    head -n1 "$TMP/m.txt" | grep -q "type string align 1 count 12 width 14$" || { fail "header: $(head -n1 "$TMP/m.txt")"; st=1; }
+    [ "$(grep -c "^0x[0-9a-f]* $STRHEX\$" "$TMP/m.txt")" -eq 12 ] || { fail "match file: $(cat "$TMP/m.txt")"; st=1; }
+    kill -USR1 "$PPID_"
+    wait_until grep -q '^changed' "$POUT" || { fail "plant did not change"; stop_plant; return 1; }
+    # the first half (rounded up) of each region: 2 + 2 + 3 changed, 5 not
+    for cw in "changed 7" "!= 7" "unchanged 5" "= 5" "= $STR 5" "!= $STR 7" "= wmlab:planted! 7"; do
+        cmd=${cw% *} want=${cw##* }
+        got=$(printf '%s\n' "$cmd" | "$VMLAB" scan "$PPID_" --load "$TMP/m.txt" --script - | awk '{ print $1 }')
+        [ "$got" = "$want" ] || { fail "'$cmd': $got matches, expected $want"; st=1; }
+    done
+    printf 'changed\n' | "$VMLAB" scan "$PPID_" --load "$TMP/m.txt" --script - --output json >"$TMP/j" || st=1
+    python3 - "$TMP/j" "$POUT" <<'EOF' || { fail "changed addresses are not the bumped ones"; st=1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {}
+for l in open(sys.argv[2]):
+    if l.startswith("planted"):
+        _, r, a = l.split(); by.setdefault(r, []).append(int(a, 16))
+want = sorted(a for r in by.values() for a in r[:(len(r) + 1) // 2])
+assert [int(a, 16) for a in d["addresses"]] == want, (d["addresses"], want)
+assert d["values"] == ["wmlab:planted!"] * 7, d["values"]
+EOF
+    # set writes the bytes into every match; the process holds them
+    printf 'unchanged\nset VMLAB:PLANTED!\n' | "$VMLAB" scan "$PPID_" --load "$TMP/m.txt" --script - >"$TMP/out" || st=1
+    grep -q '^set VMLAB:PLANTED! at 5 of 5 matches' "$TMP/out" || { fail "set: $(cat "$TMP/out")"; st=1; }
+    [ "$("$VMLAB" scan "$PPID_" --type string --value VMLAB:PLANTED! | awk '{ print $1 }')" = 5 ] || { fail "set did not land"; st=1; }
+    # numbers' comparisons, a pattern of another length, a set with ??: one line, exit 1
+    while IFS='|' read -r cmd msg; do
+        expect_exit 1 sh -c "printf '%s\\n' '$cmd' | '$VMLAB' scan $PPID_ --load '$TMP/m.txt' --script -" || { st=1; continue; }
+        expect_err "\\(stdin\\):1: .*$msg" || st=1
+    done <<'EOF'
++1|compare as bytes
+increased|compare as bytes
+< x|compare as bytes
+= vmlab|pattern of 5 bytes against matches of 14
+EOF
+    printf 'type bytes\n= ?? ??\n' >"$TMP/bad.txt"
+    expect_exit 1 "$VMLAB" scan "$PPID_" --script "$TMP/bad.txt" || st=1
+    expect_err "bad.txt:2: .*only wildcards" || st=1
+    printf 'type bytes\n= 56 4d\nset 00 ??\n' >"$TMP/bad.txt"
+    expect_exit 1 "$VMLAB" scan "$PPID_" --script "$TMP/bad.txt" || st=1
+    expect_err "bad.txt:3: set writes bytes, and \\?\\? is none" || st=1
+    printf '= 1 2\n' >"$TMP/bad2.txt"
+    expect_exit 1 "$VMLAB" scan "$PPID_" --script "$TMP/bad2.txt" || st=1
+    expect_err "bad2.txt:1: .*1 2" || st=1
+    expect_exit 2 "$VMLAB" scan "$PPID_" --type bytes --value "de ad be e" || st=1
+    expect_err "not a bytes pattern" || st=1
+    stop_plant
+    return $st
+}
+
+# Strings (scanmem's '" TEXT' with scan_data_type string) and byte arrays
+# with wildcards (scan_data_type bytearray): the same counts as scanmem.
+t_scan_strings_and_bytes_same_counts_as_scanmem() {
+    command -v scanmem >/dev/null || { skip "scanmem is not installed"; return; }
+    [ -x "$PLANT" ] || { skip "$PLANT not built"; return; }
+    command -v taskset >/dev/null && cpu=$(pin_cpu) && [ -n "$cpu" ] || { skip "taskset cannot pin"; return; }
+    PLANT_WRAP="taskset -c $cpu"
+    start_plant "x:$STRHEX" 3 4 5 || return 1
+    PLANT_WRAP=
+    st=0
+    for v in "$STR" vmlab a x ab; do
+        asleep "$PPID_"
+        s=$(printf 'option scan_data_type string\noption region_scan_level 3\nreset\n" %s\nexit\n' "$v" |
+            timeout 60 scanmem -p "$PPID_" 2>&1 | sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
+        asleep "$PPID_"
+        m=$("$VMLAB" scan "$PPID_" --type string --value "$v" | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m" ] || { fail "string '$v': scanmem $s matches, vmlab $m"; st=1; }
+    done
+    for v in "76 6d ?? 61 62 3a" "00 00 00 00 00" "00 ?? 00" ff "01 00 00 00" "?? ff"; do
+        asleep "$PPID_"
+        s=$(timeout 60 scanmem -p "$PPID_" -c "option scan_data_type bytearray; option region_scan_level 3; reset; $v; exit" 2>&1 |
+            sed -n 's/.*we currently have \([0-9]*\) matches.*/\1/p' | tail -n1)
+        asleep "$PPID_"
+        m=$("$VMLAB" scan "$PPID_" --type bytes --value "$v" | awk '{ print $1 }')
+        [ -n "$s" ] && [ "$s" = "$m" ] || { fail "bytes '$v': scanmem $s matches, vmlab $m"; st=1; }
+    done
     stop_plant
     return $st
 }

@@ -12,7 +12,7 @@
 BUILD=${BUILD:-build}
 LIB=${VMLAB_MALLOC_LIB:-$BUILD/libvmlab-malloc.so}
 PROGS=$BUILD/tests/malloc
-DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy"
+DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy adaptive"
 # Designs whose search is linear in the number of blocks (the implicit list's
 # fit; explicit-addr's free, which inserts in address order): a program with
 # 10^5 live blocks takes minutes on them, so the heaviest workload runs on

@@ -126,4 +126,49 @@ t_affinity_outside_the_cpus() {
     expect_err "af.txt:2: task 'b': its affinity names no CPU below 2"
 }
 
+# Hogs pinned to CPU 0, freed at 500 ms: the periodic balancer (every
+# 2000 ms) moves one task a period, as the kernel lab's guest test sees it:
+# 8 hogs on 4 CPUs need 6 moves, done at 2, 4, ..., 12 s.
+t_affinity_widens_then_balance_spreads() {
+    : >"$TMP/wide.txt"
+    for i in 0 1 2 3 4 5 6 7; do
+        echo "h$i weight=10 affinity=0 daemon=1 spin" >>"$TMP/wide.txt"
+        echo "at 500ms h$i affinity=0-3" >>"$TMP/wide.txt"
+    done
+    expect_exit 0 "$VMLAB" sched --cpus 4 --until 13s --output json "$TMP/wide.txt" || return 1
+    python3 - "$TMP/out" <<'P' || fail "the widened hogs did not spread one move a period"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["balance_moves"] == 6, j["balance_moves"]
+def at(c, t):
+    w = None
+    for p in j["cpus"][c]["wrr_weight"]:
+        if p[0] <= t:
+            w = p[1]
+    return w
+assert [at(c, 1000) for c in range(4)] == [80, 0, 0, 0]
+assert [at(c, 13000) for c in range(4)] == [20, 20, 20, 20]
+assert sum(at(c, 7000) for c in range(1, 4)) == 30   # moves at 2, 4, 6 s
+P
+}
+
+t_affinity_change_must_widen() {
+    printf 'a affinity=0-1 cpu=10
+at 1ms a affinity=1
+' >"$TMP/narrow.txt"
+    expect_exit 1 "$VMLAB" sched --cpus 2 "$TMP/narrow.txt" || return 1
+    expect_err "narrow.txt:2: affinity of 'a' may only widen"
+    printf 'a cpu=10
+at 1ms a affinity=0-1
+' >"$TMP/narrow.txt"
+    expect_exit 1 "$VMLAB" sched --cpus 2 "$TMP/narrow.txt" || return 1
+    expect_err "narrow.txt:2: affinity of 'a' may only widen"
+    printf 'a affinity=0 cpu=10
+at 1ms a affinity=0-1
+at 2ms a affinity=0,2
+' >"$TMP/narrow.txt"
+    expect_exit 1 "$VMLAB" sched --cpus 3 "$TMP/narrow.txt" || return 1
+    expect_err "narrow.txt:3: affinity of 'a' may only widen"
+}
+
 run_tests

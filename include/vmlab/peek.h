@@ -21,6 +21,10 @@
  * only the matches and keeps those that pass a test against a value or
  * against their own previous value (changed, +N, ...).  Matches are
  * positions at multiples of an alignment (1 = every byte, as scanmem).
+ * Strings and byte patterns are scanned too (scanmem's `" text` and
+ * bytearray searches): a pattern of bytes, some of them wildcards (`??`),
+ * found at every position where its other bytes are equal; such matches
+ * narrow by equality (to a pattern, or to their own previous bytes).
  *
  * Conventions: 0 or -errno with an optional diag_t (vmlab/diag.h); ranges
  * are half-open [start, end).
@@ -68,6 +72,22 @@ int peek_value_parse(peek_type_t t, const char *text, void *buf, size_t cap,
  * buf[size]: decimal integers, %.9g / %.17g floats, a C-escaped string,
  * hex pairs for bytes.  Returns buf. */
 const char *peek_value_format(peek_type_t t, const void *p, size_t n, char *buf, size_t size);
+
+/* A pattern to search for: the bytes of a string, or hex pairs with `??`
+ * for a byte that may be anything ("de ad ?? ef"). */
+#define PEEK_PATTERN_MAX 255
+typedef struct peek_pattern {
+    size_t len;                            /* bytes, 1..PEEK_PATTERN_MAX */
+    size_t wild;                           /* how many of them are wildcards */
+    unsigned char b[PEEK_PATTERN_MAX];     /* the bytes (0 where a wildcard) */
+    unsigned char mask[PEEK_PATTERN_MAX];  /* 0xff: must equal b[i]; 0: a wildcard */
+} peek_pattern_t;
+
+/* Parse `text` as a pattern of type t (PEEK_STRING: its bytes, no NUL, no
+ * wildcard; PEEK_BYTES: hex pairs as peek_value_parse, `??` a wildcard).
+ * -EINVAL if empty, all wildcards or not hex; -ERANGE if longer than
+ * PEEK_PATTERN_MAX. */
+int peek_pattern_parse(peek_type_t t, const char *text, peek_pattern_t *p /* OUT */, diag_t *d);
 
 /* ---- access to another process's memory ------------------------------------ */
 
@@ -182,15 +202,24 @@ int peek_op_has_value(peek_op_t op);
 
 typedef struct peek_scan peek_scan_t;
 
-/* A scanner for values of numeric type t at multiples of align (1, 2, 4, 8;
- * 0: the type's size).  max_matches bounds memory (16 bytes a match). */
+/* A scanner for values of type t at multiples of align (1, 2, 4, 8; 0: the
+ * type's size, 1 for string and bytes).  max_matches bounds memory (16
+ * bytes a match; 8 + the pattern's length for string and bytes).
+ *
+ * For string and bytes, every `val` below is a `const peek_pattern_t *`;
+ * the matches are as long as the first scan's pattern, and the operators
+ * are =, != (against a pattern of that length), changed and unchanged (any
+ * of the match's bytes, wildcards included). */
 int peek_scan_new(peek_type_t t, size_t align, size_t max_matches, peek_scan_t **s /* OUT */,
                   diag_t *d);
 void peek_scan_free(peek_scan_t *s);
 peek_type_t peek_scan_type(const peek_scan_t *s);
 size_t peek_scan_align(const peek_scan_t *s);
+/* Bytes of a match: the type's size, or the pattern's length (0 for string
+ * and bytes before the first scan). */
+size_t peek_scan_width(const peek_scan_t *s);
 /* Abort if an invariant is broken: addresses strictly increasing and
- * aligned, count <= max. */
+ * aligned, count <= max, width bytes kept per match. */
 void peek_scan_check(const peek_scan_t *s);
 
 /* Statistics of the last step. */
@@ -222,20 +251,25 @@ long peek_scan_narrow(peek_scan_t *s, peek_mem_t *m, peek_op_t op, const void *v
 /* Write val to every match; returns the number written or -errno. */
 long peek_scan_set(peek_scan_t *s, peek_mem_t *m, const void *val, diag_t *d);
 size_t peek_scan_count(const peek_scan_t *s);
-/* Match i: its address and the value last read (little-endian bits). */
+/* Match i: its address and the value last read (little-endian bits; for
+ * string and bytes the first 8 bytes at most), and those bytes (width of
+ * them, valid until the next call that changes the matches). */
 uint64_t peek_scan_addr(const peek_scan_t *s, size_t i);
 uint64_t peek_scan_value(const peek_scan_t *s, size_t i);
+const unsigned char *peek_scan_bytes(const peek_scan_t *s, size_t i);
 const peek_scan_stats_t *peek_scan_stats(const peek_scan_t *s);
 
-/* The match file: a header line "# vmlab scan matches pid PID type T align A
- * count N", then one "0xADDR VALUE" line per match, addresses increasing. */
+/* The match file: a header line "# vmlab scan matches: pid PID type T align
+ * A count N" (string and bytes: then " width W"), then one "0xADDR 0xVALUE"
+ * line per match (string and bytes: "0xADDR HEX", W hex pairs), addresses
+ * increasing. */
 int peek_scan_save(const peek_scan_t *s, int pid, FILE *f);
 /* Parse a match file's text (name for diagnostics); replaces s's matches
  * and type.  *pid gets the pid it was saved for. */
 int peek_scan_load(peek_scan_t *s, const char *name, const char *text, size_t len,
                    int *pid /* OUT */, diag_t *d);
 /* Replace the matches by the given (addr, value) pairs (addresses strictly
- * increasing and aligned): for tests and the loader. */
+ * increasing and aligned; numeric types only): for tests. */
 int peek_scan_set_matches(peek_scan_t *s, const uint64_t *addr, const uint64_t *val, size_t n,
                           diag_t *d);
 
@@ -255,13 +289,15 @@ typedef enum peek_cmd_kind {
     PEEK_CMD_SAVE,    /* "save FILE" */
     PEEK_CMD_HELP,    /* "help" */
     PEEK_CMD_QUIT,    /* "quit", "exit", "q" */
+    PEEK_CMD_STRING,  /* '" TEXT': type string, then a fresh first scan for TEXT */
     PEEK_CMD_KIND_COUNT
 } peek_cmd_kind_t;
 
 typedef struct peek_cmd {
     peek_cmd_kind_t kind; /* what to do */
     peek_op_t op;         /* FILTER, SCAN: the comparison */
-    char arg[256];        /* the value, type, file, list or count as text ("" if none) */
+    char arg[256];        /* the value (the rest of the line, spaces inside kept), type,
+                             file, list or count as text ("" if none) */
 } peek_cmd_t;
 
 /* Parse one command line [line, line + len) (no newline).  Values stay text

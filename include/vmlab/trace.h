@@ -71,6 +71,10 @@ typedef struct trace_opts {
     const char *pid_opt;   /* the caller's option for multi_pid ("-P", "--pid"),
                               named in format-detection hints; NULL: the
                               caller has none, so none is suggested */
+    /* trace_load_pages reports after each batch read: input bytes done of
+     * total (trace_progress) and references so far.  NULL: no reports. */
+    void (*progress)(void *ctx, uint64_t bytes_done, uint64_t bytes_total, uint64_t refs);
+    void *progress_ctx;    /* passed to progress */
 } trace_opts_t;
 
 typedef struct trace trace_t;

@@ -3,7 +3,7 @@
  * hello.c - the CS:APP notes' victim: keep "hello" in memory, say where,
  * wait for the kernel module to rewrite it, print it again.
  *
- *   hello data|heap|stack|untouched|rodata|cow INFOFILE
+ *   hello data|heap|stack|untouched|rodata|cow|walk INFOFILE
  *
  * Writes "PID ADDR PFN" to INFOFILE (ADDR in hex; PFN of ADDR's frame from
  * /proc/self/pagemap, 0 when the page is not present) and waits for SIGUSR1,
@@ -16,6 +16,11 @@
  *   cow        .data, but the process forks and the *child* reports and
  *              waits; the parent prints "parent: TEXT" after the child
  *              exits (copy-on-write: the parent must still say hello)
+ *   walk       a 16 KiB private anonymous read-write mapping at
+ *              WALK_BASE: page 1 written (the string), page 2 read (the
+ *              shared zero page), pages 0 and 3 untouched; the layout
+ *              kernel/compare-mm.py gives `vmlab mm` to compare ptdump's
+ *              walks with the model's
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -30,6 +35,9 @@
 static char data_buf[4096] __attribute__((aligned(4096))) = "hello";
 static const char rodata_buf[] = "hello (read-only)";
 static volatile sig_atomic_t go;
+
+/* Where `hello walk` maps its 16 KiB (compare-mm.py's scenario says the same). */
+#define WALK_BASE 0x7f0000000000UL
 
 static void on_usr1(int sig)
 {
@@ -81,7 +89,7 @@ int main(int argc, char **argv)
 	char *s;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: hello data|heap|stack|untouched|rodata|cow INFOFILE\n");
+		fprintf(stderr, "usage: hello data|heap|stack|untouched|rodata|cow|walk INFOFILE\n");
 		return 2;
 	}
 	where = argv[1];
@@ -105,6 +113,17 @@ int main(int argc, char **argv)
 		s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (s == MAP_FAILED)
 			return 1;
+	} else if (!strcmp(where, "walk")) {
+		volatile char *base = mmap((void *)WALK_BASE, 16384, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		if (base != (volatile char *)WALK_BASE) {
+			perror("hello: mmap at WALK_BASE");
+			return 1;
+		}
+		s = (char *)base + 4096;
+		strcpy(s, "hello");
+		(void)base[8192]; /* a read: the zero page, read-only */
 	} else if (!strcmp(where, "rodata")) {
 		s = (char *)rodata_buf;
 	} else {

@@ -15,6 +15,8 @@
  *   wrr preempt [SECONDS]            CFS vs WRR vs RT on one CPU
  *   wrr storm   [N]                  N short-lived children among hogs: all run, and
  *                                    the per-CPU weights return to what they were
+ *   wrr idle    [ROUNDS]             idle balancing: a CPU whose WRR queue empties
+ *                                    pulls a waiting task from the busiest CPU at once
  *   wrr syscalls                     sched_setweight/sched_getweight edge cases
  *
  * Each check prints "ok   NAME: DETAIL" or "FAIL NAME: DETAIL"; the figures
@@ -161,26 +163,40 @@ static long cputicks(pid_t pid, int *cpu)
 	return (long)(ut + st);
 }
 
-/* /proc/wrr_info into weight[]/tasks[]; returns the number of CPUs. */
-static int wrr_info(unsigned long *weight, unsigned int *tasks)
+/*
+ * /proc/wrr_info ("cpu N weight W tasks T pulls P") into weight[]/tasks[]
+ * and, when pulls is not NULL, pulls[]; returns the number of CPUs.
+ */
+static int wrr_info_pulls(unsigned long *weight, unsigned int *tasks, unsigned long *pulls)
 {
 	FILE *f = fopen("/proc/wrr_info", "r");
+	char line[128];
 	int cpu, n = 0;
-	unsigned long w;
+	unsigned long w, p;
 	unsigned int t;
 
 	if (!f)
 		return -1;
-	while (fscanf(f, "cpu %d weight %lu tasks %u\n", &cpu, &w, &t) == 3) {
+	while (fgets(line, sizeof line, f)) {
+		p = 0;
+		if (sscanf(line, "cpu %d weight %lu tasks %u pulls %lu", &cpu, &w, &t, &p) < 3)
+			break;
 		if (cpu >= 0 && cpu < MAXCPU) {
 			weight[cpu] = w;
 			tasks[cpu] = t;
+			if (pulls)
+				pulls[cpu] = p;
 			if (cpu + 1 > n)
 				n = cpu + 1;
 		}
 	}
 	fclose(f);
 	return n;
+}
+
+static int wrr_info(unsigned long *weight, unsigned int *tasks)
+{
+	return wrr_info_pulls(weight, tasks, NULL);
 }
 
 /* A CPU-bound child: policy, weight, CPU (-1 any); spins until killed. */
@@ -703,6 +719,83 @@ static int cmd_storm(int n)
 	return 0;
 }
 
+/*
+ * Idle balancing.  A victim V (weight 10) alone on CPU 2; hogs A and B
+ * (weight 10) on CPU 3, then allowed on CPUs 2 and 3.  Totals 0, 0, 10, 20:
+ * the periodic balancer leaves them (its lightest CPU is CPU 0, where A and
+ * B may not run), and would leave them after V is gone too (then 0, 0, 0,
+ * 20: the lightest is still CPU 0).  V is killed: CPU 2's queue empties and
+ * idle balancing must pull A or B there at once.  Per round: CPU 2's
+ * "pulls" count in /proc/wrr_info grows by exactly one and CPU 2's weight
+ * is 10 again; the time from V's death (waitpid) until /proc/wrr_info
+ * shows it (polled every 5 ms) is reported, and must be under 1 s (the
+ * pull happens in V's last schedule; the slack is TCG's).  Then A and B go
+ * back to CPU 3 for the next round.
+ */
+static int cmd_idle(int rounds)
+{
+	pid_t ab[2], v;
+	unsigned long w[MAXCPU], pulls0[MAXCPU], pulls1[MAXCPU];
+	unsigned int t[MAXCPU];
+	int cpus = ncpus(), good = 0, moved = 0;
+	double worst = 0;
+	cpu_set_t two;
+
+	if (cpus < 4) {
+		check(0, "idle: four CPUs", "%d CPUs", cpus);
+		return 0;
+	}
+	driver_rt();
+	pin(0, 0);
+	ab[0] = hog(SCHED_WRR, 0, 10, 3);
+	ab[1] = hog(SCHED_WRR, 0, 10, 3);
+	CPU_ZERO(&two);
+	CPU_SET(2, &two);
+	CPU_SET(3, &two);
+	jadd("\"idle\":{\"rounds\":[");
+	for (int r = 0; r < rounds; r++) {
+		double t0, lat = -1;
+		unsigned long dp;
+
+		v = hog(SCHED_WRR, 0, 10, 2);
+		sleep_s(0.3);
+		for (int i = 0; i < 2; i++)
+			sched_setaffinity(ab[i], sizeof two, &two);
+		sleep_s(0.3);
+		wrr_info_pulls(w, t, pulls0);
+		kill(v, SIGKILL);
+		waitpid(v, NULL, 0);
+		t0 = now();
+		while (now() - t0 < 2.5) {
+			wrr_info_pulls(w, t, pulls1);
+			if (w[2] == 10 && t[2] == 1) {
+				lat = now() - t0;
+				break;
+			}
+			sleep_s(0.005);
+		}
+		wrr_info_pulls(w, t, pulls1);
+		dp = pulls1[2] - pulls0[2];
+		moved += lat >= 0;
+		good += lat >= 0 && lat < 1.0 && dp == 1;
+		worst = lat > worst ? lat : worst;
+		printf("  round %d: CPU 2 took a task after %.1f ms, pulls +%lu; weights %lu %lu %lu %lu\n",
+		       r + 1, lat * 1000, dp, w[0], w[1], w[2], w[3]);
+		jadd("%s{\"latency_ms\":%.1f,\"pulls\":%lu}", r ? "," : "", lat * 1000, dp);
+		/* Both hogs back on CPU 3 (the one on CPU 2 migrates). */
+		for (int i = 0; i < 2; i++)
+			pin(ab[i], 3);
+		sleep_s(0.2);
+	}
+	jadd("]},");
+	reap(ab, 2);
+	check(moved == rounds, "idle: an emptied CPU takes a waiting task",
+	      "%d of %d rounds (the periodic balancer could not: its lightest CPU is CPU 0)", moved, rounds);
+	check(good == rounds, "idle: by one idle pull, within 1 s",
+	      "%d of %d rounds; slowest %.1f ms", good, rounds, worst * 1000);
+	return 0;
+}
+
 static int cmd_syscalls(void)
 {
 	struct sched_param sp = { .sched_priority = 1 };
@@ -773,6 +866,8 @@ int main(int argc, char **argv)
 		cmd_storm(argc > 2 ? atoi(argv[2]) : 200);
 	else if (!strcmp(cmd, "syscalls"))
 		cmd_syscalls();
+	else if (!strcmp(cmd, "idle"))
+		cmd_idle(argc > 2 ? atoi(argv[2]) : 4);
 	else {
 		fprintf(stderr, "wrr: unknown command '%s'\n", cmd);
 		return 2;

@@ -30,14 +30,13 @@
  * ptrace and /proc/PID/mem do (access_process_vm).
  *
  * Huge pages (a PUD or PMD leaf) are refused with -EOPNOTSUPP: the lab's
- * kernel has no transparent huge pages.
+ * kernel has no transparent huge pages.  The pid lookup and the pgd..pmd
+ * walk are ptwalk.h's (shared with ptdump.c).
  */
 #include <linux/highmem.h>
-#include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/pgtable.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/task.h>
+
+#include "ptwalk.h"
 
 static int pid = -1;
 module_param(pid, int, 0444);
@@ -52,40 +51,23 @@ static char *mode = "walk";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode, "walk: page tables, refuse non-present/read-only; gup: get_user_pages_remote");
 
-/* The walk stopped at LEVEL: no table below it (or a huge page). */
-static int pagewrite_stop(unsigned long va, const char *level, int err)
-{
-	pr_info("pagewrite: %#lx: %s entry %s\n", va, level,
-		err == -EOPNOTSUPP ? "maps a huge page" : "is empty: page not present");
-	return err;
-}
-
 /* Walk mm's page tables to addr's PTE and write len bytes of src there. */
 static int pagewrite_walk(struct mm_struct *mm, struct vm_area_struct *vma,
 			  unsigned long va, const char *src, size_t len)
 {
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
+	struct ptwalk w;
 	pte_t *pte, entry;
 	spinlock_t *ptl;
 	struct page *page;
 	char *kva;
 
-	pgd = pgd_offset(mm, va);
-	if (pgd_none(*pgd) || pgd_bad(*pgd))
-		return pagewrite_stop(va, "pgd", -EFAULT);
-	p4d = p4d_offset(pgd, va);
-	if (p4d_none(*p4d) || p4d_bad(*p4d))
-		return pagewrite_stop(va, "p4d", -EFAULT);
-	pud = pud_offset(p4d, va);
-	if (pud_none(*pud) || pud_bad(*pud))
-		return pagewrite_stop(va, "pud", pud_leaf(*pud) ? -EOPNOTSUPP : -EFAULT);
-	pmd = pmd_offset(pud, va);
-	if (pmd_none(*pmd) || pmd_leaf(*pmd) || pmd_bad(*pmd))
-		return pagewrite_stop(va, "pmd", pmd_leaf(*pmd) ? -EOPNOTSUPP : -EFAULT);
-	pte = pte_offset_map_lock(mm, pmd, va, &ptl);
+	if (ptwalk_upper(mm, va, &w) != PTWALK_TABLE) {
+		pr_info("pagewrite: %#lx: %s entry %s\n", va, ptwalk_level_name[w.level],
+			w.stop == PTWALK_HUGE ? "maps a huge page" :
+			w.stop == PTWALK_BAD ? "is malformed" : "is empty: page not present");
+		return w.stop == PTWALK_HUGE ? -EOPNOTSUPP : -EFAULT;
+	}
+	pte = pte_offset_map_lock(mm, w.pmd, va, &ptl);
 	entry = *pte;
 	if (!pte_present(entry)) {
 		pte_unmap_unlock(pte, ptl);
@@ -131,8 +113,6 @@ static int pagewrite_gup(struct mm_struct *mm, unsigned long va,
 
 static int __init pagewrite_init(void)
 {
-	struct task_struct *task;
-	struct pid *p;
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	size_t len = strlen(text);
@@ -149,13 +129,7 @@ static int __init pagewrite_init(void)
 		pr_info("pagewrite: %#lx + %zu crosses a page boundary\n", addr, len);
 		return -EINVAL;
 	}
-	p = find_get_pid(pid);
-	task = get_pid_task(p, PIDTYPE_PID);
-	put_pid(p);
-	if (!task)
-		return -ESRCH;
-	mm = get_task_mm(task);
-	put_task_struct(task);
+	mm = ptwalk_get_mm(pid);
 	if (!mm)
 		return -ESRCH;
 	mmap_read_lock(mm);

@@ -18,12 +18,12 @@
  * The walk holds mmap_read_lock and the PTE lock (pte_offset_map_lock) as
  * the kernel's own walkers do, so the entries printed are one consistent
  * snapshot.  The guest test checks the last PFN against /proc/PID/pagemap.
+ * The pid lookup and the pgd..pmd walk are ptwalk.h's (shared with
+ * pagewrite.c).
  */
-#include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/pgtable.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/task.h>
+
+#include "ptwalk.h"
 
 static int pid = -1;
 module_param(pid, int, 0444);
@@ -47,41 +47,25 @@ static void ptdump_entry(const char *level, unsigned long idx, u64 e,
 
 static void ptdump_walk(struct mm_struct *mm, unsigned long va)
 {
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
+	struct ptwalk w;
 	pte_t *pte, entry;
 	spinlock_t *ptl;
 
-	pgd = pgd_offset(mm, va);
-	ptdump_entry("pgd", pgd_index(va), pgd_val(*pgd), pgd_pfn(*pgd), false);
-	if (pgd_none(*pgd) || pgd_bad(*pgd)) {
-		pr_info("ptdump: stop pgd %s\n", pgd_none(*pgd) ? "none" : "bad");
+	ptwalk_upper(mm, va, &w);
+	ptdump_entry("pgd", pgd_index(va), pgd_val(*w.pgd), pgd_pfn(*w.pgd), false);
+	if (w.level >= PTWALK_P4D)
+		ptdump_entry("p4d", pgtable_l5_enabled() ? p4d_index(va) : 0,
+			     p4d_val(*w.p4d), p4d_pfn(*w.p4d), !pgtable_l5_enabled());
+	if (w.level >= PTWALK_PUD)
+		ptdump_entry("pud", pud_index(va), pud_val(*w.pud), pud_pfn(*w.pud), false);
+	if (w.level >= PTWALK_PMD)
+		ptdump_entry("pmd", pmd_index(va), pmd_val(*w.pmd), pmd_pfn(*w.pmd), false);
+	if (w.stop != PTWALK_TABLE) {
+		pr_info("ptdump: stop %s %s\n", ptwalk_level_name[w.level],
+			ptwalk_stop_name[w.stop]);
 		return;
 	}
-	p4d = p4d_offset(pgd, va);
-	ptdump_entry("p4d", pgtable_l5_enabled() ? p4d_index(va) : 0,
-		     p4d_val(*p4d), p4d_pfn(*p4d), !pgtable_l5_enabled());
-	if (p4d_none(*p4d) || p4d_bad(*p4d)) {
-		pr_info("ptdump: stop p4d %s\n", p4d_none(*p4d) ? "none" : "bad");
-		return;
-	}
-	pud = pud_offset(p4d, va);
-	ptdump_entry("pud", pud_index(va), pud_val(*pud), pud_pfn(*pud), false);
-	if (pud_none(*pud) || pud_leaf(*pud) || pud_bad(*pud)) {
-		pr_info("ptdump: stop pud %s\n", pud_none(*pud) ? "none" :
-			pud_leaf(*pud) ? "huge" : "bad");
-		return;
-	}
-	pmd = pmd_offset(pud, va);
-	ptdump_entry("pmd", pmd_index(va), pmd_val(*pmd), pmd_pfn(*pmd), false);
-	if (pmd_none(*pmd) || pmd_leaf(*pmd) || pmd_bad(*pmd)) {
-		pr_info("ptdump: stop pmd %s\n", pmd_none(*pmd) ? "none" :
-			pmd_leaf(*pmd) ? "huge" : "bad");
-		return;
-	}
-	pte = pte_offset_map_lock(mm, pmd, va, &ptl);
+	pte = pte_offset_map_lock(mm, w.pmd, va, &ptl);
 	entry = *pte;
 	pte_unmap_unlock(pte, ptl);
 	ptdump_entry("pte", pte_index(va), pte_val(entry), pte_pfn(entry), false);
@@ -96,17 +80,8 @@ static void ptdump_walk(struct mm_struct *mm, unsigned long va)
 
 static int __init ptdump_init(void)
 {
-	struct task_struct *task;
-	struct mm_struct *mm;
-	struct pid *p;
+	struct mm_struct *mm = ptwalk_get_mm(pid);
 
-	p = find_get_pid(pid);
-	task = get_pid_task(p, PIDTYPE_PID);
-	put_pid(p);
-	if (!task)
-		return -ESRCH;
-	mm = get_task_mm(task);
-	put_task_struct(task);
 	if (!mm)
 		return -ESRCH;
 	pr_info("ptdump: pid %d va %#lx\n", pid, addr);

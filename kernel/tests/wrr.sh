@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# test: SCHED_WRR: system calls, weighted shares, RT > WRR > CFS, the factorisation program at weights 1..20, balancing, fork storm
+# test: SCHED_WRR: system calls, weighted shares, RT > WRR > CFS, the factorisation program at weights 1..20, balancing, fork storm, idle balancing
 #
 # Runs /lab/bin/wrr's workloads one after another (see kernel/guest/wrr.c
 # for each check and its tolerance) and gathers their figures into the
@@ -11,7 +11,7 @@ TEST=wrr
 
 cat /proc/wrr_info
 figures=""
-for step in "syscalls" "share 6" "preempt 2" "factor 20" "balance 8 16" "mixed 8" "storm 200"; do
+for step in "syscalls" "share 6" "preempt 2" "factor 20" "balance 8 16" "mixed 8" "storm 200" "idle 4"; do
     echo "== wrr $step"
     wrr $step >/tmp/wrr.out 2>&1
     rc=$?

@@ -173,6 +173,19 @@ static void env_tmp_handlers(void)
     }
 }
 
+/* Hold SIGINT/SIGTERM/SIGHUP while a temporary file appears or disappears
+ * and its slot changes, so that no signal falls between the two (a file
+ * made but not yet tracked would be left behind); they arrive at unblock. */
+static void env_tmp_hold(sigset_t *old)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGHUP);
+    sigprocmask(SIG_BLOCK, &s, old);
+}
+
 static void env_tmp_track(const char *tmp, int on)
 {
     for (int i = 0; i < ENV_TMP_SLOTS; i++) {
@@ -255,13 +268,17 @@ int env_out_open(env_out_t *o, const char *path, diag_t *d)
     memcpy(o->tmp, o->path, pl);
     memcpy(o->tmp + pl, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     env_tmp_handlers();
+    sigset_t held;
+    env_tmp_hold(&held);
     fd = mkostemp(o->tmp, O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
+        sigprocmask(SIG_SETMASK, &held, NULL);
         o->tmp[0] = '\0';
         return diag_set(d, path, 0, e, "cannot create output: %s", strerror(e));
     }
     env_tmp_track(o->tmp, 1);
+    sigprocmask(SIG_SETMASK, &held, NULL);
     fchmod(fd, mode);
     if (S_ISREG(st.st_mode) && geteuid() == 0)
         (void)!fchown(fd, st.st_uid, st.st_gid);
@@ -298,15 +315,17 @@ int env_out_commit(env_out_t *o, diag_t *d)
             return diag_set(d, o->path, 0, e, "cannot write output: %s", strerror(e));
         return 0;
     }
+    sigset_t held;
+    env_tmp_hold(&held);
     env_tmp_track(o->tmp, 0);
     if (!e && rename(o->tmp, o->path) != 0)
         e = errno;
-    if (e) {
+    if (e)
         unlink(o->tmp);
-        o->tmp[0] = '\0';
-        return diag_set(d, o->path, 0, e, "cannot write output: %s", strerror(e));
-    }
+    sigprocmask(SIG_SETMASK, &held, NULL);
     o->tmp[0] = '\0';
+    if (e)
+        return diag_set(d, o->path, 0, e, "cannot write output: %s", strerror(e));
     return 0;
 }
 
@@ -315,8 +334,11 @@ void env_out_abort(env_out_t *o)
     if (o->tmp[0]) {
         if (o->fp)
             fclose(o->fp);
+        sigset_t held;
+        env_tmp_hold(&held);
         env_tmp_track(o->tmp, 0);
         unlink(o->tmp);
+        sigprocmask(SIG_SETMASK, &held, NULL);
         o->tmp[0] = '\0';
     } else if (o->direct && o->fp) {
         fclose(o->fp);

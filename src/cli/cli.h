@@ -91,6 +91,13 @@ int cmd_kernel(int argc, char **argv); /* kernel/vmlab-kernel.sh */
 int cmd_malloc_record(int argc, char **argv); /* mpreload: cmd_malloc_record.c */
 int cmd_gc(int argc, char **argv);
 int cmd_malloc_freelist(int argc, char **argv); /* xlate: cmd_malloc_freelist.c */
+int cmd_malloc_gen(int argc, char **argv);      /* cmd_malloc_gen.c */
+/* A `gen:KIND:SEED` trace name (malloc replay, plot heap): generate it into
+ * *t; 0 or -errno with *d saying what is wrong. */
+struct mr_trace;
+int cli_malloc_gen_trace(const char *name, struct mr_trace *t /* OUT */, diag_t *d);
+/* A malloc-lab trace from a file or a gen:KIND:SEED name: 0 or -errno. */
+int cli_malloc_load_trace(const char *path, struct mr_trace *t /* OUT */, diag_t *d);
 int cmd_sim_steps(int argc, char **argv);       /* xlate: vmlab sim --steps */
 int cmd_translate(int argc, char **argv);    /* xlate: OSTEP translation homework */
 int cmd_tlb_measure(int argc, char **argv);  /* xlate: the TLB homework, measured */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/trace.h"
@@ -40,6 +41,7 @@ static const char convert_help[] =
     "                      numbers and drop the offsets\n"
     "  -P, --multi-pid     text input and output have a leading decimal pid column\n"
     "      --skip-bad      skip malformed input lines (counted on stderr)\n"
+    "      --no-progress   no progress line (shown on a terminal for long runs)\n"
     "  -o, --out FILE      output file ('-': stdout), written atomically\n"
     "  -h, --help          this help\n"
     "\n"
@@ -49,9 +51,16 @@ static const char info_help[] =
     "usage: vmlab trace-info [-F FORMAT] [--page-size BYTES] [-P] [--skip-bad] TRACE\n"
     "\n"
     "Read a trace and print its format, compression and counts: references,\n"
-    "reads, writes, instruction fetches, pids, lines skipped and malformed.\n";
+    "reads, writes, instruction fetches, pids, lines skipped and malformed.\n"
+    "\n"
+    "  -F, --format F      input format: auto (default) or one of @FORMATS@\n"
+    "      --page-size B   page size for page-number input (default 4096)\n"
+    "  -P, --multi-pid     text lines start with a decimal pid column\n"
+    "      --skip-bad      skip malformed input lines\n"
+    "      --no-progress   no progress line (shown on a terminal for long runs)\n"
+    "  -h, --help          this help\n";
 
-enum { OPT_PAGE_SIZE = 1, OPT_SKIP_BAD };
+enum { OPT_PAGE_SIZE = 1, OPT_SKIP_BAD, OPT_NO_PROGRESS };
 
 /* Shared option parsing of convert and trace-info. */
 typedef struct conv_args {
@@ -60,6 +69,7 @@ typedef struct conv_args {
     int page_size_given;   /* --page-size was given */
     const char *out_path;  /* -o, NULL if not given */
     const char *in_path;   /* the input */
+    int no_progress;       /* --no-progress */
 } conv_args_t;
 
 static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, const char *help)
@@ -69,7 +79,7 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
         {"page-size", required_argument, 0, OPT_PAGE_SIZE},
         {"multi-pid", no_argument, 0, 'P'},     {"skip-bad", no_argument, 0, OPT_SKIP_BAD},
         {"out", required_argument, 0, 'o'},     {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS}, {0, 0, 0, 0},
     };
     int c, f;
     uint64_t v;
@@ -103,6 +113,7 @@ static int parse_args(const char *cmd, int argc, char **argv, conv_args_t *a, co
             break;
         case 'P': a->topts.multi_pid = 1; break;
         case OPT_SKIP_BAD: a->topts.skip_bad = 1; break;
+        case OPT_NO_PROGRESS: a->no_progress = 1; break;
         case 'o': a->out_path = optarg; break;
         case 'h': cli_help(help); return -1;
         default: return CLI_USAGE; /* cli_getopt said why */
@@ -156,9 +167,24 @@ int cmd_convert(int argc, char **argv)
     if ((rc = trace_writer_open(&w, out.fp, a.out_path, a.to, shift, a.topts.multi_pid, &d)) < 0)
         goto fail;
     ssize_t n;
-    while ((n = trace_read(t, buf, BATCH, &d)) > 0)
-        if ((rc = trace_write(w, buf, (size_t)n, &d)) < 0)
+    uint64_t refs = 0, done, total;
+    progress_t pg;
+    /* Not over the references themselves on the same terminal. */
+    progress_start(&pg, NULL, stderr,
+                   !a.no_progress && (strcmp(a.out_path, "-") != 0 || !env_isatty(stdout)),
+                   "convert", a.in_path, "references converted");
+    while ((n = trace_read(t, buf, BATCH, &d)) > 0) {
+        if ((rc = trace_write(w, buf, (size_t)n, &d)) < 0) {
+            progress_end(&pg);
             goto fail;
+        }
+        refs += (uint64_t)n;
+        if (progress_on(&pg)) {
+            trace_progress(t, &done, &total);
+            progress_update(&pg, done, total, refs);
+        }
+    }
+    progress_end(&pg);
     if (n < 0) {
         rc = (int)n;
         goto fail;
@@ -201,9 +227,15 @@ int cmd_trace_info(int argc, char **argv)
     uint32_t last_pid = 0;
     if (trace_open(&t, a.in_path, &a.topts, &d) < 0)
         return cli_diag(&d);
-    uint64_t t0 = env_now_ns();
+    uint64_t t0 = env_now_ns(), done, total;
     ssize_t n;
+    progress_t pg;
+    progress_start(&pg, NULL, stderr, !a.no_progress, "trace-info", a.in_path, "references read");
     while ((n = trace_read(t, buf, BATCH, &d)) > 0) {
+        if (progress_on(&pg)) {
+            trace_progress(t, &done, &total);
+            progress_update(&pg, done, total, refs);
+        }
         for (ssize_t i = 0; i < n; i++) {
             ops[buf[i].op < 3 ? buf[i].op : 0]++;
             if (buf[i].pid != last_pid && (refs + (uint64_t)i) > 0)
@@ -212,6 +244,7 @@ int cmd_trace_info(int argc, char **argv)
         }
         refs += (uint64_t)n;
     }
+    progress_end(&pg);
     if (n < 0) {
         trace_close(t);
         return cli_diag(&d);

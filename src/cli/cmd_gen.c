@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/gen.h"
@@ -24,8 +25,10 @@ static const char gen_help[] =
     "  -s, --seed S           random seed (default 1)\n"
     "      --pages P          pages in the address space (default 1000)\n"
     "      --page-size BYTES  a power of two (default 4096)\n"
-    "      --format F         rw: \"0041f7a0 R\" lines (default), osc: decimal\n"
-    "                         addresses, pages: decimal page numbers\n"
+    "  -t, --to F             output format, as convert's --to: rw: \"0041f7a0 R\"\n"
+    "                         lines (default), osc: decimal addresses, pages:\n"
+    "                         decimal page numbers (--format: its old name)\n"
+    "      --no-progress      no progress line (shown on a terminal for long runs)\n"
     "  -o, --out FILE         write to FILE (atomically) instead of stdout\n"
     "  -h, --help             this help\n"
     "\n"
@@ -41,6 +44,9 @@ typedef struct gen_out {
     char buf[1 << 16];  /* lines gathered before fwrite */
     size_t len;         /* bytes in buf */
     int werr;           /* errno of a failed write, 0 if none */
+    uint64_t n;         /* references emitted */
+    uint64_t length;    /* references asked for */
+    progress_t pg;      /* the progress line, drawn at each flush of buf */
 } gen_out_t;
 
 static int emit(void *ctx, uint64_t addr, int write)
@@ -53,7 +59,9 @@ static int emit(void *ctx, uint64_t addr, int write)
             return -EIO;
         }
         g->len = 0;
+        progress_update(&g->pg, g->n, g->length, g->n);
     }
+    g->n++;
     if (g->format == FMT_RW) {
         int digits = 0;
         do {
@@ -80,14 +88,16 @@ static int emit(void *ctx, uint64_t addr, int write)
 }
 
 /* Long options without a short form. */
-enum { O_PAGES = CLI_OPT_BASE, O_PAGE_SIZE, O_FORMAT };
+enum { O_PAGES = CLI_OPT_BASE, O_PAGE_SIZE, O_NO_PROGRESS };
 
 int cmd_gen(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"length", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
         {"pages", required_argument, 0, O_PAGES},    {"page-size", required_argument, 0, O_PAGE_SIZE},
-        {"format", required_argument, 0, O_FORMAT},   {"out", required_argument, 0, 'o'},
+        {"to", required_argument, 0, 't'},
+        {"format", required_argument, 0, 't'}, /* the old name of --to */
+        {"no-progress", no_argument, 0, O_NO_PROGRESS},   {"out", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     gen_opts_t o = {NULL, 100000, 1, 1000, 12};
@@ -96,12 +106,12 @@ int cmd_gen(int argc, char **argv)
     env_out_t out;
     diag_t d;
     uint64_t v;
-    int c, rc;
+    int c, rc, no_progress = 0;
 
     diag_clear(&d);
     memset(&g, 0, sizeof g);
     optind = 1;
-    while ((c = cli_getopt("gen", argc, argv, "n:s:o:h", opts)) != -1) {
+    while ((c = cli_getopt("gen", argc, argv, "n:s:t:o:h", opts)) != -1) {
         switch (c) {
         case 'n':
             if (cli_u64("gen", "--length", optarg, 0, UINT64_MAX, &o.length))
@@ -122,7 +132,8 @@ int cmd_gen(int argc, char **argv)
                 return cli_usage("gen", "page size %s is not a power of two", optarg);
             o.page_bits = (unsigned)__builtin_ctzll(v);
             break;
-        case O_FORMAT:
+        case O_NO_PROGRESS: no_progress = 1; break;
+        case 't':
             if (strcmp(optarg, "rw") == 0)
                 g.format = FMT_RW;
             else if (strcmp(optarg, "osc") == 0)
@@ -130,7 +141,7 @@ int cmd_gen(int argc, char **argv)
             else if (strcmp(optarg, "pages") == 0)
                 g.format = FMT_PAGES;
             else
-                return cli_usage("gen", "unknown --format '%s' (expected rw, osc or pages)", optarg);
+                return cli_usage("gen", "unknown output format '%s' (expected rw, osc or pages)", optarg);
             break;
         case 'o': out_path = optarg; break;
         case 'h': {
@@ -154,7 +165,12 @@ int cmd_gen(int argc, char **argv)
     if (env_out_open(&out, out_path, &d))
         return cli_diag(&d);
     g.fp = out.fp;
+    g.length = o.length;
+    /* Not over the references themselves on the same terminal. */
+    progress_start(&g.pg, NULL, stderr, !no_progress && (out_path || !env_isatty(stdout)), "gen", o.model,
+                   "references written");
     rc = gen_run(&o, emit, &g, &d);
+    progress_end(&g.pg);
     if (rc == 0 && g.len && fwrite(g.buf, 1, g.len, g.fp) != g.len) {
         g.werr = errno ? errno : EIO;
         rc = -EIO;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "malloc/replay.h"
 #include "vmlab/env.h"
@@ -21,17 +22,25 @@
 static const char malloc_help[] =
     "usage: vmlab malloc replay [options] TRACE...\n"
     "       vmlab malloc record -o FILE -- CMD [ARGS...]\n"
+    "       vmlab malloc gen KIND [--seed N] [-o FILE]  (fragmentation adversaries)\n"
     "       vmlab malloc freelist [options]   (OSTEP's malloc.py: see freelist --help)\n"
     "\n"
     "replay: run CS:APP malloc-lab traces (.rep) under allocator designs, check\n"
     "every payload (aligned, no overlap, contents kept across realloc), and report\n"
     "utilization (peak live payload / heap size) and operations per second.\n"
+    "A TRACE may be gen:KIND:SEED, a generated adversary (see malloc gen --help).\n"
     "\n"
     "  -p, --policy LIST   comma-separated designs, 'all' (every vmlab design) and\n"
     "                      'libc' (the C library's malloc) (default segfit)\n"
     "  -a, --align N       payload alignment, 8 (malloc-lab's rule) or 16 (default 8)\n"
     "      --output FMT    text (default) or json: [{trace, policy, valid, util,\n"
-    "                      ops_per_sec}, ...], util a fraction 0..1\n"
+    "                      ops_per_sec}, ...], util a fraction 0..1; csv with --frag\n"
+    "      --frag          fragmentation over time instead of the summary: after\n"
+    "                      every N-th operation, the heap size, the external\n"
+    "                      fragmentation (1 - largest free block / free bytes) and\n"
+    "                      the internal (headers and padding per payload byte)\n"
+    "      --every N       --frag: sample every N operations (default: 200 samples\n"
+    "                      per trace; 1: every operation)\n"
     "  -g, --grow BYTES    boundary-tag designs: the chunk the heap grows by for\n"
     "                      requests below 256 bytes (default 2048; 16: exact)\n"
     "      --defer-coalesce  boundary-tag designs: coalesce only when no block fits\n"
@@ -41,6 +50,7 @@ static const char malloc_help[] =
     "  -t, --time SEC      seconds per timing sample, 0 to skip timing (default 0.05)\n"
     "  -s, --samples N     timing samples, the median is reported (default 3)\n"
     "  -l, --list          list the designs and exit\n"
+    "      --no-progress   no progress line (shown on a terminal for long runs)\n"
     "  -h, --help          this help\n"
     "\n"
     "example: vmlab malloc replay --policy all,libc ../shared/data/malloclab/*.rep\n";
@@ -88,7 +98,95 @@ static const char *base_name(const char *p)
 }
 
 /* Long options of `malloc replay` without a short form. */
-enum { O_OUTPUT = CLI_OPT_BASE, O_DEFER_COALESCE, O_LOW_PLACEMENT, O_CANARY };
+enum { O_OUTPUT = CLI_OPT_BASE, O_DEFER_COALESCE, O_LOW_PLACEMENT, O_CANARY, O_FRAG, O_EVERY,
+       O_NO_PROGRESS };
+
+/* --frag: one row per sample, in the format asked for. */
+typedef struct frag_out {
+    out_format_t fmt;   /* OUT_TEXT, OUT_JSON or OUT_CSV */
+    out_json_t j;       /* the JSON writer (OUT_JSON) */
+    const char *trace;  /* the trace's name */
+    const char *policy; /* the design */
+} frag_out_t;
+
+static int frag_row(void *ctx, const mr_sample_t *s, const mr_span_t *spans, size_t nspans)
+{
+    frag_out_t *f = ctx;
+    double ext = mr_frag_external(s), in = mr_frag_internal(s);
+    (void)spans, (void)nspans;
+    switch (f->fmt) {
+    case OUT_JSON:
+        out_json_obj(&f->j, NULL);
+        out_json_str(&f->j, "trace", f->trace);
+        out_json_str(&f->j, "policy", f->policy);
+        out_json_u64(&f->j, "op", s->op);
+        out_json_u64(&f->j, "heap_bytes", s->heap_bytes);
+        out_json_u64(&f->j, "free_bytes", s->free_bytes);
+        out_json_u64(&f->j, "largest_free", s->largest_free);
+        out_json_u64(&f->j, "free_blocks", s->free_blocks);
+        out_json_fixed(&f->j, "external", ext, 6);
+        out_json_u64(&f->j, "payload", s->payload);
+        out_json_u64(&f->j, "alloc_bytes", s->alloc_bytes);
+        out_json_u64(&f->j, "live_blocks", s->live_blocks);
+        out_json_fixed(&f->j, "internal", in, 6);
+        out_json_end(&f->j);
+        break;
+    case OUT_CSV:
+        out_csv_field(stdout, f->trace);
+        putchar(',');
+        out_csv_field(stdout, f->policy);
+        printf(",%zu,%zu,%zu,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f\n", s->op, s->heap_bytes,
+               s->free_bytes, s->largest_free, s->free_blocks, ext, s->payload, s->alloc_bytes,
+               s->live_blocks, in);
+        break;
+    default:
+        printf("%-20s %-15s %8zu %10zu %10zu %10zu %6.1f%% %10zu %10zu %7.1f%%\n", f->trace,
+               f->policy, s->op, s->heap_bytes, s->free_bytes, s->largest_free, 100 * ext,
+               s->payload, s->alloc_bytes, 100 * in);
+    }
+    return ferror(stdout) ? -EIO : 0;
+}
+
+/* --frag for every trace and design. */
+static int frag_all(mr_trace_t *tr, int ntr, char **names, const char **pol, int npol,
+                    const mr_opts_t *mo, size_t every, out_format_t fmt)
+{
+    frag_out_t f = {.fmt = fmt};
+    int rc = CLI_OK;
+    if (fmt == OUT_JSON) {
+        out_json_init(&f.j, stdout, OUT_JSON_LINES);
+        out_json_arr(&f.j, NULL);
+    } else if (fmt == OUT_CSV) {
+        printf("trace,policy,op,heap_bytes,free_bytes,largest_free,free_blocks,external,"
+               "payload,alloc_bytes,live_blocks,internal\n");
+    } else {
+        printf("%-20s %-15s %8s %10s %10s %10s %7s %10s %10s %8s\n", "trace", "policy", "op",
+               "heap", "free", "largest", "ext", "payload", "alloc", "int");
+    }
+    for (int i = 0; i < ntr && rc == CLI_OK; i++)
+        for (int k = 0; k < npol && rc == CLI_OK; k++) {
+            size_t ev = every ? every : (tr[i].nops + 199) / 200;
+            int e;
+            f.trace = base_name(names[i]);
+            f.policy = pol[k];
+            if (strcmp(pol[k], "libc") == 0) {
+                cli_error("--frag: libc's heap cannot be walked (expected vmlab designs)");
+                return CLI_USAGE;
+            }
+            e = mr_sample_run(&tr[i], pol[k], mo, ev, 0, frag_row, &f);
+            if (e) {
+                cli_error("%s: %s: %s", names[i], pol[k],
+                          e == -EIO && !ferror(stdout) ? "out of memory in the arena" : strerror(-e));
+                rc = CLI_ERR;
+            }
+        }
+    if (fmt == OUT_JSON) {
+        out_json_end(&f.j);
+        out_json_done(&f.j);
+    }
+    fflush(stdout);
+    return rc;
+}
 
 static int cmd_malloc_replay(int argc, char **argv)
 {
@@ -98,11 +196,14 @@ static int cmd_malloc_replay(int argc, char **argv)
         {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
         {"grow", required_argument, 0, 'g'},  {"defer-coalesce", no_argument, 0, O_DEFER_COALESCE},
         {"low-placement", no_argument, 0, O_LOW_PLACEMENT}, {"canary", no_argument, 0, O_CANARY},
+        {"no-progress", no_argument, 0, O_NO_PROGRESS},
+        {"frag", no_argument, 0, O_FRAG},      {"every", required_argument, 0, O_EVERY},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
     const char *pol[MAX_POLICIES];
     char *policy_arg = NULL, *end, *policy_copy = NULL;
-    int npol = 0, c, samples = 3, ntr, failed = 0, rc = CLI_OK;
+    int npol = 0, c, samples = 3, ntr, failed = 0, rc = CLI_OK, frag = 0, progress = 1;
+    uint64_t every = 0;
     uint64_t v;
     size_t align = 8, grow = 0;
     unsigned flags = 0;
@@ -116,13 +217,14 @@ static int cmd_malloc_replay(int argc, char **argv)
     while ((c = cli_getopt("malloc", argc, argv, "p:a:t:s:g:lh", opts)) != -1) {
         switch (c) {
         case 'p': policy_arg = optarg; break;
+        case O_NO_PROGRESS: progress = 0; break;
         case 'a':
             if (strcmp(optarg, "8") != 0 && strcmp(optarg, "16") != 0)
                 return cli_usage("malloc", "--align %s (expected 8 or 16)", optarg);
             align = (size_t)atoi(optarg);
             break;
         case O_OUTPUT:
-            if (cli_output("malloc", optarg, OUT_ACCEPT_TEXT_JSON, &output))
+            if (cli_output("malloc", optarg, OUT_ACCEPT_ALL, &output))
                 return CLI_USAGE;
             break;
         case 't':
@@ -139,6 +241,11 @@ static int cmd_malloc_replay(int argc, char **argv)
         case O_DEFER_COALESCE: flags |= MA_DEFER_COALESCE; break;
         case O_LOW_PLACEMENT: flags |= MA_NO_PLACE_SPLIT; break;
         case O_CANARY: flags |= MA_CANARY; break;
+        case O_FRAG: frag = 1; break;
+        case O_EVERY:
+            if (cli_u64("malloc", "--every", optarg, 1, UINT64_MAX, &every))
+                return CLI_USAGE;
+            break;
         case 'g':
             if (cli_u64("malloc", "--grow", optarg, 16, (uint64_t)1 << 30, &v))
                 return CLI_USAGE;
@@ -155,6 +262,10 @@ static int cmd_malloc_replay(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage("malloc", "replay needs at least one TRACE file");
+    if (output == OUT_CSV && !frag)
+        return cli_usage("malloc", "--output csv needs --frag (expected text or json)");
+    if (every && !frag)
+        return cli_usage("malloc", "--every needs --frag");
     if (policy_arg) {
         int prc;
         policy_copy = strdup(policy_arg); /* pol[] points into it */
@@ -180,6 +291,13 @@ static int cmd_malloc_replay(int argc, char **argv)
         size_t len;
         const char *path = argv[optind + i];
         diag_clear(&d);
+        if (strncmp(path, "gen:", 4) == 0) {
+            if (cli_malloc_gen_trace(path, &tr[i], &d) != 0) {
+                rc = cli_diag(&d);
+                goto out;
+            }
+            continue;
+        }
         if (env_read_text(path, &text, &len, &d) != 0 ||
             mr_parse(path, text, len, (size_t)env_mem_bytes(), &tr[i], &d) != 0) {
             if (d.err)
@@ -191,17 +309,35 @@ static int cmd_malloc_replay(int argc, char **argv)
         }
         free(text);
     }
+    if (frag) {
+        mr_opts_t mo = {align, grow, flags, 0, 1};
+        rc = frag_all(tr, ntr, argv + optind, pol, npol, &mo, (size_t)every, output);
+        goto out;
+    }
+    /* Each (trace, design) replay is timed several times: the line names
+     * the one running and counts those done. */
+    progress_t pg;
+    char unit[48], name[4096];
+    size_t nruns = (size_t)ntr * (size_t)npol;
+    snprintf(unit, sizeof unit, "of %zu replays done", nruns);
+    progress_start(&pg, NULL, stderr, progress, "malloc replay", NULL, unit);
     for (int i = 0; i < ntr; i++)
         for (int j = 0; j < npol; j++) {
             mr_result_t *r = &res[i * npol + j];
             mr_opts_t mo = {align, grow, flags, secs, samples};
+            size_t k = (size_t)i * (size_t)npol + (size_t)j;
+            snprintf(name, sizeof name, "%s: %s", base_name(argv[optind + i]), pol[j]);
+            progress_set_name(&pg, name);
+            progress_update(&pg, k, nruns, k);
             int e = mr_run(&tr[i], pol[j], &mo, r);
             if (e) {
+                progress_end(&pg);
                 cli_error("%s: %s: %s", argv[optind + i], pol[j], strerror(-e));
                 rc = CLI_ERR;
                 goto out;
             }
         }
+    progress_end(&pg);
     if (output == OUT_JSON) {
         out_json_t j;
         out_json_init(&j, stdout, OUT_JSON_LINES);
@@ -290,5 +426,8 @@ int cmd_malloc(int argc, char **argv)
         return cmd_malloc_freelist(argc - 1, argv + 1);
     if (strcmp(argv[1], "record") == 0)
         return cmd_malloc_record(argc - 1, argv + 1);
-    return cli_usage("malloc", "unknown subcommand '%s' (expected replay, record or freelist)", argv[1]);
+    if (strcmp(argv[1], "gen") == 0)
+        return cmd_malloc_gen(argc - 1, argv + 1);
+    return cli_usage("malloc", "unknown subcommand '%s' (expected replay, gen, record or "
+                     "freelist)", argv[1]);
 }

@@ -26,7 +26,8 @@ static const char freelist_help[] =
     "  -S, --size N          heap size (default 100)\n"
     "  -b, --baseAddr N      base address (default 1000)\n"
     "  -H, --headerSize N    header bytes per allocation (default 0)\n"
-    "  -a, --alignment N     round requests up to a multiple of N; -1: none (default)\n"
+    "  -a, --align N         round requests up to a multiple of N; -1: none (default)\n"
+    "                        (--alignment, OSTEP's name, also works)\n"
     "  -p, --policy P        BEST (default), WORST or FIRST\n"
     "  -l, --listOrder O     ADDRSORT (default), SIZESORT+, SIZESORT-, INSERT-FRONT,\n"
     "                        INSERT-BACK\n"
@@ -126,7 +127,8 @@ int cmd_malloc_freelist(int argc, char **argv)
     static const struct option lopts[] = {
         {"seed", required_argument, 0, 's'},       {"size", required_argument, 0, 'S'},
         {"baseAddr", required_argument, 0, 'b'},   {"headerSize", required_argument, 0, 'H'},
-        {"alignment", required_argument, 0, 'a'},  {"policy", required_argument, 0, 'p'},
+        {"align", required_argument, 0, 'a'},
+        {"alignment", required_argument, 0, 'a'}, /* OSTEP's name */  {"policy", required_argument, 0, 'p'},
         {"listOrder", required_argument, 0, 'l'},  {"coalesce", no_argument, 0, 'C'},
         {"numOps", required_argument, 0, 'n'},     {"range", required_argument, 0, 'r'},
         {"percentAlloc", required_argument, 0, 'P'}, {"allocList", required_argument, 0, 'A'},

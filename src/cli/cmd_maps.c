@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_maps.c - `vmlab maps [PID]`: a process's mappings from
- * /proc/PID/smaps as a table with pmap -X's columns (plus the four
- * Shared/Private Clean/Dirty ones and AnonHugePages), a kind column and
- * totals; --explain narrates each column and each row; --output json.
+ * cmd_maps.c - `vmlab maps [PID...]`: processes' mappings from
+ * /proc/PID/smaps.  The default view is pmap -x's (address, size, RSS,
+ * dirty, mode, mapping) plus a kind column, a block per process; --wide is
+ * the table with pmap -X's columns (plus the four Shared/Private Clean/Dirty
+ * ones and AnonHugePages), a kind column and totals; --explain narrates each
+ * column and each row; --output json (one object per process, an array of
+ * them for several PIDs) or csv (a row per mapping, JSON's mapping keys).
  *
  * The totals are plain sums of the kernel's per-mapping kB figures, which is
  * what pmap -X prints, so the two agree exactly on a process that is not
@@ -18,25 +21,34 @@
 
 #include "cli/cli.h"
 #include "cli/inspect_cli.h"
+#include "vmlab/env.h"
 #include "vmlab/inspect.h"
 
 static const char maps_help[] =
-    "usage: vmlab maps [PID|self] [--explain] [--output text|json]\n"
+    "usage: vmlab maps [PID|self]... [--wide] [--explain] [--output text|json|csv]\n"
     "\n"
-    "The mappings of a process (default: vmlab itself) read from /proc/PID/smaps:\n"
-    "address, permissions, file offset, device, inode, the kernel's per-mapping\n"
-    "memory figures in kB (the columns of pmap -X, and Shared/Private Clean/Dirty),\n"
-    "what each mapping is (text, rodata, relro, data, bss, heap, stack, vdso,\n"
-    "vvar, vsyscall, anonymous, file, guard; 'lib' for a shared library's), its\n"
-    "file, and the totals.\n"
+    "The mappings of processes (default: vmlab itself) read from /proc/PID/smaps.\n"
+    "As pmap -x: per process a line 'PID:   command', then a row per mapping:\n"
+    "address, size, resident and dirty kB, permissions, what the mapping is\n"
+    "(text, rodata, relro, data, bss, heap, stack, vdso, vvar, vsyscall,\n"
+    "anonymous, file, guard; 'lib' for a shared library's) and its file's name,\n"
+    "then the totals.\n"
     "\n"
-    "      --explain          say what each column means and what each row is,\n"
-    "                         including why one file is mapped several times\n"
-    "      --output FORMAT    text (default; also called table) or json:\n"
-    "                         {\"mappings\": [...], \"totals\": {\"size_kb\", \"rss_kb\", ...}}\n"
+    "  -w, --wide             every column: file offset, device, inode and each of\n"
+    "                         the kernel's per-mapping figures in kB (the columns\n"
+    "                         of pmap -X, and Shared/Private Clean/Dirty), full paths\n"
+    "      --explain          the wide table, then what each column means and what\n"
+    "                         each row is, including why one file is mapped several\n"
+    "                         times\n"
+    "      --output FORMAT    text (default; also called table), json or csv.\n"
+    "                         json: {\"pid\", \"mappings\": [...], \"totals\": {\"size_kb\",\n"
+    "                         \"rss_kb\", ...}} for one process, an array of them for\n"
+    "                         several PIDs; csv: a row per mapping with a pid column\n"
+    "                         and the mapping keys of json\n"
     "  -h, --help             this help\n"
     "\n"
-    "Reading another user's process needs root (ptrace read access).\n";
+    "Reading another user's process needs root (ptrace read access).  A process\n"
+    "that cannot be read is reported and skipped; the exit status is then 1.\n";
 
 /* Columns shown: every numeric smaps field but the page sizes, which
  * describe the mapping rather than measure it. */
@@ -64,46 +76,131 @@ static void totals(const inspect_maps_t *mm, uint64_t *t)
             t[f] += mm->m[i].val[f];
 }
 
-static void print_json(const inspect_maps_t *mm, int pid)
+static void print_json(out_json_t *jp, const inspect_maps_t *mm, int pid)
 {
     uint64_t t[INSPECT_MAX_FIELDS];
     char dev[16], key[40];
-    out_json_t j;
-    out_json_init(&j, stdout, OUT_JSON_LINES);
-    out_json_obj(&j, NULL);
-    out_json_i64(&j, "pid", pid ? pid : (int)getpid());
-    out_json_arr(&j, "mappings");
+    out_json_obj(jp, NULL);
+    out_json_i64(jp, "pid", pid ? pid : (int)getpid());
+    out_json_arr(jp, "mappings");
     for (size_t i = 0; i < mm->n; i++) {
         const inspect_map_t *m = &mm->m[i];
         snprintf(dev, sizeof dev, "%02x:%02x", m->dev_major, m->dev_minor);
-        out_json_obj(&j, NULL);
-        out_json_hex(&j, "start", m->start);
-        out_json_hex(&j, "end", m->end);
-        out_json_str(&j, "perms", m->perms);
-        out_json_u64(&j, "offset", m->offset);
-        out_json_str(&j, "device", dev);
-        out_json_u64(&j, "inode", m->inode);
-        out_json_str(&j, "path", m->path);
-        out_json_bool(&j, "deleted", m->deleted);
-        out_json_str(&j, "kind", inspect_kind_name(m->kind));
-        out_json_bool(&j, "library", m->library);
+        out_json_obj(jp, NULL);
+        out_json_hex(jp, "start", m->start);
+        out_json_hex(jp, "end", m->end);
+        out_json_str(jp, "perms", m->perms);
+        out_json_u64(jp, "offset", m->offset);
+        out_json_str(jp, "device", dev);
+        out_json_u64(jp, "inode", m->inode);
+        out_json_str(jp, "path", m->path);
+        out_json_bool(jp, "deleted", m->deleted);
+        out_json_str(jp, "kind", inspect_kind_name(m->kind));
+        out_json_bool(jp, "library", m->library);
         for (int f = 0; f < mm->nfields; f++)
             if (m->have >> f & 1)
-                out_json_u64(&j, json_key(mm, f, key, sizeof key), m->val[f]);
+                out_json_u64(jp, json_key(mm, f, key, sizeof key), m->val[f]);
         if (m->vmflags[0])
-            out_json_str(&j, "vmflags", m->vmflags);
-        out_json_end(&j);
+            out_json_str(jp, "vmflags", m->vmflags);
+        out_json_end(jp);
     }
-    out_json_end(&j);
+    out_json_end(jp);
     totals(mm, t);
-    out_json_obj(&j, "totals");
-    out_json_u64(&j, "mappings", mm->n);
+    out_json_obj(jp, "totals");
+    out_json_u64(jp, "mappings", mm->n);
     for (int f = 0; f < mm->nfields; f++)
         if (shown(mm, f))
-            out_json_u64(&j, json_key(mm, f, key, sizeof key), t[f]);
-    out_json_end(&j);
-    out_json_end(&j);
-    out_json_done(&j);
+            out_json_u64(jp, json_key(mm, f, key, sizeof key), t[f]);
+    out_json_end(jp);
+    out_json_end(jp);
+}
+
+/* CSV: JSON's mapping keys, one row per mapping, a pid column first.
+ * The header comes from the first process; later ones (the same kernel)
+ * are looked up by field name. */
+static void print_csv_header(const inspect_maps_t *mm)
+{
+    char key[40];
+    printf("pid,start,end,perms,offset,device,inode,path,deleted,kind,library");
+    for (int f = 0; f < mm->nfields; f++)
+        printf(",%s", json_key(mm, f, key, sizeof key));
+    printf(",vmflags\n");
+}
+
+static void print_csv(const inspect_maps_t *head, const inspect_maps_t *mm, int pid)
+{
+    for (size_t i = 0; i < mm->n; i++) {
+        const inspect_map_t *m = &mm->m[i];
+        printf("%d,0x%jx,0x%jx,%s,%ju,%02x:%02x,%ju,", pid ? pid : (int)getpid(),
+               (uintmax_t)m->start, (uintmax_t)m->end, m->perms, (uintmax_t)m->offset,
+               m->dev_major, m->dev_minor, (uintmax_t)m->inode);
+        out_csv_field(stdout, m->path);
+        printf(",%s,%s,%s", m->deleted ? "true" : "false", inspect_kind_name(m->kind),
+               m->library ? "true" : "false");
+        for (int f = 0; f < head->nfields; f++) {
+            int g = inspect_maps_field(mm, head->field[f]);
+            if (g >= 0 && (m->have >> g & 1))
+                printf(",%ju", (uintmax_t)m->val[g]);
+            else
+                printf(",");
+        }
+        printf(",");
+        out_csv_field(stdout, m->vmflags);
+        printf("\n");
+    }
+}
+
+/* A field's value in mapping m, 0 if this kernel has no such field. */
+static uint64_t field_val(const inspect_maps_t *mm, const inspect_map_t *m, const char *name)
+{
+    int f = inspect_maps_field(mm, name);
+    return f >= 0 ? m->val[f] : 0;
+}
+
+/* The command line of pid (0: this process), NUL-separated words joined
+ * by spaces, or [comm] for a kernel thread, as pmap's first line. */
+static void proc_command(int pid, char *buf, size_t n)
+{
+    char path[64], *data = NULL;
+    size_t len = 0;
+    diag_t d;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid ? pid : (int)getpid());
+    buf[0] = '\0';
+    if (env_read_max(path, n - 1, &data, &len, &d) == 0 && len) {
+        for (size_t i = 0; i < len; i++)
+            buf[i] = data[i] ? data[i] : ' ';
+        while (len && buf[len - 1] == ' ')
+            len--;
+        buf[len] = '\0';
+    }
+    free(data);
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            *p = '?'; /* a terminal gets no control bytes from another's argv */
+}
+
+/* The short view: pmap -x's columns and vmlab's kind, the file's name only
+ * (--wide shows the path). */
+static void print_short(const inspect_maps_t *mm, int pid)
+{
+    char cmd[512], kind[32];
+    uint64_t tsize = 0, trss = 0, tdirty = 0;
+    proc_command(pid, cmd, sizeof cmd);
+    printf("%d:   %s\n", pid ? pid : (int)getpid(), cmd);
+    printf("%-16s %9s %9s %9s %-4s  %-13s %s\n", "Address", "Kbytes", "RSS", "Dirty", "Mode",
+           "Kind", "Mapping");
+    for (size_t i = 0; i < mm->n; i++) {
+        const inspect_map_t *m = &mm->m[i];
+        uint64_t size = (m->end - m->start) / 1024, rss = field_val(mm, m, "Rss");
+        uint64_t dirty = field_val(mm, m, "Private_Dirty") + field_val(mm, m, "Shared_Dirty");
+        const char *base = strrchr(m->path, '/');
+        tsize += size, trss += rss, tdirty += dirty;
+        printf("%016jx %9ju %9ju %9ju %-4s  %-13s %s%s\n", (uintmax_t)m->start, (uintmax_t)size,
+               (uintmax_t)rss, (uintmax_t)dirty, m->perms, icli_kind(m, kind, sizeof kind),
+               base && m->path[0] == '/' ? base + 1 : m->path, m->deleted ? " (deleted)" : "");
+    }
+    printf("%-16s %9ju %9ju %9ju  (%zu mappings)\n", "total kB", (uintmax_t)tsize, (uintmax_t)trss,
+           (uintmax_t)tdirty, mm->n);
 }
 
 static void print_table(const inspect_maps_t *mm)
@@ -272,47 +369,88 @@ enum { O_EXPLAIN = CLI_OPT_BASE, O_OUTPUT };
 int cmd_maps(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"wide", no_argument, 0, 'w'},
         {"explain", no_argument, 0, O_EXPLAIN},
         {"output", required_argument, 0, O_OUTPUT},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    inspect_maps_t mm;
+    inspect_maps_t mm, head;
     diag_t d;
-    int c, pid = 0, explain = 0;
+    int c, explain = 0, wide = 0, rc = CLI_OK, have_head = 0, *pids, npids;
     out_format_t output = OUT_TEXT;
+    out_json_t j;
 
-    diag_clear(&d);
     optind = 1;
-    while ((c = cli_getopt("maps", argc, argv, "h", opts)) != -1) {
+    while ((c = cli_getopt("maps", argc, argv, "wh", opts)) != -1) {
         switch (c) {
-        case O_EXPLAIN: explain = 1; break;
+        case 'w': wide = 1; break;
+        case O_EXPLAIN: explain = wide = 1; break;
         case O_OUTPUT:
             /* "table" is the text format's old name here, still accepted. */
             if (strcmp(optarg, "table") != 0 &&
-                cli_output("maps", optarg, OUT_ACCEPT_TEXT_JSON, &output))
+                cli_output("maps", optarg, OUT_ACCEPT_ALL, &output))
                 return CLI_USAGE;
             break;
         case 'h': fputs(maps_help, stdout); return CLI_OK;
         default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
-    if (optind < argc && icli_pid("maps", argv[optind++], &pid))
-        return CLI_USAGE;
-    if (optind < argc)
-        return cli_usage("maps", "unexpected argument '%s'", argv[optind]);
-    if (inspect_maps_load(inspect_src_proc(), pid, "smaps", &mm, &d))
-        return cli_diag(&d);
-    inspect_classify_src(&mm, inspect_src_proc(), pid);
-    if (output == OUT_JSON)
-        print_json(&mm, pid);
-    else {
-        print_table(&mm);
-        if (explain) {
-            printf("\n");
-            print_explain(&mm, pid);
+    /* Every PID is checked before any is read. */
+    npids = argc - optind > 0 ? argc - optind : 1;
+    if (!(pids = calloc((size_t)npids, sizeof *pids)))
+        return cli_diag(&(diag_t){.msg = "out of memory"});
+    for (int k = 0; optind + k < argc; k++)
+        if (icli_pid("maps", argv[optind + k], &pids[k])) {
+            free(pids);
+            return CLI_USAGE;
         }
+    if (output == OUT_JSON) {
+        out_json_init(&j, stdout, OUT_JSON_LINES);
+        if (npids > 1)
+            out_json_arr(&j, NULL);
     }
-    inspect_maps_free(&mm);
-    return CLI_OK;
+    for (int k = 0; k < npids; k++) {
+        int pid = pids[k];
+        diag_clear(&d);
+        if (inspect_maps_load(inspect_src_proc(), pid, "smaps", &mm, &d)) {
+            fflush(stdout);
+            cli_diag(&d);
+            rc = CLI_ERR;
+            continue;
+        }
+        inspect_classify_src(&mm, inspect_src_proc(), pid);
+        if (output == OUT_JSON) {
+            print_json(&j, &mm, pid);
+        } else if (output == OUT_CSV) {
+            if (!have_head)
+                print_csv_header(&mm);
+            print_csv(have_head ? &head : &mm, &mm, pid);
+        } else {
+            if (k)
+                printf("\n");
+            if (wide)
+                print_table(&mm);
+            else
+                print_short(&mm, pid);
+            if (explain) {
+                printf("\n");
+                print_explain(&mm, pid);
+            }
+        }
+        if (!have_head)
+            head = mm, have_head = 1; /* kept for the CSV header's field names */
+        else
+            inspect_maps_free(&mm);
+    }
+    if (output == OUT_JSON) {
+        if (npids > 1)
+            out_json_end(&j);
+        if (npids > 1 || rc == CLI_OK)
+            out_json_done(&j);
+    }
+    if (have_head)
+        inspect_maps_free(&head);
+    free(pids);
+    return rc;
 }

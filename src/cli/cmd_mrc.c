@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "base/vec.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
@@ -49,7 +50,9 @@ static const char mrc_help[] =
     "      --seed N           SHARDS sampling seed (default 1)\n"
     "  -F, --format F         trace format: @FORMATS@\n"
     "                         (default: detected)\n"
+    "  -P, --multi-pid        text lines start with a decimal pid column\n"
     "      --page-size BYTES  a power of two (default 4096)\n"
+    "      --no-progress      no progress line (shown on a terminal for long runs)\n"
     "      --output F         text (default), csv (policy,frames,page_faults,\n"
     "                         miss_ratio) or json\n"
     "  -o, --out FILE         write to FILE (atomically) instead of stdout\n"
@@ -70,7 +73,8 @@ typedef struct curve {
     size_t nanom;     /* how many */
 } curve_t;
 
-enum { O_MAX_FRAMES = CLI_OPT_BASE, O_POINTS, O_SHARDS, O_SHARDS_SIZE, O_SEED, O_PAGE_SIZE, O_OUTPUT };
+enum { O_MAX_FRAMES = CLI_OPT_BASE, O_POINTS, O_SHARDS, O_SHARDS_SIZE, O_SEED, O_PAGE_SIZE, O_OUTPUT,
+       O_NO_PROGRESS };
 
 static const struct option mrc_opts[] = {
     {"policy", required_argument, 0, 'p'},
@@ -80,6 +84,8 @@ static const struct option mrc_opts[] = {
     {"shards", required_argument, 0, O_SHARDS},
     {"shards-size", required_argument, 0, O_SHARDS_SIZE},
     {"seed", required_argument, 0, O_SEED},
+    {"multi-pid", no_argument, 0, 'P'},
+    {"no-progress", no_argument, 0, O_NO_PROGRESS},
     {"format", required_argument, 0, 'F'},
     {"page-size", required_argument, 0, O_PAGE_SIZE},
     {"output", required_argument, 0, O_OUTPUT},
@@ -101,7 +107,8 @@ typedef struct mrc_cli {
     uint64_t seed;          /* --seed */
     unsigned page_bits;     /* --page-size as log2 */
     out_format_t output;    /* --output */
-    trace_opts_t topts;     /* -F */
+    trace_opts_t topts;     /* -F, -P */
+    int progress;           /* 0: --no-progress */
     char **spec;            /* the policy specs */
     size_t nspec;           /* how many */
 } mrc_cli_t;
@@ -228,6 +235,8 @@ static int parse_opt(mrc_cli_t *o, int c, const char *arg)
     switch (c) {
     case 'p': o->policies = arg; return 0;
     case 'n': return parse_frames(arg, &o->given);
+    case 'P': o->topts.multi_pid = 1; return 0;
+    case O_NO_PROGRESS: o->progress = 0; return 0;
     case O_MAX_FRAMES:
         return cli_u64("mrc", "--max-frames", arg, 1, (uint64_t)1 << 32, &o->max_frames) ? CLI_USAGE : 0;
     case O_POINTS:
@@ -273,9 +282,10 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
     o->points = UINT64_MAX;
     o->seed = 1;
     o->page_bits = 12;
-    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12};
+    o->topts = (trace_opts_t){.format = TRACE_AUTO, .page_bits = 12, .pid_opt = "-P"};
+    o->progress = 1;
     optind = 1;
-    while ((c = cli_getopt("mrc", argc, argv, "p:n:F:o:h", mrc_opts)) != -1)
+    while ((c = cli_getopt("mrc", argc, argv, "p:n:F:Po:h", mrc_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (optind >= argc)
@@ -302,12 +312,15 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
 }
 
 /* Read the trace and count its pages: 0 or a CLI_* status. */
-static int load(const mrc_cli_t *o, mrc_data_t *m)
+static int load(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
 {
     diag_t d;
     int64_t distinct;
+    trace_opts_t topts = o->topts;
     diag_clear(&d);
-    if (trace_load_pages(o->path, &o->topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
+    topts.progress = progress_cb;
+    topts.progress_ctx = pg;
+    if (trace_load_pages(o->path, &topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
         return cli_diag(&d);
     if (m->tp.n == 0) {
         cli_error("%s: no references (expected a trace with at least one)", o->path);
@@ -501,11 +514,23 @@ int cmd_mrc(int argc, char **argv)
 {
     mrc_cli_t o;
     mrc_data_t m = {0};
+    progress_t pg;
+    char unit[48], name[4096];
     int rc = parse(&o, argc, argv);
+    progress_start(&pg, NULL, stderr, rc == 0 && o.progress, "mrc", rc == 0 ? o.path : NULL,
+                   "references read");
     if (rc == 0)
-        rc = load(&o, &m);
-    for (size_t i = 0; rc == 0 && i < o.nspec; i++)
+        rc = load(&o, &m, &pg);
+    /* The curves one after the other: which one, and how many are done. */
+    snprintf(unit, sizeof unit, "of %zu curves done", o.nspec);
+    progress_set_unit(&pg, unit);
+    for (size_t i = 0; rc == 0 && i < o.nspec; i++) {
+        snprintf(name, sizeof name, "%s: %s", o.path, o.spec[i]);
+        progress_set_name(&pg, name);
+        progress_update(&pg, i, o.nspec, i);
         rc = curve(&o, &m, o.spec[i], &m.cv[m.nc++]);
+    }
+    progress_end(&pg);
     if (rc == 0)
         rc = print(&o, &m);
     for (size_t i = 0; i < m.nc; i++)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 
@@ -36,6 +37,7 @@ static const char record_help[] =
     "\n"
     "  -o, --out FILE     the trace (default: CMD's name + .lackey.gz)\n"
     "      --data-only    leave out instruction fetches (I lines): loads and stores\n"
+    "      --no-progress  no progress line (shown on a terminal for long runs)\n"
     "  -h, --help         this help\n"
     "  environment: VMLAB_VALGRIND, the valgrind to run (default: valgrind in PATH)\n"
     "\n"
@@ -80,19 +82,20 @@ static int deflate_out(z_stream *z, FILE *fp, const char *p, size_t n, int flush
 }
 
 /* Long options without a short form. */
-enum { O_DATA_ONLY = CLI_OPT_BASE };
+enum { O_DATA_ONLY = CLI_OPT_BASE, O_NO_PROGRESS };
 
 int cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},
         {"data-only", no_argument, 0, O_DATA_ONLY},
+        {"no-progress", no_argument, 0, O_NO_PROGRESS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *out_path = NULL, *vg;
     char vgbuf[4096], defout[4096], fdarg[64], last_banner[512] = "";
-    int data_only = 0, c, pfd[2], status, rc = CLI_OK, zinit = 0;
+    int data_only = 0, c, pfd[2], status, rc = CLI_OK, zinit = 0, progress = 1;
     uint64_t refs = 0;
     env_out_t out;
     z_stream z;
@@ -107,6 +110,7 @@ int cmd_record(int argc, char **argv)
         switch (c) {
         case 'o': out_path = optarg; break;
         case O_DATA_ONLY: data_only = 1; break;
+        case O_NO_PROGRESS: progress = 0; break;
         case 'h': fputs(record_help, stdout); return CLI_OK;
         default: return CLI_USAGE; /* cli_getopt said why */
         }
@@ -179,8 +183,12 @@ int cmd_record(int argc, char **argv)
         size_t cap = 0;
         ssize_t len;
         int werr = 0;
+        progress_t pg;
+        progress_start(&pg, NULL, stderr, progress, "record", argv[optind], "references recorded");
         errno = 0;
         while ((len = getline(&line, &cap, in)) > 0) {
+            if ((refs & 0xffff) == 0xffff)
+                progress_update(&pg, 0, 0, refs);
             if (line[0] == '=' && line[1] == '=') {
                 snprintf(last_banner, sizeof last_banner, "%.*s", (int)(len - 1), line);
             } else if (line[0] == 'I') {
@@ -193,6 +201,7 @@ int cmd_record(int argc, char **argv)
             if (!werr && deflate_out(&z, out.fp, line, (size_t)len, Z_NO_FLUSH))
                 werr = errno ? errno : EIO;
         }
+        progress_end(&pg);
         free(line);
         fclose(in);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

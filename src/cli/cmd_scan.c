@@ -29,15 +29,19 @@ static const char scan_help[] =
     "does: a first scan keeps every position holding it; narrowing scans re-read\n"
     "only those (=, !=, <, >, +N, -N, changed, unchanged) as the process changes\n"
     "it; 'set V' writes V into every match.  Each step prints 'N matches (...)'.\n"
+    "Strings and byte patterns too: --type string --value TEXT, or --type bytes\n"
+    "--value 'de ad ?? ef' (?? any byte); their matches narrow by =, != V,\n"
+    "changed and unchanged.\n"
     "With --value: one first scan (JSON: matches and addresses).  With --script\n"
     "FILE (- for stdin) or stdin not a terminal: the commands, one a line.  On a\n"
     "terminal: an interactive prompt.  Type 'help' for the commands.\n"
     "\n"
-    "  -t, --type T          i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 (default i32)\n"
+    "  -t, --type T          i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 string bytes\n"
+    "                        (default i32)\n"
     "      --value V         first scan for V, then the script if any\n"
     "      --script FILE     commands from FILE ('-': stdin)\n"
     "      --align N         positions at multiples of N: 1 (every byte, as scanmem),\n"
-    "                        2, 4, 8 (default: the type's size)\n"
+    "                        2, 4, 8 (default: the type's size; 1 for string, bytes)\n"
     "      --regions LIST    heap,stack,data,other or all (default all): heap is [heap]\n"
     "                        and private anonymous memory, data the programs' .data\n"
     "                        and .bss, other the rest of the rw- mappings\n"
@@ -46,7 +50,7 @@ static const char scan_help[] =
     "      --max-matches N   bound on matches kept (default 16M; 16 bytes each)\n"
     "      --chunk BYTES     bytes read per system call (default 64k)\n"
     "      --access HOW      auto (default), vm (process_vm_readv/writev), mem\n"
-    "      --output FORMAT   text (default) or json: {pid, type, matches,\n"
+    "      --output FORMAT   text (default) or json: {pid, type, width, matches,\n"
     "                        addresses, values, steps}\n"
     "  -h, --help            this help\n";
 
@@ -65,11 +69,34 @@ typedef struct scan_cli {
     int interactive;        /* a terminal: errors do not stop the session */
 } scan_cli_t;
 
-static int parse_value(scan_cli_t *c, const char *text, uint64_t *v, diag_t *d)
+/* A value of the current type: a number's bits, or a pattern. */
+typedef union scan_val {
+    uint64_t n;       /* numeric types, little-endian */
+    peek_pattern_t p; /* string, bytes */
+} scan_val_t;
+
+static int parse_value(peek_type_t t, const char *text, scan_val_t *v, diag_t *d)
 {
     size_t len;
-    *v = 0;
-    return peek_value_parse(c->type, text, v, sizeof *v, &len, d);
+    if (!peek_type_numeric(t))
+        return peek_pattern_parse(t, text, &v->p, d);
+    v->n = 0;
+    return peek_value_parse(t, text, &v->n, sizeof v->n, &len, d);
+}
+
+/* What the scanner takes for the value v (peek.h). */
+static const void *val_ptr(peek_type_t t, const scan_val_t *v)
+{
+    return peek_type_numeric(t) ? (const void *)&v->n : (const void *)&v->p;
+}
+
+/* Match i's value as text, a string quoted. */
+static const char *match_text(const scan_cli_t *c, size_t i, char *buf, size_t n)
+{
+    char tmp[4 * PEEK_PATTERN_MAX + 8];
+    peek_value_format(c->type, peek_scan_bytes(c->s, i), peek_scan_width(c->s), tmp, sizeof tmp);
+    snprintf(buf, n, c->type == PEEK_STRING ? "\"%s\"" : "%s", tmp);
+    return buf;
 }
 
 static void report(scan_cli_t *c, const char *what, long n)
@@ -109,15 +136,15 @@ static const char *op_text(peek_op_t op)
 static int first_scan(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
 {
     inspect_maps_t mm;
-    uint64_t v;
+    scan_val_t v;
     long n;
     char what[300];
     int rc;
-    if ((rc = parse_value(c, text, &v, d)))
+    if ((rc = parse_value(c->type, text, &v, d)))
         return rc;
     if ((rc = pcli_maps(c->pid, &mm, d)))
         return rc;
-    n = peek_scan_first(c->s, c->m, &mm, c->regions, op, &v, c->chunk, d);
+    n = peek_scan_first(c->s, c->m, &mm, c->regions, op, val_ptr(c->type, &v), c->chunk, d);
     inspect_maps_free(&mm);
     if (n < 0)
         return (int)n;
@@ -129,13 +156,14 @@ static int first_scan(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
 
 static int narrow(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
 {
-    uint64_t v = 0;
+    scan_val_t v;
     long n;
     char what[300];
     int rc;
-    if (peek_op_has_value(op) && (rc = parse_value(c, text, &v, d)))
+    memset(&v, 0, sizeof v);
+    if (peek_op_has_value(op) && (rc = parse_value(c->type, text, &v, d)))
         return rc;
-    n = peek_scan_narrow(c->s, c->m, op, &v, d);
+    n = peek_scan_narrow(c->s, c->m, op, val_ptr(c->type, &v), d);
     if (n < 0)
         return (int)n;
     snprintf(what, sizeof what, "%s%s%s", op_text(op),
@@ -162,12 +190,11 @@ static void list(scan_cli_t *c, size_t k)
     inspect_maps_t mm;
     int have = pcli_maps(c->pid, &mm, NULL) == 0;
     size_t n = peek_scan_count(c->s);
-    char val[64];
+    char val[4 * PEEK_PATTERN_MAX + 16];
     for (size_t i = 0; i < n && i < k; i++) {
-        uint64_t a = peek_scan_addr(c->s, i), v = peek_scan_value(c->s, i);
+        uint64_t a = peek_scan_addr(c->s, i);
         const inspect_map_t *mp = have ? inspect_maps_find(&mm, a) : NULL;
-        printf("[%zu] 0x%jx %s", i, (uintmax_t)a,
-               peek_value_format(c->type, &v, sizeof v, val, sizeof val));
+        printf("[%zu] 0x%jx %s", i, (uintmax_t)a, match_text(c, i, val, sizeof val));
         if (mp)
             printf("  %s %s+0x%jx", inspect_kind_name(mp->kind),
                    mp->path[0] ? mp->path : "[anonymous]", (uintmax_t)(a - mp->start));
@@ -208,15 +235,22 @@ static int run_cmd(scan_cli_t *c, const peek_cmd_t *cmd, diag_t *d)
         }
         return narrow(c, cmd->op, cmd->arg, d);
     case PEEK_CMD_SCAN: return first_scan(c, cmd->op, cmd->arg, d);
+    case PEEK_CMD_STRING: {
+        int rc;
+        c->type = PEEK_STRING;
+        if ((rc = renew(c, d)))
+            return rc;
+        return first_scan(c, PEEK_OP_EQ, cmd->arg, d);
+    }
     case PEEK_CMD_SET: {
-        uint64_t v;
+        scan_val_t v;
         long n;
         int rc;
         if (!c->scanned)
             return diag_set(d, NULL, 0, EINVAL, "no matches to set (expected a scan first)");
-        if ((rc = parse_value(c, cmd->arg, &v, d)))
+        if ((rc = parse_value(c->type, cmd->arg, &v, d)))
             return rc;
-        n = peek_scan_set(c->s, c->m, &v, d);
+        n = peek_scan_set(c->s, c->m, val_ptr(c->type, &v), d);
         if (n < 0)
             return (int)n;
         if (c->fmt == OUT_JSON) {
@@ -243,10 +277,9 @@ static int run_cmd(scan_cli_t *c, const peek_cmd_t *cmd, diag_t *d)
     case PEEK_CMD_RESET: return renew(c, d);
     case PEEK_CMD_TYPE: {
         peek_type_t t;
-        if (peek_type_parse(cmd->arg, &t) || !peek_type_numeric(t))
-            return diag_set(d, NULL, 0, EINVAL, "type '%s' (expected one of: i8 i16 i32 i64 u8 "
-                                                "u16 u32 u64 f32 f64)",
-                            cmd->arg);
+        if (peek_type_parse(cmd->arg, &t))
+            return diag_set(d, NULL, 0, EINVAL, "type '%s' (expected one of: %s)", cmd->arg,
+                            peek_type_list());
         c->type = t;
         return renew(c, d);
     }
@@ -353,10 +386,9 @@ int cmd_scan(int argc, char **argv)
     while ((opt = cli_getopt("scan", argc, argv, "t:h", opts)) != -1) {
         switch (opt) {
         case 't':
-            if (peek_type_parse(optarg, &c.type) || !peek_type_numeric(c.type))
-                return cli_usage("scan", "--type '%s' (expected one of: i8 i16 i32 i64 u8 u16 u32 "
-                                         "u64 f32 f64)",
-                                 optarg);
+            if (peek_type_parse(optarg, &c.type))
+                return cli_usage("scan", "--type '%s' (expected one of: %s)", optarg,
+                                 peek_type_list());
             break;
         case 1: value = optarg; break;
         case 2: script = optarg; break;
@@ -402,9 +434,8 @@ int cmd_scan(int argc, char **argv)
     if (pcli_pid("scan", argv[optind], &c.pid))
         return CLI_USAGE;
     if (value) {
-        uint64_t v;
-        size_t len;
-        if (peek_value_parse(c.type, value, &v, sizeof v, &len, &d)) {
+        scan_val_t v;
+        if (parse_value(c.type, value, &v, &d)) {
             char msg[1200];
             diag_format(&d, msg, sizeof msg);
             return cli_usage("scan", "--value: %s", msg);
@@ -480,10 +511,11 @@ int cmd_scan(int argc, char **argv)
         goto out;
     if (c.fmt == OUT_JSON) {
         size_t n = peek_scan_count(c.s);
-        char val[64];
+        char val[4 * PEEK_PATTERN_MAX + 16];
         out_json_end(&j); /* steps */
         out_json_str(&j, "type", peek_type_name(c.type));
         out_json_u64(&j, "align", peek_scan_align(c.s));
+        out_json_u64(&j, "width", peek_scan_width(c.s));
         if (value)
             out_json_str(&j, "value", value);
         out_json_u64(&j, "matches", n);
@@ -492,10 +524,9 @@ int cmd_scan(int argc, char **argv)
             out_json_hex(&j, NULL, peek_scan_addr(c.s, i));
         out_json_end(&j);
         out_json_arr(&j, "values");
-        for (size_t i = 0; i < n; i++) {
-            uint64_t v = peek_scan_value(c.s, i);
-            out_json_str(&j, NULL, peek_value_format(c.type, &v, sizeof v, val, sizeof val));
-        }
+        for (size_t i = 0; i < n; i++)
+            out_json_str(&j, NULL, peek_value_format(c.type, peek_scan_bytes(c.s, i),
+                                                     peek_scan_width(c.s), val, sizeof val));
         out_json_end(&j);
         out_json_end(&j);
         out_json_done(&j);

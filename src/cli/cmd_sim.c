@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/parse.h"
@@ -34,7 +35,8 @@ static const char sim_help[] =
     "  -n, --frames LIST     physical frames, e.g. 64,128,256\n"
     "      --page-size BYTES a power of two (default 4096)\n"
     "  -F, --format FORMAT   @FORMATS@ (default: detect)\n"
-    "      --pid             text lines start with a decimal pid column\n"
+    "  -P, --multi-pid       text lines start with a decimal pid column (--pid: its\n"
+    "                        old name)\n"
     "      --skip-bad        count malformed lines instead of failing\n"
     "      --scope SCOPE     global (default): one policy over all processes' pages;\n"
     "                        local: each process replaces its own pages\n"
@@ -81,7 +83,8 @@ static const struct option sim_opts[] = {
     {"threads", required_argument, 0, 'j'},
     {"help", no_argument, 0, 'h'},
     {"page-size", required_argument, 0, O_PAGE_SIZE},
-    {"pid", no_argument, 0, O_PID},
+    {"multi-pid", no_argument, 0, 'P'},
+    {"pid", no_argument, 0, O_PID}, /* the old name of --multi-pid */
     {"skip-bad", no_argument, 0, O_SKIP_BAD},
     {"scope", required_argument, 0, O_SCOPE},
     {"split", required_argument, 0, O_SPLIT},
@@ -285,6 +288,7 @@ static int parse_opt(sim_cli_t *o, int c, const char *arg)
         o->cfg.page_bits = (unsigned)__builtin_ctzll(v);
         o->page_size_given = 1;
         return 0;
+    case 'P':
     case O_PID: o->topts.multi_pid = 1; return 0;
     case O_SKIP_BAD: o->topts.skip_bad = 1; return 0;
     case O_SCOPE: CHOICE_OPT("--scope", scope_names, SIM_SCOPE_GLOBAL, o->cfg.scope); return 0;
@@ -318,7 +322,7 @@ static int parse(sim_cli_t *o, int argc, char **argv)
     o->cfg = sim_config_default();
     o->progress = 1;
     optind = 1;
-    while ((c = cli_getopt("sim", argc, argv, "p:n:F:o:j:h", sim_opts)) != -1)
+    while ((c = cli_getopt("sim", argc, argv, "p:n:F:Po:j:h", sim_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (o->preset_page_bits && !o->page_size_given)
@@ -331,7 +335,7 @@ static int parse(sim_cli_t *o, int argc, char **argv)
         return cli_usage("sim", "--va-bits and --pte-bytes need a page table (expected "
                                 "--page-table or --levels)");
     o->topts.page_bits = o->cfg.page_bits;
-    o->topts.pid_opt = "--pid";
+    o->topts.pid_opt = "-P";
     if (o->npolicies == 0)
         return cli_usage("sim", "no policy given (expected -p POLICY; 'vmlab sim --list' lists them)");
     if (o->nframes == 0)
@@ -346,18 +350,15 @@ static int parse(sim_cli_t *o, int argc, char **argv)
     return 0;
 }
 
-/* ---- progress bar ---------------------------------------------------- */
+/* ---- progress line ----------------------------------------------------- */
 
-static void progress_bar(void *ctx, uint64_t done, uint64_t total)
+/* sim_progress_fn onto the shared line: references simulated of the total,
+ * or, when the trace streams (total unknown), references read so far. */
+static void sim_progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
-    const char *name = ctx;
-    if (total)
-        fprintf(stderr, "\rvmlab sim: %s: %3.0f%% (%llu M references simulated)", name,
-                100.0 * (double)done / (double)total, (unsigned long long)(done >> 20));
-    else
-        fprintf(stderr, "\rvmlab sim: %s: %llu M references read", name,
-                (unsigned long long)(done >> 20));
-    fflush(stderr);
+    progress_t *p = ctx;
+    progress_set_unit(p, total ? "references simulated" : "references read");
+    progress_update(p, done, total, done);
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -398,13 +399,15 @@ static int run_one(sim_cli_t *o, sim_runs_t *s, run_out_t *ro)
         return cli_diag(&(diag_t){.msg = "out of memory"});
     if (trace_open(&t, ro->path, &o->topts, &d))
         return cli_diag(&d);
-    if (o->progress && env_isatty(stderr)) {
-        o->cfg.progress = progress_bar;
-        o->cfg.progress_ctx = (void *)ro->path;
+    progress_t pg;
+    progress_start(&pg, NULL, stderr, o->progress, "sim", ro->path, "references read");
+    if (progress_on(&pg)) {
+        o->cfg.progress = sim_progress_cb;
+        o->cfg.progress_ctx = &pg;
     }
     int e = sim_run_trace(&o->cfg, s->jobs, s->njobs, t, ro->res, &d);
-    if (o->cfg.progress)
-        fputs("\r\033[K", stderr);
+    progress_end(&pg);
+    o->cfg.progress = NULL;
     ro->format = trace_format_name(trace_format(t));
     ro->bad_lines = trace_bad_lines(t);
     trace_close(t);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,6 +52,32 @@ int pcli_pid(const char *cmd, const char *arg, int *pid)
     return 0;
 }
 
+/* A process with no mappings has exited and waits to be reaped (state Z,
+ * a zombie; X while it is being reaped): its maps file is empty, not
+ * missing.  -ESRCH then, as for a process that is gone; 0 otherwise. */
+static int exited(const inspect_src_t *src, int pid, diag_t *d)
+{
+    char *text = NULL, *rp, state = '?';
+    size_t len;
+    int ppid = 0;
+    if (src->read_text(src->ctx, pid, "stat", &text, &len, NULL))
+        return 0;
+    rp = strrchr(text, ')'); /* the command name may hold anything but ends at the last ')' */
+    if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
+        state = '?';
+    free(text);
+    if (state != 'Z' && state != 'X')
+        return 0;
+    {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        return diag_set(d, path, 0, ESRCH, "no such process %d: it has exited (a zombie, state "
+                                           "%c, that its parent %d has not reaped yet) (expected "
+                                           "a running process's PID)",
+                        pid, state, ppid);
+    }
+}
+
 int pcli_maps(int pid, inspect_maps_t *mm, diag_t *d)
 {
     const inspect_src_t *src = inspect_src_proc();
@@ -65,6 +92,10 @@ int pcli_maps(int pid, inspect_maps_t *mm, diag_t *d)
     }
     if (rc)
         return rc;
+    if (mm->n == 0 && (rc = exited(src, pid, d))) {
+        inspect_maps_free(mm);
+        return rc;
+    }
     inspect_classify_src(mm, src, pid);
     return 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * buddy.c - the binary buddy system with out-of-band state (see buddy.h):
- * split on allocation as mm/page_alloc.c expand(), merge on free as
- * __free_one_page(), one control byte per unit as SQLite's mem5.
+ * the algorithm of base/buddy_core.h (split on allocation as mm/page_alloc.c
+ * expand(), merge on free as __free_one_page()), which the malloc buddy
+ * design shares, over one control byte per unit as SQLite's mem5 and
+ * free-list links in two u32 arrays.
  */
 #include "kmem/buddy.h"
 
@@ -11,31 +13,41 @@
 
 #include "vmlab/check.h"
 
-static void list_push(buddy_t *b, unsigned k, uint32_t i)
+/* The shared algorithm's accessors: units are indices, the state out of band. */
+#define VL_BUDDY_CTX buddy_t *
+#define VL_BUDDY_REF uint32_t
+#define VL_BUDDY_NIL BUDDY_NIL
+#define VL_BUDDY_ASSERT VL_ASSERT
+static inline uint32_t vlb_head(const buddy_t *b, unsigned k) { return b->head[k]; }
+static inline void vlb_set_head(buddy_t *b, unsigned k, uint32_t i) { b->head[k] = i; }
+static inline uint32_t vlb_next(const buddy_t *b, uint32_t i) { return b->next[i]; }
+static inline uint32_t vlb_prev(const buddy_t *b, uint32_t i) { return b->prev[i]; }
+static inline void vlb_set_next(buddy_t *b, uint32_t i, uint32_t x) { b->next[i] = x; }
+static inline void vlb_set_prev(buddy_t *b, uint32_t i, uint32_t x) { b->prev[i] = x; }
+static inline void vlb_mark_free(buddy_t *b, uint32_t i, unsigned k) { b->ctrl[i] = (uint8_t)(BUDDY_FREE | k); }
+static inline void vlb_mark_used(buddy_t *b, uint32_t i, unsigned k) { b->ctrl[i] = (uint8_t)(BUDDY_USED | k); }
+static inline void vlb_mark_inner(buddy_t *b, uint32_t i) { b->ctrl[i] = 0; }
+static inline int vlb_is_free(const buddy_t *b, uint32_t i, unsigned k) { return b->ctrl[i] == (BUDDY_FREE | k); }
+static inline void vlb_count(buddy_t *b, unsigned k, int delta)
 {
-    uint32_t h = b->head[k];
-    b->prev[i] = BUDDY_NIL;
-    b->next[i] = h;
-    if (h != BUDDY_NIL)
-        b->prev[h] = i;
-    b->head[k] = i;
-    b->ctrl[i] = (uint8_t)(BUDDY_FREE | k);
-    b->nr_free[k]++;
-    b->free_units += (uint64_t)1 << k;
+    b->nr_free[k] += (uint64_t)(int64_t)delta;
+    b->free_units += (uint64_t)(int64_t)delta << k;
 }
-
-static void list_del(buddy_t *b, unsigned k, uint32_t i)
+static inline void vlb_unlinking(buddy_t *b, unsigned k, uint32_t i, uint32_t n, uint32_t p)
 {
-    uint32_t n = b->next[i], p = b->prev[i];
-    if (n != BUDDY_NIL)
-        b->prev[n] = p;
-    if (p != BUDDY_NIL)
-        b->next[p] = n;
-    else
-        b->head[k] = n;
-    b->nr_free[k]--;
-    b->free_units -= (uint64_t)1 << k;
+    (void)b, (void)k, (void)i, (void)n, (void)p;
 }
+static inline void vlb_taken(buddy_t *b, uint32_t i, unsigned k) { (void)b, (void)i, (void)k; }
+static inline void vlb_splitting(buddy_t *b, uint32_t i, uint32_t u, unsigned k)
+{
+    (void)b, (void)i, (void)u, (void)k;
+}
+static inline void vlb_listed(buddy_t *b, uint32_t i, unsigned k)
+{
+    (void)k;
+    VL_ASSERT(i < b->n);
+}
+#include "base/buddy_core.h"
 
 int buddy_init(buddy_t *b, uint32_t n, unsigned max_order)
 {
@@ -65,56 +77,14 @@ void buddy_fini(buddy_t *b)
     b->next = b->prev = NULL;
 }
 
-uint32_t buddy_alloc(buddy_t *b, unsigned k)
-{
-    unsigned j = k;
-    uint32_t i;
-    while (j < b->max_order && b->head[j] == BUDDY_NIL)
-        j++;
-    if (j >= b->max_order)
-        return BUDDY_NIL;
-    i = b->head[j];
-    list_del(b, j, i);
-    /* expand(): keep the lower half, free the upper one, down to order k */
-    while (j > k) {
-        j--;
-        list_push(b, j, i + ((uint32_t)1 << j));
-    }
-    b->ctrl[i] = (uint8_t)(BUDDY_USED | k);
-    return i;
-}
-
-/* Merge-and-push of a block that is not on any list; ctrl of i is rewritten. */
-static void release(buddy_t *b, uint32_t i, unsigned k)
-{
-    while (k + 1 < b->max_order) {
-        uint32_t bi = i ^ ((uint32_t)1 << k);
-        if (bi >= b->n || b->ctrl[bi] != (BUDDY_FREE | k))
-            break;
-        list_del(b, k, bi);
-        b->ctrl[bi] = 0;
-        b->ctrl[i] = 0;
-        i &= bi;
-        k++;
-    }
-    list_push(b, k, i);
-}
+uint32_t buddy_alloc(buddy_t *b, unsigned k) { return vl_buddy_take(b, k, b->max_order); }
 
 int buddy_free(buddy_t *b, uint32_t i, unsigned k)
 {
     if (i >= b->n || b->ctrl[i] != (BUDDY_USED | k))
         return -EINVAL;
-    release(b, i, k);
+    vl_buddy_release(b, 0, b->n, i, k, b->max_order);
     return 0;
-}
-
-/* The largest aligned block starting at start and ending by end. */
-static unsigned range_block(const buddy_t *b, uint32_t start, uint32_t end)
-{
-    unsigned k = b->max_order - 1;
-    while (k > 0 && ((start & (((uint32_t)1 << k) - 1)) || start + ((uint64_t)1 << k) > end))
-        k--;
-    return k;
 }
 
 static void free_range_desc(buddy_t *b, uint32_t start, uint32_t end)
@@ -130,7 +100,7 @@ static void free_range_desc(buddy_t *b, uint32_t start, uint32_t end)
         unsigned k;
         n = 0;
         while (s < end && n < 64) {
-            k = range_block(b, s, end);
+            k = vl_buddy_range_order(s, end, b->max_order);
             pos[n] = s;
             ord[n++] = k;
             s += (uint32_t)1 << k;
@@ -143,7 +113,7 @@ static void free_range_desc(buddy_t *b, uint32_t start, uint32_t end)
             for (uint32_t u = pos[n] + 1; u < pos[n] + ((uint32_t)1 << ord[n]); u++)
                 b->ctrl[u] = 0;
             b->ctrl[pos[n]] = (uint8_t)(BUDDY_USED | ord[n]);
-            release(b, pos[n], ord[n]);
+            vl_buddy_release(b, 0, b->n, pos[n], ord[n], b->max_order);
         }
         end = start; /* done */
     }
@@ -188,12 +158,8 @@ void buddy_check(const buddy_t *b)
     }
     VL_ASSERT(i == b->n && units == b->free_units);
     for (unsigned k = 0; k < BUDDY_ORDERS; k++) {
-        uint64_t len = 0;
-        uint32_t prev = BUDDY_NIL;
-        for (uint32_t x = b->head[k]; x != BUDDY_NIL; prev = x, x = b->next[x]) {
-            VL_ASSERT(x < b->n && b->ctrl[x] == (BUDDY_FREE | k) && b->prev[x] == prev);
-            VL_ASSERT(++len <= nfree[k]);
-        }
+        /* the walk only reads: the cast is for the accessors' one signature */
+        uint64_t len = vl_buddy_check_list((buddy_t *)(uintptr_t)b, k, nfree[k]);
         VL_ASSERT(len == nfree[k] && len == b->nr_free[k]);
     }
 }

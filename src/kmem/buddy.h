@@ -10,8 +10,9 @@
  *
  * Units are [0, n); a block of order k is 2^k units at an index that is a
  * multiple of 2^k (the caller keeps unit 0 aligned to 2^(max_order-1)); its
- * buddy is at i ^ 2^k.  Allocation takes the head of the smallest non-empty
- * list of order >= k and splits it, keeping the lower half and freeing the
+ * buddy is at i ^ 2^k.  The algorithm is base/buddy_core.h's (shared with
+ * the malloc buddy design, whose state is in band): allocation takes the
+ * head of the smallest non-empty list of order >= k and splits it, keeping the lower half and freeing the
  * upper halves (the kernel's expand()); freeing merges with the buddy while
  * it is a free block of the same order (__free_one_page) and pushes the
  * result at the head of its list.

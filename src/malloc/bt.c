@@ -7,7 +7,8 @@
  *
  * Placement: a block that does not use a whole free block is split.  Small
  * requests take the low end and requests of BT_HIGH bytes or more the high
- * end (unless MA_NO_PLACE_SPLIT), so that small and large blocks gather at
+ * end (unless MA_NO_PLACE_SPLIT; a policy may draw the line elsewhere,
+ * bt_policy_t.placement), so that small and large blocks gather at
  * opposite ends of the chunks the heap grows by: when the large ones are
  * freed they coalesce into one run instead of holes between small blocks
  * (what malloc-lab's binary traces punish).  The heap grows by a chunk
@@ -37,6 +38,13 @@
 #define BT_HIGH 256 /* requests at least this large are placed high */
 
 static inline const bt_policy_t *pol(const ma_heap_t *h) { return h->d->bt; }
+
+static inline unsigned placement(ma_heap_t *h, size_t asize)
+{
+    if (pol(h)->placement)
+        return pol(h)->placement(h, asize);
+    return asize >= BT_HIGH ? BT_PLACE_HIGH | BT_GROW_EXACT : 0;
+}
 static inline size_t min_block(const ma_heap_t *h) { return pol(h)->meta == 8 ? 16 : 32; }
 
 static inline size_t adjust(const ma_heap_t *h, size_t size)
@@ -146,7 +154,7 @@ static int coalesce_all(ma_heap_t *h)
 
 /* Allocate asize bytes from free block b (still indexed); returns the
  * allocated block. */
-static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize)
+static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsigned how)
 {
     size_t bs = ma_bsize(b), rest = bs - asize, prevbit = ma_hdr(b) & MA_F_PREV;
 
@@ -159,7 +167,7 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize)
         set_prev_bit(b + bs, 1);
         return b;
     }
-    if (asize >= BT_HIGH && !(h->flags & MA_NO_PLACE_SPLIT)) {
+    if ((how & BT_PLACE_HIGH) && !(h->flags & MA_NO_PLACE_SPLIT)) {
         unsigned char *a = b + rest;
         /* handed out: [a, b + bs - 8), and the remainder's new footer */
         ma_poison_verify(h, b, a - MA_WORD, asize);
@@ -216,11 +224,12 @@ void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
 void *bt_malloc(ma_heap_t *h, size_t size)
 {
     size_t asize = adjust(h, size);
+    unsigned how = placement(h, asize);
     for (;;) {
         unsigned char *b = pol(h)->find(h, asize), *lf;
         size_t extend = asize;
         if (b)
-            return place(h, b, asize) + MA_WORD;
+            return place(h, b, asize, how) + MA_WORD;
         if ((h->flags & MA_DEFER_COALESCE) && coalesce_all(h))
             continue;
         lf = last_free(h);
@@ -230,7 +239,7 @@ void *bt_malloc(ma_heap_t *h, size_t size)
          * large requests share from opposite ends (see place()); large ones
          * by exactly what they miss, so no tail is left for small blocks to
          * settle behind them */
-        if (asize < BT_HIGH && extend < h->grow_min)
+        if (!(how & BT_GROW_EXACT) && extend < h->grow_min)
             extend = h->grow_min;
         if (ma_grow(h, extend, bt_region_need(h, size)) != 0)
             return NULL;

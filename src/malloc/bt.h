@@ -48,7 +48,16 @@ typedef struct bt_policy {
      * expects; called for every block, then with b == NULL at the end.
      * Optional. */
     void (*check_block)(ma_heap_t *h, const unsigned char *b);
+    /* How to place a block of asize bytes: BT_PLACE_HIGH, cut it from the
+     * high end of the free block it comes from (else the low end), and
+     * BT_GROW_EXACT, grow the heap by exactly what it misses (else by a
+     * chunk of grow_min).  Called once per allocation, before find.
+     * Optional: NULL means both for asize >= BT_HIGH (256), neither below
+     * (with MA_NO_PLACE_SPLIT every block is cut from the low end). */
+    unsigned (*placement)(ma_heap_t *h, size_t asize);
 } bt_policy_t;
+
+enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2 };
 
 /* Free-list links of a free block (explicit designs). */
 #define BT_NEXT(b) (*(unsigned char **)((b) + 8))

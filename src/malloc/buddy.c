@@ -26,31 +26,41 @@
  */
 #include "malloc/heap.h"
 
+#include "base/buddy_core.h"
 
 #define BD_MIN 5
 #define BD_MAX 47
 #define BD_NEXT(b) (*(unsigned char **)((b) + 8))
 #define BD_PREV(b) (*(unsigned char **)((b) + 16))
 
-static unsigned order_of(size_t need)
+/* The shared algorithm's accessors (base/buddy_core.h): a block is its
+ * address, its control state the header word (2^k free, 2^k | MA_F_ALLOC
+ * allocated), its links inside it; the debug hooks poison and verify. */
+#define VL_BUDDY_CTX ma_heap_t *
+#define VL_BUDDY_REF unsigned char *
+#define VL_BUDDY_NIL NULL
+#define VL_BUDDY_ASSERT MA_ASSERT
+static inline unsigned char *vlb_head(ma_heap_t *h, unsigned k) { return ma_lists(h)->lists[k]; }
+static inline void vlb_set_head(ma_heap_t *h, unsigned k, unsigned char *b) { ma_lists(h)->lists[k] = b; }
+static inline unsigned char *vlb_next(ma_heap_t *h, unsigned char *b) { return (void)h, BD_NEXT(b); }
+static inline unsigned char *vlb_prev(ma_heap_t *h, unsigned char *b) { return (void)h, BD_PREV(b); }
+static inline void vlb_set_next(ma_heap_t *h, unsigned char *b, unsigned char *x) { (void)h, BD_NEXT(b) = x; }
+static inline void vlb_set_prev(ma_heap_t *h, unsigned char *b, unsigned char *x) { (void)h, BD_PREV(b) = x; }
+static inline void vlb_mark_free(ma_heap_t *h, unsigned char *b, unsigned k) { (void)h, ma_set_hdr(b, (size_t)1 << k); }
+static inline void vlb_mark_used(ma_heap_t *h, unsigned char *b, unsigned k)
 {
-    unsigned k = need <= 32 ? BD_MIN : 64u - (unsigned)__builtin_clzll((unsigned long long)(need - 1));
-    return k;
+    (void)h, ma_set_hdr(b, ((size_t)1 << k) | MA_F_ALLOC);
 }
-
-static void list_push(ma_heap_t *h, unsigned k, unsigned char *b)
+/* a merged upper buddy's head (header and links) becomes interior: poison
+ * it, never the whole merged block, whose other bytes are poisoned (issue 10) */
+static inline void vlb_mark_inner(ma_heap_t *h, unsigned char *b) { ma_poison(h, b, 24); }
+static inline int vlb_is_free(ma_heap_t *h, unsigned char *b, unsigned k)
 {
-    unsigned char *n = ma_lists(h)->lists[k];
-    BD_PREV(b) = NULL;
-    BD_NEXT(b) = n;
-    if (n)
-        BD_PREV(n) = b;
-    ma_lists(h)->lists[k] = b;
+    return (void)h, ma_hdr(b) == ((size_t)1 << k);
 }
-
-static void list_remove(ma_heap_t *h, unsigned k, unsigned char *b)
+static inline void vlb_count(ma_heap_t *h, unsigned k, int delta) { (void)h, (void)k, (void)delta; }
+static inline void vlb_unlinking(ma_heap_t *h, unsigned k, unsigned char *b, unsigned char *n, unsigned char *p)
 {
-    unsigned char *n = BD_NEXT(b), *p = BD_PREV(b);
     if (__builtin_expect(h->flags & (MA_POISON | MA_CANARY), 0)) {
         /* a write after free into b's first bytes: reported, not followed */
         ma_link_check(h, b, n);
@@ -58,32 +68,37 @@ static void list_remove(ma_heap_t *h, unsigned k, unsigned char *b)
         if ((n && BD_PREV(n) != b) || (p ? BD_NEXT(p) != b : ma_lists(h)->lists[k] != b))
             ma_link_bad(b);
     }
-    if (n)
-        BD_PREV(n) = p;
-    if (p)
-        BD_NEXT(p) = n;
-    else
-        ma_lists(h)->lists[k] = n;
+}
+/* verify what is handed out, [b + 24, b + 2^k), and the head of each upper
+ * half split off (it stays free and poisoned) */
+static inline void vlb_taken(ma_heap_t *h, unsigned char *b, unsigned k)
+{
+    ma_poison_verify(h, b, b + 24, ((size_t)1 << k) - 24);
+}
+static inline void vlb_splitting(ma_heap_t *h, unsigned char *b, unsigned char *upper, unsigned j)
+{
+    (void)j;
+    ma_poison_verify(h, b, upper, 24);
+}
+static int bd_validate(ma_heap_t *h, const void *p);
+static inline void vlb_listed(ma_heap_t *h, unsigned char *b, unsigned k)
+{
+    MA_ASSERT(k >= BD_MIN && k < BD_MAX && bd_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
+}
+#include "base/buddy_core.h"
+
+static unsigned order_of(size_t need)
+{
+    unsigned k = vl_buddy_order_ceil(need);
+    return k < BD_MIN ? BD_MIN : k;
 }
 
 /* Free the block at offset o of order k in r, merging with free buddies. */
 static void release(ma_heap_t *h, ma_region_t *r, size_t o, unsigned k)
 {
-    /* Poison what is handed back and, per merge, the upper buddy's head
-     * (header and links) that becomes interior: never the whole merged
-     * block, whose other bytes are poisoned already (issue 10). */
+    /* Poison what is handed back; the merges poison each upper buddy's head. */
     ma_poison(h, r->first + o + 24, ((size_t)1 << k) - 24);
-    for (; k < BD_MAX; k++) {
-        size_t bo = o ^ ((size_t)1 << k);
-        unsigned char *bb = r->first + bo;
-        if (bo + ((size_t)1 << k) > r->top || ma_hdr(bb) != ((size_t)1 << k))
-            break;
-        list_remove(h, k, bb);
-        ma_poison(h, r->first + (o > bo ? o : bo), 24);
-        o &= ~((size_t)1 << k);
-    }
-    ma_set_hdr(r->first + o, (size_t)1 << k);
-    list_push(h, k, r->first + o);
+    vl_buddy_release(h, r->first, r->top, o, k, BD_MAX);
 }
 
 static void bd_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
@@ -100,29 +115,6 @@ static size_t bd_region_need(const ma_heap_t *h, size_t size)
     return MA_REGION_HDR + 16 + ((size_t)1 << order_of(size + MA_WORD));
 }
 
-static unsigned char *take(ma_heap_t *h, unsigned k)
-{
-    for (unsigned j = k; j < BD_MAX; j++) {
-        unsigned char *b = ma_lists(h)->lists[j];
-        if (!b)
-            continue;
-        list_remove(h, j, b);
-        /* verify what is handed out, [b + 24, b + 2^k), and the head of
-         * each upper half split off (it stays free and poisoned) */
-        ma_poison_verify(h, b, b + 24, ((size_t)1 << k) - 24);
-        while (j > k) {
-            unsigned char *upper;
-            j--;
-            upper = b + ((size_t)1 << j);
-            ma_poison_verify(h, b, upper, 24);
-            ma_set_hdr(upper, (size_t)1 << j);
-            list_push(h, j, upper);
-        }
-        return b;
-    }
-    return NULL;
-}
-
 static void *bd_malloc(ma_heap_t *h, size_t size)
 {
     unsigned k = order_of(size + MA_WORD);
@@ -134,7 +126,7 @@ static void *bd_malloc(ma_heap_t *h, size_t size)
     for (;;) {
         ma_region_t *r = h->last;
         size_t o, gap;
-        b = take(h, k);
+        b = vl_buddy_take(h, k, BD_MAX);
         if (b)
             break;
         o = r ? ma_round(r->top, bsz) : 0;
@@ -148,9 +140,7 @@ static void *bd_malloc(ma_heap_t *h, size_t size)
         gap = r->top;
         r->top = o + bsz;
         for (size_t g = gap; g < o;) {
-            unsigned j = (unsigned)__builtin_ctzll((unsigned long long)g | ((size_t)1 << (BD_MAX - 1)));
-            while (g + ((size_t)1 << j) > o)
-                j--;
+            unsigned j = vl_buddy_range_order(g, o, BD_MAX);
             ma_set_hdr(r->first + g, ((size_t)1 << j) | MA_F_ALLOC);
             g += (size_t)1 << j;
         }
@@ -188,9 +178,8 @@ static int bd_resize(ma_heap_t *h, void *p, size_t size)
         /* shrink: free upper halves (their buddy, this block, is in use) */
         for (; k > want; k--) {
             unsigned char *upper = b + ((size_t)1 << (k - 1));
-            ma_set_hdr(upper, (size_t)1 << (k - 1));
             ma_poison(h, upper + 24, ((size_t)1 << (k - 1)) - 24);
-            list_push(h, k - 1, upper);
+            vl_buddy_push(h, k - 1, upper);
         }
         ma_set_hdr(b, ((size_t)1 << want) | MA_F_ALLOC);
         return 1;
@@ -205,7 +194,7 @@ static int bd_resize(ma_heap_t *h, void *p, size_t size)
     }
     for (j = k; j < want; j++) {
         unsigned char *bb = r->first + o + ((size_t)1 << j);
-        list_remove(h, j, bb);
+        vl_buddy_unlink(h, j, bb);
         ma_poison_verify(h, bb, bb + 24, ((size_t)1 << j) - 24);
     }
     ma_set_hdr(b, ((size_t)1 << want) | MA_F_ALLOC);
@@ -280,12 +269,9 @@ static void bd_check(ma_heap_t *h)
         MA_ASSERT(o == r->top);
     }
     for (unsigned k = 0; k < MA_NLISTS; k++) {
-        unsigned char *prev = NULL;
-        for (unsigned char *b = ma_lists(h)->lists[k]; b; prev = b, b = BD_NEXT(b)) {
-            MA_ASSERT(k >= BD_MIN && k < BD_MAX && ma_hdr(b) == ((size_t)1 << k));
-            MA_ASSERT(BD_PREV(b) == prev && bd_validate(h, b + MA_WORD) == MA_NOT_ALLOC);
-            MA_ASSERT(++listed <= nfree);
-        }
+        MA_ASSERT((k >= BD_MIN && k < BD_MAX) || !ma_lists(h)->lists[k]);
+        if (k >= BD_MIN && k < BD_MAX)
+            listed += vl_buddy_check_list(h, k, nfree - listed);
     }
     MA_ASSERT(listed == nfree);
 }

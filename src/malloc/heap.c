@@ -35,7 +35,7 @@ _Static_assert(MA_HEAP_HDR + sizeof(ma_lists_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES
 static const ma_design_t *const designs[] = {
     &ma_implicit_first, &ma_implicit_next, &ma_implicit_best, &ma_implicit_worst,
     &ma_explicit_lifo,  &ma_explicit_addr, &ma_segfit,        &ma_segstore,
-    &ma_buddy,
+    &ma_buddy,          &ma_adaptive,
 };
 #define NDESIGNS (sizeof designs / sizeof designs[0])
 

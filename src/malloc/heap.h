@@ -219,6 +219,6 @@ int ma_resize(ma_heap_t *h, void *p, size_t size);
 
 extern const ma_design_t ma_implicit_first, ma_implicit_next, ma_implicit_best,
     ma_implicit_worst, ma_explicit_lifo, ma_explicit_addr, ma_segfit, ma_segstore,
-    ma_buddy;
+    ma_buddy, ma_adaptive;
 
 #endif

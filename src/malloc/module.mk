@@ -16,7 +16,8 @@ MALLOC_SHIM_SRCS := src/malloc/preload.c src/malloc/record_shim.c
 LIB_EXCLUDE      += $(MALLOC_SHIM_SRCS)
 # The core compiled into the drop-in: every allocator source of the module,
 # without the shims and the parts only the command line uses.
-MALLOC_SO_SKIP   := $(MALLOC_SHIM_SRCS) src/malloc/mrec.c src/malloc/replay.c src/malloc/mylab.c
+MALLOC_SO_SKIP   := $(MALLOC_SHIM_SRCS) src/malloc/mrec.c src/malloc/replay.c src/malloc/mylab.c \
+                    src/malloc/mgen.c
 MALLOC_CORE_SRCS := $(filter-out $(MALLOC_SO_SKIP),$(sort $(wildcard src/malloc/*.c)))
 
 MODULE_TARGETS   += $(BUILD)/libvmlab-record.so

@@ -20,6 +20,7 @@
  */
 #include "vmlab/hash.h"
 #include "malloc/replay.h"
+#include "base/vec.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -531,6 +532,183 @@ out:
     if (a->cfg.design)
         ma_arena_release(&a->arena);
     free(a);
+    return rc;
+}
+
+/* ---- fragmentation over time ---- */
+
+double mr_frag_external(const mr_sample_t *s)
+{
+    return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0;
+}
+
+double mr_frag_internal(const mr_sample_t *s)
+{
+    return s->payload ? (double)(s->alloc_bytes - s->payload) / (double)s->payload : 0;
+}
+
+typedef struct live_pl {
+    unsigned char *p; /* a live payload */
+    size_t n;         /* its request size */
+} live_pl_t;
+
+typedef struct sampler {
+    mr_sample_t s;             /* being filled */
+    const unsigned char *base; /* the arena's first byte */
+    live_pl_t *live;           /* live payloads sorted by address */
+    size_t nlive, k;           /* entries; the next one to match in the walk */
+    int want_spans;            /* build the map */
+    mr_span_t *spans;          /* the map */
+    size_t nspans, cap;        /* entries, allocated entries */
+    int err;                   /* -ENOMEM */
+} sampler_t;
+
+static void span_add(sampler_t *sp, const unsigned char *from, size_t len, int kind)
+{
+    size_t off = (size_t)(from - sp->base);
+    mr_span_t *last = sp->nspans ? &sp->spans[sp->nspans - 1] : NULL;
+    if (!sp->want_spans || !len || sp->err)
+        return;
+    if (last && last->kind == kind && last->off + last->len == off) {
+        last->len += len;
+        return;
+    }
+    if (vl_grow((void **)&sp->spans, &sp->cap, sp->nspans + 1, sizeof *sp->spans)) {
+        sp->err = -ENOMEM;
+        return;
+    }
+    sp->spans[sp->nspans++] = (mr_span_t){off, len, kind};
+}
+
+static int sample_block(const ma_block_t *b, void *ctx)
+{
+    sampler_t *sp = ctx;
+    const unsigned char *a = b->addr, *p = b->payload;
+    if (!b->allocated) {
+        sp->s.free_bytes += b->size;
+        sp->s.free_blocks++;
+        if (b->size > sp->s.largest_free)
+            sp->s.largest_free = b->size;
+        span_add(sp, a, b->size, MR_FREE);
+        return 0;
+    }
+    sp->s.alloc_bytes += b->size;
+    sp->s.live_blocks++;
+    /* the walk goes by address, as the live payloads are sorted */
+    while (sp->k < sp->nlive && sp->live[sp->k].p < p)
+        sp->k++;
+    if (sp->k < sp->nlive && sp->live[sp->k].p == p) {
+        size_t head = (size_t)(p - a), n = sp->live[sp->k++].n;
+        if (n > b->size - head)
+            n = b->size - head; /* cannot be: the checked pass saw it fit */
+        span_add(sp, a, head, MR_OVERHEAD);
+        span_add(sp, p, n, MR_PAYLOAD);
+        span_add(sp, p + n, b->size - head - n, MR_OVERHEAD);
+    } else {
+        span_add(sp, a, b->size, MR_OVERHEAD); /* no payload of the trace */
+    }
+    return 0;
+}
+
+static int cmp_live(const void *x, const void *y)
+{
+    const unsigned char *a = ((const live_pl_t *)x)->p, *b = ((const live_pl_t *)y)->p;
+    return (a > b) - (a < b);
+}
+
+/* Fill sp from a walk of the heap; ptr/size: the live ids' payloads and
+ * request sizes. */
+static void take_sample(mr_alloc_t *a, const mr_trace_t *t, unsigned char **ptr,
+                        const size_t *size, sampler_t *sp, size_t op)
+{
+    size_t n = 0;
+    memset(&sp->s, 0, sizeof sp->s);
+    sp->s.op = op;
+    sp->s.heap_bytes = a->arena.brk;
+    for (size_t j = 0; j < t->nids; j++)
+        if (ptr[j]) {
+            sp->live[n++] = (live_pl_t){ptr[j], size[j]};
+            sp->s.payload += size[j];
+        }
+    qsort(sp->live, n, sizeof *sp->live, cmp_live);
+    sp->nlive = n;
+    sp->k = 0;
+    sp->nspans = 0;
+    ma_walk(a->h, sample_block, sp);
+    /* the arena's bytes past the last region: none for an sbrk arena */
+}
+
+int mr_sample_run(const mr_trace_t *t, const char *design, const mr_opts_t *o, size_t every,
+                  int want_spans, mr_sample_fn fn, void *ctx)
+{
+    mr_alloc_t *a;
+    unsigned char **ptr;
+    size_t *size;
+    sampler_t sp;
+    int rc = 0;
+
+    if (strcmp(design, "libc") == 0)
+        return -ENOENT;
+    if (every == 0)
+        every = 1;
+    a = calloc(1, sizeof *a);
+    ptr = calloc(t->nids ? t->nids : 1, sizeof *ptr);
+    size = calloc(t->nids ? t->nids : 1, sizeof *size);
+    memset(&sp, 0, sizeof sp);
+    sp.live = calloc(t->nids ? t->nids : 1, sizeof *sp.live);
+    sp.want_spans = want_spans;
+    if (!a || !ptr || !size || !sp.live) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    a->cfg.design = design;
+    a->cfg.align = o->align;
+    a->cfg.grow_min = o->grow_min;
+    a->cfg.flags = o->flags;
+    if (ma_source_arena(&a->src, &a->arena, arena_bytes(t)) != 0) {
+        a->cfg.design = NULL;
+        rc = -ENOMEM;
+        goto out;
+    }
+    a->cfg.source = &a->src;
+    if ((rc = alloc_reset(a)) != 0)
+        goto out;
+    sp.base = a->arena.base;
+    for (size_t i = 0; i < t->nops && !rc; i++) {
+        const mr_op_t *op = &t->ops[i];
+        if (op->type == 'f' || (op->type == 'r' && op->size == 0)) {
+            if (op->type == 'f')
+                ma_free(a->h, ptr[op->id]);
+            else
+                ma_realloc(a->h, ptr[op->id], 0);
+            ptr[op->id] = NULL;
+            size[op->id] = 0;
+        } else {
+            unsigned char *q = op->type == 'a' ? ma_malloc(a->h, op->size)
+                                               : ma_realloc(a->h, ptr[op->id], op->size);
+            if (!q) {
+                rc = -EIO;
+                break;
+            }
+            ptr[op->id] = q;
+            size[op->id] = op->size;
+        }
+        if ((i + 1) % every == 0 || i + 1 == t->nops) {
+            take_sample(a, t, ptr, size, &sp, i + 1);
+            if (sp.err)
+                rc = sp.err;
+            else
+                rc = fn(ctx, &sp.s, sp.spans, sp.nspans);
+        }
+    }
+out:
+    if (a && a->cfg.design)
+        ma_arena_release(&a->arena);
+    free(a);
+    free(ptr);
+    free(size);
+    free(sp.live);
+    free(sp.spans);
     return rc;
 }
 

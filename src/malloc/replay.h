@@ -68,4 +68,43 @@ typedef struct mr_opts {
 int mr_run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
            mr_result_t *res /* OUT */);
 
+/* ---- fragmentation over time (vmlab malloc replay --frag, plot heap) ---- */
+
+/* The heap after some operation, from a walk of every block. */
+typedef struct mr_sample {
+    size_t op;           /* operations replayed so far (1..nops) */
+    size_t heap_bytes;   /* the heap's size: the arena's high-water mark */
+    size_t free_bytes;   /* bytes in free blocks */
+    size_t largest_free; /* the largest free block, 0 if none */
+    size_t free_blocks;  /* number of free blocks */
+    size_t alloc_bytes;  /* bytes in allocated blocks (headers, padding) */
+    size_t payload;      /* bytes the trace asked for and holds */
+    size_t live_blocks;  /* allocated blocks */
+} mr_sample_t;
+
+/* External fragmentation: 1 - largest free block / free bytes (0: no free
+ * memory); internal: the bytes of allocated blocks beyond their payload
+ * (headers, padding, rounding) per byte of payload (0: no payload). */
+double mr_frag_external(const mr_sample_t *s);
+double mr_frag_internal(const mr_sample_t *s);
+
+/* A stretch of the heap in a map: [off, off + len) from the heap's start. */
+enum { MR_PAYLOAD = 1, MR_OVERHEAD = 2, MR_FREE = 3 };
+typedef struct mr_span {
+    size_t off, len; /* bytes from the arena's base */
+    int kind;        /* MR_PAYLOAD, MR_OVERHEAD (header, padding) or MR_FREE */
+} mr_span_t;
+
+/* Called after every `every`-th operation and after the last: the sample,
+ * and (if asked) the heap's spans in address order, adjacent spans of one
+ * kind merged.  Non-zero stops the replay and is returned. */
+typedef int (*mr_sample_fn)(void *ctx, const mr_sample_t *s, const mr_span_t *spans,
+                            size_t nspans);
+
+/* Replay t under a vmlab design (not libc: its heap cannot be walked),
+ * calling fn as above.  0, fn's non-zero value, -ENOENT for an unknown
+ * design or libc, -ENOMEM, or -EIO if the design ran out of the arena. */
+int mr_sample_run(const mr_trace_t *t, const char *design, const mr_opts_t *o, size_t every,
+                  int want_spans, mr_sample_fn fn, void *ctx);
+
 #endif

@@ -4,69 +4,23 @@
  * the two-level size classes of TLSF, Masmano et al. 2004).
  *
  * 160 size classes: exact 16-byte classes below 512 bytes, then eight
- * classes per power of two.  Each class's list is kept sorted by size, so
- * the first fitting block of the request's class is the best fit in it;
- * failing that, the head of the next non-empty class (found with a bitmap)
- * is the smallest block of that class, which fits.  This is best fit at
- * nearly the cost of a lookup: good utilization and O(1) in practice.
+ * classes per power of two (seg_tree.h).  Each class is a search tree by
+ * size (then address), so the smallest fitting block of the request's
+ * class is the best fit in it; failing that, the smallest block of the next
+ * non-empty class (found with a bitmap) fits.  Best fit in O(log n).
+ * (Until issue 10 each class was a list sorted by size, LIFO among equal
+ * sizes; the trees pick the same sizes, and on every malloc-lab trace the
+ * same heap size to the byte.)
  */
-#include "malloc/free_list.h"
-
-#define SEG_CLASSES 160
-
-static unsigned seg_class(size_t size)
-{
-    unsigned fl, c;
-    if (size < 512)
-        return (unsigned)(size >> 4);
-    fl = 63u - (unsigned)__builtin_clzll((unsigned long long)size);
-    c = 32 + (fl - 9) * 8 + (unsigned)((size >> (fl - 3)) & 7);
-    return c < SEG_CLASSES ? c : SEG_CLASSES - 1;
-}
-
-static void seg_insert(ma_heap_t *h, unsigned char *b)
-{
-    size_t size = ma_bsize(b);
-    unsigned c = seg_class(size);
-    unsigned char *after = NULL;
-    for (unsigned char *x = ma_lists(h)->lists[c]; x && ma_bsize(x) < size; x = fl_next(h, x))
-        after = x;
-    fl_insert(h, c, after, b);
-}
-
-static void seg_remove(ma_heap_t *h, unsigned char *b) { fl_remove(h, seg_class(ma_bsize(b)), b); }
-
-static unsigned char *seg_find(ma_heap_t *h, size_t asize)
-{
-    unsigned c = seg_class(asize), w;
-    uint64_t bits;
-    for (unsigned char *b = ma_lists(h)->lists[c]; b; b = fl_next(h, b))
-        if (ma_bsize(b) >= asize)
-            return b;
-    if (++c >= SEG_CLASSES)
-        return NULL;
-    /* the next non-empty class: its head is its smallest block, which fits */
-    w = c / 64;
-    bits = ma_lists(h)->bitmap[w] & (~0ull << (c % 64));
-    while (!bits) {
-        if (++w == (SEG_CLASSES + 63) / 64)
-            return NULL;
-        bits = ma_lists(h)->bitmap[w];
-    }
-    return ma_lists(h)->lists[w * 64 + (unsigned)__builtin_ctzll(bits)];
-}
-
-static int seg_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
-{
-    return fl_walk(h, SEG_CLASSES, fn, ctx);
-}
-
-static size_t seg_check(ma_heap_t *h) { return fl_check(h, SEG_CLASSES, seg_class, FL_SIZE); }
+#include "malloc/seg_tree.h"
 
 static const bt_policy_t seg_policy = {
-    .meta = 24, .insert = seg_insert, .remove = seg_remove, .find = seg_find,
-    .walk_free = seg_walk, .check = seg_check,
+    .meta = 24, .insert = st_insert, .remove = st_remove, .find = st_find,
+    .walk_free = st_walk, .check = st_check,
 };
 
+_Static_assert(MA_HEAP_HDR + sizeof(ma_lists_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
+
 const ma_design_t ma_segfit = BT_DESIGN_STATE(
-    "segfit", "segregated fits: 160 size classes, best fit within a class", &seg_policy, sizeof(ma_lists_t));
+    "segfit", "segregated fits: 160 size classes, best fit within a class", &seg_policy,
+    sizeof(ma_lists_t));

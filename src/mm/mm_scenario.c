@@ -101,6 +101,19 @@ static int parse_flags(const char *s, unsigned *f)
     return 0;
 }
 
+/* Copy a line for display into dst[size]: a longer one is cut and ends in
+ * "..." (what is shown is never mistaken for the whole line). */
+static void copy_shown(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n < size) {
+        memcpy(dst, src, n + 1);
+        return;
+    }
+    memcpy(dst, src, size - 4);
+    memcpy(dst + size - 4, "...", 4);
+}
+
 static int bad(diag_t *d, const char *file, unsigned long line, const char *what)
 {
     return diag_set(d, file, line, EINVAL, "%s", what);
@@ -114,14 +127,14 @@ static int parse_line(char *l, const char *file, unsigned long ln, mmsc_op_t *op
         char *r = bang + 1;
         while (isspace((unsigned char)*r))
             r++;
-        snprintf(op->reason, sizeof op->reason, "%s", r);
+        copy_shown(op->reason, sizeof op->reason, r);
         if (!*op->reason)
             return bad(d, file, ln, "empty reason after '!' (expected ! WHY THE REAL KERNEL DIFFERS)");
     }
     char *e = l + strlen(l);
     while (e > l && isspace((unsigned char)e[-1]))
         *--e = 0;
-    snprintf(op->text, sizeof op->text, "%s", l);
+    copy_shown(op->text, sizeof op->text, l);
     char *tok[MAXTOK];
     int n = 0;
     for (char *save, *t = strtok_r(l, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {

@@ -27,9 +27,20 @@
  * dropped.  The new matches are built aside and swapped in at the end, so
  * an error leaves the old ones.
  *
- * Memory: 16 bytes a match (address and value), bounded by max_matches.
+ * Strings and byte patterns (scanmem's `" text` and bytearray searches):
+ * the first scan looks for one byte of the pattern with memchr (glibc's,
+ * vectorised), choosing a byte that is not a wildcard and preferably not
+ * zero (the commonest byte in memory), and compares the whole pattern,
+ * wildcards masked out, only where that byte occurs.  Every aligned
+ * position counts, so matches may overlap ("aa" twice in "aaa"), as
+ * numbers at every byte offset do.  A match keeps its bytes, so narrowing
+ * tests "still equal to a pattern" or "changed since the last step".
+ *
+ * Memory: 16 bytes a match (address and value) for numbers, 8 + width for
+ * patterns (address and bytes), bounded by max_matches.
  * Invariant (peek_scan_check): addresses strictly increase, each is a
- * multiple of align, n <= max.
+ * multiple of align, n <= max; numbers keep one value a match, patterns
+ * width bytes.
  */
 #include "vmlab/peek.h"
 
@@ -45,14 +56,19 @@
 #include "vmlab/env.h"
 #include "vmlab/parse.h"
 
+typedef VL_VEC(uint64_t) u64_vec_t;
+typedef VL_VEC(unsigned char) byte_vec_t;
+
 struct peek_scan {
-    peek_type_t type;        /* numeric */
-    size_t width;            /* bytes of a value, 1..8 */
-    size_t align;            /* positions are multiples of it */
-    size_t max;              /* bound on matches */
-    VL_VEC(uint64_t) addr;   /* match addresses, increasing */
-    VL_VEC(uint64_t) val;    /* value last read at addr[i], zero-extended bits */
-    peek_scan_stats_t st;    /* of the last step */
+    peek_type_t type;          /* any */
+    int pattern;               /* type is string or bytes: matches keep raw bytes */
+    size_t width;              /* bytes of a value: 1..8, or the pattern's length (0: none yet) */
+    size_t align;              /* positions are multiples of it */
+    size_t max;                /* bound on matches */
+    u64_vec_t addr;            /* match addresses, increasing */
+    u64_vec_t val;             /* numbers: value last read at addr[i], zero-extended bits */
+    byte_vec_t raw;            /* patterns: bytes last read, width per match, in match order */
+    peek_scan_stats_t st;      /* of the last step */
 };
 
 #define SCAN_CHUNK ((size_t)64 << 10)
@@ -70,12 +86,10 @@ int peek_scan_new(peek_type_t t, size_t align, size_t max, peek_scan_t **out, di
 {
     peek_scan_t *s;
     size_t w = peek_type_size(t);
-    if (!peek_type_numeric(t))
-        return diag_set(d, NULL, 0, EINVAL, "scan searches numbers (expected a type among i8 i16 "
-                                            "i32 i64 u8 u16 u32 u64 f32 f64, not %s)",
-                        peek_type_name(t));
+    if ((unsigned)t >= PEEK_TYPE_COUNT)
+        return diag_set(d, NULL, 0, EINVAL, "unknown type (expected one of %s)", peek_type_list());
     if (align == 0)
-        align = w;
+        align = w ? w : 1;
     if (align != 1 && align != 2 && align != 4 && align != 8)
         return diag_set(d, NULL, 0, EINVAL, "alignment %zu (expected 1, 2, 4 or 8)", align);
     if (max == 0 || max > VL_VEC_MAX_BYTES / 16)
@@ -85,6 +99,7 @@ int peek_scan_new(peek_type_t t, size_t align, size_t max, peek_scan_t **out, di
     if (!s)
         return diag_set(d, NULL, 0, ENOMEM, "out of memory");
     s->type = t;
+    s->pattern = !peek_type_numeric(t);
     s->width = w;
     s->align = align;
     s->max = max;
@@ -98,6 +113,7 @@ void peek_scan_free(peek_scan_t *s)
         return;
     vl_vec_free(&s->addr);
     vl_vec_free(&s->val);
+    vl_vec_free(&s->raw);
     free(s);
 }
 
@@ -123,7 +139,22 @@ uint64_t peek_scan_addr(const peek_scan_t *s, size_t i)
 
 uint64_t peek_scan_value(const peek_scan_t *s, size_t i)
 {
-    return s->val.v[i];
+    uint64_t v = 0;
+    if (!s->pattern)
+        return s->val.v[i];
+    memcpy(&v, s->raw.v + i * s->width, s->width < 8 ? s->width : 8);
+    return v;
+}
+
+const unsigned char *peek_scan_bytes(const peek_scan_t *s, size_t i)
+{
+    /* little-endian: a number's bytes are the first ones of its u64 */
+    return s->pattern ? s->raw.v + i * s->width : (const unsigned char *)&s->val.v[i];
+}
+
+size_t peek_scan_width(const peek_scan_t *s)
+{
+    return s->width;
 }
 
 const peek_scan_stats_t *peek_scan_stats(const peek_scan_t *s)
@@ -135,7 +166,14 @@ void peek_scan_check(const peek_scan_t *s)
 {
     vl_vec_check(&s->addr);
     vl_vec_check(&s->val);
-    VL_ASSERT(s->addr.n == s->val.n);
+    vl_vec_check(&s->raw);
+    if (s->pattern) {
+        VL_ASSERT(s->val.n == 0 && s->width <= PEEK_PATTERN_MAX);
+        VL_ASSERT(s->raw.n == s->addr.n * s->width);
+    } else {
+        VL_ASSERT(s->addr.n == s->val.n && s->raw.n == 0);
+        VL_ASSERT(s->width == peek_type_size(s->type));
+    }
     VL_ASSERT(s->addr.n <= s->max);
     for (size_t i = 0; i < s->addr.n; i++) {
         VL_ASSERT(s->addr.v[i] % s->align == 0);
@@ -239,8 +277,88 @@ static int passes(const peek_scan_t *s, peek_op_t op, uint64_t cur, uint64_t old
 
 typedef struct sink {
     peek_scan_t *s;
-    int full; /* max_matches passed */
+    int full;                  /* max_matches passed */
+    const peek_pattern_t *pat; /* patterns: what the first scan looks for */
+    size_t anchor;             /* patterns: index of the byte memchr looks for */
 } sink_t;
+
+/* The bound on a pattern's matches: max_matches, but no more than the
+ * 16 * max_matches bytes numbers would take (8 for the address, width for
+ * the bytes), so a long pattern cannot take 16 times the memory. */
+static size_t raw_max(const peek_scan_t *s)
+{
+    uint64_t m = (uint64_t)s->max * 16 / (8 + s->width); /* max <= 2^32 (peek_scan_new) */
+    return m < s->max ? (size_t)m : s->max;
+}
+
+/* Append a match of a pattern: its address and its width bytes at p. */
+static int raw_push(const peek_scan_t *s, u64_vec_t *a, byte_vec_t *r, uint64_t addr,
+                    const unsigned char *p)
+{
+    if (vl_vec_reserve(r, r->n + s->width) || vl_vec_push(a, addr))
+        return -1;
+    memcpy(r->v + r->n, p, s->width);
+    r->n += s->width;
+    return 0;
+}
+
+static int sink_push_raw(sink_t *k, uint64_t addr, const unsigned char *p)
+{
+    peek_scan_t *s = k->s;
+    if (s->addr.n >= raw_max(s) || raw_push(s, &s->addr, &s->raw, addr, p)) {
+        k->full = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether the pattern's bytes other than wildcards equal x's. */
+static int pattern_at(const peek_pattern_t *p, const unsigned char *x)
+{
+    for (size_t i = 0; i < p->len; i++)
+        if ((x[i] ^ p->b[i]) & p->mask[i])
+            return 0;
+    return 1;
+}
+
+/* The byte for memchr: the first that is not a wildcard nor zero, else the
+ * first that is not a wildcard (peek_pattern_parse ensures one). */
+static size_t pattern_anchor(const peek_pattern_t *p)
+{
+    size_t first = p->len;
+    for (size_t i = 0; i < p->len; i++) {
+        if (!p->mask[i])
+            continue;
+        if (p->b[i])
+            return i;
+        if (first == p->len)
+            first = i;
+    }
+    return first;
+}
+
+/* The aligned positions q < npos_end of [b, b + n) where the pattern is. */
+static int scan_pattern(peek_scan_t *s, sink_t *k, const unsigned char *b, size_t n,
+                        uint64_t base, size_t npos_end)
+{
+    const peek_pattern_t *p = k->pat;
+    const size_t len = p->len, a = s->align;
+    const unsigned char *q, *end;
+    if (n < len)
+        return 0;
+    if (npos_end > n - len + 1)
+        npos_end = n - len + 1;
+    /* the anchor byte of position x is b[x + anchor] */
+    q = b + k->anchor;
+    end = q + npos_end;
+    while (q < end && (q = memchr(q, p->b[k->anchor], (size_t)(end - q))) != NULL) {
+        size_t x = (size_t)(q - b) - k->anchor;
+        if ((base + x) % a == 0 && pattern_at(p, b + x) && sink_push_raw(k, base + x, b + x))
+            return -1;
+        q++;
+    }
+    return 0;
+}
 
 static inline int sink_push(sink_t *k, uint64_t addr, uint64_t val)
 {
@@ -336,6 +454,8 @@ static int scan_buf(peek_scan_t *s, sink_t *k, peek_op_t op, uint64_t v, const u
     if (n < w || first + w > n)
         return 0;
     npos_end = limit - base < n ? (size_t)(limit - base) : n;
+    if (s->pattern)
+        return scan_pattern(s, k, b, n, base, npos_end);
     if (op == PEEK_OP_EQ && bitwise_eq(s, v) && (a == 1 || (a == w && first == 0))) {
         /* only positions < npos_end: hand the loop exactly those bytes */
         size_t span = a == 1 ? (npos_end + w - 1 < n ? npos_end + w - 1 : n)
@@ -365,6 +485,12 @@ static int scan_buf(peek_scan_t *s, sink_t *k, peek_op_t op, uint64_t v, const u
 
 static int too_many(const peek_scan_t *s, diag_t *d)
 {
+    if (s->pattern && raw_max(s) < s->max)
+        return diag_set(d, NULL, 0, E2BIG, "more than %zu matches of %zu bytes (expected fewer: "
+                                           "--max-matches %zu keeps 16 x %zu bytes of matches; "
+                                           "choose a rarer pattern, fewer --regions, or a "
+                                           "larger --max-matches)",
+                        raw_max(s), s->width, s->max, s->max);
     return diag_set(d, NULL, 0, E2BIG, "more than %zu matches (expected fewer: choose a rarer "
                                        "value, fewer --regions, or a larger --max-matches)",
                     s->max);
@@ -422,10 +548,22 @@ long peek_scan_first(peek_scan_t *s, peek_mem_t *m, const inspect_maps_t *mm, un
 {
     uint64_t v = 0, t0 = env_now_ns();
     unsigned char *buf;
-    sink_t k = {s, 0};
+    sink_t k = {s, 0, NULL, 0};
     int rc = 0;
 
-    if (peek_op_has_value(op))
+    if (s->pattern) {
+        if (op != PEEK_OP_EQ)
+            return diag_set(d, NULL, 0, EINVAL, "a first scan for %s looks for equal bytes "
+                                                "(expected = V)",
+                            peek_type_name(s->type));
+        k.pat = val;
+        if (k.pat->len == 0 || k.pat->len > PEEK_PATTERN_MAX || k.pat->wild >= k.pat->len)
+            return diag_set(d, NULL, 0, EINVAL, "an empty pattern or only wildcards (expected "
+                                                "1..%d bytes, one at least not ?\?)",
+                            PEEK_PATTERN_MAX);
+        k.anchor = pattern_anchor(k.pat);
+        s->width = k.pat->len;
+    } else if (peek_op_has_value(op))
         memcpy(&v, val, s->width);
     else if (op != PEEK_OP_EQ)
         return diag_set(d, NULL, 0, EINVAL, "a first scan compares with a value (expected = V, "
@@ -440,10 +578,10 @@ long peek_scan_first(peek_scan_t *s, peek_mem_t *m, const inspect_maps_t *mm, un
         size_t ps = (size_t)inspect_page_size();
         chunk = chunk < ps ? ps : (chunk + ps - 1) / ps * ps;
     }
-    buf = malloc(chunk + 8);
+    buf = malloc(chunk + (s->width > 8 ? s->width : 8));
     if (!buf)
         return diag_set(d, NULL, 0, ENOMEM, "out of memory");
-    s->addr.n = s->val.n = 0;
+    s->addr.n = s->val.n = s->raw.n = 0;
     memset(&s->st, 0, sizeof s->st);
     for (size_t i = 0; i < mm->n && rc == 0; i++) {
         const inspect_map_t *r = &mm->m[i];
@@ -463,7 +601,7 @@ long peek_scan_first(peek_scan_t *s, peek_mem_t *m, const inspect_maps_t *mm, un
     free(buf);
     s->st.ns = env_now_ns() - t0;
     if (rc) {
-        s->addr.n = s->val.n = 0;
+        s->addr.n = s->val.n = s->raw.n = 0;
         return rc;
     }
     VL_DEBUG_CHECK(peek_scan_check(s));
@@ -478,27 +616,84 @@ typedef struct span {
     size_t len;         /* bytes up to the end of matches[last - 1]'s value */
 } span_t;
 
+/* What a narrowing step compares with. */
+typedef struct narrow_arg {
+    peek_op_t op;
+    uint64_t v;                /* numbers: the value, if op has one */
+    const peek_pattern_t *pat; /* patterns: the pattern, if op has a value */
+} narrow_arg_t;
+
+/* Whether match x, whose bytes now are cur, passes; patterns compare their
+ * width bytes with the pattern (=, !=) or with their previous bytes. */
+static int narrow_passes(const peek_scan_t *s, const narrow_arg_t *na, size_t x,
+                         const unsigned char *cur)
+{
+    if (!s->pattern)
+        return passes(s, na->op, load_bits(cur, s->width), s->val.v[x], na->v);
+    switch (na->op) {
+    case PEEK_OP_EQ: return pattern_at(na->pat, cur);
+    case PEEK_OP_NE: return !pattern_at(na->pat, cur);
+    case PEEK_OP_CHANGED: return memcmp(cur, s->raw.v + x * s->width, s->width) != 0;
+    default: return memcmp(cur, s->raw.v + x * s->width, s->width) == 0; /* UNCHANGED */
+    }
+}
+
+/* The operators a pattern narrows with, and a pattern as long as the matches. */
+static int narrow_check(const peek_scan_t *s, const narrow_arg_t *na, diag_t *d)
+{
+    if (!s->pattern)
+        return 0;
+    if (na->op != PEEK_OP_EQ && na->op != PEEK_OP_NE && na->op != PEEK_OP_CHANGED &&
+        na->op != PEEK_OP_UNCHANGED)
+        return diag_set(d, NULL, 0, EINVAL, "%s matches compare as bytes (expected = V, != V, "
+                                            "changed or unchanged)",
+                        peek_type_name(s->type));
+    if (peek_op_has_value(na->op) && na->pat->len != s->width && s->addr.n > 0)
+        return diag_set(d, NULL, 0, EINVAL, "a pattern of %zu bytes against matches of %zu "
+                                            "(expected %zu bytes; 'scan V' starts afresh)",
+                        na->pat->len, s->width, s->width);
+    return 0;
+}
+
 long peek_scan_narrow(peek_scan_t *s, peek_mem_t *m, peek_op_t op, const void *val, diag_t *d)
 {
-    VL_VEC(uint64_t) na = {0};
-    VL_VEC(uint64_t) nv = {0};
+    u64_vec_t na = {0};
+    u64_vec_t nv = {0};
+    byte_vec_t nr = {0};
     span_t *sp = NULL;
     peek_span_t *io = NULL;
-    unsigned char *buf = NULL;
-    uint64_t v = 0, t0 = env_now_ns();
+    unsigned char *buf = NULL, *one = NULL;
+    uint64_t t0 = env_now_ns();
     size_t i = 0, w = s->width;
+    narrow_arg_t arg = {op, 0, NULL};
     long rc = 0;
 
-    if (peek_op_has_value(op))
-        memcpy(&v, val, w);
+    if (s->pattern)
+        arg.pat = peek_op_has_value(op) ? val : NULL;
+    else if (peek_op_has_value(op))
+        memcpy(&arg.v, val, w);
+    if ((rc = narrow_check(s, &arg, d)))
+        return rc;
     memset(&s->st, 0, sizeof s->st);
     sp = malloc(SCAN_BATCH_SPANS * sizeof *sp);
     io = malloc(SCAN_BATCH_SPANS * sizeof *io);
-    buf = malloc(SCAN_BATCH_BYTES + SCAN_SPAN_MAX + 8);
-    if (!sp || !io || !buf) {
+    buf = malloc(SCAN_BATCH_BYTES + SCAN_SPAN_MAX + PEEK_PATTERN_MAX + 8);
+    one = malloc(PEEK_PATTERN_MAX + 8);
+    if (!sp || !io || !buf || !one) {
         rc = diag_set(d, NULL, 0, ENOMEM, "out of memory");
         goto out;
     }
+/* Keep match x, whose bytes now are at cur, if it passes. */
+#define KEEP(x, cur)                                                                      \
+    do {                                                                                  \
+        if (narrow_passes(s, &arg, (x), (cur)) &&                                         \
+            (s->pattern ? raw_push(s, &na, &nr, s->addr.v[x], (cur))                      \
+                        : (vl_vec_push(&na, s->addr.v[x]) ||                              \
+                           vl_vec_push(&nv, load_bits((cur), w))))) {                     \
+            rc = diag_set(d, NULL, 0, ENOMEM, "out of memory");                           \
+            goto out;                                                                     \
+        }                                                                                 \
+    } while (0)
     while (i < s->addr.n) {
         size_t ns = 0, used = 0;
         long got;
@@ -533,20 +728,13 @@ long peek_scan_narrow(peek_scan_t *s, peek_mem_t *m, peek_op_t op, const void *v
             for (size_t q = j; q < j + (size_t)got; q++) {
                 const unsigned char *b = io[q].buf;
                 s->st.bytes += io[q].len;
-                for (size_t x = sp[q].first; x < sp[q].last; x++) {
-                    uint64_t cur = load_bits(b + (s->addr.v[x] - sp[q].addr), w);
-                    if (passes(s, op, cur, s->val.v[x], v) &&
-                        (vl_vec_push(&na, s->addr.v[x]) || vl_vec_push(&nv, cur))) {
-                        rc = diag_set(d, NULL, 0, ENOMEM, "out of memory");
-                        goto out;
-                    }
-                }
+                for (size_t x = sp[q].first; x < sp[q].last; x++)
+                    KEEP(x, b + (s->addr.v[x] - sp[q].addr));
             }
             j += (size_t)got;
             if (j < ns) {
                 /* Span j failed: its matches one by one. */
                 for (size_t x = sp[j].first; x < sp[j].last; x++) {
-                    unsigned char one[8];
                     int r1 = peek_mem_read(m, s->addr.v[x], one, w, &tmp);
                     if (r1 == -EFAULT) {
                         s->st.skipped += w;
@@ -559,35 +747,33 @@ long peek_scan_narrow(peek_scan_t *s, peek_mem_t *m, peek_op_t op, const void *v
                         goto out;
                     }
                     s->st.bytes += w;
-                    if (passes(s, op, load_bits(one, w), s->val.v[x], v) &&
-                        (vl_vec_push(&na, s->addr.v[x]) ||
-                         vl_vec_push(&nv, load_bits(one, w)))) {
-                        rc = diag_set(d, NULL, 0, ENOMEM, "out of memory");
-                        goto out;
-                    }
+                    KEEP(x, one);
                 }
                 j++;
             }
         }
     }
+#undef KEEP
     /* Swap in. */
     vl_vec_free(&s->addr);
     vl_vec_free(&s->val);
-    s->addr.v = na.v;
-    s->addr.n = na.n;
-    s->addr.cap = na.cap;
-    s->val.v = nv.v;
-    s->val.n = nv.n;
-    s->val.cap = nv.cap;
-    na.v = nv.v = NULL;
+    vl_vec_free(&s->raw);
+    s->addr = na;
+    s->val = nv;
+    s->raw = nr;
+    memset(&na, 0, sizeof na);
+    memset(&nv, 0, sizeof nv);
+    memset(&nr, 0, sizeof nr);
     rc = (long)s->addr.n;
     VL_DEBUG_CHECK(peek_scan_check(s));
 out:
-    free(na.v);
-    free(nv.v);
+    vl_vec_free(&na);
+    vl_vec_free(&nv);
+    vl_vec_free(&nr);
     free(sp);
     free(io);
     free(buf);
+    free(one);
     s->st.ns = env_now_ns() - t0;
     return rc;
 }
@@ -596,10 +782,21 @@ long peek_scan_set(peek_scan_t *s, peek_mem_t *m, const void *val, diag_t *d)
 {
     long n = 0;
     uint64_t v = 0;
-    memcpy(&v, val, s->width);
+    const void *src = val;
+    size_t len = s->width;
+    if (s->pattern) {
+        const peek_pattern_t *p = val;
+        if (p->wild)
+            return diag_set(d, NULL, 0, EINVAL, "set writes bytes, and ?\? is none (expected a "
+                                                "value without wildcards)");
+        src = p->b;
+        len = p->len;
+    } else {
+        memcpy(&v, val, s->width);
+    }
     for (size_t i = 0; i < s->addr.n; i++) {
         diag_t tmp;
-        int rc = peek_mem_write(m, s->addr.v[i], val, s->width, NULL, &tmp);
+        int rc = peek_mem_write(m, s->addr.v[i], src, len, NULL, &tmp);
         if (rc == -EFAULT)
             continue;
         if (rc) {
@@ -607,7 +804,10 @@ long peek_scan_set(peek_scan_t *s, peek_mem_t *m, const void *val, diag_t *d)
                 *d = tmp;
             return rc;
         }
-        s->val.v[i] = v;
+        if (s->pattern)
+            memcpy(s->raw.v + i * s->width, src, len < s->width ? len : s->width);
+        else
+            s->val.v[i] = v;
         n++;
     }
     return n;
@@ -619,6 +819,9 @@ int peek_scan_set_matches(peek_scan_t *s, const uint64_t *addr, const uint64_t *
                           diag_t *d)
 {
     uint64_t mask = width_mask(s->width);
+    if (s->pattern)
+        return diag_set(d, NULL, 0, EINVAL, "%s matches are bytes (expected a numeric type)",
+                        peek_type_name(s->type));
     if (n > s->max)
         return too_many(s, d);
     for (size_t i = 0; i < n; i++)
@@ -639,10 +842,21 @@ int peek_scan_set_matches(peek_scan_t *s, const uint64_t *addr, const uint64_t *
 
 int peek_scan_save(const peek_scan_t *s, int pid, FILE *f)
 {
-    fprintf(f, "# vmlab scan matches: pid %d type %s align %zu count %zu\n", pid,
+    fprintf(f, "# vmlab scan matches: pid %d type %s align %zu count %zu", pid,
             peek_type_name(s->type), s->align, s->addr.n);
-    for (size_t i = 0; i < s->addr.n; i++)
-        fprintf(f, "0x%" PRIx64 " 0x%" PRIx64 "\n", s->addr.v[i], s->val.v[i]);
+    if (s->pattern)
+        fprintf(f, " width %zu", s->width);
+    fputc('\n', f);
+    for (size_t i = 0; i < s->addr.n; i++) {
+        if (!s->pattern) {
+            fprintf(f, "0x%" PRIx64 " 0x%" PRIx64 "\n", s->addr.v[i], s->val.v[i]);
+            continue;
+        }
+        fprintf(f, "0x%" PRIx64 " ", s->addr.v[i]);
+        for (size_t j = 0; j < s->width; j++)
+            fprintf(f, "%02x", s->raw.v[i * s->width + j]);
+        fputc('\n', f);
+    }
     return ferror(f) ? -EIO : 0;
 }
 
@@ -659,46 +873,81 @@ static int next_line(const char **p, const char *end, const char **l, size_t *n)
     return 1;
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* A match line's value: "0xVALUE" fitting the width (numbers) or exactly
+ * 2 * width hex digits (patterns), into *v or out. */
+static int parse_match_value(const peek_scan_t *s, const char *p, size_t n, uint64_t *v,
+                             unsigned char *out)
+{
+    if (!s->pattern)
+        return parse_u64_hex(p, n, v) || (*v & ~width_mask(s->width)) ? -1 : 0;
+    if (n != 2 * s->width)
+        return -1;
+    for (size_t j = 0; j < s->width; j++) {
+        int hi = hex_digit(p[2 * j]), lo = hex_digit(p[2 * j + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[j] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 int peek_scan_load(peek_scan_t *s, const char *name, const char *text, size_t len, int *pid,
                    diag_t *d)
 {
+    static const char want_head[] = "not a match file (expected a first line '# vmlab scan "
+                                    "matches: pid PID type T align A count N', then ' width W' "
+                                    "for string and bytes, with align 1, 2, 4 or 8)";
     const char *p = text, *end = text + len, *l;
-    size_t n, count, align;
+    size_t n, count, align, width = 0;
     unsigned long lineno = 1;
     char head[200], tname[16];
-    int tpid, used = 0;
+    int tpid, used = 0, used2 = 0;
     peek_type_t t;
-    uint64_t *addr = NULL, *val = NULL;
+    peek_scan_t tmp; /* the matches read, swapped into s at the end */
     int rc = 0;
 
     if (!next_line(&p, end, &l, &n) || n >= sizeof head)
-        return diag_set(d, name, 1, EINVAL, "not a match file (expected a first line '# vmlab scan "
-                                            "matches: pid PID type T align A count N')");
+        return diag_set(d, name, 1, EINVAL, "%s", want_head);
     memcpy(head, l, n);
     head[n] = '\0';
     if (sscanf(head, "# vmlab scan matches: pid %d type %15s align %zu count %zu%n", &tpid, tname,
                &align, &count, &used) != 4 ||
-        (size_t)used != n || tpid <= 0 || peek_type_parse(tname, &t) || !peek_type_numeric(t) ||
+        tpid <= 0 || peek_type_parse(tname, &t) ||
         (align != 1 && align != 2 && align != 4 && align != 8))
-        return diag_set(d, name, 1, EINVAL, "not a match file (expected a first line '# vmlab scan "
-                                            "matches: pid PID type T align A count N' with a "
-                                            "numeric type and align 1, 2, 4 or 8)");
+        return diag_set(d, name, 1, EINVAL, "%s", want_head);
+    if (!peek_type_numeric(t) &&
+        (sscanf(head + used, " width %zu%n", &width, &used2) != 1 || (width == 0 && count) ||
+         width > PEEK_PATTERN_MAX || head[used] != ' '))
+        return diag_set(d, name, 1, EINVAL, "%s", want_head);
+    if ((size_t)(used + used2) != n)
+        return diag_set(d, name, 1, EINVAL, "%s", want_head);
     if (count > s->max)
         return diag_set(d, name, 1, E2BIG, "%zu matches (expected at most %zu, --max-matches)",
                         count, s->max);
     if (count > (size_t)(len / 8) + 1)
         return diag_set(d, name, 1, EINVAL, "count %zu is more than the file holds", count);
-    addr = malloc((count ? count : 1) * sizeof *addr);
-    val = malloc((count ? count : 1) * sizeof *val);
-    if (!addr || !val) {
+    memset(&tmp, 0, sizeof tmp);
+    tmp.type = t;
+    tmp.pattern = !peek_type_numeric(t);
+    tmp.width = tmp.pattern ? width : peek_type_size(t);
+    tmp.align = align;
+    tmp.max = s->max;
+    if (vl_vec_reserve(&tmp.addr, count) ||
+        (tmp.pattern ? vl_vec_reserve(&tmp.raw, count * width) : vl_vec_reserve(&tmp.val, count))) {
         rc = diag_set(d, name, 0, ENOMEM, "out of memory");
         goto out;
     }
-    s->type = t;
-    s->width = peek_type_size(t);
-    s->align = align;
     for (size_t i = 0; i < count; i++) {
         const char *sp;
+        uint64_t a, v = 0;
         lineno++;
         if (!next_line(&p, end, &l, &n)) {
             rc = diag_set(d, name, lineno, EINVAL, "the file ends after %zu of %zu matches "
@@ -707,28 +956,42 @@ int peek_scan_load(peek_scan_t *s, const char *name, const char *text, size_t le
             goto out;
         }
         sp = memchr(l, ' ', n);
-        if (!sp || parse_u64_hex(l, (size_t)(sp - l), &addr[i]) ||
-            parse_u64_hex(sp + 1, n - (size_t)(sp + 1 - l), &val[i]) ||
-            (val[i] & ~width_mask(s->width)) || addr[i] % align || (i && addr[i] <= addr[i - 1])) {
-            rc = diag_set(d, name, lineno, EINVAL, "bad match line (expected '0xADDR 0xVALUE', "
+        if (!sp || parse_u64_hex(l, (size_t)(sp - l), &a) ||
+            parse_match_value(&tmp, sp + 1, n - (size_t)(sp + 1 - l), &v,
+                              tmp.raw.v ? tmp.raw.v + i * width : NULL) ||
+            a % align || (i && a <= tmp.addr.v[i - 1])) {
+            rc = diag_set(d, name, lineno, EINVAL, "bad match line (expected '0xADDR %s', "
                                                    "addresses increasing and aligned to %zu, the "
                                                    "value fitting %s)",
-                          align, tname);
+                          tmp.pattern ? "HEX" : "0xVALUE", align, tname);
             goto out;
         }
+        tmp.addr.v[tmp.addr.n++] = a;
+        if (tmp.pattern)
+            tmp.raw.n += width;
+        else
+            tmp.val.v[tmp.val.n++] = v;
     }
     lineno++;
     if (next_line(&p, end, &l, &n)) {
         rc = diag_set(d, name, lineno, EINVAL, "more lines than the header's count %zu", count);
         goto out;
     }
-    rc = peek_scan_set_matches(s, addr, val, count, d);
-    if (rc == 0)
-        *pid = tpid;
+    VL_DEBUG_CHECK(peek_scan_check(&tmp));
+    /* Swap in: s takes tmp's matches, type, width and alignment. */
+    vl_vec_free(&s->addr);
+    vl_vec_free(&s->val);
+    vl_vec_free(&s->raw);
+    tmp.max = s->max;
+    *s = tmp;
+    memset(&tmp, 0, sizeof tmp);
+    *pid = tpid;
 out:
-    if (rc)
-        s->addr.n = s->val.n = 0;
-    free(addr);
-    free(val);
+    vl_vec_free(&tmp.addr);
+    vl_vec_free(&tmp.val);
+    vl_vec_free(&tmp.raw);
+    if (rc) {
+        s->addr.n = s->val.n = s->raw.n = 0;
+    }
     return rc;
 }

@@ -6,8 +6,12 @@
  * '!=' changed, '<' and '>' decreased and increased; "+N" and "-N" increased
  * or decreased by N), so a negative value is written "= -5".
  *
+ * A value is the rest of the line, spaces inside kept ("= hello world",
+ * "= de ad ?? ef"), and scanmem's `" TEXT` scans for the string TEXT.
+ *
  * The parser only checks words and syntax; values stay text, parsed by the
- * executor against the type in force when the command runs.
+ * executor against the type in force when the command runs (so "= 1 2" is
+ * a string of three bytes, and a number that is not one).
  */
 #include "vmlab/peek.h"
 
@@ -17,17 +21,20 @@
 #include "vmlab/parse.h"
 
 static const char help_text[] =
-    "  V, = V         first scan for V (or keep the matches equal to V)\n"
+    "  V, = V         first scan for V (or keep the matches equal to V); for\n"
+    "                 string and bytes V is the rest of the line: '= de ad ?? ef'\n"
+    "  \" TEXT         a fresh first scan for the string TEXT (type string)\n"
     "  != V, < V, > V, <= V, >= V   keep the matches that compare so with V\n"
     "  scan [OP] V    a fresh first scan (OP: = != < > <= >=; default =)\n"
     "  changed, unchanged, increased, decreased   against each match's last value\n"
+    "                 (string and bytes: =, != V, changed, unchanged only)\n"
     "                 (short forms: != = > <, alone on the line)\n"
     "  +N, -N         keep the matches that grew / shrank by exactly N\n"
     "  set V          write V to every match\n"
     "  list [N]       show the first N matches (default 20)\n"
     "  count          the number of matches\n"
     "  reset          forget the matches\n"
-    "  type T         value type: i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 (resets)\n"
+    "  type T         i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 string bytes (resets)\n"
     "  align N        positions at multiples of N bytes: 1 2 4 8 (resets)\n"
     "  regions LIST   heap,stack,data,other or all (for the next first scan)\n"
     "  save FILE      write the matches to FILE (atomically)\n"
@@ -51,17 +58,13 @@ static int set_arg(peek_cmd_t *c, const char *s, size_t n, diag_t *d)
     return 0;
 }
 
-/* A value: one token, no spaces. */
+/* A value: the rest of the line, trimmed (a string or a bytes pattern may
+ * hold spaces; a number with one is refused when it is parsed). */
 static int value_arg(peek_cmd_t *c, const char *what, const char *s, size_t n, diag_t *d)
 {
     parse_trim(&s, &n);
     if (n == 0)
         return diag_set(d, NULL, 0, EINVAL, "%s needs a value (expected '%s V')", what, what);
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == ' ' || s[i] == '\t')
-            return diag_set(d, NULL, 0, EINVAL, "'%.*s' is not one value (expected '%s V' with "
-                                                "no spaces in V)",
-                            (int)(n < 80 ? n : 80), s, what);
     return set_arg(c, s, n, d);
 }
 
@@ -105,6 +108,13 @@ int peek_cmd_parse(const char *line, size_t len, peek_cmd_t *c, diag_t *d)
     parse_trim(&s, &n);
     if (n == 0 || s[0] == '#')
         return 0;
+
+    /* scanmem's string search: '" TEXT' */
+    if (s[0] == '"') {
+        c->kind = PEEK_CMD_STRING;
+        c->op = PEEK_OP_EQ;
+        return value_arg(c, "\"", s + 1, n - 1, d);
+    }
 
     /* Operators: "= 5", "!=5", "<", "+3", "-", ... */
     if ((wl = op_prefix(s, n, &op)) > 0) {
@@ -215,7 +225,7 @@ int peek_cmd_parse(const char *line, size_t len, peek_cmd_t *c, diag_t *d)
     }
     c->kind = PEEK_CMD_NONE;
     return diag_set(d, NULL, 0, EINVAL, "unknown command '%.*s' (expected a value, an operator "
-                                        "such as '= V' or '+1', or one of: scan changed unchanged "
+                                        "such as '= V' or '+1', '\" TEXT', or one of: scan changed unchanged "
                                         "increased decreased set list count reset type align "
                                         "regions save help quit)",
                     (int)(wl < 40 ? wl : 40), s);

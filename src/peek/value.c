@@ -167,35 +167,68 @@ static int parse_float(peek_type_t t, const char *text, void *buf, size_t *len, 
     return 0;
 }
 
-static int parse_bytes(const char *text, void *buf, size_t cap, size_t *len, diag_t *d)
+/* Hex pairs into b[cap]; with mask, "??" is a wildcard (mask 0, byte 0). */
+static int parse_hex_pairs(const char *text, unsigned char *b, unsigned char *mask, size_t cap,
+                           size_t *len, diag_t *d)
 {
-    unsigned char *b = buf;
     size_t n = 0;
     const char *p = text;
     if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
         p += 2;
     while (*p) {
-        int hi, lo;
+        int hi, lo, wild = mask && p[0] == '?' && p[1] == '?';
         if (*p == ' ' || *p == '\t' || *p == ':') {
             p++;
             continue;
         }
         hi = hexval((unsigned char)p[0]);
         lo = hi < 0 || !p[1] ? -1 : hexval((unsigned char)p[1]);
-        if (lo < 0)
-            return diag_set(d, NULL, 0, EINVAL, "'%s' is not a bytes value (expected pairs of hex "
-                                                "digits such as 'de ad be ef')",
-                            text);
+        if (lo < 0 && !wild)
+            return diag_set(d, NULL, 0, EINVAL, "'%s' is not a bytes %s (expected pairs of hex "
+                                                "digits such as 'de ad be ef'%s)",
+                            text, mask ? "pattern" : "value", mask ? ", ?? for any byte" : "");
         if (n == cap)
-            return diag_set(d, NULL, 0, ERANGE, "the bytes value is too long (expected at most "
+            return diag_set(d, NULL, 0, ERANGE, "the bytes %s is too long (expected at most "
                                                 "%zu bytes)",
-                            cap);
-        b[n++] = (unsigned char)(hi << 4 | lo);
+                            mask ? "pattern" : "value", cap);
+        b[n] = wild ? 0 : (unsigned char)(hi << 4 | lo);
+        if (mask)
+            mask[n] = wild ? 0 : 0xff;
+        n++;
         p += 2;
     }
     if (n == 0)
         return diag_set(d, NULL, 0, EINVAL, "empty bytes value (expected pairs of hex digits)");
     *len = n;
+    return 0;
+}
+
+static int parse_bytes(const char *text, void *buf, size_t cap, size_t *len, diag_t *d)
+{
+    return parse_hex_pairs(text, buf, NULL, cap, len, d);
+}
+
+int peek_pattern_parse(peek_type_t t, const char *text, peek_pattern_t *p, diag_t *d)
+{
+    int rc;
+    memset(p, 0, sizeof *p);
+    if (t == PEEK_BYTES) {
+        if ((rc = parse_hex_pairs(text, p->b, p->mask, PEEK_PATTERN_MAX, &p->len, d)))
+            return rc;
+        for (size_t i = 0; i < p->len; i++)
+            p->wild += p->mask[i] == 0;
+        if (p->wild == p->len)
+            return diag_set(d, NULL, 0, EINVAL, "'%s' is only wildcards (expected at least one "
+                                                "hex pair that is not ?\?)",
+                            text);
+        return 0;
+    }
+    if (t != PEEK_STRING)
+        return diag_set(d, NULL, 0, EINVAL, "a pattern is a string or bytes (not %s)",
+                        peek_type_name(t));
+    if ((rc = peek_value_parse(PEEK_STRING, text, p->b, PEEK_PATTERN_MAX, &p->len, d)))
+        return rc;
+    memset(p->mask, 0xff, p->len);
     return 0;
 }
 

@@ -515,6 +515,10 @@ static void apply_change(sched_core_t *k, const sched_change_t *ch)
             continue;
         int queued = t->state == TS_RUNNABLE || t->state == TS_RUNNING;
         sched_class_t *c = &k->cls[t->cls];
+        if (ch->what == 3) { /* wider affinity: placement and balancing see it */
+            t->affinity = k->w->masks.v + (size_t)ch->value * SCHED_MASK_WORDS;
+            continue;
+        }
         if (ch->what == 2) { /* RT priority: requeue in its new list */
             if (t->state == TS_RUNNABLE) {
                 c->ops->dequeue(c, t->cpu, t, 0);

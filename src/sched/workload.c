@@ -372,7 +372,7 @@ static int parse_at(parser_t *ps, const char *s, size_t len, pending_vec_t *pend
     while (i < len && isspace((unsigned char)s[i]))
         i++;
     if (nt != 4 || i < len)
-        return perr(ps, "bad change line (expected %s)", "at TIME NAME weight=W, nice=N or prio=P");
+        return perr(ps, "bad change line (expected %s)", "at TIME NAME weight=W, nice=N, prio=P or affinity=CPUS");
     pending_change_t pc = {.line = ps->line};
     int rc = sched_parse_time(tok[1], tl[1], &pc.c.at);
     if (rc)
@@ -382,7 +382,7 @@ static int parse_at(parser_t *ps, const char *s, size_t len, pending_vec_t *pend
     memcpy(pc.name, tok[2], tl[2]);
     const char *eq = memchr(tok[3], '=', tl[3]);
     if (!eq)
-        return perr(ps, "bad change (expected %s)", "weight=W, nice=N or prio=P");
+        return perr(ps, "bad change (expected %s)", "weight=W, nice=N, prio=P or affinity=CPUS");
     size_t kl = (size_t)(eq - tok[3]), vl = tl[3] - kl - 1;
     long x;
     if (key_is(tok[3], kl, "weight")) {
@@ -398,8 +398,18 @@ static int parse_at(parser_t *ps, const char *s, size_t len, pending_vec_t *pend
         pc.c.what = 2;
         if (parse_int(eq + 1, vl, 1, 99, &x))
             return perr(ps, "prio out of range in a change (expected %s)", "1..99");
+    } else if (key_is(tok[3], kl, "affinity")) {
+        sched_workload_t *w = ps->w;
+        size_t at = w->masks.n;
+        pc.c.what = 3;
+        if (vl_vec_reserve(&w->masks, at + SCHED_MASK_WORDS))
+            return diag_set(ps->d, ps->path, ps->line, ENOMEM, "out of memory");
+        if ((rc = parse_cpulist(ps, eq + 1, vl, w->masks.v + at)))
+            return rc;
+        w->masks.n = at + SCHED_MASK_WORDS;
+        x = (long)(at / SCHED_MASK_WORDS);
     } else {
-        return perr(ps, "unknown change (expected %s)", "weight=W, nice=N or prio=P");
+        return perr(ps, "unknown change (expected %s)", "weight=W, nice=N, prio=P or affinity=CPUS");
     }
     pc.c.value = (int)x;
     if (vl_vec_push(pend, pc))
@@ -611,6 +621,14 @@ int sched_workload_parse(const char *path, const char *text, size_t len, sched_w
         else
             ps.w->ops.v[r->op].arg = (uint32_t)t;
     }
+    uint32_t *last = NULL; /* each template's affinity mask so far (changes in time order) */
+    if (rc == 0 && pend.n) {
+        last = malloc(ps.w->tmpl.n * sizeof *last);
+        if (!last)
+            rc = diag_set(d, path, 0, ENOMEM, "out of memory");
+        for (size_t i = 0; last && i < ps.w->tmpl.n; i++)
+            last[i] = ps.w->tmpl.v[i].mask;
+    }
     if (rc == 0 && pend.n) {
         qsort(pend.v, pend.n, sizeof *pend.v, cmp_change);
         for (size_t i = 0; rc == 0 && i < pend.n; i++) {
@@ -622,7 +640,22 @@ int sched_workload_parse(const char *path, const char *text, size_t len, sched_w
             }
             sched_tmpl_t *tp = &ps.w->tmpl.v[t];
             uint8_t want = tp->policy == SCHED_P_WRR ? 0 : tp->policy == SCHED_P_CFS ? 1 : 2;
-            if (pend.v[i].c.what != want) {
+            if (pend.v[i].c.what == 3) {
+                /* Only widening is modelled: the task's CPU stays allowed,
+                 * so no running task has to be moved.  In time order, each
+                 * mask must contain the template's last one. */
+                uint32_t old = last[t];
+                const uint64_t *nm = ps.w->masks.v + (size_t)pend.v[i].c.value * SCHED_MASK_WORDS;
+                int wider = old != SCHED_NONE;
+                for (size_t k = 0; wider && k < SCHED_MASK_WORDS; k++)
+                    wider = (ps.w->masks.v[(size_t)old * SCHED_MASK_WORDS + k] & ~nm[k]) == 0;
+                if (!wider) {
+                    rc = perr(&ps, "affinity of '%s' may only widen (expected a CPU list containing its "
+                                   "affinity so far; a narrowing would move a running task)", pend.v[i].name);
+                    break;
+                }
+                last[t] = (uint32_t)pend.v[i].c.value;
+            } else if (pend.v[i].c.what != want) {
                 rc = perr(&ps, "this change does not fit the class of '%s' (expected weight= for wrr, "
                                "nice= for cfs, prio= for fifo and rr)", pend.v[i].name);
                 break;
@@ -632,6 +665,7 @@ int sched_workload_parse(const char *path, const char *text, size_t len, sched_w
                 rc = diag_set(d, path, 0, ENOMEM, "out of memory");
         }
     }
+    free(last);
     vl_vec_free(&ps.refs);
     vl_vec_free(&pend);
     if (rc) {

@@ -60,8 +60,9 @@ typedef struct sched_tmpl {
 typedef struct sched_change {
     uint64_t at;        /* ns */
     uint32_t tmpl;      /* template */
-    uint8_t what;       /* 0 weight, 1 nice, 2 prio */
-    int value;          /* the new value (validated) */
+    uint8_t what;       /* 0 weight, 1 nice, 2 prio, 3 affinity */
+    int value;          /* the new value (validated); for affinity, the index
+                           of the new mask in masks (a superset of the old) */
 } sched_change_t;
 
 struct sched_workload {

@@ -614,6 +614,11 @@ int trace_load_pages(const char *path, const trace_opts_t *opts, unsigned page_b
             }
         }
         n += k;
+        if (opts && opts->progress) {
+            uint64_t done, total;
+            trace_progress(t, &done, &total);
+            opts->progress(opts->progress_ctx, done, total, n);
+        }
     }
     if (r < 0) {
         rc = (int)r;
