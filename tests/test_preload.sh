@@ -235,7 +235,7 @@ t_checks_fire_on_cached_blocks() {
 t_stress_cache_off_and_checked() {
     preload_ok || return
     "$PROGS/stress" 4 4000 >"$TMP/want" || return 1
-    for d in segfit buddy segstore explicit-lifo implicit-next; do
+    for d in segfit buddy segstore explicit-lifo implicit-next adaptive; do
         VMLAB_MALLOC_CACHE=0 vm $d "$PROGS/stress" 4 4000 >"$TMP/got" 2>&1 || fail "$d, no cache: $(cat "$TMP/got")" || return 1
         cmp -s "$TMP/got" "$TMP/want" || fail "$d, no cache: $(cat "$TMP/got")" || return 1
         grep -q "design $d: .*; thread caches off;" "$TMP/stats" || fail "$d: caches not off: $(cat "$TMP/stats")" || return 1
@@ -257,7 +257,7 @@ t_stress_cache_off_and_checked() {
 # designs take minutes on 3 * 10^4 blocks.
 t_freed_memory_goes_back() {
     preload_ok || return
-    for d in segfit buddy explicit-lifo implicit-next; do
+    for d in segfit buddy explicit-lifo implicit-next adaptive; do
         vm $d "$PROGS/rss" 64 >"$TMP/got" 2>"$TMP/err" || fail "$d: rss exited $?: $(cat "$TMP/err")" || return 1
         peak=$(sed -n 's/.*peak_kib=\([0-9]*\).*/\1/p' "$TMP/got")
         after=$(sed -n 's/.*after_kib=\([0-9]*\).*/\1/p' "$TMP/got")

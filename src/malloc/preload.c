@@ -347,7 +347,7 @@ static void init_locked(void)
     if (rc == -ENOENT)
         die("vmlab malloc: VMLAB_MALLOC=", cfg.design,
             ": unknown design (expected implicit-first, implicit-next, implicit-best, "
-            "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore or buddy)");
+            "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore, buddy or adaptive)");
     if (rc)
         die("vmlab malloc: cannot start the heap for design ", cfg.design, "");
     /* The region reservation: address space only (MAP_NORESERVE: not
