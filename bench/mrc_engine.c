@@ -69,7 +69,7 @@ int main(int argc, char **argv)
                    (double)mrc_hist_faults(&h, sizes[k]) / n);
         mrc_hist_free(&h);
     } else if (strcmp(argv[1], "shards") == 0 && argc >= 4) {
-        mrc_shards_opts_t o = {atof(argv[3]), argc > 4 ? strtoull(argv[4], 0, 10) : 0, 1};
+        mrc_shards_opts_t o = {.rate = atof(argv[3]), .max_keys = argc > 4 ? strtoull(argv[4], 0, 10) : 0, .seed = 1};
         mrc_approx_t a;
         double err = 0;
         size_t m = 0;

@@ -105,6 +105,8 @@ sim|-p lru|canonical
 mrc|-p lru|canonical
 vm|-p lru|canonical
 malloc replay|-p segfit|canonical
+plot|-p segfit|canonical
+plot|--design segfit|alias
 sim|-n 4|canonical
 mrc|-n 4|canonical
 vm|-n 4|canonical

@@ -230,7 +230,7 @@ t_plot_heap_first_vs_best() {
 
 t_plot_heap_renders() {
     command -v gnuplot >/dev/null || { skip "no gnuplot"; return; }
-    expect_exit 0 "$VMLAB" plot heap gen:shift:1 --design adaptive -o "$TMP/h.png" || return 1
+    expect_exit 0 "$VMLAB" plot heap gen:shift:1 -p adaptive -o "$TMP/h.png" || return 1
     [ "$(head -c 4 "$TMP/h.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "not a PNG"
 }
 

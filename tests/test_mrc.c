@@ -272,7 +272,7 @@ TEST(shards_error_bound_zipf)
     size_t n = 2000000;
     uint64_t *p = zipf_trace(n, 50000);
     mrc_hist_t h;
-    mrc_shards_opts_t fixed = {0.05, 0, 1}, sized = {0, 2500, 1}, all = {1.0, 0, 1};
+    mrc_shards_opts_t fixed = {.rate = 0.05, .max_keys = 0, .seed = 1}, sized = {.rate = 0, .max_keys = 2500, .seed = 1}, all = {.rate = 1.0, .max_keys = 0, .seed = 1};
     double e1, e2, e3;
     CHECK_EQ(mrc_lru_hist(p, n, &h, NULL), 0);
     e1 = shards_mae(p, n, &h, &fixed);
@@ -284,7 +284,7 @@ TEST(shards_error_bound_zipf)
     /* It really samples: another seed gives another estimate. */
     {
         mrc_approx_t a, b;
-        mrc_shards_opts_t s2 = {0.05, 0, 2};
+        mrc_shards_opts_t s2 = {.rate = 0.05, .max_keys = 0, .seed = 2};
         CHECK_EQ(mrc_shards(p, n, &fixed, &a, NULL), 0);
         CHECK_EQ(mrc_shards(p, n, &s2, &b, NULL), 0);
         CHECK(a.sampled < n / 5 && b.sampled < n / 5);

@@ -337,4 +337,39 @@ t_plot_no_data() {
     expect_exit 2 "$VMLAB" plot curves "$TMP/b.csv" -o "$TMP/b.jpg"
 }
 
+# Partitioned SHARDS: four jobs and a merge give exactly the one-process
+# curve over every range (text and csv); a missing part, a bad file, refused.
+t_shards_partitioned() {
+    "$VMLAB" gen zipf --pages 20000 --length 200000 -o "$TMP/z.rw" || return 1
+    for i in 0 1 2 3; do
+        expect_exit 0 "$VMLAB" mrc -p lru --shards 0.1 --shards-part $i/4 -o "$TMP/p.$i" "$TMP/z.rw" || return 1
+    done
+    for fmt in text csv; do
+        expect_exit 0 "$VMLAB" mrc --merge --output $fmt "$TMP/p.2" "$TMP/p.0" "$TMP/p.3" "$TMP/p.1" || return 1
+        mv "$TMP/out" "$TMP/merged"
+        expect_exit 0 "$VMLAB" mrc -p lru --shards 0.1 --shards-part all/4 --output $fmt "$TMP/z.rw" || return 1
+        cmp -s "$TMP/out" "$TMP/merged" || fail "$fmt: merge differs: $(diff "$TMP/out" "$TMP/merged" | head -5)" || return 1
+    done
+    grep -q '^lru-shards,' "$TMP/out" || fail "no lru-shards rows" || return 1
+    expect_exit 1 "$VMLAB" mrc --merge "$TMP/p.0" "$TMP/p.1" "$TMP/p.2" || return 1
+    expect_err "3 partial results for a run split in 4 parts" || return 1
+    sed 's/^sampled /sampled x/' "$TMP/p.1" >"$TMP/bad.part"
+    expect_exit 1 "$VMLAB" mrc --merge "$TMP/p.0" "$TMP/bad.part" "$TMP/p.2" "$TMP/p.3" || return 1
+    expect_err "bad.part:9:" || return 1
+    expect_exit 2 "$VMLAB" mrc --shards-part 1/4 "$TMP/z.rw" || return 1
+    expect_exit 2 "$VMLAB" mrc -p lru --shards 0.1 --shards-part 4/4 "$TMP/z.rw" || return 1
+    expect_exit 2 "$VMLAB" mrc -p lru --shards-size 100 --shards-part 1/4 "$TMP/z.rw"
+}
+
+# A page-granular vmlab binary trace is read by keys: the same curves as
+# its text form.
+t_binary_keys_same_curves() {
+    "$VMLAB" gen mix --pages 500 --length 30000 --seed 3 -o "$TMP/m.rw" || return 1
+    "$VMLAB" convert --page-size 4096 -o "$TMP/m.vl" "$TMP/m.rw" || return 1
+    expect_exit 0 "$VMLAB" mrc -p lru,opt --points all --output csv "$TMP/m.rw" || return 1
+    mv "$TMP/out" "$TMP/text.csv"
+    expect_exit 0 "$VMLAB" mrc -p lru,opt --points all --output csv "$TMP/m.vl" || return 1
+    cmp -s "$TMP/out" "$TMP/text.csv" || fail "binary and text curves differ"
+}
+
 run_tests

@@ -188,22 +188,59 @@ TEST(wrr_balancing_moves_one_task_and_never_reverses)
      * when b came; c leaves at 1000 ms and d (1) arrives there: loads 12 and
      * 1 at 2000 ms.  Moving b would leave 6 against 7: reversed (2 x 6 > 11),
      * so nothing moves.  With d absent, loads 12 and 0: 2 x 6 <= 12, b moves
-     * (equal loads are not a reversal). */
+     * (equal loads are not a reversal).  Idle pull off: c's exit would
+     * otherwise pull a or b to CPU 1 at once (wrr_idle_pull_on_exit). */
     const char *nr = "a weight=6 cpu=9000\nc weight=7 cpu=1000\nb weight=6 arrive=1 cpu=9000\n";
     char buf[256];
     snprintf(buf, sizeof buf, "%sd weight=1 arrive=1500 cpu=9000\n", nr);
-    CHECK_EQ(run_text(buf, 2, 2500, NULL, NULL, &r, &d), 0);
+    CHECK_EQ(run_text(buf, 2, 2500, "idle-pull=0", NULL, &r, &d), 0);
     CHECK_EQ(task(&r, "b")->first_cpu, 0);
     CHECK_EQ(task(&r, "d")->first_cpu, 1);
     CHECK_EQ(r.balance_moves, 0);
     sched_result_free(&r);
-    CHECK_EQ(run_text(nr, 2, 2500, NULL, NULL, &r, &d), 0);
+    CHECK_EQ(run_text(nr, 2, 2500, "idle-pull=0", NULL, &r, &d), 0);
     CHECK_EQ(r.balance_moves, 1);
     CHECK_EQ(task(&r, "a")->migrations + task(&r, "b")->migrations, 1);
     sched_result_free(&r);
     /* period=0 turns balancing off */
     CHECK_EQ(run_text(w, 2, 4500, "period=0", NULL, &r, &d), 0);
     CHECK_EQ(r.balance_moves, 0);
+    sched_result_free(&r);
+}
+
+/* Idle pull (docs/sched.md; the kernel lab's wrr_pull): a CPU whose running
+ * WRR task exits or sleeps, leaving no WRR task there, takes the heaviest
+ * queued task allowed on it from the heaviest CPU with two or more, at once,
+ * not at the next balancing period. */
+TEST(wrr_idle_pull_on_exit)
+{
+    sched_result_t r;
+    diag_t d;
+    /* 3 CPUs: a (6) -> 0, c (7) -> 1, e (8) -> 2; b (5) arrives at 1 ms and
+     * goes to CPU 0 (least weight).  c exits at 300 ms: CPU 1 pulls the one
+     * of a and b that is queued on CPU 0, well before the 2000 ms period. */
+    const char *w = "a weight=6 cpu=9000\nc weight=7 cpu=300\ne weight=8 cpu=9000\n"
+                    "b weight=5 arrive=1 cpu=9000\n";
+    CHECK_EQ(run_text(w, 3, 1000, NULL, NULL, &r, &d), 0);
+    CHECK_EQ(task(&r, "b")->first_cpu, 0);
+    CHECK_EQ(r.balance_moves, 1);
+    CHECK_EQ(task(&r, "a")->migrations + task(&r, "b")->migrations, 1);
+    CHECK(task(&r, "a")->last_cpu == 1 || task(&r, "b")->last_cpu == 1);
+    CHECK_EQ(task(&r, "e")->migrations, 0);
+    sched_result_free(&r);
+    /* idle-pull=0: nothing moves before the period */
+    CHECK_EQ(run_text(w, 3, 1000, "idle-pull=0", NULL, &r, &d), 0);
+    CHECK_EQ(r.balance_moves, 0);
+    sched_result_free(&r);
+    /* Only an allowed task comes, the heaviest of those: at 30 ms a (6) runs
+     * its 60 ms slice on CPU 0 with h (9, pinned to CPU 0) and b (5) queued;
+     * CPU 1's c exits: b comes, though h is heavier. */
+    const char *p = "a weight=6 cpu=9000\nc weight=20 cpu=30\ne weight=20 cpu=9000\n"
+                    "h weight=9 arrive=1 cpu=9000 affinity=0\nb weight=5 arrive=2 cpu=9000\n";
+    CHECK_EQ(run_text(p, 3, 1000, NULL, NULL, &r, &d), 0);
+    CHECK_EQ(task(&r, "h")->migrations, 0);
+    CHECK_EQ(task(&r, "b")->migrations, 1);
+    CHECK_EQ(task(&r, "b")->last_cpu, 1);
     sched_result_free(&r);
 }
 

@@ -70,6 +70,14 @@ t_pictures() {
     for f in g.png w.svg t.png; do [ -s "$TMP/$f" ] || fail "no $f"; done
 }
 
+# No gnuplot: the data and script are written, the picture is not, and the
+# exit status says so (1, as plot and tlb-measure), with one line.
+t_pictures_without_gnuplot() {
+    VMLAB_GNUPLOT=/nonexistent expect_exit 1 "$VMLAB" sched --cpus 2 lab4 --gantt "$TMP/n.png" || return 1
+    expect_err "^vmlab: sched: gnuplot not found; wrote .*n.png.gp" || return 1
+    [ -s "$TMP/n.png.gp" ] && [ ! -e "$TMP/n.png" ] || fail "script missing or picture present"
+}
+
 t_print_generator() {
     expect_exit 0 "$VMLAB" sched --gen wrr --seed 3 --tasks 5 --print || return 1
     [ "$(grep -c '^t[0-9]' "$TMP/out")" -eq 5 ] || fail "not 5 tasks: $(cat "$TMP/out")"

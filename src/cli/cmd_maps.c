@@ -5,8 +5,8 @@
  * dirty, mode, mapping) plus a kind column, a block per process; --wide is
  * the table with pmap -X's columns (plus the four Shared/Private Clean/Dirty
  * ones and AnonHugePages), a kind column and totals; --explain narrates each
- * column and each row; --output json (one object per process, an array of
- * them for several PIDs) or csv (a row per mapping, JSON's mapping keys).
+ * column and each row; --output json (an array of one object per process,
+ * whatever the number of PIDs) or csv (a row per mapping, JSON's mapping keys).
  *
  * The totals are plain sums of the kernel's per-mapping kB figures, which is
  * what pmap -X prints, so the two agree exactly on a process that is not
@@ -41,9 +41,9 @@ static const char maps_help[] =
     "                         each row is, including why one file is mapped several\n"
     "                         times\n"
     "      --output FORMAT    text (default; also called table), json or csv.\n"
-    "                         json: {\"pid\", \"mappings\": [...], \"totals\": {\"size_kb\",\n"
-    "                         \"rss_kb\", ...}} for one process, an array of them for\n"
-    "                         several PIDs; csv: a row per mapping with a pid column\n"
+    "                         json: an array with one {\"pid\", \"mappings\": [...],\n"
+    "                         \"totals\": {\"size_kb\", \"rss_kb\", ...}} per process\n"
+    "                         (one PID or several); csv: a row per mapping, a pid column\n"
     "                         and the mapping keys of json\n"
     "  -h, --help             this help\n"
     "\n"
@@ -407,8 +407,7 @@ int cmd_maps(int argc, char **argv)
         }
     if (output == OUT_JSON) {
         out_json_init(&j, stdout, OUT_JSON_LINES);
-        if (npids > 1)
-            out_json_arr(&j, NULL);
+        out_json_arr(&j, NULL); /* one shape for one PID or several */
     }
     for (int k = 0; k < npids; k++) {
         int pid = pids[k];
@@ -444,10 +443,8 @@ int cmd_maps(int argc, char **argv)
             inspect_maps_free(&mm);
     }
     if (output == OUT_JSON) {
-        if (npids > 1)
-            out_json_end(&j);
-        if (npids > 1 || rc == CLI_OK)
-            out_json_done(&j);
+        out_json_end(&j);
+        out_json_done(&j);
     }
     if (have_head)
         inspect_maps_free(&head);

@@ -3,13 +3,15 @@
  * cmd_mrc.c - `vmlab mrc`: whole fault curves (page faults for every frame
  * count) of one trace, for several policies, with Belady's anomaly listed.
  *
- * The trace is read once into memory (trace_load_pages); LRU and OPT come
- * from one exact stack-distance pass each, other policies from one
- * simulation per frame count on all cores, SHARDS from a sample.  Everything
- * is computed before the first byte of output, which -o writes atomically.
+ * LRU, OPT and SHARDS are streamed: one read of the trace feeds all of them
+ * (mrc_stream_trace), holding state for the distinct (or sampled) pages,
+ * never the references.  Other policies need the trace in memory
+ * (trace_load_pages) for one simulation per frame count on all cores; it is
+ * loaded only for them.  Everything is computed before the first byte of
+ * output, which -o writes atomically.
  *
- * parse() fills an mrc_cli_t; load() reads the trace; curve() computes one
- * policy's curve; print_{csv,json,text} write them.
+ * parse() fills an mrc_cli_t; stream() and load() read the trace; curve()
+ * computes one policy's curve; print_{csv,json,text} write them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +31,8 @@
 static const char mrc_help[] =
     "usage: vmlab mrc [-p lru,opt,fifo,...] [--frames LIST | --max-frames N] [-F FORMAT]\n"
     "                 [--output text|csv|json] [--shards RATE | --shards-size S] TRACE\n"
+    "       vmlab mrc -p lru --shards RATE --shards-part I/N [-o PART] TRACE\n"
+    "       vmlab mrc --merge [--frames LIST] [--output F] PART...\n"
     "\n"
     "The whole fault curve: page faults at every frame count, for each policy.\n"
     "lru and opt are exact at every size from one pass over the trace (Mattson's\n"
@@ -48,6 +52,12 @@ static const char mrc_help[] =
     "      --shards RATE      lru approximated by fixed-rate SHARDS (e.g. 0.01)\n"
     "      --shards-size S    lru by fixed-size SHARDS, at most S sampled pages\n"
     "      --seed N           SHARDS sampling seed (default 1)\n"
+    "      --shards-part I/N  partitioned SHARDS: sample only the I-th of N hash\n"
+    "                         ranges (0 <= I < N <= 4096) and write a partial\n"
+    "                         result for --merge; I = all: every range here,\n"
+    "                         merged as --merge does (docs/sweeps.md)\n"
+    "      --merge            the arguments are the N partial results of one\n"
+    "                         --shards-part run: print the curve they make\n"
     "  -F, --format F         trace format: @FORMATS@\n"
     "                         (default: detected)\n"
     "  -P, --multi-pid        text lines start with a decimal pid column\n"
@@ -74,7 +84,7 @@ typedef struct curve {
 } curve_t;
 
 enum { O_MAX_FRAMES = CLI_OPT_BASE, O_POINTS, O_SHARDS, O_SHARDS_SIZE, O_SEED, O_PAGE_SIZE, O_OUTPUT,
-       O_NO_PROGRESS };
+       O_SHARDS_PART, O_MERGE, O_NO_PROGRESS };
 
 static const struct option mrc_opts[] = {
     {"policy", required_argument, 0, 'p'},
@@ -84,6 +94,8 @@ static const struct option mrc_opts[] = {
     {"shards", required_argument, 0, O_SHARDS},
     {"shards-size", required_argument, 0, O_SHARDS_SIZE},
     {"seed", required_argument, 0, O_SEED},
+    {"shards-part", required_argument, 0, O_SHARDS_PART},
+    {"merge", no_argument, 0, O_MERGE},
     {"multi-pid", no_argument, 0, 'P'},
     {"no-progress", no_argument, 0, O_NO_PROGRESS},
     {"format", required_argument, 0, 'F'},
@@ -105,6 +117,11 @@ typedef struct mrc_cli {
     double shards_rate;     /* --shards, 0 if not */
     uint64_t shards_size;   /* --shards-size, 0 if not */
     uint64_t seed;          /* --seed */
+    uint32_t part;          /* --shards-part I (MRC_SHARDS_ALL_PARTS: all) */
+    uint32_t parts;         /* --shards-part N, 0 if not given */
+    int merge;              /* --merge */
+    char **files;           /* --merge: the partial results */
+    size_t nfiles;          /* how many */
     unsigned page_bits;     /* --page-size as log2 */
     out_format_t output;    /* --output */
     trace_opts_t topts;     /* -F, -P */
@@ -113,11 +130,18 @@ typedef struct mrc_cli {
     size_t nspec;           /* how many */
 } mrc_cli_t;
 
-/* The trace in memory and what the curves need of it. */
+/* The trace's streamed curves, the trace in memory if a simulated policy
+ * needs it, and what the curves need of them. */
 typedef struct mrc_data {
-    trace_pages_t tp;  /* the pages */
-    uint64_t *key;     /* pages tagged with their pid (mrc_keys) */
-    uint64_t distinct; /* distinct keys */
+    mrc_stream_result_t sr; /* lru, opt and SHARDS, streamed */
+    int streamed;           /* 1: sr is filled */
+    trace_pages_t tp;       /* the pages, for simulated policies only */
+    uint64_t *key;          /* tp's pages tagged with their pid (mrc_keys) */
+    uint64_t refs;          /* references */
+    uint64_t distinct;      /* distinct keys */
+    const char *path;       /* the trace's name (--merge: as the parts say) */
+    char *merged_trace;     /* --merge: that name, owned */
+    unsigned page_bits;     /* its page size (--merge: as the parts say) */
     curve_t *cv;       /* one per spec */
     size_t nc;         /* curves with something to free */
 } mrc_data_t;
@@ -253,6 +277,23 @@ static int parse_opt(mrc_cli_t *o, int c, const char *arg)
     case O_SHARDS_SIZE:
         return cli_u64("mrc", "--shards-size", arg, 1, (uint64_t)1 << 32, &o->shards_size) ? CLI_USAGE : 0;
     case O_SEED: return cli_u64("mrc", "--seed", arg, 0, UINT64_MAX, &o->seed) ? CLI_USAGE : 0;
+    case O_SHARDS_PART: {
+        const char *slash = strchr(arg, '/');
+        char ibuf[32];
+        uint64_t i = 0, n;
+        if (!slash || (size_t)(slash - arg) >= sizeof ibuf)
+            return cli_usage("mrc", "--shards-part %s is not I/N (expected e.g. 3/8 or all/8)", arg);
+        memcpy(ibuf, arg, (size_t)(slash - arg));
+        ibuf[slash - arg] = '\0';
+        if (cli_u64("mrc", "--shards-part N", slash + 1, 2, MRC_SHARDS_MAX_PARTS, &n))
+            return CLI_USAGE;
+        if (strcmp(ibuf, "all") != 0 && cli_u64("mrc", "--shards-part I", ibuf, 0, n - 1, &i))
+            return CLI_USAGE;
+        o->parts = (uint32_t)n;
+        o->part = strcmp(ibuf, "all") == 0 ? MRC_SHARDS_ALL_PARTS : (uint32_t)i;
+        return 0;
+    }
+    case O_MERGE: o->merge = 1; return 0;
     case 'F':
         if ((f = trace_format_parse(arg)) < 0)
             return cli_usage("mrc", "unknown format '%s' (expected %s)", arg, trace_format_names());
@@ -288,16 +329,32 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
     while ((c = cli_getopt("mrc", argc, argv, "p:n:F:Po:h", mrc_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
-    if (optind >= argc)
-        return cli_usage("mrc", "no trace given (expected a file, or - for stdin)");
-    o->path = argv[optind++];
-    if (optind < argc)
-        return cli_usage("mrc", "unexpected argument '%s'", argv[optind]);
+    if (o->merge) {
+        if (optind >= argc)
+            return cli_usage("mrc", "--merge: no partial result given (expected the files "
+                                    "--shards-part I/N wrote)");
+        if (o->parts || o->shards_rate || o->shards_size || strcmp(o->policies, "lru,opt") != 0)
+            return cli_usage("mrc", "--merge takes the sampling from the partial results "
+                                    "(expected no -p, --shards, --shards-size or --shards-part)");
+        o->files = argv + optind, o->nfiles = (size_t)(argc - optind);
+        o->policies = "lru";
+    } else {
+        if (optind >= argc)
+            return cli_usage("mrc", "no trace given (expected a file, or - for stdin)");
+        o->path = argv[optind++];
+        if (optind < argc)
+            return cli_usage("mrc", "unexpected argument '%s'", argv[optind]);
+    }
     frames_given = o->given.n > 0;
     if (frames_given && o->max_frames)
         return cli_usage("mrc", "--frames and --max-frames are exclusive");
     if (o->shards_rate && o->shards_size)
         return cli_usage("mrc", "--shards and --shards-size are exclusive");
+    if (o->parts && !o->shards_rate)
+        return cli_usage("mrc", "--shards-part splits a fixed-rate sample (expected --shards RATE)");
+    if (o->parts && o->part != MRC_SHARDS_ALL_PARTS && strcmp(o->policies, "lru") != 0)
+        return cli_usage("mrc", "--shards-part I/N writes the partial result of lru's SHARDS "
+                                "(expected -p lru)");
     if (split_policies(o->policies, &o->spec, &o->nspec) || o->nspec == 0)
         return cli_usage("mrc", "no policy in -p '%s'", o->policies);
     /* Policy names and parameters are checked before the trace is read. */
@@ -311,7 +368,51 @@ static int parse(mrc_cli_t *o, int argc, char **argv)
     return 0;
 }
 
-/* Read the trace and count its pages: 0 or a CLI_* status. */
+static int is_stack(const char *spec) { return strcmp(spec, "lru") == 0 || strcmp(spec, "opt") == 0; }
+
+/* One streamed pass for lru, opt and SHARDS, which also counts the pages:
+ * 0 or a CLI_* status. */
+static int stream(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
+{
+    mrc_stream_opts_t so = {0};
+    trace_opts_t topts = o->topts;
+    mrc_stream_t *s = NULL;
+    trace_t *t = NULL;
+    diag_t d;
+    int rc;
+    diag_clear(&d);
+    for (size_t i = 0; i < o->nspec; i++) {
+        if (strcmp(o->spec[i], "opt") == 0)
+            so.opt = 1;
+        else if (strcmp(o->spec[i], "lru") == 0 && (o->shards_rate || o->shards_size))
+            so.shards = 1;
+        else if (strcmp(o->spec[i], "lru") == 0)
+            so.lru = 1;
+    }
+    so.so = (mrc_shards_opts_t){.rate = o->shards_rate, .max_keys = o->shards_size, .seed = o->seed,
+                                .parts = o->parts, .part = o->part};
+    so.distinct = 1; /* the header and the default sizes need the count */
+    topts.progress = progress_cb;
+    topts.progress_ctx = pg;
+    rc = trace_open(&t, o->path, &topts, &d);
+    if (rc == 0)
+        rc = mrc_stream_new(&s, &so, &d);
+    if (rc == 0)
+        rc = mrc_stream_trace(s, t, o->page_bits, &d);
+    if (rc == 0)
+        rc = mrc_stream_finish(s, &m->sr, &d);
+    mrc_stream_free(s);
+    trace_close(t);
+    if (rc)
+        return cli_diag(&d);
+    m->streamed = 1;
+    m->refs = m->sr.refs;
+    m->distinct = m->sr.distinct;
+    return 0;
+}
+
+/* Read the trace into memory for the simulated policies, count its pages
+ * unless stream() did: 0 or a CLI_* status. */
 static int load(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
 {
     diag_t d;
@@ -322,15 +423,89 @@ static int load(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
     topts.progress_ctx = pg;
     if (trace_load_pages(o->path, &topts, o->page_bits, &m->tp, &d) || mrc_keys(&m->tp, &m->key, &d))
         return cli_diag(&d);
-    if (m->tp.n == 0) {
-        cli_error("%s: no references (expected a trace with at least one)", o->path);
-        return CLI_ERR;
-    }
+    m->refs = m->tp.n;
+    if (m->streamed || m->tp.n == 0)
+        return 0;
     if ((distinct = mrc_distinct(m->key, m->tp.n)) < 0) {
         cli_error("out of memory counting pages");
         return CLI_ERR;
     }
     m->distinct = (uint64_t)distinct;
+    return 0;
+}
+
+/* --merge: the partial results joined into m->sr.shards, and the trace's
+ * name, size and pages as the parts say: 0 or a CLI_* status. */
+static int merge_parts(const mrc_cli_t *o, mrc_data_t *m)
+{
+    mrc_shards_part_t *p = calloc(o->nfiles, sizeof *p);
+    diag_t d;
+    int rc = 0;
+    diag_clear(&d);
+    if (!p) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
+    for (size_t i = 0; rc == 0 && i < o->nfiles; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        rc = env_read_text(o->files[i], &text, &len, &d);
+        if (rc == 0)
+            rc = mrc_shards_part_parse(o->files[i], text, len, &p[i], &d);
+        free(text);
+    }
+    if (rc == 0 && (rc = mrc_shards_merge(p, o->nfiles, &m->sr.shards, &d)) == 0) {
+        m->streamed = 1;
+        m->refs = p[0].refs, m->distinct = p[0].distinct;
+        m->page_bits = (unsigned)__builtin_ctzll(p[0].page_size);
+        m->merged_trace = p[0].trace;
+        p[0].trace = NULL;
+        m->path = m->merged_trace;
+    }
+    for (size_t i = 0; i < o->nfiles; i++)
+        mrc_shards_part_free(&p[i]);
+    free(p);
+    return rc ? cli_diag(&d) : 0;
+}
+
+/* --shards-part I/N: write the partial result. */
+static int write_part(const mrc_cli_t *o, mrc_data_t *m)
+{
+    env_out_t out;
+    diag_t d;
+    diag_clear(&d);
+    if (!(m->sr.part.trace = strdup(o->path))) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
+    m->sr.part.page_size = (uint64_t)1 << o->page_bits;
+    if (env_out_open(&out, o->out_path, &d))
+        return cli_diag(&d);
+    mrc_shards_part_write(out.fp, &m->sr.part);
+    return env_out_commit(&out, &d) ? cli_diag(&d) : MRC_SERVED;
+}
+
+/* stream() if any policy is a stack one, load() if any is simulated. */
+static int read_trace(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
+{
+    int stack = 0, sim = 0, rc = 0;
+    m->path = o->path, m->page_bits = o->page_bits;
+    for (size_t i = 0; i < o->nspec; i++)
+        *(is_stack(o->spec[i]) ? &stack : &sim) = 1;
+    if (o->merge)
+        rc = merge_parts(o, m);
+    else if (stack)
+        rc = stream(o, m, pg);
+    if (rc == 0 && o->parts && o->part != MRC_SHARDS_ALL_PARTS)
+        return write_part(o, m);
+    if (rc == 0 && sim)
+        rc = load(o, m, pg);
+    if (rc)
+        return rc;
+    if (m->refs == 0) {
+        cli_error("%s: no references (expected a trace with at least one)", m->path);
+        return CLI_ERR;
+    }
     if (!(m->cv = calloc(o->nspec, sizeof *m->cv))) {
         cli_error("out of memory");
         return CLI_ERR;
@@ -342,8 +517,8 @@ static int load(const mrc_cli_t *o, mrc_data_t *m, progress_t *pg)
 static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curve_t *cu)
 {
     uint64_t max = o->max_frames ? o->max_frames : m->distinct ? m->distinct : 1;
-    int stack = strcmp(spec, "lru") == 0 || strcmp(spec, "opt") == 0;
-    int shards = strcmp(spec, "lru") == 0 && (o->shards_rate || o->shards_size);
+    int stack = is_stack(spec);
+    int shards = strcmp(spec, "lru") == 0 && (o->shards_rate || o->shards_size || o->merge);
     sizes_t s = {0};
     diag_t d;
     diag_clear(&d);
@@ -363,19 +538,18 @@ static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curv
         return CLI_ERR;
     }
     if (shards) {
-        mrc_shards_opts_t so = {o->shards_rate, o->shards_size, o->seed};
-        mrc_approx_t a;
-        if (mrc_shards(m->key, m->tp.n, &so, &a, &d))
-            return cli_diag(&d);
-        if (a.sampled == 0) {
-            mrc_approx_free(&a);
+        const mrc_approx_t *a = &m->sr.shards;
+        if (a->sampled == 0) {
             cli_error("%s: SHARDS sampled no page at rate %g (expected a higher --shards rate "
-                      "for a trace of %ju pages)", o->path, o->shards_rate, (uintmax_t)m->distinct);
+                      "for a trace of %ju pages)", m->path, a->rate, (uintmax_t)m->distinct);
             return CLI_ERR;
         }
         for (size_t j = 0; j < cu->k; j++)
-            cu->faults[j] = (uint64_t)llround(mrc_approx_miss_ratio(&a, cu->frames[j]) * (double)m->tp.n);
-        mrc_approx_free(&a);
+            cu->faults[j] = (uint64_t)llround(mrc_approx_miss_ratio(a, cu->frames[j]) * (double)m->refs);
+    } else if (stack) {
+        const mrc_hist_t *h = spec[0] == 'l' ? &m->sr.lru : &m->sr.opt;
+        for (size_t j = 0; j < cu->k; j++)
+            cu->faults[j] = mrc_hist_faults(h, cu->frames[j]);
     } else if (mrc_policy_faults(spec, m->key, &m->tp, o->page_bits, cu->frames, cu->k, cu->faults, &d)) {
         return cli_diag(&d);
     }
@@ -385,7 +559,7 @@ static int curve(const mrc_cli_t *o, const mrc_data_t *m, const char *spec, curv
 
 static void print_csv(FILE *f, const mrc_data_t *m)
 {
-    double n = (double)m->tp.n;
+    double n = (double)m->refs;
     fprintf(f, "policy,frames,page_faults,miss_ratio\n");
     for (size_t c = 0; c < m->nc; c++) {
         const curve_t *cu = &m->cv[c];
@@ -401,14 +575,14 @@ static void print_csv(FILE *f, const mrc_data_t *m)
 
 static void print_json(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
 {
-    double n = (double)m->tp.n;
+    double n = (double)m->refs;
     out_json_t j;
     out_json_init(&j, f, OUT_JSON_LINES);
     out_json_obj(&j, NULL);
-    out_json_str(&j, "trace", o->path);
-    out_json_u64(&j, "references", m->tp.n);
+    out_json_str(&j, "trace", m->path);
+    out_json_u64(&j, "references", m->refs);
     out_json_u64(&j, "distinct_pages", m->distinct);
-    out_json_u64(&j, "page_size", (uint64_t)1 << o->page_bits);
+    out_json_u64(&j, "page_size", (uint64_t)1 << m->page_bits);
     out_json_arr(&j, "curves");
     for (size_t c = 0; c < m->nc; c++) {
         const curve_t *cu = &m->cv[c];
@@ -445,11 +619,11 @@ static void print_json(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
 /* Text: one row per size in any curve, one column per policy. */
 static void print_text(FILE *f, const mrc_cli_t *o, const mrc_data_t *m)
 {
-    double n = (double)m->tp.n;
+    double n = (double)m->refs;
     const curve_t *cv = m->cv;
     size_t nc = m->nc, *pos = calloc(nc, sizeof *pos);
-    fprintf(f, "%s: %zu references, %ju distinct pages of %ju bytes\n\n", o->path, m->tp.n,
-            (uintmax_t)m->distinct, (uintmax_t)1 << o->page_bits);
+    fprintf(f, "%s: %ju references, %ju distinct pages of %ju bytes\n\n", m->path, (uintmax_t)m->refs,
+            (uintmax_t)m->distinct, (uintmax_t)1 << m->page_bits);
     if (!pos)
         return;
     fprintf(f, "%10s", "frames");
@@ -520,12 +694,12 @@ int cmd_mrc(int argc, char **argv)
     progress_start(&pg, NULL, stderr, rc == 0 && o.progress, "mrc", rc == 0 ? o.path : NULL,
                    "references read");
     if (rc == 0)
-        rc = load(&o, &m, &pg);
+        rc = read_trace(&o, &m, &pg);
     /* The curves one after the other: which one, and how many are done. */
     snprintf(unit, sizeof unit, "of %zu curves done", o.nspec);
     progress_set_unit(&pg, unit);
     for (size_t i = 0; rc == 0 && i < o.nspec; i++) {
-        snprintf(name, sizeof name, "%s: %s", o.path, o.spec[i]);
+        snprintf(name, sizeof name, "%s: %s", m.path, o.spec[i]);
         progress_set_name(&pg, name);
         progress_update(&pg, i, o.nspec, i);
         rc = curve(&o, &m, o.spec[i], &m.cv[m.nc++]);
@@ -542,5 +716,7 @@ int cmd_mrc(int argc, char **argv)
     vl_vec_free(&o.given);
     free(m.key);
     trace_pages_free(&m.tp);
+    mrc_stream_result_free(&m.sr);
+    free(m.merged_trace);
     return rc == MRC_SERVED ? CLI_OK : rc;
 }

@@ -33,7 +33,7 @@ static const char plot_help[] =
     "       vmlab plot curves MRC.csv|TRACE -o OUT.png|OUT.svg [--ratio] [--log AXES]\n"
     "                  [-p POLICIES]\n"
     "       vmlab plot wss TRACE --tau N -o OUT.png|OUT.svg [-F FORMAT] [--page-size B]\n"
-    "       vmlab plot heap REP --design D -o OUT.png|OUT.svg [--align 8|16]\n"
+    "       vmlab plot heap REP -p DESIGN -o OUT.png|OUT.svg [--align 8|16]\n"
     "\n"
     "Pictures with gnuplot (PNG or SVG, chosen by OUT's extension):\n"
     "  addresses  virtual address against time, reads, writes and instruction\n"
@@ -64,13 +64,14 @@ static const char plot_help[] =
     "                         addresses: the window [A, B] only (0x hex allowed)\n"
     "      --tau N            wss: window in references (default 10000)\n"
     "      --ratio            curves: miss ratio on the y axis instead of faults\n"
-    "  -p, --policy LIST      curves of a trace: the policies (default lru,opt)\n"
+    "  -p, --policy LIST      curves of a trace: the policies (default lru,opt);\n"
+    "                         heap: the one design, as in `vmlab malloc replay -p`\n"
     "      --log AXES         curves: x, y, xy or none (default: x when the frame\n"
     "                         counts span 100x or more, else none)\n"
     "      --max-points N     rows plotted at most (addresses: by coarser cells,\n"
     "                         default 30000 for PNG, 8000 for SVG; wss: evenly\n"
     "                         spaced, default 2000); heap: columns (200)\n"
-    "      --design D         heap: the design (default segfit; `vmlab malloc\n"
+    "      --design D         heap: the same as -p (default segfit; `vmlab malloc\n"
     "                         replay --list`)\n"
     "      --align N          heap: payload alignment, 8 (default) or 16\n"
     "      --title T          chart title (default: the kind and the input's name)\n"
@@ -256,6 +257,12 @@ static int parse(plot_cli_t *o, int argc, char **argv)
     if (!o->max_points)
         o->max_points = o->kind == K_HEAP ? 200 : o->kind != K_ADDR ? 2000
                         : o->po.svg ? 8000 : 30000; /* SVG: a node a dot */
+    if (o->kind == K_HEAP && o->policies) { /* -p names the design, as in malloc replay */
+        if (o->design && strcmp(o->design, o->policies) != 0)
+            return cli_usage("plot", "-p %s and --design %s disagree (expected one design)",
+                             o->policies, o->design);
+        o->design = o->policies;
+    }
     if (!o->design)
         o->design = "segfit";
     if (!o->align)
@@ -270,8 +277,8 @@ static int parse(plot_cli_t *o, int argc, char **argv)
         return cli_usage("plot", "--from, --to, --addr-min and --addr-max are for addresses");
     if (o->kind != K_CURVES && o->log != 4)
         return cli_usage("plot", "--log is for curves");
-    if (o->kind != K_CURVES && o->policies)
-        return cli_usage("plot", "-p is for curves of a trace");
+    if (o->kind != K_CURVES && o->kind != K_HEAP && o->policies)
+        return cli_usage("plot", "-p is for curves of a trace and the design of a heap");
     return 0;
 }
 

@@ -185,7 +185,7 @@ static int draw(const opts_t *o, const sched_result_t *r)
             return cli_diag(&d);
         switch (cli_gnuplot(gp)) {
         case 0: break;
-        case 1: cli_error("sched: gnuplot not found; wrote %s and %s (render with: gnuplot %s)", gp, dat, gp); break;
+        case 1: cli_error("sched: gnuplot not found; wrote %s and %s (render with: gnuplot %s)", gp, dat, gp); return CLI_ERR;
         default: cli_error("sched: gnuplot failed on %s (its message is above)", gp); return CLI_ERR;
         }
     }

@@ -148,10 +148,14 @@ static int translate(const v2p_cli_t *o, v2p_result_t *r)
     /* Every address must be mapped; in a range, the start. */
     for (size_t i = 0; i < (o->range ? 1 : n); i++)
         if (!inspect_maps_find(&r->mm, o->addrs.v[i])) {
-            int pid = o->pid ? o->pid : (int)getpid();
-            cli_error("v2p: address %#jx is not mapped in process %d (expected an address inside "
-                      "one of its mappings; see 'vmlab maps %d')",
-                      (uintmax_t)o->addrs.v[i], pid, pid);
+            if (!o->pid) /* self: vmlab's own mappings, gone when it exits */
+                cli_error("v2p: address %#jx is not mapped in vmlab itself (self means this "
+                          "vmlab process; expected the PID of a running process, whose "
+                          "mappings 'vmlab maps PID' lists)", (uintmax_t)o->addrs.v[i]);
+            else
+                cli_error("v2p: address %#jx is not mapped in process %d (expected an address "
+                          "inside one of its mappings; see 'vmlab maps %d')",
+                          (uintmax_t)o->addrs.v[i], o->pid, o->pid);
             return CLI_ERR;
         }
     if (!(r->pg = calloc(n, sizeof *r->pg)))

@@ -12,17 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mrc/opt_stack.h"
+#include "mrc/dense_ids.h"
 #include "vmlab/mrc.h"
 #include "vmlab/sim.h"
 #include "vmlab/trace.h"
 
 int64_t mrc_distinct(const uint64_t *page, size_t n)
 {
-    uint32_t *id = malloc((n ? n : 1) * sizeof *id), V = 0;
-    int rc = id ? opt_dense_ids(page, n, id, &V) : -ENOMEM;
+    enum { CHUNK = 65536 };
+    uint32_t *id = malloc(CHUNK * sizeof *id);
+    dense_ids_t *m = dense_ids_new();
+    int rc = id && m ? 0 : -ENOMEM;
+    int64_t V;
+    for (size_t at = 0; rc == 0 && at < n; at += CHUNK)
+        rc = dense_ids_map(m, page + at, n - at < CHUNK ? n - at : CHUNK, id, NULL);
+    V = rc ? rc : (int64_t)dense_ids_count(m);
     free(id);
-    return rc ? rc : (int64_t)V;
+    dense_ids_free(m);
+    return V;
 }
 
 int mrc_keys(const trace_pages_t *tp, uint64_t **key, diag_t *d)

@@ -140,6 +140,12 @@ void lru_stack_free(lru_stack_t *s)
 
 size_t lru_stack_size(const lru_stack_t *s) { return s->count; }
 
+size_t lru_stack_bytes(const lru_stack_t *s)
+{
+    return sizeof *s + (s->mask + 1) * sizeof *s->tab + s->nw * sizeof *s->bits +
+           (s->nw + 1) * sizeof *s->fen + s->cap * sizeof *s->owner;
+}
+
 static int grow_table(lru_stack_t *s)
 {
     size_t nsize = (s->mask + 1) * 2, nmask = nsize - 1;
@@ -369,57 +375,142 @@ static size_t flush_dists(uint64_t *hist, const uint32_t *dbuf, size_t nb)
     return 0;
 }
 
-int lru_dense_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint64_t *cold)
+struct lru_dense {
+    lru_stack_t s;  /* slots, bitmap and Fenwick tree; owner[] holds dense ids */
+    uint32_t *last; /* lcap entries: live slot of id x (x < V), EMPTY before use */
+    size_t lcap;    /* entries of last[] */
+    uint32_t V;     /* ids seen: 0 .. V - 1 */
+    uint64_t *hist; /* hcap entries: hist[d], references at distance d */
+    size_t hcap;    /* entries of hist[], >= V + 1 */
+    uint64_t cold;  /* first references */
+};
+
+lru_dense_t *lru_dense_new(void)
+{
+    lru_dense_t *L = calloc(1, sizeof *L);
+    if (!L || alloc_slots(&L->s, 4096)) {
+        free(L);
+        errno = ENOMEM;
+        return NULL;
+    }
+    fen_build(&L->s);
+    return L;
+}
+
+void lru_dense_free(lru_dense_t *L)
+{
+    if (!L)
+        return;
+    free(L->last), free(L->hist);
+    free(L->s.bits), free(L->s.fen), free(L->s.owner);
+    free(L);
+}
+
+/* Room for id V (a new page): last[] and hist[] grown. */
+static int dense_room(lru_dense_t *L)
+{
+    size_t lc = L->lcap, hc = L->hcap;
+    if ((size_t)L->V + 1 > lc) {
+        if (vl_grow((void **)&L->last, &lc, (size_t)L->V + 1, sizeof *L->last))
+            return -ENOMEM;
+        memset(L->last + L->lcap, 0xff, (lc - L->lcap) * sizeof *L->last);
+        L->lcap = lc;
+    }
+    if ((size_t)L->V + 2 > hc) {
+        if (vl_grow((void **)&L->hist, &hc, (size_t)L->V + 2, sizeof *L->hist))
+            return -ENOMEM;
+        memset(L->hist + L->hcap, 0, (hc - L->hcap) * sizeof *L->hist);
+        L->hcap = hc;
+    }
+    return 0;
+}
+
+int lru_dense_feed(lru_dense_t *L, const uint32_t *id, size_t n)
 {
     uint32_t dbuf[DIST_BATCH];
     size_t nb = 0;
-    lru_stack_t s;
-    uint32_t *last = malloc((V ? V : 1) * sizeof *last);
-    size_t cap = pow2_at_least(2 * (size_t)V + 64);
-    memset(&s, 0, sizeof s);
-    if (cap > pow2_at_least(n + 64))
-        cap = pow2_at_least(n + 64);
-    if (!last || alloc_slots(&s, cap)) {
-        free(last);
-        return -ENOMEM;
-    }
-    memset(last, 0xff, (V ? V : 1) * sizeof *last);
-    fen_build(&s);
+    lru_stack_t *s = &L->s;
+    int rc = 0;
     for (size_t t = 0; t < n; t++) {
         uint32_t x = id[t], sl;
         if (nb == DIST_BATCH)
-            nb = flush_dists(hist, dbuf, nb);
-        if (t + PREFETCH < n)
-            __builtin_prefetch(&last[id[t + PREFETCH]]);
-        VL_ASSERT(x < V);
-        sl = last[x];
+            nb = flush_dists(L->hist, dbuf, nb);
+        if (t + PREFETCH < n && id[t + PREFETCH] < L->lcap)
+            __builtin_prefetch(&L->last[id[t + PREFETCH]]);
+        VL_ASSERT(x <= L->V); /* dense: a new id is the next one */
+        if (x == L->V) {
+            if ((rc = dense_room(L)))
+                break;
+            L->V++;
+        }
+        sl = L->last[x];
         if (sl == EMPTY) {
-            (*cold)++;
+            L->cold++;
         } else {
-            size_t dist = live_after(&s, sl) + 1;
+            size_t dist = live_after(s, sl) + 1;
             if (dist == 1) {
-                hist[1]++;
+                L->hist[1]++;
                 continue;
             }
             dbuf[nb++] = (uint32_t)dist;
-            s.bits[sl / 64] &= ~(1ull << (sl % 64));
-            fen_add(s.fen, s.nw, sl / 64, -1);
-            s.count--;
+            s->bits[sl / 64] &= ~(1ull << (sl % 64));
+            fen_add(s->fen, s->nw, sl / 64, -1);
+            s->count--;
         }
-        if (s.now == s.cap && compact(&s, last)) {
-            free(last);
-            free(s.bits), free(s.fen), free(s.owner);
-            return -ENOMEM;
+        if (s->now == s->cap && compact(s, L->last)) {
+            /* Leave the state consistent: the page is forgotten. */
+            L->last[x] = EMPTY;
+            rc = -ENOMEM;
+            break;
         }
-        s.owner[s.now] = x;
-        last[x] = (uint32_t)s.now;
-        s.bits[s.now / 64] |= 1ull << (s.now % 64);
-        fen_add(s.fen, s.nw, s.now / 64, 1);
-        s.now++;
-        s.count++;
+        s->owner[s->now] = x;
+        L->last[x] = (uint32_t)s->now;
+        s->bits[s->now / 64] |= 1ull << (s->now % 64);
+        fen_add(s->fen, s->nw, s->now / 64, 1);
+        s->now++;
+        s->count++;
     }
-    flush_dists(hist, dbuf, nb);
-    free(last);
-    free(s.bits), free(s.fen), free(s.owner);
-    return 0;
+    flush_dists(L->hist, dbuf, nb);
+    VL_DEBUG_CHECK(if (L->V < 512) lru_dense_check(L));
+    return rc;
+}
+
+const uint64_t *lru_dense_hist(const lru_dense_t *L, uint32_t *V, uint64_t *cold)
+{
+    *V = L->V;
+    *cold = L->cold;
+    return L->hist;
+}
+
+size_t lru_dense_bytes(const lru_dense_t *L)
+{
+    return sizeof *L + L->lcap * sizeof *L->last + L->hcap * sizeof *L->hist +
+           L->s.nw * sizeof *L->s.bits + (L->s.nw + 1) * sizeof *L->s.fen +
+           L->s.cap * sizeof *L->s.owner;
+}
+
+void lru_dense_check(const lru_dense_t *L)
+{
+    const lru_stack_t *s = &L->s;
+    size_t live = 0;
+    VL_ASSERT(s->now <= s->cap && s->cap == s->nw * 64);
+    VL_ASSERT(L->lcap >= L->V && (L->V == 0 || L->hcap >= (size_t)L->V + 1));
+    for (size_t w = 0; w < s->nw; w++)
+        live += (size_t)__builtin_popcountll(s->bits[w]);
+    VL_ASSERT(live == s->count);
+    for (uint32_t x = 0; x < L->V; x++) {
+        uint32_t sl = L->last[x];
+        if (sl == EMPTY)
+            continue;
+        live--;
+        VL_ASSERT(sl < s->now && (s->bits[sl / 64] >> (sl % 64) & 1) && s->owner[sl] == x);
+    }
+    VL_ASSERT(live == 0);
+    for (size_t i = 1; i <= s->nw; i++) {
+        size_t lo = i - (i & (~i + 1));
+        int32_t c = 0;
+        for (size_t w = lo; w < i; w++)
+            c += __builtin_popcountll(s->bits[w]);
+        VL_ASSERT(c == s->fen[i]);
+    }
 }

@@ -36,6 +36,8 @@ int lru_stack_access(lru_stack_t *s, uint64_t key, uint64_t *dist /* OUT */);
 int lru_stack_remove(lru_stack_t *s, uint64_t key);
 /* Pages in the stack. */
 size_t lru_stack_size(const lru_stack_t *s);
+/* Bytes the stack holds (its own allocations). */
+size_t lru_stack_bytes(const lru_stack_t *s);
 
 /* The whole trace at once, prefetching ahead: hist[dist]++ for each
  * reference with a finite distance, *cold for first references.  *hist is
@@ -44,12 +46,28 @@ size_t lru_stack_size(const lru_stack_t *s);
 int lru_stack_run(lru_stack_t *s, const uint64_t *key, size_t n, uint64_t **hist,
                   size_t *hist_size, uint64_t *cold);
 
-/* The same distances over dense page ids id[0, n) in [0, V) (opt_stack.h's
- * opt_dense_ids): an array of last slots instead of the table, so a
- * reference touches 4 bytes of a V-entry array (prefetched) rather than a
- * table line; what the exact LRU curve uses.  hist has V + 1 entries,
- * zeroed by the caller.  0 or -ENOMEM. */
-int lru_dense_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint64_t *cold);
+/* The same distances over dense page ids (dense_ids.h), fed a batch at a
+ * time: an array of last slots instead of the table, so a reference touches
+ * 4 bytes of a V-entry array (prefetched) rather than a table line; what
+ * the exact LRU curve uses.  Memory is O(distinct pages), never O(refs):
+ * last[] and hist[] grow with the ids, and the slot space is compacted
+ * (and doubled only while more than half of it is live), so it stays
+ * below 4 slots a page.  Invariants (lru_dense_check): live slots ==
+ * pages seen; last[x] is live and owned by x; the Fenwick tree as above. */
+typedef struct lru_dense lru_dense_t;
+/* NULL with errno ENOMEM. */
+lru_dense_t *lru_dense_new(void);
+void lru_dense_free(lru_dense_t *L);
+/* id[0, n): each at most the number of ids seen so far (a new page takes
+ * the next id).  0, or -ENOMEM (the references before the failing one are
+ * counted). */
+int lru_dense_feed(lru_dense_t *L, const uint32_t *id, size_t n);
+/* hist[d] for d in [1, V] (borrowed; hist[0] = 0), *V ids seen, *cold
+ * first references.  NULL while V == 0. */
+const uint64_t *lru_dense_hist(const lru_dense_t *L, uint32_t *V /* OUT */, uint64_t *cold /* OUT */);
+/* Bytes the state holds (its own allocations). */
+size_t lru_dense_bytes(const lru_dense_t *L);
+void lru_dense_check(const lru_dense_t *L);
 
 /* Abort if an invariant is broken. */
 void lru_stack_check(const lru_stack_t *s);

@@ -40,7 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmlab/hash.h"
+#include "base/vec.h"
+#include "mrc/dense_ids.h"
 #include "vmlab/check.h"
 
 #define NEG (-(1 << 30)) /* "no live slot here" for the prefix maximum */
@@ -51,15 +52,21 @@ typedef struct tnode {
     int32_t max; /* highest prefix (within the node) at a live slot; NEG if none */
 } tnode_t;
 
-typedef struct opt_state {
+struct opt_dense {
     size_t nb;          /* 64-slot blocks, a power of two; slots = 64 nb */
     uint64_t *live;     /* nb words: slot is some page's last reference */
     uint64_t *mk;       /* nb words: slot carries a capacity's marker */
     tnode_t *t;         /* 2 nb tree nodes (leaves at nb + block) */
     uint32_t *slot_id;  /* 64 nb: page id of a live slot */
     uint32_t *slot_cap; /* 64 nb: capacity of a marked slot */
-    uint32_t *last;     /* V: live slot of each page, NONE before its first use */
-    size_t ncp;         /* capacity tree leaves, a power of 16 >= V */
+    uint32_t *last;     /* lcap entries: live slot of each page, NONE before its first use */
+    size_t lcap;        /* entries of last[], >= V */
+    uint32_t V;         /* pages seen: ids 0 .. V - 1 */
+    uint64_t *hist;     /* hcap entries: hist[d], references at distance d */
+    size_t hcap;        /* entries of hist[], >= V + 1 */
+    uint64_t cold;      /* first references */
+    size_t coff_end;    /* entries of cmin[] */
+    size_t ncp;         /* capacity tree leaves, a power of 16 > ncap */
     unsigned clev;      /* levels above the leaves: ncp = 16^clev */
     size_t coff[16];    /* offset of level k in cmin (leaves: level 0, at 0) */
     uint32_t *cmin;     /* 16-ary min tree, level by level, 64-byte aligned:
@@ -68,7 +75,8 @@ typedef struct opt_state {
     uint32_t ncap;      /* capacities handed out so far (index 0 unused) */
     size_t now;         /* next slot */
     int64_t W;          /* sum of all weights */
-} opt_state_t;
+};
+typedef struct opt_dense opt_state_t;
 
 /* For 8 slots at a time: index (live byte) | (marker byte) << 8 gives the
  * byte's weight sum and its highest prefix at a live slot (NIB_NONE if no
@@ -408,147 +416,153 @@ static void state_free(opt_state_t *o)
     free(o->slot_cap), free(o->last), free(o->cmin);
 }
 
-int opt_stack_run(const uint32_t *id, size_t n, uint32_t V, uint64_t *hist, uint64_t *cold)
+/* A capacity tree 16 times wider (or the first one): the leaves are
+ * copied, the levels above rebuilt. */
+static int cap_grow(opt_state_t *o)
 {
-    opt_state_t o;
-    size_t nb = 1, want = (size_t)V * 4 < n + 1 ? (size_t)V * 4 : n + 1;
-    memset(&o, 0, sizeof o);
-    pthread_once(&nib_once, nib_init);
-    while (nb * 64 < want)
-        nb *= 2;
-    o.ncp = 16, o.clev = 1;
-    while (o.ncp < V)
-        o.ncp *= 16, o.clev++;
-    {
-        size_t off = 0;
-        for (unsigned k = 0; k <= o.clev; k++) {
-            o.coff[k] = off;
-            off += ((o.ncp >> (4 * k)) + 15) & ~(size_t)15; /* lines stay aligned */
-        }
-        o.cmin = aligned_alloc(64, off * sizeof *o.cmin);
-        if (o.cmin)
-            memset(o.cmin, 0xff, off * sizeof *o.cmin);
-    }
-    o.last = malloc((V ? V : 1) * sizeof *o.last);
-    if (!o.last || !o.cmin || alloc_time(&o, nb)) {
-        state_free(&o);
+    size_t ncp = o->ncp ? o->ncp * 16 : 16, off = 0, coff[16];
+    unsigned clev = o->ncp ? o->clev + 1 : 1;
+    uint32_t *cmin;
+    if (clev >= 16 || ncp > (size_t)UINT32_MAX + 1)
         return -ENOMEM;
+    for (unsigned k = 0; k <= clev; k++) {
+        coff[k] = off;
+        off += ((ncp >> (4 * k)) + 15) & ~(size_t)15; /* lines stay aligned */
     }
-    memset(o.last, 0xff, (V ? V : 1) * sizeof *o.last);
-    tree_build(&o);
-    for (size_t t = 0; t < n; t++) {
-        uint32_t x = id[t], p, c, old;
-        size_t now, bp, bo, bn;
-        VL_ASSERT(x < V);
-        if (t + 16 < n)
-            __builtin_prefetch(&o.last[id[t + 16]]);
-        if (o.now == o.nb * 64 && compact(&o)) {
-            state_free(&o);
-            return -ENOMEM;
-        }
-        now = o.now;
-        p = o.last[x];
-        if (p == NONE) {
-            (*cold)++;
-            set_bit(o.live, now);
-            o.slot_id[now] = x;
-            o.last[x] = (uint32_t)now;
-            o.W--;
-            if (o.ncap >= 1) {
-                set_bit(o.mk, now);
-                o.slot_cap[now] = o.ncap;
-                cap_set(&o, o.ncap, (uint32_t)now);
-                o.W++;
-            }
-            o.ncap++;
-            block_update(&o, now / 64);
-            o.now++;
-            continue;
-        }
-        if (p == now - 1) { /* the newest page again */
-            hist[1]++;
-            continue;
-        }
-        c = find_cap(&o, (uint32_t)find_tau(&o, (size_t)p + 1));
-        hist[c + 1]++;
-        old = o.cmin[c];
-        clr_bit(o.mk, old);
-        clr_bit(o.live, p);
-        set_bit(o.live, now);
-        set_bit(o.mk, now);
-        o.slot_id[now] = x;
-        o.slot_cap[now] = c;
-        o.last[x] = (uint32_t)now;
-        cap_set(&o, c, (uint32_t)now);
-        bp = p / 64, bo = old / 64, bn = now / 64;
-        blocks_update3(&o, bn, bp, bo);
-        o.now++;
-        VL_DEBUG_CHECK(if (V < 256 || (t & 4095) == 0) opt_check(&o, V));
-    }
-    state_free(&o);
+    if (!(cmin = aligned_alloc(64, off * sizeof *cmin)))
+        return -ENOMEM;
+    memset(cmin, 0xff, off * sizeof *cmin);
+    if (o->cmin)
+        memcpy(cmin, o->cmin, o->ncp * sizeof *cmin);
+    free(o->cmin);
+    o->cmin = cmin, o->ncp = ncp, o->clev = clev, o->coff_end = off;
+    memcpy(o->coff, coff, sizeof coff);
+    cap_rebuild(o);
     return 0;
 }
 
-/* Dense numbering stays a hand-written table rather than base/hashmap.h's
- * vl_map: it is the first pass of every exact curve, prefetches its line 12
- * references ahead, inlines the probe and keeps load <= 1/2; measured with
- * bench/map_bench.c on the zipf benchmark trace (10 M references, 762,669 pages): this
- * table 19-20 ns a reference, vl_map 39-41 ns (2.0x), 38.5 ns with vl_map_prefetch (1.9x);
- * BENCHMARKS.md, "## base". */
-typedef struct dense_entry {
-    uint64_t key; /* page */
-    uint32_t id;  /* dense id; NONE if free */
-    uint32_t pad; /* 16-byte entries */
-} dense_entry_t;
+opt_dense_t *opt_dense_new(void)
+{
+    opt_state_t *o = calloc(1, sizeof *o);
+    pthread_once(&nib_once, nib_init);
+    if (!o || cap_grow(o) || alloc_time(o, 64)) {
+        if (o)
+            state_free(o);
+        free(o);
+        errno = ENOMEM;
+        return NULL;
+    }
+    tree_build(o);
+    return o;
+}
 
+void opt_dense_free(opt_dense_t *o)
+{
+    if (!o)
+        return;
+    state_free(o);
+    free(o->hist);
+    free(o);
+}
+
+/* Room for id V (a new page): last[], hist[] and the capacity tree. */
+static int opt_room(opt_state_t *o)
+{
+    size_t lc = o->lcap, hc = o->hcap;
+    if ((size_t)o->V + 1 > lc) {
+        if (vl_grow((void **)&o->last, &lc, (size_t)o->V + 1, sizeof *o->last))
+            return -ENOMEM;
+        memset(o->last + o->lcap, 0xff, (lc - o->lcap) * sizeof *o->last);
+        o->lcap = lc;
+    }
+    if ((size_t)o->V + 2 > hc) {
+        if (vl_grow((void **)&o->hist, &hc, (size_t)o->V + 2, sizeof *o->hist))
+            return -ENOMEM;
+        memset(o->hist + o->hcap, 0, (hc - o->hcap) * sizeof *o->hist);
+        o->hcap = hc;
+    }
+    if (o->ncap + 1 >= o->ncp && cap_grow(o))
+        return -ENOMEM;
+    return 0;
+}
+
+int opt_dense_feed(opt_dense_t *o, const uint32_t *id, size_t n)
+{
+    for (size_t t = 0; t < n; t++) {
+        uint32_t x = id[t], p, c, old;
+        size_t now, bp, bo, bn;
+        VL_ASSERT(x <= o->V); /* dense: a new id is the next one */
+        if (t + 16 < n && id[t + 16] < o->lcap)
+            __builtin_prefetch(&o->last[id[t + 16]]);
+        if (x == o->V) {
+            if (opt_room(o))
+                return -ENOMEM;
+            o->V++;
+        }
+        if (o->now == o->nb * 64 && compact(o))
+            return -ENOMEM;
+        now = o->now;
+        p = o->last[x];
+        if (p == NONE) {
+            o->cold++;
+            set_bit(o->live, now);
+            o->slot_id[now] = x;
+            o->last[x] = (uint32_t)now;
+            o->W--;
+            if (o->ncap >= 1) {
+                set_bit(o->mk, now);
+                o->slot_cap[now] = o->ncap;
+                cap_set(o, o->ncap, (uint32_t)now);
+                o->W++;
+            }
+            o->ncap++;
+            block_update(o, now / 64);
+            o->now++;
+            continue;
+        }
+        if (p == now - 1) { /* the newest page again */
+            o->hist[1]++;
+            continue;
+        }
+        c = find_cap(o, (uint32_t)find_tau(o, (size_t)p + 1));
+        o->hist[c + 1]++;
+        old = o->cmin[c];
+        clr_bit(o->mk, old);
+        clr_bit(o->live, p);
+        set_bit(o->live, now);
+        set_bit(o->mk, now);
+        o->slot_id[now] = x;
+        o->slot_cap[now] = c;
+        o->last[x] = (uint32_t)now;
+        cap_set(o, c, (uint32_t)now);
+        bp = p / 64, bo = old / 64, bn = now / 64;
+        blocks_update3(o, bn, bp, bo);
+        o->now++;
+        VL_DEBUG_CHECK(if (o->V < 256 || (o->now & 4095) == 0) opt_check(o, o->V));
+    }
+    return 0;
+}
+
+const uint64_t *opt_dense_hist(const opt_dense_t *o, uint32_t *V, uint64_t *cold)
+{
+    *V = o->V;
+    *cold = o->cold;
+    return o->hist;
+}
+
+size_t opt_dense_bytes(const opt_dense_t *o)
+{
+    return sizeof *o + o->nb * (8 + 8 + 2 * sizeof *o->t + 64 * 4 + 64 * 4) +
+           o->lcap * sizeof *o->last + o->hcap * sizeof *o->hist + o->coff_end * sizeof *o->cmin;
+}
+
+/* The old one-shot numbering, over dense_ids.c. */
 int opt_dense_ids(const uint64_t *page, size_t n, uint32_t *id, uint32_t *V)
 {
-    size_t size = 1024, mask = size - 1, count = 0;
-    dense_entry_t *tab = malloc(size * sizeof *tab);
-    if (!tab)
-        return -ENOMEM;
-    for (size_t i = 0; i < size; i++)
-        tab[i].id = NONE;
-    for (size_t t = 0; t < n; t++) {
-        uint64_t key = page[t];
-        size_t i;
-        if (t + 12 < n)
-            __builtin_prefetch(&tab[vl_hash64(page[t + 12]) & mask]);
-        i = vl_hash64(key) & mask;
-        while (tab[i].id != NONE && tab[i].key != key)
-            i = (i + 1) & mask;
-        if (tab[i].id == NONE) {
-            if ((count + 1) * 2 > size) {
-                size_t nsize = size * 2, nmask = nsize - 1;
-                dense_entry_t *nt = malloc(nsize * sizeof *nt);
-                if (!nt || count >= NONE - 1) {
-                    free(nt);
-                    free(tab);
-                    return -ENOMEM;
-                }
-                for (size_t j = 0; j < nsize; j++)
-                    nt[j].id = NONE;
-                for (size_t j = 0; j < size; j++) {
-                    size_t k;
-                    if (tab[j].id == NONE)
-                        continue;
-                    k = vl_hash64(tab[j].key) & nmask;
-                    while (nt[k].id != NONE)
-                        k = (k + 1) & nmask;
-                    nt[k] = tab[j];
-                }
-                free(tab);
-                tab = nt, size = nsize, mask = nmask;
-                i = vl_hash64(key) & mask;
-                while (tab[i].id != NONE)
-                    i = (i + 1) & mask;
-            }
-            tab[i].key = key;
-            tab[i].id = (uint32_t)count++;
-        }
-        id[t] = tab[i].id;
-    }
-    free(tab);
-    *V = (uint32_t)count;
-    return 0;
+    dense_ids_t *m = dense_ids_new();
+    int rc = m ? dense_ids_map(m, page, n, id, NULL) : -ENOMEM;
+    if (rc == 0)
+        *V = dense_ids_count(m);
+    dense_ids_free(m);
+    return rc;
 }

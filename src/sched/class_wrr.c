@@ -26,6 +26,13 @@
  *              reweight=now: the current slice restarts at the new length.
  *   free-cpu   free-cpu=N keeps CPU N free of WRR tasks (unless a task's
  *              affinity allows no other CPU); default none.
+ *   idle pull  idle-pull=1 (default): when a CPU's running WRR task blocks or
+ *              exits and leaves no WRR task there, the CPU pulls, before it
+ *              picks, the heaviest queued (not running) WRR task allowed on
+ *              it from the CPU with the greatest total weight among those
+ *              with at least two (ties: lowest id; among equally heavy tasks
+ *              the one nearest the queue's head), as the kernel lab's
+ *              wrr_pull does (kernel/patches/0002).  Never onto free-cpu.
  * Preemption: WRR tasks never preempt each other; any RT task preempts them,
  * and they preempt any CFS task (class order in the core).
  *
@@ -50,6 +57,7 @@ typedef struct wrr_rq {
     tlist_t q;       /* queued tasks, head runs next */
     uint32_t nr;     /* WRR tasks on this CPU, running one included */
     uint64_t weight; /* their total weight */
+    int emptied;     /* its running task left and nr fell to 0: pull at the next pick */
 } wrr_rq_t;
 
 typedef struct wrr_state {
@@ -58,6 +66,7 @@ typedef struct wrr_state {
     unsigned tie;      /* 0 group, 1 lowest */
     unsigned refill;   /* 0 used, 1 wake */
     unsigned reweight; /* 0 keep, 1 now */
+    unsigned idle_pull; /* 1: pull when the running task leaves an empty CPU */
     cpu_tree_t tree;   /* total weight per CPU (CPU_TREE_NONE: free CPU) */
     vl_map_t groups;   /* group << 11 | cpu -> runnable members */
     uint32_t *ties;    /* scratch for cpu_tree_ties, ncpus entries */
@@ -74,8 +83,10 @@ static int wrr_init(sched_class_t *c, sched_params_t *ps, diag_t *d)
         (rc = sched_param_word(ps, "wrr", "tie", "group|lowest", 0, &s->tie, d)) ||
         (rc = sched_param_word(ps, "wrr", "refill", "used|wake", 0, &s->refill, d)) ||
         (rc = sched_param_word(ps, "wrr", "reweight", "keep|now", 0, &s->reweight, d)) ||
-        (rc = sched_param_u64(ps, "wrr", "free-cpu", SCHED_NONE, 0, SCHED_MAX_CPUS - 1, &s->free_cpu, d)))
+        (rc = sched_param_u64(ps, "wrr", "free-cpu", SCHED_NONE, 0, SCHED_MAX_CPUS - 1, &s->free_cpu, d)) ||
+        (rc = sched_param_word(ps, "wrr", "idle-pull", "1|0", 0, &s->idle_pull, d)))
         return rc;
+    s->idle_pull = !s->idle_pull; /* index 0 is "1" */
     c->period = period; /* 0: never */
     if (s->free_cpu != SCHED_NONE && (s->free_cpu >= c->ncpus || c->ncpus == 1))
         return diag_set(d, NULL, 0, EINVAL, "wrr: free-cpu=%u needs another CPU (expected a CPU below %u, "
@@ -186,6 +197,8 @@ static void wrr_dequeue(sched_class_t *c, uint32_t cpu, sched_task_t *t, int fla
     if (!(flags & SCHED_DEQ_RUNNING))
         tlist_del(c->core, &rq->q, t);
     rq->nr--;
+    if ((flags & SCHED_DEQ_RUNNING) && rq->nr == 0 && s->idle_pull)
+        rq->emptied = 1;
     rq_weight(c, cpu, rq->weight - t->weight);
     group_add(s, t->group, cpu, -1);
 }
@@ -276,6 +289,38 @@ static void wrr_balance(sched_class_t *c)
     }
 }
 
+/* Idle pull (see the top): cpu's running WRR task left it with none. */
+static void wrr_pull(sched_class_t *c, uint32_t cpu)
+{
+    wrr_state_t *s = c->state;
+    wrr_rq_t *rq = sched_rq(c, cpu);
+    if (!rq->emptied)
+        return;
+    rq->emptied = 0;
+    if (rq->nr != 0 || cpu == s->free_cpu)
+        return;
+    uint32_t from = SCHED_NONE;
+    uint64_t max = 0;
+    for (uint32_t o = 0; o < c->ncpus; o++) {
+        const wrr_rq_t *q = sched_rq(c, o);
+        if (o != cpu && q->nr >= 2 && (from == SCHED_NONE || q->weight > max))
+            from = o, max = q->weight;
+    }
+    if (from == SCHED_NONE)
+        return;
+    sched_task_t *best = NULL;
+    for (uint32_t id = ((wrr_rq_t *)sched_rq(c, from))->q.head; id != SCHED_NONE;) {
+        sched_task_t *t = sched_task(c->core, id);
+        id = t->next;
+        if (sched_allowed(t, cpu) && (!best || t->weight > best->weight))
+            best = t;
+    }
+    if (best) {
+        sched_migrate(c->core, best, cpu);
+        sched_count_balance(c->core);
+    }
+}
+
 static void wrr_check(const sched_class_t *c, uint32_t cpu)
 {
     const wrr_state_t *s = c->state;
@@ -302,7 +347,8 @@ const sched_class_ops_t sched_class_wrr = {
     .name = "wrr",
     .summary = "the kernel lab's weighted round robin: slice = weight x 10 ms, least-weight placement, "
                "periodic balancing (docs/sched.md)",
-    .params = "base=10ms,period=2000ms,tie=group|lowest,refill=used|wake,reweight=keep|now,free-cpu=N",
+    .params = "base=10ms,period=2000ms,tie=group|lowest,refill=used|wake,reweight=keep|now,free-cpu=N,"
+              "idle-pull=1|0",
     .state_size = sizeof(wrr_state_t),
     .rq_size = sizeof(wrr_rq_t),
     .init = wrr_init,
@@ -318,5 +364,6 @@ const sched_class_ops_t sched_class_wrr = {
     .reweight = wrr_reweight,
     .total_weight = wrr_total_weight,
     .periodic = wrr_balance,
+    .balance = wrr_pull,
     .check = wrr_check,
 };

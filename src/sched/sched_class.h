@@ -143,6 +143,10 @@ typedef struct sched_class_ops {
     /* A CPU has nothing to run: the class may pull a task to it (migrating
      * with sched_migrate).  Optional. */
     void (*idle)(sched_class_t *c, uint32_t cpu);
+    /* cpu is about to pick its next task (the kernel's sched_class.balance,
+     * called from pick_next_task for the classes from prev's down): the class
+     * may pull tasks to it with sched_migrate.  Optional. */
+    void (*balance)(sched_class_t *c, uint32_t cpu);
     /* Abort (VL_ASSERT) if the run queue of cpu is inconsistent.  Optional. */
     void (*check)(const sched_class_t *c, uint32_t cpu);
 } sched_class_ops_t;

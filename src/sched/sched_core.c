@@ -463,6 +463,9 @@ static void resched(sched_core_t *k, uint32_t cpu)
     update_curr(k, cpu);
     if (prev)
         k->cls[prev->cls].ops->put_prev(&k->cls[prev->cls], cpu, prev);
+    for (unsigned i = 0; i < SCHED_NCLASSES; i++)
+        if (k->cls[i].ops->balance)
+            k->cls[i].ops->balance(&k->cls[i], cpu);
     for (int pass = 0; pass < 2 && !next; pass++) {
         for (unsigned i = 0; i < SCHED_NCLASSES && !next; i++)
             next = k->cls[i].ops->pick(&k->cls[i], cpu);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "sim/sim_params.h"
 #include "sim/sim_run.h"
 #include "vmlab/check.h"
@@ -295,24 +296,130 @@ int srun_results(run_t *r, sim_result_t *res)
 
 typedef struct mat {
     run_t *r;
-    sim_batch_t all;     /* the whole trace */
-    atomic_size_t next;  /* next job to take */
-    int err;             /* first error (-ENOMEM), under r->lock */
+    sim_batch_t all;       /* the whole trace (page NULL when `first` is set) */
+    const uint32_t *first; /* future policies: first[k], the time of the k-th
+                              page's first reference, ascending; the page ids
+                              are decoded from all.next (next_decode) */
+    uint32_t nfirst;       /* entries of first[] (the pages) */
+    atomic_size_t next;    /* next job to take */
+    int err;               /* first error (-ENOMEM), under r->lock */
 } mat_t;
+
+/* The page ids of references [t0, t0 + n) into page[], from the next-use
+ * chain alone: reference t is either the first of the next page in order
+ * of first use (first[]), or the one some earlier reference named as its
+ * page's next use.  Those pending next uses (one a page at most) wait in a
+ * calendar queue (R. Brown, "Calendar queues", CACM 31(10), 1988) reduced
+ * to what a clock that only moves forward needs: a ring of W slots holds
+ * the next uses due in [t, t + W), slot j mod W; later ones wait in a
+ * min-heap and move to the ring at the start of the batch in which they
+ * come within W.  No hashing: one ring slot written and read a reference.
+ * Invariant: at time t the ring holds exactly the pending uses in [t,
+ * t + W) and the heap the rest, all >= t + n of the batch. */
+typedef struct decode {
+    uint32_t *ring;  /* W slots: ring[j % W] = the page next used at time j */
+    uint64_t mask;   /* W - 1, W a power of two >= SRUN_BATCH */
+    uint64_t *far;   /* min-heap of j << 32 | page, next uses past the ring */
+    size_t nfar;     /* entries in far[] */
+    size_t capfar;   /* room in far[] */
+    uint32_t knext;  /* pages whose first reference has been decoded */
+} decode_t;
+
+static int far_push(decode_t *dc, uint64_t e)
+{
+    size_t i;
+    if (dc->nfar == dc->capfar &&
+        vl_grow((void **)&dc->far, &dc->capfar, dc->nfar + 1, sizeof *dc->far))
+        return -ENOMEM;
+    for (i = dc->nfar++; i > 0 && dc->far[(i - 1) / 2] > e; i = (i - 1) / 2)
+        dc->far[i] = dc->far[(i - 1) / 2];
+    dc->far[i] = e;
+    return 0;
+}
+
+static void far_pop(decode_t *dc)
+{
+    uint64_t last = dc->far[--dc->nfar];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= dc->nfar)
+            break;
+        if (c + 1 < dc->nfar && dc->far[c + 1] < dc->far[c])
+            c++;
+        if (dc->far[c] >= last)
+            break;
+        dc->far[i] = dc->far[c];
+        i = c;
+    }
+    if (dc->nfar)
+        dc->far[i] = last;
+}
+
+static int next_decode(const mat_t *m, decode_t *dc, uint64_t t0, size_t n, uint32_t *page)
+{
+    const uint32_t *next = m->all.next;
+    uint64_t mask = dc->mask, W = mask + 1;
+    uint32_t *ring = dc->ring;
+    VL_ASSERT(n <= W);
+    while (dc->nfar && (dc->far[0] >> 32) < t0 + W) {
+        ring[(dc->far[0] >> 32) & mask] = (uint32_t)dc->far[0];
+        far_pop(dc);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t = t0 + i, j = next[t];
+        uint32_t p;
+        if (i + 16 < n && next[t + 16] != SIM_NEVER) /* overlap the ring's misses */
+            __builtin_prefetch(&ring[next[t + 16] & mask], 1);
+        if (dc->knext < m->nfirst && m->first[dc->knext] == t) {
+            p = dc->knext++;
+        } else {
+            p = ring[t & mask];
+        }
+        if (j != SIM_NEVER) {
+            if (j < t + W)
+                ring[j & mask] = p;
+            else if (far_push(dc, j << 32 | p))
+                return -ENOMEM;
+        }
+        page[i] = p;
+    }
+    return 0;
+}
 
 static void *mat_worker(void *arg)
 {
     mat_t *m = arg;
     run_t *r = m->r;
+    uint32_t *pbuf = NULL;
+    decode_t dc = {0};
+    if (m->first) {
+        /* W: twice the pages (the pending uses), at least a batch */
+        uint64_t W = SRUN_BATCH;
+        while (W < 2 * (uint64_t)m->nfirst && W < ((uint64_t)1 << 31))
+            W *= 2;
+        dc.mask = W - 1;
+        if (!(pbuf = malloc(SRUN_BATCH * sizeof *pbuf)) || !(dc.ring = malloc(W * sizeof *dc.ring)))
+            goto nomem;
+    }
     for (;;) {
         size_t j = atomic_fetch_add(&m->next, 1);
+        size_t step = m->first ? SRUN_BATCH : SRUN_PROGRESS_EVERY;
         if (j >= r->njobs)
             break;
-        for (size_t off = 0; off < m->all.n; off += SRUN_PROGRESS_EVERY) {
+        dc.knext = 0;
+        dc.nfar = 0;
+        for (size_t off = 0; off < m->all.n; off += step) {
             sim_batch_t b = m->all;
-            b.n = m->all.n - off < SRUN_PROGRESS_EVERY ? m->all.n - off : SRUN_PROGRESS_EVERY;
+            b.n = m->all.n - off < step ? m->all.n - off : step;
             b.t0 = off;
-            b.page += off;
+            if (m->first) {
+                if (next_decode(m, &dc, off, b.n, pbuf))
+                    goto nomem;
+                b.page = pbuf;
+            } else {
+                b.page += off;
+            }
             b.write += off;
             if (b.proc)
                 b.proc += off;
@@ -320,23 +427,27 @@ static void *mat_worker(void *arg)
                 b.next += off;
             if (b.vpn)
                 b.vpn += off;
-            if (sim_core_feed(r->core[j], &b)) {
-                pthread_mutex_lock(&r->lock);
-                m->err = -ENOMEM;
-                pthread_mutex_unlock(&r->lock);
-                return NULL;
-            }
+            if (sim_core_feed(r->core[j], &b))
+                goto nomem;
             atomic_fetch_add(&r->done, b.n);
-            srun_progress(r);
+            if (!m->first || (off / SRUN_BATCH) % (SRUN_PROGRESS_EVERY / SRUN_BATCH) == 0)
+                srun_progress(r);
         }
     }
+    free(pbuf), free(dc.ring), free(dc.far);
+    return NULL;
+nomem:
+    free(pbuf), free(dc.ring), free(dc.far);
+    pthread_mutex_lock(&r->lock);
+    m->err = -ENOMEM;
+    pthread_mutex_unlock(&r->lock);
     return NULL;
 }
 
 int srun_materialised(run_t *r, sim_batch_t *all)
 {
     mat_t m = {.r = r, .all = *all};
-    uint32_t *next = NULL;
+    uint32_t *first = NULL;
     unsigned T = r->cfg.threads < r->njobs ? r->cfg.threads : (unsigned)r->njobs;
     pthread_t *tid = NULL;
     unsigned started = 0;
@@ -345,33 +456,40 @@ int srun_materialised(run_t *r, sim_batch_t *all)
     if ((rc = srun_make_cores(r, r->cfg.scope == SIM_SCOPE_LOCAL)))
         return rc;
     if (r->need_future) {
-        /* Times are 32 bits (SIM_NEVER is UINT32_MAX): next[] is half the
-         * bytes to write here and read back per job, last[] half the bytes
-         * under its one random access per reference. */
+        /* The future in 4 bytes a reference: page[] becomes next[] in place
+         * (times are 32 bits, SIM_NEVER is UINT32_MAX), and each job decodes
+         * the page ids back from it a batch at a time (next_decode), so the
+         * trace costs next[] and write[], 5 bytes a reference, instead of
+         * page[] + next[] + write[], 9. */
         if (all->n >= UINT32_MAX)
             return diag_set(r->d, NULL, 0, EFBIG,
                             "%zu references for a policy that reads the future (expected at "
                             "most %u)",
                             all->n, UINT32_MAX - 1);
-        uint32_t *last = malloc(((size_t)r->pm.npages + 1) * sizeof *last);
-        next = malloc((all->n + 1) * sizeof *next);
-        if (!last || !next) {
-            free(last);
-            free(next);
+        uint32_t npages = r->pm.npages, *pn = (uint32_t *)(uintptr_t)all->page;
+        first = malloc(((size_t)npages + 1) * sizeof *first);
+        if (!first)
             return diag_set(r->d, NULL, 0, ENOMEM, "out of memory for next-use times");
-        }
-        _Static_assert(SIM_NEVER == UINT32_MAX, "last[] is set to SIM_NEVER bytewise");
-        memset(last, 0xff, (size_t)r->pm.npages * sizeof *last);
-        const uint32_t *page = all->page;
+        _Static_assert(SIM_NEVER == UINT32_MAX, "first[] is set to SIM_NEVER bytewise");
+        memset(first, 0xff, (size_t)npages * sizeof *first);
         for (size_t i = all->n; i-- > 0;) {
-            uint32_t p = page[i];
+            uint32_t p = pn[i];
             if (i >= 16) /* the pages are known ahead: overlap the misses */
-                __builtin_prefetch(&last[page[i - 16]], 1);
-            next[i] = last[p];
-            last[p] = (uint32_t)i;
+                __builtin_prefetch(&first[pn[i - 16]], 1);
+            pn[i] = first[p];
+            first[p] = (uint32_t)i;
         }
-        free(last);
-        m.all.next = next;
+        /* The page map numbers pages in order of first use (pagemap_ids,
+         * pagemap_append), so the k-th first reference is page k's. */
+        m.nfirst = npages;
+        for (uint32_t k = 1; k < npages; k++)
+            VL_ASSERT(first[k] > first[k - 1] || first[k] == SIM_NEVER);
+        while (m.nfirst && first[m.nfirst - 1] == SIM_NEVER)
+            m.nfirst--;
+        m.first = first;
+        m.all.next = pn;
+        m.all.page = NULL;
+        all->page = NULL; /* consumed */
     }
     r->total = (uint64_t)all->n * r->njobs;
     if (T > 1 && (tid = malloc(T * sizeof *tid)))
@@ -382,7 +500,7 @@ int srun_materialised(run_t *r, sim_batch_t *all)
     for (unsigned i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     free(tid);
-    free(next);
+    free(first);
     if (m.err)
         return diag_set(r->d, NULL, 0, ENOMEM, "out of memory while simulating");
     return 0;

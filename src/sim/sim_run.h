@@ -39,7 +39,9 @@ void srun_progress(run_t *r);
 /* Create every job's core; local: one memory per process seen so far. */
 int srun_make_cores(run_t *r, int local);
 /* Simulate every job over the whole trace in memory (computes next uses
- * when a policy needs them); creates the cores. */
+ * when a policy needs them); creates the cores.  With a future policy,
+ * all->page is consumed (overwritten with next uses, set to NULL): the
+ * caller still frees the array. */
 int srun_materialised(run_t *r, sim_batch_t *all);
 /* Fill res[0, njobs) from the cores and the page map. */
 int srun_results(run_t *r, sim_result_t *res);

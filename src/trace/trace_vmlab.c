@@ -26,7 +26,9 @@
  * 10^6 random pages is a cache miss a reference), and a repeated reference
  * is one to three bytes instead of a delta of up to ten (the zipf benchmark
  * trace: 2.9 bytes a reference against 9.4 in version 1).  The reader keeps
- * each key's address and pid: 12 bytes per distinct (pid, address).
+ * each key's address (8 bytes per distinct (pid, address)) and, from the
+ * first key whose pid differs from the first key's, each key's pid (4 more):
+ * a single-process trace holds no pid per key.
  *
  * The magic's high byte and CR LF catch 7-bit and newline-mangling
  * transfers (as PNG's do).  The decoder is a tight loop with no bounds
@@ -58,9 +60,10 @@ typedef struct vmlab_state {
     int done;          /* end record seen */
     unsigned version;  /* format version, 1 or 2 */
     uint64_t *kaddr;   /* version 2: key -> stored address (cap_keys entries) */
-    uint32_t *kpid;    /* version 2: key -> pid */
+    uint32_t *kpid;    /* version 2: key -> pid; NULL while every key's pid is kpid0 */
+    uint32_t kpid0;    /* version 2: the first key's pid (every key's, while kpid is NULL) */
     uint32_t nkeys;    /* version 2: keys defined so far: keys are [0, nkeys) */
-    uint32_t cap_keys; /* version 2: capacity of kaddr[] and kpid[] */
+    uint32_t cap_keys; /* version 2: capacity of kaddr[] (and of kpid[] once made) */
 } vmlab_state_t;
 
 static inline vmlab_state_t *vst(const trace_t *t)
@@ -162,9 +165,24 @@ static int keys_grow(trace_t *t)
     /* Two arrays, one capacity: both grow to the same size or the call fails. */
     uint32_t ca = vst(t)->cap_keys, cb = vst(t)->cap_keys;
     if (vl_grow32((void **)&vst(t)->kaddr, &ca, (size_t)vst(t)->nkeys + 1, sizeof *vst(t)->kaddr) ||
-        vl_grow32((void **)&vst(t)->kpid, &cb, (size_t)vst(t)->nkeys + 1, sizeof *vst(t)->kpid))
+        (vst(t)->kpid &&
+         vl_grow32((void **)&vst(t)->kpid, &cb, (size_t)vst(t)->nkeys + 1, sizeof *vst(t)->kpid)))
         return trace_fail(t, 0, ENOMEM, "out of memory for %u distinct addresses", vst(t)->nkeys + 1);
-    vst(t)->cap_keys = ca < cb ? ca : cb;
+    vst(t)->cap_keys = vst(t)->kpid && cb < ca ? cb : ca;
+    return 0;
+}
+
+/* A second pid among the keys: make kpid[] (cap_keys entries), every key
+ * so far kpid0's.  0, or nonzero with t->err. */
+static int keys_split_pids(trace_t *t)
+{
+    vmlab_state_t *v = vst(t);
+    VL_ASSERT(!v->kpid && v->nkeys < v->cap_keys);
+    if (!(v->kpid = malloc((size_t)v->cap_keys * sizeof *v->kpid)))
+        return trace_fail(t, 0, ENOMEM, "out of memory for the pids of %u distinct addresses",
+                          v->nkeys + 1);
+    for (uint32_t k = 0; k < v->nkeys; k++)
+        v->kpid[k] = v->kpid0;
     return 0;
 }
 
@@ -199,7 +217,7 @@ decode(trace_t *t, trace_ref_t *out, uint32_t *key, uint8_t *op, size_t max)
     int trunc = 0, done = vst(t)->done, eof = t->eof; /* locals: stores to out[] may alias *t */
     const int v2 = vst(t)->version == 2;
     uint64_t *kaddr = vst(t)->kaddr;
-    uint32_t *kpid = vst(t)->kpid;
+    uint32_t *kpid = vst(t)->kpid, kpid0 = vst(t)->kpid0;
     uint32_t nkeys = vst(t)->nkeys;
     /* an error after n references: keep the keys they use defined */
 #define FAIL(what)                                                             \
@@ -239,15 +257,28 @@ decode(trace_t *t, trace_ref_t *out, uint32_t *key, uint8_t *op, size_t max)
                     kaddr = vst(t)->kaddr;
                     kpid = vst(t)->kpid;
                 }
+                if (kpid) {
+                    kpid[nkeys] = pid;
+                } else if (nkeys == 0) {
+                    vst(t)->kpid0 = kpid0 = pid;
+                } else if (__builtin_expect(pid != kpid0, 0)) {
+                    vst(t)->nkeys = nkeys;
+                    if (keys_split_pids(t)) {
+                        t->pos = (size_t)((const char *)p - t->buf);
+                        vst(t)->nrefs += n;
+                        return n;
+                    }
+                    kpid = vst(t)->kpid;
+                    kpid[nkeys] = pid;
+                }
                 prev += (z >> 1) ^ (0 - (z & 1));
                 kaddr[nkeys] = prev;
-                kpid[nkeys] = pid;
                 k = nkeys++;
             }
             p = q;
             if (out) {
                 out[n].addr = (v2 ? kaddr[k] : prev) << shift;
-                out[n].pid = v2 ? kpid[k] : pid;
+                out[n].pid = !v2 ? pid : kpid ? kpid[k] : kpid0;
                 out[n].op = (uint8_t)(tag & 3);
                 out[n].size = size;
             } else {
@@ -346,7 +377,7 @@ static void vmlab_key(const trace_t *t, uint32_t k, uint64_t *addr, uint32_t *pi
     const vmlab_state_t *v = vst(t);
     VL_ASSERT(k < v->nkeys);
     *addr = v->kaddr[k] << v->shift;
-    *pid = v->kpid[k];
+    *pid = v->kpid ? v->kpid[k] : v->kpid0;
 }
 
 static unsigned vmlab_key_shift(const trace_t *t)
