@@ -202,4 +202,75 @@ t_quiet_without_stats() {
     [ ! -s "$TMP/err" ] || fail "output on stderr without VMLAB_MALLOC_STATS: $(cat "$TMP/err")"
 }
 
+# Issue 18: the thread caches keep the checks.  A block in a thread's cache
+# is still allocated to the design, so the design's own double-free check
+# cannot see a second free: the cache key must (also when another thread,
+# still running, holds the block), and with the flags every free is vetted
+# by the core and a cached block's payload poisoned.
+t_checks_fire_on_cached_blocks() {
+    preload_ok || return
+    for d in $DESIGNS; do
+        for f in "" canary,poison; do
+            for m in thread-double:'double free' double-realloc:'double free' double:'double free' \
+                interior:'invalid pointer'; do
+                (VMLAB_MALLOC_FLAGS=$f vm $d "$PROGS/bugs" ${m%%:*}) >"$TMP/out" 2>"$TMP/err"
+                rc=$?
+                [ $rc -eq 134 ] || fail "$d [$f] ${m%%:*}: exit $rc, expected 134: $(cat "$TMP/out" "$TMP/err")" || return 1
+                grep -q "^vmlab malloc: [a-z]*(): ${m#*:}" "$TMP/err" || fail "$d [$f] ${m%%:*}: $(cat "$TMP/err")" || return 1
+            done
+        done
+        for m in cached-overflow:'heap overflow' uaf:'use after free' uaf-head:'use after free'; do
+            (VMLAB_MALLOC_FLAGS=canary,poison vm $d "$PROGS/bugs" ${m%%:*}) >"$TMP/out" 2>"$TMP/err"
+            rc=$?
+            [ $rc -eq 134 ] || fail "$d ${m%%:*}: exit $rc, expected 134: $(cat "$TMP/out" "$TMP/err")" || return 1
+            grep -q "^vmlab malloc: .*${m#*:}" "$TMP/err" || fail "$d ${m%%:*}: $(cat "$TMP/err")" || return 1
+        done
+    done
+    rm -f "$TMP/stats"
+}
+
+# The threaded stress test (remote frees, fork) with the caches off (the bare
+# design) and with the debug mode's checked caches; the summary line says
+# which.
+t_stress_cache_off_and_checked() {
+    preload_ok || return
+    "$PROGS/stress" 4 4000 >"$TMP/want" || return 1
+    for d in segfit buddy segstore explicit-lifo implicit-next adaptive; do
+        VMLAB_MALLOC_CACHE=0 vm $d "$PROGS/stress" 4 4000 >"$TMP/got" 2>&1 || fail "$d, no cache: $(cat "$TMP/got")" || return 1
+        cmp -s "$TMP/got" "$TMP/want" || fail "$d, no cache: $(cat "$TMP/got")" || return 1
+        grep -q "design $d: .*; thread caches off;" "$TMP/stats" || fail "$d: caches not off: $(cat "$TMP/stats")" || return 1
+        used $d 6000 || return 1
+        VMLAB_MALLOC_FLAGS=canary,poison vm $d "$PROGS/stress" 4 4000 >"$TMP/got" 2>&1 || fail "$d, flags: $(cat "$TMP/got")" || return 1
+        cmp -s "$TMP/got" "$TMP/want" || fail "$d, flags: $(cat "$TMP/got")" || return 1
+        grep -q "design $d: .*; thread caches on;" "$TMP/stats" || fail "$d: caches not on: $(cat "$TMP/stats")" || return 1
+        used $d 6000 || return 1
+    done
+    LD_PRELOAD=$LIB VMLAB_MALLOC_CACHE=yes env true 2>"$TMP/err"
+    [ $? -eq 127 ] && grep -q "^vmlab malloc: VMLAB_MALLOC_CACHE=yes: unknown value (expected 1" "$TMP/err" ||
+        fail "bad VMLAB_MALLOC_CACHE: $(cat "$TMP/err")"
+}
+
+# Issue 18: a program that frees most of its heap sees its resident set fall
+# (tests/malloc/rss.c: 64 MiB of blocks, all but every 64th freed, half of
+# them by a second thread whose cache its exit flushes).  segstore never
+# coalesces, so no free block spans a page: it keeps its memory; the linear
+# designs take minutes on 3 * 10^4 blocks.
+t_freed_memory_goes_back() {
+    preload_ok || return
+    for d in segfit buddy explicit-lifo implicit-next adaptive; do
+        vm $d "$PROGS/rss" 64 >"$TMP/got" 2>"$TMP/err" || fail "$d: rss exited $?: $(cat "$TMP/err")" || return 1
+        peak=$(sed -n 's/.*peak_kib=\([0-9]*\).*/\1/p' "$TMP/got")
+        after=$(sed -n 's/.*after_kib=\([0-9]*\).*/\1/p' "$TMP/got")
+        [ -n "$peak" ] && [ -n "$after" ] && [ "$peak" -gt 60000 ] && [ $((after * 2)) -lt "$peak" ] ||
+            fail "$d: resident set did not fall: $(cat "$TMP/got") $(cat "$TMP/stats")" || return 1
+        grep -Eq "design $d: .*; [1-9][0-9]* trims released [1-9][0-9]* KiB" "$TMP/stats" ||
+            fail "$d: no trim counted: $(cat "$TMP/stats")" || return 1
+        used $d 10000 || return 1
+    done
+    # With the heap poisoned nothing may be dropped (the poison is checked).
+    VMLAB_MALLOC_FLAGS=poison vm segfit "$PROGS/rss" 48 >"$TMP/got" 2>"$TMP/err" || fail "poison: $(cat "$TMP/err")" || return 1
+    grep -q "; 0 trims released 0 KiB" "$TMP/stats" || fail "trimmed under poison: $(cat "$TMP/stats")"
+    rm -f "$TMP/stats"
+}
+
 run_tests

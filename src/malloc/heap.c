@@ -357,16 +357,10 @@ static inline uint64_t *canary_at(const ma_heap_t *h, void *p)
     return (uint64_t *)((unsigned char *)p + h->d->usable(h, p) - 8);
 }
 
-/* Bytes every allocated block carries beyond the request: the canary word
- * (MA_CANARY) last, the sites trailer (MA_SITES: size, site) before it. */
-static inline size_t extra(const ma_heap_t *h)
-{
-    return ((h->flags & MA_CANARY) ? 8 : 0) + ((h->flags & MA_SITES) ? 16 : 0);
-}
 
 static inline uint64_t *sites_at(const ma_heap_t *h, void *p)
 {
-    return (uint64_t *)((unsigned char *)p + h->d->usable(h, p) - extra(h));
+    return (uint64_t *)((unsigned char *)p + h->d->usable(h, p) - ma_extra(h));
 }
 
 void ma_set_site(ma_heap_t *h, void *p, size_t size, const void *site)
@@ -428,7 +422,7 @@ void *ma_malloc(ma_heap_t *h, size_t size)
             ma_huge_debug_set(p, size);
         return p;
     }
-    p = h->d->malloc(h, size + extra(h));
+    p = h->d->malloc(h, size + ma_extra(h));
     if (!p) {
         errno = ENOMEM;
         return NULL;
@@ -478,6 +472,23 @@ static void *vet(ma_heap_t *h, void *p, const char *fn)
     return p;
 }
 
+void *ma_vet(ma_heap_t *h, void *p, const char *fn)
+{
+    return vet(h, p, fn);
+}
+
+int ma_resize(ma_heap_t *h, void *p, size_t size)
+{
+    h->needed = 0;
+    if (size > MA_SIZE_MAX || vet(h, p, "realloc()") != p || ma_is_huge(p) ||
+        !h->d->resize(h, p, size + ma_extra(h)))
+        return 0;
+    if (h->flags & MA_CANARY)
+        canary_set(h, p);
+    VL_DEBUG_CHECK(ma_check(h));
+    return 1;
+}
+
 void ma_free(ma_heap_t *h, void *p)
 {
     if (!p)
@@ -504,7 +515,7 @@ size_t ma_usable_size(ma_heap_t *h, const void *cp)
         ma_huge_mapping(real, &map, &len);
         return (dbg ? dbg : len - 16) - (size_t)((unsigned char *)p - (unsigned char *)real);
     }
-    u = h->d->usable(h, real) - extra(h);
+    u = h->d->usable(h, real) - ma_extra(h);
     return u - (size_t)((unsigned char *)p - (unsigned char *)real);
 }
 
@@ -526,7 +537,7 @@ void *ma_realloc(ma_heap_t *h, void *p, size_t size)
     real = vet(h, p, "realloc()");
     if (real == p && !ma_is_huge(p) &&
         !(h->huge_threshold && size >= h->huge_threshold && h->src.map) &&
-        h->d->resize(h, p, size + extra(h))) {
+        h->d->resize(h, p, size + ma_extra(h))) {
         if (h->flags & MA_CANARY)
             canary_set(h, p);
         VL_DEBUG_CHECK(ma_check(h));

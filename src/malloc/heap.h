@@ -187,6 +187,31 @@ static inline void ma_link_verify(const ma_heap_t *h, const void *b, const void 
 #define MA_POISON_CHECK_MAX 256u
 static inline size_t ma_min(size_t a, size_t b) { return a < b ? a : b; }
 
+/* Bytes every allocated block carries beyond the request: the canary word
+ * (MA_CANARY) last, the sites trailer (MA_SITES: size, site) before it. */
+static inline size_t ma_extra(const ma_heap_t *h)
+{
+    return ((h->flags & MA_CANARY) ? 8 : 0) + ((h->flags & MA_SITES) ? 16 : 0);
+}
+
+/* The checks free() makes before it touches p (fn names the call in the
+ * message): abort on a pointer the heap never returned, a block already
+ * free, a broken canary.  Returns the real payload (a huge block's too).
+ * For a caller that keeps freed blocks itself (the preload's thread
+ * caches) but must not lose the checks. */
+void *ma_vet(ma_heap_t *h, void *p, const char *fn);
+/* Resize the plain heap block p to size in place, without moving it and
+ * without a fall-back copy; 1 done, 0 not possible (p unchanged). */
+int ma_resize(ma_heap_t *h, void *p, size_t size);
+
+/* Memory return (the preload's trim pass, MADV_DONTNEED): a design keeps
+ * everything it needs of a free block in its first MA_FREE_HEAD bytes and
+ * its last MA_FREE_TAIL bytes (header, links, footer); the pages strictly
+ * between may be zeroed behind its back while the block stays free.  Not
+ * with MA_POISON, whose free payloads are checked byte for byte. */
+#define MA_FREE_HEAD 128u
+#define MA_FREE_TAIL 64u
+
 /* The region header's size rounded so that blocks start aligned. */
 #define MA_REGION_HDR 48u
 /* The smallest region ma_add_region() accepts (every design can use it). */

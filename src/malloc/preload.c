@@ -18,28 +18,45 @@
  *                           stderr: LeakSanitizer's report without its
  *                           reachability scan (every live block is listed).
  *                           Large blocks then come from the heap too, so
- *                           that every block is in the list.
+ *                           that every block is in the list (and the
+ *                           thread caches are off).
+ *   VMLAB_MALLOC_CACHE=0    no thread caches: every call goes to the design
+ *                           under the lock (the bare textbook design); 1, the
+ *                           default, caches small blocks per thread.
  *
  * This file only forwards to the core (include/vmlab/malloc.h); the rules for
  * code that runs inside malloc are kept here:
  *
- * - One heap, one mutex.  The core is not thread-safe, so every heap call is
- *   made under `lock`; nothing else is done under it.  Fork safety follows
- *   (pthread_atfork): the prepare handler takes the lock, so the child gets a
- *   consistent heap, and its handler makes the lock new.
- * - No system call under the lock.  The heap has no page source: when an
- *   allocation fails, the core says how many bytes a new region needs
- *   (ma_needed), the caller drops the lock, maps memory (get_region) and
- *   hands it in with ma_add_region, then retries.  Regions are carved from one
- *   large PROT_NONE reservation made readable and writable piece by piece, so
- *   successive regions are adjacent and the core merges them into one (the
- *   role sbrk plays for glibc's main arena).
+ * - One heap, one mutex, a cache per thread in front (tcache.h).  The core
+ *   is not thread-safe, so every heap call is made under `lock`; the common
+ *   malloc/free of a block up to 8 KiB is served from the calling thread's
+ *   cache without it, and the cache visits the heap in batches.  While the
+ *   process has one thread the lock is elided (__libc_single_threaded).
+ *   Fork safety follows (pthread_atfork): the prepare handler takes the
+ *   lock, so the child gets a consistent heap, and its handler makes the
+ *   lock new; the forking thread's cache is its own and stays valid, the
+ *   others' blocks are lost to the child (as with glibc's tcache).  A
+ *   thread's exit flushes its cache (a pthread key's destructor).
+ * - No system call under the lock, with two exceptions made once per process
+ *   (the reservation and the stats file, at start) and the trim pass (see
+ *   trim_locked).  The heap's page source (res_more) hands out the next piece
+ *   of one large MAP_NORESERVE reservation without a system call, so
+ *   successive pieces are adjacent and the core merges them into one region
+ *   (the role sbrk plays for glibc's main arena).  Only when the reservation
+ *   is used up does an allocation fail with ma_needed; the caller then drops
+ *   the lock, maps memory (get_region), hands it in with ma_add_region and
+ *   retries.
+ * - Free memory goes back: the pages inside large free blocks are dropped
+ *   with madvise(MADV_DONTNEED) once enough has been freed (trim_locked).
  * - Large blocks get their own mapping, outside the heap and the lock
  *   (ma_huge_*), and are grown with mremap.  The threshold moves up to the
  *   size of a freed mapped block, as glibc's dynamic mmap threshold does
  *   (malloc/malloc.c, M_MMAP_THRESHOLD: 128 KiB rising up to 32 MiB), so a
  *   program that keeps allocating and freeing the same big buffer stops
- *   paying a mmap/munmap pair for each.
+ *   paying a mmap/munmap pair for each.  A heap block that realloc grows
+ *   past the threshold stays in the heap if the design can grow it in place
+ *   (at the heap's top, typically); growth gets an eighth of slack, in the
+ *   heap and in mremap, so a block grown step by step costs O(log) resizes.
  * - No recursion while starting: the heap lives in static storage and needs
  *   no allocation to start; anything allocated while this thread is already
  *   inside the shim (pthread_atfork registers its handlers with malloc) comes
@@ -58,8 +75,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h> /* glibc 2.32: __libc_single_threaded */
+#define HAVE_SINGLE_THREADED 1
+#endif
+#endif
 
 #include "vmlab/malloc.h"
+#include "malloc/tcache.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -69,6 +93,11 @@
 #define REGION_MIN ((size_t)1 << 20)           /* least bytes added to the heap at a time */
 #define REGION_MAX ((size_t)256 << 20)         /* most added at a time beyond what is needed */
 #define RESERVE_BYTES ((size_t)64 << 30)       /* address space reserved for regions */
+#define RESERVE_SMALL ((size_t)4 << 30)        /* the reservation if 64 GiB is refused */
+#define GROW_STEP ((size_t)64 << 10)           /* the heap grows in the reservation by this */
+#define TRIM_BLOCK_MIN ((size_t)32 << 10)      /* free blocks this large give pages back */
+#define TRIM_KEEP ((size_t)16 << 20)           /* ... once they add up to more than this */
+#define TRIM_STEP_MIN ((size_t)4 << 20)        /* bytes freed between two trim passes */
 #define BOOT_BYTES ((size_t)64 << 10)          /* bootstrap arena */
 
 /* ---- state ---------------------------------------------------------------- */
@@ -82,15 +111,21 @@ static uint64_t n_free;        /* heap frees */
 static uint64_t n_realloc;     /* reallocs served by the heap */
 static uint64_t n_regions;     /* regions handed to the heap */
 static size_t heap_bytes;      /* their total length */
+static size_t trim_debt;       /* bytes given back to the heap since the last trim pass */
+static uint64_t n_trims;       /* trim passes that released pages */
+static uint64_t trim_bytes;    /* bytes released by them (madvise(MADV_DONTNEED)) */
+static int cache_on = 1;       /* VMLAB_MALLOC_CACHE: thread caches in front of the heap */
 
 /* Atomic (relaxed): touched outside the lock. */
 static size_t mmap_threshold = MMAP_THRESHOLD_MIN; /* requests >= this are mapped */
 static uint64_t n_huge;        /* mapped blocks made */
 static uint64_t n_huge_free;   /* mapped blocks unmapped */
 static uint64_t n_mremap;      /* mapped blocks resized with mremap */
-static unsigned char *res_base; /* the region reservation [res_base, res_base + res_len) */
-static size_t res_len;
-static size_t res_next;        /* bytes of it handed out (fetch_add claims) */
+static unsigned char *res_base; /* the region reservation [res_base, res_base + res_len), */
+static size_t res_len;          /* readable and writable (MAP_NORESERVE): set once */
+static size_t res_next;         /* bytes of it handed out (compare-and-swap claims) */
+static pthread_key_t tc_thread; /* its destructor flushes a thread's cache at exit */
+static int tc_thread_ok;        /* tc_thread exists */
 
 static int stats_fd = -1;      /* where the exit summary goes; -1: nowhere */
 static int leak_fd = -1;       /* VMLAB_MALLOC_LEAKS: where the leak list goes; -1: none */
@@ -112,6 +147,11 @@ static size_t boot_used; /* atomic: bytes handed out */
 /* Set while this thread runs shim code.  initial-exec: a preloaded library's
  * TLS is static, and the general model's __tls_get_addr could allocate. */
 static __thread int busy __attribute__((tls_model("initial-exec")));
+
+/* The thread's cache of small blocks (tcache.h).  Its fast paths run without
+ * the busy flag: they make no call, so they cannot recurse, and they touch
+ * only this thread's lists, so they are safe even inside the shim. */
+static __thread tc_cache_t tcache __attribute__((tls_model("initial-exec")));
 
 /* ---- small helpers without stdio ------------------------------------------- */
 
@@ -219,19 +259,74 @@ static unsigned parse_flags(const char *v)
     return flags;
 }
 
+/* The heap's page source, called under the lock: the next piece of the
+ * reservation, claimed without a system call (the reservation is readable
+ * and writable already; untouched pages cost nothing).  Successive pieces
+ * are adjacent, so the last region grows at its end as with sbrk, and a
+ * design can grow a block in place at the top of the heap (realloc). */
+static void *res_more(void *ctx, size_t bytes, size_t *got)
+{
+    unsigned char *base = __atomic_load_n(&res_base, __ATOMIC_RELAXED);
+    size_t len = bytes > SIZE_MAX - GROW_STEP ? 0 : ma_round(bytes, GROW_STEP), at;
+    (void)ctx;
+    if (!base || len == 0)
+        return NULL;
+    at = __atomic_load_n(&res_next, __ATOMIC_RELAXED);
+    do {
+        if (at > res_len || len > res_len - at)
+            return NULL;
+    } while (!__atomic_compare_exchange_n(&res_next, &at, at + len, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    n_regions++;
+    __atomic_store_n(&heap_bytes, heap_bytes + len, __ATOMIC_RELAXED);
+    *got = len;
+    return base + at;
+}
+
+/* Whether p lies in the reservation: a block the thread caches may hold.
+ * One subtraction and compare (p below the base wraps to a huge offset). */
+static inline int in_res(const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)__atomic_load_n(&res_base, __ATOMIC_RELAXED) <
+           __atomic_load_n(&res_len, __ATOMIC_RELAXED);
+}
+
+static int in_res_fn(const void *p)
+{
+    return in_res(p) && ((uintptr_t)p & 15) == 0;
+}
+
+/* Whether the header before p is a plain allocated heap block's (not a
+ * huge block, not an alignment marker). */
+static inline int plain_block(const void *p)
+{
+    return (((const size_t *)p)[-1] & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC &&
+           ((uintptr_t)p & 15) == 0;
+}
+
+static void tc_thread_exit(void *arg);
+
 /* Under lock: make the heap on first use.  The only system calls made under
- * the lock (opening the stats file), once per process. */
+ * the lock (the reservation, opening the stats file), once per process. */
 static void init_locked(void)
 {
     const char *name = getenv("VMLAB_MALLOC");
     const char *st = getenv("VMLAB_MALLOC_STATS");
+    const char *cv = getenv("VMLAB_MALLOC_CACHE");
+    static ma_source_t src = {res_more, NULL, NULL, NULL};
     ma_config_t cfg = {0};
+    void *r;
     int rc;
 
     cfg.design = name && *name ? name : "segfit";
     cfg.align = 16;
     cfg.flags = parse_flags(getenv("VMLAB_MALLOC_FLAGS"));
+    cfg.source = &src;
     dbg_canary = (cfg.flags & MA_CANARY) != 0;
+    if (cv && *cv && strcmp(cv, "0") != 0 && strcmp(cv, "1") != 0)
+        die("vmlab malloc: VMLAB_MALLOC_CACHE=", cv,
+            ": unknown value (expected 1, thread caches on, or 0, off)");
+    cache_on = !(cv && strcmp(cv, "0") == 0);
     {
         const char *lk = getenv("VMLAB_MALLOC_LEAKS");
         if (lk && *lk && strcmp(lk, "0") != 0) {
@@ -239,15 +334,39 @@ static void init_locked(void)
             /* every block in the heap, so that the walk at exit sees it */
             __atomic_store_n(&mmap_threshold, SIZE_MAX, __ATOMIC_RELAXED);
             leak_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+            cache_on = 0; /* a cached block would be listed as a leak */
         }
     }
+    /* The cache key before any block exists (other libraries' constructors
+     * may allocate before this library's runs), and the key whose
+     * destructor flushes a thread's cache (neither allocates). */
+    tc_init();
+    if (pthread_key_create(&tc_thread, tc_thread_exit) == 0)
+        __atomic_store_n(&tc_thread_ok, 1, __ATOMIC_RELEASE);
     rc = ma_init(&heap, heap_store, sizeof heap_store, &cfg);
     if (rc == -ENOENT)
         die("vmlab malloc: VMLAB_MALLOC=", cfg.design,
             ": unknown design (expected implicit-first, implicit-next, implicit-best, "
-            "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore or buddy)");
+            "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore, buddy or adaptive)");
     if (rc)
         die("vmlab malloc: cannot start the heap for design ", cfg.design, "");
+    /* The region reservation: address space only (MAP_NORESERVE: not
+     * counted against memory until touched).  Without it the heap grows by
+     * separate mappings (get_region) and nothing is cached. */
+    r = mmap(NULL, RESERVE_BYTES, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    res_len = RESERVE_BYTES;
+    if (r == MAP_FAILED) {
+        r = mmap(NULL, RESERVE_SMALL, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        res_len = RESERVE_SMALL;
+    }
+    if (r == MAP_FAILED) {
+        res_len = 0;
+        cache_on = 0;
+    } else {
+        __atomic_store_n(&res_base, (unsigned char *)r, __ATOMIC_RELEASE);
+    }
     if (st && *st && strcmp(st, "0") != 0) {
         if (strcmp(st, "1") == 0)
             /* a copy of stderr: programs close fd 2 at exit (coreutils) */
@@ -257,25 +376,96 @@ static void init_locked(void)
     }
 }
 
+/* Whether this thread holds `lock` (heap_lock took it). */
+static __thread int lock_held __attribute__((tls_model("initial-exec")));
+
+/* The lock is elided while the process has one thread (glibc's
+ * __libc_single_threaded, which its own malloc consults the same way):
+ * nobody can contend, and the flag only turns false in pthread_create,
+ * which this thread cannot be running between heap_lock and heap_unlock.
+ * lock_held remembers which way heap_lock went. */
 static inline void heap_lock(void)
 {
-    pthread_mutex_lock(&lock);
+#ifdef HAVE_SINGLE_THREADED
+    if (!__libc_single_threaded)
+#endif
+    {
+        pthread_mutex_lock(&lock);
+        lock_held = 1;
+    }
     if (__builtin_expect(heap == NULL, 0))
         init_locked();
 }
 
 static inline void heap_unlock(void)
 {
-    pthread_mutex_unlock(&lock);
+    if (lock_held) {
+        lock_held = 0;
+        pthread_mutex_unlock(&lock);
+    }
+}
+
+/* ---- memory return ------------------------------------------------------------ */
+
+/* A trim pass (under lock): the pages strictly inside large free blocks go
+ * back to the kernel with madvise(MADV_DONTNEED), which keeps the mapping
+ * (the next touch faults in a zero page) and drops the memory.  Only what
+ * a design does not keep in a free block may go (MA_FREE_HEAD/TAIL bytes at
+ * its ends stay), and never under MA_POISON (free payloads are checked).
+ *
+ * The pass walks the free blocks twice (sum, release) and runs after every
+ * max(TRIM_STEP_MIN, heap / 16) bytes the heap takes back, and only releases
+ * when the large free blocks add up to more than TRIM_KEEP: a program that
+ * frees and reallocates a few MiB in a loop (the malloc-lab traces) is left
+ * alone, where glibc's trim of its heap top makes it fault them in again.
+ * The walk and the system calls are made under the lock: another thread
+ * must not be handed a block whose pages are being dropped. */
+static int trim_sum(const ma_block_t *b, void *ctx)
+{
+    if (b->size >= TRIM_BLOCK_MIN)
+        *(size_t *)ctx += b->size;
+    return 0;
+}
+
+static int trim_block(const ma_block_t *b, void *ctx)
+{
+    uintptr_t lo = ((uintptr_t)b->addr + MA_FREE_HEAD + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+    uintptr_t hi = ((uintptr_t)b->addr + b->size - MA_FREE_TAIL) & ~(uintptr_t)(PAGE - 1);
+    (void)ctx;
+    if (b->size >= TRIM_BLOCK_MIN && hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
+        trim_bytes += hi - lo;
+    return 0;
+}
+
+static void trim_locked(void)
+{
+    size_t big = 0;
+    trim_debt = 0;
+    if (heap->flags & MA_POISON)
+        return;
+    ma_walk_free(heap, trim_sum, &big);
+    if (big <= TRIM_KEEP)
+        return;
+    n_trims++;
+    ma_walk_free(heap, trim_block, NULL);
+}
+
+/* Under lock: the heap took back `bytes`. */
+static inline void trim_note(size_t bytes)
+{
+    size_t step = heap_bytes / 16 > TRIM_STEP_MIN ? heap_bytes / 16 : TRIM_STEP_MIN;
+    trim_debt += bytes;
+    if (__builtin_expect(trim_debt >= step, 0))
+        trim_locked();
 }
 
 /* Map at least `need` bytes for the heap and add them; 0 or -ENOMEM.  Called
- * without the lock. */
+ * without the lock, when the reservation is used up (or was refused). */
 static int get_region(size_t need)
 {
     size_t have = __atomic_load_n(&heap_bytes, __ATOMIC_RELAXED);
     size_t len = have / 2 > REGION_MAX ? REGION_MAX : have / 2;
-    unsigned char *p = NULL, *base;
+    void *m;
     int rc;
 
     if (len < REGION_MIN)
@@ -285,29 +475,18 @@ static int get_region(size_t need)
     len = round_page(len);
     if (len == 0)
         return -ENOMEM;
-    /* The next piece of the reservation, if it has room. */
-    base = __atomic_load_n(&res_base, __ATOMIC_ACQUIRE);
-    if (base) {
-        size_t at = __atomic_fetch_add(&res_next, len, __ATOMIC_RELAXED);
-        if (at <= res_len && len <= res_len - at &&
-            mprotect(base + at, len, PROT_READ | PROT_WRITE) == 0)
-            p = base + at;
-    }
-    if (!p) {
-        void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
-            return -ENOMEM;
-        p = m;
-    }
+    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -ENOMEM;
     heap_lock();
-    rc = ma_add_region(heap, p, len);
+    rc = ma_add_region(heap, m, len);
     if (rc == 0) {
         n_regions++;
         __atomic_store_n(&heap_bytes, heap_bytes + len, __ATOMIC_RELAXED);
     }
     heap_unlock();
     if (rc) {
-        munmap(p, len); /* a reservation piece becomes a hole: harmless */
+        munmap(m, len);
         return -ENOMEM;
     }
     return 0;
@@ -333,6 +512,112 @@ static void *heap_alloc(size_t n, size_t align)
             return NULL;
         }
     }
+}
+
+/* A heap free (p not huge), under the lock. */
+static void heap_free(void *p)
+{
+    size_t u;
+    heap_lock();
+    u = in_res(p) && plain_block(p) ? tc_usable(heap, p) : ma_usable_size(heap, p);
+    ma_free(heap, p);
+    n_free++;
+    trim_note(u);
+    heap_unlock();
+}
+
+/* ---- the thread caches ----------------------------------------------------------- */
+
+/* Under lock: add the cache's counts to the process's. */
+static inline void tc_fold(tc_cache_t *tc)
+{
+    n_malloc += tc->allocs;
+    n_free += tc->frees;
+    tc->allocs = tc->frees = 0;
+}
+
+/* Thread exit (the key's destructor): every cached block back to the heap;
+ * a call made after this (another key's destructor) goes to the heap. */
+static void tc_thread_exit(void *arg)
+{
+    tc_cache_t *tc = arg;
+    busy = 1;
+    heap_lock();
+    trim_note(tc_flush_all(tc, heap));
+    tc_fold(tc);
+    heap_unlock();
+    tc->state = TC_OFF;
+    busy = 0;
+}
+
+/* Set the thread's cache up (state TC_NEW), in a slow path with busy set. */
+static void tc_start(tc_cache_t *tc)
+{
+    if (__builtin_expect(heap == NULL, 0)) {
+        heap_lock();
+        heap_unlock();
+    }
+    if (!cache_on) {
+        tc->state = TC_OFF;
+        return;
+    }
+    if (!__atomic_load_n(&tc_thread_ok, __ATOMIC_ACQUIRE) ||
+        pthread_setspecific(tc_thread, tc) != 0) {
+        tc->state = TC_OFF;
+        return;
+    }
+    tc->state = (heap->flags & (MA_CANARY | MA_POISON)) ? TC_DEBUG : TC_FAST;
+}
+
+/* Serve n <= TC_MAX from the cache (busy set), refilling from the heap in
+ * one locked visit when the bin is empty. */
+static void *cache_alloc(tc_cache_t *tc, size_t n)
+{
+    unsigned c = tc_bin_req(n), b = tc_bin_of(c);
+    void *p;
+    size_t need;
+    if (b && tc->head[b])
+        return tc->state == TC_DEBUG ? tc_pop_debug(tc, heap, b, in_res_fn) : tc_pop(tc, b);
+    for (;;) {
+        heap_lock();
+        p = tc_fill(tc, heap, c);
+        need = p ? 0 : ma_needed(heap);
+        tc_fold(tc);
+        heap_unlock();
+        if (p)
+            return p;
+        if (need == 0 || get_region(need) != 0) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+}
+
+/* Take p (a plain block of the reservation) into the cache; 0 if its size
+ * is not cached.  A full bin first gives half its blocks back. */
+static int cache_free(tc_cache_t *tc, void *p)
+{
+    size_t u;
+    unsigned c;
+    if (tc_cached(p))
+        ma_fatal("free()", p, "double free: the block is already free");
+    u = tc_usable(heap, p);
+    c = tc_bin_of_usable(u);
+    if (c - 1 >= TC_BINS - 1)
+        return 0;
+    if (tc->state == TC_DEBUG) {
+        heap_lock();
+        ma_vet(heap, p, "free()"); /* aborts on an invalid pointer or a broken canary */
+        heap_unlock();
+    }
+    if (tc->count[c] >= tc_cap(c)) {
+        heap_lock();
+        size_t bytes = tc_flush(tc, heap, c, tc_cap(c) / 2);
+        tc_fold(tc);
+        trim_note(bytes);
+        heap_unlock();
+    }
+    return tc->state == TC_DEBUG ? tc_push_debug(tc, heap, p, u) : tc_push(tc, p, u);
 }
 
 /* ---- mapped (huge) blocks ----------------------------------------------------- */
@@ -388,23 +673,42 @@ static size_t huge_usable(const void *p)
 
 /* ---- the interface ---------------------------------------------------------------- */
 
-EXPORT void *malloc(size_t n)
+/* The slow paths: the first call of a thread, an empty or full bin, the
+ * debug mode, sizes the cache does not hold, VMLAB_MALLOC_CACHE=0. */
+static __attribute__((noinline)) void *malloc_slow(size_t n, const void *site)
 {
     void *p;
     int e;
     if (__builtin_expect(busy, 0))
         return boot_alloc(n);
     busy = 1;
-    NOTE_SITE();
     e = errno;
-    p = wants_map(n) ? huge_alloc(n) : heap_alloc(n, 0);
+    if (tcache.state == TC_NEW)
+        tc_start(&tcache);
+    if (n <= TC_MAX && (tcache.state == TC_FAST || tcache.state == TC_DEBUG)) {
+        p = cache_alloc(&tcache, n);
+    } else {
+        if (__builtin_expect(leak_fd >= 0, 0))
+            cur_site = site;
+        p = wants_map(n) ? huge_alloc(n) : heap_alloc(n, 0);
+    }
     if (p)
         errno = e;
     busy = 0;
     return p;
 }
 
-EXPORT void free(void *p)
+EXPORT void *malloc(size_t n)
+{
+    if (__builtin_expect(n <= TC_MAX && tcache.state == TC_FAST, 1)) {
+        void *p = tc_pop(&tcache, tc_bin_of(tc_bin_req(n)));
+        if (__builtin_expect(p != NULL, 1))
+            return p;
+    }
+    return malloc_slow(n, __builtin_return_address(0));
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
 {
     int e;
     if (!p || in_boot(p))
@@ -413,16 +717,35 @@ EXPORT void free(void *p)
         return; /* from inside the shim, with the lock possibly held: leak it */
     busy = 1;
     e = errno;
-    if (ma_is_huge(p)) {
+    if (tcache.state == TC_NEW)
+        tc_start(&tcache);
+    if (in_res(p) && plain_block(p)) {
+        /* a heap block: cached if the cache is on and takes its size
+         * (cache_free checks the key either way), else back to the heap */
+        if (!((tcache.state == TC_FAST || tcache.state == TC_DEBUG) && cache_free(&tcache, p))) {
+            if (tc_cached(p))
+                ma_fatal("free()", p, "double free: the block is already free");
+            heap_free(p);
+        }
+    } else if (ma_is_huge(p)) {
         huge_free(p);
     } else {
-        heap_lock();
-        ma_free(heap, p);
-        n_free++;
-        heap_unlock();
+        heap_free(p);
     }
     errno = e;
     busy = 0;
+}
+
+EXPORT void free(void *p)
+{
+    if (__builtin_expect(tcache.state == TC_FAST && in_res(p), 1)) {
+        size_t w = ((size_t *)p)[-1];
+        /* FAST: no canary, no sites trailer, so usable = size - header */
+        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0 &&
+            !tc_cached(p) && tc_push(&tcache, p, (w & ~(size_t)MA_FLAGS) - MA_WORD))
+            return;
+    }
+    free_slow(p);
 }
 
 EXPORT void *calloc(size_t n, size_t m)
@@ -434,8 +757,17 @@ EXPORT void *calloc(size_t n, size_t m)
         errno = ENOMEM;
         return NULL;
     }
+    if (__builtin_expect(bytes <= TC_MAX && tcache.state == TC_FAST, 1)) {
+        p = tc_pop(&tcache, tc_bin_of(tc_bin_req(bytes)));
+        if (p)
+            return memset(p, 0, bytes);
+    }
     if (__builtin_expect(busy, 0)) {
         p = boot_alloc(bytes);
+        return p ? memset(p, 0, bytes) : NULL;
+    }
+    if (bytes <= TC_MAX) {
+        p = malloc_slow(bytes, __builtin_return_address(0));
         return p ? memset(p, 0, bytes) : NULL;
     }
     busy = 1;
@@ -452,6 +784,20 @@ EXPORT void *calloc(size_t n, size_t m)
         errno = e;
     busy = 0;
     return p;
+}
+
+/* What to ask the heap for when realloc grows the plain heap block p to n
+ * bytes: an eighth more once it is past the cache's sizes, so that a block
+ * grown step by step (a buffer, a string) takes the next steps inside its
+ * slack on realloc's lock-free path (n <= usable) instead of resizing in
+ * the design every time: amortised O(1) design calls per byte, as a growth
+ * factor gives vectors.  n itself otherwise. */
+static size_t grow_ask(void *p, size_t n)
+{
+    if (n <= TC_MAX || n > MA_SIZE_MAX / 2 || leak_fd >= 0 || !in_res(p) || !plain_block(p) ||
+        n <= tc_usable(heap, p))
+        return n;
+    return n + n / 8;
 }
 
 /* Resize a mapped block: mremap keeps the pages and moves them if needed. */
@@ -476,10 +822,18 @@ static void *huge_realloc(void *p, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    if (nlen == len) {
+    if (nlen <= len && nlen >= len / 2) {
+        /* fits, and not much smaller: no system call */
         if (dbg)
             ma_huge_debug_set(p, n);
         return p;
+    }
+    if (nlen > len && n <= MA_SIZE_MAX / 2) {
+        /* growing: an eighth more, so that a block grown step by step pays
+         * O(log) mremaps, not one per page */
+        size_t slack = ma_huge_len(n + n / 8 + (dbg ? MA_HUGE_DEBUG_BYTES : 0));
+        if (slack)
+            nlen = slack;
     }
     nm = mremap(map, len, nlen, MREMAP_MAYMOVE);
     if (nm == MAP_FAILED) {
@@ -500,6 +854,24 @@ EXPORT void *realloc(void *p, size_t n)
     void *q;
     size_t need;
     int e;
+    if (p && n && tcache.state == TC_FAST && in_res(p)) {
+        /* a small block: in place if it still fits well, else moved
+         * through the cache, without the lock */
+        size_t w = ((size_t *)p)[-1], u = (w & ~(size_t)MA_FLAGS) - MA_WORD;
+        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0 &&
+            !tc_cached(p)) {
+            if (n <= u && n >= u / 2)
+                return p;
+            if (u <= TC_MAX && n <= TC_MAX) {
+                q = malloc(n);
+                if (q) {
+                    memcpy(q, p, u < n ? u : n);
+                    free(p);
+                }
+                return q;
+            }
+        }
+    }
     if (!p)
         return malloc(n);
     if (n == 0) {
@@ -522,25 +894,37 @@ EXPORT void *realloc(void *p, size_t n)
     e = errno;
     if (ma_is_huge(p)) {
         q = huge_realloc(p, n);
+    } else if (in_res(p) && plain_block(p) && tc_cached(p)) {
+        ma_fatal("realloc()", p, "double free: the block is already free");
     } else if (wants_map(n)) {
-        NOTE_SITE();
-        /* grows past the threshold: to its own mapping */
-        q = huge_alloc(n);
-        if (q) {
-            size_t old;
-            heap_lock();
-            old = ma_usable_size(heap, p);
-            heap_unlock();
-            memcpy(q, p, old < n ? old : n);
-            heap_lock();
-            ma_free(heap, p);
-            n_free++;
-            heap_unlock();
+        int grown;
+        heap_lock();
+        grown = ma_resize(heap, p, grow_ask(p, n)) || ma_resize(heap, p, n);
+        n_realloc += grown;
+        heap_unlock();
+        if (grown) {
+            /* in place (at the top of the heap, typically): no copy, no
+             * system call, as the same design does in `vmlab malloc replay` */
+            q = p;
+        } else {
+            /* past the threshold and not in place: to its own mapping,
+             * where mremap grows it further without copying */
+            NOTE_SITE();
+            q = huge_alloc(n);
+            if (q) {
+                size_t old;
+                heap_lock();
+                old = ma_usable_size(heap, p);
+                heap_unlock();
+                memcpy(q, p, old < n ? old : n);
+                heap_free(p);
+            }
         }
     } else {
+        size_t ask = grow_ask(p, n);
         for (;;) {
             heap_lock();
-            q = ma_realloc(heap, p, n);
+            q = ma_realloc(heap, p, ask);
             if (q && leak_fd >= 0)
                 ma_set_site(heap, q, n, __builtin_return_address(0));
             need = q ? 0 : ma_needed(heap);
@@ -651,6 +1035,8 @@ EXPORT size_t malloc_usable_size(void *p)
         return boot_size(p);
     if (ma_is_huge(p))
         return huge_usable(p);
+    if (heap && in_res(p) && plain_block(p))
+        return tc_usable(heap, p); /* the block's own header: no lock */
     heap_lock();
     n = ma_usable_size(heap, p);
     heap_unlock();
@@ -678,17 +1064,9 @@ static void fork_child(void)
 
 __attribute__((constructor)) static void preload_init(void)
 {
-    void *r;
     busy = 1;
     heap_lock();
     heap_unlock();
-    /* The region reservation: address space only (PROT_NONE is not counted
-     * against memory); pieces become usable in get_region. */
-    r = mmap(NULL, RESERVE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r != MAP_FAILED) {
-        res_len = RESERVE_BYTES;
-        __atomic_store_n(&res_base, (unsigned char *)r, __ATOMIC_RELEASE);
-    }
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     busy = 0;
 }
@@ -814,6 +1192,13 @@ __attribute__((destructor)) static void preload_fini(void)
         heap_unlock();
         busy = 0;
     }
+    if (heap) {
+        busy = 1;
+        heap_lock();
+        tc_fold(&tcache); /* this thread's; threads still running keep theirs */
+        heap_unlock();
+        busy = 0;
+    }
     if (stats_fd < 0 || (n_malloc == 0 && __atomic_load_n(&n_huge, __ATOMIC_RELAXED) == 0))
         return; /* nothing to say for a process that never allocated */
     busy = 1;
@@ -841,7 +1226,13 @@ __attribute__((destructor)) static void preload_fini(void)
     cat_u64(buf, &at, sizeof buf, n_regions);
     cat(buf, &at, sizeof buf, " added), ");
     cat_u64(buf, &at, sizeof buf, st.live_blocks);
-    cat(buf, &at, sizeof buf, " blocks live at exit\n");
+    cat(buf, &at, sizeof buf, " blocks live at exit; thread caches ");
+    cat(buf, &at, sizeof buf, cache_on ? "on" : "off");
+    cat(buf, &at, sizeof buf, "; ");
+    cat_u64(buf, &at, sizeof buf, n_trims);
+    cat(buf, &at, sizeof buf, " trims released ");
+    cat_u64(buf, &at, sizeof buf, trim_bytes >> 10);
+    cat(buf, &at, sizeof buf, " KiB\n");
     heap_unlock();
     put(stats_fd, buf, at);
     busy = 0;

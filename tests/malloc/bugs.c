@@ -2,13 +2,20 @@
 /*
  * bugs.c - the memory errors of CS:APP 9.11 that vmlab's allocator catches,
  * one per run, for tests/test_preload.sh and tests/test_malloc_debug.sh:
- * `bugs overflow|uaf|uaf-head|big-overflow|big-realloc|double|clean|leak`.
+ * `bugs overflow|uaf|uaf-head|big-overflow|big-realloc|double|clean|leak`,
+ * and the same errors on blocks that pass through the preload library's
+ * thread caches (issue 18): `cached-overflow` (a block handed out from the
+ * cache overflows), `thread-double` (a block freed in another thread,
+ * which still runs and holds it in its cache, is freed again),
+ * `double-realloc` (realloc of a freed block), `interior` (free of a
+ * pointer into the middle of a block).
  * Under VMLAB_MALLOC_FLAGS=canary,poison each error must abort with one
  * "vmlab malloc: ..." line; `clean` must exit 0 with the flags on; `leak`
  * exits 0 leaving 3 blocks of 1000 bytes from leak_here() and one of 77
  * from main() allocated, for VMLAB_MALLOC_LEAKS=1.
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +26,24 @@ static void *volatile kept[8];
 __attribute__((noinline)) static void leak_here(int i)
 {
     kept[i] = malloc(1000);
+}
+
+static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int freed_there, may_exit;
+
+/* Free the block in sink, then stay alive (its cache with it) until told. */
+static void *free_and_wait(void *arg)
+{
+    (void)arg;
+    free(sink);
+    pthread_mutex_lock(&gate);
+    freed_there = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (!may_exit)
+        pthread_cond_wait(&gate_cv, &gate);
+    pthread_mutex_unlock(&gate);
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -69,6 +94,27 @@ int main(int argc, char **argv)
         return 0;
     } else if (strcmp(mode, "double") == 0) {
         free(p);
+        free(sink);
+    } else if (strcmp(mode, "cached-overflow") == 0) {
+        free(p);
+        q = sink = malloc(24); /* the block just freed, from the cache */
+        memset(sink, 'x', malloc_usable_size(sink) + 8);
+        free(sink);
+    } else if (strcmp(mode, "thread-double") == 0) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, free_and_wait, NULL) != 0)
+            return 2;
+        pthread_mutex_lock(&gate);
+        while (!freed_there)
+            pthread_cond_wait(&gate_cv, &gate);
+        pthread_mutex_unlock(&gate);
+        free(sink); /* the other thread's cache holds it */
+    } else if (strcmp(mode, "double-realloc") == 0) {
+        free(p);
+        sink = realloc(sink, 48);
+    } else if (strcmp(mode, "interior") == 0) {
+        q = sink = malloc(200);
+        sink = q + 64; /* through sink: the compiler must not see the offset */
         free(sink);
     } else if (strcmp(mode, "clean") == 0) {
         memset(p, 'x', 24);

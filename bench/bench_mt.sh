@@ -1,0 +1,254 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bench_mt.sh - issue 18's targets for build/libvmlab-malloc.so, side by side
+# in one run with glibc and, where installed, mimalloc, jemalloc and tcmalloc
+# (Debian: libmimalloc2.0, libjemalloc2, libtcmalloc-minimal4); BENCHMARKS.md,
+# "## malloc threads".
+#
+# 1. bench/mt_bench.c: 2 threads x 10^7 malloc/free of 16-512 bytes; then
+#    8 threads x 2.5 * 10^6 with every 16th block freed by another thread,
+#    on this 2-core machine.  CPU time (user + system) and wall time, the
+#    median of RUNS runs, runs interleaved.
+# 2. ../shared/bench/replay.c on the malloc-lab traces: median M ops/s of
+#    RUNS interleaved runs of `replay -s 5 -T 0.05`, ratios to glibc, the
+#    geometric mean.
+# 3. Real programs: python3 (PYTHONMALLOC=malloc), sort --parallel=2, gcc -O2
+#    on src/malloc, git log -p/grep/count-objects, xz -T2: median wall time, CPU time
+#    and peak RSS (/usr/bin/time) of RUNS interleaved runs, ratios to glibc.
+#
+# 4. Every design: replay.c under LD_PRELOAD (caches on, and off) against the
+#    same design inside `vmlab malloc replay -a 16` (no lock, no shim), the
+#    median of RUNS interleaved runs each: the preload path's overhead.
+#
+# vmlab runs as its default (segfit) and as buddy; `vmlab-nocache` is segfit
+# with VMLAB_MALLOC_CACHE=0 (the bare design behind the lock).
+#
+# usage: sh bench/bench_mt.sh       (BUILD, SHARED from bench/run.sh)
+#        RUNS=5 PARTS="mt replay programs" sh bench/bench_mt.sh
+# Output: tables on stdout, also written to bench/out/mt.md.
+set -u
+BUILD=${BUILD:-$(pwd)/build}
+SHARED=${SHARED:-$(cd .. && pwd)/shared}
+RUNS=${RUNS:-3}
+PARTS=${PARTS:-"mt replay programs designs"}
+DESIGNS=${DESIGNS:-"implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy adaptive"}
+LIB=$BUILD/libvmlab-malloc.so
+REPO=$(pwd)
+OUT=$REPO/bench/out/mt
+PY=$(command -v /usr/bin/python3 python3 2>/dev/null | head -1)
+SYSLIB=/usr/lib/x86_64-linux-gnu
+
+[ -f "$LIB" ] || { echo "bench_mt: $LIB is not built (run make)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench_mt: needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+rm -rf "$OUT"
+mkdir -p "$OUT/work"
+
+# The allocators: name and how to run a command on it.
+ALLOCS="glibc vmlab vmlab-buddy"
+for a in mimalloc:libmimalloc.so.2 jemalloc:libjemalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
+    [ -f "$SYSLIB/${a#*:}" ] && ALLOCS="$ALLOCS ${a%%:*}"
+done
+# on ALLOC CMD...: CMD with ALLOC as the process's malloc.
+on() {
+    a=$1; shift
+    case $a in
+        glibc) "$@" ;;
+        vmlab) LD_PRELOAD=$LIB "$@" ;;
+        vmlab-buddy) LD_PRELOAD=$LIB VMLAB_MALLOC=buddy "$@" ;;
+        vmlab-nocache) LD_PRELOAD=$LIB VMLAB_MALLOC_CACHE=0 "$@" ;;
+        mimalloc) LD_PRELOAD=$SYSLIB/libmimalloc.so.2 "$@" ;;
+        jemalloc) LD_PRELOAD=$SYSLIB/libjemalloc.so.2 "$@" ;;
+        tcmalloc) LD_PRELOAD=$SYSLIB/libtcmalloc_minimal.so.4 "$@" ;;
+    esac
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[1] == "fail") print "fail"; else print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "fail" || b == "fail" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+col() { cut -d' ' -f"$2" "$1" | median; }
+
+# ---- 1. threads ----
+if echo "$PARTS" | grep -q mt; then
+    cc -O2 -o "$OUT/mt_bench" "$REPO/bench/mt_bench.c" -lpthread || exit 1
+    r=1
+    while [ $r -le "$RUNS" ]; do
+        for a in $ALLOCS vmlab-nocache; do
+            on $a "$OUT/mt_bench" 2 10000000 | sed -n 's/.*wall_s=\([0-9.]*\) cpu_s=\([0-9.]*\).*/\1 \2/p' >>"$OUT/mt2.$a"
+            on $a "$OUT/mt_bench" 8 2500000 16 512 cross | sed -n 's/.*wall_s=\([0-9.]*\) cpu_s=\([0-9.]*\).*/\1 \2/p' >>"$OUT/mt8.$a"
+        done
+        r=$((r + 1))
+    done
+    {
+        echo "### Threads: bench/mt_bench.c, median of $RUNS runs; ratios to glibc"
+        echo
+        echo "| allocator | 2 x 10^7 cpu | ratio | 2 x 10^7 wall | ratio | 8 x 2.5 * 10^6 cross cpu | ratio | 8 x 2.5 * 10^6 wall | ratio |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        for a in $ALLOCS vmlab-nocache; do
+            printf '| %s |' "$a"
+            for t in mt2 mt8; do
+                c=$(col "$OUT/$t.$a" 2) w=$(col "$OUT/$t.$a" 1)
+                printf ' %s s | %sx | %s s | %sx |' "$c" "$(ratio "$c" "$(col "$OUT/$t.glibc" 2)")" \
+                    "$w" "$(ratio "$w" "$(col "$OUT/$t.glibc" 1)")"
+            done
+            echo
+        done
+        echo
+        echo "cpu: CLOCK_PROCESS_CPUTIME_ID of the whole run (both threads); wall: elapsed."
+        echo "16-512 bytes, 1000 live blocks per thread; cross: every 16th free is of"
+        echo "another thread's block.  vmlab is segfit with its thread caches;"
+        echo "vmlab-nocache the same design behind the one lock (VMLAB_MALLOC_CACHE=0)."
+        echo
+    } | tee "$OUT.md"
+fi
+
+# ---- 2. malloc-lab replay ----
+REPLAY_SRC=$SHARED/bench/replay.c
+if echo "$PARTS" | grep -q replay && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/malloclab/*.rep >/dev/null 2>&1; then
+    cc -O2 -o "$OUT/replay" "$REPLAY_SRC" || exit 1
+    for t in "$SHARED"/data/malloclab/*.rep; do
+        n=$(basename "$t" .rep)
+        r=1
+        while [ $r -le "$RUNS" ]; do
+            for a in $ALLOCS; do
+                v=$(on $a "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null | sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
+                echo "${v:-fail}" >>"$OUT/rp.$n.$a"
+            done
+            r=$((r + 1))
+        done
+    done
+    {
+        echo "### ../shared/bench/replay.c under LD_PRELOAD: median M ops/s of $RUNS runs (x: ratio to glibc)"
+        echo
+        printf '| trace |'
+        for a in $ALLOCS; do printf ' %s |' "$a"; done
+        echo
+        printf '|---|'
+        for a in $ALLOCS; do printf -- '---:|'; done
+        echo
+        for t in "$SHARED"/data/malloclab/*.rep; do
+            n=$(basename "$t" .rep)
+            g=$(median <"$OUT/rp.$n.glibc")
+            printf '| %s |' "$n"
+            for a in $ALLOCS; do
+                v=$(median <"$OUT/rp.$n.$a")
+                echo "$v" >>"$OUT/rpmed.$a"
+                if [ $a = glibc ]; then printf ' %s |' "$v"; else printf ' %s (%sx) |' "$v" "$(ratio "$v" "$g")"; fi
+            done
+            echo
+        done
+        printf '| geometric mean |'
+        for a in $ALLOCS; do
+            gm=$(awk '$1 > 0 { s += log($1); n++ } END { if (n) printf "%.1f", exp(s / n); else print "-" }' "$OUT/rpmed.$a")
+            [ $a = glibc ] && gg=$gm
+            if [ $a = glibc ]; then printf ' %s |' "$gm"; else printf ' %s (%sx) |' "$gm" "$(ratio "$gm" "$gg")"; fi
+        done
+        echo
+        echo
+    } | tee -a "$OUT.md"
+fi
+
+# ---- 3. real programs ----
+if echo "$PARTS" | grep -q programs; then
+    awk 'BEGIN { x = 1; for (i = 0; i < 1000000; i++) { x = (x * 1103515245 + 12345) % 2147483648
+                                                       print x % 1000003, "line", i } }' >"$OUT/lines"
+    head -300000 "$OUT/lines" >"$OUT/xzin"
+    # The program functions, for the shells /usr/bin/time starts.
+    cat >"$OUT/funcs.sh" <<EOF
+OUT='$OUT' REPO='$REPO' PY='$PY' LIB='$LIB' SYSLIB='$SYSLIB'
+$(sed -n '/^on() {/,/^}/p' "$0")
+prog_python() { PYTHONMALLOC=malloc on \$1 "\$PY" "\$REPO/tests/malloc/workload.py" 3 >/dev/null; }
+prog_sort() { LC_ALL=C on \$1 sort --parallel=2 -S 200M "\$OUT/lines" >/dev/null; }
+prog_gcc() { (cd "\$OUT/work" && on \$1 gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"\$REPO/include" -I"\$REPO/src" -c "\$REPO"/src/malloc/*.c); }
+prog_git() { on \$1 git -C "\$REPO" log -p -n 300 >/dev/null 2>&1 && on \$1 git -C "\$REPO" grep -c static >/dev/null && on \$1 git -C "\$REPO" count-objects -v >/dev/null; }
+prog_xz() { on \$1 xz -T2 -3 --block-size=1MiB -c "\$OUT/xzin" >/dev/null; }
+EOF
+    PROGRAMS="sort gcc git xz"
+    [ -n "$PY" ] && PROGRAMS="python $PROGRAMS"
+    r=1
+    while [ $r -le "$RUNS" ]; do
+        for p in $PROGRAMS; do
+            for a in $ALLOCS; do
+                if /usr/bin/time -f '%e %M %U %S' -o "$OUT/t" sh -c '. "$0"; prog_'"$p"' '"$a" "$OUT/funcs.sh"; then
+                    tail -1 "$OUT/t" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$OUT/pg.$p.$a"
+                else
+                    echo "bench_mt: $p failed under $a" >&2
+                    echo "fail fail fail" >>"$OUT/pg.$p.$a"
+                fi
+            done
+        done
+        r=$((r + 1))
+    done
+    {
+        echo "### Real programs: median of $RUNS runs; glibc absolute, the others as ratios to glibc"
+        echo
+        printf '| allocator |'
+        for p in $PROGRAMS; do printf ' %s wall | %s cpu | %s RSS |' "$p" "$p" "$p"; done
+        echo
+        printf '|---|'
+        for p in $PROGRAMS; do printf -- '---:|---:|---:|'; done
+        echo
+        for a in $ALLOCS; do
+            printf '| %s |' "$a"
+            for p in $PROGRAMS; do
+                t=$(col "$OUT/pg.$p.$a" 1) m=$(col "$OUT/pg.$p.$a" 2) c=$(col "$OUT/pg.$p.$a" 3)
+                if [ $a = glibc ]; then
+                    printf ' %s s | %s s | %s MiB |' "$t" "$c" "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')"
+                else
+                    printf ' %sx | %sx | %sx |' "$(ratio "$t" "$(col "$OUT/pg.$p.glibc" 1)")" \
+                        "$(ratio "$c" "$(col "$OUT/pg.$p.glibc" 3)")" "$(ratio "$m" "$(col "$OUT/pg.$p.glibc" 2)")"
+                fi
+            done
+            echo
+        done
+        echo
+        echo "python: tests/malloc/workload.py 3, PYTHONMALLOC=malloc.  sort: --parallel=2 -S 200M,"
+        echo "10^6 lines.  gcc: -O2 -c of src/malloc/*.c.  git: log -p -n 300, grep, count-objects"
+        echo "on this repository.  xz: -T2 -3 --block-size=1MiB of 3 * 10^5 lines (5 MB: two threads)."
+        echo "RSS: the largest process's peak."
+    } | tee -a "$OUT.md"
+fi
+
+# ---- 4. every design: preload against in-process ----
+if echo "$PARTS" | grep -q designs && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/malloclab/*.rep >/dev/null 2>&1; then
+    [ -x "$OUT/replay" ] || cc -O2 -o "$OUT/replay" "$REPLAY_SRC" || exit 1
+    VMLAB=${VMLAB:-$BUILD/vmlab}
+    r=1
+    while [ $r -le "$RUNS" ]; do
+        "$VMLAB" malloc replay -p "$(echo $DESIGNS | tr ' ' ',')" -a 16 -s 5 --output json \
+            "$SHARED"/data/malloclab/*.rep >"$OUT/inproc.$r.json" || exit 1
+        for d in $DESIGNS; do
+            for t in "$SHARED"/data/malloclab/*.rep; do
+                n=$(basename "$t" .rep)
+                for c in 1 0; do
+                    v=$(LD_PRELOAD=$LIB VMLAB_MALLOC=$d VMLAB_MALLOC_CACHE=$c "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null |
+                        sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
+                    echo "${v:-fail}" >>"$OUT/ds.$d.$n.$c"
+                done
+                sed -n 's/.*"trace": "'"$n"'.rep", "policy": "'"$d"'".*"ops_per_sec": \([0-9]*\).*/\1/p' \
+                    "$OUT/inproc.$r.json" | awk '{ printf "%.2f\n", $1 / 1e6 }' >>"$OUT/ds.$d.$n.in"
+            done
+        done
+        r=$((r + 1))
+    done
+    {
+        echo "### Every design: replay.c under LD_PRELOAD against \`vmlab malloc replay -a 16\`, median M ops/s of $RUNS runs"
+        echo
+        echo "Each cell: in-process / preload with caches (ratio) / preload without caches (ratio)."
+        echo
+        printf '| trace |'
+        for d in $DESIGNS; do printf ' %s |' "$d"; done
+        echo
+        printf '|---|'
+        for d in $DESIGNS; do printf -- '---:|'; done
+        echo
+        for t in "$SHARED"/data/malloclab/*.rep; do
+            n=$(basename "$t" .rep)
+            printf '| %s |' "$n"
+            for d in $DESIGNS; do
+                i=$(median <"$OUT/ds.$d.$n.in") c1=$(median <"$OUT/ds.$d.$n.1") c0=$(median <"$OUT/ds.$d.$n.0")
+                printf ' %s / %s (%sx) / %s (%sx) |' "$i" "$c1" "$(ratio "$c1" "$i")" "$c0" "$(ratio "$c0" "$i")"
+            done
+            echo
+        done
+        echo
+    } | tee -a "$OUT.md"
+fi

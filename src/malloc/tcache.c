@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcache.c - per-thread caches of small blocks (see tcache.h): refilling and
+ * flushing bins against the heap (under the caller's lock), the checked
+ * push and pop of the debug mode, and the cache's invariant checker.
+ *
+ * No malloc, no stdio, no system call: this code runs inside malloc().
+ */
+#include "malloc/tcache.h"
+
+#include <string.h>
+#include <sys/auxv.h>
+
+uint64_t tc_key;
+uint8_t tc_req_bin[TC_BINS];
+uint8_t tc_caps[TC_BINS];
+
+void tc_init(void)
+{
+    for (unsigned c = 0; c < TC_BINS; c++) {
+        size_t n = c ? 8192 / tc_size(c) : 0;
+        tc_req_bin[c] = (uint8_t)c;
+        tc_caps[c] = (uint8_t)(n > 64 ? 64 : n < 4 ? 4 : n);
+    }
+    const unsigned char *r = (const unsigned char *)(uintptr_t)getauxval(AT_RANDOM);
+    uint64_t k = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&tc_key;
+    if (r) {
+        uint64_t w;
+        memcpy(&w, r + 8, sizeof w); /* glibc uses the first 8 for the stack guard */
+        k ^= w;
+    }
+    tc_key = k ? k : 1;
+}
+
+/* Link b into bin c (no cap check: refills stay within it). */
+static void link_in(tc_cache_t *tc, unsigned c, void *b)
+{
+    void **w = b;
+    w[0] = tc->head[c];
+    w[1] = (void *)(uintptr_t)tc_key;
+    tc->head[c] = b;
+    tc->count[c]++;
+}
+
+/* Poison [p + 16, p + u): the words the cache uses stay as they are. */
+static void poison_cached(const ma_heap_t *h, void *p, size_t u)
+{
+    if (u > 16)
+        ma_poison(h, (unsigned char *)p + 16, u - 16);
+}
+
+void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
+{
+    void *first = ma_malloc(h, tc_size(c)), *p;
+    size_t u;
+    unsigned b, n, want;
+    if (!first)
+        return NULL;
+    u = tc_usable(h, first);
+    b = tc_bin_of_usable(u);
+    if (b >= TC_BINS) {
+        __atomic_store_n(&tc_req_bin[c], 0, __ATOMIC_RELAXED);
+        return first;
+    }
+    __atomic_store_n(&tc_req_bin[c], (uint8_t)b, __ATOMIC_RELAXED);
+    want = tc->fill[b] < 2 ? 2 : tc->fill[b];
+    tc->fill[b] = (uint8_t)(2 * want > tc_cap(b) / 2 ? tc_cap(b) / 2 : 2 * want);
+    for (n = 1; n < want && tc->count[b] < tc_cap(b); n++) {
+        p = ma_malloc(h, tc_size(c));
+        if (!p)
+            break;
+        u = tc_usable(h, p);
+        if (tc_bin_of_usable(u) != b) { /* another size this time: not for this bin */
+            ma_free(h, p);
+            break;
+        }
+        if (tc->state == TC_DEBUG)
+            poison_cached(h, p, u);
+        link_in(tc, b, p);
+    }
+    tc->allocs++;
+    return first;
+}
+
+size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
+{
+    size_t bytes = 0;
+    tc->fill[c] = (uint8_t)(tc->fill[c] / 2);
+    while (n-- > 0 && tc->head[c]) {
+        void **b = tc->head[c];
+        tc->head[c] = b[0];
+        tc->count[c]--;
+        b[1] = NULL; /* leaves the cache */
+        bytes += tc_usable(h, b);
+        ma_free(h, b);
+    }
+    return bytes;
+}
+
+size_t tc_flush_all(tc_cache_t *tc, ma_heap_t *h)
+{
+    size_t bytes = 0;
+    for (unsigned c = 1; c < TC_BINS; c++)
+        bytes += tc_flush(tc, h, c, tc->count[c]);
+    return bytes;
+}
+
+void tc_check(const tc_cache_t *tc, const ma_heap_t *h)
+{
+    for (unsigned c = 1; c < TC_BINS; c++) {
+        unsigned n = 0;
+        for (void **b = tc->head[c]; b; b = b[0]) {
+            MA_ASSERT((uint64_t)(uintptr_t)b[1] == tc_key);
+            MA_ASSERT(tc_bin_of_usable(tc_usable(h, b)) == c);
+            n++;
+            MA_ASSERT(n <= tc_cap(c));
+        }
+        MA_ASSERT(n == tc->count[c]);
+        MA_ASSERT(tc_req_bin[c] == 0 || (tc_req_bin[c] >= c && tc_req_bin[c] < TC_BINS));
+    }
+}
+
+int tc_push_debug(tc_cache_t *tc, const ma_heap_t *h, void *p, size_t u)
+{
+    unsigned c = tc_bin_of_usable(u);
+    if (c - 1 >= TC_BINS - 1 || tc->count[c] >= tc_cap(c))
+        return 0;
+    poison_cached(h, p, u);
+    link_in(tc, c, p);
+    tc->frees++;
+    return 1;
+}
+
+void *tc_pop_debug(tc_cache_t *tc, const ma_heap_t *h, unsigned c, int (*plausible)(const void *))
+{
+    void **b = tc->head[c];
+    if (!b)
+        return NULL;
+    /* A write after free into the first 16 bytes hits the link or the key:
+     * report it as the heap's own free-list check does (ma_link_bad), never
+     * follow the link into a bare SIGSEGV. */
+    if ((uint64_t)(uintptr_t)b[1] != tc_key || (b[0] && !plausible(b[0])))
+        ma_link_bad((unsigned char *)b - MA_WORD);
+    {
+        size_t u = tc_usable(h, b);
+        if (u > 16)
+            ma_poison_verify(h, b, (unsigned char *)b + 16, u - 16);
+    }
+    tc->head[c] = b[0];
+    tc->count[c]--;
+    tc->allocs++;
+    b[1] = NULL;
+    return b;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_tcache.c - the preload library's thread caches (src/malloc/tcache.c)
+ * in front of every design, in one thread, without the preload library.
+ *
+ * Property tests on random malloc/free streams (many seeds, sizes across the
+ * cache's bins and past them): requests are served from the bin the cache
+ * learned for them or refilled from the heap, frees go to the cache or back
+ * to the heap, full bins are flushed.  Checked against an oracle that
+ * shares nothing with the cache: every live block keeps the bytes written
+ * into it, is large enough (malloc_usable_size's rule), and no two blocks,
+ * live or cached, overlap (sorted by address).  tc_check and ma_check run
+ * between batches; the cache key marks exactly the cached blocks; after
+ * flushing everything the heap counts exactly the live blocks.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "malloc/tcache.h"
+#include "vmlab/malloc.h"
+
+/* splitmix64 (Steele, Lea, Flood, OOPSLA 2014): the tests' own generator. */
+static uint64_t mix_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+#define SLOTS 400
+
+typedef struct span {
+    uintptr_t lo, hi; /* [lo, hi): a block's payload and usable bytes */
+} span_t;
+
+static int span_cmp(const void *a, const void *b)
+{
+    const span_t *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+typedef struct run {
+    ma_heap_t *h;        /* the heap under test */
+    tc_cache_t tc;       /* the cache in front of it */
+    void *p[SLOTS];      /* live blocks */
+    size_t n[SLOTS];     /* their request sizes */
+    unsigned char v[SLOTS]; /* the byte each was filled with */
+} run_t;
+
+/* No two blocks (live, or in the cache) overlap; the key marks exactly the
+ * cached ones. */
+static int no_overlap(run_t *r)
+{
+    static span_t s[SLOTS + TC_BINS * 64];
+    size_t k = 0;
+    for (size_t i = 0; i < SLOTS; i++)
+        if (r->p[i]) {
+            if (tc_cached(r->p[i]) && r->n[i] >= 16)
+                return 0;
+            s[k].lo = (uintptr_t)r->p[i];
+            s[k++].hi = (uintptr_t)r->p[i] + ma_usable_size(r->h, r->p[i]);
+        }
+    for (unsigned b = 1; b < TC_BINS; b++)
+        for (void **q = r->tc.head[b]; q; q = q[0]) {
+            if (!tc_cached(q))
+                return 0;
+            s[k].lo = (uintptr_t)q;
+            s[k++].hi = (uintptr_t)q + tc_usable(r->h, q);
+        }
+    qsort(s, k, sizeof s[0], span_cmp);
+    for (size_t i = 1; i < k; i++)
+        if (s[i].lo < s[i - 1].hi)
+            return 0;
+    return 1;
+}
+
+static void *cache_malloc(run_t *r, size_t n)
+{
+    void *p = NULL;
+    if (n <= TC_MAX) {
+        unsigned c = tc_bin_req(n), b = tc_bin_of(c);
+        if (tc_size(c) < n || (c > 1 && tc_size(c - 1) >= n))
+            return NULL; /* not the smallest class that fits: reported by the caller */
+        if (b)
+            p = tc_pop(&r->tc, b);
+        if (!p)
+            p = tc_fill(&r->tc, r->h, c);
+    } else {
+        p = ma_malloc(r->h, n);
+    }
+    return p;
+}
+
+static void cache_free(run_t *r, void *p)
+{
+    size_t u = tc_usable(r->h, p);
+    unsigned b = tc_bin_of_usable(u);
+    if (b >= 1 && b < TC_BINS && r->tc.count[b] >= tc_cap(b))
+        tc_flush(&r->tc, r->h, b, tc_cap(b) / 2);
+    if (!tc_push(&r->tc, p, u))
+        ma_free(r->h, p);
+}
+
+static void one_run(const char *design, uint64_t seed, size_t ops)
+{
+    static run_t r;
+    ma_arena_t ar;
+    ma_source_t src;
+    ma_config_t cfg = {0};
+    static _Alignas(16) unsigned char store[MA_HEAP_BYTES];
+    ma_stats_t st;
+    size_t live = 0;
+
+    memset(&r, 0, sizeof r);
+    CHECK_EQ(ma_source_arena(&src, &ar, (size_t)256 << 20), 0);
+    cfg.design = design;
+    cfg.align = 16;
+    cfg.source = &src;
+    CHECK_EQ(ma_init(&r.h, store, sizeof store, &cfg), 0);
+    r.tc.state = TC_FAST;
+    for (size_t i = 0; i < ops; i++) {
+        uint64_t x = mix_next(&seed);
+        size_t k = (size_t)(x % SLOTS);
+        if (r.p[k]) {
+            unsigned char *q = r.p[k];
+            for (size_t j = 0; j < r.n[k]; j++)
+                if (q[j] != r.v[k]) {
+                    CHECK_MSG(0, "%s seed %llu: block %zu lost its bytes", design,
+                              (unsigned long long)seed, k);
+                    return;
+                }
+            CHECK(!tc_cached(q) || r.n[k] < 16);
+            cache_free(&r, q);
+            r.p[k] = NULL;
+        } else {
+            /* mostly the cache's sizes, some past them */
+            size_t n = (x >> 20) % 8 == 0 ? (size_t)((x >> 24) % 20000) : (size_t)((x >> 24) % 1100);
+            unsigned char *q = cache_malloc(&r, n);
+            CHECK(q != NULL);
+            if (!q)
+                return;
+            CHECK(((uintptr_t)q & 15) == 0);
+            CHECK(ma_usable_size(r.h, q) >= n);
+            r.p[k] = q;
+            r.n[k] = n;
+            r.v[k] = (unsigned char)(x >> 56);
+            memset(q, r.v[k], n);
+        }
+        if (i % 997 == 0) {
+            tc_check(&r.tc, r.h);
+            ma_check(r.h);
+            CHECK_MSG(no_overlap(&r), "%s seed %llu: blocks overlap", design, (unsigned long long)seed);
+        }
+    }
+    tc_check(&r.tc, r.h);
+    CHECK(no_overlap(&r));
+    tc_flush_all(&r.tc, r.h);
+    for (unsigned b = 1; b < TC_BINS; b++)
+        CHECK(r.tc.head[b] == NULL && r.tc.count[b] == 0);
+    for (size_t k = 0; k < SLOTS; k++)
+        live += r.p[k] != NULL;
+    ma_check(r.h);
+    ma_get_stats(r.h, &st);
+    CHECK_EQ(st.live_blocks, live);
+    ma_arena_release(&ar);
+}
+
+TEST(tcache_bins_are_consistent)
+{
+    tc_init();
+    CHECK(tc_key != 0);
+    CHECK_EQ(tc_size(TC_BINS - 1), TC_MAX);
+    for (unsigned b = 1; b < TC_BINS; b++) {
+        CHECK_EQ(tc_bin_of_usable(tc_size(b)), b);
+        CHECK_EQ(tc_bin_of_usable(tc_size(b) - 1), b - 1);
+        CHECK_EQ(tc_bin_req(tc_size(b)), b);
+        CHECK(tc_cap(b) >= 4 && tc_cap(b) <= 64);
+    }
+    CHECK(tc_bin_of_usable(TC_MAX + 1024) >= TC_BINS);
+    for (size_t n = 0; n <= TC_MAX; n++) {
+        unsigned c = tc_bin_req(n);
+        CHECK(tc_size(c) >= n && c >= 1 && c < TC_BINS);
+    }
+}
+
+TEST(tcache_random_streams_every_design)
+{
+    tc_init();
+    for (size_t d = 0; d < ma_ndesigns(); d++) {
+        const char *name = ma_design_name(d);
+        /* the linear-time designs get shorter streams */
+        size_t ops = strncmp(name, "implicit", 8) == 0 || strcmp(name, "explicit-addr") == 0 ? 6000 : 30000;
+        for (uint64_t seed = 1; seed <= 6; seed++)
+            one_run(name, seed * 7919, ops);
+    }
+}
