@@ -202,7 +202,8 @@ EOF
 }
 
 # CSV: a row per mapping, the mapping keys of JSON, the same values (but the
-# Pss family, which other processes move between the two readings).
+# Pss family and the shared/private split, which other processes move between
+# the two readings: a test running beside it maps the same libc).
 t_maps_csv_matches_json() {
     command -v python3 >/dev/null || { skip "python3 is not installed"; return; }
     start_sleeper
@@ -221,10 +222,14 @@ for r, x in zip(rows, d["mappings"]):
     assert r["pid"] == sys.argv[3]
     assert set(r) - {"pid"} == set(x) | {"vmflags"}, set(r) ^ set(x)
     for k, v in x.items():
-        if k.startswith(("pss", "swappss")):
-            continue  # moves whenever another process maps or unmaps a shared page
+        if k.startswith(("pss", "swappss", "shared_", "private_")):
+            continue  # moves whenever another process maps or unmaps one of its pages
         want = ("true" if v else "false") if isinstance(v, bool) else str(v)
         assert r[k] == want, (k, r[k], v)
+    # what moved is still a split of the same resident pages
+    split = sum(int(r[k]) for k in ("shared_clean_kb", "shared_dirty_kb",
+                                    "private_clean_kb", "private_dirty_kb"))
+    assert split == int(r["rss_kb"]), (split, r["rss_kb"])
 EOF
 }
 
