@@ -97,6 +97,7 @@ convert|--no-progress|canonical
 trace-info|--no-progress|canonical
 malloc replay|--no-progress|canonical
 record|--no-progress|canonical
+sched|--no-progress|canonical
 malloc replay|--align 16|canonical
 malloc replay|-a 16|canonical
 malloc freelist|--align 8|canonical

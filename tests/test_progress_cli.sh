@@ -55,6 +55,17 @@ t_sim_moved_onto_the_shared_line() {
     [ ! -s "$TMP/err" ] || fail "--no-progress drew: $(tr '\r' '\n' <"$TMP/err" | head -n 2)"
 }
 
+# sched reports every 2^18 events: 16 I/O-bound tasks for 20 simulated
+# seconds make about 530 K events, so two reports at least, as a share of
+# the --until time.
+t_sched_simulated_time() {
+    printf 'io weight=3 count=16 loop(run 300us, sleep 700us) forever\n' >"$TMP/io.txt"
+    progress_ok sched "% \\([0-9]+ events simulated\\)" sched -c 4 -u 20s "$TMP/io.txt" || return 1
+    VMLAB_PROGRESS=fake "$VMLAB" sched --no-progress -c 4 -u 20s "$TMP/io.txt" >/dev/null 2>"$TMP/err" ||
+        return 1
+    [ ! -s "$TMP/err" ] || fail "--no-progress drew: $(tr '\r' '\n' <"$TMP/err" | head -n 2)"
+}
+
 t_plot_and_malloc_replay() {
     # The picture is not the point here: a stand-in gnuplot that succeeds.
     printf '#!/bin/sh\nexit 0\n' >"$TMP/gp" && chmod +x "$TMP/gp"

@@ -68,7 +68,14 @@ typedef struct sched_config {
     uint64_t max_segments; /* segments kept (0: 1,000,000); later ones are counted only */
     int check;           /* run the invariant checker after every instant (tests;
                             debug builds always do) */
+    /* Called every SCHED_PROGRESS_EVENTS events with the simulated time
+     * reached (done), the end time (total: until_ns, 0 when the run ends
+     * with its tasks) and the events so far (count); NULL: none. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total, uint64_t count);
+    void *progress_ctx;  /* progress's first argument */
 } sched_config_t;
+
+#define SCHED_PROGRESS_EVENTS (1u << 18) /* ~20 ms of a 12 M events/s run */
 
 #define SCHED_MAX_SAMPLES 2048
 

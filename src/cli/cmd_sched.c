@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "sched/sched_class.h"
 #include "vmlab/env.h"
@@ -35,10 +36,11 @@ static const char sched_help[] =
     "      --tasks N          tasks for the generator; lab4: ms of work per task\n"
     "      --seed N           generator seed (default 1)\n"
     "      --print            print the workload text (of a generator) and exit\n"
+    "      --no-progress      no progress line (shown on a terminal for long runs)\n"
     "Class parameters:\n";
 
 enum { O_OUTPUT = 256, O_WRR, O_CFS, O_RT, O_SAMPLE, O_GANTT, O_WEIGHTS, O_TURN, O_GEN, O_TASKS, O_SEED,
-       O_PRINT };
+       O_PRINT, O_NO_PROGRESS };
 
 typedef struct opts {
     sched_config_t cfg;
@@ -46,6 +48,7 @@ typedef struct opts {
     const char *out, *pics[3], *gen, *input;
     uint64_t tasks, seed;
     int print;
+    int no_progress; /* --no-progress */
 } opts_t;
 
 static const char *const pic_kind[3] = {"gantt", "weights", "turnaround"};
@@ -66,6 +69,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"wrr", 1, 0, O_WRR}, {"cfs", 1, 0, O_CFS}, {"rt", 1, 0, O_RT}, {"sample", 1, 0, O_SAMPLE},
         {"gantt", 1, 0, O_GANTT}, {"weights", 1, 0, O_WEIGHTS}, {"turnaround", 1, 0, O_TURN},
         {"gen", 1, 0, O_GEN}, {"tasks", 1, 0, O_TASKS}, {"seed", 1, 0, O_SEED}, {"print", 0, 0, O_PRINT},
+        {"no-progress", 0, 0, O_NO_PROGRESS},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
     int c;
@@ -112,6 +116,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                 return CLI_USAGE;
             break;
         case O_PRINT: o->print = 1; break;
+        case O_NO_PROGRESS: o->no_progress = 1; break;
         case 'h':
             fputs(sched_help, stdout);
             sched_class_help(stdout);
@@ -217,7 +222,13 @@ int cmd_sched(int argc, char **argv)
     free(text);
     o.cfg.segments = o.pics[0] != NULL;
     sched_result_t r;
-    if (sched_run(&o.cfg, w, &r, &d)) {
+    progress_t pr; /* simulated time of --until, or events when the run ends with its tasks */
+    progress_start(&pr, NULL, stderr, !o.no_progress, "sched", name, "events simulated");
+    o.cfg.progress = progress_cb;
+    o.cfg.progress_ctx = &pr;
+    rc = sched_run(&o.cfg, w, &r, &d);
+    progress_end(&pr);
+    if (rc) {
         sched_workload_free(w);
         return cli_diag(&d);
     }

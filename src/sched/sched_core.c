@@ -939,6 +939,8 @@ int sched_run(const sched_config_t *cfg, const sched_workload_t *w, sched_result
                 break;
             }
             k.events++;
+            if (cfg->progress && !(k.events & (SCHED_PROGRESS_EVENTS - 1)))
+                cfg->progress(cfg->progress_ctx, k.now, cfg->until_ns, k.events);
             VL_DEBUG_CHECK(sched_check(&k, 0));
         }
         for (size_t i = 0; i < k.touched.n; i++) {
