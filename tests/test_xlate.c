@@ -556,4 +556,12 @@ TEST(ostep_formats)
                               "Page Table (from entry 0 down to the max size)\n  0x8000000q\n";
     CHECK_EQ(xl_parse_ostep(bad, strlen(bad), "b", XL_LINEAR, &p, &d), -EINVAL);
     CHECK_EQ(d.line, 5);
+    /* multi: the dump's first line sets the page size; an ARG page size after
+     * it is refused (fuzz_xlate: it once sized the copy of the dump, read
+     * past the 32-byte pages as 64-byte ones) */
+    static const char late[] = "page   0:" "0102030405060708090a0b0c0d0e0f10"
+                               "1112131415161718191a1b1c1d1e1f20\n"
+                               "ARG page size 64\nPDBR: 0\n";
+    CHECK_EQ(xl_parse_ostep(late, strlen(late), "m", XL_MULTI, &p, &d), -EINVAL);
+    CHECK_EQ(d.line, 2);
 }

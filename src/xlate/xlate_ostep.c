@@ -115,9 +115,10 @@ static int dump_line(st_t *t, cur_t *c, const char *file, unsigned long ln, diag
     if (n == 0 || n % 2 || (nbytes & (nbytes - 1)))
         BAD("page %llu: %zu hex digits (expected a power-of-two count of bytes as hex pairs)",
             (unsigned long long)pg, n);
-    if (t->dump_pages == 0)
+    if (t->dump_pages == 0) {
         p->page_size = nbytes;
-    else if (nbytes != p->page_size)
+        t->sizes_fixed = 1; /* a later ARG page size would not match the pages read */
+    } else if (nbytes != p->page_size)
         BAD("page %llu has %llu bytes, the first page had %llu (expected equal pages)",
             (unsigned long long)pg, (unsigned long long)nbytes,
             (unsigned long long)p->page_size);
@@ -187,7 +188,7 @@ static int one_line(st_t *t, const char *s, size_t len, const char *file, unsign
         if (!dst)
             return 0; /* seed, verbose, addresses, ...: not part of the machine */
         if (t->sizes_fixed)
-            BAD("ARG sizes after the page table (expected them first)");
+            BAD("ARG sizes after the page table or memory dump (expected them first)");
         if (num(&c, "", 0, &v) || v == 0 || (skip_sp(&c), c.s != c.e))
             BAD("bad size (expected a positive number like 16k)");
         *dst = v;
