@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "mrc_ref.h"
 #include "mrc/lru_stack.h"
 #include "mrc/opt_stack.h"
 #include "vmlab/gen.h"
@@ -54,49 +55,7 @@ static uint64_t brute_lru(const uint64_t *p, size_t n, size_t f)
     return faults;
 }
 
-/* Belady's MIN with f frames: evict the page used farthest in the future. */
-static uint64_t brute_opt(const uint64_t *p, size_t n, size_t f)
-{
-    uint64_t *pg = malloc(f * sizeof *pg), faults = 0;
-    size_t k = 0;
-    for (size_t t = 0; t < n; t++) {
-        size_t i, v = 0, vnext = 0;
-        for (i = 0; i < k && pg[i] != p[t]; i++)
-            ;
-        if (i < k)
-            continue;
-        faults++;
-        if (k < f) {
-            pg[k++] = p[t];
-            continue;
-        }
-        for (i = 0; i < k; i++) {
-            size_t u = t + 1;
-            while (u < n && p[u] != pg[i])
-                u++;
-            if (u > vnext)
-                v = i, vnext = u;
-        }
-        pg[v] = p[t];
-    }
-    free(pg);
-    return faults;
-}
 
-/* A trace with locality: a random walk over a small universe, with jumps. */
-static void random_trace(uint64_t *p, size_t n, unsigned universe, unsigned mode)
-{
-    uint64_t cur = 0;
-    for (size_t t = 0; t < n; t++) {
-        if (mode == 0)
-            cur = rnd() % universe;
-        else if (mode == 1)
-            cur = rnd() % 4 == 0 ? rnd() % universe : (cur + rnd() % 3) % universe;
-        else /* skewed: low pages far more often */
-            cur = (rnd() % universe) * (rnd() % universe) / universe;
-        p[t] = cur * 7919 + 13; /* sparse page numbers */
-    }
-}
 
 TEST(osc_string)
 {
@@ -122,7 +81,7 @@ TEST(belady_string_lru_opt)
     CHECK_EQ(mrc_opt_hist(b, 12, &o, NULL), 0);
     for (size_t f = 1; f <= 6; f++) {
         CHECK_EQ(mrc_hist_faults(&l, f), brute_lru(b, 12, f));
-        CHECK_EQ(mrc_hist_faults(&o, f), brute_opt(b, 12, f));
+        CHECK_EQ(mrc_hist_faults(&o, f), ref_opt_faults(b, 12, f));
     }
     CHECK_EQ(mrc_hist_faults(&o, 3), 7);
     CHECK_EQ(mrc_hist_faults(&l, 3), 10);
@@ -153,12 +112,12 @@ TEST(lru_opt_exact_vs_brute_force)
         unsigned universe = 1 + (unsigned)(rnd() % 40), mode = (unsigned)(rnd() % 3);
         uint64_t *p = malloc(n * sizeof *p);
         mrc_hist_t l, o;
-        random_trace(p, n, universe, mode);
+        ref_trace(p, n, universe, mode, rnd);
         CHECK_EQ(mrc_lru_hist(p, n, &l, NULL), 0);
         CHECK_EQ(mrc_opt_hist(p, n, &o, NULL), 0);
         CHECK_EQ(l.distinct, o.distinct);
         for (size_t f = 1; f <= l.distinct + 1; f++) {
-            uint64_t bl = brute_lru(p, n, f), bo = brute_opt(p, n, f);
+            uint64_t bl = brute_lru(p, n, f), bo = ref_opt_faults(p, n, f);
             CHECK_MSG(mrc_hist_faults(&l, f) == bl, "round %d n %zu f %zu: lru %ju != brute %ju",
                       round, n, f, (uintmax_t)mrc_hist_faults(&l, f), (uintmax_t)bl);
             CHECK_MSG(mrc_hist_faults(&o, f) == bo, "round %d n %zu f %zu: opt %ju != brute %ju",
@@ -179,12 +138,12 @@ TEST(lru_opt_exact_long_traces)
     uint64_t *p = malloc(n * sizeof *p);
     for (int round = 0; round < 3; round++) {
         mrc_hist_t l, o;
-        random_trace(p, n, 200 + 100 * (unsigned)round, (unsigned)round);
+        ref_trace(p, n, 200 + 100 * (unsigned)round, (unsigned)round, rnd);
         CHECK_EQ(mrc_lru_hist(p, n, &l, NULL), 0);
         CHECK_EQ(mrc_opt_hist(p, n, &o, NULL), 0);
         for (size_t f = 1; f <= l.distinct + 1; f += 1 + f / 2) {
             CHECK_EQ(mrc_hist_faults(&l, f), brute_lru(p, n, f));
-            CHECK_EQ(mrc_hist_faults(&o, f), brute_opt(p, n, f));
+            CHECK_EQ(mrc_hist_faults(&o, f), ref_opt_faults(p, n, f));
         }
         mrc_hist_free(&l);
         mrc_hist_free(&o);
@@ -331,7 +290,7 @@ TEST(curves_agree_with_sim_every_policy)
     uint64_t *p = malloc(n * sizeof *p), frames[40], a[40];
     uint8_t *w = calloc(n, 1);
     trace_pages_t tp;
-    random_trace(p, n, 60, 1);
+    ref_trace(p, n, 60, 1, rnd);
     for (size_t i = 0; i < n; i++)
         w[i] = rnd() % 4 == 0;
     tp.page = p, tp.write = w, tp.pid = NULL, tp.n = n, tp.npids = 1;
@@ -541,7 +500,7 @@ TEST(wss_vs_brute_force)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    random_trace(p, n, 50, 1);
+    ref_trace(p, n, 50, 1, rnd);
     CHECK_EQ(opt_dense_ids(p, n, id, &V), 0);
     CHECK_EQ(plot_wss_data(f, id, n, V, 100, 0), (long)n);
     fclose(f);
@@ -619,7 +578,7 @@ TEST(curves_agree_with_sim_multi_process)
     uint32_t *pid = malloc(n * sizeof *pid);
     uint8_t *w = calloc(n, 1);
     trace_pages_t tp;
-    random_trace(p, n, 40, 1);
+    ref_trace(p, n, 40, 1, rnd);
     for (size_t i = 0; i < n; i++)
         pid[i] = 100 + (uint32_t)(rnd() % 3);
     tp.page = p, tp.write = w, tp.pid = pid, tp.n = n, tp.npids = 3;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "mrc_ref.h"
 #include "mrc/dense_ids.h"
 #include "mrc/shards.h"
 #include "vmlab/mrc.h"
@@ -52,49 +53,7 @@ static size_t naive_lru(const uint64_t *p, size_t n, uint64_t *hist, uint64_t *c
     return depth;
 }
 
-/* Belady's MIN faults with f frames, looking ahead for the farthest use. */
-static uint64_t naive_opt(const uint64_t *p, size_t n, size_t f)
-{
-    uint64_t *pg = malloc(f * sizeof *pg), faults = 0;
-    size_t k = 0;
-    for (size_t t = 0; t < n; t++) {
-        size_t i, v = 0, far = 0;
-        for (i = 0; i < k && pg[i] != p[t]; i++)
-            ;
-        if (i < k)
-            continue;
-        faults++;
-        if (k < f) {
-            pg[k++] = p[t];
-            continue;
-        }
-        for (i = 0; i < k; i++) {
-            size_t u = t + 1;
-            while (u < n && p[u] != pg[i])
-                u++;
-            if (u > far)
-                v = i, far = u;
-        }
-        pg[v] = p[t];
-    }
-    free(pg);
-    return faults;
-}
 
-/* Pages with locality over `universe` pages: walks, jumps, skew. */
-static void trace_of(uint64_t *p, size_t n, unsigned universe, unsigned mode)
-{
-    uint64_t cur = 0;
-    for (size_t t = 0; t < n; t++) {
-        if (mode == 0)
-            cur = rnd() % universe;
-        else if (mode == 1)
-            cur = rnd() % 4 == 0 ? rnd() % universe : (cur + rnd() % 3) % universe;
-        else
-            cur = (rnd() % universe) * (rnd() % universe) / universe;
-        p[t] = cur * 7919 + 3;
-    }
-}
 
 /* p[0, n) through mrc_stream_keys in random batches into *s. */
 static void stream_keys(const uint64_t *p, size_t n, const mrc_stream_opts_t *o, mrc_stream_t **s)
@@ -132,14 +91,14 @@ TEST(stream_lru_opt_vs_oracles)
         mrc_stream_opts_t o = {.lru = 1, .opt = round < 150};
         mrc_stream_result_t r;
         mrc_stream_t *s;
-        trace_of(p, n, universe, (unsigned)round % 3);
+        ref_trace(p, n, universe, (unsigned)round % 3, rnd);
         stream_keys(p, n, &o, &s);
         CHECK_EQ(mrc_stream_finish(s, &r, NULL), 0);
         CHECK(r.has_distinct && r.distinct == r.lru.distinct);
         check_lru(&r.lru, p, n);
         if (o.opt)
             for (size_t f = 1; f <= r.opt.distinct + 1; f += 1 + f / 4)
-                CHECK_EQ(mrc_hist_faults(&r.opt, f), naive_opt(p, n, f));
+                CHECK_EQ(mrc_hist_faults(&r.opt, f), ref_opt_faults(p, n, f));
         mrc_stream_result_free(&r);
         mrc_stream_free(s);
         free(p);
@@ -188,7 +147,7 @@ TEST(stream_trace_keyed_and_text)
         uint64_t *p = malloc(n * sizeof *p), *pp = malloc(n * sizeof *pp);
         uint32_t *pid = round % 2 ? malloc(n * sizeof *pid) : NULL;
         mrc_stream_opts_t o = {.lru = 1, .opt = 1, .distinct = 1};
-        trace_of(p, n, 1 + (unsigned)(rnd() % 400), (unsigned)round % 3);
+        ref_trace(p, n, 1 + (unsigned)(rnd() % 400), (unsigned)round % 3, rnd);
         for (size_t i = 0; i < n; i++) {
             if (pid)
                 pid[i] = 7 + (uint32_t)(rnd() % 3);
@@ -207,7 +166,7 @@ TEST(stream_trace_keyed_and_text)
             CHECK_EQ(r.keyed, form == 1);
             check_lru(&r.lru, pp, n);
             for (size_t f = 1; f <= r.opt.distinct; f += 1 + f / 2)
-                CHECK_EQ(mrc_hist_faults(&r.opt, f), naive_opt(pp, n, f));
+                CHECK_EQ(mrc_hist_faults(&r.opt, f), ref_opt_faults(pp, n, f));
             mrc_stream_result_free(&r);
             /* at coarser pages the keys are not pages: read by reference */
             stream_mem(buf, len, &o, 13, &r);
