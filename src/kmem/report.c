@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "kmem/kmem_impl.h"
 #include "vmlab/parse.h"
 
@@ -263,14 +264,9 @@ int kmem_parse_slabinfo(const char *text, size_t len, const char *file, kmem_sla
             free(v);
             return diag_set(d, file, line, EINVAL, "too many caches (expected at most %u)", PARSE_MAX_LINES);
         }
-        if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            kmem_slabinfo_t *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                free(v);
-                return diag_set(d, file, line, ENOMEM, "out of memory");
-            }
-            v = nv, cap = nc;
+        if (vl_grow((void **)&v, &cap, cnt + 1, sizeof *v)) {
+            free(v);
+            return diag_set(d, file, line, ENOMEM, "out of memory");
         }
         v[cnt++] = s;
     }
@@ -336,14 +332,9 @@ int kmem_parse_buddyinfo(const char *text, size_t len, const char *file, kmem_zo
             free(v);
             return diag_set(d, file, line, EINVAL, "too many zones");
         }
-        if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            kmem_zoneinfo_t *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                free(v);
-                return diag_set(d, file, line, ENOMEM, "out of memory");
-            }
-            v = nv, cap = nc;
+        if (vl_grow((void **)&v, &cap, cnt + 1, sizeof *v)) {
+            free(v);
+            return diag_set(d, file, line, ENOMEM, "out of memory");
         }
         v[cnt++] = z;
     }
