@@ -49,8 +49,7 @@ if [ -f "$OUT/lines.bdwgc" ] && ! cmp -s "$OUT/lines.vmlab" "$OUT/lines.bdwgc"; 
     exit 1
 fi
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
+. "$(dirname "$0")/lib.sh" # median, ratio
 {
     echo "### GCBench (stretch 18, long-lived 16, 500,000 doubles, trees 4..16): median of $RUNS runs"
     echo

@@ -100,8 +100,7 @@ measure() {
         echo "fail fail" >>"$OUT/$1.$key"
     fi
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[NR] == "fail") print "fail"; else print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "fail" || b == "fail" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+. "$(dirname "$0")/lib.sh" # median, ratio
 
 PROGRAMS=${PROGRAMS:-"python perl gcc git sqlite sort"}
 [ -n "$PY" ] || PROGRAMS=${PROGRAMS#python }

@@ -22,7 +22,7 @@ $cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -o "$OUT/mrc_engine" bench/mrc_
     "$BUILD/libvmlab.a" -lz -lm -lpthread $(pkg-config --libs libzstd 2>/dev/null || true)
 [ -f "$OUT/zipf.ids.u64" ] || (cd "$OUT" && ./gen_trace zipf 10000000 1000000 1.0 42 zipf)
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/lib.sh" # median, ratio
 
 echo "## exact LRU curve, $RUNS runs alternating (Mrefs/s)"
 : >"$OUT/lru"; : >"$OUT/lru_cpu"; : >"$OUT/base"

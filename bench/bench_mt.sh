@@ -62,8 +62,7 @@ on() {
     esac
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[1] == "fail") print "fail"; else print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "fail" || b == "fail" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+. "$(dirname "$0")/lib.sh" # median, ratio
 col() { cut -d' ' -f"$2" "$1" | median; }
 
 # ---- 1. threads ----

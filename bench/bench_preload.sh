@@ -98,8 +98,7 @@ measure() {
     done
 } >"$OUT/funcs.sh"
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[1] == "fail") print "fail"; else print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "fail" || b == "fail" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+. "$(dirname "$0")/lib.sh" # median, ratio
 
 PROGRAMS="python gcc git sort"
 [ -n "$PY" ] || PROGRAMS="gcc git sort"

@@ -28,7 +28,7 @@ c class=cfs count=8 nice=0 loop(run 2ms, sleep 1ms) forever
 W
 "$BUILD/vmlab" sched --gen big --print >"$OUT/big.txt"
 
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+. "$(dirname "$0")/lib.sh" # median, ratio
 
 "$OUT/sched_run" "$OUT/mix.txt" 4 3000000 "$REPS" >"$OUT/mix.out"
 ev=$(awk 'NR == 1 {print $1}' "$OUT/mix.out")

@@ -56,7 +56,7 @@ $CC -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$OUT/sim_mem" bench/sim_mem
 [ -s "$OUT/loop.ids.u64" ] || (cd "$OUT" && ./gen_trace loop 10000000 1000000 1.0 43 loop >/dev/null)
 rm -f "$OUT"/*.txt "$OUT"/*.oracleGeneral.bin
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/lib.sh" # median, ratio
 
 # baseline: stdout "... 10000000 req, ...", stderr "cpu 0.712"
 base() {
