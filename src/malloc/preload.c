@@ -863,7 +863,11 @@ EXPORT void *realloc(void *p, size_t n)
             if (n <= u && n >= u / 2)
                 return p;
             if (u <= TC_MAX && n <= TC_MAX) {
-                q = malloc(n);
+                /* growing: a quarter of slack (within the cached sizes),
+                 * so that a block grown by small steps is copied O(log)
+                 * times, not once per step or two of its size class */
+                size_t ask = n > u && n > 256 && n + n / 4 <= TC_MAX ? n + n / 4 : n;
+                q = malloc(ask);
                 if (q) {
                     memcpy(q, p, u < n ? u : n);
                     free(p);
