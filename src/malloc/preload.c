@@ -584,6 +584,7 @@ static void *cache_alloc(tc_cache_t *tc, size_t n)
         heap_lock();
         p = tc_fill(tc, heap, c);
         need = p ? 0 : ma_needed(heap);
+        trim_note(tc_gc(tc, heap));
         tc_fold(tc);
         heap_unlock();
         if (p)
@@ -614,7 +615,7 @@ static int cache_free(tc_cache_t *tc, void *p)
     }
     if (tc->count[c] >= tc_cap(c)) {
         heap_lock();
-        size_t bytes = tc_flush(tc, heap, c, tc_cap(c) / 2);
+        size_t bytes = tc_flush(tc, heap, c, tc_cap(c) / 2) + tc_gc(tc, heap);
         tc_fold(tc);
         trim_note(bytes);
         heap_unlock();

@@ -94,6 +94,23 @@ size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
         bytes += tc_usable(h, b);
         ma_free(h, b);
     }
+    if (tc->low[c] > tc->count[c])
+        tc->low[c] = tc->count[c];
+    return bytes;
+}
+
+size_t tc_gc(tc_cache_t *tc, ma_heap_t *h)
+{
+    size_t bytes = 0;
+    for (unsigned i = 0; i < TC_GC_BINS; i++) {
+        unsigned c = tc->gc_next;
+        tc->gc_next = c + 1 < TC_BINS ? c + 1 : 1;
+        if (c == 0)
+            continue;
+        if (tc->low[c] > 0)
+            bytes += tc_flush(tc, h, c, (tc->low[c] + 1) / 2);
+        tc->low[c] = tc->count[c];
+    }
     return bytes;
 }
 
@@ -116,6 +133,7 @@ void tc_check(const tc_cache_t *tc, const ma_heap_t *h)
             MA_ASSERT(n <= tc_cap(c));
         }
         MA_ASSERT(n == tc->count[c]);
+        MA_ASSERT(tc->low[c] <= tc->count[c]);
         MA_ASSERT(tc_req_bin[c] == 0 || (tc_req_bin[c] >= c && tc_req_bin[c] < TC_BINS));
     }
 }
@@ -147,7 +165,8 @@ void *tc_pop_debug(tc_cache_t *tc, const ma_heap_t *h, unsigned c, int (*plausib
             ma_poison_verify(h, b, (unsigned char *)b + 16, u - 16);
     }
     tc->head[c] = b[0];
-    tc->count[c]--;
+    if (--tc->count[c] < tc->low[c])
+        tc->low[c] = tc->count[c];
     tc->allocs++;
     b[1] = NULL;
     return b;
