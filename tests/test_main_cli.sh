@@ -100,6 +100,7 @@ record|--no-progress|canonical
 sched|--no-progress|canonical
 kmem|--no-progress|canonical
 mm|--no-progress|canonical
+tlb-measure|--no-progress|canonical
 malloc replay|--align 16|canonical
 malloc replay|-a 16|canonical
 malloc freelist|--align 8|canonical
