@@ -32,7 +32,10 @@
  * up to tc_cap(b) / 2 while the bin keeps running dry, halved when it runs
  * full, so a size a thread asks for once costs the heap 2 blocks, not 32
  * (which a first-fit list would then scan past on every search), and a hot
- * size takes the lock about once per tc_cap(b) / 2 operations.
+ * size takes the lock about once per tc_cap(b) / 2 operations.  Under a
+ * boundary-tag design a refill's extra blocks are cut out of one
+ * allocation of their total size (tc_fill: one search and split of the
+ * design per refill instead of one per block; headers as bt.h tiles them).
  *
  * A cached block's payload holds its list link (word 0) and the cache key
  * (word 1), a per-process random value: "the block is in some thread's
@@ -127,7 +130,7 @@ static inline unsigned tc_bin_of_usable(size_t u)
     return 64 + (k - 10) * 8 + (unsigned)((u - ((size_t)1 << k)) >> (k - 3));
 }
 
-/* Most blocks bin b holds: about 16 KiB worth, 8 to 64 blocks (a table
+/* Most blocks bin b holds: about 16 KiB worth, 16 to 64 blocks (a table
  * tc_init fills: no division on the free path). */
 extern uint8_t tc_caps[TC_BINS];
 static inline unsigned tc_cap(unsigned b)
