@@ -130,7 +130,7 @@ static inline unsigned tc_bin_of_usable(size_t u)
     return 64 + (k - 10) * 8 + (unsigned)((u - ((size_t)1 << k)) >> (k - 3));
 }
 
-/* Most blocks bin b holds: about 16 KiB worth, 16 to 64 blocks (a table
+/* Most blocks bin b holds: about 16 KiB worth, 8 to 64 blocks (a table
  * tc_init fills: no division on the free path). */
 extern uint8_t tc_caps[TC_BINS];
 static inline unsigned tc_cap(unsigned b)
