@@ -167,6 +167,8 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
         set_prev_bit(b + bs, 1);
         return b;
     }
+    if ((how & BT_FREED_TOP_FLIP) && b + bs == h->last->limit && h->last->top)
+        how ^= BT_PLACE_HIGH;
     if ((how & BT_PLACE_HIGH) && !(h->flags & MA_NO_PLACE_SPLIT)) {
         unsigned char *a = b + rest;
         /* handed out: [a, b + bs - 8), and the remainder's new footer */
@@ -219,6 +221,7 @@ void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
         ma_set_hdr(b, (size_t)(r->limit - b) | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
     }
     release(h, b, 1);
+    r->top = 0; /* the top free block is fresh memory */
 }
 
 void *bt_malloc(ma_heap_t *h, size_t size)
@@ -248,7 +251,12 @@ void *bt_malloc(ma_heap_t *h, size_t size)
 
 void bt_free(ma_heap_t *h, void *p)
 {
-    release(h, (unsigned char *)p - MA_WORD, !(h->flags & MA_DEFER_COALESCE));
+    unsigned char *b = (unsigned char *)p - MA_WORD, *n = b + ma_bsize(b);
+    ma_region_t *r = h->last;
+    /* the block becomes (part of) the free block ending the last region */
+    if (n == r->limit || (!is_alloc(n) && nextb(n) == r->limit))
+        r->top = 1;
+    release(h, b, !(h->flags & MA_DEFER_COALESCE));
 }
 
 /* Shrink allocated block b to asize (<= its size), freeing the rest. */
@@ -393,6 +401,7 @@ void bt_check(ma_heap_t *h)
         unsigned char *b = r->first;
         MA_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
         MA_ASSERT(prev_alloc(r->first));
+        MA_ASSERT(r->top <= 1); /* see BT_FREED_TOP_FLIP */
         while (b < r->limit) {
             size_t size = ma_bsize(b);
             MA_ASSERT(size % a == 0 && size >= min_block(h));
