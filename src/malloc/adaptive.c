@@ -42,7 +42,132 @@
 typedef struct ad_state {
     ma_lists_t seg;  /* the free-block index (first: ma_lists() reads it) */
     size_t mean16;   /* running mean of block sizes asked for, times 16 */
+    size_t ntiny;    /* free blocks on the regions' tiny lists */
 } ad_state_t;
+
+/* ---- tiny blocks: 24 bytes, alignment 8 ----
+ *
+ * A 16-byte request needs a 24-byte block (8-byte header); the treaps need
+ * 32 (header, two children, footer), so every other boundary-tag design
+ * hands out 32 and a program of 16-byte blocks pays 16 bytes of overhead
+ * per 16 of payload.  adaptive's min_block is 24: a free 24-byte block is
+ * kept on its region's own doubly linked list, its links two 32-bit
+ * offsets (in 8-byte units from the region's start; 0: none) between
+ * header and footer, the list's head in ma_region_t.aux:
+ *
+ *     | 24|0|P | next | prev | 24 |        (4-byte next, prev)
+ *
+ * Offsets reach 32 GiB into a region (checked).  With alignment 16 the
+ * smallest block is 32 and no block is tiny.
+ */
+#define AD_TINY 24u
+
+static inline uint32_t *tiny_links(unsigned char *b) { return (uint32_t *)(void *)(b + MA_WORD); }
+
+static inline unsigned char *tiny_at(ma_region_t *r, uint32_t off)
+{
+    return off ? (unsigned char *)r + (size_t)off * 8 : NULL;
+}
+
+static inline uint32_t tiny_off(ma_region_t *r, const unsigned char *b)
+{
+    size_t off = (size_t)(b - (unsigned char *)r) / 8;
+    MA_ASSERT(off > 0 && off <= UINT32_MAX); /* 32 GiB into the region at most */
+    return (uint32_t)off;
+}
+
+/* The next block on a tiny list, checked in debug mode like a treap link. */
+static inline unsigned char *tiny_follow(const ma_heap_t *h, ma_region_t *r, unsigned char *b,
+                                         uint32_t off)
+{
+    unsigned char *n = tiny_at(r, off);
+    ma_link_verify(h, b, n);
+    return n;
+}
+
+static void ad_insert(ma_heap_t *h, unsigned char *b)
+{
+    ad_state_t *s = ma_state(h);
+    ma_region_t *r;
+    uint32_t off, head;
+    if (ma_bsize(b) != AD_TINY) {
+        st_insert(h, b);
+        return;
+    }
+    r = ma_region_of(h, b);
+    off = tiny_off(r, b);
+    head = (uint32_t)r->aux;
+    tiny_links(b)[0] = head;
+    tiny_links(b)[1] = 0;
+    if (head)
+        tiny_links(tiny_at(r, head))[1] = off;
+    r->aux = off;
+    s->ntiny++;
+}
+
+static void ad_remove(ma_heap_t *h, unsigned char *b)
+{
+    ad_state_t *s = ma_state(h);
+    ma_region_t *r;
+    unsigned char *n, *p;
+    if (ma_bsize(b) != AD_TINY) {
+        st_remove(h, b);
+        return;
+    }
+    r = ma_region_of(h, b);
+    n = tiny_follow(h, r, b, tiny_links(b)[0]);
+    p = tiny_follow(h, r, b, tiny_links(b)[1]);
+    if (p)
+        tiny_links(p)[0] = tiny_links(b)[0];
+    else
+        r->aux = tiny_links(b)[0];
+    if (n)
+        tiny_links(n)[1] = tiny_links(b)[1];
+    s->ntiny--;
+}
+
+static unsigned char *ad_find(ma_heap_t *h, size_t asize)
+{
+    ad_state_t *s = ma_state(h);
+    if (asize <= AD_TINY && s->ntiny)
+        for (ma_region_t *r = h->regions; r; r = r->next)
+            if (r->aux)
+                return tiny_at(r, (uint32_t)r->aux);
+    return st_find(h, asize);
+}
+
+static int ad_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)
+{
+    int rc = st_walk(h, fn, ctx);
+    for (ma_region_t *r = h->regions; r && !rc; r = r->next)
+        for (unsigned char *b = tiny_at(r, (uint32_t)r->aux); b && !rc;
+             b = tiny_at(r, tiny_links(b)[0])) {
+            ma_block_t blk = {b, b + MA_WORD, AD_TINY, 0, 1};
+            rc = fn(&blk, ctx);
+        }
+    return rc;
+}
+
+/* st_check's, and: every tiny list links free 24-byte blocks of its
+ * region, prev(next(b)) == b, and the lists hold ntiny blocks. */
+static size_t ad_check(ma_heap_t *h)
+{
+    ad_state_t *s = ma_state(h);
+    size_t n = 0;
+    for (ma_region_t *r = h->regions; r; r = r->next) {
+        uint32_t prev = 0;
+        MA_ASSERT(r->aux <= UINT32_MAX);
+        for (unsigned char *b = tiny_at(r, (uint32_t)r->aux); b; b = tiny_at(r, tiny_links(b)[0])) {
+            MA_ASSERT(b >= r->first && b + AD_TINY <= r->limit);
+            MA_ASSERT(!(ma_hdr(b) & MA_F_ALLOC) && ma_bsize(b) == AD_TINY);
+            MA_ASSERT(tiny_links(b)[1] == prev);
+            MA_ASSERT(n++ < s->ntiny);
+            prev = tiny_off(r, b);
+        }
+    }
+    MA_ASSERT(n == s->ntiny);
+    return st_check(h) + n;
+}
 
 static unsigned ad_placement(ma_heap_t *h, size_t asize)
 {
@@ -57,8 +182,8 @@ static unsigned ad_placement(ma_heap_t *h, size_t asize)
 }
 
 static const bt_policy_t ad_policy = {
-    .meta = 24, .insert = st_insert, .remove = st_remove, .find = st_find,
-    .walk_free = st_walk, .check = st_check, .placement = ad_placement,
+    .meta = 24, .min_block = AD_TINY, .insert = ad_insert, .remove = ad_remove,
+    .find = ad_find, .walk_free = ad_walk, .check = ad_check, .placement = ad_placement,
 };
 
 _Static_assert(MA_HEAP_HDR + sizeof(ad_state_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");

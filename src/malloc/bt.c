@@ -45,7 +45,27 @@ static inline unsigned placement(ma_heap_t *h, size_t asize)
         return pol(h)->placement(h, asize);
     return asize >= BT_HIGH ? BT_PLACE_HIGH | BT_GROW_EXACT : 0;
 }
-static inline size_t min_block(const ma_heap_t *h) { return pol(h)->meta == 8 ? 16 : 32; }
+static inline size_t min_block(const ma_heap_t *h)
+{
+    if (pol(h)->min_block)
+        return ma_round(pol(h)->min_block, h->align);
+    return pol(h)->meta == 8 ? 16 : 32;
+}
+
+/* MA_POISON: verify the poison of free block b (not yet rewritten) in
+ * [lo, hi), clipped to its poisoned body [b + meta, b + size - 8): empty
+ * for a block smaller than meta + 8 (policy min_block below 32). */
+static inline void verify_body(const ma_heap_t *h, const unsigned char *b, const unsigned char *lo,
+                               const unsigned char *hi)
+{
+    const unsigned char *blo = b + pol(h)->meta, *bhi = b + ma_bsize(b) - MA_WORD;
+    if (lo < blo)
+        lo = blo;
+    if (hi > bhi)
+        hi = bhi;
+    if (hi > lo)
+        ma_poison_verify(h, b, lo, (size_t)(hi - lo));
+}
 
 static inline size_t adjust(const ma_heap_t *h, size_t size)
 {
@@ -139,8 +159,9 @@ static int coalesce_all(ma_heap_t *h)
                 index_remove(h, b);
                 index_remove(h, n);
                 mark_free(b, size, ma_hdr(b) & MA_F_PREV);
-                /* only the seam: b's footer, n's header and links */
-                ma_poison(h, b + bs - MA_WORD, MA_WORD + meta);
+                /* only the seam: b's footer, n's header and links (not
+                 * past the new footer when n is smaller than meta + 8) */
+                ma_poison(h, b + bs - MA_WORD, ma_min(MA_WORD + meta, size - bs));
                 index_insert(h, b);
                 rover_fix(h, b, size);
                 merged = 1;
@@ -162,7 +183,7 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
 
     index_remove(h, b);
     if (rest < min_block(h)) {
-        ma_poison_verify(h, b, b + meta, bs - meta - MA_WORD);
+        verify_body(h, b, b, b + bs);
         ma_set_hdr(b, ma_hdr(b) | MA_F_ALLOC);
         set_prev_bit(b + bs, 1);
         return b;
@@ -172,7 +193,7 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
     if ((how & BT_PLACE_HIGH) && !(h->flags & MA_NO_PLACE_SPLIT)) {
         unsigned char *a = b + rest;
         /* handed out: [a, b + bs - 8), and the remainder's new footer */
-        ma_poison_verify(h, b, a - MA_WORD, asize);
+        verify_body(h, b, a - MA_WORD, a - MA_WORD + asize);
         mark_free(b, rest, prevbit);
         index_insert(h, b);
         ma_set_hdr(a, asize | MA_F_ALLOC);
@@ -180,7 +201,7 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
         return a;
     }
     /* handed out: [b + meta, b + asize), and the remainder's new head */
-    ma_poison_verify(h, b, b + meta, asize);
+    verify_body(h, b, b + meta, b + meta + asize);
     ma_set_hdr(b, asize | prevbit | MA_F_ALLOC);
     mark_free(b + asize, rest, MA_F_PREV);
     index_insert(h, b + asize);
@@ -289,14 +310,14 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
                 /* take what is missing from n; the rest of n stays free
                  * (and poisoned) behind a new head: verify only those */
                 unsigned char *m = b + asize;
-                ma_poison_verify(h, n, n + meta, (size_t)(m - n));
+                verify_body(h, n, n + meta, m + meta);
                 ma_set_hdr(b, asize | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
                 mark_free(m, bs + ns - asize, MA_F_PREV);
                 index_insert(h, m);
                 rover_fix(h, b, asize);
                 return 1;
             }
-            ma_poison_verify(h, n, n + meta, ns - meta - MA_WORD);
+            verify_body(h, n, n, n + ns);
             ma_set_hdr(b, (bs + ns) | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
             set_prev_bit(b + bs + ns, 1);
             rover_fix(h, b, bs + ns);
@@ -415,7 +436,7 @@ void bt_check(ma_heap_t *h)
                 nfree++;
                 MA_ASSERT(ma_bsize(b + size - MA_WORD) == size);
                 MA_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
-                ma_poison_verify(h, b, b + meta, ma_min(size - meta - MA_WORD, MA_POISON_CHECK_MAX));
+                verify_body(h, b, b, b + meta + MA_POISON_CHECK_MAX);
             }
             b += size;
         }

@@ -31,6 +31,10 @@
 typedef struct bt_policy {
     size_t meta;  /* bytes of a free block's head the policy uses (8: header
                      only, 24: header and two links) */
+    size_t min_block; /* the smallest block, rounded up to the alignment
+                         (0: 16 if meta == 8, else 32); a policy that asks
+                         for less than meta + 8 indexes such free blocks
+                         with links of its own inside [b + 8, b + size - 8) */
     /* Index free block b / take it out of the index; NULL: implicit. */
     void (*insert)(ma_heap_t *h, unsigned char *b);
     void (*remove)(ma_heap_t *h, unsigned char *b);
