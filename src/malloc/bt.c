@@ -52,6 +52,17 @@ static inline size_t min_block(const ma_heap_t *h)
     return pol(h)->meta == 8 ? 16 : 32;
 }
 
+/* The smallest remainder place() splits off: a block the policy's main
+ * index can hold (meta + 8, at least min_block).  A smaller free block
+ * (adaptive's 24-byte ones) comes only from freeing a block of that size:
+ * split off next to a block just placed, it would be where the next
+ * 16-byte request lands, pinning the free space around that block. */
+static inline size_t split_min(const ma_heap_t *h)
+{
+    size_t m = ma_round(pol(h)->meta + MA_WORD, h->align);
+    return m > min_block(h) ? m : min_block(h);
+}
+
 /* MA_POISON: verify the poison of free block b (not yet rewritten) in
  * [lo, hi), clipped to its poisoned body [b + meta, b + size - 8): empty
  * for a block smaller than meta + 8 (policy min_block below 32). */
@@ -182,7 +193,7 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
     size_t meta = pol(h)->meta;
 
     index_remove(h, b);
-    if (rest < min_block(h)) {
+    if (rest < split_min(h)) {
         verify_body(h, b, b, b + bs);
         ma_set_hdr(b, ma_hdr(b) | MA_F_ALLOC);
         set_prev_bit(b + bs, 1);
