@@ -327,6 +327,33 @@ TEST(adaptive_tiny_blocks)
     }
 }
 
+/* Found on held-out realloc seeds: a block grown by realloc into the free
+ * block after it left a 24-byte rest there, the next 16-byte request took
+ * it, and the block could not grow in place again (36% instead of 83%).
+ * Rests below 32 bytes stay with the grown block. */
+TEST(adaptive_grow_keeps_tiny_rest)
+{
+    ma_heap_t *h;
+    unsigned char *p, *q, *r, *t;
+    grow_min = 0;
+    h = make_heap("adaptive", 8, 0, SRC_ARENA);
+    p = ma_malloc(h, 104); /* a 112-byte block */
+    q = ma_malloc(h, 40);  /* 48 */
+    r = ma_malloc(h, 40);  /* 48: keeps q's hole from the top */
+    CHECK(q == p + 112 && r == q + 48);
+    ma_free(h, q);
+    t = ma_realloc(h, p, 128); /* needs 136: 24 of the 48 */
+    CHECK(t == p);
+    CHECK_EQ(ma_usable_size(h, p), (size_t)(112 + 48 - 8));
+    q = ma_malloc(h, 16);
+    CHECK(q != NULL && q > r);
+    ma_check(h);
+    ma_free(h, p);
+    ma_free(h, q);
+    ma_free(h, r);
+    ma_check(h);
+}
+
 /* Where a small block goes in the free block at the top of the heap:
  * adaptive cuts it from the high end when a free() made that block, from
  * the low end when growth did; segfit always from the low end.  Expected

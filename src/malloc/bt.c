@@ -52,11 +52,12 @@ static inline size_t min_block(const ma_heap_t *h)
     return pol(h)->meta == 8 ? 16 : 32;
 }
 
-/* The smallest remainder place() splits off: a block the policy's main
- * index can hold (meta + 8, at least min_block).  A smaller free block
- * (adaptive's 24-byte ones) comes only from freeing a block of that size:
- * split off next to a block just placed, it would be where the next
- * 16-byte request lands, pinning the free space around that block. */
+/* The smallest remainder place(), resize and trim split off: a block the
+ * policy's main index can hold (meta + 8, at least min_block).  A smaller
+ * free block (adaptive's 24-byte ones) comes only from freeing a block of
+ * that size: split off next to a block just placed or grown, it would be
+ * where the next 16-byte request lands, pinning the free space around
+ * that block (a buffer grown by realloc could no longer grow in place). */
 static inline size_t split_min(const ma_heap_t *h)
 {
     size_t m = ma_round(pol(h)->meta + MA_WORD, h->align);
@@ -295,7 +296,7 @@ void bt_free(ma_heap_t *h, void *p)
 static void trim(ma_heap_t *h, unsigned char *b, size_t asize)
 {
     size_t bs = ma_bsize(b);
-    if (bs - asize < min_block(h))
+    if (bs - asize < split_min(h))
         return;
     ma_set_hdr(b, asize | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
     ma_set_hdr(b + asize, (bs - asize) | MA_F_PREV | MA_F_ALLOC);
@@ -317,7 +318,7 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
         if (!is_alloc(n) && bs + ma_bsize(n) >= asize) {
             size_t ns = ma_bsize(n), meta = pol(h)->meta;
             index_remove(h, n);
-            if (bs + ns - asize >= min_block(h)) {
+            if (bs + ns - asize >= split_min(h)) {
                 /* take what is missing from n; the rest of n stays free
                  * (and poisoned) behind a new head: verify only those */
                 unsigned char *m = b + asize;
