@@ -85,18 +85,13 @@ static inline unsigned char *tiny_follow(const ma_heap_t *h, ma_region_t *r, uns
     return n;
 }
 
-static void ad_insert(ma_heap_t *h, unsigned char *b)
+/* The tiny paths stay out of line, so that the common insert and remove
+ * are a size test and a jump to the treaps. */
+__attribute__((noinline)) static void tiny_insert(ma_heap_t *h, unsigned char *b)
 {
     ad_state_t *s = ma_state(h);
-    ma_region_t *r;
-    uint32_t off, head;
-    if (ma_bsize(b) != AD_TINY) {
-        st_insert(h, b);
-        return;
-    }
-    r = ma_region_of(h, b);
-    off = tiny_off(r, b);
-    head = (uint32_t)r->aux;
+    ma_region_t *r = ma_region_of(h, b);
+    uint32_t off = tiny_off(r, b), head = (uint32_t)r->aux;
     tiny_links(b)[0] = head;
     tiny_links(b)[1] = 0;
     if (head)
@@ -105,18 +100,12 @@ static void ad_insert(ma_heap_t *h, unsigned char *b)
     s->ntiny++;
 }
 
-static void ad_remove(ma_heap_t *h, unsigned char *b)
+__attribute__((noinline)) static void tiny_remove(ma_heap_t *h, unsigned char *b)
 {
     ad_state_t *s = ma_state(h);
-    ma_region_t *r;
-    unsigned char *n, *p;
-    if (ma_bsize(b) != AD_TINY) {
-        st_remove(h, b);
-        return;
-    }
-    r = ma_region_of(h, b);
-    n = tiny_follow(h, r, b, tiny_links(b)[0]);
-    p = tiny_follow(h, r, b, tiny_links(b)[1]);
+    ma_region_t *r = ma_region_of(h, b);
+    unsigned char *n = tiny_follow(h, r, b, tiny_links(b)[0]);
+    unsigned char *p = tiny_follow(h, r, b, tiny_links(b)[1]);
     if (p)
         tiny_links(p)[0] = tiny_links(b)[0];
     else
@@ -124,6 +113,22 @@ static void ad_remove(ma_heap_t *h, unsigned char *b)
     if (n)
         tiny_links(n)[1] = tiny_links(b)[1];
     s->ntiny--;
+}
+
+static void ad_insert(ma_heap_t *h, unsigned char *b)
+{
+    if (__builtin_expect(ma_bsize(b) == AD_TINY, 0))
+        tiny_insert(h, b);
+    else
+        st_insert(h, b);
+}
+
+static void ad_remove(ma_heap_t *h, unsigned char *b)
+{
+    if (__builtin_expect(ma_bsize(b) == AD_TINY, 0))
+        tiny_remove(h, b);
+    else
+        st_remove(h, b);
 }
 
 static unsigned char *ad_find(ma_heap_t *h, size_t asize)

@@ -286,8 +286,10 @@ void bt_free(ma_heap_t *h, void *p)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n = b + ma_bsize(b);
     ma_region_t *r = h->last;
-    /* the block becomes (part of) the free block ending the last region */
-    if (n == r->limit || (!is_alloc(n) && nextb(n) == r->limit))
+    /* the block becomes (part of) the free block ending the last region
+     * (the test only matters to policies that ask BT_FREED_TOP_FLIP, but
+     * costs less than asking them) */
+    if (__builtin_expect(n == r->limit, 0) || (!is_alloc(n) && nextb(n) == r->limit))
         r->top = 1;
     release(h, b, !(h->flags & MA_DEFER_COALESCE));
 }
