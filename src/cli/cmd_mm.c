@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/out.h"
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "mm/mm_scenario.h"
 #include "vmlab/env.h"
@@ -19,7 +20,7 @@ void mmsc_print_stats(FILE *o, mm_task_t *t);
 
 static const char mm_help[] =
     "usage: vmlab mm [--arch x86_64|i386] [--mem SIZE] [--output text|json|csv]\n"
-    "                [--explain] [--real] SCENARIO|NAME\n"
+    "                [--explain] [--real] [--no-progress] SCENARIO|NAME\n"
     "       vmlab mm --list\n"
     "\n"
     "Run a scenario (one operation a line: spawn, mmap, munmap, mprotect, brk,\n"
@@ -38,6 +39,7 @@ static const char mm_help[] =
     "                      minor/major faults and VMA counts operation by operation\n"
     "                      (exit 1 on a difference the scenario does not declare)\n"
     "      --list          the bundled scenarios\n"
+    "      --no-progress   no progress line (shown on a terminal for long runs)\n"
     "  -h, --help          this text\n";
 
 static int usage(void)
@@ -63,21 +65,49 @@ static const char *load(const char *arg, char **buf, size_t *len, diag_t *d, int
 
 static const char *opname(const mmsc_op_t *op) { return op->text; }
 
+/* A walk line's levels as JSON: "walk": {"addr", "levels": [{"level",
+ * "index", "table_pfn", "entry", "decoded"}], "phys"} (phys null: not
+ * mapped); the text output's lines, field by field. */
+static void json_walk(out_json_t *j, const mmsc_result_t *m, int levels)
+{
+    out_json_obj(j, "walk");
+    out_json_hex(j, "addr", m->walk_addr);
+    out_json_arr(j, "levels");
+    for (int i = 0; i < m->nwalk; i++) {
+        char b[96];
+        mm_format_entry(m->walk[i].entry, i + 1 == levels, b, sizeof b);
+        out_json_obj(j, NULL);
+        out_json_str(j, "level", m->walk[i].name);
+        out_json_u64(j, "index", m->walk[i].index);
+        out_json_u64(j, "table_pfn", m->walk[i].table_pfn);
+        out_json_hex(j, "entry", m->walk[i].entry);
+        out_json_str(j, "decoded", b);
+        out_json_end(j);
+    }
+    out_json_end(j);
+    if (m->walk_pa)
+        out_json_hex(j, "phys", m->walk_pa);
+    else
+        out_json_null(j, "phys");
+    out_json_end(j);
+}
+
 int cmd_mm(int argc, char **argv)
 {
-    enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_HELP = 'h' };
+    enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_NO_PROGRESS, O_HELP = 'h' };
     static const struct option lo[] = {{"arch", required_argument, NULL, O_ARCH},
                                        {"mem", required_argument, NULL, O_MEM},
                                        {"output", required_argument, NULL, O_OUTPUT},
                                        {"explain", no_argument, NULL, O_EXPLAIN},
                                        {"real", no_argument, NULL, O_REAL},
                                        {"list", no_argument, NULL, O_LIST},
+                                       {"no-progress", no_argument, NULL, O_NO_PROGRESS},
                                        {"help", no_argument, NULL, O_HELP},
                                        {NULL, 0, NULL, 0}};
     mmsc_opts_t o;
     memset(&o, 0, sizeof o);
     out_format_t fmt = OUT_TEXT;
-    int real = 0, list = 0, c;
+    int real = 0, list = 0, progress = 1, c;
     optind = 1;
     while ((c = cli_getopt("mm", argc, argv, "h", lo)) != -1) {
         switch (c) {
@@ -106,6 +136,7 @@ int cmd_mm(int argc, char **argv)
         case O_EXPLAIN: o.explain = 1; break;
         case O_REAL: real = 1; break;
         case O_LIST: list = 1; break;
+        case O_NO_PROGRESS: progress = 0; break;
         default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
@@ -144,9 +175,17 @@ int cmd_mm(int argc, char **argv)
     FILE *mem = open_memstream(&tbuf, &tlen);
     o.out = fmt == OUT_TEXT && !real ? mem : NULL;
     mm_sys_t *sys = NULL;
+    /* Output waits in the memory stream until the end: the line is never in
+     * front of it. */
+    progress_t pg;
+    progress_start(&pg, NULL, stderr, progress, "mm", name, "lines run on the model");
+    o.progress = progress_cb, o.progress_ctx = &pg;
     rc = mmsc_run_model(&sc, &o, res, &sys, &d);
-    if (rc == 0 && real)
-        rc = mmsc_run_real(&sc, rr, &d);
+    if (rc == 0 && real) {
+        progress_set_unit(&pg, "lines run in real processes");
+        rc = mmsc_run_real(&sc, &o, rr, &d);
+    }
+    progress_end(&pg);
     if (rc < 0) {
         fclose(mem);
         free(tbuf);
@@ -225,6 +264,8 @@ int cmd_mm(int argc, char **argv)
                 out_json_i64(&j, "vmas", m->vmas);
                 out_json_i64(&j, "errno", -m->rc);
                 out_json_i64(&j, "segv", m->segv);
+                if (sc.ops[i].kind == MOP_WALK)
+                    json_walk(&j, m, mm_sys_arch(sys) == MM_ARCH_I386 ? 2 : 4);
                 out_json_end(&j);
             } else {
                 fprintf(mem, "%lu,", sc.ops[i].line);
