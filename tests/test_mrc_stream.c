@@ -178,6 +178,60 @@ TEST(stream_trace_keyed_and_text)
     }
 }
 
+/* SHARDS read by keys (a binary trace stored by page: the sample decided
+ * once a key, a fixed rate's references then fed under the key with no
+ * hash) gives exactly the curve of the same references read by address
+ * (stored exactly, hashed a reference at a time): fixed rate, fixed size,
+ * one part and every part, one and several processes, rates and seeds. */
+TEST(stream_shards_keyed_equals_by_reference)
+{
+    static const mrc_shards_opts_t cfg[] = {
+        {.rate = 0.1, .seed = 1},  {.rate = 0.5, .seed = 2},  {.rate = 1.0, .seed = 3},
+        {.rate = 0.02, .seed = 4}, {.max_keys = 40, .seed = 5}, {.max_keys = 300, .seed = 6},
+        {.rate = 0.3, .seed = 7, .parts = 4, .part = 2},
+        {.rate = 0.3, .seed = 8, .parts = 4, .part = MRC_SHARDS_ALL_PARTS},
+    };
+    for (int round = 0; round < 40; round++) {
+        size_t n = 1 + rnd() % 20000;
+        uint64_t *p = malloc(n * sizeof *p);
+        uint32_t *pid = round % 3 == 2 ? malloc(n * sizeof *pid) : NULL;
+        const mrc_shards_opts_t *so = &cfg[round % (sizeof cfg / sizeof *cfg)];
+        mrc_stream_opts_t o = {.shards = 1, .distinct = 1, .so = *so};
+        char *exact, *bypage;
+        size_t lexact, lbypage;
+        mrc_stream_result_t a, b;
+        ref_trace(p, n, 1 + (unsigned)(rnd() % 3000), (unsigned)round % 3, rnd);
+        for (size_t i = 0; pid && i < n; i++)
+            pid[i] = 7 + (uint32_t)(rnd() % 3);
+        write_trace(p, pid, n, TRACE_VMLAB, 0, &exact, &lexact);
+        write_trace(p, pid, n, TRACE_VMLAB, 12, &bypage, &lbypage);
+        stream_mem(exact, lexact, &o, 12, &a);
+        stream_mem(bypage, lbypage, &o, 12, &b);
+        CHECK_EQ(a.keyed, 0);
+        CHECK_EQ(b.keyed, 1);
+        if (so->parts > 1 && so->part != MRC_SHARDS_ALL_PARTS) {
+            CHECK_EQ(a.part.sampled, b.part.sampled);
+            CHECK_EQ(a.part.k, b.part.k);
+            for (size_t i = 0; i < a.part.k && i < b.part.k; i++) {
+                CHECK_EQ(a.part.dist[i], b.part.dist[i]);
+                CHECK_EQ(a.part.count[i], b.part.count[i]);
+            }
+        } else {
+            CHECK_EQ(a.shards.np, b.shards.np);
+            CHECK_EQ(a.shards.size, b.shards.size);
+            CHECK_EQ(a.shards.sampled, b.shards.sampled);
+            CHECK(a.shards.rate == b.shards.rate);
+            for (size_t i = 0; i < a.shards.np && i < b.shards.np; i++) {
+                CHECK_EQ(a.shards.at[i], b.shards.at[i]);
+                CHECK(a.shards.hit[i] == b.shards.hit[i]);
+            }
+        }
+        mrc_stream_result_free(&a);
+        mrc_stream_result_free(&b);
+        free(exact), free(bypage), free(p), free(pid);
+    }
+}
+
 /* Exact passes: bytes held grow with the pages, not the references. */
 TEST(stream_exact_memory_is_per_page)
 {
