@@ -11,7 +11,10 @@
  * keys are exactly the dense page ids, so they go to the exact passes with
  * no hashing at all (as sim_stream.c does), and SHARDS's sampling hash is
  * taken once a key (a bitmap says which keys may still be sampled: the
- * threshold only goes down, so a key once out stays out).
+ * threshold only goes down, so a key once out stays out).  At a fixed rate
+ * with one engine the bit is the sample itself: a reference costs a bit
+ * test, and a sampled one goes to the stack under its key, with no address
+ * looked up and no hash (by_keys).
  */
 #include <errno.h>
 #include <stdlib.h>
