@@ -230,6 +230,47 @@ TEST(hashmap_against_oracle)
     }
 }
 
+#include "base/sort.h"
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The radix sort against qsort, on sizes around its insertion-sort cut-off
+ * and larger, for keys that vary in every byte, in a few bytes only (page
+ * addresses: the skipped passes), all equal, already sorted and reversed. */
+TEST(sort_u64_against_qsort)
+{
+    static const size_t sizes[] = {0, 1, 2, 63, 64, 65, 1000, 100000};
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        vl_rng_t r;
+        vl_rng_seed(&r, seed);
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+            size_t n = sizes[si];
+            uint64_t *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
+            CHECK(a && b);
+            for (size_t i = 0; i < n; i++) {
+                uint64_t k = vl_rng_next(&r);
+                switch (seed) {
+                case 1: break;                                          /* every byte */
+                case 2: k = 0x7f0000000000ull + ((k & 0xffffff) << 12); break; /* pages */
+                case 3: k = 42; break;                                  /* all equal */
+                case 4: k = i * 3; break;                               /* sorted */
+                case 5: k = UINT64_MAX - i; break;                      /* reversed */
+                default: k &= 0xff00000000000000ull; break;             /* top byte only */
+                }
+                a[i] = b[i] = k;
+            }
+            CHECK_EQ(vl_sort_u64(a, n), 0);
+            qsort(b, n, sizeof *b, cmp_key);
+            CHECK(n == 0 || memcmp(a, b, n * sizeof *a) == 0);
+            free(a), free(b);
+        }
+    }
+}
+
 TEST(hashmap_slot_inserts_once)
 {
     vl_map_t m = {0};

@@ -98,6 +98,9 @@ trace-info|--no-progress|canonical
 malloc replay|--no-progress|canonical
 record|--no-progress|canonical
 sched|--no-progress|canonical
+kmem|--no-progress|canonical
+mm|--no-progress|canonical
+tlb-measure|--no-progress|canonical
 malloc replay|--align 16|canonical
 malloc replay|-a 16|canonical
 malloc freelist|--align 8|canonical

@@ -71,8 +71,39 @@ t_plot_and_malloc_replay() {
     printf '#!/bin/sh\nexit 0\n' >"$TMP/gp" && chmod +x "$TMP/gp"
     VMLAB_GNUPLOT="$TMP/gp" progress_ok plot "references read" plot addresses \
         "$SHARED/data/traces/bzip.trace.gz" -o "$TMP/a.svg" || return 1
+    # The sort for the bands and the drawing are phases of the same line.
+    for phase in "addresses being sorted into bands" "references being drawn"; do
+        grep -Eq "^vmlab plot: .*bzip.trace.gz: [0-9]+( M)? $phase" "$TMP/lines" ||
+            fail "no '$phase' line: $(tail -n 3 "$TMP/lines")" || return 1
+    done
     progress_ok "malloc replay" "of 2 replays done" malloc replay --policy segfit,buddy \
         "$SHARED/data/malloclab/short1-bal.rep"
+}
+
+# record's program writes to the same stdout: the line is drawn only when
+# that stdout is not a terminal (fake-stderr), never in front of its output.
+t_record_only_when_stdout_is_elsewhere() {
+    command -v valgrind >/dev/null || { skip "valgrind not installed (Debian: valgrind)"; return; }
+    VMLAB_PROGRESS=fake-stderr "$VMLAB" record -o "$TMP/ls.gz" -- ls / >"$TMP/out" 2>"$TMP/err" ||
+        fail "record exit $?" || return 1
+    n=$(tr '\r' '\n' <"$TMP/err" | grep -Ec "^vmlab record: ls: [0-9]+ references recorded$ESC\\[K\$")
+    [ "$n" -ge 2 ] || fail "$n record progress lines: $(tr '\r' '\n' <"$TMP/err" | head -n 3)" || return 1
+    [ "$(tail -c 4 "$TMP/err" | od -An -c | tr -d ' ')" = '\r033[K' ] || fail "line not erased" || return 1
+    VMLAB_PROGRESS=fake "$VMLAB" record -o "$TMP/ls.gz" -- ls / >"$TMP/out" 2>"$TMP/err" ||
+        fail "record exit $?" || return 1
+    [ ! -s "$TMP/err" ] || fail "drawn while stdout is a terminal: $(tr '\r' '\n' <"$TMP/err" | head -n 2)"
+}
+
+# The kernel-side simulators: a line a scenario line (kmem, mm; mm --real
+# a second phase), their reports printed after the line is erased.
+t_kmem_and_mm_scenarios() {
+    printf 'cache foo 200\nalloc foo 1000\nkmalloc 64 100\nreport slabinfo\nfree foo 1000\nkfree 64 100\n' \
+        >"$TMP/k.txt"
+    progress_ok kmem "% \\([0-9]+ scenario lines run\\)" kmem "$TMP/k.txt" || return 1
+    progress_ok mm "% \\([0-9]+ lines run on the model\\)" mm brk-vs-mmap || return 1
+    progress_ok tlb-measure "% \\([0-9]+ accesses timed\\)" tlb-measure -m 16 -A 1000 -t 1 || return 1
+    VMLAB_PROGRESS=fake "$VMLAB" mm --no-progress brk-vs-mmap >/dev/null 2>"$TMP/err" || return 1
+    [ ! -s "$TMP/err" ] || fail "--no-progress drew: $(tr '\r' '\n' <"$TMP/err" | head -n 2)"
 }
 
 run_tests

@@ -26,6 +26,10 @@ typedef struct tlbm_config {
     uint64_t page_size;  /* stride in bytes, a power of two (default 4096) */
     uint64_t accesses;   /* accesses per trial at least (loops = ceil(this / N)) */
     unsigned trials;     /* trials per N, the median is kept (>= 1) */
+    /* Called between two N (never while timing; NULL: not at all): points
+     * done, points in all, accesses made so far. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total, uint64_t count);
+    void *progress_ctx;  /* progress's first argument */
 } tlbm_config_t;
 
 typedef struct tlbm_point {

@@ -135,7 +135,7 @@ uint64_t env_mem_bytes(void)
     return (uint64_t)pages * (uint64_t)psize;
 }
 
-/* Temporary files being written, so that SIGINT/SIGTERM/SIGHUP can remove
+/* Temporary files being written, so that SIGINT/SIGTERM/SIGHUP/SIGPIPE can remove
  * them before the process dies (a signal handler may only call
  * async-signal-safe functions: unlink() is one).  A slot is claimed by
  * storing a path pointer and cleared before the file is renamed. */
@@ -158,7 +158,8 @@ static void env_tmp_signal(int sig)
 static void env_tmp_handlers(void)
 {
     static int done;
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    /* SIGPIPE too: `vmlab ... -o FILE | head` dies of it when head exits. */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     if (done)
         return;
     done = 1;
@@ -173,7 +174,7 @@ static void env_tmp_handlers(void)
     }
 }
 
-/* Hold SIGINT/SIGTERM/SIGHUP while a temporary file appears or disappears
+/* Hold SIGINT/SIGTERM/SIGHUP/SIGPIPE while a temporary file appears or disappears
  * and its slot changes, so that no signal falls between the two (a file
  * made but not yet tracked would be left behind); they arrive at unblock. */
 static void env_tmp_hold(sigset_t *old)
@@ -183,6 +184,7 @@ static void env_tmp_hold(sigset_t *old)
     sigaddset(&s, SIGINT);
     sigaddset(&s, SIGTERM);
     sigaddset(&s, SIGHUP);
+    sigaddset(&s, SIGPIPE);
     sigprocmask(SIG_BLOCK, &s, old);
 }
 

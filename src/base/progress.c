@@ -13,11 +13,18 @@
 static const progress_env_t real_env = {env_isatty, env_now_ns};
 
 /* VMLAB_PROGRESS=fake: a terminal everywhere and a clock that moves one
- * second per reading, so every update after the first draws. */
+ * second per reading, so every update after the first draws.
+ * VMLAB_PROGRESS=fake-stderr: the same, but only stderr is a terminal (for
+ * record, which draws only when its program's stdout is elsewhere). */
 static int fake_isatty(FILE *fp)
 {
     (void)fp;
     return 1;
+}
+
+static int fake_stderr_isatty(FILE *fp)
+{
+    return fp == stderr;
 }
 
 static uint64_t fake_now_ns(void)
@@ -27,11 +34,14 @@ static uint64_t fake_now_ns(void)
 }
 
 static const progress_env_t fake_env = {fake_isatty, fake_now_ns};
+static const progress_env_t fake_stderr_env = {fake_stderr_isatty, fake_now_ns};
 
 const progress_env_t *progress_env_default(void)
 {
     const char *v = getenv("VMLAB_PROGRESS");
-    return v && strcmp(v, "fake") == 0 ? &fake_env : &real_env;
+    if (v && strcmp(v, "fake") == 0)
+        return &fake_env;
+    return v && strcmp(v, "fake-stderr") == 0 ? &fake_stderr_env : &real_env;
 }
 
 void progress_set_name(progress_t *p, const char *name)
@@ -51,6 +61,16 @@ void progress_set_name(progress_t *p, const char *name)
 void progress_set_unit(progress_t *p, const char *unit)
 {
     p->unit = unit ? unit : "";
+    p->last_ns = 0; /* a new phase shows at its first update */
+}
+
+void progress_hide(progress_t *p)
+{
+    if (p->fp && p->drawn) {
+        fputs("\r\033[K", p->fp);
+        fflush(p->fp);
+        p->drawn = 0;
+    }
 }
 
 void progress_start(progress_t *p, const progress_env_t *env, FILE *fp, int wanted,
@@ -100,10 +120,6 @@ void progress_cb(void *ctx, uint64_t done, uint64_t total, uint64_t count)
 
 void progress_end(progress_t *p)
 {
-    if (p->fp && p->drawn) {
-        fputs("\r\033[K", p->fp);
-        fflush(p->fp);
-    }
+    progress_hide(p);
     p->fp = NULL;
-    p->drawn = 0;
 }

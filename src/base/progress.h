@@ -18,8 +18,13 @@
  * The terminal and the clock come from the env layer (env_isatty,
  * env_now_ns) through progress_env_t, so tests drive it with a fake terminal
  * and a fake clock.  VMLAB_PROGRESS=fake in the environment makes the default
- * environment such a fake (stderr counts as a terminal, each clock reading is
- * one second later than the last), for the command-line tests.
+ * environment such a fake (every stream counts as a terminal, each clock
+ * reading is one second later than the last), for the command-line tests;
+ * VMLAB_PROGRESS=fake-stderr is the same fake with only stderr a terminal.
+ *
+ * Other output to the same terminal: a command that prints to stdout while
+ * its line is up calls progress_hide first (the line comes back at the next
+ * redraw), so its text never follows a half line.
  *
  * Not thread-safe: a command reporting from several threads serialises its
  * calls (sim does, under its run lock).
@@ -62,13 +67,18 @@ void progress_start(progress_t *p, const progress_env_t *env, FILE *fp, int want
                     const char *cmd, const char *name, const char *unit);
 /* done of total (total 0: unknown, no percentage), count in unit. */
 void progress_update(progress_t *p, uint64_t done, uint64_t total, uint64_t count);
-/* Change what follows the count ("references read" -> "simulated"). */
+/* Change what follows the count ("references read" -> "simulated"): a new
+ * phase, drawn at the next update whatever the period (once past the
+ * initial delay). */
 void progress_set_unit(progress_t *p, const char *unit);
 /* Change the name (a new phase: "trace.gz: lru"), shortened as at start. */
 void progress_set_name(progress_t *p, const char *name);
 /* progress_update for callbacks that take a void *ctx (the progress_t), as
  * trace_opts_t.progress does. */
 void progress_cb(void *ctx, uint64_t done, uint64_t total, uint64_t count);
+/* Erase the line if one was drawn, to print something else; the next
+ * update draws it again. */
+void progress_hide(progress_t *p);
 /* Erase the line if one was drawn; p may be started again. */
 void progress_end(progress_t *p);
 /* Whether updates can draw at all (a terminal, wanted): lets a caller skip

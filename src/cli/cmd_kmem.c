@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "kmem/kmem_plot.h"
 #include "kmem/scenario.h"
@@ -48,6 +49,7 @@ static const char kmem_help[] =
     "  --real            report this machine's /proc/slabinfo and /proc/buddyinfo\n"
     "  --buddyinfo FILE, --slabinfo FILE   with --real: read these copies instead\n"
     "  --output F        text (default) or json (one JSON value per report)\n"
+    "  --no-progress     no progress line (shown on a terminal for long runs)\n"
     "  --plot PREFIX     gnuplot pictures: PREFIX-buddy.{dat,gp} (free pages by\n"
     "                    order after every line) and PREFIX-map.{dat,gp} (memory\n"
     "                    at the end, frame by frame); render with gnuplot FILE.gp\n"
@@ -71,9 +73,11 @@ typedef struct kmem_opts {
     const char *buddy;    /* --buddyinfo FILE */
     const char *slab;     /* --slabinfo FILE */
     const char *plot;     /* --plot PREFIX */
+    int no_progress;      /* --no-progress */
 } kmem_opts_t;
 
-enum { O_MEM = 256, O_NODES, O_CPUS, O_ARCH, O_DEBUG, O_REAL, O_BUDDY, O_SLAB, O_OUTPUT, O_WORKLOAD, O_PLOT };
+enum { O_MEM = 256, O_NODES, O_CPUS, O_ARCH, O_DEBUG, O_REAL, O_BUDDY, O_SLAB, O_OUTPUT, O_WORKLOAD, O_PLOT,
+       O_NO_PROGRESS };
 
 /* One option shared by kmem and slabtop; 0, or CLI_USAGE printed. */
 static int common_opt(const char *cmd, int c, kmem_opts_t *o)
@@ -110,6 +114,7 @@ static int common_opt(const char *cmd, int c, kmem_opts_t *o)
     case O_BUDDY: o->buddy = optarg; return 0;
     case O_SLAB: o->slab = optarg; return 0;
     case O_PLOT: o->plot = optarg; return 0;
+    case O_NO_PROGRESS: o->no_progress = 1; return 0;
     case O_OUTPUT: return cli_output(cmd, optarg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
     }
     return cli_usage(cmd, "bad option");
@@ -122,7 +127,8 @@ static const struct option common_longopts[] = {
     {"buddyinfo", required_argument, NULL, O_BUDDY}, {"slabinfo", required_argument, NULL, O_SLAB},
     {"output", required_argument, NULL, O_OUTPUT}, {"workload", required_argument, NULL, O_WORKLOAD},
     {"help", no_argument, NULL, 'h'},             {"once", no_argument, NULL, 'o'},
-    {"plot", required_argument, NULL, O_PLOT},    {"delay", required_argument, NULL, 'd'},      {"steps", required_argument, NULL, 'n'},
+    {"plot", required_argument, NULL, O_PLOT},    {"no-progress", no_argument, NULL, O_NO_PROGRESS},
+       {"delay", required_argument, NULL, 'd'},      {"steps", required_argument, NULL, 'n'},
     {NULL, 0, NULL, 0}};
 
 /* Create the instance, printing the error; NULL on failure. */
@@ -216,7 +222,8 @@ static int kmem_real(const kmem_opts_t *o)
 }
 
 /* Run with --plot: four files written atomically (env_out_*), all or none. */
-static int run_plot(kmem_t *km, const kmem_scenario_t *scn, FILE *mem, const kmem_opts_t *o, diag_t *d)
+static int run_plot(kmem_t *km, const kmem_scenario_t *scn, FILE *mem, const kmem_opts_t *o,
+                    kmem_run_opts_t *ro, diag_t *d)
 {
     static const char *const ext[4] = {"buddy.dat", "buddy.gp", "map.dat", "map.gp"};
     char path[4][4096], png[2][4096];
@@ -239,7 +246,8 @@ static int run_plot(kmem_t *km, const kmem_scenario_t *scn, FILE *mem, const kme
     h.map_gp = out[3].fp;
     h.map_datname = path[2];
     h.map_png = png[1];
-    rc = kmem_scenario_run_hist(km, scn, mem, o->fmt, &h, d);
+    ro->hist = &h;
+    rc = kmem_scenario_run_opts(km, scn, mem, o->fmt, ro, d);
     if (rc == 0)
         kmem_plot_buddy(out[0].fp, out[1].fp, &h, path[0], png[0]);
     kmem_hist_free(&h);
@@ -304,7 +312,13 @@ int cmd_kmem(int argc, char **argv)
         cli_error("out of memory");
         return CLI_ERR;
     }
-    rc = o.plot ? run_plot(km, &scn, mem, &o, &d) : kmem_scenario_run(km, &scn, mem, o.fmt, &d);
+    /* The reports go to a memory stream, printed at the end: the line
+     * never sits in front of them. */
+    progress_t pg;
+    kmem_run_opts_t ro = {.progress = progress_cb, .progress_ctx = &pg};
+    progress_start(&pg, NULL, stderr, !o.no_progress, "kmem", argv[optind], "scenario lines run");
+    rc = o.plot ? run_plot(km, &scn, mem, &o, &ro, &d) : kmem_scenario_run_opts(km, &scn, mem, o.fmt, &ro, &d);
+    progress_end(&pg);
     fclose(mem);
     kmem_destroy(km);
     kmem_scenario_free(&scn);
@@ -355,6 +369,9 @@ int cmd_slabtop(int argc, char **argv)
                 return cli_usage("slabtop", "--workload %s (expected fork, dentry or fragment)", optarg);
             break;
         case '?': return CLI_USAGE; /* cli_getopt said which */
+        case O_PLOT:
+        case O_NO_PROGRESS:
+            return cli_usage("slabtop", "%s is an option of kmem, not slabtop", argv[optind - 1]);
         default:
             if ((rc = common_opt("slabtop", c, &o)) != 0)
                 return rc;

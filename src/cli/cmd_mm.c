@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/out.h"
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "mm/mm_scenario.h"
 #include "vmlab/env.h"
@@ -19,7 +20,7 @@ void mmsc_print_stats(FILE *o, mm_task_t *t);
 
 static const char mm_help[] =
     "usage: vmlab mm [--arch x86_64|i386] [--mem SIZE] [--output text|json|csv]\n"
-    "                [--explain] [--real] SCENARIO|NAME\n"
+    "                [--explain] [--real] [--no-progress] SCENARIO|NAME\n"
     "       vmlab mm --list\n"
     "\n"
     "Run a scenario (one operation a line: spawn, mmap, munmap, mprotect, brk,\n"
@@ -38,6 +39,7 @@ static const char mm_help[] =
     "                      minor/major faults and VMA counts operation by operation\n"
     "                      (exit 1 on a difference the scenario does not declare)\n"
     "      --list          the bundled scenarios\n"
+    "      --no-progress   no progress line (shown on a terminal for long runs)\n"
     "  -h, --help          this text\n";
 
 static int usage(void)
@@ -65,19 +67,20 @@ static const char *opname(const mmsc_op_t *op) { return op->text; }
 
 int cmd_mm(int argc, char **argv)
 {
-    enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_HELP = 'h' };
+    enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_NO_PROGRESS, O_HELP = 'h' };
     static const struct option lo[] = {{"arch", required_argument, NULL, O_ARCH},
                                        {"mem", required_argument, NULL, O_MEM},
                                        {"output", required_argument, NULL, O_OUTPUT},
                                        {"explain", no_argument, NULL, O_EXPLAIN},
                                        {"real", no_argument, NULL, O_REAL},
                                        {"list", no_argument, NULL, O_LIST},
+                                       {"no-progress", no_argument, NULL, O_NO_PROGRESS},
                                        {"help", no_argument, NULL, O_HELP},
                                        {NULL, 0, NULL, 0}};
     mmsc_opts_t o;
     memset(&o, 0, sizeof o);
     out_format_t fmt = OUT_TEXT;
-    int real = 0, list = 0, c;
+    int real = 0, list = 0, progress = 1, c;
     optind = 1;
     while ((c = cli_getopt("mm", argc, argv, "h", lo)) != -1) {
         switch (c) {
@@ -106,6 +109,7 @@ int cmd_mm(int argc, char **argv)
         case O_EXPLAIN: o.explain = 1; break;
         case O_REAL: real = 1; break;
         case O_LIST: list = 1; break;
+        case O_NO_PROGRESS: progress = 0; break;
         default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
@@ -144,9 +148,17 @@ int cmd_mm(int argc, char **argv)
     FILE *mem = open_memstream(&tbuf, &tlen);
     o.out = fmt == OUT_TEXT && !real ? mem : NULL;
     mm_sys_t *sys = NULL;
+    /* Output waits in the memory stream until the end: the line is never in
+     * front of it. */
+    progress_t pg;
+    progress_start(&pg, NULL, stderr, progress, "mm", name, "lines run on the model");
+    o.progress = progress_cb, o.progress_ctx = &pg;
     rc = mmsc_run_model(&sc, &o, res, &sys, &d);
-    if (rc == 0 && real)
-        rc = mmsc_run_real(&sc, rr, &d);
+    if (rc == 0 && real) {
+        progress_set_unit(&pg, "lines run in real processes");
+        rc = mmsc_run_real(&sc, &o, rr, &d);
+    }
+    progress_end(&pg);
     if (rc < 0) {
         fclose(mem);
         free(tbuf);

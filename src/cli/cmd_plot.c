@@ -417,7 +417,7 @@ typedef struct addr_trace {
     size_t n;       /* references */
 } addr_trace_t;
 
-static int load_ops(plot_cli_t *o, addr_trace_t *at, diag_t *d)
+static int load_ops(plot_cli_t *o, addr_trace_t *at, progress_t *pg, diag_t *d)
 {
     enum { BATCH = 4096 };
     trace_ref_t *rb = malloc(BATCH * sizeof *rb);
@@ -425,7 +425,6 @@ static int load_ops(plot_cli_t *o, addr_trace_t *at, diag_t *d)
     size_t cap_a = 0, cap_o = 0;
     ssize_t r = 0;
     int rc;
-    progress_t pg;
     uint64_t mask = ~(((uint64_t)1 << o->page_bits) - 1), done, total;
     if (!rb)
         return diag_set(d, o->input, 0, ENOMEM, "out of memory");
@@ -433,7 +432,6 @@ static int load_ops(plot_cli_t *o, addr_trace_t *at, diag_t *d)
         free(rb);
         return rc;
     }
-    progress_start(&pg, NULL, stderr, o->progress, "plot", o->input, "references read");
     while ((r = trace_read(t, rb, BATCH, d)) > 0) {
         size_t k = (size_t)r;
         if (vl_grow((void **)&at->addr, &cap_a, at->n + k, sizeof *at->addr) ||
@@ -446,12 +444,11 @@ static int load_ops(plot_cli_t *o, addr_trace_t *at, diag_t *d)
             at->op[at->n + i] = rb[i].op;
         }
         at->n += k;
-        if (progress_on(&pg)) {
+        if (progress_on(pg)) {
             trace_progress(t, &done, &total);
-            progress_update(&pg, done, total, at->n);
+            progress_update(pg, done, total, at->n);
         }
     }
-    progress_end(&pg);
     trace_close(t);
     free(rb);
     return r < 0 ? (int)r : 0;
@@ -466,12 +463,19 @@ static int plot_addresses(plot_cli_t *o, env_out_t *od, env_out_t *og)
     size_t from, to, m = 0;
     uint64_t *in = NULL;
     char name[TITLE_NAME_MAX + 1];
+    progress_t pg;
     diag_clear(&d);
-    if (load_ops(o, &at, &d)) {
+    /* One line through the three phases a long trace makes slow: reading,
+     * sorting the addresses for the bands, drawing the grid. */
+    progress_start(&pg, NULL, stderr, o->progress, "plot", o->input, "references read");
+    if (load_ops(o, &at, &pg, &d)) {
+        progress_end(&pg);
         free(at.addr), free(at.op);
         return cli_diag(&d);
     }
     if (at.n == 0) {
+        progress_end(&pg);
+        free(at.addr), free(at.op);
         cli_error("%s: no data to plot (expected at least one reference)", o->input);
         return CLI_ERR;
     }
@@ -479,6 +483,7 @@ static int plot_addresses(plot_cli_t *o, env_out_t *od, env_out_t *og)
     to = o->to && o->to < at.n ? (size_t)o->to : at.n;
     /* The bands come from the addresses shown: those in range and window. */
     if (from < to && !(in = malloc((to - from) * sizeof *in))) {
+        progress_end(&pg);
         free(at.addr), free(at.op);
         return cli_diag(&(diag_t){.msg = "out of memory"});
     }
@@ -486,6 +491,7 @@ static int plot_addresses(plot_cli_t *o, env_out_t *od, env_out_t *og)
         if (at.addr[t] >= o->amin && at.addr[t] <= o->amax)
             in[m++] = at.addr[t];
     if (m == 0) {
+        progress_end(&pg);
         free(in), free(at.addr), free(at.op);
         cli_error("%s: no reference in references [%ju, %ju) and addresses [0x%jx, 0x%jx] "
                   "(expected --from/--to within %zu references and a window holding some)",
@@ -493,13 +499,18 @@ static int plot_addresses(plot_cli_t *o, env_out_t *od, env_out_t *og)
                   (uintmax_t)o->amin, (uintmax_t)o->amax, at.n);
         return CLI_ERR;
     }
+    progress_set_unit(&pg, "addresses being sorted into bands");
+    progress_update(&pg, 0, 0, m);
     nb = plot_address_bands(in, m, o->po.band);
     free(in);
+    progress_set_unit(&pg, "references being drawn");
+    progress_update(&pg, 0, 0, to - from);
     o->po.nbands = nb > 0 ? (size_t)nb : 0;
     o->po.from = from, o->po.to = to;
     rows = nb > 0 ? plot_addresses_data(od->fp, at.addr, at.op, from, to, o->po.band, o->po.nbands,
                                         o->max_points, o->po.nops)
                   : nb;
+    progress_end(&pg);
     free(at.addr), free(at.op);
     if (rows < 0)
         return cli_diag(&(diag_t){.msg = "out of memory"});

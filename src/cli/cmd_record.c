@@ -37,7 +37,8 @@ static const char record_help[] =
     "\n"
     "  -o, --out FILE     the trace (default: CMD's name + .lackey.gz)\n"
     "      --data-only    leave out instruction fetches (I lines): loads and stores\n"
-    "      --no-progress  no progress line (shown on a terminal for long runs)\n"
+    "      --no-progress  no progress line (shown on a terminal for long runs, when\n"
+    "                     CMD's standard output is not that terminal)\n"
     "  -h, --help         this help\n"
     "  environment: VMLAB_VALGRIND, the valgrind to run (default: valgrind in PATH)\n"
     "\n"
@@ -184,6 +185,11 @@ int cmd_record(int argc, char **argv)
         ssize_t len;
         int werr = 0;
         progress_t pg;
+        /* The program writes to the same stdout: on a terminal, its lines
+         * would start behind the progress line, which vmlab cannot erase
+         * first.  So the line is drawn only when that output goes elsewhere. */
+        if (progress_env_default()->isatty(stdout))
+            progress = 0;
         progress_start(&pg, NULL, stderr, progress, "record", argv[optind], "references recorded");
         errno = 0;
         while ((len = getline(&line, &cap, in)) > 0) {

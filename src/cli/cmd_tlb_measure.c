@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/out.h"
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "vmlab/env.h"
 #include "vmlab/tlbm.h"
@@ -34,7 +35,8 @@ static const char tlbm_help[] =
     "      --output FMT      text (default), json or csv: pages, ns, ns_min, loops\n"
     "  -o, --out FILE        write the table to FILE (atomically)\n"
     "      --plot IMAGE      also draw ns against N (log x) with gnuplot (.png or .svg):\n"
-    "                        writes IMAGE.dat and IMAGE.gp beside it\n";
+    "                        writes IMAGE.dat and IMAGE.gp beside it\n"
+    "      --no-progress     no progress line (shown on a terminal for long runs)\n";
 
 static int plot(const char *img, const tlbm_point_t *pt, size_t n, uint64_t page_size)
 {
@@ -87,11 +89,13 @@ int cmd_tlb_measure(int argc, char **argv)
         {"cpu", required_argument, 0, 'c'},       {"out", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},            {"page-size", required_argument, 0, 1},
         {"output", required_argument, 0, 2},      {"plot", required_argument, 0, 3},
+        {"no-progress", no_argument, 0, 4},
         {0, 0, 0, 0},
     };
     tlbm_config_t cfg = {.page_size = 4096, .accesses = 1u << 20, .trials = 5};
     uint64_t maxp = 8192, steps = 4, v, *pages = NULL;
-    int cpu = -1, c, rc = CLI_OK;
+    int cpu = -1, c, rc = CLI_OK, progress = 1;
+    progress_t pg;
     const char *out_path = NULL, *img = NULL;
     out_format_t fmt = OUT_TEXT;
     tlbm_point_t *pt = NULL;
@@ -137,6 +141,7 @@ int cmd_tlb_measure(int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 3: img = optarg; break;
+        case 4: progress = 0; break;
         default: return CLI_USAGE; /* cli_getopt said which */
         }
     }
@@ -166,7 +171,11 @@ int cmd_tlb_measure(int argc, char **argv)
     if (pages[n - 1] != maxp)
         pages[n++] = maxp;
     diag_clear(&d);
-    if (tlbm_measure(&cfg, pages, n, pt, &d)) {
+    progress_start(&pg, NULL, stderr, progress, "tlb-measure", NULL, "accesses timed");
+    cfg.progress = progress_cb, cfg.progress_ctx = &pg;
+    rc = tlbm_measure(&cfg, pages, n, pt, &d);
+    progress_end(&pg);
+    if (rc) {
         rc = cli_diag(&d);
         goto done;
     }

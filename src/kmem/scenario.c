@@ -634,13 +634,14 @@ static int run_op(run_t *r, const kmem_scenario_t *s, const kmem_op_t *op, FILE 
 
 int kmem_scenario_run(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt, diag_t *d)
 {
-    return kmem_scenario_run_hist(km, s, out, fmt, NULL, d);
+    return kmem_scenario_run_opts(km, s, out, fmt, NULL, d);
 }
 
-int kmem_scenario_run_hist(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt, kmem_hist_t *hist,
-                           diag_t *d)
+int kmem_scenario_run_opts(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt,
+                           const kmem_run_opts_t *ro, diag_t *d)
 {
     run_t r = {.km = km};
+    kmem_hist_t *hist = ro ? ro->hist : NULL;
     int rc = hist ? kmem_hist_sample(hist, km) : 0;
     for (size_t i = 0; i < s->n && rc == 0; i++) {
         uint64_t before = kmem_errors(km);
@@ -649,6 +650,8 @@ int kmem_scenario_run_hist(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_
             rc = misuse(&r, s, &s->ops[i], before, d);
         if (rc == 0 && hist && kmem_hist_sample(hist, km) != 0)
             rc = diag_set(d, s->file, s->ops[i].line, ENOMEM, "out of memory");
+        if (ro && ro->progress)
+            ro->progress(ro->progress_ctx, i + 1, s->n, i + 1);
     }
     if (rc == 0 && hist && hist->map_dat) /* memory as the scenario left it */
         kmem_plot_map(hist->map_dat, hist->map_gp, km, hist->map_datname, hist->map_png);

@@ -58,11 +58,18 @@ void kmem_scenario_free(kmem_scenario_t *s);
  * (a misuse the allocator detected, an object still allocated at destroy,
  * more frees than allocations). */
 int kmem_scenario_run(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt, diag_t *d);
-/* The same, sampling free pages by order into *hist after every operation
- * (hist may be NULL). */
+/* What else a run does after every operation. */
 struct kmem_hist;
-int kmem_scenario_run_hist(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt,
-                           struct kmem_hist *hist, diag_t *d);
+typedef struct kmem_run_opts {
+    struct kmem_hist *hist; /* sample free pages by order into it (NULL: no) */
+    /* Report progress (NULL: no): lines run, lines in all, lines run again
+     * as the count; progress_cb with a progress_t as ctx fits. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total, uint64_t count);
+    void *progress_ctx;     /* progress's first argument */
+} kmem_run_opts_t;
+/* kmem_scenario_run with those (ro may be NULL: none). */
+int kmem_scenario_run_opts(kmem_t *km, const kmem_scenario_t *s, FILE *out, out_format_t fmt,
+                           const kmem_run_opts_t *ro, diag_t *d);
 
 /* One built-in workload step of n operations (used by scenarios and by
  * `vmlab slabtop`); live objects are kept in *state between calls

@@ -342,7 +342,7 @@ static void wait_dead(pid_t pid)
     }
 }
 
-int mmsc_run_real(const mmsc_t *sc, mmsc_result_t *res, diag_t *d)
+int mmsc_run_real(const mmsc_t *sc, const mmsc_opts_t *ro, mmsc_result_t *res, diag_t *d)
 {
     rtask_t tasks[64];
     memset(tasks, 0, sizeof tasks);
@@ -360,6 +360,8 @@ int mmsc_run_real(const mmsc_t *sc, mmsc_result_t *res, diag_t *d)
     for (size_t i = 0; i < sc->n; i++) {
         const mmsc_op_t *op = &sc->ops[i];
         mmsc_result_t *x = &res[i];
+        if (ro && ro->progress)
+            ro->progress(ro->progress_ctx, i, sc->n, i);
         memset(x, 0, sizeof *x);
         req_t q;
         rep_t p;

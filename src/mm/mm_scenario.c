@@ -479,6 +479,8 @@ int mmsc_run_model(const mmsc_t *sc, const mmsc_opts_t *o, mmsc_result_t *res, m
     for (size_t i = 0; i < sc->n; i++) {
         const mmsc_op_t *op = &sc->ops[i];
         mmsc_result_t *x = &res[i];
+        if (o->progress)
+            o->progress(o->progress_ctx, i, sc->n, i);
         memset(x, 0, sizeof *x);
         x->ran = 1;
         mm_task_t *t = r->cur;

@@ -76,14 +76,20 @@ typedef struct mmsc_opts {
     mm_config_t cfg;   /* the machine */
     int explain;       /* narrate every fault to out */
     FILE *out;         /* maps/walk/stats/explain text; NULL: none */
+    /* Called before each line (NULL: never): lines done, lines in all, lines
+     * done again as the count; progress_cb with a progress_t as ctx fits.
+     * mmsc_run_real calls it too. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total, uint64_t count);
+    void *progress_ctx; /* progress's first argument */
 } mmsc_opts_t;
 
 /* Run on the model; res[i] for ops[i]; final counters per task printed by the
  * caller from *sys (returned alive; caller destroys).  0 or -errno with d. */
 int mmsc_run_model(const mmsc_t *sc, const mmsc_opts_t *o, mmsc_result_t *res /* OUT, n */,
                    mm_sys_t **sys /* OUT */, diag_t *d);
-/* Run in real child processes (mm_real.c). */
-int mmsc_run_real(const mmsc_t *sc, mmsc_result_t *res /* OUT, n */, diag_t *d);
+/* Run in real child processes (mm_real.c); of o, only progress is used (o
+ * may be NULL). */
+int mmsc_run_real(const mmsc_t *sc, const mmsc_opts_t *o, mmsc_result_t *res /* OUT, n */, diag_t *d);
 
 /* Bundled scenarios. */
 typedef struct mmsc_bundled {

@@ -5,6 +5,7 @@
  * working-set size W(t, tau) by a sliding window of per-page counts
  * (O(1) a reference).
  */
+#include "base/sort.h"
 #include "base/vec.h"
 #include "vmlab/plot.h"
 
@@ -165,12 +166,6 @@ const char *plot_short_name(const char *path, size_t max, char *buf)
     return buf;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The widest gap between neighbours in u[a, b) (b - a >= 2): its index i
  * (the gap is u[i + 1] - u[i]). */
 static size_t widest_gap(const uint64_t *u, size_t a, size_t b)
@@ -189,7 +184,10 @@ long plot_address_bands(const uint64_t *addr, size_t n, plot_band_t *band)
     if (n == 0 || !(u = malloc(n * sizeof *u)))
         return n ? -ENOMEM : -EINVAL;
     memcpy(u, addr, n * sizeof *u);
-    qsort(u, n, sizeof *u, cmp_u64);
+    if (vl_sort_u64(u, n)) {
+        free(u);
+        return -ENOMEM;
+    }
     /* Bands are index ranges [start[b], start[b + 1]) of the sorted
      * addresses.  Split the band whose widest gap takes the largest share of
      * its span, while that gap is more than the rest of the span; a band

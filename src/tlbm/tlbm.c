@@ -70,9 +70,13 @@ int tlbm_measure(const tlbm_config_t *cfg, const uint64_t *pages, size_t n, tlbm
                         (unsigned long long)maxp);
     }
     memset(buf, 1, maxp * ps + ps);
+    uint64_t made = 0; /* accesses so far, for progress */
     for (size_t i = 0; i < n; i++) {
         uint64_t np = pages[i], loops = (cfg->accesses + np - 1) / np;
         size_t *a = (size_t *)(void *)buf, cur = 0;
+        if (cfg->progress)
+            cfg->progress(cfg->progress_ctx, i, n, made);
+        made += loops * np * cfg->trials;
         if (loops == 0)
             loops = 1;
         /* The chain: the slot of page p holds the slot index of page p + 1. */
