@@ -338,7 +338,7 @@ int mrc_stream_finish(mrc_stream_t *s, mrc_stream_result_t *out, diag_t *d)
         rc = shards_part(s->sh[0], s->refs, &out->part);
         out->part.distinct = out->distinct;
     } else if (rc == 0 && s->sh && s->nsh == 1) {
-        rc = shards_finish(s->sh[0], s->refs, &out->shards);
+        rc = shards_finish(s->sh[0], s->refs, out->has_distinct ? out->distinct : 0, &out->shards);
     } else if (rc == 0 && s->sh) {
         /* every part here: merged exactly as separate jobs' results are */
         mrc_shards_part_t *p = calloc(s->nsh, sizeof *p);
