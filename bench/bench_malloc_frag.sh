@@ -18,7 +18,7 @@ set -u
 ML=$SHARED/data/malloclab
 OUT=bench/out
 mkdir -p "$OUT"
-KINDS="regrow random realloc shift ladder"
+KINDS="regrow random realloc shift ladder bufsmall"
 
 T=""
 for k in $KINDS; do

@@ -13,7 +13,9 @@
  * /proc/slabinfo), objects never overlap, constructors run once per object
  * per slab lifetime, colours cycle, slabinfo parses back to the counters,
  * red zones and poison catch double free, overflow and use after free, a
- * free to the wrong cache names both caches.  vmalloc'd bytes are the
+ * free to the wrong cache names both caches, through the inline free's
+ * owner map as through the struct page (ids exhausted, colours past the
+ * map's 16 bits).  vmalloc'd bytes are the
  * frames' bytes (a real second mapping).  Two threads on two CPUs.
  */
 #include <errno.h>
@@ -569,7 +571,11 @@ TEST(fast_free_refuses_like_slow_free)
         uint64_t rs = seed, e = 0;
         char stale_name[64];
         CHECK(km);
-        cs[0] = kmem_cache_create(km, "fa", 24 + (unsigned)(seed * 8), 0, 0, NULL);
+        /* small objects in order-0 slabs, and objects in slabs of orders
+         * 1..3 with colours (the inline free finds the slab start by
+         * alignment to the order and the slot by divisibility) */
+        size_t fa_size = seed % 3 == 0 ? 24 + seed * 8 : seed % 3 == 1 ? 700 + seed * 97 : 2900 + seed * 211;
+        cs[0] = kmem_cache_create(km, "fa", fa_size, 0, 0, NULL);
         cs[1] = kmem_cache_create(km, "fb", 200, 0, 0, NULL);
         CHECK(cs[0] && cs[1] && cs[0]->fast_cpus == (VMLAB_DEBUG ? 0u : 1u));
         for (int step = 0; step < 4000; step++) {
@@ -619,6 +625,76 @@ TEST(fast_free_refuses_like_slow_free)
         CHECK_EQ(cs[1]->active, 0);
         kmem_destroy(km);
     }
+}
+
+/* The owner map's edges: a cache created when all 16-bit ids are taken
+ * has none and frees through the struct page alone, still refusing
+ * another cache's object; an id comes back when its cache is destroyed; a
+ * slab whose colour does not fit the map's low half (128 KiB colour steps)
+ * frees through the struct page too.  kmem_check compares the map with the
+ * struct pages after each phase. */
+TEST(owner_map_edges)
+{
+    kmem_t *km = mk(64, 1, KMEM_ARCH_X86_64, 0);
+    kmem_cache_t *a, *b, *none, *big;
+    void *o[64];
+    unsigned a_id;
+    static uint64_t saved[KMEM_MAX_CACHE_IDS / 64];
+    CHECK(km);
+    a = kmem_cache_create(km, "a", 200, 0, 0, NULL);
+    b = kmem_cache_create(km, "b", 200, 0, 0, NULL);
+    CHECK(a && b && a->id && b->id && a->id != b->id);
+    a_id = a->id;
+    CHECK_EQ(kmem_cache_destroy(a), 0);
+    a = kmem_cache_create(km, "a2", 96, 0, 0, NULL);
+    CHECK(a && a->id == a_id); /* the lowest free id again */
+    memcpy(saved, km->cache_ids, sizeof saved);
+    memset(km->cache_ids, 0xff, sizeof km->cache_ids); /* every id taken */
+    none = kmem_cache_create(km, "none", 200, 0, 0, NULL);
+    CHECK(none && none->id == 0 && none->owner_tag == KMEM_OWNER_NONE);
+    memcpy(km->cache_ids, saved, sizeof saved); /* back to the truth */
+    for (int i = 0; i < 64; i++)
+        CHECK((o[i] = kmem_cache_alloc(none, 0)) != NULL);
+    kmem_check(km);
+    CHECK_EQ(kmem_cache_free(b, o[0]), -EINVAL);
+    CHECK(strstr(kmem_last_error(km), "belongs to cache none, not b"));
+    CHECK_EQ(kmem_cache_free(none, (char *)o[1] + 8), -EINVAL);
+    CHECK(strstr(kmem_last_error(km), "not the start of an object"));
+    {
+        void *bo = kmem_cache_alloc(b, 0);
+        CHECK(bo);
+        CHECK_EQ(kmem_cache_free(none, bo), -EINVAL);
+        CHECK(strstr(kmem_last_error(km), "belongs to cache b, not none"));
+        CHECK_EQ(kmem_cache_free(b, bo), 0);
+    }
+    for (int i = 0; i < 64; i++)
+        CHECK_EQ(kmem_cache_free(none, o[i]), 0);
+    CHECK_EQ(kmem_errors(km), 3);
+    kmem_check(km);
+    CHECK_EQ(kmem_cache_destroy(none), 0);
+    /* colour steps of 128 KiB: the second slab's colour is past 0xffff */
+    big = kmem_cache_create(km, "big", 600 << 10, 128 << 10, 0, NULL);
+    CHECK(big && big->id && big->colour_off == (128u << 10) && big->colour_max >= 1);
+    {
+        unsigned n = big->objs + 1; /* two slabs: colours 0 and 128 KiB */
+        void *bo[64];
+        CHECK(n <= 64);
+        for (unsigned i = 0; i < n; i++)
+            CHECK((bo[i] = kmem_cache_alloc(big, 0)) != NULL);
+        CHECK_EQ(big->nslabs, 2);
+        kmem_check(km);
+        CHECK_EQ(kmem_cache_free(b, bo[n - 1]), -EINVAL);
+        CHECK(strstr(kmem_last_error(km), "belongs to cache big, not b"));
+        CHECK_EQ(kmem_cache_free(big, (char *)bo[n - 1] + 64), -EINVAL);
+        CHECK(strstr(kmem_last_error(km), "not the start of an object"));
+        for (unsigned i = 0; i < n; i++)
+            CHECK_EQ(kmem_cache_free(big, bo[i]), 0);
+    }
+    CHECK_EQ(kmem_errors(km), 5);
+    kmem_check(km);
+    CHECK_EQ(kmem_cache_destroy(big), 0);
+    kmem_check(km);
+    kmem_destroy(km);
 }
 
 TEST(kmalloc_classes_and_large)

@@ -59,6 +59,38 @@ t_outputs() {
     grep -q '"majflt": 10[0-9][0-9]' "$TMP/out" || fail "swap: no major faults"
 }
 
+# A walk line in JSON carries the walk the text prints, field by field; an
+# address with no page gives "phys": null and the levels down to the hole.
+t_json_walk_matches_text() {
+    for arch in x86_64 i386; do
+        printf 'spawn\na = mmap - 64K rw- anon,private\ntouch w a\nwalk a\nwalk a+32K\n' >"$TMP/s"
+        expect_exit 0 "$VMLAB" mm --arch $arch "$TMP/s" || return 1
+        cp "$TMP/out" "$TMP/text"
+        expect_exit 0 "$VMLAB" mm --arch $arch --output json "$TMP/s" || return 1
+        python3 - "$TMP/out" "$TMP/text" $arch <<'PY' || fail "$arch: walk JSON differs from the text" || return 1
+import json, re, sys
+ops = json.load(open(sys.argv[1]))["ops"]
+text = open(sys.argv[2]).read()
+walks = [o["walk"] for o in ops if o["op"].startswith("walk")]
+assert len(walks) == 2 and all("walk" not in o for o in ops if not o["op"].startswith("walk"))
+levels = 2 if sys.argv[3] == "i386" else 4
+mapped, hole = walks
+assert len(mapped["levels"]) == levels and mapped["phys"] is not None, mapped
+assert hole["phys"] is None and len(hole["levels"]) == levels and hole["levels"][-1]["entry"] == "0x0", hole
+lines = []
+for w in walks:
+    lines.append("walk %s:" % w["addr"])
+    for l in w["levels"]:
+        e = int(l["entry"], 16)
+        lines.append("  %s[%d] in table pfn %d: entry 0x%0*x %s" % (l["level"], l["index"], l["table_pfn"],
+                     8 if levels == 2 else 16, e, l["decoded"]))
+    lines.append("  physical address %s" % w["phys"] if w["phys"] else "  not mapped")
+for l in lines:
+    assert l in text.splitlines(), (l, text)
+PY
+    done
+}
+
 t_bad_input() {
     printf 'spawn\nfrobnicate 3\n' >"$TMP/s"
     expect_exit 1 "$VMLAB" mm "$TMP/s" || return 1

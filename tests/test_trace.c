@@ -876,6 +876,58 @@ TEST(property_keys_number_pairs_in_first_appearance_order)
     free(op);
 }
 
+/* Keys whose records take 1 to 4 bytes (keys up to 600 000), read in
+ * batches of every size 1..40 and larger, against the numbering the
+ * trace implies: page i's first reference defines key i.  The keyed
+ * reader decodes 8 bytes of records at once; every record length and
+ * every position of a batch end, a key definition or a control record
+ * (a pid change) in those 8 bytes must give the same keys. */
+TEST(keys_of_every_record_length_and_batch_end)
+{
+    enum { PAGES = 600000, N = 1500000 };
+    trace_ref_t *want = malloc(N * sizeof *want);
+    uint32_t *wkey = malloc(N * sizeof *wkey), *key = malloc(N * sizeof *key), nk = 0;
+    uint8_t *op = malloc(N);
+    for (size_t i = 0; i < N; i++) {
+        /* mostly hot keys (1-byte records), some far ones (4 bytes) */
+        uint32_t k = nk < PAGES && (i < 1000 || rnd() % 3 == 0) ? nk++
+                     : rnd() % 2 ? (uint32_t)(rnd() % 8) : (uint32_t)(rnd() % nk);
+        want[i] = (trace_ref_t){.addr = (uint64_t)k << 12, .pid = k % 97 == 5 ? 2 : 1,
+                                .op = (uint8_t)(rnd() % 3), .size = 8};
+        wkey[i] = k;
+    }
+    const char *p = write_refs("lenkeys.vmt", want, N, TRACE_VMLAB, 12, 0);
+    for (int pass = 0; pass < 3; pass++) {
+        trace_t *t;
+        trace_opts_t o = {0};
+        diag_t d;
+        size_t n = 0, b = 0;
+        ssize_t k;
+        CHECK_EQ(trace_open(&t, p, &o, &d), 0);
+        while ((k = trace_read_keys(t, key + n, op + n,
+                                    pass == 0 ? 1 + b++ % 40 : pass == 1 ? 1 + rnd() % 70000 : N - n,
+                                    &d)) > 0)
+            n += (size_t)k;
+        CHECK_EQ(k, 0);
+        CHECK_EQ(n, N);
+        CHECK_EQ(trace_nkeys(t), nk);
+        for (size_t i = 0; i < n; i++) {
+            CHECK_MSG(key[i] == wkey[i] && op[i] == want[i].op, "pass %d ref %zu: key %u op %u, "
+                      "expected %u %u", pass, i, key[i], op[i], wkey[i], want[i].op);
+            if (key[i] != wkey[i])
+                break;
+        }
+        for (uint32_t j = 0; j < nk; j += 1 + j / 3) {
+            uint64_t a;
+            uint32_t pid;
+            trace_key(t, j, &a, &pid);
+            CHECK(a == (uint64_t)j << 12 && pid == (j % 97 == 5 ? 2u : 1u));
+        }
+        trace_close(t);
+    }
+    free(want), free(wkey), free(key), free(op);
+}
+
 TEST(open_mem_and_stdin_style_sources)
 {
     trace_t *t;

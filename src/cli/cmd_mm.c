@@ -65,6 +65,33 @@ static const char *load(const char *arg, char **buf, size_t *len, diag_t *d, int
 
 static const char *opname(const mmsc_op_t *op) { return op->text; }
 
+/* A walk line's levels as JSON: "walk": {"addr", "levels": [{"level",
+ * "index", "table_pfn", "entry", "decoded"}], "phys"} (phys null: not
+ * mapped); the text output's lines, field by field. */
+static void json_walk(out_json_t *j, const mmsc_result_t *m, int levels)
+{
+    out_json_obj(j, "walk");
+    out_json_hex(j, "addr", m->walk_addr);
+    out_json_arr(j, "levels");
+    for (int i = 0; i < m->nwalk; i++) {
+        char b[96];
+        mm_format_entry(m->walk[i].entry, i + 1 == levels, b, sizeof b);
+        out_json_obj(j, NULL);
+        out_json_str(j, "level", m->walk[i].name);
+        out_json_u64(j, "index", m->walk[i].index);
+        out_json_u64(j, "table_pfn", m->walk[i].table_pfn);
+        out_json_hex(j, "entry", m->walk[i].entry);
+        out_json_str(j, "decoded", b);
+        out_json_end(j);
+    }
+    out_json_end(j);
+    if (m->walk_pa)
+        out_json_hex(j, "phys", m->walk_pa);
+    else
+        out_json_null(j, "phys");
+    out_json_end(j);
+}
+
 int cmd_mm(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_NO_PROGRESS, O_HELP = 'h' };
@@ -237,6 +264,8 @@ int cmd_mm(int argc, char **argv)
                 out_json_i64(&j, "vmas", m->vmas);
                 out_json_i64(&j, "errno", -m->rc);
                 out_json_i64(&j, "segv", m->segv);
+                if (sc.ops[i].kind == MOP_WALK)
+                    json_walk(&j, m, mm_sys_arch(sys) == MM_ARCH_I386 ? 2 : 4);
                 out_json_end(&j);
             } else {
                 fprintf(mem, "%lu,", sc.ops[i].line);

@@ -32,6 +32,15 @@
 
 struct kmem_slab;
 
+/* The slab owner map (km->slab_owner): one 32-bit word per frame, so that
+ * kmem_cache_free's owner check reads a table of 4 bytes a frame (200 KiB
+ * for 50,000 slab frames: it stays in the L2 cache and in a few TLB
+ * entries) instead of the frame's 48-byte struct page, whose random reads
+ * over megabytes miss both.  Ids are 16 bits; a cache created while all
+ * are taken has none and frees through the struct page check only. */
+#define KMEM_MAX_CACHE_IDS 65536u
+#define KMEM_OWNER_NONE 0xffff0000u /* owner_tag of a cache without id: no entry has it */
+
 struct kmem_page {
     uint32_t flags;          /* PG_* */
     int32_t refcount;        /* _refcount: 0 free, >= 1 allocated */
@@ -118,14 +127,21 @@ struct kmem_cache {
                                   debugged (the inline paths apply), else 0:
                                   one compare against the CPU number */
     unsigned mag_cap;          /* rounds per magazine; 0 = no magazines */
-    uintptr_t mem_base;        /* km->mem, km->npages << 12, km->pages: copied */
-    uintptr_t mem_bytes;       /*   here so that a free reads one cache line */
-    kmem_page_t *pages;        /*   of the cache, not the instance's */
+    uintptr_t mem_base;        /* km->mem, km->npages << 12, km->slab_owner: */
+    uintptr_t mem_bytes;       /*   copied here so that a free reads one cache */
+    const uint32_t *owner;     /*   line of the cache, not the instance's */
+    uint64_t div_magic;        /* ceil(2^64 / size): a 32-bit off is a multiple of
+                                  size iff off * div_magic mod 2^64 < div_magic
+                                  (Lemire, Kaser and Kurz 2019) */
+    uint32_t slab_bytes;       /* objs * size: the object slots' extent */
+    uint32_t owner_tag;        /* id << 16: a slab_owner entry of this cache has
+                                  it as its high half (KMEM_OWNER_NONE: no id) */
+    uint32_t slab_mask;        /* (4096 << order) - 1: offset within a slab */
+    /* the rest */
     uint32_t recip;            /* ceil(2^32 / size): slot index by multiplication */
     unsigned size;             /* s->size: stride, metadata and red zones incl. */
-    uint32_t slab_bytes;       /* objs * size: the object slots' extent */
     unsigned objs;             /* objects per slab */
-    /* the rest */
+    unsigned id;               /* 1..KMEM_MAX_CACHE_IDS - 1, or 0: none free */
     kmem_t *km;                /* owner instance */
     char name[64];             /* as in slabinfo */
     vl_list_t link;            /* km->caches, newest first */
@@ -167,6 +183,9 @@ struct kmem {
     unsigned char *mem;        /* direct map of all frames */
     kmem_page_t *pages;        /* mem_map[npages] */
     size_t pages_bytes;        /* its allocation size */
+    uint32_t *slab_owner;      /* [npages]: a slab frame's cache id << 16 | its
+                                  slab's colour bytes; 0 for other frames */
+    uint64_t cache_ids[KMEM_MAX_CACHE_IDS / 64]; /* ids in use (bit 0 always) */
     uint64_t lowmem_pages;     /* frames below highmem */
     unsigned nzones;           /* zones in zone_list */
     kmem_zone_desc_t zone_list[KMEM_MAX_NODES * KMEM_NR_ZONES]; /* all zones */
@@ -206,6 +225,7 @@ void kmem_slab_destroy_all(kmem_t *km);
 int kmem_kmalloc_init(kmem_t *km);
 void kmem_vmalloc_destroy_all(kmem_t *km);
 void kmem_cache_check(kmem_cache_t *c);
+void kmem_slab_owner_check(kmem_t *km);
 void kmem_check_zones(kmem_t *km);
 
 /* The environment: the physical memory's backing and the vmalloc area

@@ -219,7 +219,9 @@ int kmem_create(const kmem_config_t *cfg, kmem_t **out, diag_t *d)
     pthread_mutex_init(&km->lock, NULL);
     km->pages_bytes = km->npages * sizeof(kmem_page_t);
     km->pages = env_big_alloc(km->pages_bytes);
-    rc = km->pages ? kmem_map_phys(c.mem_bytes, &km->memfd, &km->mem) : -ENOMEM;
+    km->slab_owner = env_big_alloc(km->npages * sizeof *km->slab_owner);
+    km->cache_ids[0] = 1; /* id 0: none */
+    rc = km->pages && km->slab_owner ? kmem_map_phys(c.mem_bytes, &km->memfd, &km->mem) : -ENOMEM;
     if (rc) {
         kmem_destroy(km);
         return diag_set(d, "", 0, -rc, "cannot map %ju MiB of physical memory: %s", (uintmax_t)(c.mem_bytes >> 20),
@@ -286,6 +288,8 @@ void kmem_destroy(kmem_t *km)
     kmem_unmap_phys(km->memfd, km->mem, km->cfg.mem_bytes);
     if (km->pages)
         env_big_free(km->pages, km->pages_bytes);
+    if (km->slab_owner)
+        env_big_free(km->slab_owner, km->npages * sizeof *km->slab_owner);
     pthread_mutex_destroy(&km->lock);
     free(km);
 }
@@ -587,6 +591,7 @@ void kmem_check_zones(kmem_t *km)
 void kmem_check(kmem_t *km)
 {
     kmem_check_zones(km);
+    kmem_slab_owner_check(km);
     {
         vl_list_t *it;
         vl_list_for_each(it, &km->caches) kmem_cache_check(vl_list_entry(it, kmem_cache_t, link));

@@ -42,7 +42,21 @@
  * on full iff inuse == objs, on empty iff inuse == 0, else on partial;
  * active == sum of inuse; nslabs == slabs on the lists; every slab frame is
  * PG_SLAB with slab_cache == the cache; every magazine holds at most cap
- * objects, each handed out of its slab.
+ * objects, each handed out of its slab; a slab's first frame is aligned to
+ * its order; slab_owner[pfn] == id << 16 | colour for each frame of a slab
+ * (0 without id or with a colour above 0xffff), 0 for every other frame
+ * (kmem_slab_owner_check).
+ *
+ * Owner map: kmem_cache_free must refuse an object of another cache, so
+ * its inline path reads who owns the object's frame.  Reading the struct
+ * page (48 bytes a frame, megabytes for random objects) costs a dependent
+ * cache and TLB miss per free; the owner map (one 32-bit word a frame: a
+ * 16-bit cache id and the slab's colour) is small enough to stay in the L2
+ * cache.  The slot check needs the slab start, which is the object's
+ * address rounded down to the slab size (buddy blocks are aligned to their
+ * order), plus the colour; divisibility by the object size is one
+ * multiplication (Lemire, Kaser and Kurz, "Faster Remainder by Direct
+ * Computation", Software: Practice and Experience 2019).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -187,6 +201,14 @@ static int debug_free(kmem_cache_t *c, void *obj)
 
 /* ---- the slab layer (cache lock held) ---- */
 
+/* A frame's owner map entry for slab s of c: 0 (no inline free; the struct
+ * page check in free_rest decides) if c has no id or the colour does not
+ * fit the low half (leftovers of 64 KiB or more: objects of megabytes). */
+static uint32_t owner_entry(const kmem_cache_t *c, const kmem_slab_t *s)
+{
+    return c->id && s->colour <= 0xffffu ? c->owner_tag | s->colour : 0;
+}
+
 static void slab_place(kmem_cache_t *c, kmem_slab_t *s)
 {
     vl_list_t *to = s->inuse == c->objs ? &c->full : s->inuse == 0 ? &c->empty : &c->partial;
@@ -225,6 +247,7 @@ static kmem_slab_t *slab_new(kmem_cache_t *c)
         q->slab = s;
         q->slab_cache = c;
         q->slab_base = s->base;
+        km->slab_owner[kmem_pfn(km, q)] = owner_entry(c, s);
     }
     for (unsigned i = 0; i < c->objs; i++) {
         void *obj = s->base + (size_t)i * c->size + c->red_left;
@@ -245,6 +268,7 @@ static void slab_discard(kmem_cache_t *c, kmem_slab_t *s)
     for (unsigned p = 0; p < (1u << c->order); p++) {
         pg[p].flags &= ~PG_SLAB;
         pg[p].slab = NULL;
+        c->km->slab_owner[kmem_pfn(c->km, pg + p)] = 0;
         vl_list_init(&pg[p].lru);
     }
     c->nslabs--;
@@ -506,22 +530,23 @@ static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
 
 int kmem_cache_free(kmem_cache_t *c, void *obj)
 {
-    /* the common case inline: the object's struct page names this cache
-     * (the owner check: one compare), the offset is a whole slot (a
-     * multiplication by the reciprocal, no division), the loaded magazine
-     * has room; else free_rest validates again and reports */
+    /* the common case inline: the frame's owner map entry names this cache
+     * (the owner check: one compare; the map, 4 bytes a frame, stays in the
+     * L2 cache and TLB where the 48-byte struct pages of a random object's
+     * frame miss both: a dependent miss fewer), the offset is a whole slot
+     * (one multiplication, no division), the loaded magazine has room; else
+     * free_rest validates again through the struct page and reports */
     uintptr_t a = (uintptr_t)obj - c->mem_base;
     unsigned cpu = kmem_cur_cpu;
     if (__builtin_expect(a < c->mem_bytes && cpu < c->fast_cpus, 1)) {
-        const kmem_page_t *pg = &c->pages[a >> KMEM_PAGE_SHIFT];
-        uint64_t off = (uint64_t)((unsigned char *)obj - pg->slab_base);
-        uint64_t i = (off * c->recip) >> 32;
+        uint32_t own = c->owner[a >> KMEM_PAGE_SHIFT];
+        uint64_t off = (uint64_t)(a & c->slab_mask) - (own & 0xffffu);
         kmem_cpu_cache_t *cc = &c->cpu[cpu];
         void **t = cc->top;
-        /* no PG_SLAB test: slab_cache shares its word with lru, which only
-         * ever holds NULL or the address of a list link, never a cache's
-         * (slab_discard overwrites it), so slab_cache == c implies PG_SLAB */
-        if (__builtin_expect(pg->slab_cache == c && i * c->size == off &&
+        /* the owner map names this cache (slab frames only have a nonzero
+         * high half; buddy blocks are aligned to their order, so the slab
+         * starts at a & ~slab_mask and its first slot `colour` bytes on) */
+        if (__builtin_expect((own ^ c->owner_tag) < 0x10000u && off * c->div_magic < c->div_magic &&
                                  off < c->slab_bytes && t < cc->end,
                              1)) {
             /* SLUB, glibc and mimalloc write a link into the object being
@@ -597,6 +622,22 @@ kmem_cache_t *kmem_cache_find(const kmem_t *km, const char *name)
 const char *kmem_cache_name(const kmem_cache_t *c) { return c->name; }
 size_t kmem_cache_size(const kmem_cache_t *c) { return c->object_size; }
 
+/* The lowest free cache id, marked used; 0 if all are taken (km->lock held). */
+static unsigned cache_id_get(kmem_t *km)
+{
+    for (unsigned w = 0; w < KMEM_MAX_CACHE_IDS / 64; w++) {
+        uint64_t freebits = ~km->cache_ids[w];
+        if (w == KMEM_MAX_CACHE_IDS / 64 - 1)
+            freebits &= ~((uint64_t)1 << 63); /* id 0xffff would be KMEM_OWNER_NONE */
+        if (freebits) {
+            unsigned b = (unsigned)__builtin_ctzll(freebits);
+            km->cache_ids[w] |= (uint64_t)1 << b;
+            return w * 64 + b;
+        }
+    }
+    return 0;
+}
+
 kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_t align, unsigned flags,
                                 void (*ctor)(void *obj))
 {
@@ -659,6 +700,7 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->order = (unsigned)order;
     c->objs = objs;
     c->recip = (uint32_t)((((uint64_t)1 << 32) + sz - 1) / sz);
+    c->div_magic = UINT64_MAX / sz + 1;
     c->colour_off = al > CACHE_LINE ? al : CACHE_LINE;
     c->colour_max = (unsigned)(((KMEM_PAGE_SIZE << c->order) - (size_t)objs * sz) / c->colour_off);
     c->gfp = (flags & KMEM_SLAB_CACHE_DMA) ? (KMEM_GFP_KERNEL | KMEM_GFP_DMA) : KMEM_GFP_KERNEL;
@@ -670,7 +712,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->slab_bytes = objs * sz;
     c->mem_base = (uintptr_t)km->mem;
     c->mem_bytes = (uintptr_t)(km->npages << KMEM_PAGE_SHIFT);
-    c->pages = km->pages;
+    c->owner = km->slab_owner;
+    c->slab_mask = (uint32_t)((KMEM_PAGE_SIZE << c->order) - 1);
     c->cpu = calloc(km->cfg.cpus, sizeof *c->cpu);
     if (!c->cpu) {
         free(c);
@@ -681,6 +724,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     vl_list_init(&c->partial);
     vl_list_init(&c->empty);
     pthread_mutex_lock(&km->lock);
+    c->id = cache_id_get(km);
+    c->owner_tag = c->id ? c->id << 16 : KMEM_OWNER_NONE;
     vl_list_add(&km->caches, &c->link);
     pthread_mutex_unlock(&km->lock);
     VL_DEBUG_CHECK(kmem_cache_check(c));
@@ -690,6 +735,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
 static void cache_free(kmem_cache_t *c)
 {
     pthread_mutex_lock(&c->km->lock);
+    if (c->id)
+        c->km->cache_ids[c->id / 64] &= ~((uint64_t)1 << (c->id % 64));
     vl_list_del(&c->link);
     pthread_mutex_unlock(&c->km->lock);
     pthread_mutex_destroy(&c->lock);
@@ -769,7 +816,10 @@ static void check_list(kmem_cache_t *c, vl_list_t *h, int which, uint64_t *nslab
         for (unsigned f = 0; f < s->nfree; f++)
             VL_ASSERT(s->free[f] < c->objs && s->state[s->free[f]] == 0);
         for (unsigned p = 0; p < (1u << c->order); p++)
-            VL_ASSERT((s->page[p].flags & PG_SLAB) && s->page[p].slab == s && s->page[p].slab_cache == c);
+            VL_ASSERT((s->page[p].flags & PG_SLAB) && s->page[p].slab == s && s->page[p].slab_cache == c &&
+                      c->km->slab_owner[kmem_pfn(c->km, &s->page[p])] == owner_entry(c, s));
+        /* a buddy block is aligned to its order: the inline free's slab start */
+        VL_ASSERT(kmem_pfn(c->km, s->page) % (1u << c->order) == 0);
         VL_ASSERT(s->colour <= c->colour_max * c->colour_off);
         (*nslabs)++;
         *active += s->inuse;
@@ -788,6 +838,31 @@ static void check_mag(kmem_cache_t *c, const kmem_mag_t *m)
 }
 
 void kmem_cache_check(kmem_cache_t *c) { cache_check_cpu(c, -1); }
+
+/* The owner map mirrors the struct pages: a frame of a slab of a cache
+ * with an id holds id << 16 | the slab's colour, every other frame 0; the
+ * ids in use are exactly those of the live caches (bit 0 always set). */
+void kmem_slab_owner_check(kmem_t *km)
+{
+    uint64_t ids[KMEM_MAX_CACHE_IDS / 64] = {1};
+    vl_list_t *it;
+    for (uint64_t pfn = 0; pfn < km->npages; pfn++) {
+        const kmem_page_t *pg = &km->pages[pfn];
+        uint32_t want = 0;
+        if (pg->flags & PG_SLAB)
+            want = owner_entry(pg->slab_cache, pg->slab);
+        VL_ASSERT(km->slab_owner[pfn] == want);
+    }
+    vl_list_for_each(it, &km->caches)
+    {
+        const kmem_cache_t *c = vl_list_entry(it, kmem_cache_t, link);
+        VL_ASSERT(c->id < KMEM_MAX_CACHE_IDS - 1 && c->owner_tag == (c->id ? c->id << 16 : KMEM_OWNER_NONE));
+        VL_ASSERT(!c->id || !(ids[c->id / 64] & ((uint64_t)1 << (c->id % 64))));
+        ids[c->id / 64] |= (uint64_t)1 << (c->id % 64);
+    }
+    ids[0] |= 1;
+    VL_ASSERT(memcmp(ids, km->cache_ids, sizeof ids) == 0);
+}
 
 static void cache_check_cpu(kmem_cache_t *c, int only)
 {

@@ -45,7 +45,39 @@ static inline unsigned placement(ma_heap_t *h, size_t asize)
         return pol(h)->placement(h, asize);
     return asize >= BT_HIGH ? BT_PLACE_HIGH | BT_GROW_EXACT : 0;
 }
-static inline size_t min_block(const ma_heap_t *h) { return pol(h)->meta == 8 ? 16 : 32; }
+static inline size_t min_block(const ma_heap_t *h)
+{
+    if (pol(h)->min_block)
+        return ma_round(pol(h)->min_block, h->align);
+    return pol(h)->meta == 8 ? 16 : 32;
+}
+
+/* The smallest remainder place(), resize and trim split off: a block the
+ * policy's main index can hold (meta + 8, at least min_block).  A smaller
+ * free block (adaptive's 24-byte ones) comes only from freeing a block of
+ * that size: split off next to a block just placed or grown, it would be
+ * where the next 16-byte request lands, pinning the free space around
+ * that block (a buffer grown by realloc could no longer grow in place). */
+static inline size_t split_min(const ma_heap_t *h)
+{
+    size_t m = ma_round(pol(h)->meta + MA_WORD, h->align);
+    return m > min_block(h) ? m : min_block(h);
+}
+
+/* MA_POISON: verify the poison of free block b (not yet rewritten) in
+ * [lo, hi), clipped to its poisoned body [b + meta, b + size - 8): empty
+ * for a block smaller than meta + 8 (policy min_block below 32). */
+static inline void verify_body(const ma_heap_t *h, const unsigned char *b, const unsigned char *lo,
+                               const unsigned char *hi)
+{
+    const unsigned char *blo = b + pol(h)->meta, *bhi = b + ma_bsize(b) - MA_WORD;
+    if (lo < blo)
+        lo = blo;
+    if (hi > bhi)
+        hi = bhi;
+    if (hi > lo)
+        ma_poison_verify(h, b, lo, (size_t)(hi - lo));
+}
 
 static inline size_t adjust(const ma_heap_t *h, size_t size)
 {
@@ -139,8 +171,9 @@ static int coalesce_all(ma_heap_t *h)
                 index_remove(h, b);
                 index_remove(h, n);
                 mark_free(b, size, ma_hdr(b) & MA_F_PREV);
-                /* only the seam: b's footer, n's header and links */
-                ma_poison(h, b + bs - MA_WORD, MA_WORD + meta);
+                /* only the seam: b's footer, n's header and links (not
+                 * past the new footer when n is smaller than meta + 8) */
+                ma_poison(h, b + bs - MA_WORD, ma_min(MA_WORD + meta, size - bs));
                 index_insert(h, b);
                 rover_fix(h, b, size);
                 merged = 1;
@@ -161,16 +194,18 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
     size_t meta = pol(h)->meta;
 
     index_remove(h, b);
-    if (rest < min_block(h)) {
-        ma_poison_verify(h, b, b + meta, bs - meta - MA_WORD);
+    if (rest < split_min(h)) {
+        verify_body(h, b, b, b + bs);
         ma_set_hdr(b, ma_hdr(b) | MA_F_ALLOC);
         set_prev_bit(b + bs, 1);
         return b;
     }
+    if ((how & BT_FREED_TOP_FLIP) && b + bs == h->last->limit && h->last->top)
+        how ^= BT_PLACE_HIGH;
     if ((how & BT_PLACE_HIGH) && !(h->flags & MA_NO_PLACE_SPLIT)) {
         unsigned char *a = b + rest;
         /* handed out: [a, b + bs - 8), and the remainder's new footer */
-        ma_poison_verify(h, b, a - MA_WORD, asize);
+        verify_body(h, b, a - MA_WORD, a - MA_WORD + asize);
         mark_free(b, rest, prevbit);
         index_insert(h, b);
         ma_set_hdr(a, asize | MA_F_ALLOC);
@@ -178,7 +213,7 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
         return a;
     }
     /* handed out: [b + meta, b + asize), and the remainder's new head */
-    ma_poison_verify(h, b, b + meta, asize);
+    verify_body(h, b, b + meta, b + meta + asize);
     ma_set_hdr(b, asize | prevbit | MA_F_ALLOC);
     mark_free(b + asize, rest, MA_F_PREV);
     index_insert(h, b + asize);
@@ -219,6 +254,7 @@ void bt_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
         ma_set_hdr(b, (size_t)(r->limit - b) | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
     }
     release(h, b, 1);
+    r->top = 0; /* the top free block is fresh memory */
 }
 
 void *bt_malloc(ma_heap_t *h, size_t size)
@@ -248,14 +284,21 @@ void *bt_malloc(ma_heap_t *h, size_t size)
 
 void bt_free(ma_heap_t *h, void *p)
 {
-    release(h, (unsigned char *)p - MA_WORD, !(h->flags & MA_DEFER_COALESCE));
+    unsigned char *b = (unsigned char *)p - MA_WORD, *n = b + ma_bsize(b);
+    ma_region_t *r = h->last;
+    /* the block becomes (part of) the free block ending the last region
+     * (the test only matters to policies that ask BT_FREED_TOP_FLIP, but
+     * costs less than asking them) */
+    if (__builtin_expect(n == r->limit, 0) || (!is_alloc(n) && nextb(n) == r->limit))
+        r->top = 1;
+    release(h, b, !(h->flags & MA_DEFER_COALESCE));
 }
 
 /* Shrink allocated block b to asize (<= its size), freeing the rest. */
 static void trim(ma_heap_t *h, unsigned char *b, size_t asize)
 {
     size_t bs = ma_bsize(b);
-    if (bs - asize < min_block(h))
+    if (bs - asize < split_min(h))
         return;
     ma_set_hdr(b, asize | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
     ma_set_hdr(b + asize, (bs - asize) | MA_F_PREV | MA_F_ALLOC);
@@ -277,18 +320,18 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
         if (!is_alloc(n) && bs + ma_bsize(n) >= asize) {
             size_t ns = ma_bsize(n), meta = pol(h)->meta;
             index_remove(h, n);
-            if (bs + ns - asize >= min_block(h)) {
+            if (bs + ns - asize >= split_min(h)) {
                 /* take what is missing from n; the rest of n stays free
                  * (and poisoned) behind a new head: verify only those */
                 unsigned char *m = b + asize;
-                ma_poison_verify(h, n, n + meta, (size_t)(m - n));
+                verify_body(h, n, n + meta, m + meta);
                 ma_set_hdr(b, asize | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
                 mark_free(m, bs + ns - asize, MA_F_PREV);
                 index_insert(h, m);
                 rover_fix(h, b, asize);
                 return 1;
             }
-            ma_poison_verify(h, n, n + meta, ns - meta - MA_WORD);
+            verify_body(h, n, n, n + ns);
             ma_set_hdr(b, (bs + ns) | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
             set_prev_bit(b + bs + ns, 1);
             rover_fix(h, b, bs + ns);
@@ -399,6 +442,7 @@ void bt_check(ma_heap_t *h)
         unsigned char *b = r->first;
         MA_ASSERT(r->first < r->limit && r->limit + MA_WORD == r->end);
         MA_ASSERT(prev_alloc(r->first));
+        MA_ASSERT(r->top <= 1); /* see BT_FREED_TOP_FLIP */
         while (b < r->limit) {
             size_t size = ma_bsize(b);
             MA_ASSERT(size % a == 0 && size >= min_block(h));
@@ -412,7 +456,7 @@ void bt_check(ma_heap_t *h)
                 nfree++;
                 MA_ASSERT(ma_bsize(b + size - MA_WORD) == size);
                 MA_ASSERT((h->flags & MA_DEFER_COALESCE) || is_alloc(b + size));
-                ma_poison_verify(h, b, b + meta, ma_min(size - meta - MA_WORD, MA_POISON_CHECK_MAX));
+                verify_body(h, b, b, b + meta + MA_POISON_CHECK_MAX);
             }
             b += size;
         }

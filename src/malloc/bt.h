@@ -31,6 +31,10 @@
 typedef struct bt_policy {
     size_t meta;  /* bytes of a free block's head the policy uses (8: header
                      only, 24: header and two links) */
+    size_t min_block; /* the smallest block, rounded up to the alignment
+                         (0: 16 if meta == 8, else 32); a policy that asks
+                         for less than meta + 8 indexes such free blocks
+                         with links of its own inside [b + 8, b + size - 8) */
     /* Index free block b / take it out of the index; NULL: implicit. */
     void (*insert)(ma_heap_t *h, unsigned char *b);
     void (*remove)(ma_heap_t *h, unsigned char *b);
@@ -52,12 +56,19 @@ typedef struct bt_policy {
      * high end of the free block it comes from (else the low end), and
      * BT_GROW_EXACT, grow the heap by exactly what it misses (else by a
      * chunk of grow_min).  Called once per allocation, before find.
+     * BT_FREED_TOP_FLIP: if the block is the free block that ends the
+     * last region and a free() made it (not growing the heap: see
+     * ma_region_t.top below), cut from the other end.
      * Optional: NULL means both for asize >= BT_HIGH (256), neither below
      * (with MA_NO_PLACE_SPLIT every block is cut from the low end). */
     unsigned (*placement)(ma_heap_t *h, size_t asize);
 } bt_policy_t;
 
-enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2 };
+enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2, BT_FREED_TOP_FLIP = 4 };
+
+/* Boundary-tag designs keep in ma_region_t.top whether the free block that
+ * ends the region (if any) was last made by a free (1) or by growing the
+ * region (0): what BT_FREED_TOP_FLIP asks. */
 
 /* Free-list links of a free block (explicit designs). */
 #define BT_NEXT(b) (*(unsigned char **)((b) + 8))

@@ -52,7 +52,8 @@ typedef struct ma_region {
     unsigned char *first;   /* the design's first block: [first, limit) */
     unsigned char *limit;   /* end of the blocks (bt: the epilogue header) */
     size_t top;             /* design use (buddy, segstore: carved bytes) */
-    size_t pad_;            /* keeps the header 48 bytes */
+    size_t aux;             /* design use (adaptive: its list of 24-byte
+                               free blocks); keeps the header 48 bytes */
 } ma_region_t;
 
 struct bt_policy;

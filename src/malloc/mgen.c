@@ -191,6 +191,46 @@ static void gen_realloc(mg_t *g, unsigned scale)
     free_range(g, 0, g->nids);
 }
 
+/* realloc growth among many small blocks that pile up: a buffer (two in
+ * a quarter of the seeds) grows step by step while each step allocates
+ * several small blocks, a seed-chosen share of which live to the end; the
+ * rest die within a few steps.  Unlike `realloc`, the heap fills with
+ * small survivors around the buffer, so every move of it leaves a hole
+ * among them. */
+static void gen_bufsmall(mg_t *g, unsigned scale)
+{
+    size_t nbuf = rnd(g, 0, 3) == 0 ? 2 : 1, iters = rnd(g, 400, 2000) * scale, npend = 0;
+    size_t bsize[2], step[2], per = rnd(g, 2, 8), small_max = rnd(g, 16, 256);
+    unsigned keep = (unsigned)rnd(g, 20, 70); /* in 100: smalls that live to the end */
+    uint32_t buf[2], *pend = calloc(iters * per + 1, sizeof *pend);
+    if (!pend) {
+        g->err = -ENOMEM;
+        return;
+    }
+    for (size_t b = 0; b < nbuf; b++) {
+        bsize[b] = rnd(g, 8, 1024);
+        step[b] = rnd(g, 8, 512);
+        buf[b] = g_alloc(g, bsize[b]);
+    }
+    for (size_t i = 0; i < iters && !g->err; i++) {
+        size_t b = i % nbuf, m = rnd(g, 1, per);
+        bsize[b] += rnd(g, step[b] / 2, step[b]);
+        g_realloc(g, buf[b], bsize[b]);
+        for (size_t k = 0; k < m; k++) {
+            uint32_t id = g_alloc(g, rnd(g, 1, small_max));
+            if (vl_rng_below(&g->rng, 100) >= keep)
+                pend[npend++] = id;
+        }
+        while (npend > 16 || (npend && vl_rng_below(&g->rng, 2))) {
+            size_t k = (size_t)vl_rng_below(&g->rng, npend);
+            g_free(g, pend[k]);
+            pend[k] = pend[--npend];
+        }
+    }
+    free(pend);
+    free_range(g, 0, g->nids);
+}
+
 static void gen_shift(mg_t *g, unsigned scale)
 {
     size_t phases = rnd(g, 4, 10), n = rnd(g, 300, 1500) * scale;
@@ -258,6 +298,7 @@ static const struct {
     {"realloc", "buffers grown by realloc mixed with small allocations", gen_realloc},
     {"shift", "phases of one size dying but for a few survivors; the size drifts", gen_shift},
     {"ladder", "sizes climbing a ladder while a few blocks of each rung stay live", gen_ladder},
+    {"bufsmall", "a buffer grown by realloc among many small blocks that pile up", gen_bufsmall},
 };
 
 unsigned mg_nkinds(void) { return sizeof kinds / sizeof kinds[0]; }

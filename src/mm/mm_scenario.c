@@ -424,12 +424,12 @@ static int file_id(run_t *r, const char *name)
     return -1;
 }
 
-static void print_walk(run_t *r, uint64_t a)
+static void print_walk(run_t *r, const mmsc_result_t *x)
 {
     FILE *o = r->o->out;
-    mm_walk_level_t lv[4];
-    uint64_t pa;
-    int n = mm_walk(r->cur, a, lv, &pa);
+    const mm_walk_level_t *lv = x->walk;
+    uint64_t a = x->walk_addr, pa = x->walk_pa;
+    int n = x->nwalk;
     fprintf(o, "walk 0x%llx:\n", (unsigned long long)a);
     for (int i = 0; i < n; i++) {
         char b[96];
@@ -619,8 +619,10 @@ int mmsc_run_model(const mmsc_t *sc, const mmsc_opts_t *o, mmsc_result_t *res, m
                 mm_print_maps(t, txt);
             break;
         case MOP_WALK:
+            x->walk_addr = a;
+            x->nwalk = mm_walk(t, a, x->walk, &x->walk_pa);
             if (txt)
-                print_walk(r, a);
+                print_walk(r, x);
             break;
         case MOP_STATS:
             if (txt)

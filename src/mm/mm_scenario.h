@@ -70,6 +70,11 @@ typedef struct mmsc_result {
     int rc;            /* the call's -errno, 0 ok */
     int segv;          /* 0, or 1 MAPERR / 2 ACCERR (touch) */
     char note[96];     /* why not run */
+    /* walk (model only): the levels mm_walk filled, the address asked and
+     * its physical address (0: not mapped). */
+    int nwalk;                /* levels filled, 0..4 */
+    mm_walk_level_t walk[4];  /* [nwalk] */
+    uint64_t walk_addr, walk_pa;
 } mmsc_result_t;
 
 typedef struct mmsc_opts {

@@ -253,7 +253,7 @@ typedef struct point {
     double w;    /* stored weight hitting from `at` frames on */
 } point_t;
 
-int shards_finish(shards_t *s, uint64_t n, mrc_approx_t *out)
+int shards_finish(shards_t *s, uint64_t n, uint64_t distinct, mrc_approx_t *out)
 {
     size_t np = 0, room = (s->bin ? SHARDS_BINS : s->ncnt) + 1;
     point_t *pt = malloc(room * sizeof *pt);
@@ -275,11 +275,27 @@ int shards_finish(shards_t *s, uint64_t n, mrc_approx_t *out)
      * it (a tiny rate cannot ask for a curve longer than the trace). */
     pt[np++] = (point_t){1, adj};
     if (s->bin) {
+        /* Fixed size, the distance scale: 1 / R stands for the pages a
+         * sampled one represents, whose true value at the end is distinct
+         * / S when the trace's distinct pages are known (S the pages the
+         * final threshold samples, all still in the stack).  The scaled
+         * distances are stretched by R distinct / S (1 when every page is
+         * sampled): the ratio estimate with the known page count, which
+         * removes the 1/sqrt(S) error of the rate itself (BENCHMARKS.md,
+         * "## mrc at scale": 0.0062 -> 0.0040 mean absolute error on a
+         * uniform trace, lower on every trace measured). */
+        double stretch = 1.0;
+        if (distinct && lru_stack_size(s->st))
+            stretch = s->rate * (double)distinct / (double)lru_stack_size(s->st);
         for (size_t b = 0; b < SHARDS_BINS; b++) {
             uint64_t at = s->wshift ? ((uint64_t)b << s->wshift) + ((uint64_t)1 << (s->wshift - 1))
                                     : (uint64_t)b;
             if (s->bin[b] == 0)
                 continue;
+            if (stretch != 1.0) {
+                double v = (double)at * stretch;
+                at = v >= (double)n ? n : (uint64_t)llround(v);
+            }
             at = at > n ? n : at < 1 ? 1 : at;
             if (at == pt[np - 1].at)
                 pt[np - 1].w += s->bin[b];
@@ -335,7 +351,7 @@ int mrc_shards(const uint64_t *page, size_t n, const mrc_shards_opts_t *o, mrc_a
     int rc = s ? shards_feed(s, page, n, 0) : -ENOMEM;
     memset(out, 0, sizeof *out);
     if (rc == 0)
-        rc = shards_finish(s, n, out);
+        rc = shards_finish(s, n, 0, out);
     shards_free(s);
     if (rc)
         return diag_set(d, NULL, 0, ENOMEM, "out of memory for the SHARDS sample");

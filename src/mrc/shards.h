@@ -45,8 +45,10 @@ int shards_part(const shards_t *s, uint64_t n, mrc_shards_part_t *p /* OUT */);
 int shards_ref(shards_t *s, uint64_t key, uint64_t h, uint64_t t);
 /* key[0, n), the references t0 .. t0 + n - 1, sampled or not. */
 int shards_feed(shards_t *s, const uint64_t *key, size_t n, uint64_t t0);
-/* The estimate after n references in all.  0 or -ENOMEM. */
-int shards_finish(shards_t *s, uint64_t n, mrc_approx_t *out /* OUT */);
+/* The estimate after n references in all.  distinct: the trace's distinct
+ * pages if known (the stream's count), else 0; fixed size uses it to
+ * correct the distance scale (shards.c).  0 or -ENOMEM. */
+int shards_finish(shards_t *s, uint64_t n, uint64_t distinct, mrc_approx_t *out /* OUT */);
 /* Bytes the state holds (its own allocations). */
 size_t shards_bytes(const shards_t *s);
 /* Abort if an invariant is broken: fixed size, heap items == stack pages

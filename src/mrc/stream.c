@@ -11,7 +11,10 @@
  * keys are exactly the dense page ids, so they go to the exact passes with
  * no hashing at all (as sim_stream.c does), and SHARDS's sampling hash is
  * taken once a key (a bitmap says which keys may still be sampled: the
- * threshold only goes down, so a key once out stays out).
+ * threshold only goes down, so a key once out stays out).  At a fixed rate
+ * with one engine the bit is the sample itself: a reference costs a bit
+ * test, and a sampled one goes to the stack under its key, with no address
+ * looked up and no hash (by_keys).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -231,6 +234,14 @@ static int by_keys(mrc_stream_t *s, trace_t *t, unsigned page_bits, diag_t *d)
 {
     ssize_t n;
     int rc;
+    /* A fixed rate with one engine never changes its threshold, so a key
+     * whose bit is set is sampled for good: its references cost a bit test
+     * and go to the stack under the key itself (keys are distinct pages at
+     * these page sizes), with no address looked up and no hash taken.  The
+     * stack's distances do not depend on what names a page, so the curve
+     * is the one the page numbers give (tests/test_mrc_stream.c checks it
+     * against the same trace read by reference). */
+    const int fixed = s->sh && s->nsh == 1 && !s->o.so.max_keys;
     s->keyed = 1;
     if (!(s->kbuf = malloc(BATCH * sizeof *s->kbuf)) || !(s->opbuf = malloc(BATCH)))
         return nomem(d, -ENOMEM);
@@ -256,21 +267,30 @@ static int by_keys(mrc_stream_t *s, trace_t *t, unsigned page_bits, diag_t *d)
         s->keyed_v = nk;
         if ((rc = feed_ids(s, s->kbuf, (size_t)n, d)))
             return rc;
-        if (s->sh) {
+        if (s->sh && fixed) {
+            /* one engine, a fixed threshold: the bit is the sample */
+            const uint64_t *maybe = s->maybe;
+            shards_t *e = s->sh[0];
+            for (ssize_t i = 0; i < n; i++) {
+                uint32_t k = s->kbuf[i];
+                if (__builtin_expect(maybe[k / 64] >> (k % 64) & 1, 0) &&
+                    (rc = shards_ref(e, k, 0, s->refs + (uint64_t)i)))
+                    return nomem(d, rc);
+            }
+        } else if (s->sh) {
             const uint64_t *maybe = s->maybe;
             for (ssize_t i = 0; i < n; i++) {
                 uint32_t k = s->kbuf[i];
-                uint64_t key, h;
+                uint64_t h;
                 shards_t *e;
                 if (!(maybe[k / 64] >> (k % 64) & 1))
                     continue;
-                key = key_of(s, t, k, page_bits);
-                h = shards_hash(s->sh[0], key);
+                h = shards_hash(s->sh[0], key_of(s, t, k, page_bits));
                 if (!(e = route(s, h))) {
                     s->maybe[k / 64] &= ~(1ull << (k % 64)); /* out for good */
                     continue;
                 }
-                if ((rc = shards_ref(e, key, h, s->refs + (uint64_t)i)))
+                if ((rc = shards_ref(e, k, h, s->refs + (uint64_t)i)))
                     return nomem(d, rc);
             }
         }
@@ -318,7 +338,7 @@ int mrc_stream_finish(mrc_stream_t *s, mrc_stream_result_t *out, diag_t *d)
         rc = shards_part(s->sh[0], s->refs, &out->part);
         out->part.distinct = out->distinct;
     } else if (rc == 0 && s->sh && s->nsh == 1) {
-        rc = shards_finish(s->sh[0], s->refs, &out->shards);
+        rc = shards_finish(s->sh[0], s->refs, out->has_distinct ? out->distinct : 0, &out->shards);
     } else if (rc == 0 && s->sh) {
         /* every part here: merged exactly as separate jobs' results are */
         mrc_shards_part_t *p = calloc(s->nsh, sizeof *p);
