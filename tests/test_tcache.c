@@ -86,8 +86,10 @@ static void *cache_malloc(run_t *r, size_t n)
             return NULL; /* not the smallest class that fits: reported by the caller */
         if (b)
             p = tc_pop(&r->tc, b);
-        if (!p)
+        if (!p) {
             p = tc_fill(&r->tc, r->h, c);
+            tc_gc(&r->tc, r->h); /* as the library does on every heap visit */
+        }
     } else {
         p = ma_malloc(r->h, n);
     }
@@ -98,8 +100,10 @@ static void cache_free(run_t *r, void *p)
 {
     size_t u = tc_usable(r->h, p);
     unsigned b = tc_bin_of_usable(u);
-    if (b >= 1 && b < TC_BINS && r->tc.count[b] >= tc_cap(b))
+    if (b >= 1 && b < TC_BINS && r->tc.count[b] >= tc_cap(b)) {
         tc_flush(&r->tc, r->h, b, tc_cap(b) / 2);
+        tc_gc(&r->tc, r->h);
+    }
     if (!tc_push(&r->tc, p, u))
         ma_free(r->h, p);
 }
@@ -177,7 +181,7 @@ TEST(tcache_bins_are_consistent)
         CHECK_EQ(tc_bin_of_usable(tc_size(b)), b);
         CHECK_EQ(tc_bin_of_usable(tc_size(b) - 1), b - 1);
         CHECK_EQ(tc_bin_req(tc_size(b)), b);
-        CHECK(tc_cap(b) >= 4 && tc_cap(b) <= 64);
+        CHECK(tc_cap(b) >= 8 && tc_cap(b) <= 64);
     }
     CHECK(tc_bin_of_usable(TC_MAX + 1024) >= TC_BINS);
     for (size_t n = 0; n <= TC_MAX; n++) {
@@ -196,4 +200,58 @@ TEST(tcache_random_streams_every_design)
         for (uint64_t seed = 1; seed <= 6; seed++)
             one_run(name, seed * 7919, ops);
     }
+}
+
+/* Idle blocks go back: a bin nobody pops from loses half its blocks per
+ * collection round while another size is refilled and drained; the heap
+ * then counts exactly the blocks still cached. */
+TEST(tcache_gc_returns_idle_bins)
+{
+    static run_t r;
+    ma_arena_t ar;
+    ma_source_t src;
+    ma_config_t cfg = {0};
+    static _Alignas(16) unsigned char store[MA_HEAP_BYTES];
+    ma_stats_t st;
+    void *idle[40];
+    unsigned bi, bh, c;
+    size_t cached = 0;
+
+    tc_init();
+    memset(&r, 0, sizeof r);
+    CHECK_EQ(ma_source_arena(&src, &ar, (size_t)64 << 20), 0);
+    cfg.design = "segfit";
+    cfg.align = 16;
+    cfg.source = &src;
+    CHECK_EQ(ma_init(&r.h, store, sizeof store, &cfg), 0);
+    r.tc.state = TC_FAST;
+    for (int i = 0; i < 40; i++)
+        CHECK((idle[i] = cache_malloc(&r, 100)) != NULL);
+    bi = tc_bin_of_usable(tc_usable(r.h, idle[0]));
+    for (int i = 0; i < 40; i++)
+        cache_free(&r, idle[i]);
+    CHECK(r.tc.count[bi] >= 40); /* and the refills' extra blocks */
+    c = tc_bin_req(3000);
+    for (int round = 0; round < 8; round++) {
+        /* a hot size: popped until empty, refilled, in every round */
+        for (unsigned v = 0; v < TC_BINS - 1; v++) {
+            void *p = cache_malloc(&r, 3000);
+            CHECK(p != NULL);
+            cache_free(&r, p);
+            bh = tc_bin_of(c);
+            while (r.tc.head[bh])
+                ma_free(r.h, tc_pop(&r.tc, bh));
+            tc_gc(&r.tc, r.h);
+        }
+        tc_check(&r.tc, r.h);
+        ma_check(r.h);
+    }
+    /* at most 64 blocks, halved in each of at least 7 rounds after the
+     * first set the mark */
+    CHECK_MSG(r.tc.count[bi] <= 1, "idle bin kept %u blocks", (unsigned)r.tc.count[bi]);
+    for (unsigned b = 1; b < TC_BINS; b++)
+        cached += r.tc.count[b];
+    ma_get_stats(r.h, &st);
+    CHECK_EQ(st.live_blocks, cached);
+    ma_arena_release(&ar);
 }

@@ -343,6 +343,12 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
             return 0;
         if (n != h->last->limit && !(!is_alloc(n) && nextb(n) == h->last->limit))
             return 0;
+        /* ... unless the free block below could take it: then the caller
+         * moves it there, or a block that keeps growing at the top (freed
+         * and grown again) would push the heap up every time and leave
+         * the space below it unused */
+        if (!prev_alloc(b) && ma_bsize(b - MA_WORD) >= asize)
+            return 0;
         /* behind an allocated block the new memory becomes a free block of
          * its own, which must be a whole block (its links would otherwise
          * overwrite the new epilogue) */

@@ -18,9 +18,9 @@ uint8_t tc_caps[TC_BINS];
 void tc_init(void)
 {
     for (unsigned c = 0; c < TC_BINS; c++) {
-        size_t n = c ? 8192 / tc_size(c) : 0;
+        size_t n = c ? 16384 / tc_size(c) : 0;
         tc_req_bin[c] = (uint8_t)c;
-        tc_caps[c] = (uint8_t)(n > 64 ? 64 : n < 4 ? 4 : n);
+        tc_caps[c] = (uint8_t)(n > 64 ? 64 : n < 8 ? 8 : n);
     }
     const unsigned char *r = (const unsigned char *)(uintptr_t)getauxval(AT_RANDOM);
     uint64_t k = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&tc_key;
@@ -49,6 +49,36 @@ static void poison_cached(const ma_heap_t *h, void *p, size_t u)
         ma_poison(h, (unsigned char *)p + 16, u - 16);
 }
 
+/* Boundary-tag designs, no debug trailer: the k more blocks of bin b for a
+ * refill out of one allocation of k times first's block size, cut into k
+ * blocks of that size (each header the size, allocated, its predecessor
+ * allocated: bt.h's tiling), so the design searches and splits once per
+ * refill, not once per block.  0 (nothing done) if the design is not a
+ * boundary-tag one, the bin has no room, or the design handed out a block
+ * of another size (a remainder too small to split stays with it). */
+static int carve(tc_cache_t *tc, ma_heap_t *h, unsigned b, void *first, unsigned k)
+{
+    size_t s = ma_bsize((unsigned char *)first - MA_WORD);
+    unsigned char *big, *blk;
+    size_t prev;
+    if (!h->d->bt || ma_extra(h) != 0 || tc->count[b] + k > tc_cap(b) || k < 2)
+        return 0;
+    big = ma_malloc(h, k * s - MA_WORD);
+    if (!big)
+        return 0;
+    blk = big - MA_WORD;
+    if (ma_bsize(blk) != k * s) {
+        ma_free(h, big);
+        return 0;
+    }
+    prev = ma_hdr(blk) & MA_F_PREV;
+    for (unsigned i = 0; i < k; i++) {
+        ma_set_hdr(blk + i * s, s | MA_F_ALLOC | (i ? MA_F_PREV : prev));
+        link_in(tc, b, blk + i * s + MA_WORD);
+    }
+    return 1;
+}
+
 void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
 {
     void *first = ma_malloc(h, tc_size(c)), *p;
@@ -65,6 +95,8 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
     __atomic_store_n(&tc_req_bin[c], (uint8_t)b, __ATOMIC_RELAXED);
     want = tc->fill[b] < 2 ? 2 : tc->fill[b];
     tc->fill[b] = (uint8_t)(2 * want > tc_cap(b) / 2 ? tc_cap(b) / 2 : 2 * want);
+    if (want > 2 && tc->state == TC_FAST && carve(tc, h, b, first, want - 1))
+        return first;
     for (n = 1; n < want && tc->count[b] < tc_cap(b); n++) {
         p = ma_malloc(h, tc_size(c));
         if (!p)
@@ -94,6 +126,23 @@ size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
         bytes += tc_usable(h, b);
         ma_free(h, b);
     }
+    if (tc->low[c] > tc->count[c])
+        tc->low[c] = tc->count[c];
+    return bytes;
+}
+
+size_t tc_gc(tc_cache_t *tc, ma_heap_t *h)
+{
+    size_t bytes = 0;
+    for (unsigned i = 0; i < TC_GC_BINS; i++) {
+        unsigned c = tc->gc_next;
+        tc->gc_next = c + 1 < TC_BINS ? c + 1 : 1;
+        if (c == 0)
+            continue;
+        if (tc->low[c] > 0)
+            bytes += tc_flush(tc, h, c, (tc->low[c] + 1) / 2);
+        tc->low[c] = tc->count[c];
+    }
     return bytes;
 }
 
@@ -116,6 +165,7 @@ void tc_check(const tc_cache_t *tc, const ma_heap_t *h)
             MA_ASSERT(n <= tc_cap(c));
         }
         MA_ASSERT(n == tc->count[c]);
+        MA_ASSERT(tc->low[c] <= tc->count[c]);
         MA_ASSERT(tc_req_bin[c] == 0 || (tc_req_bin[c] >= c && tc_req_bin[c] < TC_BINS));
     }
 }
@@ -147,7 +197,8 @@ void *tc_pop_debug(tc_cache_t *tc, const ma_heap_t *h, unsigned c, int (*plausib
             ma_poison_verify(h, b, (unsigned char *)b + 16, u - 16);
     }
     tc->head[c] = b[0];
-    tc->count[c]--;
+    if (--tc->count[c] < tc->low[c])
+        tc->low[c] = tc->count[c];
     tc->allocs++;
     b[1] = NULL;
     return b;
