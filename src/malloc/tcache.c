@@ -20,7 +20,7 @@ void tc_init(void)
     for (unsigned c = 0; c < TC_BINS; c++) {
         size_t n = c ? 16384 / tc_size(c) : 0;
         tc_req_bin[c] = (uint8_t)c;
-        tc_caps[c] = (uint8_t)(n > 64 ? 64 : n < 8 ? 8 : n);
+        tc_caps[c] = (uint8_t)(n > 64 ? 64 : n < 16 ? 16 : n);
     }
     const unsigned char *r = (const unsigned char *)(uintptr_t)getauxval(AT_RANDOM);
     uint64_t k = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&tc_key;
