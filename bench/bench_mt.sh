@@ -221,18 +221,19 @@ if echo "$PARTS" | grep -q designs && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/
     VMLAB=${VMLAB:-$BUILD/vmlab}
     r=1
     while [ $r -le "$RUNS" ]; do
-        "$VMLAB" malloc replay -p "$(echo $DESIGNS | tr ' ' ',')" -a 16 -s 5 --output json \
-            "$SHARED"/data/malloclab/*.rep >"$OUT/inproc.$r.json" || exit 1
         for d in $DESIGNS; do
             for t in "$SHARED"/data/malloclab/*.rep; do
                 n=$(basename "$t" .rep)
+                # in-process right before the two preload runs of the same
+                # cell: the machine's load drifts between cells
+                "$VMLAB" malloc replay -p "$d" -a 16 -s 5 --output json "$t" >"$OUT/inproc.json" || exit 1
                 for c in 1 0; do
                     v=$(LD_PRELOAD=$LIB VMLAB_MALLOC=$d VMLAB_MALLOC_CACHE=$c "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null |
                         sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
                     echo "${v:-fail}" >>"$OUT/ds.$d.$n.$c"
                 done
                 sed -n 's/.*"trace": "'"$n"'.rep", "policy": "'"$d"'".*"ops_per_sec": \([0-9]*\).*/\1/p' \
-                    "$OUT/inproc.$r.json" | awk '{ printf "%.2f\n", $1 / 1e6 }' >>"$OUT/ds.$d.$n.in"
+                    "$OUT/inproc.json" | awk '{ printf "%.2f\n", $1 / 1e6 }' >>"$OUT/ds.$d.$n.in"
             done
         done
         r=$((r + 1))
