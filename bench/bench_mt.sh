@@ -23,8 +23,13 @@
 # vmlab runs as its default (segfit) and as buddy; `vmlab-nocache` is segfit
 # with VMLAB_MALLOC_CACHE=0 (the bare design behind the lock).
 #
+# BASE_LIB=PATH adds `vmlab-base`, another build of the library (main's, say:
+# make BUILD=/tmp/base there) with the default design, beside `vmlab` in
+# parts 1-3: before and after a change in one interleaved run.
+#
 # usage: sh bench/bench_mt.sh       (BUILD, SHARED from bench/run.sh)
 #        RUNS=5 PARTS="mt replay programs" sh bench/bench_mt.sh
+#        BASE_LIB=/tmp/base/libvmlab-malloc.so PARTS=replay sh bench/bench_mt.sh
 # Output: tables on stdout, also written to bench/out/mt.md.
 set -u
 BUILD=${BUILD:-$(pwd)/build}
@@ -44,7 +49,10 @@ rm -rf "$OUT"
 mkdir -p "$OUT/work"
 
 # The allocators: name and how to run a command on it.
-ALLOCS="glibc vmlab vmlab-buddy"
+BASE_LIB=${BASE_LIB:-}
+ALLOCS="glibc vmlab"
+[ -n "$BASE_LIB" ] && ALLOCS="$ALLOCS vmlab-base"
+ALLOCS="$ALLOCS vmlab-buddy"
 for a in mimalloc:libmimalloc.so.2 jemalloc:libjemalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
     [ -f "$SYSLIB/${a#*:}" ] && ALLOCS="$ALLOCS ${a%%:*}"
 done
@@ -54,6 +62,7 @@ on() {
     case $a in
         glibc) "$@" ;;
         vmlab) LD_PRELOAD=$LIB "$@" ;;
+        vmlab-base) LD_PRELOAD=$BASE_LIB "$@" ;;
         vmlab-buddy) LD_PRELOAD=$LIB VMLAB_MALLOC=buddy "$@" ;;
         vmlab-nocache) LD_PRELOAD=$LIB VMLAB_MALLOC_CACHE=0 "$@" ;;
         mimalloc) LD_PRELOAD=$SYSLIB/libmimalloc.so.2 "$@" ;;
@@ -152,7 +161,7 @@ if echo "$PARTS" | grep -q programs; then
     head -300000 "$OUT/lines" >"$OUT/xzin"
     # The program functions, for the shells /usr/bin/time starts.
     cat >"$OUT/funcs.sh" <<EOF
-OUT='$OUT' REPO='$REPO' PY='$PY' LIB='$LIB' SYSLIB='$SYSLIB'
+OUT='$OUT' REPO='$REPO' PY='$PY' LIB='$LIB' BASE_LIB='$BASE_LIB' SYSLIB='$SYSLIB'
 $(sed -n '/^on() {/,/^}/p' "$0")
 prog_python() { PYTHONMALLOC=malloc on \$1 "\$PY" "\$REPO/tests/malloc/workload.py" 3 >/dev/null; }
 prog_sort() { LC_ALL=C on \$1 sort --parallel=2 -S 200M "\$OUT/lines" >/dev/null; }
@@ -212,18 +221,19 @@ if echo "$PARTS" | grep -q designs && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/
     VMLAB=${VMLAB:-$BUILD/vmlab}
     r=1
     while [ $r -le "$RUNS" ]; do
-        "$VMLAB" malloc replay -p "$(echo $DESIGNS | tr ' ' ',')" -a 16 -s 5 --output json \
-            "$SHARED"/data/malloclab/*.rep >"$OUT/inproc.$r.json" || exit 1
         for d in $DESIGNS; do
             for t in "$SHARED"/data/malloclab/*.rep; do
                 n=$(basename "$t" .rep)
+                # in-process right before the two preload runs of the same
+                # cell: the machine's load drifts between cells
+                "$VMLAB" malloc replay -p "$d" -a 16 -s 5 --output json "$t" >"$OUT/inproc.json" || exit 1
                 for c in 1 0; do
                     v=$(LD_PRELOAD=$LIB VMLAB_MALLOC=$d VMLAB_MALLOC_CACHE=$c "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null |
                         sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
                     echo "${v:-fail}" >>"$OUT/ds.$d.$n.$c"
                 done
                 sed -n 's/.*"trace": "'"$n"'.rep", "policy": "'"$d"'".*"ops_per_sec": \([0-9]*\).*/\1/p' \
-                    "$OUT/inproc.$r.json" | awk '{ printf "%.2f\n", $1 / 1e6 }' >>"$OUT/ds.$d.$n.in"
+                    "$OUT/inproc.json" | awk '{ printf "%.2f\n", $1 / 1e6 }' >>"$OUT/ds.$d.$n.in"
             done
         done
         r=$((r + 1))

@@ -181,7 +181,7 @@ TEST(tcache_bins_are_consistent)
         CHECK_EQ(tc_bin_of_usable(tc_size(b)), b);
         CHECK_EQ(tc_bin_of_usable(tc_size(b) - 1), b - 1);
         CHECK_EQ(tc_bin_req(tc_size(b)), b);
-        CHECK(tc_cap(b) >= 8 && tc_cap(b) <= 64);
+        CHECK(tc_cap(b) >= 16 && tc_cap(b) <= 64);
     }
     CHECK(tc_bin_of_usable(TC_MAX + 1024) >= TC_BINS);
     for (size_t n = 0; n <= TC_MAX; n++) {
@@ -254,4 +254,69 @@ TEST(tcache_gc_returns_idle_bins)
     ma_get_stats(r.h, &st);
     CHECK_EQ(st.live_blocks, cached);
     ma_arena_release(&ar);
+}
+
+static int count_free(const ma_block_t *b, void *ctx)
+{
+    (void)b;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* A flush joins neighbouring blocks before handing them back (give_back):
+ * twelve side-by-side blocks, nine of them cached in a shuffled order and
+ * three kept, come back as the runs between the kept ones; the kept blocks
+ * keep their sizes and bytes, and the heap stays consistent, under every
+ * boundary-tag design (the others free block by block). */
+TEST(tcache_flush_joins_neighbours)
+{
+    static const int order[] = {10, 1, 4, 11, 0, 7, 5, 2, 9}, kept[] = {3, 6, 8};
+    tc_init();
+    for (size_t d = 0; d < ma_ndesigns(); d++) {
+        static run_t r;
+        ma_arena_t ar;
+        ma_source_t src;
+        ma_config_t cfg = {0};
+        static _Alignas(16) unsigned char store[MA_HEAP_BYTES];
+        ma_stats_t st;
+        unsigned char *p[12];
+        size_t nfree = 0, u;
+        unsigned b;
+        int tiled = 1;
+
+        memset(&r, 0, sizeof r);
+        CHECK_EQ(ma_source_arena(&src, &ar, (size_t)16 << 20), 0);
+        cfg.design = ma_design_name(d);
+        cfg.align = 16;
+        cfg.source = &src;
+        CHECK_EQ(ma_init(&r.h, store, sizeof store, &cfg), 0);
+        r.tc.state = TC_FAST;
+        for (int i = 0; i < 12; i++) {
+            CHECK((p[i] = ma_malloc(r.h, 100)) != NULL);
+            memset(p[i], i, 100);
+            tiled &= i == 0 || p[i] == p[i - 1] + ma_bsize(p[i - 1] - MA_WORD);
+        }
+        u = tc_usable(r.h, p[0]);
+        b = tc_bin_of_usable(u);
+        for (int i = 0; i < 9; i++)
+            CHECK(tc_push(&r.tc, p[order[i]], tc_usable(r.h, p[order[i]])));
+        CHECK_EQ(r.tc.count[b], 9u);
+        tc_flush(&r.tc, r.h, b, 9);
+        CHECK_EQ(r.tc.count[b], 0u);
+        ma_check(r.h);
+        ma_get_stats(r.h, &st);
+        CHECK_EQ(st.live_blocks, 3u);
+        for (int k = 0; k < 3; k++) {
+            int i = kept[k];
+            CHECK_EQ(tc_usable(r.h, p[i]), u);
+            CHECK(p[i][0] == i && p[i][99] == i);
+        }
+        if (r.h->d->bt && tiled) {
+            /* [0, 2], [4, 5], 7, and [9, 11] with whatever follows */
+            ma_walk_free(r.h, count_free, &nfree);
+            CHECK_MSG(nfree >= 4 && nfree <= 5, "%s: %zu free blocks", cfg.design, nfree);
+            CHECK_EQ(ma_bsize(p[0] - MA_WORD), 3 * ma_bsize(p[3] - MA_WORD));
+        }
+        ma_arena_release(&ar);
+    }
 }

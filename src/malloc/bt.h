@@ -62,6 +62,12 @@ typedef struct bt_policy {
      * Optional: NULL means both for asize >= BT_HIGH (256), neither below
      * (with MA_NO_PLACE_SPLIT every block is cut from the low end). */
     unsigned (*placement)(ma_heap_t *h, size_t asize);
+    /* 1: find or insert walks the free blocks one by one (the lists), so
+     * every free block kept apart from its neighbour lengthens searches;
+     * the preload library then sends a freed block whose predecessor is
+     * free to the design instead of its thread cache (preload.c, joins).
+     * 0: the index is a tree, where that costs O(log n) at most. */
+    unsigned linear;
 } bt_policy_t;
 
 enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2, BT_FREED_TOP_FLIP = 4 };

@@ -32,7 +32,7 @@ static size_t addr_check(ma_heap_t *h) { return fl_check(h, 1, NULL, FL_ADDR); }
 
 static const bt_policy_t addr_policy = {
     .meta = 24, .insert = addr_insert, .remove = addr_remove, .find = addr_find,
-    .walk_free = addr_walk, .check = addr_check,
+    .walk_free = addr_walk, .check = addr_check, .linear = 1,
 };
 
 const ma_design_t ma_explicit_addr = BT_DESIGN_STATE(

@@ -26,7 +26,7 @@ static size_t lifo_check(ma_heap_t *h) { return fl_check(h, 1, NULL, FL_ANY); }
 
 static const bt_policy_t lifo_policy = {
     .meta = 24, .insert = lifo_insert, .remove = lifo_remove, .find = lifo_find,
-    .walk_free = lifo_walk, .check = lifo_check,
+    .walk_free = lifo_walk, .check = lifo_check, .linear = 1,
 };
 
 const ma_design_t ma_explicit_lifo = BT_DESIGN_STATE(

@@ -22,7 +22,7 @@ static unsigned char *best_find(ma_heap_t *h, size_t asize)
     return best;
 }
 
-static const bt_policy_t best_policy = {.meta = 8, .find = best_find};
+static const bt_policy_t best_policy = {.meta = 8, .find = best_find, .linear = 1};
 
 const ma_design_t ma_implicit_best =
     BT_DESIGN("implicit-best", "implicit free list, best fit", &best_policy);

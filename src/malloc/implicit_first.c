@@ -16,7 +16,7 @@ static unsigned char *first_find(ma_heap_t *h, size_t asize)
     return NULL;
 }
 
-static const bt_policy_t first_policy = {.meta = 8, .find = first_find};
+static const bt_policy_t first_policy = {.meta = 8, .find = first_find, .linear = 1};
 
 const ma_design_t ma_implicit_first =
     BT_DESIGN("implicit-first", "implicit free list, first fit (CS:APP 9.9.7)", &first_policy);

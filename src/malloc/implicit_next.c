@@ -60,7 +60,8 @@ static unsigned char *next_find(ma_heap_t *h, size_t asize)
 }
 
 static const bt_policy_t next_policy = {
-    .meta = 8, .find = next_find, .merged = next_merged, .check_block = next_check_block};
+    .meta = 8, .find = next_find, .merged = next_merged, .check_block = next_check_block,
+    .linear = 1};
 
 const ma_design_t ma_implicit_next = BT_DESIGN_STATE(
     "implicit-next", "implicit free list, next fit (a roving pointer)", &next_policy,

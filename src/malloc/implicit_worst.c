@@ -20,7 +20,7 @@ static unsigned char *worst_find(ma_heap_t *h, size_t asize)
     return worst;
 }
 
-static const bt_policy_t worst_policy = {.meta = 8, .find = worst_find};
+static const bt_policy_t worst_policy = {.meta = 8, .find = worst_find, .linear = 1};
 
 const ma_design_t ma_implicit_worst =
     BT_DESIGN("implicit-worst", "implicit free list, worst fit", &worst_policy);

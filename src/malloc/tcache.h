@@ -26,7 +26,9 @@
  * tc_req_bin[c] >= c and every block a request can get is large enough;
  * 0 means blocks of class c are not cached (larger than TC_MAX).  A bin
  * holds at most tc_cap(b) blocks (64 for small classes, about 16 KiB worth
- * for large ones); an empty bin is refilled in one locked visit to the
+ * for middle ones, at least 16 for large ones: a program that allocates
+ * and frees runs of 4 KiB blocks, as malloc-lab's gcc traces do, passed
+ * every block through the design with 8); an empty bin is refilled in one locked visit to the
  * heap, a full one gives half back in one visit.  The refill grows
  * (jemalloc's tcache fill count does the same): 2 blocks at first, doubling
  * up to tc_cap(b) / 2 while the bin keeps running dry, halved when it runs
@@ -130,7 +132,7 @@ static inline unsigned tc_bin_of_usable(size_t u)
     return 64 + (k - 10) * 8 + (unsigned)((u - ((size_t)1 << k)) >> (k - 3));
 }
 
-/* Most blocks bin b holds: about 16 KiB worth, 8 to 64 blocks (a table
+/* Most blocks bin b holds: about 16 KiB worth, 16 to 64 blocks (a table
  * tc_init fills: no division on the free path). */
 extern uint8_t tc_caps[TC_BINS];
 static inline unsigned tc_cap(unsigned b)
