@@ -32,7 +32,8 @@
 
 struct kmem_slab;
 
-/* The slab owner map (km->slab_owner): one 32-bit word per frame, so that
+/* The slab owner map (km->slab_owner): one 32-bit word per frame (the
+ * cache's id << 16 | the slab's colour, below 32 KiB), so that
  * kmem_cache_free's owner check reads a table of 4 bytes a frame (200 KiB
  * for 50,000 slab frames: it stays in the L2 cache and in a few TLB
  * entries) instead of the frame's 48-byte struct page, whose random reads
@@ -130,10 +131,16 @@ struct kmem_cache {
     uintptr_t mem_base;        /* km->mem, km->npages << 12, km->slab_owner: */
     uintptr_t mem_bytes;       /*   copied here so that a free reads one cache */
     const uint32_t *owner;     /*   line of the cache, not the instance's */
-    uint64_t div_magic;        /* ceil(2^64 / size): a 32-bit off is a multiple of
-                                  size iff off * div_magic mod 2^64 < div_magic
-                                  (Lemire, Kaser and Kurz 2019) */
-    uint32_t slab_bytes;       /* objs * size: the object slots' extent */
+    uint64_t slot_magic;       /* ceil(2^64 / size), or 2^64 / size + 1 for a power
+                                  of two: for a 32-bit v, v * slot_magic mod 2^64
+                                  is j * e for v == j * size (e = slot_magic * size
+                                  mod 2^64, 1 <= e <= size) and at least
+                                  slot_magic otherwise (Lemire, Kaser and Kurz 2019) */
+    uint64_t slot_bound;       /* (objs - 1) * e + 1: v is an object's offset iff
+                                  v * slot_magic mod 2^64 < slot_bound; 0 (no
+                                  inline free) without an id or for slabs above
+                                  32 KiB, where the 16-bit halves of an owner
+                                  entry could not tell caches apart */
     uint32_t owner_tag;        /* id << 16: a slab_owner entry of this cache has
                                   it as its high half (KMEM_OWNER_NONE: no id) */
     uint32_t slab_mask;        /* (4096 << order) - 1: offset within a slab */

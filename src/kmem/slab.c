@@ -44,7 +44,7 @@
  * PG_SLAB with slab_cache == the cache; every magazine holds at most cap
  * objects, each handed out of its slab; a slab's first frame is aligned to
  * its order; slab_owner[pfn] == id << 16 | colour for each frame of a slab
- * (0 without id or with a colour above 0xffff), 0 for every other frame
+ * (0 without id or with a colour of 32 KiB or more), 0 for every other frame
  * (kmem_slab_owner_check).
  *
  * Owner map: kmem_cache_free must refuse an object of another cache, so
@@ -202,11 +202,12 @@ static int debug_free(kmem_cache_t *c, void *obj)
 /* ---- the slab layer (cache lock held) ---- */
 
 /* A frame's owner map entry for slab s of c: 0 (no inline free; the struct
- * page check in free_rest decides) if c has no id or the colour does not
- * fit the low half (leftovers of 64 KiB or more: objects of megabytes). */
+ * page check in free_rest decides) if c has no id or the colour is 32 KiB
+ * or more (objects of hundreds of KiB; below 32 KiB, kmem_cache_free's one
+ * subtraction cannot mistake another cache's entry for its own). */
 static uint32_t owner_entry(const kmem_cache_t *c, const kmem_slab_t *s)
 {
-    return c->id && s->colour <= 0xffffu ? c->owner_tag | s->colour : 0;
+    return c->id && s->colour < 0x8000u ? c->owner_tag | s->colour : 0;
 }
 
 static void slab_place(kmem_cache_t *c, kmem_slab_t *s)
@@ -539,16 +540,16 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
     uintptr_t a = (uintptr_t)obj - c->mem_base;
     unsigned cpu = kmem_cur_cpu;
     if (__builtin_expect(a < c->mem_bytes && cpu < c->fast_cpus, 1)) {
-        uint32_t own = c->owner[a >> KMEM_PAGE_SHIFT];
-        uint64_t off = (uint64_t)(a & c->slab_mask) - (own & 0xffffu);
+        /* buddy blocks are aligned to their order, so the slab starts at
+         * a & ~slab_mask and its first slot `colour` bytes on: with the
+         * entry id' << 16 | colour, v is the offset from that slot when
+         * id' == id, and (slabs and colours below 32 KiB) not below the
+         * slab's size otherwise, so one multiplication and one compare
+         * check the owner, the slab's bounds and the slot (slot_bound) */
+        uint32_t v = ((uint32_t)a & c->slab_mask) + c->owner_tag - c->owner[a >> KMEM_PAGE_SHIFT];
         kmem_cpu_cache_t *cc = &c->cpu[cpu];
         void **t = cc->top;
-        /* the owner map names this cache (slab frames only have a nonzero
-         * high half; buddy blocks are aligned to their order, so the slab
-         * starts at a & ~slab_mask and its first slot `colour` bytes on) */
-        if (__builtin_expect((own ^ c->owner_tag) < 0x10000u && off * c->div_magic < c->div_magic &&
-                                 off < c->slab_bytes && t < cc->end,
-                             1)) {
+        if (__builtin_expect((uint64_t)v * c->slot_magic < c->slot_bound && t < cc->end, 1)) {
             /* SLUB, glibc and mimalloc write a link into the object being
              * freed and so bring its line in; kmem's free state is out of
              * band, and the LIFO magazine hands this object out next, to a
@@ -700,7 +701,7 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->order = (unsigned)order;
     c->objs = objs;
     c->recip = (uint32_t)((((uint64_t)1 << 32) + sz - 1) / sz);
-    c->div_magic = UINT64_MAX / sz + 1;
+    c->slot_magic = UINT64_MAX / sz + 1 + !(sz & (sz - 1)); /* a power of two: e = size, not 0 */
     c->colour_off = al > CACHE_LINE ? al : CACHE_LINE;
     c->colour_max = (unsigned)(((KMEM_PAGE_SIZE << c->order) - (size_t)objs * sz) / c->colour_off);
     c->gfp = (flags & KMEM_SLAB_CACHE_DMA) ? (KMEM_GFP_KERNEL | KMEM_GFP_DMA) : KMEM_GFP_KERNEL;
@@ -709,7 +710,6 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->ncpus = km->cfg.cpus;
     c->debug = flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
     c->fast_cpus = c->mag_cap && !c->debug && !VMLAB_DEBUG ? c->ncpus : 0;
-    c->slab_bytes = objs * sz;
     c->mem_base = (uintptr_t)km->mem;
     c->mem_bytes = (uintptr_t)(km->npages << KMEM_PAGE_SHIFT);
     c->owner = km->slab_owner;
@@ -726,6 +726,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     pthread_mutex_lock(&km->lock);
     c->id = cache_id_get(km);
     c->owner_tag = c->id ? c->id << 16 : KMEM_OWNER_NONE;
+    if (c->id && c->slab_mask < 0x8000u)
+        c->slot_bound = (uint64_t)(objs - 1) * (uint64_t)(c->slot_magic * sz) + 1;
     vl_list_add(&km->caches, &c->link);
     pthread_mutex_unlock(&km->lock);
     VL_DEBUG_CHECK(kmem_cache_check(c));
@@ -857,6 +859,9 @@ void kmem_slab_owner_check(kmem_t *km)
     {
         const kmem_cache_t *c = vl_list_entry(it, kmem_cache_t, link);
         VL_ASSERT(c->id < KMEM_MAX_CACHE_IDS - 1 && c->owner_tag == (c->id ? c->id << 16 : KMEM_OWNER_NONE));
+        VL_ASSERT(c->slot_bound == (c->id && c->slab_mask < 0x8000u
+                                        ? (uint64_t)(c->objs - 1) * (uint64_t)(c->slot_magic * c->size) + 1
+                                        : 0));
         VL_ASSERT(!c->id || !(ids[c->id / 64] & ((uint64_t)1 << (c->id % 64))));
         ids[c->id / 64] |= (uint64_t)1 << (c->id % 64);
     }
