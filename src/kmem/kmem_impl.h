@@ -97,9 +97,11 @@ typedef struct kmem_mag {
 /* One CPU's magazines.  The loaded magazine is used through three pointers
  * (Bonwick and Adams keep its round count in the CPU cache for the same
  * reason): the inline alloc pops *--top while top > base, the inline free
- * pushes *top++ while top < end; all NULL when nothing is loaded, so both
- * tests fail and the slow paths run.  loaded->rounds is stale while loaded:
- * the slow paths write top - base back first (cc_save) and reload after. */
+ * pushes *top++ while top < end; all NULL when nothing is loaded, when the
+ * inline paths do not apply to the cache (fast_cpus == 0) and for CPUs the
+ * instance does not have, so both tests fail and the slow paths run.
+ * loaded->rounds is stale while base is set: the slow paths write
+ * top - base back first (cc_save) and reload after. */
 typedef struct kmem_cpu_cache {
     void **top;            /* loaded->obj + rounds: the next free slot */
     void **base;           /* loaded->obj, or NULL */
@@ -123,10 +125,12 @@ typedef struct kmem_slab {
 
 struct kmem_cache {
     /* the first cache line: everything the inline alloc and free read */
-    kmem_cpu_cache_t *cpu;     /* [cpus] */
+    kmem_cpu_cache_t *cpu;     /* [KMEM_MAX_CPUS + 1]; entries from ncpus on
+                                  stay empty (kmem_cur_cc_off) */
     unsigned fast_cpus;        /* ncpus if magazines are on and nothing is
                                   debugged (the inline paths apply), else 0:
-                                  one compare against the CPU number */
+                                  then cc_load leaves every cpu[] entry's
+                                  pointers NULL */
     unsigned mag_cap;          /* rounds per magazine; 0 = no magazines */
     uintptr_t mem_base;        /* km->mem, km->npages << 12, km->slab_owner: */
     uintptr_t mem_bytes;       /*   copied here so that a free reads one cache */
@@ -217,6 +221,16 @@ struct kmem {
 
 /* The calling thread's CPU (kmem_set_cpu): the kernel's smp_processor_id(). */
 extern __thread unsigned kmem_cur_cpu __attribute__((tls_model("initial-exec")));
+/* The byte offset of the calling thread's entry in a cache's cpu[]:
+ * min(kmem_cur_cpu, KMEM_MAX_CPUS) * sizeof(kmem_cpu_cache_t), set with it,
+ * so that the inline alloc and free index cpu[] with no bound check and no
+ * shift (cpu[] has KMEM_MAX_CPUS + 1 entries; those of CPUs the instance
+ * does not have stay empty, so the inline paths fail there). */
+#if defined(__PIE__) || !defined(__PIC__) /* objects for an executable (libvmlab.a): one instruction */
+extern __thread unsigned kmem_cur_cc_off __attribute__((tls_model("local-exec")));
+#else /* for a shared library (libvmlab.so, the preload libraries) */
+extern __thread unsigned kmem_cur_cc_off __attribute__((tls_model("initial-exec")));
+#endif
 
 /* Record a detected misuse (the kernel's WARN/slab_err); returns -err. */
 int kmem_report(kmem_t *km, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -364,14 +364,14 @@ static kmem_mag_t *mag_new(kmem_cache_t *c)
 /* The loaded magazine's count back into it, before a slow path looks. */
 static void cc_save(kmem_cpu_cache_t *cc)
 {
-    if (cc->loaded)
+    if (cc->base) /* else rounds is current (nothing loaded, or no inline paths) */
         cc->loaded->rounds = (unsigned)(cc->top - cc->base);
 }
 
 /* The inline paths' pointers from the loaded magazine, after a slow path. */
 static void cc_load(const kmem_cache_t *c, kmem_cpu_cache_t *cc)
 {
-    kmem_mag_t *m = cc->loaded;
+    kmem_mag_t *m = c->fast_cpus ? cc->loaded : NULL;
     cc->base = m ? m->obj : NULL;
     cc->top = m ? m->obj + m->rounds : NULL;
     cc->end = m ? m->obj + c->mag_cap : NULL;
@@ -451,15 +451,13 @@ static __attribute__((noinline)) void *alloc_general(kmem_cache_t *c, unsigned g
 void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
 {
     /* the common case: pop this CPU's loaded magazine (no lock, no call;
-     * fast_cpus is 0 when magazines are off or the cache is debugged) */
-    unsigned cpu = kmem_cur_cpu;
-    if (__builtin_expect(cpu < c->fast_cpus && !(gfp & KMEM_GFP_ZERO), 1)) {
-        kmem_cpu_cache_t *cc = &c->cpu[cpu];
-        void **t = cc->top;
-        if (__builtin_expect(t > cc->base, 1)) {
-            cc->top = --t;
-            return *t;
-        }
+     * the pointers are NULL, and the test fails, when magazines are off,
+     * the cache is debugged or the instance has no such CPU) */
+    kmem_cpu_cache_t *cc = (kmem_cpu_cache_t *)((char *)c->cpu + kmem_cur_cc_off);
+    void **t = cc->top;
+    if (__builtin_expect(t > cc->base && !(gfp & KMEM_GFP_ZERO), 1)) {
+        cc->top = --t;
+        return *t;
     }
     return alloc_general(c, gfp);
 }
@@ -538,8 +536,7 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
      * (one multiplication, no division), the loaded magazine has room; else
      * free_rest validates again through the struct page and reports */
     uintptr_t a = (uintptr_t)obj - c->mem_base;
-    unsigned cpu = kmem_cur_cpu;
-    if (__builtin_expect(a < c->mem_bytes && cpu < c->fast_cpus, 1)) {
+    if (__builtin_expect(a < c->mem_bytes, 1)) {
         /* buddy blocks are aligned to their order, so the slab starts at
          * a & ~slab_mask and its first slot `colour` bytes on: with the
          * entry id' << 16 | colour, v is the offset from that slot when
@@ -547,7 +544,7 @@ int kmem_cache_free(kmem_cache_t *c, void *obj)
          * slab's size otherwise, so one multiplication and one compare
          * check the owner, the slab's bounds and the slot (slot_bound) */
         uint32_t v = ((uint32_t)a & c->slab_mask) + c->owner_tag - c->owner[a >> KMEM_PAGE_SHIFT];
-        kmem_cpu_cache_t *cc = &c->cpu[cpu];
+        kmem_cpu_cache_t *cc = (kmem_cpu_cache_t *)((char *)c->cpu + kmem_cur_cc_off);
         void **t = cc->top;
         if (__builtin_expect((uint64_t)v * c->slot_magic < c->slot_bound && t < cc->end, 1)) {
             /* SLUB, glibc and mimalloc write a link into the object being
@@ -714,7 +711,7 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->mem_bytes = (uintptr_t)(km->npages << KMEM_PAGE_SHIFT);
     c->owner = km->slab_owner;
     c->slab_mask = (uint32_t)((KMEM_PAGE_SIZE << c->order) - 1);
-    c->cpu = calloc(km->cfg.cpus, sizeof *c->cpu);
+    c->cpu = calloc(KMEM_MAX_CPUS + 1, sizeof *c->cpu); /* kmem_cur_cc_off: any thread's entry */
     if (!c->cpu) {
         free(c);
         return NULL;
@@ -889,9 +886,11 @@ static void cache_check_cpu(kmem_cache_t *c, int only)
         if (only >= 0 && cpu != (unsigned)only)
             continue;
         cc_save(&c->cpu[cpu]); /* the inline paths leave loaded->rounds stale */
-        VL_ASSERT(c->cpu[cpu].base == (c->cpu[cpu].loaded ? c->cpu[cpu].loaded->obj : NULL));
+        VL_ASSERT(c->cpu[cpu].base == (c->fast_cpus && c->cpu[cpu].loaded ? c->cpu[cpu].loaded->obj : NULL));
         check_mag(c, c->cpu[cpu].loaded);
         check_mag(c, c->cpu[cpu].previous);
     }
+    for (unsigned cpu = c->km->cfg.cpus; cpu <= KMEM_MAX_CPUS; cpu++) /* no such CPU: the inline paths fail */
+        VL_ASSERT(!c->cpu[cpu].top && !c->cpu[cpu].base && !c->cpu[cpu].end && !c->cpu[cpu].loaded);
     pthread_mutex_unlock(&c->lock);
 }
