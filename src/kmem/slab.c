@@ -530,7 +530,7 @@ static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
 int kmem_cache_free(kmem_cache_t *c, void *obj)
 {
     /* the common case inline: the frame's owner map entry names this cache
-     * (the owner check: one compare; the map, 4 bytes a frame, stays in the
+     * (the owner check; the map, 4 bytes a frame, stays in the
      * L2 cache and TLB where the 48-byte struct pages of a random object's
      * frame miss both: a dependent miss fewer), the offset is a whole slot
      * (one multiplication, no division), the loaded magazine has room; else
