@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # bench_kmem.sh - kmem's slab caches against glibc and mimalloc (1 M live
 # 200-byte objects), two-thread scaling, the buddy allocator's order-0
-# pair, and the machine's memory limits with the FIFO churn's floor (the
-# loop without allocator calls), side by side in one run.  Figures go to BENCHMARKS.md, section
+# pair, and the machine's memory limits with the FIFO and random churns'
+# floors (the loop without allocator calls, and with a pointer stack behind
+# two calls), side by side in one run.  Figures go to BENCHMARKS.md, section
 # "## kmem".  mimalloc (Debian's libmimalloc2.0) is optional: without it its
 # column is 0.
 #

@@ -17,8 +17,10 @@
  *   pipelined  kmem churn with its frees delayed 16 steps in a FIFO, each
  *              object prefetched for write when parked (what a FIFO-ordered
  *              magazine would do), the real calls unchanged.
- *   limits     the machine's memory limits and the FIFO floor: the churn
- *              loop with no allocator calls (see churn_floor).
+ *   limits     the machine's memory limits and the FIFO and random floors:
+ *              the churn loop with no allocator calls (see churn_floor),
+ *              and with the least allocator there is (a pointer stack
+ *              behind two calls, churn_stack).
  *   pages      alloc_pages(GFP_KERNEL, 0) + free_pages pairs: through the
  *              per-CPU lists, and straight to the buddy lists (no_pcp) with
  *              memory pre-fragmented (every other page allocated) so that a
@@ -29,8 +31,9 @@
  * figure adds the two threads' rates, each from its own CPU time.
  *
  * usage: kmem_bench [-s SAMPLES] [-n LIVE] [-i ITERS]; medians of SAMPLES.
- *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|kp|kpr|f|fp|p0|p1|p2: one measurement
- *        alone (kp: pipelined kmem churn; f: the FIFO floor, fp: with prefetch, fh: 2 MiB pages)
+ *        kmem_bench -n LIVE -i ITERS -p k|g|m|kr|gr|mr|kp|kpr|f|fp|fh|fr|s|sr|p0|p1|p2: one
+ *        measurement alone (kp: pipelined kmem churn; f: the FIFO floor, fp: with prefetch,
+ *        fh: 2 MiB pages, fr: the random floor; s, sr: the trivial pointer stack)
  *        (for valgrind --tool=callgrind instruction counts).
  */
 #include <dlfcn.h>
@@ -66,7 +69,7 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-typedef enum { A_KMEM, A_GLIBC, A_MIMALLOC, A_KMEM_PIPE } alloc_kind_t;
+typedef enum { A_KMEM, A_GLIBC, A_MIMALLOC, A_KMEM_PIPE, A_STACK } alloc_kind_t;
 
 static void *(*mi_malloc_p)(size_t);
 static void (*mi_free_p)(void *);
@@ -145,6 +148,18 @@ CHURN_LOOP(churn_kmem_pipe, kmem_cache_alloc(c, 0), delayed_free(c, p))
 CHURN_LOOP(churn_glibc, malloc(200), free(p))
 CHURN_LOOP(churn_mi, mi_malloc_p(200), mi_free_p(p))
 
+/* The least any allocator can be in this loop: a stack of pointers to 200-
+ * byte slots of one arena (filled in address order, as a fresh cache hands
+ * them out), popped and pushed through calls the compiler cannot inline
+ * (as the library's and glibc's are not), with no check at all.  It hands
+ * the freed object straight back, as kmem, glibc and mimalloc's page list
+ * do, so its steps touch the same lines in the same order as theirs. */
+static void **stk;
+static size_t stk_n;
+static __attribute__((noinline)) void *stack_alloc(void) { return stk[--stk_n]; }
+static __attribute__((noinline)) void stack_free(void *p) { stk[stk_n++] = p; }
+CHURN_LOOP(churn_stack, stack_alloc(), stack_free(p))
+
 /* ---- the machine's limits: what any allocator's FIFO churn must pay ----
  *
  * FIFO churn frees the object allocated 1 M steps ago and (LIFO magazine,
@@ -210,7 +225,7 @@ static double chase(size_t lines, uint64_t steps)
 /* The floor loop; with pf > 0 it also prefetches (for write) the object
  * pf steps ahead: the best software pipelining can do for this pattern;
  * with huge, on 2 MiB pages. */
-static double churn_floor(size_t live, uint64_t iters, size_t stride, size_t pf, int huge)
+static double churn_floor(size_t live, uint64_t iters, size_t stride, size_t pf, int huge, int random)
 {
     size_t bytes = (live * stride + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
     unsigned char *arena = aligned_alloc((size_t)2 << 20, bytes);
@@ -218,15 +233,19 @@ static double churn_floor(size_t live, uint64_t iters, size_t stride, size_t pf,
         madvise(arena, bytes, MADV_HUGEPAGE);
     void **ring = malloc(live * sizeof *ring), *p;
     size_t k = 0;
-    uint64_t t0;
+    uint64_t t0, x = 88172645463325252ull;
     for (size_t i = 0; i < live; i++) {
         ring[i] = arena + i * stride;
         *(uint64_t *)ring[i] = i;
     }
     t0 = now_ns();
     for (uint64_t i = 0; i < iters; i++) {
-        if (++k == live)
+        if (random) { /* the churn loop's victim, the same generator */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            k = (size_t)(((x >> 32) * (uint64_t)live) >> 32);
+        } else if (++k == live) {
             k = 0;
+        }
         p = ring[k];
         if (pf)
             __builtin_prefetch(ring[k + pf < live ? k + pf : k + pf - live], 1, 3);
@@ -250,6 +269,8 @@ static void *churn_run(void *arg)
         churn_kmem_pipe(t);
     else if (t->kind == A_GLIBC)
         churn_glibc(t);
+    else if (t->kind == A_STACK)
+        churn_stack(t);
     else
         churn_mi(t);
     return NULL;
@@ -270,12 +291,23 @@ static double churn_once(alloc_kind_t kind, size_t live, uint64_t iters, int ran
 {
     churn_t t = {.kind = kind, .live = live, .iters = iters, .random = random};
     kmem_t *km = NULL;
+    unsigned char *arena = NULL;
     t.ring = malloc(live * sizeof *t.ring);
     if (kind == A_KMEM || kind == A_KMEM_PIPE) {
         km = mk(1024, 2, 0);
         t.c = kmem_cache_create(km, "bench200", 200, 0, 0, NULL);
     }
+    if (kind == A_STACK) { /* the slots, pushed so that the first pop is the lowest */
+        arena = aligned_alloc(4096, (live * 200 + 4095) & ~(size_t)4095);
+        stk = malloc(live * sizeof *stk);
+        for (stk_n = 0; stk_n < live; stk_n++)
+            stk[stk_n] = arena + (live - 1 - stk_n) * 200;
+    }
     churn_run(&t);
+    if (kind == A_STACK) {
+        free(stk);
+        free(arena);
+    }
     for (unsigned i = 0; i < DELAY_Q; i++) { /* the pipelined loop's parked objects */
         if (delay_q[i])
             kmem_cache_free(t.c, delay_q[i]);
@@ -355,7 +387,7 @@ int main(int argc, char **argv)
     size_t live = 1u << 20;
     uint64_t iters = 10000000;
     void *mi = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-    double v[3][16], r[2][16], pg[3][16], rnd[3][16], lim[6][16], pipe[2][16];
+    double v[3][16], r[2][16], pg[3][16], rnd[3][16], lim[9][16], pipe[2][16];
     uint64_t *buf;
     if (mi) {
         mi_malloc_p = (void *(*)(size_t))dlsym(mi, "mi_malloc");
@@ -366,7 +398,12 @@ int main(int argc, char **argv)
                              m mimalloc; kr gr mr: random victims */
             int rnd1 = optarg[0] && optarg[1] == 'r';
             if (optarg[0] == 'f') { /* the FIFO floor loop alone; fp: with prefetch */
-                printf("%.2f ns\n", churn_floor(live, iters, 200, optarg[1] == 'p' ? 16 : 0, optarg[1] == 'h'));
+                printf("%.2f ns\n",
+                       churn_floor(live, iters, 200, optarg[1] == 'p' ? 16 : 0, optarg[1] == 'h', optarg[1] == 'r'));
+                return 0;
+            }
+            if (optarg[0] == 's') { /* the trivial pointer stack; sr: random victims */
+                printf("%.2f ns\n", churn_once(A_STACK, live, iters, rnd1));
                 return 0;
             }
             if (optarg[0] == 'k' && optarg[1] == 'p') { /* kmem FIFO churn, pipelined */
@@ -397,9 +434,12 @@ int main(int argc, char **argv)
         lim[0][s] = stream_read(buf, LIMIT_BYTES / 8, 2);
         lim[1][s] = stream_rmw(buf, LIMIT_BYTES / 8, 2);
         lim[2][s] = chase(LIMIT_BYTES / 64, 1000000);
-        lim[3][s] = churn_floor(live, iters, 200, 0, 0);
-        lim[4][s] = churn_floor(live, iters, 200, 16, 0);
-        lim[5][s] = churn_floor(live, iters, 200, 0, 1);
+        lim[3][s] = churn_floor(live, iters, 200, 0, 0, 0);
+        lim[4][s] = churn_floor(live, iters, 200, 16, 0, 0);
+        lim[5][s] = churn_floor(live, iters, 200, 0, 1, 0);
+        lim[6][s] = churn_floor(live, iters / 4, 200, 0, 0, 1);
+        lim[7][s] = churn_once(A_STACK, live, iters, 0);
+        lim[8][s] = churn_once(A_STACK, live, iters / 4, 1);
         pipe[0][s] = churn_once(A_KMEM_PIPE, live, iters, 0);
         pipe[1][s] = churn_once(A_KMEM_PIPE, live, iters / 4, 1);
         for (int k = 0; k < 3; k++) {
@@ -445,6 +485,13 @@ int main(int argc, char **argv)
                    "  FIFO step floor (churn loop, no calls)", fl, g / 3, g / fl, k / fl);
             printf("%-44s %10.2f\n", "  the same, prefetching 16 steps ahead", median(lim[4], samples));
             printf("%-44s %10.2f\n", "  the same, on 2 MiB pages (THP madvise)", median(lim[5], samples));
+            printf("%-44s %10.2f   glibc/3 %.2f  glibc/floor %.2f  kmem/floor %.2f\n",
+                   "  random step floor (churn loop, no calls)", median(lim[6], samples), gr / 3,
+                   gr / median(lim[6], samples), kr / median(lim[6], samples));
+            printf("%-44s %10.2f   glibc/3 %.2f  kmem/stack %.2f\n", "  pointer stack, 2 calls, FIFO",
+                   median(lim[7], samples), g / 3, k / median(lim[7], samples));
+            printf("%-44s %10.2f   glibc/3 %.2f  kmem/stack %.2f\n", "  pointer stack, 2 calls, random",
+                   median(lim[8], samples), gr / 3, kr / median(lim[8], samples));
         }
     }
     return 0;

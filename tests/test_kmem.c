@@ -627,6 +627,39 @@ TEST(fast_free_refuses_like_slow_free)
     }
 }
 
+/* kmem_cache_free's inline check: for a 32-bit v, v * slot_magic mod 2^64
+ * < slot_bound iff v is a slot's offset (a multiple of the size below objs
+ * * size), for sizes with and without a power of two, over the low 1 M
+ * values, the top 1 M (negative offsets) and a sample between; and another
+ * cache's entry (id' != id, colour below 32 KiB) puts v outside the slab. */
+TEST(inline_free_slot_check)
+{
+    static const unsigned sizes[] = {8, 16, 24, 40, 64, 96, 104, 128, 192, 200, 256, 1000, 1024, 3000, 4096, 5000, 8192};
+    kmem_t *km = mk(64, 1, KMEM_ARCH_X86_64, 0);
+    CHECK(km);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        kmem_cache_t *c = kmem_cache_create(km, "slotcheck", sizes[k], 0, 0, NULL);
+        uint64_t bad = 0, slab;
+        CHECK(c && c->slot_bound != 0);
+        slab = (uint64_t)c->slab_mask + 1;
+        CHECK((uint64_t)c->objs * c->size <= slab && slab <= 0x8000u);
+        for (uint64_t v = 0; v < ((uint64_t)1 << 32); v = v < (1u << 20) ? v + 1 : v < 0xfff00000u ? v + 4099 : v + 1) {
+            int want = v % c->size == 0 && v / c->size < c->objs;
+            bad += ((uint64_t)v * c->slot_magic < c->slot_bound) != want;
+        }
+        CHECK_EQ(bad, 0);
+        for (uint32_t d = 1; d <= 0xffffu; d++) /* id - id' (mod 2^16), extreme offsets and colours */
+            for (int e = 0; e < 4; e++) {
+                uint32_t a = e & 1 ? (uint32_t)slab - 1 : 0, col = e & 2 ? 0x7fffu : 0;
+                uint32_t v = a + (d << 16) - col;
+                bad += v < slab;
+            }
+        CHECK_EQ(bad, 0);
+        CHECK_EQ(kmem_cache_destroy(c), 0);
+    }
+    kmem_destroy(km);
+}
+
 /* The owner map's edges: a cache created when all 16-bit ids are taken
  * has none and frees through the struct page alone, still refusing
  * another cache's object; an id comes back when its cache is destroyed; a

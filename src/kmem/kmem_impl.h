@@ -32,7 +32,8 @@
 
 struct kmem_slab;
 
-/* The slab owner map (km->slab_owner): one 32-bit word per frame, so that
+/* The slab owner map (km->slab_owner): one 32-bit word per frame (the
+ * cache's id << 16 | the slab's colour, below 32 KiB), so that
  * kmem_cache_free's owner check reads a table of 4 bytes a frame (200 KiB
  * for 50,000 slab frames: it stays in the L2 cache and in a few TLB
  * entries) instead of the frame's 48-byte struct page, whose random reads
@@ -96,9 +97,11 @@ typedef struct kmem_mag {
 /* One CPU's magazines.  The loaded magazine is used through three pointers
  * (Bonwick and Adams keep its round count in the CPU cache for the same
  * reason): the inline alloc pops *--top while top > base, the inline free
- * pushes *top++ while top < end; all NULL when nothing is loaded, so both
- * tests fail and the slow paths run.  loaded->rounds is stale while loaded:
- * the slow paths write top - base back first (cc_save) and reload after. */
+ * pushes *top++ while top < end; all NULL when nothing is loaded, when the
+ * inline paths do not apply to the cache (fast_cpus == 0) and for CPUs the
+ * instance does not have, so both tests fail and the slow paths run.
+ * loaded->rounds is stale while base is set: the slow paths write
+ * top - base back first (cc_save) and reload after. */
 typedef struct kmem_cpu_cache {
     void **top;            /* loaded->obj + rounds: the next free slot */
     void **base;           /* loaded->obj, or NULL */
@@ -122,18 +125,26 @@ typedef struct kmem_slab {
 
 struct kmem_cache {
     /* the first cache line: everything the inline alloc and free read */
-    kmem_cpu_cache_t *cpu;     /* [cpus] */
+    kmem_cpu_cache_t *cpu;     /* [KMEM_MAX_CPUS + 1]; entries from ncpus on
+                                  stay empty (kmem_cur_cc_off) */
     unsigned fast_cpus;        /* ncpus if magazines are on and nothing is
                                   debugged (the inline paths apply), else 0:
-                                  one compare against the CPU number */
+                                  then cc_load leaves every cpu[] entry's
+                                  pointers NULL */
     unsigned mag_cap;          /* rounds per magazine; 0 = no magazines */
     uintptr_t mem_base;        /* km->mem, km->npages << 12, km->slab_owner: */
     uintptr_t mem_bytes;       /*   copied here so that a free reads one cache */
     const uint32_t *owner;     /*   line of the cache, not the instance's */
-    uint64_t div_magic;        /* ceil(2^64 / size): a 32-bit off is a multiple of
-                                  size iff off * div_magic mod 2^64 < div_magic
-                                  (Lemire, Kaser and Kurz 2019) */
-    uint32_t slab_bytes;       /* objs * size: the object slots' extent */
+    uint64_t slot_magic;       /* ceil(2^64 / size), or 2^64 / size + 1 for a power
+                                  of two: for a 32-bit v, v * slot_magic mod 2^64
+                                  is j * e for v == j * size (e = slot_magic * size
+                                  mod 2^64, 1 <= e <= size) and at least
+                                  slot_magic otherwise (Lemire, Kaser and Kurz 2019) */
+    uint64_t slot_bound;       /* (objs - 1) * e + 1: v is an object's offset iff
+                                  v * slot_magic mod 2^64 < slot_bound; 0 (no
+                                  inline free) without an id or for slabs above
+                                  32 KiB, where the 16-bit halves of an owner
+                                  entry could not tell caches apart */
     uint32_t owner_tag;        /* id << 16: a slab_owner entry of this cache has
                                   it as its high half (KMEM_OWNER_NONE: no id) */
     uint32_t slab_mask;        /* (4096 << order) - 1: offset within a slab */
@@ -210,6 +221,16 @@ struct kmem {
 
 /* The calling thread's CPU (kmem_set_cpu): the kernel's smp_processor_id(). */
 extern __thread unsigned kmem_cur_cpu __attribute__((tls_model("initial-exec")));
+/* The byte offset of the calling thread's entry in a cache's cpu[]:
+ * min(kmem_cur_cpu, KMEM_MAX_CPUS) * sizeof(kmem_cpu_cache_t), set with it,
+ * so that the inline alloc and free index cpu[] with no bound check and no
+ * shift (cpu[] has KMEM_MAX_CPUS + 1 entries; those of CPUs the instance
+ * does not have stay empty, so the inline paths fail there). */
+#if defined(__PIE__) || !defined(__PIC__) /* objects for an executable (libvmlab.a): one instruction */
+extern __thread unsigned kmem_cur_cc_off __attribute__((tls_model("local-exec")));
+#else /* for a shared library (libvmlab.so, the preload libraries) */
+extern __thread unsigned kmem_cur_cc_off __attribute__((tls_model("initial-exec")));
+#endif
 
 /* Record a detected misuse (the kernel's WARN/slab_err); returns -err. */
 int kmem_report(kmem_t *km, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

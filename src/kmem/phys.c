@@ -41,9 +41,14 @@
 #include "vmlab/env.h"
 
 __thread unsigned kmem_cur_cpu;
+__thread unsigned kmem_cur_cc_off;
 #define cur_cpu kmem_cur_cpu
 
-void kmem_set_cpu(unsigned cpu) { kmem_cur_cpu = cpu; }
+void kmem_set_cpu(unsigned cpu)
+{
+    kmem_cur_cpu = cpu;
+    kmem_cur_cc_off = (unsigned)((cpu < KMEM_MAX_CPUS ? cpu : KMEM_MAX_CPUS) * sizeof(kmem_cpu_cache_t));
+}
 unsigned kmem_cpu(void) { return kmem_cur_cpu; }
 
 static const char *const zone_names[KMEM_NR_ZONES] = {"DMA", "DMA32", "Normal", "HighMem"};

@@ -44,7 +44,7 @@
  * PG_SLAB with slab_cache == the cache; every magazine holds at most cap
  * objects, each handed out of its slab; a slab's first frame is aligned to
  * its order; slab_owner[pfn] == id << 16 | colour for each frame of a slab
- * (0 without id or with a colour above 0xffff), 0 for every other frame
+ * (0 without id or with a colour of 32 KiB or more), 0 for every other frame
  * (kmem_slab_owner_check).
  *
  * Owner map: kmem_cache_free must refuse an object of another cache, so
@@ -202,11 +202,12 @@ static int debug_free(kmem_cache_t *c, void *obj)
 /* ---- the slab layer (cache lock held) ---- */
 
 /* A frame's owner map entry for slab s of c: 0 (no inline free; the struct
- * page check in free_rest decides) if c has no id or the colour does not
- * fit the low half (leftovers of 64 KiB or more: objects of megabytes). */
+ * page check in free_rest decides) if c has no id or the colour is 32 KiB
+ * or more (objects of hundreds of KiB; below 32 KiB, kmem_cache_free's one
+ * subtraction cannot mistake another cache's entry for its own). */
 static uint32_t owner_entry(const kmem_cache_t *c, const kmem_slab_t *s)
 {
-    return c->id && s->colour <= 0xffffu ? c->owner_tag | s->colour : 0;
+    return c->id && s->colour < 0x8000u ? c->owner_tag | s->colour : 0;
 }
 
 static void slab_place(kmem_cache_t *c, kmem_slab_t *s)
@@ -363,14 +364,14 @@ static kmem_mag_t *mag_new(kmem_cache_t *c)
 /* The loaded magazine's count back into it, before a slow path looks. */
 static void cc_save(kmem_cpu_cache_t *cc)
 {
-    if (cc->loaded)
+    if (cc->base) /* else rounds is current (nothing loaded, or no inline paths) */
         cc->loaded->rounds = (unsigned)(cc->top - cc->base);
 }
 
 /* The inline paths' pointers from the loaded magazine, after a slow path. */
 static void cc_load(const kmem_cache_t *c, kmem_cpu_cache_t *cc)
 {
-    kmem_mag_t *m = cc->loaded;
+    kmem_mag_t *m = c->fast_cpus ? cc->loaded : NULL;
     cc->base = m ? m->obj : NULL;
     cc->top = m ? m->obj + m->rounds : NULL;
     cc->end = m ? m->obj + c->mag_cap : NULL;
@@ -450,15 +451,13 @@ static __attribute__((noinline)) void *alloc_general(kmem_cache_t *c, unsigned g
 void *kmem_cache_alloc(kmem_cache_t *c, unsigned gfp)
 {
     /* the common case: pop this CPU's loaded magazine (no lock, no call;
-     * fast_cpus is 0 when magazines are off or the cache is debugged) */
-    unsigned cpu = kmem_cur_cpu;
-    if (__builtin_expect(cpu < c->fast_cpus && !(gfp & KMEM_GFP_ZERO), 1)) {
-        kmem_cpu_cache_t *cc = &c->cpu[cpu];
-        void **t = cc->top;
-        if (__builtin_expect(t > cc->base, 1)) {
-            cc->top = --t;
-            return *t;
-        }
+     * the pointers are NULL, and the test fails, when magazines are off,
+     * the cache is debugged or the instance has no such CPU) */
+    kmem_cpu_cache_t *cc = (kmem_cpu_cache_t *)((char *)c->cpu + kmem_cur_cc_off);
+    void **t = cc->top;
+    if (__builtin_expect(t > cc->base && !(gfp & KMEM_GFP_ZERO), 1)) {
+        cc->top = --t;
+        return *t;
     }
     return alloc_general(c, gfp);
 }
@@ -531,24 +530,23 @@ static __attribute__((noinline)) int free_rest(kmem_cache_t *c, void *obj)
 int kmem_cache_free(kmem_cache_t *c, void *obj)
 {
     /* the common case inline: the frame's owner map entry names this cache
-     * (the owner check: one compare; the map, 4 bytes a frame, stays in the
+     * (the owner check; the map, 4 bytes a frame, stays in the
      * L2 cache and TLB where the 48-byte struct pages of a random object's
      * frame miss both: a dependent miss fewer), the offset is a whole slot
      * (one multiplication, no division), the loaded magazine has room; else
      * free_rest validates again through the struct page and reports */
     uintptr_t a = (uintptr_t)obj - c->mem_base;
-    unsigned cpu = kmem_cur_cpu;
-    if (__builtin_expect(a < c->mem_bytes && cpu < c->fast_cpus, 1)) {
-        uint32_t own = c->owner[a >> KMEM_PAGE_SHIFT];
-        uint64_t off = (uint64_t)(a & c->slab_mask) - (own & 0xffffu);
-        kmem_cpu_cache_t *cc = &c->cpu[cpu];
+    if (__builtin_expect(a < c->mem_bytes, 1)) {
+        /* buddy blocks are aligned to their order, so the slab starts at
+         * a & ~slab_mask and its first slot `colour` bytes on: with the
+         * entry id' << 16 | colour, v is the offset from that slot when
+         * id' == id, and (slabs and colours below 32 KiB) not below the
+         * slab's size otherwise, so one multiplication and one compare
+         * check the owner, the slab's bounds and the slot (slot_bound) */
+        uint32_t v = ((uint32_t)a & c->slab_mask) + c->owner_tag - c->owner[a >> KMEM_PAGE_SHIFT];
+        kmem_cpu_cache_t *cc = (kmem_cpu_cache_t *)((char *)c->cpu + kmem_cur_cc_off);
         void **t = cc->top;
-        /* the owner map names this cache (slab frames only have a nonzero
-         * high half; buddy blocks are aligned to their order, so the slab
-         * starts at a & ~slab_mask and its first slot `colour` bytes on) */
-        if (__builtin_expect((own ^ c->owner_tag) < 0x10000u && off * c->div_magic < c->div_magic &&
-                                 off < c->slab_bytes && t < cc->end,
-                             1)) {
+        if (__builtin_expect((uint64_t)v * c->slot_magic < c->slot_bound && t < cc->end, 1)) {
             /* SLUB, glibc and mimalloc write a link into the object being
              * freed and so bring its line in; kmem's free state is out of
              * band, and the LIFO magazine hands this object out next, to a
@@ -700,7 +698,7 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->order = (unsigned)order;
     c->objs = objs;
     c->recip = (uint32_t)((((uint64_t)1 << 32) + sz - 1) / sz);
-    c->div_magic = UINT64_MAX / sz + 1;
+    c->slot_magic = UINT64_MAX / sz + 1 + !(sz & (sz - 1)); /* a power of two: e = size, not 0 */
     c->colour_off = al > CACHE_LINE ? al : CACHE_LINE;
     c->colour_max = (unsigned)(((KMEM_PAGE_SIZE << c->order) - (size_t)objs * sz) / c->colour_off);
     c->gfp = (flags & KMEM_SLAB_CACHE_DMA) ? (KMEM_GFP_KERNEL | KMEM_GFP_DMA) : KMEM_GFP_KERNEL;
@@ -709,12 +707,11 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     c->ncpus = km->cfg.cpus;
     c->debug = flags & (KMEM_SLAB_RED_ZONE | KMEM_SLAB_POISON);
     c->fast_cpus = c->mag_cap && !c->debug && !VMLAB_DEBUG ? c->ncpus : 0;
-    c->slab_bytes = objs * sz;
     c->mem_base = (uintptr_t)km->mem;
     c->mem_bytes = (uintptr_t)(km->npages << KMEM_PAGE_SHIFT);
     c->owner = km->slab_owner;
     c->slab_mask = (uint32_t)((KMEM_PAGE_SIZE << c->order) - 1);
-    c->cpu = calloc(km->cfg.cpus, sizeof *c->cpu);
+    c->cpu = calloc(KMEM_MAX_CPUS + 1, sizeof *c->cpu); /* kmem_cur_cc_off: any thread's entry */
     if (!c->cpu) {
         free(c);
         return NULL;
@@ -726,6 +723,8 @@ kmem_cache_t *kmem_cache_create(kmem_t *km, const char *name, size_t size, size_
     pthread_mutex_lock(&km->lock);
     c->id = cache_id_get(km);
     c->owner_tag = c->id ? c->id << 16 : KMEM_OWNER_NONE;
+    if (c->id && c->slab_mask < 0x8000u)
+        c->slot_bound = (uint64_t)(objs - 1) * (uint64_t)(c->slot_magic * sz) + 1;
     vl_list_add(&km->caches, &c->link);
     pthread_mutex_unlock(&km->lock);
     VL_DEBUG_CHECK(kmem_cache_check(c));
@@ -857,6 +856,9 @@ void kmem_slab_owner_check(kmem_t *km)
     {
         const kmem_cache_t *c = vl_list_entry(it, kmem_cache_t, link);
         VL_ASSERT(c->id < KMEM_MAX_CACHE_IDS - 1 && c->owner_tag == (c->id ? c->id << 16 : KMEM_OWNER_NONE));
+        VL_ASSERT(c->slot_bound == (c->id && c->slab_mask < 0x8000u
+                                        ? (uint64_t)(c->objs - 1) * (uint64_t)(c->slot_magic * c->size) + 1
+                                        : 0));
         VL_ASSERT(!c->id || !(ids[c->id / 64] & ((uint64_t)1 << (c->id % 64))));
         ids[c->id / 64] |= (uint64_t)1 << (c->id % 64);
     }
@@ -884,9 +886,11 @@ static void cache_check_cpu(kmem_cache_t *c, int only)
         if (only >= 0 && cpu != (unsigned)only)
             continue;
         cc_save(&c->cpu[cpu]); /* the inline paths leave loaded->rounds stale */
-        VL_ASSERT(c->cpu[cpu].base == (c->cpu[cpu].loaded ? c->cpu[cpu].loaded->obj : NULL));
+        VL_ASSERT(c->cpu[cpu].base == (c->fast_cpus && c->cpu[cpu].loaded ? c->cpu[cpu].loaded->obj : NULL));
         check_mag(c, c->cpu[cpu].loaded);
         check_mag(c, c->cpu[cpu].previous);
     }
+    for (unsigned cpu = c->km->cfg.cpus; cpu <= KMEM_MAX_CPUS; cpu++) /* no such CPU: the inline paths fail */
+        VL_ASSERT(!c->cpu[cpu].top && !c->cpu[cpu].base && !c->cpu[cpu].end && !c->cpu[cpu].loaded);
     pthread_mutex_unlock(&c->lock);
 }
