@@ -142,6 +142,20 @@ t_gen_adaptive_beats_segfit_on_regrow() {
          END { exit !(a > s + 10) }' "$TMP/out" || fail "$(cat "$TMP/out")"
 }
 
+t_replay_offline_and_bound() {
+    # the references (in the help, not in --list: they are not designs),
+    # replayed beside a design: design <= bound and offline <= bound;
+    # --frag refuses them (no heap to walk)
+    expect_exit 0 "$VMLAB" malloc replay --help || return 1
+    grep -q "'offline'" "$TMP/out" && grep -q "'bound'" "$TMP/out" || fail "not in the help" || return 1
+    expect_exit 0 "$VMLAB" malloc replay -t 0 --policy adaptive,offline,bound gen:realloc:3 gen:regrow:2 || return 1
+    awk '$1 ~ /^gen/ { u[$1, $2] = $4 + 0; if ($3 != "yes") bad = 1; t[$1] = 1 }
+         END { for (x in t) if (u[x, "adaptive"] > u[x, "bound"] || u[x, "offline"] > u[x, "bound"] || u[x, "bound"] <= 0) bad = 1
+               exit bad }' "$TMP/out" || fail "$(cat "$TMP/out")" || return 1
+    expect_exit 2 "$VMLAB" malloc replay --frag --policy offline gen:regrow:2 || return 1
+    expect_err "offline's heap cannot be walked"
+}
+
 t_gen_bad() {
     expect_exit 2 "$VMLAB" malloc gen nope || return 1
     expect_err "unknown kind 'nope'" || return 1
