@@ -17,6 +17,11 @@
  * what it holds from the system (mallinfo2 arena + mmapped bytes) plus what
  * it held free when the replay started (after malloc_trim), sampled after
  * every operation.
+ *
+ * The references (mplan.h), run as designs named "offline" and "bound":
+ * offline replays a placement planned before the first operation through
+ * the same checked pass (its heap is the plan's extent); bound replays
+ * nothing, its heap is the live-block bound.  Neither is timed.
  */
 #include "vmlab/hash.h"
 #include "malloc/replay.h"
