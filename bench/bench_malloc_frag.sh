@@ -2,37 +2,41 @@
 # SPDX-License-Identifier: MIT
 # bench_malloc_frag.sh - every design on the fragmentation adversaries of
 # `vmlab malloc gen` (issue 18): KINDS x SEEDS generated traces beside the
-# nine malloc-lab traces, utilization per kind (mean and worst seed), and
+# nine malloc-lab traces, utilization per kind (mean and worst seed),
+# beside the two references (offline: a clairvoyant placement; bound: the
+# largest sum of live blocks, a ceiling for 8-byte headers), and
 # the replay speed of segfit and adaptive against glibc on the nine traces
 # (geometric mean of the per-trace ratios, same run).  Figures go to
 # BENCHMARKS.md, "### Fragmentation adversaries".
 #
-# Environment: VMLAB, SHARED, SEEDS (default 10), BENCH_TIME (default 0.2),
-# BENCH_SAMPLES (default 5).
+# Environment: VMLAB, SHARED, SEEDS (default 10), FIRST (first seed, default
+# 1; the held-out seeds of BENCHMARKS.md: FIRST=71 SEEDS=30), BENCH_TIME
+# (default 0.2), BENCH_SAMPLES (default 5).
 set -u
 : "${VMLAB:=build/vmlab}"
 : "${SHARED:=../shared}"
 : "${SEEDS:=10}"
+: "${FIRST:=1}"
 : "${BENCH_TIME:=0.2}"
 : "${BENCH_SAMPLES:=5}"
 ML=$SHARED/data/malloclab
 OUT=bench/out
 mkdir -p "$OUT"
-KINDS="regrow random realloc shift ladder bufsmall"
+KINDS="regrow random realloc shift ladder bufsmall pairs randmix grow"
 
 T=""
 for k in $KINDS; do
-    s=1
-    while [ "$s" -le "$SEEDS" ]; do
+    s=$FIRST
+    while [ "$s" -lt "$((FIRST + SEEDS))" ]; do
         T="$T gen:$k:$s"
         s=$((s + 1))
     done
 done
-echo "# vmlab malloc replay --policy all,libc -t 0 gen:KIND:1..$SEEDS (kinds: $KINDS)"
+echo "# vmlab malloc replay --policy all,libc,offline,bound -t 0 gen:KIND:$FIRST..$((FIRST + SEEDS - 1)) (kinds: $KINDS)"
 # shellcheck disable=SC2086
-"$VMLAB" malloc replay --policy all,libc -t 0 $T >"$OUT/malloc_frag.txt" || exit 1
+"$VMLAB" malloc replay --no-progress --policy all,libc,offline,bound -t 0 $T >"$OUT/malloc_frag.txt" || exit 1
 if [ -f "$ML/amptjp-bal.rep" ]; then
-    "$VMLAB" malloc replay --policy all,libc -t 0 "$ML"/*.rep >"$OUT/malloc_frag_ml.txt" || exit 1
+    "$VMLAB" malloc replay --no-progress --policy all,libc,offline,bound -t 0 "$ML"/*.rep >"$OUT/malloc_frag_ml.txt" || exit 1
 fi
 awk -v kinds="$KINDS" '
     FNR == 1 { file++ }

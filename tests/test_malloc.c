@@ -22,6 +22,8 @@
 
 #include "harness.h"
 #include "vmlab/check.h"
+#include "malloc/mgen.h"
+#include "malloc/mplan.h"
 #include "malloc/replay.h"
 #include "vmlab/env.h"
 #include "vmlab/malloc.h"
@@ -523,7 +525,7 @@ TEST(traces_explicit_addr) { traces_for("explicit-addr", 0.96); }
 TEST(traces_segfit) { traces_for("segfit", 0.965); }
 TEST(traces_segstore) { traces_for("segstore", 0.67); }
 TEST(traces_buddy) { traces_for("buddy", 0.77); }
-TEST(traces_adaptive) { traces_for("adaptive", 0.985); }
+TEST(traces_adaptive) { traces_for("adaptive", 0.99); }
 
 TEST(trace_libc_valid)
 {
@@ -1208,6 +1210,174 @@ TEST(mmap_source)
         ma_check(h);
         /* the regions stay mapped: a heap never shrinks (they leak here) */
     }
+}
+
+/* adaptive's realloc (BT_REALLOC_ABSORB): a block that cannot grow in
+ * place, with a free block before it, moves down into that block and keeps
+ * its contents; segfit (no such rule) moves it elsewhere. */
+TEST(adaptive_realloc_absorbs_free_neighbours)
+{
+    for (int d = 0; d < 2; d++) {
+        const char *design = d ? "segfit" : "adaptive";
+        ma_heap_t *h;
+        unsigned char *g, *x, *b, *y, *q;
+        grow_min = 0;
+        h = make_heap(design, 8, MA_POISON, SRC_ARENA);
+        CHECK(h != NULL);
+        g = ma_malloc(h, 40);
+        x = ma_malloc(h, 40);
+        b = ma_malloc(h, 40);
+        y = ma_malloc(h, 40);
+        /* equal small requests: cut one after the other from the chunk */
+        CHECK_MSG(g && x == g + 48 && b == x + 48 && y == b + 48, "%s: blocks not in a row", design);
+        for (int i = 0; i < 40; i++)
+            b[i] = (unsigned char)(i * 7 + 1);
+        ma_free(h, x);
+        q = ma_realloc(h, b, 80); /* 96 bytes of x's and b's blocks hold 88 */
+        CHECK(q != NULL);
+        if (d == 0)
+            CHECK_MSG(q == x, "adaptive: realloc moved to %+td, not into the free block before (%+td)",
+                      q - g, x - g);
+        else
+            CHECK_MSG(q != x, "segfit: realloc moved into the block before");
+        for (int i = 0; i < 40; i++)
+            CHECK(q[i] == (unsigned char)(i * 7 + 1));
+        ma_check(h);
+        ma_free(h, q);
+        ma_free(h, g);
+        ma_free(h, y);
+        ma_check(h);
+    }
+}
+
+/* adaptive's realloc (BT_REALLOC_GAP): a block growing the heap under it
+ * while no free block of grow_min bytes is left moves up by grow_min, and
+ * the next small request lands in that gap, below it; segfit grows in place
+ * and the small request lands above. */
+TEST(adaptive_realloc_gap_below_growing_block)
+{
+    for (int d = 0; d < 2; d++) {
+        const char *design = d ? "segfit" : "adaptive";
+        ma_heap_t *h;
+        unsigned char *s, *p, *q, *t;
+        grow_min = 0; /* the default chunk: 2048 bytes */
+        h = make_heap(design, 8, MA_POISON, SRC_ARENA);
+        CHECK(h != NULL);
+        s = ma_malloc(h, 40);
+        p = ma_malloc(h, 3000); /* large: grows the heap exactly, ends it */
+        CHECK(s && p && p > s);
+        for (int i = 0; i < 3000; i++)
+            p[i] = (unsigned char)(i % 251);
+        q = ma_realloc(h, p, 6000);
+        CHECK(q != NULL);
+        for (int i = 0; i < 3000; i++)
+            CHECK(q[i] == (unsigned char)(i % 251));
+        t = ma_malloc(h, 100);
+        CHECK(t != NULL);
+        if (d == 0) {
+            CHECK_MSG(q == p + 2048, "adaptive: the growing block moved by %+td, not 2048", q - p);
+            CHECK_MSG(t < q, "adaptive: the small block is above the growing one");
+        } else {
+            CHECK_MSG(q == p, "segfit: the growing block moved");
+            CHECK_MSG(t > q, "segfit: the small block is below the growing one");
+        }
+        ma_check(h);
+    }
+}
+
+/* adaptive's realloc rules on random programs: growing buffers among small
+ * blocks that live or die, ma_check after every operation, contents kept,
+ * under poison, canaries and deferred coalescing, both alignments and
+ * small and default chunks; both rules must have fired (a block that
+ * moved within its old place: only they move that way). */
+TEST(property_adaptive_realloc_rules)
+{
+    static const unsigned flags[] = {0, MA_POISON, MA_CANARY | MA_POISON, MA_DEFER_COALESCE};
+    enum { NS = 48 };
+    size_t down = 0, up = 0;
+    for (unsigned seed = 1; seed <= 24; seed++) {
+        size_t align = seed & 1 ? 8 : 16, bn[2] = {0, 0}, sn[NS];
+        unsigned char *buf[2] = {NULL, NULL}, *sp[NS];
+        ma_heap_t *h;
+        rng_state = seed * 0x9e3779b97f4a7c15ull;
+        grow_min = seed % 3 == 0 ? 256 : 0;
+        h = make_heap("adaptive", align, flags[seed % 4], seed % 5 == 0 ? SRC_GAPPY : SRC_ARENA);
+        CHECK(h != NULL);
+        memset(sp, 0, sizeof sp);
+        for (int op = 0; op < 3000; op++) {
+            unsigned k = (unsigned)(rnd() % NS), w = (unsigned)(rnd() % 2);
+            if (rnd() % 3 == 0) {
+                size_t n = bn[w] + 1 + rnd() % 300;
+                unsigned char *q = ma_realloc(h, buf[w], n);
+                CHECK(q != NULL);
+                for (size_t i = 0; i < bn[w]; i++)
+                    CHECK_MSG(q[i] == (unsigned char)(i * 31 + w), "seed %u op %d: buffer lost", seed, op);
+                /* the new block overlaps the old one only if it moved
+                 * with memmove (allocate-copy-free cannot overlap) */
+                if (buf[w] && q < buf[w] && q + n > buf[w])
+                    down++;
+                if (buf[w] && q > buf[w] && q < buf[w] + bn[w])
+                    up++;
+                for (size_t i = bn[w]; i < n; i++)
+                    q[i] = (unsigned char)(i * 31 + w);
+                buf[w] = q;
+                bn[w] = n;
+            } else if (sp[k]) {
+                for (size_t i = 0; i < sn[k]; i++)
+                    CHECK(sp[k][i] == (unsigned char)(k + i));
+                ma_free(h, sp[k]);
+                sp[k] = NULL;
+            } else {
+                sn[k] = 1 + rnd() % 200;
+                sp[k] = ma_malloc(h, sn[k]);
+                CHECK(sp[k] != NULL);
+                for (size_t i = 0; i < sn[k]; i++)
+                    sp[k][i] = (unsigned char)(k + i);
+            }
+            ma_check(h);
+        }
+    }
+    CHECK_MSG(down > 0 && up > 0, "the rules never fired: %zu moves down, %zu up", down, up);
+}
+
+/* The references of mplan.h on a hand-made trace (blocks of 24, 112, 32
+ * and 208 bytes: at most 240 live at once, and the greedy plan fits them
+ * in 240), then on generated traces: the plan replays valid (no overlap,
+ * contents kept), and no design beats the bound. */
+TEST(offline_and_bound)
+{
+    static const char text[] = "20000\n3\n7\n1\na 0 10\na 1 100\nf 0\na 2 20\nr 1 200\nf 1\nf 2\n";
+    static const char *kinds[] = {"regrow", "random", "realloc", "shift", "ladder",
+                                  "bufsmall", "pairs", "randmix", "grow"};
+    mr_trace_t t;
+    mr_result_t r;
+    diag_t d;
+    CHECK_EQ(mr_parse("t.rep", text, sizeof text - 1, SIZE_MAX, &t, &d), 0);
+    CHECK_EQ(mp_live_bound(&t, 8), 240);
+    CHECK_EQ(mr_run(&t, "bound", &(mr_opts_t){8, 0, 0, 0, 1}, &r), 0);
+    CHECK(r.valid && r.heap_bytes == 240 + mp_fixed());
+    CHECK_EQ(mr_run(&t, "offline", &(mr_opts_t){8, 0, 0, 0, 1}, &r), 0);
+    CHECK_MSG(r.valid, "offline: %s", r.why);
+    CHECK_EQ(r.heap_bytes, 240 + mp_fixed());
+    mr_trace_free(&t);
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        for (uint64_t seed = 1; seed <= 2; seed++) {
+            mr_result_t b, o, a;
+            size_t align = seed == 1 ? 8 : 16;
+            CHECK_EQ(mg_generate(kinds[k], seed, 1, &t), 0);
+            CHECK_EQ(mr_run(&t, "bound", &(mr_opts_t){align, 0, 0, 0, 1}, &b), 0);
+            CHECK_EQ(mr_run(&t, "offline", &(mr_opts_t){align, 0, 0, 0, 1}, &o), 0);
+            CHECK_MSG(o.valid, "%s:%u offline: %s", kinds[k], (unsigned)seed, o.why);
+            CHECK_MSG(o.util <= b.util, "%s:%u: offline %.4f above the bound %.4f", kinds[k],
+                      (unsigned)seed, o.util, b.util);
+            for (const char *const *dn = (const char *const[]){"adaptive", "segfit", "buddy", NULL};
+                 *dn; dn++) {
+                CHECK_EQ(mr_run(&t, *dn, &(mr_opts_t){align, 0, 0, 0, 1}, &a), 0);
+                CHECK_MSG(a.valid && a.util <= b.util, "%s:%u: %s %.4f above the bound %.4f",
+                          kinds[k], (unsigned)seed, *dn, a.util, b.util);
+            }
+            mr_trace_free(&t);
+        }
 }
 
 TEST(regression_small_growth_behind_block)

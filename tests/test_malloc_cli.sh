@@ -96,7 +96,7 @@ t_larger_than_malloc_lab_arena() {
 # ---- malloc gen: the fragmentation adversaries ----
 
 t_gen_deterministic() {
-    for k in regrow random realloc shift ladder bufsmall; do
+    for k in regrow random realloc shift ladder bufsmall pairs randmix grow; do
         expect_exit 0 "$VMLAB" malloc gen $k --seed 5 -o "$TMP/a.rep" || return 1
         expect_exit 0 "$VMLAB" malloc gen $k --seed 5 -o "$TMP/b.rep" || return 1
         expect_exit 0 "$VMLAB" malloc gen $k --seed 6 -o "$TMP/c.rep" || return 1
@@ -109,7 +109,7 @@ t_gen_deterministic() {
 t_gen_format() {
     # an independent reader (awk): header of 4 numbers, ops as many as it
     # says, every id allocated before use and freed exactly once at the end
-    for k in regrow random realloc shift ladder bufsmall; do
+    for k in regrow random realloc shift ladder bufsmall pairs randmix grow; do
         for s in 1 2 3; do
             "$VMLAB" malloc gen $k --seed $s >"$TMP/t.rep" || { fail "$k $s: exit $?"; return 1; }
             awk -v k="$k.$s" 'NR == 2 { ids = $1 } NR == 3 { ops = $1 } NR <= 4 { next }
@@ -140,6 +140,20 @@ t_gen_adaptive_beats_segfit_on_regrow() {
     expect_exit 0 "$VMLAB" malloc replay -t 0 --policy segfit,adaptive gen:regrow:5 || return 1
     awk '$2 == "segfit" && $1 ~ /^gen/ { s = $4 + 0 } $2 == "adaptive" && $1 ~ /^gen/ { a = $4 + 0 }
          END { exit !(a > s + 10) }' "$TMP/out" || fail "$(cat "$TMP/out")"
+}
+
+t_replay_offline_and_bound() {
+    # the references (in the help, not in --list: they are not designs),
+    # replayed beside a design: design <= bound and offline <= bound;
+    # --frag refuses them (no heap to walk)
+    expect_exit 0 "$VMLAB" malloc replay --help || return 1
+    grep -q "'offline'" "$TMP/out" && grep -q "'bound'" "$TMP/out" || fail "not in the help" || return 1
+    expect_exit 0 "$VMLAB" malloc replay -t 0 --policy adaptive,offline,bound gen:realloc:3 gen:regrow:2 || return 1
+    awk '$1 ~ /^gen/ { u[$1, $2] = $4 + 0; if ($3 != "yes") bad = 1; t[$1] = 1 }
+         END { for (x in t) if (u[x, "adaptive"] > u[x, "bound"] || u[x, "offline"] > u[x, "bound"] || u[x, "bound"] <= 0) bad = 1
+               exit bad }' "$TMP/out" || fail "$(cat "$TMP/out")" || return 1
+    expect_exit 2 "$VMLAB" malloc replay --frag --policy offline gen:regrow:2 || return 1
+    expect_err "offline's heap cannot be walked"
 }
 
 t_gen_bad() {

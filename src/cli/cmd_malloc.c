@@ -31,7 +31,9 @@ static const char malloc_help[] =
     "A TRACE may be gen:KIND:SEED, a generated adversary (see malloc gen --help).\n"
     "\n"
     "  -p, --policy LIST   comma-separated designs, 'all' (every vmlab design) and\n"
-    "                      'libc' (the C library's malloc) (default segfit)\n"
+    "                      'libc' (the C library's malloc) (default segfit);\n"
+    "                      references: 'offline' (a clairvoyant placement) and\n"
+    "                      'bound' (the largest sum of live blocks: a ceiling)\n"
     "  -a, --align N       payload alignment, 8 (malloc-lab's rule) or 16 (default 8)\n"
     "      --output FMT    text (default) or json: [{trace, policy, valid, util,\n"
     "                      ops_per_sec}, ...], util a fraction 0..1; csv with --frag\n"
@@ -77,12 +79,12 @@ static int parse_policies(char *list, const char **pol, int *n)
                 add_policy(pol, n, ma_design_name(i));
             continue;
         }
-        if (strcmp(s, "libc") != 0) {
+        if (strcmp(s, "libc") != 0 && strcmp(s, "offline") != 0 && strcmp(s, "bound") != 0) {
             for (i = 0; i < ma_ndesigns() && strcmp(s, ma_design_name(i)) != 0; i++)
                 ;
             if (i == ma_ndesigns())
-                return cli_usage("malloc", "unknown policy '%s' (expected all, libc or a "
-                                 "design from 'vmlab malloc replay --list')", s);
+                return cli_usage("malloc", "unknown policy '%s' (expected all, libc, offline, "
+                                 "bound or a design from 'vmlab malloc replay --list')", s);
         }
         add_policy(pol, n, s);
     }
@@ -169,8 +171,9 @@ static int frag_all(mr_trace_t *tr, int ntr, char **names, const char **pol, int
             int e;
             f.trace = base_name(names[i]);
             f.policy = pol[k];
-            if (strcmp(pol[k], "libc") == 0) {
-                cli_error("--frag: libc's heap cannot be walked (expected vmlab designs)");
+            if (strcmp(pol[k], "libc") == 0 || strcmp(pol[k], "offline") == 0 ||
+                strcmp(pol[k], "bound") == 0) {
+                cli_error("--frag: %s's heap cannot be walked (expected vmlab designs)", pol[k]);
                 return CLI_USAGE;
             }
             e = mr_sample_run(&tr[i], pol[k], mo, ev, 0, frag_row, &f);

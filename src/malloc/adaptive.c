@@ -189,6 +189,7 @@ static unsigned ad_placement(ma_heap_t *h, size_t asize)
 static const bt_policy_t ad_policy = {
     .meta = 24, .min_block = AD_TINY, .insert = ad_insert, .remove = ad_remove,
     .find = ad_find, .walk_free = ad_walk, .check = ad_check, .placement = ad_placement,
+    .realloc = BT_REALLOC_ABSORB | BT_REALLOC_GAP,
 };
 
 _Static_assert(MA_HEAP_HDR + sizeof(ad_state_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");

@@ -361,6 +361,121 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
     }
 }
 
+/* 1 if allocated block b ends the last region, or is followed by the free
+ * block that does: growing the heap grows the space after b. */
+static inline int ends_heap(const ma_heap_t *h, unsigned char *b)
+{
+    unsigned char *n = nextb(b);
+    return h->last && (n == h->last->limit || (!is_alloc(n) && nextb(n) == h->last->limit));
+}
+
+/* BT_REALLOC_ABSORB: allocated block b and the free block before it (and
+ * the one after, if free) become one allocated block at the lower one,
+ * holding b's payload (memmove).  Returns that block. */
+static unsigned char *absorb(ma_heap_t *h, unsigned char *b)
+{
+    unsigned char *q = prevb(b), *n = nextb(b);
+    size_t bs = ma_bsize(b), ps = ma_bsize(q), ns = is_alloc(n) ? 0 : ma_bsize(n);
+    index_remove(h, q);
+    verify_body(h, q, q, q + ps);
+    if (ns) {
+        index_remove(h, n);
+        verify_body(h, n, n, n + ns);
+    }
+    memmove(q + MA_WORD, b + MA_WORD, bs - MA_WORD);
+    ma_set_hdr(q, (ps + bs + ns) | (ma_hdr(q) & MA_F_PREV) | MA_F_ALLOC);
+    set_prev_bit(q + ps + bs + ns, 1);
+    rover_fix(h, q, ps + bs + ns);
+    return q;
+}
+
+/* The gap BT_REALLOC_GAP leaves below a block: grow_min, a whole block. */
+static inline size_t gap_size(const ma_heap_t *h)
+{
+    size_t g = ma_round(h->grow_min, h->align);
+    return g < split_min(h) ? split_min(h) : g;
+}
+
+/* BT_REALLOC_GAP: block b ends the heap; grow the heap and move b up by
+ * gap_size() as a block of size bytes, the gap freed (merging with a free
+ * block below).  The new block, or NULL (nothing moved) if the heap could
+ * not grow where b ends. */
+static unsigned char *move_up(ma_heap_t *h, unsigned char *b, size_t size)
+{
+    size_t asize = adjust(h, size), bs = ma_bsize(b), g = gap_size(h), ns, rest;
+    unsigned char *n = b + bs, *q = b + g;
+    for (int grown = 0;; grown = 1) {
+        ns = is_alloc(n) ? 0 : ma_bsize(n);
+        if (ns && n + ns == h->last->limit && bs + ns >= g + asize)
+            break;
+        /* not contiguous: the new memory became a region of its own */
+        if (grown || !ends_heap(h, b))
+            return NULL;
+        if (ma_grow(h, g + asize - bs - ns, bt_region_need(h, size)))
+            return NULL;
+    }
+    index_remove(h, n);
+    verify_body(h, n, n, n + ns);
+    memmove(q + MA_WORD, b + MA_WORD, bs - MA_WORD);
+    rest = bs + ns - g - asize;
+    if (rest < split_min(h)) {
+        asize += rest;
+        rest = 0;
+    }
+    ma_set_hdr(q, asize | MA_F_ALLOC); /* p bit: the gap below is free */
+    if (rest) {
+        mark_free(q + asize, rest, MA_F_PREV);
+        index_insert(h, q + asize);
+    } else {
+        set_prev_bit(q + asize, 1);
+    }
+    ma_set_hdr(b, g | (ma_hdr(b) & MA_F_PREV) | MA_F_ALLOC);
+    release(h, b, 1);
+    return q;
+}
+
+void *bt_relocate(ma_heap_t *h, void *p, size_t size)
+{
+    unsigned char *b = (unsigned char *)p - MA_WORD, *n, *q;
+    size_t asize = adjust(h, size), bs = ma_bsize(b), ns, ps;
+    unsigned how = pol(h)->realloc;
+
+    if (!how || asize <= bs)
+        return bt_resize(h, p, size) ? p : NULL;
+    n = nextb(b);
+    ns = is_alloc(n) ? 0 : ma_bsize(n);
+    /* growing the heap under b while the heap has no room left for small
+     * blocks below it: the next small one would land above b (a block
+     * alone in its region has no neighbours to make room for) */
+    if ((how & BT_REALLOC_GAP) && bs + ns < asize && h->src.more && ends_heap(h, b) &&
+        b != h->last->first && !pol(h)->find(h, gap_size(h)) &&
+        (q = move_up(h, b, size)) != NULL)
+        return q + MA_WORD;
+    if (bt_resize(h, p, size))
+        return p;
+    if (!(how & BT_REALLOC_ABSORB) || prev_alloc(b))
+        return NULL;
+    ps = ma_bsize(b - MA_WORD);
+    if (ps + bs + ns < asize) {
+        /* only at the heap's end, which grows first: nothing has moved if
+         * it cannot (or the new memory is a region of its own) */
+        size_t extend = asize - ps - bs - ns;
+        if (!ends_heap(h, b))
+            return NULL;
+        if (!ns && extend < min_block(h))
+            extend = min_block(h);
+        if (ma_grow(h, extend, bt_region_need(h, size)))
+            return NULL;
+        n = nextb(b);
+        ns = is_alloc(n) ? 0 : ma_bsize(n);
+        if (ps + bs + ns < asize)
+            return NULL;
+    }
+    q = absorb(h, b);
+    trim(h, q, asize);
+    return q + MA_WORD;
+}
+
 size_t bt_usable(const ma_heap_t *h, const void *p)
 {
     return ma_bsize((const unsigned char *)p - MA_WORD) - MA_WORD;

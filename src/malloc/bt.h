@@ -68,9 +68,22 @@ typedef struct bt_policy {
      * free to the design instead of its thread cache (preload.c, joins).
      * 0: the index is a tree, where that costs O(log n) at most. */
     unsigned linear;
+    /* What realloc may do besides growing in place (bt_relocate), 0 or:
+     * BT_REALLOC_ABSORB  a block that cannot grow in place moves down into
+     *                    the free block before it, taking the one after
+     *                    it too, when the three hold the new size (or the
+     *                    block ends the heap, which then grows under it);
+     * BT_REALLOC_GAP     a block that must grow the heap under it while no
+     *                    free block of grow_min bytes is left anywhere
+     *                    moves up by grow_min, leaving that gap below it
+     *                    (where the small blocks the program allocates next
+     *                    go, instead of above it, where they would stop it
+     *                    growing in place). */
+    unsigned realloc;
 } bt_policy_t;
 
 enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2, BT_FREED_TOP_FLIP = 4 };
+enum { BT_REALLOC_ABSORB = 1, BT_REALLOC_GAP = 2 };
 
 /* Boundary-tag designs keep in ma_region_t.top whether the free block that
  * ends the region (if any) was last made by a free (1) or by growing the
@@ -86,6 +99,7 @@ size_t bt_region_need(const ma_heap_t *h, size_t size);
 void *bt_malloc(ma_heap_t *h, size_t size);
 void bt_free(ma_heap_t *h, void *p);
 int bt_resize(ma_heap_t *h, void *p, size_t size);
+void *bt_relocate(ma_heap_t *h, void *p, size_t size);
 size_t bt_usable(const ma_heap_t *h, const void *p);
 int bt_validate(ma_heap_t *h, const void *p);
 int bt_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx);
@@ -104,8 +118,9 @@ unsigned char *bt_next(const ma_heap_t *h, unsigned char *b);
         .name = NAME, .summary = SUMMARY, .bt = POLICY, .state_size = STATE,  \
         .region_added = bt_region_added, .region_need = bt_region_need,       \
         .malloc = bt_malloc, .free = bt_free, .resize = bt_resize,            \
-        .usable = bt_usable, .validate = bt_validate, .walk = bt_walk,        \
-        .walk_free = bt_walk_free, .check = bt_check,                         \
+        .relocate = bt_relocate, .usable = bt_usable,                         \
+        .validate = bt_validate, .walk = bt_walk, .walk_free = bt_walk_free,  \
+        .check = bt_check,                                                    \
     }
 
 #endif

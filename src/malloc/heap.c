@@ -537,11 +537,12 @@ void *ma_realloc(ma_heap_t *h, void *p, size_t size)
     real = vet(h, p, "realloc()");
     if (real == p && !ma_is_huge(p) &&
         !(h->huge_threshold && size >= h->huge_threshold && h->src.map) &&
-        h->d->resize(h, p, size + ma_extra(h))) {
+        (h->d->relocate ? (q = h->d->relocate(h, p, size + ma_extra(h))) != NULL
+                        : (q = p, h->d->resize(h, p, size + ma_extra(h))))) {
         if (h->flags & MA_CANARY)
-            canary_set(h, p);
+            canary_set(h, q);
         VL_DEBUG_CHECK(ma_check(h));
-        return p;
+        return q;
     }
     if (real == p && ma_is_huge(p)) {
         void *map;

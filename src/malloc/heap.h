@@ -75,6 +75,13 @@ typedef struct ma_design {
     void (*free)(ma_heap_t *h, void *p);        /* p allocated, validated */
     /* Resize p in place to size; 1 done, 0 not possible (p unchanged). */
     int (*resize)(ma_heap_t *h, void *p, size_t size);
+    /* realloc's own step before allocate-copy-free: resize p to size in
+     * place, or move it within its free neighbours or the heap's end (the
+     * payload moved with memmove).  The new payload (p if in place), or
+     * NULL: p unchanged, the caller allocates, copies and frees.  Optional
+     * (NULL: realloc tries resize).  ma_resize never moves: it calls
+     * resize. */
+    void *(*relocate)(ma_heap_t *h, void *p, size_t size);
     /* Bytes from p to the end of its block (canary included). */
     size_t (*usable)(const ma_heap_t *h, const void *p);
     /* Whether p may be an allocated payload of this heap: MA_OK, MA_NOT_ALLOC

@@ -19,6 +19,13 @@
  *             holes rarely fit new requests
  *   ladder    sizes climbing a ladder of classes while blocks of every rung
  *             stay live: long-lived blocks pin holes of every size
+ *   bufsmall  a buffer grown by realloc among small blocks that pile up
+ * Milder kinds, the same shapes in malloc-lab's proportions (requests of 16
+ * bytes or more; the kinds above draw many of 1-30 bytes, which cap any
+ * allocator with 8-byte headers: replay -p bound):
+ *   pairs     regrow with 16-64-byte and 4-8x larger blocks, one round
+ *   randmix   random sizes, log-uniform from 16 bytes, random lifetimes
+ *   grow      one buffer grown by realloc among 16-128-byte blocks
  * Each trace frees every block at its end, as malloc-lab's do.
  */
 #ifndef VMLAB_MALLOC_MGEN_H

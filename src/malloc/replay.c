@@ -17,9 +17,16 @@
  * what it holds from the system (mallinfo2 arena + mmapped bytes) plus what
  * it held free when the replay started (after malloc_trim), sampled after
  * every operation.
+ *
+ * The references (mplan.h), run as designs named "offline" and "bound":
+ * offline replays a placement planned before the first operation through
+ * the same checked pass (its heap is the plan's extent); bound replays
+ * nothing, its heap is the live-block bound.  Neither is timed.
  */
 #include "vmlab/hash.h"
 #include "malloc/replay.h"
+#include "malloc/mplan.h"
+#include "malloc/heap.h"
 #include "base/vec.h"
 
 #include <errno.h>
@@ -214,6 +221,10 @@ typedef struct mr_alloc {
     ma_arena_t arena;   /* the heap's sbrk arena */
     ma_source_t src;    /* its source */
     ma_config_t cfg;    /* the heap's configuration */
+    const size_t *plan; /* "offline": each operation's block offset (mplan.h);
+                           NULL otherwise */
+    unsigned char *pbase; /* "offline": where offset 0's header sits */
+    size_t pheap;         /* "offline": the plan's heap bytes */
     _Alignas(16) unsigned char storage[MA_HEAP_BYTES];
 } mr_alloc_t;
 
@@ -249,6 +260,16 @@ static int alloc_reset(mr_alloc_t *a)
         return 0;
     a->arena.brk = 0;
     return ma_init(&a->h, a->storage, sizeof a->storage, &a->cfg);
+}
+
+/* "offline": the block operation i was planned to get; a realloc moves
+ * the kept payload (the planned block may overlap the old one). */
+static unsigned char *a_planned(mr_alloc_t *a, size_t i, unsigned char *old, size_t keep)
+{
+    unsigned char *q = a->pbase + a->plan[i] + MA_WORD;
+    if (old)
+        memmove(q, old, keep);
+    return q;
 }
 
 static inline void *a_malloc(mr_alloc_t *a, size_t n)
@@ -351,7 +372,9 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
                 bad(res, i, o, "payload changed while allocated");
         }
         if (o->type == 'f' || (o->type == 'r' && o->size == 0)) {
-            if (o->type == 'f')
+            if (a->plan)
+                ; /* the plan has the block end here */
+            else if (o->type == 'f')
                 a_free(a, p);
             else
                 a_realloc(a, p, 0);
@@ -360,8 +383,10 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
             live[slot[id]] = live[--nlive];
             slot[live[slot[id]]] = slot[id];
         } else {
-            unsigned char *q = o->type == 'a' ? a_malloc(a, o->size) : a_realloc(a, p, o->size);
             size_t from = o->type == 'a' ? 0 : (size[id] < o->size ? size[id] : o->size);
+            unsigned char *q = a->plan          ? a_planned(a, i, p, from)
+                               : o->type == 'a' ? a_malloc(a, o->size)
+                                                : a_realloc(a, p, o->size);
             if (!q) {
                 char why[96];
                 snprintf(why, sizeof why, "out of memory (the %zu MiB arena is full)",
@@ -401,9 +426,11 @@ static int checked(const mr_trace_t *t, mr_alloc_t *a, size_t align, mr_result_t
                 peak_heap = held;
         }
     }
-    for (uint32_t k = 0; k < nlive; k++)
+    for (uint32_t k = 0; k < nlive && !a->plan; k++)
         a_free(a, ptr[live[k]]);
-    if (a->h) {
+    if (a->plan) {
+        res->heap_bytes = a->pheap;
+    } else if (a->h) {
         res->heap_bytes = a->arena.brk;
         if (res->valid)
             ma_check(a->h);
@@ -478,6 +505,28 @@ static int run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
     memset(res, 0, sizeof *res);
     if (!a)
         return -ENOMEM;
+    if (strcmp(design, "bound") == 0) {
+        res->valid = 1;
+        res->heap_bytes = mp_live_bound(t, align) + mp_fixed();
+        res->util = (double)t->peak_payload / (double)res->heap_bytes;
+        goto out;
+    }
+    if (strcmp(design, "offline") == 0) {
+        size_t *plan = malloc((t->nops + 1) * sizeof *plan), extent = 0;
+        unsigned char *buf = NULL;
+        rc = plan ? mp_plan(t, align, plan, &extent) : -ENOMEM;
+        if (!rc && !(buf = aligned_alloc(16, ma_round(extent + 16, 16))))
+            rc = -ENOMEM;
+        if (!rc) {
+            a->plan = plan;
+            a->pbase = buf + align - MA_WORD; /* payloads at buf + align + offset */
+            a->pheap = extent + mp_fixed();
+            rc = checked(t, a, align, res);
+        }
+        free(plan);
+        free(buf);
+        goto out;
+    }
     if (strcmp(design, "libc") != 0) {
         a->cfg.design = design;
         a->cfg.align = align;

@@ -61,8 +61,9 @@ typedef struct mr_opts {
     int samples;        /* timing samples (1..15), the median is reported */
 } mr_opts_t;
 
-/* Replay t under `design` (a vmlab design name, or "libc" for the C
- * library's malloc, which ignores everything in *o but the timing),
+/* Replay t under `design` (a vmlab design name, "libc" for the C
+ * library's malloc, which ignores everything in *o but the timing, or a
+ * reference of mplan.h, "offline" or "bound", which use only o->align),
  * checked once, then timed.  Returns 0 (see res->valid), or -ENOENT for an
  * unknown design, -ENOMEM if the arena cannot be mapped. */
 int mr_run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
