@@ -12,8 +12,8 @@
  * orders are tried, the larger result dropped: size descending (lifetime
  * breaking ties), and size times lifetime descending.  O(n^2) in blocks
  * (the sweep reads every placed block below the gap, kept packed so that it
- * streams): 0.03-0.06 s for malloc-lab's largest traces, about 100 s for
- * 200 000 blocks (BENCHMARKS.md).  A treap by offset whose nodes summarise
+ * streams): 0.03-0.06 s for malloc-lab's largest traces, a minute for
+ * 230 000 blocks (BENCHMARKS.md).  A treap by offset whose nodes summarise
  * their subtree's lifetimes (least start, greatest end, highest top) gives
  * the same plan but is 4 times slower on random traces: the sweep must
  * still climb through every block below the gap, and subtrees of mixed
