@@ -1380,6 +1380,148 @@ TEST(offline_and_bound)
         }
 }
 
+/* ---- the offline plan against a brute-force oracle ---- */
+
+typedef struct ob {
+    size_t start, end; /* alive over operations [start, end) */
+    size_t size;       /* mp_block bytes */
+    size_t off;        /* the oracle's offset */
+} ob_t;
+
+/* The two orders mplan.h's placement tries, restated: size descending,
+ * then size x lifetime descending; ties by lifetime, then start. */
+static int ob_size(const void *x, const void *y)
+{
+    const ob_t *a = *(const ob_t *const *)x, *b = *(const ob_t *const *)y;
+    size_t la = a->end - a->start, lb = b->end - b->start;
+    if (a->size != b->size)
+        return a->size < b->size ? 1 : -1;
+    if (la != lb)
+        return la < lb ? 1 : -1;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static int ob_area(const void *x, const void *y)
+{
+    const ob_t *a = *(const ob_t *const *)x, *b = *(const ob_t *const *)y;
+    double aa = (double)a->size * (double)(a->end - a->start);
+    double ab = (double)b->size * (double)(b->end - b->start);
+    if (aa != ab)
+        return aa < ab ? 1 : -1;
+    return ob_size(x, y);
+}
+
+/* Place in the order of ord[0, n), each block at the least x, among 0 and
+ * the tops of the blocks placed before it, where [x, x + size) meets no
+ * earlier block alive with it (every candidate tried: O(n^3)); the extent. */
+static size_t ob_place(ob_t **ord, size_t n)
+{
+    size_t extent = 0;
+    for (size_t i = 0; i < n; i++) {
+        ob_t *b = ord[i];
+        size_t best = SIZE_MAX;
+        for (size_t c = 0; c <= i; c++) {
+            size_t x = c == i ? 0 : ord[c]->off + ord[c]->size, ok = x < best;
+            for (size_t j = 0; j < i && ok; j++) {
+                const ob_t *p = ord[j];
+                if (p->start < b->end && b->start < p->end && p->off < x + b->size &&
+                    x < p->off + p->size)
+                    ok = 0;
+            }
+            if (ok)
+                best = x;
+        }
+        b->off = best;
+        if (best + b->size > extent)
+            extent = best + b->size;
+    }
+    return extent;
+}
+
+/* A random trace of about nops operations over at most maxlive live ids;
+ * sizes up to maxsize; some reallocs (to 0 among them). */
+static void ob_trace(mr_trace_t *t, size_t nops, size_t maxlive, size_t maxsize)
+{
+    uint32_t *live = malloc(nops * sizeof *live), nlive = 0, nid = 0;
+    t->ops = malloc((2 * nops + 1) * sizeof *t->ops);
+    t->nops = 0;
+    while (t->nops < nops) {
+        uint64_t r = rnd() % 100;
+        mr_op_t *o = &t->ops[t->nops++];
+        size_t sz = rnd() % 4 ? 1 + rnd() % (maxsize < 24 ? maxsize : 24) : 1 + rnd() % maxsize;
+        if (nlive && (nlive >= maxlive || r < 40)) {
+            uint32_t k = (uint32_t)(rnd() % nlive);
+            *o = (mr_op_t){'f', live[k], 0};
+            live[k] = live[--nlive];
+        } else if (nlive && r < 55) {
+            uint32_t k = (uint32_t)(rnd() % nlive);
+            *o = (mr_op_t){'r', live[k], rnd() % 8 ? sz : 0};
+            if (!o->size)
+                live[k] = live[--nlive];
+        } else {
+            *o = (mr_op_t){'a', nid, sz};
+            live[nlive++] = nid++;
+        }
+    }
+    while (nlive && rnd() % 2) /* free some, leave the rest live at the end */
+        t->ops[t->nops++] = (mr_op_t){'f', live[--nlive], 0};
+    t->nids = nid;
+    free(live);
+}
+
+/* mp_plan's offsets and extent equal the oracle's, block for block, on
+ * random traces of varied shapes: few or many live blocks, sizes small,
+ * mixed or large, both alignments. */
+TEST(offline_plan_matches_oracle)
+{
+    static const size_t shapes[][3] = {
+        {40, 4, 64}, {120, 10, 5000}, {200, 60, 300}, {300, 300, 40}, {300, 20, 2000}, {250, 90, 9000},
+    };
+    rng_state = 0x5eed0ff1;
+    for (int round = 0; round < 40; round++) {
+        const size_t *sh = shapes[round % 6];
+        size_t align = round % 2 ? 16 : 8, n = 0, e = 0, best = SIZE_MAX;
+        mr_trace_t t = {0};
+        ob_trace(&t, sh[0], sh[1], sh[2]);
+        size_t *off = malloc(t.nops * sizeof *off), *want = calloc(t.nops, sizeof *want);
+        size_t *at = malloc(t.nops * sizeof *at), *cur = malloc((t.nids + 1) * sizeof *cur);
+        ob_t *b = malloc(t.nops * sizeof *b), **ord = malloc(t.nops * sizeof *ord);
+        for (size_t i = 0; i < t.nops; i++) {
+            const mr_op_t *o = &t.ops[i];
+            if (o->type != 'a')
+                b[cur[o->id]].end = i;
+            if (o->type == 'f' || (o->type == 'r' && o->size == 0))
+                continue;
+            b[n] = (ob_t){i, t.nops, mp_block(o->size, align), 0};
+            at[n] = i;
+            cur[o->id] = n++;
+        }
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; i < n; i++)
+                ord[i] = &b[i];
+            qsort(ord, n, sizeof *ord, k ? ob_area : ob_size);
+            size_t x = ob_place(ord, n);
+            if (x < best) {
+                best = x;
+                for (size_t i = 0; i < n; i++)
+                    want[at[i]] = b[i].off;
+            }
+        }
+        CHECK_EQ(mp_plan(&t, align, off, &e), 0);
+        CHECK_MSG(e == (n ? best : 0), "round %d: extent %zu, oracle %zu", round, e, best);
+        for (size_t i = 0; i < t.nops; i++)
+            CHECK_MSG(off[i] == want[i], "round %d op %zu: offset %zu, oracle %zu", round, i,
+                      off[i], want[i]);
+        free(off);
+        free(want);
+        free(at);
+        free(cur);
+        free(b);
+        free(ord);
+        mr_trace_free(&t);
+    }
+}
+
 TEST(regression_small_growth_behind_block)
 {
     /* found by fuzz_malloc_rep: a realloc at the end of the heap that
