@@ -92,46 +92,40 @@ static void free_range(mg_t *g, uint32_t from, uint32_t to)
 }
 
 
-/* ---- the kinds ---- */
-
-static void gen_regrow(mg_t *g, unsigned scale)
+/* n pairs of a small and a large block, side by side; big[i] the large. */
+static void fill_pairs(mg_t *g, uint32_t *big, size_t n, size_t small, size_t large)
 {
-    size_t small = rnd(g, 8, 96), large = small * rnd(g, 3, 10) + rnd(g, 0, small);
-    size_t n = rnd(g, 800, 3000) * scale, rounds = rnd(g, 1, 3);
-    int interleaved = (int)rnd(g, 0, 1); /* free one, ask its successor at once */
-    uint32_t *big = calloc(n, sizeof *big);
-    if (!big) {
-        g->err = -ENOMEM;
-        return;
-    }
     for (size_t i = 0; i < n; i++) {
         g_alloc(g, small);
         big[i] = g_alloc(g, large);
     }
-    for (size_t r = 0; r < rounds; r++) {
-        large += rnd(g, large / 32 + 1, large / 4 + 8);
-        if (interleaved) {
-            for (size_t i = 0; i < n; i++) {
-                g_free(g, big[i]);
-                big[i] = g_alloc(g, large);
-            }
-        } else {
-            for (size_t i = 0; i < n; i++)
-                g_free(g, big[i]);
-            for (size_t i = 0; i < n; i++)
-                big[i] = g_alloc(g, large);
-        }
-    }
-    free(big);
-    free_range(g, 0, g->nids);
 }
 
-static void gen_random(mg_t *g, unsigned scale)
+/* Every large block freed and asked again at `large` bytes: one by one
+ * (interleaved) or all freed first. */
+static void regrow_round(mg_t *g, uint32_t *big, size_t n, size_t large, int interleaved)
 {
-    size_t nalloc = rnd(g, 1500, 5000) * scale, left = nalloc, nlive = 0;
-    unsigned dist = (unsigned)rnd(g, 0, 2);
-    size_t maxs = rnd_log(g, 256, 32768);
-    double p_alloc = 0.55 + 0.05 * (double)rnd(g, 0, 3); /* how fast the live set grows */
+    if (interleaved) {
+        for (size_t i = 0; i < n; i++) {
+            g_free(g, big[i]);
+            big[i] = g_alloc(g, large);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            g_free(g, big[i]);
+        for (size_t i = 0; i < n; i++)
+            big[i] = g_alloc(g, large);
+    }
+}
+
+/* Random lifetimes: nalloc allocations, each step an allocation with
+ * probability p_alloc (while any are left) or the free of a random live
+ * block, until all are freed.  Sizes by dist: 0 uniform in [1, maxs],
+ * 1 log-uniform in [1, maxs], 2 mostly 1-64 with a tenth in [maxs/8, maxs],
+ * 3 log-uniform in [16, maxs]. */
+static void churn(mg_t *g, size_t nalloc, double p_alloc, unsigned dist, size_t maxs)
+{
+    size_t left = nalloc, nlive = 0;
     uint32_t *live = calloc(nalloc, sizeof *live);
     if (!live) {
         g->err = -ENOMEM;
@@ -143,7 +137,8 @@ static void gen_random(mg_t *g, unsigned scale)
             switch (dist) {
             case 0: s = rnd(g, 1, maxs); break;
             case 1: s = rnd_log(g, 1, maxs); break;
-            default: s = vl_rng_below(&g->rng, 10) ? rnd(g, 1, 64) : rnd(g, maxs / 8, maxs); break;
+            case 2: s = vl_rng_below(&g->rng, 10) ? rnd(g, 1, 64) : rnd(g, maxs / 8, maxs); break;
+            default: s = rnd_log(g, 16, maxs); break;
             }
             live[nlive++] = g_alloc(g, s);
             left--;
@@ -156,28 +151,26 @@ static void gen_random(mg_t *g, unsigned scale)
     free(live);
 }
 
-static void gen_realloc(mg_t *g, unsigned scale)
+/* Buffers buf[0, nbuf) grown by realloc in turn, iters steps, each by
+ * step/2-step bytes, with 0-2 blocks of small_min-small_max bytes
+ * allocated per step: pin in 100 live to the end, the rest die within a
+ * few steps (at most hold pending, each step half a chance to free one
+ * more); then everything is freed. */
+static void grow_steps(mg_t *g, size_t nbuf, const uint32_t *buf, size_t *bsize, const size_t *step,
+                       size_t iters, size_t hold, size_t small_min, size_t small_max, unsigned pin)
 {
-    size_t nbuf = rnd(g, 1, 2), iters = rnd(g, 500, 2500) * scale, npend = 0;
-    size_t bsize[2], step[2], hold = rnd(g, 1, 32);
-    uint32_t buf[2], *pend = calloc(iters * 2 + 1, sizeof *pend);
-    size_t small_max = rnd(g, 16, 128);
-    unsigned pin = (unsigned)rnd(g, 0, 8); /* in 100: smalls that live to the end */
+    size_t npend = 0;
+    uint32_t *pend = calloc(iters * 2 + 1, sizeof *pend);
     if (!pend) {
         g->err = -ENOMEM;
         return;
-    }
-    for (size_t b = 0; b < nbuf; b++) {
-        bsize[b] = rnd(g, 16, 4096);
-        step[b] = rnd(g, 4, 512);
-        buf[b] = g_alloc(g, bsize[b]);
     }
     for (size_t i = 0; i < iters && !g->err; i++) {
         size_t b = i % nbuf, m = rnd(g, 0, 2);
         bsize[b] += rnd(g, step[b] / 2, step[b]);
         g_realloc(g, buf[b], bsize[b]);
         for (size_t k = 0; k < m; k++) {
-            uint32_t id = g_alloc(g, rnd(g, 1, small_max));
+            uint32_t id = g_alloc(g, rnd(g, small_min, small_max));
             if (vl_rng_below(&g->rng, 100) >= pin)
                 pend[npend++] = id; /* dies within a few steps */
         }
@@ -189,6 +182,52 @@ static void gen_realloc(mg_t *g, unsigned scale)
     }
     free(pend);
     free_range(g, 0, g->nids);
+}
+
+
+/* ---- the kinds ---- */
+
+static void gen_regrow(mg_t *g, unsigned scale)
+{
+    size_t small = rnd(g, 8, 96), large = small * rnd(g, 3, 10) + rnd(g, 0, small);
+    size_t n = rnd(g, 800, 3000) * scale, rounds = rnd(g, 1, 3);
+    int interleaved = (int)rnd(g, 0, 1); /* free one, ask its successor at once */
+    uint32_t *big = calloc(n, sizeof *big);
+    if (!big) {
+        g->err = -ENOMEM;
+        return;
+    }
+    fill_pairs(g, big, n, small, large);
+    for (size_t r = 0; r < rounds; r++) {
+        large += rnd(g, large / 32 + 1, large / 4 + 8);
+        regrow_round(g, big, n, large, interleaved);
+    }
+    free(big);
+    free_range(g, 0, g->nids);
+}
+
+static void gen_random(mg_t *g, unsigned scale)
+{
+    size_t nalloc = rnd(g, 1500, 5000) * scale;
+    unsigned dist = (unsigned)rnd(g, 0, 2);
+    size_t maxs = rnd_log(g, 256, 32768);
+    double p_alloc = 0.55 + 0.05 * (double)rnd(g, 0, 3); /* how fast the live set grows */
+    churn(g, nalloc, p_alloc, dist, maxs);
+}
+
+static void gen_realloc(mg_t *g, unsigned scale)
+{
+    size_t nbuf = rnd(g, 1, 2), iters = rnd(g, 500, 2500) * scale;
+    size_t bsize[2], step[2], hold = rnd(g, 1, 32);
+    uint32_t buf[2];
+    size_t small_max = rnd(g, 16, 128);
+    unsigned pin = (unsigned)rnd(g, 0, 8); /* in 100: smalls that live to the end */
+    for (size_t b = 0; b < nbuf; b++) {
+        bsize[b] = rnd(g, 16, 4096);
+        step[b] = rnd(g, 4, 512);
+        buf[b] = g_alloc(g, bsize[b]);
+    }
+    grow_steps(g, nbuf, buf, bsize, step, iters, hold, 1, small_max, pin);
 }
 
 /* realloc growth among many small blocks that pile up: a buffer (two in
@@ -309,22 +348,9 @@ static void gen_pairs(mg_t *g, unsigned scale)
         g->err = -ENOMEM;
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        g_alloc(g, small);
-        big[i] = g_alloc(g, large);
-    }
+    fill_pairs(g, big, n, small, large);
     large += large * rnd(g, 5, 25) / 100;
-    if (interleaved) {
-        for (size_t i = 0; i < n; i++) {
-            g_free(g, big[i]);
-            big[i] = g_alloc(g, large);
-        }
-    } else {
-        for (size_t i = 0; i < n; i++)
-            g_free(g, big[i]);
-        for (size_t i = 0; i < n; i++)
-            big[i] = g_alloc(g, large);
-    }
+    regrow_round(g, big, n, large, interleaved);
     free(big);
     free_range(g, 0, g->nids);
 }
@@ -332,57 +358,21 @@ static void gen_pairs(mg_t *g, unsigned scale)
 /* random sizes, log-uniform in [16, 1-16 KiB], with random lifetimes */
 static void gen_randmix(mg_t *g, unsigned scale)
 {
-    size_t nalloc = rnd(g, 1500, 5000) * scale, left = nalloc, nlive = 0;
+    size_t nalloc = rnd(g, 1500, 5000) * scale;
     size_t maxs = rnd_log(g, 1024, 16384);
     double p_alloc = 0.55 + 0.05 * (double)rnd(g, 0, 3);
-    uint32_t *live = calloc(nalloc, sizeof *live);
-    if (!live) {
-        g->err = -ENOMEM;
-        return;
-    }
-    while ((left || nlive) && !g->err) {
-        if (left && (!nlive || vl_rng_double(&g->rng) < p_alloc)) {
-            live[nlive++] = g_alloc(g, rnd_log(g, 16, maxs));
-            left--;
-        } else {
-            size_t k = (size_t)vl_rng_below(&g->rng, nlive);
-            g_free(g, live[k]);
-            live[k] = live[--nlive];
-        }
-    }
-    free(live);
+    churn(g, nalloc, p_alloc, 3, maxs);
 }
 
 /* one buffer grown by realloc, 16-128-byte blocks allocated in between
  * (most die within a few steps, up to 8% live to the end) */
 static void gen_grow(mg_t *g, unsigned scale)
 {
-    size_t iters = rnd(g, 500, 2500) * scale, npend = 0, hold = rnd(g, 1, 32);
+    size_t iters = rnd(g, 500, 2500) * scale, hold = rnd(g, 1, 32);
     size_t bsize = rnd(g, 16, 4096), step = rnd(g, 16, 512), small_max = rnd(g, 16, 128);
     unsigned pin = (unsigned)rnd(g, 0, 8);
-    uint32_t buf, *pend = calloc(iters * 2 + 1, sizeof *pend);
-    if (!pend) {
-        g->err = -ENOMEM;
-        return;
-    }
-    buf = g_alloc(g, bsize);
-    for (size_t i = 0; i < iters && !g->err; i++) {
-        size_t m = rnd(g, 0, 2);
-        bsize += rnd(g, step / 2, step);
-        g_realloc(g, buf, bsize);
-        for (size_t k = 0; k < m; k++) {
-            uint32_t id = g_alloc(g, rnd(g, 16, small_max));
-            if (vl_rng_below(&g->rng, 100) >= pin)
-                pend[npend++] = id;
-        }
-        while (npend > hold || (npend && vl_rng_below(&g->rng, 2))) {
-            size_t k = (size_t)vl_rng_below(&g->rng, npend);
-            g_free(g, pend[k]);
-            pend[k] = pend[--npend];
-        }
-    }
-    free(pend);
-    free_range(g, 0, g->nids);
+    uint32_t buf = g_alloc(g, bsize);
+    grow_steps(g, 1, &buf, &bsize, &step, iters, hold, 16, small_max, pin);
 }
 
 static const struct {

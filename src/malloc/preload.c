@@ -748,11 +748,8 @@ static __attribute__((noinline)) void free_slow(void *p)
         /* a heap block: cached if the cache is on and takes its size
          * (cache_free checks the key either way), else back to the heap;
          * so is a block whose predecessor is free (join_bit) */
-        if (joins(((size_t *)p)[-1])) {
-            if (tc_cached(p))
-                ma_fatal("free()", p, "double free: the block is already free");
-            heap_free(p);
-        } else if (!((tcache.state == TC_FAST || tcache.state == TC_DEBUG) && cache_free(&tcache, p))) {
+        if (joins(((size_t *)p)[-1]) ||
+            !((tcache.state == TC_FAST || tcache.state == TC_DEBUG) && cache_free(&tcache, p))) {
             if (tc_cached(p))
                 ma_fatal("free()", p, "double free: the block is already free");
             heap_free(p);
