@@ -1353,7 +1353,9 @@ TEST(offline_and_bound)
     mr_result_t r;
     diag_t d;
     CHECK_EQ(mr_parse("t.rep", text, sizeof text - 1, SIZE_MAX, &t, &d), 0);
-    CHECK_EQ(mp_live_bound(&t, 8), 240);
+    size_t bound = 0;
+    CHECK_EQ(mp_live_bound(&t, 8, &bound), 0);
+    CHECK_EQ(bound, 240);
     CHECK_EQ(mr_run(&t, "bound", &(mr_opts_t){8, 0, 0, 0, 1}, &r), 0);
     CHECK(r.valid && r.heap_bytes == 240 + mp_fixed());
     CHECK_EQ(mr_run(&t, "offline", &(mr_opts_t){8, 0, 0, 0, 1}, &r), 0);

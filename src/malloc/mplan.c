@@ -70,11 +70,12 @@ static mp_seg_t *segments(const mr_trace_t *t, size_t align, size_t *n /* OUT */
     return s;
 }
 
-size_t mp_live_bound(const mr_trace_t *t, size_t align)
+int mp_live_bound(const mr_trace_t *t, size_t align, size_t *bound)
 {
     size_t *cur = calloc(t->nids + 1, sizeof *cur), live = 0, peak = 0;
+    *bound = 0;
     if (!cur)
-        return 0;
+        return -ENOMEM;
     for (size_t i = 0; i < t->nops; i++) {
         const mr_op_t *o = &t->ops[i];
         size_t b = o->type == 'f' || (o->type == 'r' && o->size == 0) ? 0 : mp_block(o->size, align);
@@ -84,7 +85,8 @@ size_t mp_live_bound(const mr_trace_t *t, size_t align)
             peak = live;
     }
     free(cur);
-    return peak;
+    *bound = peak;
+    return 0;
 }
 
 static int by_size(const void *x, const void *y)

@@ -38,8 +38,9 @@ size_t mp_block(size_t size, size_t align);
 /* The fixed bytes of a heap beside its blocks (region header, epilogue). */
 size_t mp_fixed(void);
 
-/* The largest sum over time of live blocks' mp_block sizes. */
-size_t mp_live_bound(const mr_trace_t *t, size_t align);
+/* *bound receives the largest sum over time of live blocks' mp_block
+ * sizes.  0 or -ENOMEM. */
+int mp_live_bound(const mr_trace_t *t, size_t align, size_t *bound /* OUT */);
 
 /* Place t offline: off[i] (nops entries, caller's) receives, for every
  * 'a' and 'r' operation i, the offset of its block from the heap's first

@@ -506,9 +506,13 @@ static int run(const mr_trace_t *t, const char *design, const mr_opts_t *o,
     if (!a)
         return -ENOMEM;
     if (strcmp(design, "bound") == 0) {
-        res->valid = 1;
-        res->heap_bytes = mp_live_bound(t, align) + mp_fixed();
-        res->util = (double)t->peak_payload / (double)res->heap_bytes;
+        size_t bound;
+        rc = mp_live_bound(t, align, &bound);
+        if (!rc) {
+            res->valid = 1;
+            res->heap_bytes = bound + mp_fixed();
+            res->util = (double)t->peak_payload / (double)res->heap_bytes;
+        }
         goto out;
     }
     if (strcmp(design, "offline") == 0) {
