@@ -27,7 +27,6 @@ its own buddy allocator (frames 4096 and up), the guest's from the real one.
 Exit status 1 when anything compared differs.
 """
 import json
-import re
 import subprocess
 import sys
 
@@ -71,27 +70,36 @@ def guest_walk(lines):
     return out, stop
 
 
-WALK_RE = re.compile(r"^\s+(PGD|PUD|PMD|PTE)\[(\d+)\] in table pfn \d+: entry (0x[0-9a-f]+)(.*)$")
+# x86-64's entry bits (Intel SDM vol. 3A, 4.5: tables 4-14 to 4-19), the
+# names ptdump.ko prints for them.
+BITS = (("P", 0), ("RW", 1), ("US", 2), ("PWT", 3), ("PCD", 4), ("A", 5), ("D", 6),
+        ("PS", 7), ("G", 8), ("NX", 63))
+
+
+def entry_flags(entry):
+    """The hardware flags set in a raw page-table entry."""
+    return frozenset(name for name, bit in BITS if entry >> bit & 1)
 
 
 def model_walks(vmlab, vas):
+    """{va: ([(level, index, flags)], stop level or None)} from `vmlab mm
+    --output json`: each walk's raw entries, their flags read from the bits
+    (not from the text's decoding), the walk stopping at an empty entry."""
     text = SCENARIO + "".join(f"walk {va:#x}\n" for va in vas)
-    out = subprocess.run([vmlab, "mm", "-"], input=text, check=True,
+    out = subprocess.run([vmlab, "mm", "--output", "json", "-"], input=text, check=True,
                          capture_output=True, text=True).stdout
-    walks, cur = {}, None
-    for l in out.splitlines():
-        m = re.match(r"^walk (0x[0-9a-f]+):$", l)
-        if m:
-            cur = int(m.group(1), 16)
-            walks[cur] = ([], None)
+    walks = {}
+    for op in json.loads(out)["ops"]:
+        w = op.get("walk")
+        if not w:
             continue
-        m = WALK_RE.match(l)
-        if m and cur is not None:
-            lv, idx, entry, rest = m.group(1).lower(), int(m.group(2)), int(m.group(3), 16), m.group(4)
-            flags = frozenset(x for x in rest.split() if x in FLAGS)
-            walks[cur][0].append((lv, idx, flags))
+        ents, stop = [], None
+        for lv in w["levels"]:
+            entry = int(lv["entry"], 16)
+            ents.append((lv["level"].lower(), lv["index"], entry_flags(entry)))
             if entry == 0:
-                walks[cur] = (walks[cur][0], lv)
+                stop = lv["level"].lower()
+        walks[int(w["addr"], 16)] = (ents, stop)
     return walks
 
 

@@ -73,4 +73,44 @@ t_patch_reject_names_the_hunk() {
     [ "$line" = "$want" ] || fail "reported line $line, the hunk is at $want"
 }
 
+# kernel/compare-mm.py without a guest: a ptdump.json written as the guest's
+# test writes it (ptdump.ko's lines, by hand from x86-64's bits: page 0 not
+# touched, page 1 written, page 2 read, so the zero page, read-only; an
+# address nothing maps stops at the folded p4d), against `vmlab mm`'s model.
+# Then the zero page made writable in the guest's lines: the script must
+# see the difference.
+ptdump_json() { # $1: the flags of page 2's PTE
+    t="0x0000000001a2b067 pfn 0x1a2b P RW US A D"
+    cat <<EOF
+{"test": "ptdump", "walks": [
+ {"va": "0x7f0000000000", "lines": ["pid 42 va 0x7f0000000000",
+  "pgd idx 254 entry $t", "p4d idx 0 entry $t (folded)", "pud idx 0 entry $t",
+  "pmd idx 0 entry $t", "pte idx 0 entry 0x0000000000000000 pfn 0x0", "stop pte none"]},
+ {"va": "0x7f0000001000", "lines": ["pgd idx 254 entry $t", "p4d idx 0 entry $t (folded)",
+  "pud idx 0 entry $t", "pmd idx 0 entry $t",
+  "pte idx 1 entry 0x8000000003c4d867 pfn 0x3c4d P RW US A D NX", "phys 0x3c4d000", "end"]},
+ {"va": "0x7f0000002000", "lines": ["pgd idx 254 entry $t", "p4d idx 0 entry $t (folded)",
+  "pud idx 0 entry $t", "pmd idx 0 entry $t",
+  "pte idx 2 entry 0x8000000002a00225 pfn 0x2a00 $1", "phys 0x2a00000", "end"]},
+ {"va": "0x100000000000", "lines": ["pgd idx 32 entry 0x0000000000000000 pfn 0x0",
+  "p4d idx 0 entry 0x0000000000000000 pfn 0x0 (folded)", "stop p4d none"]}]}
+EOF
+}
+
+t_compare_mm_against_a_guest_json() {
+    PY=$(command -v python3) || { skip "no python3"; return; }
+    ptdump_json "P US A NX" >"$TMP/ptdump.json"
+    "$PY" kernel/compare-mm.py "$TMP/ptdump.json" "$VMLAB" >"$TMP/out" 2>&1 ||
+        fail "the walks should agree: $(cat "$TMP/out")" || return 1
+    grep -q '^compare-mm: 4 of 4 walks agree$' "$TMP/out" || fail "$(cat "$TMP/out")" || return 1
+    grep -q '0x100000000000: same; stop guest pgd, model pgd' "$TMP/out" || fail "$(cat "$TMP/out")" || return 1
+    ptdump_json "P RW US A D NX" >"$TMP/ptdump.json"
+    if "$PY" kernel/compare-mm.py "$TMP/ptdump.json" "$VMLAB" >"$TMP/out" 2>&1; then
+        fail "a writable zero page went unnoticed: $(cat "$TMP/out")"
+        return 1
+    fi
+    grep -q '^compare-mm: 3 of 4 walks agree$' "$TMP/out" || fail "$(cat "$TMP/out")" || return 1
+    grep -q 'pte\[2\] P RW US A D NX *pte\[2\] P US A NX *<- differs' "$TMP/out" || fail "$(cat "$TMP/out")"
+}
+
 run_tests
