@@ -11,6 +11,8 @@
 
 BUILD=${BUILD:-build}
 LIB=${VMLAB_MALLOC_LIB:-$BUILD/libvmlab-malloc.so}
+# absolute: the git test preloads it from inside another directory
+case $LIB in /*) ;; *) LIB=$(pwd)/$LIB ;; esac
 PROGS=$BUILD/tests/malloc
 DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy adaptive"
 # Designs whose search is linear in the number of blocks (the implicit list's
