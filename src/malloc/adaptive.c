@@ -43,6 +43,7 @@ typedef struct ad_state {
     ma_lists_t seg;  /* the free-block index (first: ma_lists() reads it) */
     size_t mean16;   /* running mean of block sizes asked for, times 16 */
     size_t ntiny;    /* free blocks on the regions' tiny lists */
+    bt_sweep_t sweep; /* bt.c's sweep rule: the last frees */
 } ad_state_t;
 
 /* ---- tiny blocks: 24 bytes, alignment 8 ----
@@ -189,7 +190,7 @@ static unsigned ad_placement(ma_heap_t *h, size_t asize)
 static const bt_policy_t ad_policy = {
     .meta = 24, .min_block = AD_TINY, .insert = ad_insert, .remove = ad_remove,
     .find = ad_find, .walk_free = ad_walk, .check = ad_check, .placement = ad_placement,
-    .realloc = BT_REALLOC_ABSORB | BT_REALLOC_GAP,
+    .realloc = BT_REALLOC_ABSORB | BT_REALLOC_GAP, .sweep = offsetof(ad_state_t, sweep),
 };
 
 _Static_assert(MA_HEAP_HDR + sizeof(ad_state_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");

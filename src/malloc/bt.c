@@ -45,6 +45,13 @@ static inline unsigned placement(ma_heap_t *h, size_t asize)
         return pol(h)->placement(h, asize);
     return asize >= BT_HIGH ? BT_PLACE_HIGH | BT_GROW_EXACT : 0;
 }
+/* The policy's sweep state, or NULL (bt_policy_t.sweep). */
+static inline bt_sweep_t *sweep_state(const ma_heap_t *h)
+{
+    size_t off = pol(h)->sweep;
+    return off ? (bt_sweep_t *)(void *)((unsigned char *)ma_state(h) + off) : NULL;
+}
+
 static inline size_t min_block(const ma_heap_t *h)
 {
     if (pol(h)->min_block)
@@ -220,6 +227,51 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
     return b;
 }
 
+/* The sweep rule (bt_policy_t.sweep; issue 18).  A program that frees a
+ * run of equal blocks lying next to each other, one by one, and after each
+ * free asks for a slightly larger block (a structure of records grown in
+ * turn) defeats address-ordered best fit: the request fits only in the
+ * hole the free made by merging with the free rest its neighbour left,
+ * and cut from the end where the block was freed, it leaves its own rest
+ * at the far end, away from the next block to be freed, where it never
+ * merges and is too small for the next request.  Instead, cut from the
+ * end away from the freed block, the rest borders the freed block's other
+ * neighbour, the next one freed if the program frees in address order
+ * either way, and the rests ride along the run and merge with each free.
+ * The rule applies to the first request after such a free, when the free
+ * block best fit chose is that hole and: the request is larger than the
+ * freed block and at most twice it; the rest it leaves is no larger than
+ * the request; the freed block merged with one neighbour only; the block
+ * freed before it had its size and lies in the hole (a run freed in
+ * address order).  Returns the placement bits for place(). */
+static unsigned sweep_how(const bt_sweep_t *sw, unsigned char *b, size_t asize, unsigned how)
+{
+    if (asize <= sw->freed || asize > 2 * sw->freed || ma_bsize(b) - asize > asize)
+        return how;
+    how &= ~(unsigned)(BT_PLACE_HIGH | BT_FREED_TOP_FLIP);
+    return sw->low ? how | BT_PLACE_HIGH : how;
+}
+
+/* Record free block b (allocated still) for the sweep rule. */
+static void sweep_note(ma_heap_t *h, bt_sweep_t *sw, unsigned char *b)
+{
+    size_t bs = ma_bsize(b);
+    unsigned char *n = b + bs;
+    int nf = !is_alloc(n), pf = !prev_alloc(b);
+    sw->hole = NULL;
+    if (nf != pf && !(h->flags & MA_DEFER_COALESCE) && sw->prevsize == bs) {
+        unsigned char *lo = pf ? prevb(b) : b, *hi = nf ? nextb(n) : n;
+        uintptr_t pv = (uintptr_t)sw->prev;
+        if (pv >= (uintptr_t)lo && pv < (uintptr_t)hi) {
+            sw->hole = lo;
+            sw->freed = bs;
+            sw->low = (unsigned)nf;
+        }
+    }
+    sw->prev = b;
+    sw->prevsize = bs;
+}
+
 /* The free block that ends the last region, or NULL. */
 static unsigned char *last_free(const ma_heap_t *h)
 {
@@ -261,11 +313,20 @@ void *bt_malloc(ma_heap_t *h, size_t size)
 {
     size_t asize = adjust(h, size);
     unsigned how = placement(h, asize);
+    bt_sweep_t *sw = sweep_state(h);
+    unsigned char *hole = NULL;
+    if (sw && sw->hole) {
+        hole = sw->hole;
+        sw->hole = NULL;
+    }
     for (;;) {
         unsigned char *b = pol(h)->find(h, asize), *lf;
         size_t extend = asize;
-        if (b)
+        if (b) {
+            if (__builtin_expect(b == hole, 0))
+                how = sweep_how(sw, b, asize, how);
             return place(h, b, asize, how) + MA_WORD;
+        }
         if ((h->flags & MA_DEFER_COALESCE) && coalesce_all(h))
             continue;
         lf = last_free(h);
@@ -286,6 +347,9 @@ void bt_free(ma_heap_t *h, void *p)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n = b + ma_bsize(b);
     ma_region_t *r = h->last;
+    bt_sweep_t *sw = sweep_state(h);
+    if (sw)
+        sweep_note(h, sw, b);
     /* the block becomes (part of) the free block ending the last region
      * (the test only matters to policies that ask BT_FREED_TOP_FLIP, but
      * costs less than asking them) */
@@ -439,7 +503,10 @@ void *bt_relocate(ma_heap_t *h, void *p, size_t size)
     unsigned char *b = (unsigned char *)p - MA_WORD, *n, *q;
     size_t asize = adjust(h, size), bs = ma_bsize(b), ns, ps;
     unsigned how = pol(h)->realloc;
+    bt_sweep_t *sw = sweep_state(h);
 
+    if (sw)
+        sw->hole = NULL; /* a request: the rule is for the first one only */
     if (!how || asize <= bs)
         return bt_resize(h, p, size) ? p : NULL;
     n = nextb(b);

@@ -80,7 +80,24 @@ typedef struct bt_policy {
      *                    go, instead of above it, where they would stop it
      *                    growing in place). */
     unsigned realloc;
+    /* The sweep rule (bt.c, sweep_how): 0 off, else the offset of a
+     * bt_sweep_t in the design's state (ma_state(h)), which the policy
+     * zeroes with the rest of its state; never 0 (the index comes first). */
+    size_t sweep;
 } bt_policy_t;
+
+/* What the sweep rule keeps of the frees (bt.c, sweep_how). */
+typedef struct bt_sweep {
+    unsigned char *hole; /* the free block the last free() made by merging
+                            with one free neighbour, when that free and the
+                            one before it look like a run (see sweep_how);
+                            NULL: none, or a request came since */
+    size_t freed;        /* that freed block's size */
+    unsigned low;        /* 1: the freed block is the hole's low end, 0: its
+                            high end */
+    unsigned char *prev; /* the block the last free() freed */
+    size_t prevsize;     /* and its size */
+} bt_sweep_t;
 
 enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2, BT_FREED_TOP_FLIP = 4 };
 enum { BT_REALLOC_ABSORB = 1, BT_REALLOC_GAP = 2 };
