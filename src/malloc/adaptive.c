@@ -32,9 +32,15 @@
  *    merge.  Cut from the high end, the hole's low end stays next to its
  *    lower neighbours and coalesces with them.  (short1-bal: 78.8% with
  *    every boundary-tag design, 98.8% with this rule.)
+ *  - Runs freed in order (issue 18): bt.c's sweep rule.  When the program
+ *    frees a run of equal blocks one by one, in address order, and after
+ *    each free asks for a slightly larger one, the request is cut from the
+ *    end of the hole away from the freed block, so that the rest it leaves
+ *    merges with the next block freed (gen pairs and regrow: records grown
+ *    in turn).
  *
- * State: the index (ma_lists_t, first, so ma_lists() reads it) and the
- * running mean.  Invariants: st_check's, and mean16 == 0 only before the
+ * State: the index (ma_lists_t, first, so ma_lists() reads it), the
+ * running mean and the sweep rule's record of the last two frees.  Invariants: st_check's, and mean16 == 0 only before the
  * first request.
  */
 #include "malloc/seg_tree.h"

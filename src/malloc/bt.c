@@ -239,37 +239,30 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
  * neighbour, the next one freed if the program frees in address order
  * either way, and the rests ride along the run and merge with each free.
  * The rule applies to the first request after such a free, when the free
- * block best fit chose is that hole and: the request is larger than the
- * freed block and at most twice it; the rest it leaves is no larger than
- * the request; the freed block merged with one neighbour only; the block
- * freed before it had its size and lies in the hole (a run freed in
- * address order).  Returns the placement bits for place(). */
-static unsigned sweep_how(const bt_sweep_t *sw, unsigned char *b, size_t asize, unsigned how)
+ * block b that best fit chose holds the freed block and: the freed block
+ * merged with one neighbour only (b starts or ends where it did); the
+ * request is larger than the freed block and at most twice it; the rest
+ * it leaves is no larger than the request; the block freed before had the
+ * same size and lies in b too (a run freed in address order).  Returns
+ * the placement bits for place(). */
+static unsigned sweep_how(const ma_heap_t *h, const bt_sweep_t *sw, unsigned char *b, size_t asize,
+                          unsigned how)
 {
-    if (asize <= sw->freed || asize > 2 * sw->freed || ma_bsize(b) - asize > asize)
+    size_t fs = sw->size, bs = ma_bsize(b);
+    uintptr_t lo = (uintptr_t)b, hi = lo + bs, f = (uintptr_t)sw->last, pv = (uintptr_t)sw->prev;
+    unsigned low;
+    if (asize <= fs || asize > 2 * fs || bs - asize > asize || sw->prevsize != fs)
         return how;
+    if (f < lo || f >= hi || pv < lo || pv >= hi || (h->flags & MA_DEFER_COALESCE))
+        return how;
+    if (f == lo)
+        low = 1; /* merged with the free block after it (bs > fs) */
+    else if (f + fs == hi)
+        low = 0;
+    else
+        return how; /* merged with both neighbours */
     how &= ~(unsigned)(BT_PLACE_HIGH | BT_FREED_TOP_FLIP);
-    return sw->low ? how | BT_PLACE_HIGH : how;
-}
-
-/* Record free block b (allocated still) for the sweep rule. */
-static void sweep_note(ma_heap_t *h, bt_sweep_t *sw, unsigned char *b)
-{
-    size_t bs = ma_bsize(b);
-    unsigned char *n = b + bs;
-    int nf = !is_alloc(n), pf = !prev_alloc(b);
-    sw->hole = NULL;
-    if (nf != pf && !(h->flags & MA_DEFER_COALESCE) && sw->prevsize == bs) {
-        unsigned char *lo = pf ? prevb(b) : b, *hi = nf ? nextb(n) : n;
-        uintptr_t pv = (uintptr_t)sw->prev;
-        if (pv >= (uintptr_t)lo && pv < (uintptr_t)hi) {
-            sw->hole = lo;
-            sw->freed = bs;
-            sw->low = (unsigned)nf;
-        }
-    }
-    sw->prev = b;
-    sw->prevsize = bs;
+    return low ? how | BT_PLACE_HIGH : how;
 }
 
 /* The free block that ends the last region, or NULL. */
@@ -314,17 +307,17 @@ void *bt_malloc(ma_heap_t *h, size_t size)
     size_t asize = adjust(h, size);
     unsigned how = placement(h, asize);
     bt_sweep_t *sw = sweep_state(h);
-    unsigned char *hole = NULL;
-    if (sw && sw->hole) {
-        hole = sw->hole;
-        sw->hole = NULL;
+    unsigned swept = 0;
+    if (sw && sw->pending) {
+        swept = 1;
+        sw->pending = 0;
     }
     for (;;) {
         unsigned char *b = pol(h)->find(h, asize), *lf;
         size_t extend = asize;
         if (b) {
-            if (__builtin_expect(b == hole, 0))
-                how = sweep_how(sw, b, asize, how);
+            if (swept)
+                how = sweep_how(h, sw, b, asize, how);
             return place(h, b, asize, how) + MA_WORD;
         }
         if ((h->flags & MA_DEFER_COALESCE) && coalesce_all(h))
@@ -348,8 +341,13 @@ void bt_free(ma_heap_t *h, void *p)
     unsigned char *b = (unsigned char *)p - MA_WORD, *n = b + ma_bsize(b);
     ma_region_t *r = h->last;
     bt_sweep_t *sw = sweep_state(h);
-    if (sw)
-        sweep_note(h, sw, b);
+    if (sw) {
+        sw->prev = sw->last;
+        sw->prevsize = sw->size;
+        sw->last = b;
+        sw->size = ma_bsize(b);
+        sw->pending = 1;
+    }
     /* the block becomes (part of) the free block ending the last region
      * (the test only matters to policies that ask BT_FREED_TOP_FLIP, but
      * costs less than asking them) */
@@ -373,8 +371,11 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n;
     size_t asize = adjust(h, size), bs = ma_bsize(b), extend;
+    bt_sweep_t *sw = sweep_state(h);
     int grown = 0;
 
+    if (sw)
+        sw->pending = 0; /* a request (see sweep_how) */
     if (asize <= bs) {
         trim(h, b, asize);
         return 1;
@@ -506,7 +507,7 @@ void *bt_relocate(ma_heap_t *h, void *p, size_t size)
     bt_sweep_t *sw = sweep_state(h);
 
     if (sw)
-        sw->hole = NULL; /* a request: the rule is for the first one only */
+        sw->pending = 0; /* a request: the rule is for the first one only */
     if (!how || asize <= bs)
         return bt_resize(h, p, size) ? p : NULL;
     n = nextb(b);

@@ -80,23 +80,21 @@ typedef struct bt_policy {
      *                    go, instead of above it, where they would stop it
      *                    growing in place). */
     unsigned realloc;
-    /* The sweep rule (bt.c, sweep_how): 0 off, else the offset of a
-     * bt_sweep_t in the design's state (ma_state(h)), which the policy
-     * zeroes with the rest of its state; never 0 (the index comes first). */
+    /* The sweep rule (bt.c, sweep_how): after the free of a block of a run
+     * of equal blocks freed in address order, a slightly larger request
+     * cut from the hole that free made is cut from the end away from the
+     * freed block.  0: off; else the offset of a bt_sweep_t in the design's
+     * state (ma_state(h), zeroed by ma_init), never 0. */
     size_t sweep;
 } bt_policy_t;
 
 /* What the sweep rule keeps of the frees (bt.c, sweep_how). */
 typedef struct bt_sweep {
-    unsigned char *hole; /* the free block the last free() made by merging
-                            with one free neighbour, when that free and the
-                            one before it look like a run (see sweep_how);
-                            NULL: none, or a request came since */
-    size_t freed;        /* that freed block's size */
-    unsigned low;        /* 1: the freed block is the hole's low end, 0: its
-                            high end */
-    unsigned char *prev; /* the block the last free() freed */
-    size_t prevsize;     /* and its size */
+    unsigned char *last; /* the block the last free() freed */
+    size_t size;         /* its size */
+    unsigned char *prev; /* the block the free() before freed */
+    size_t prevsize;     /* its size */
+    unsigned pending;    /* 1: no request since the last free() */
 } bt_sweep_t;
 
 enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2, BT_FREED_TOP_FLIP = 4 };
