@@ -1285,6 +1285,68 @@ TEST(adaptive_realloc_gap_below_growing_block)
     }
 }
 
+/* adaptive's sweep rule (bt.c, sweep_how): blocks X0-X4 of 208 bytes side
+ * by side; X2 freed and a 216-byte block asked (it goes above X4), then X1
+ * freed: it merges with X2's hole, whose low end it is, and the next
+ * 216-byte request, best fit in that hole, is cut from the hole's HIGH end,
+ * so that the 200-byte rest borders X0, the next block freed if the run is
+ * freed downwards.  segfit (no rule) cuts it from the low end.  Then a
+ * whole run: 16- and 100-byte blocks interleaved, every 100-byte block
+ * freed in the order allocated (which walks down each chunk: they were cut
+ * from its high end) and at once asked again as 120 (gen pairs' shape):
+ * the rests ride down the run and the heap stays smaller. */
+TEST(adaptive_sweep_rule)
+{
+    for (int d = 0; d < 2; d++) {
+        const char *design = d ? "segfit" : "adaptive";
+        ma_heap_t *h;
+        unsigned char *x[5], *y, *z;
+        void *sm[300], *lg[300];
+        size_t heap;
+        ma_stats_t st;
+        grow_min = 0; /* the default chunk: 2048 bytes */
+        h = make_heap(design, 8, MA_POISON, SRC_ARENA);
+        CHECK(h != NULL);
+        for (int i = 0; i < 5; i++) {
+            x[i] = ma_malloc(h, 200);
+            CHECK(x[i] != NULL);
+            CHECK(i == 0 || x[i] == x[i - 1] + 208);
+        }
+        ma_free(h, x[2]);
+        y = ma_malloc(h, 208);
+        CHECK(y > x[4]);
+        ma_free(h, x[1]);
+        z = ma_malloc(h, 208);
+        if (d == 0)
+            CHECK_MSG(z == x[3] - 216, "adaptive: the request at %+td from X1, expected the "
+                      "hole's high end (+200)", z - x[1]);
+        else
+            CHECK_MSG(z == x[1], "segfit: the request at %+td from X1, expected +0", z - x[1]);
+        ma_check(h);
+
+        h = make_heap(design, 8, MA_POISON, SRC_ARENA);
+        CHECK(h != NULL);
+        for (int i = 0; i < 300; i++) {
+            sm[i] = ma_malloc(h, 16);
+            lg[i] = ma_malloc(h, 100);
+            CHECK(sm[i] && lg[i]);
+        }
+        for (int i = 0; i < 300; i++) {
+            ma_free(h, lg[i]);
+            lg[i] = ma_malloc(h, 120);
+            CHECK(lg[i] != NULL);
+        }
+        ma_check(h);
+        ma_get_stats(h, &st);
+        heap = st.heap_bytes;
+        /* adaptive 49488 bytes, 61776 without the rule; segfit 81920 */
+        if (d == 0)
+            CHECK_MSG(heap <= 52000, "adaptive: heap %zu bytes, 49488 expected", heap);
+        else
+            CHECK_MSG(heap > 61776, "segfit: heap %zu bytes, 81920 expected", heap);
+    }
+}
+
 /* adaptive's realloc rules on random programs: growing buffers among small
  * blocks that live or die, ma_check after every operation, contents kept,
  * under poison, canaries and deferred coalescing, both alignments and

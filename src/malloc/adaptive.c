@@ -32,9 +32,15 @@
  *    merge.  Cut from the high end, the hole's low end stays next to its
  *    lower neighbours and coalesces with them.  (short1-bal: 78.8% with
  *    every boundary-tag design, 98.8% with this rule.)
+ *  - Runs freed in order (issue 18): bt.c's sweep rule.  When the program
+ *    frees a run of equal blocks one by one, in address order, and after
+ *    each free asks for a slightly larger one, the request is cut from the
+ *    end of the hole away from the freed block, so that the rest it leaves
+ *    merges with the next block freed (gen pairs and regrow: records grown
+ *    in turn).
  *
- * State: the index (ma_lists_t, first, so ma_lists() reads it) and the
- * running mean.  Invariants: st_check's, and mean16 == 0 only before the
+ * State: the index (ma_lists_t, first, so ma_lists() reads it), the
+ * running mean and the sweep rule's record of the last two frees.  Invariants: st_check's, and mean16 == 0 only before the
  * first request.
  */
 #include "malloc/seg_tree.h"
@@ -43,6 +49,7 @@ typedef struct ad_state {
     ma_lists_t seg;  /* the free-block index (first: ma_lists() reads it) */
     size_t mean16;   /* running mean of block sizes asked for, times 16 */
     size_t ntiny;    /* free blocks on the regions' tiny lists */
+    bt_sweep_t sweep; /* bt.c's sweep rule: the last frees */
 } ad_state_t;
 
 /* ---- tiny blocks: 24 bytes, alignment 8 ----
@@ -189,7 +196,7 @@ static unsigned ad_placement(ma_heap_t *h, size_t asize)
 static const bt_policy_t ad_policy = {
     .meta = 24, .min_block = AD_TINY, .insert = ad_insert, .remove = ad_remove,
     .find = ad_find, .walk_free = ad_walk, .check = ad_check, .placement = ad_placement,
-    .realloc = BT_REALLOC_ABSORB | BT_REALLOC_GAP,
+    .realloc = BT_REALLOC_ABSORB | BT_REALLOC_GAP, .sweep = offsetof(ad_state_t, sweep),
 };
 
 _Static_assert(MA_HEAP_HDR + sizeof(ad_state_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");

@@ -45,6 +45,13 @@ static inline unsigned placement(ma_heap_t *h, size_t asize)
         return pol(h)->placement(h, asize);
     return asize >= BT_HIGH ? BT_PLACE_HIGH | BT_GROW_EXACT : 0;
 }
+/* The policy's sweep state, or NULL (bt_policy_t.sweep). */
+static inline bt_sweep_t *sweep_state(const ma_heap_t *h)
+{
+    size_t off = pol(h)->sweep;
+    return off ? (bt_sweep_t *)(void *)((unsigned char *)ma_state(h) + off) : NULL;
+}
+
 static inline size_t min_block(const ma_heap_t *h)
 {
     if (pol(h)->min_block)
@@ -220,6 +227,44 @@ static unsigned char *place(ma_heap_t *h, unsigned char *b, size_t asize, unsign
     return b;
 }
 
+/* The sweep rule (bt_policy_t.sweep; issue 18).  A program that frees a
+ * run of equal blocks lying next to each other, one by one, and after each
+ * free asks for a slightly larger block (a structure of records grown in
+ * turn) defeats address-ordered best fit: the request fits only in the
+ * hole the free made by merging with the free rest its neighbour left,
+ * and cut from the end where the block was freed, it leaves its own rest
+ * at the far end, away from the next block to be freed, where it never
+ * merges and is too small for the next request.  Instead, cut from the
+ * end away from the freed block, the rest borders the freed block's other
+ * neighbour, the next one freed if the program frees in address order
+ * either way, and the rests ride along the run and merge with each free.
+ * The rule applies to the first request after such a free, when the free
+ * block b that best fit chose holds the freed block and: the freed block
+ * merged with one neighbour only (b starts or ends where it did); the
+ * request is larger than the freed block and at most twice it; the rest
+ * it leaves is no larger than the request; the block freed before had the
+ * same size and lies in b too (a run freed in address order).  Returns
+ * the placement bits for place(). */
+static unsigned sweep_how(const ma_heap_t *h, const bt_sweep_t *sw, unsigned char *b, size_t asize,
+                          unsigned how)
+{
+    size_t fs = sw->size, bs = ma_bsize(b);
+    uintptr_t lo = (uintptr_t)b, hi = lo + bs, f = (uintptr_t)sw->last, pv = (uintptr_t)sw->prev;
+    unsigned low;
+    if (asize <= fs || asize > 2 * fs || bs - asize > asize || sw->prevsize != fs)
+        return how;
+    if (f < lo || f >= hi || pv < lo || pv >= hi || (h->flags & MA_DEFER_COALESCE))
+        return how;
+    if (f == lo)
+        low = 1; /* merged with the free block after it (bs > fs) */
+    else if (f + fs == hi)
+        low = 0;
+    else
+        return how; /* merged with both neighbours */
+    how &= ~(unsigned)(BT_PLACE_HIGH | BT_FREED_TOP_FLIP);
+    return low ? how | BT_PLACE_HIGH : how;
+}
+
 /* The free block that ends the last region, or NULL. */
 static unsigned char *last_free(const ma_heap_t *h)
 {
@@ -261,11 +306,20 @@ void *bt_malloc(ma_heap_t *h, size_t size)
 {
     size_t asize = adjust(h, size);
     unsigned how = placement(h, asize);
+    bt_sweep_t *sw = sweep_state(h);
+    unsigned swept = 0;
+    if (sw && sw->pending) {
+        swept = 1;
+        sw->pending = 0;
+    }
     for (;;) {
         unsigned char *b = pol(h)->find(h, asize), *lf;
         size_t extend = asize;
-        if (b)
+        if (b) {
+            if (swept)
+                how = sweep_how(h, sw, b, asize, how);
             return place(h, b, asize, how) + MA_WORD;
+        }
         if ((h->flags & MA_DEFER_COALESCE) && coalesce_all(h))
             continue;
         lf = last_free(h);
@@ -286,6 +340,14 @@ void bt_free(ma_heap_t *h, void *p)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n = b + ma_bsize(b);
     ma_region_t *r = h->last;
+    bt_sweep_t *sw = sweep_state(h);
+    if (sw) {
+        sw->prev = sw->last;
+        sw->prevsize = sw->size;
+        sw->last = b;
+        sw->size = ma_bsize(b);
+        sw->pending = 1;
+    }
     /* the block becomes (part of) the free block ending the last region
      * (the test only matters to policies that ask BT_FREED_TOP_FLIP, but
      * costs less than asking them) */
@@ -309,8 +371,11 @@ int bt_resize(ma_heap_t *h, void *p, size_t size)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n;
     size_t asize = adjust(h, size), bs = ma_bsize(b), extend;
+    bt_sweep_t *sw = sweep_state(h);
     int grown = 0;
 
+    if (sw)
+        sw->pending = 0; /* a request (see sweep_how) */
     if (asize <= bs) {
         trim(h, b, asize);
         return 1;
@@ -439,7 +504,10 @@ void *bt_relocate(ma_heap_t *h, void *p, size_t size)
     unsigned char *b = (unsigned char *)p - MA_WORD, *n, *q;
     size_t asize = adjust(h, size), bs = ma_bsize(b), ns, ps;
     unsigned how = pol(h)->realloc;
+    bt_sweep_t *sw = sweep_state(h);
 
+    if (sw)
+        sw->pending = 0; /* a request: the rule is for the first one only */
     if (!how || asize <= bs)
         return bt_resize(h, p, size) ? p : NULL;
     n = nextb(b);

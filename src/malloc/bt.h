@@ -80,7 +80,22 @@ typedef struct bt_policy {
      *                    go, instead of above it, where they would stop it
      *                    growing in place). */
     unsigned realloc;
+    /* The sweep rule (bt.c, sweep_how): after the free of a block of a run
+     * of equal blocks freed in address order, a slightly larger request
+     * cut from the hole that free made is cut from the end away from the
+     * freed block.  0: off; else the offset of a bt_sweep_t in the design's
+     * state (ma_state(h), zeroed by ma_init), never 0. */
+    size_t sweep;
 } bt_policy_t;
+
+/* What the sweep rule keeps of the frees (bt.c, sweep_how). */
+typedef struct bt_sweep {
+    unsigned char *last; /* the block the last free() freed */
+    size_t size;         /* its size */
+    unsigned char *prev; /* the block the free() before freed */
+    size_t prevsize;     /* its size */
+    unsigned pending;    /* 1: no request since the last free() */
+} bt_sweep_t;
 
 enum { BT_PLACE_HIGH = 1, BT_GROW_EXACT = 2, BT_FREED_TOP_FLIP = 4 };
 enum { BT_REALLOC_ABSORB = 1, BT_REALLOC_GAP = 2 };
