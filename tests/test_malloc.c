@@ -1657,7 +1657,7 @@ TEST(fit_best_model)
 
 /* hybrid.c's HY_WARM: a class's requests before its first slab (none in
  * the debug modes, MA_POISON always on under VMLAB_DEBUG) */
-#define HY_WARM_T (VMLAB_DEBUG ? 0 : 64)
+#define HY_WARM_T (VMLAB_DEBUG ? 0 : 256)
 #define HY_MAX_T 48   /* hybrid.c's HY_MAX */
 #define HY_SLAB_T 512 /* hybrid.c's HY_SLAB */
 
@@ -1726,7 +1726,7 @@ TEST(hybrid_classification_oracle)
         int slab[300] = {0};
         size_t req[300] = {0};
         rng_state = 0x51ab + align;
-        for (int op = 0; op < 4000; op++) {
+        for (int op = 0; op < 16000; op++) {
             unsigned k = (unsigned)(rnd() % 300);
             if (p[k]) {
                 ma_free(h, p[k]);
@@ -1750,7 +1750,7 @@ TEST(hybrid_classification_oracle)
                 memset(p[k], (int)k, n);
             }
             ma_check(h);
-            if (op % 97 == 0 || op == 3999) {
+            if (op % 97 == 0 || op == 15999) {
                 ma_stats_t st;
                 size_t live = 0;
                 memset(&seen, 0, sizeof seen);

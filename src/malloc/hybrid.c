@@ -65,13 +65,13 @@
 /* Tuning builds only (-DHY_TUNE): the parameters from VMLAB_HYBRID_TUNE =
  * "slab,max,warm,keep,feed", read once.  Never in a normal build. */
 #include <stdlib.h>
-static size_t hy_tune[6] = {1024, 64, 64, 1, 1, 0};
+static size_t hy_tune[5] = {512, 48, 256, 1, 1};
 static size_t hy_param(int i)
 {
     static int done;
     if (!done) {
         const char *e = getenv("VMLAB_HYBRID_TUNE");
-        for (int k = 0; e && *e && k < 6; k++) {
+        for (int k = 0; e && *e && k < 5; k++) {
             char *end;
             hy_tune[k] = strtoul(e, &end, 10);
             e = *end ? end + 1 : end;
@@ -85,7 +85,6 @@ static size_t hy_param(int i)
 #define HY_WARM hy_param(2)
 #define HY_KEEP hy_param(3)
 #define HY_FEED hy_param(4)
-#define HY_ORDER hy_param(5)
 #define HY_NCLS 8u
 #define HY_MAX_CONST 64u
 #else
@@ -101,11 +100,8 @@ static size_t hy_param(int i)
 #ifndef HY_FEED
 #define HY_FEED 1 /* small requests still move adaptive's running mean */
 #endif
-#ifndef HY_ORDER
-#define HY_ORDER 0 /* class lists: 0 last made partial first, 1 by address */
-#endif
 #ifndef HY_WARM
-#define HY_WARM 64 /* requests of a class served with headers before its first slab */
+#define HY_WARM 256 /* requests of a class served with headers before its first slab */
 #endif
 #define HY_NCLS (HY_MAX / 8) /* classes at alignment 8 (16: half of them) */
 #define HY_MAX_CONST HY_MAX
@@ -197,22 +193,6 @@ static inline unsigned char *obj_at(hy_slab_t *s, size_t i)
 
 static void list_push(hy_state_t *st, size_t c, hy_slab_t *s)
 {
-    if (HY_ORDER) {
-        hy_slab_t *p = NULL, *n = st->list[c];
-        while (n && n < s) {
-            p = n;
-            n = n->next;
-        }
-        s->prev = p;
-        s->next = n;
-        if (n)
-            n->prev = s;
-        if (p)
-            p->next = s;
-        else
-            st->list[c] = s;
-        return;
-    }
     s->prev = NULL;
     s->next = st->list[c];
     if (s->next)
