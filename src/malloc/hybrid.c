@@ -128,6 +128,9 @@ typedef struct hy_state {
     hy_slab_t *spare[HY_NCLS];    /* per class: the empty slab kept, or NULL */
     size_t asked[HY_NCLS];        /* per class: requests so far, up to HY_WARM */
     unsigned char *last[HY_NCLS]; /* debug modes: the object freed last, or NULL */
+    const void *memo;             /* the pointer classified last (NULL: none) ... */
+    int memo_obj;                 /* ... and the verdict: the core, then the design
+                                     op it calls, ask about the same pointer */
     size_t nslabs;                /* slabs alive */
     size_t nobjs;                 /* objects allocated */
 } hy_state_t;
@@ -177,11 +180,25 @@ static size_t slab_nobj(const ma_heap_t *h, size_t csize)
     return n;
 }
 
-static int hy_headerless(const ma_heap_t *h, const void *p)
+static int classify(const ma_heap_t *h, const void *p)
 {
     hy_slab_t *s = frame_of(p);
     ma_region_t *r = ma_region_of(h, s);
     return r && (unsigned char *)s >= r->first + MA_WORD && s->magic == magic_of(h, s);
+}
+
+/* classify(), remembered for the last pointer: the frame word is often a
+ * cache line of its own, and one operation asks up to three times (vet,
+ * validate, free).  Only making or releasing a slab (and memory new to the
+ * heap) changes a verdict: those forget it. */
+static int hy_headerless(const ma_heap_t *h, const void *p)
+{
+    hy_state_t *st = hy(h);
+    if (p != st->memo) {
+        st->memo = p;
+        st->memo_obj = classify(h, p);
+    }
+    return st->memo_obj;
 }
 
 static inline unsigned char *obj_at(hy_slab_t *s, size_t i)
@@ -221,6 +238,7 @@ static hy_slab_t *slab_new(ma_heap_t *h, size_t c)
     if (!s)
         return NULL;
     MA_ASSERT(frame_of(s) == s);
+    st->memo = NULL;
     s->magic = magic_of(h, s);
     s->csize = (uint16_t)csize;
     s->nobj = (uint16_t)nobj;
@@ -242,6 +260,7 @@ static void slab_release(ma_heap_t *h, size_t c, hy_slab_t *s)
     if (st->last[c] && frame_of(st->last[c]) == s)
         st->last[c] = NULL;
     s->magic = 0; /* no stale magic: the frame is an ordinary block now */
+    st->memo = NULL;
     st->nslabs--;
     bt_free(h, s);
 }
@@ -393,6 +412,7 @@ static void hy_region_added(ma_heap_t *h, ma_region_t *r, unsigned char *old)
     for (uintptr_t f = (lo + HY_SLAB - 1) & ~(uintptr_t)(HY_SLAB - 1); f + 8 <= end; f += HY_SLAB)
         if (((hy_slab_t *)f)->magic == magic_of(h, (hy_slab_t *)f))
             ((hy_slab_t *)f)->magic = 0;
+    hy(h)->memo = NULL;
     bt_region_added(h, r, old);
 }
 
@@ -479,7 +499,7 @@ static int check_block(const ma_block_t *b, void *ctx)
     size_t nfree = 0, c;
     if (!s) {
         /* the classifier never claims a block with a header */
-        MA_ASSERT(!b->allocated || !hy_headerless(h, b->payload));
+        MA_ASSERT(!b->allocated || !classify(h, b->payload));
         return 0;
     }
     c = cls(h, s->csize);
@@ -511,6 +531,7 @@ static void hy_check(ma_heap_t *h)
     hy_state_t *st = hy(h);
     hy_tally_t t = {.h = h};
     size_t listed = 0;
+    MA_ASSERT(!st->memo || st->memo_obj == classify(h, st->memo));
     bt_check(h);
     MA_ASSERT(bt_walk(h, check_block, &t) == 0);
     MA_ASSERT(t.slabs == st->nslabs && t.objs == st->nobjs);
