@@ -9,6 +9,8 @@
  * realloc's fall-back (allocate, copy, free), the CS:APP 9.11 error checks
  * (double free, invalid pointer, canaries, poison) and the abort message.
  * The design decides everything about blocks: layout, fit, split, coalesce.
+ * A design with headerless blocks (hybrid) says which pointers are such
+ * blocks (ma_design_t.headerless); the core asks before it reads p[-1].
  *
  * No malloc, no stdio: this code runs inside malloc() in the preload library.
  *

@@ -22,8 +22,10 @@
  *
  * Classes are the multiples of the heap's alignment up to HY_MAX bytes
  * (requests with the canary and sites words included); larger requests go
- * to adaptive unchanged.  An object is allocated from the first slab on its
- * class's list (lowest free object first); a slab that empties goes back to
+ * to adaptive unchanged, and so do a class's first HY_WARM requests (a slab
+ * per class is a fixed cost small programs should not pay).  An object is
+ * allocated from the first slab on its class's list (lowest free object
+ * first; the spare last); a slab that empties goes back to
  * the heap at once, except HY_KEEP of them per class (the spare), kept so
  * that a class whose last object comes and goes does not cut and free a
  * slab each time, and so that a double free of that object still finds
@@ -38,14 +40,16 @@
  * not a live slab whose word happens to equal the magic: program data and
  * the allocator's other words do not derive from the secret (the one that
  * does, the canary, address ^ secret, differs from a magic by the tag), so
- * they match with probability 2^-64 per frame; released slabs erase their
- * magic, so stale magic never survives.  (A program that reads a slab header and copies its
- * first word to an aligned place defeats it, as it can forge any header.)
+ * they match with probability 2^-64 per frame.  Released slabs erase their
+ * magic, and so does memory new to the heap (an earlier heap in the same
+ * storage has the same secret), so no stale magic survives.  (A program
+ * that reads a slab header and copies its first word to an aligned place
+ * defeats it, as it can forge any header.)
  *
- * Metadata outside the counted heap: the class lists, spares and two
- * counters in the design state (hy_state_t: 2 * HY_NCLS pointers + 16
- * bytes, in the caller's MA_HEAP_BYTES storage).  Everything else is inside
- * slab blocks, counted as allocated heap.
+ * Metadata outside the counted heap: per class a list head, a spare, a
+ * request count and a debug-mode hint, and four words (hy_state_t: 4 *
+ * HY_NCLS + 4 words, in the caller's MA_HEAP_BYTES storage).  Everything
+ * else is inside slab blocks, counted as allocated heap.
  *
  * Invariants (hy_check, after every operation under VMLAB_DEBUG), for every
  * slab s (an allocated block whose payload f is HY_SLAB-aligned with
@@ -56,7 +60,9 @@
  *   nfree > 0  <=>  s is on list[class(csize)];  nfree == nobj  =>  s == spare[class]
  *   slabs found == nslabs;  sum (nobj - nfree) == nobjs
  *   MA_POISON: every free object is all 0xdd
- *   no block with a header has a payload hy_headerless() claims
+ *   no block with a header has a payload classify() claims
+ *   the remembered verdict (memo) equals a fresh one; last[c] is a free
+ *   object of class c
  * and adaptive's (bt_check, st_check).
  */
 #include "malloc/adaptive.h"
