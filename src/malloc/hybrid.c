@@ -67,33 +67,6 @@
  */
 #include "malloc/adaptive.h"
 
-#ifdef HY_TUNE
-/* Tuning builds only (-DHY_TUNE): the parameters from VMLAB_HYBRID_TUNE =
- * "slab,max,warm,keep,feed", read once.  Never in a normal build. */
-#include <stdlib.h>
-static size_t hy_tune[5] = {512, 48, 256, 1, 1};
-static size_t hy_param(int i)
-{
-    static int done;
-    if (!done) {
-        const char *e = getenv("VMLAB_HYBRID_TUNE");
-        for (int k = 0; e && *e && k < 5; k++) {
-            char *end;
-            hy_tune[k] = strtoul(e, &end, 10);
-            e = *end ? end + 1 : end;
-        }
-        done = 1;
-    }
-    return hy_tune[i];
-}
-#define HY_SLAB hy_param(0)
-#define HY_MAX hy_param(1)
-#define HY_WARM hy_param(2)
-#define HY_KEEP hy_param(3)
-#define HY_FEED hy_param(4)
-#define HY_NCLS 8u
-#define HY_MAX_CONST 64u
-#else
 #ifndef HY_SLAB
 #define HY_SLAB 512u /* slab frame: bytes and alignment */
 #endif
@@ -110,12 +83,10 @@ static size_t hy_param(int i)
 #define HY_WARM 256 /* requests of a class served with headers before its first slab */
 #endif
 #define HY_NCLS (HY_MAX / 8) /* classes at alignment 8 (16: half of them) */
-#define HY_MAX_CONST HY_MAX
 
 _Static_assert((HY_SLAB & (HY_SLAB - 1)) == 0 && HY_SLAB >= 256 && HY_SLAB <= 65536,
                "HY_SLAB: a power of two in [256, 65536]");
 _Static_assert(HY_MAX % 16 == 0 && HY_MAX >= 16 && HY_MAX <= HY_SLAB / 4, "HY_MAX");
-#endif
 
 typedef struct hy_slab {
     uint64_t magic;         /* heap secret ^ frame address ^ HY_TAG */
@@ -579,5 +550,5 @@ const ma_design_t ma_hybrid = {
     .walk_free = hy_walk_free,
     .check = hy_check,
     .headerless = hy_headerless,
-    .headerless_max = HY_MAX_CONST,
+    .headerless_max = HY_MAX,
 };
