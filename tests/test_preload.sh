@@ -14,7 +14,7 @@ LIB=${VMLAB_MALLOC_LIB:-$BUILD/libvmlab-malloc.so}
 # absolute: the git test preloads it from inside another directory
 case $LIB in /*) ;; *) LIB=$(pwd)/$LIB ;; esac
 PROGS=$BUILD/tests/malloc
-DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy adaptive"
+DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy adaptive hybrid"
 # Designs whose search is linear in the number of blocks (the implicit list's
 # fit; explicit-addr's free, which inserts in address order): a program with
 # 10^5 live blocks takes minutes on them, so the heaviest workload runs on
@@ -247,6 +247,14 @@ t_stress_cache_off_and_checked() {
         grep -q "design $d: .*; thread caches on;" "$TMP/stats" || fail "$d: caches not on: $(cat "$TMP/stats")" || return 1
         used $d 6000 || return 1
     done
+    # hybrid's slab objects have no header for the caches to read: its
+    # caches stay off whatever is asked, and the debug flags still work
+    for f in "" canary,poison; do
+        VMLAB_MALLOC_FLAGS=$f vm hybrid "$PROGS/stress" 4 4000 >"$TMP/got" 2>&1 || fail "hybrid, flags '$f': $(cat "$TMP/got")" || return 1
+        cmp -s "$TMP/got" "$TMP/want" || fail "hybrid, flags '$f': $(cat "$TMP/got")" || return 1
+        grep -q "design hybrid: .*; thread caches off;" "$TMP/stats" || fail "hybrid: caches not off: $(cat "$TMP/stats")" || return 1
+        used hybrid 6000 || return 1
+    done
     LD_PRELOAD=$LIB VMLAB_MALLOC_CACHE=yes env true 2>"$TMP/err"
     [ $? -eq 127 ] && grep -q "^vmlab malloc: VMLAB_MALLOC_CACHE=yes: unknown value (expected 1" "$TMP/err" ||
         fail "bad VMLAB_MALLOC_CACHE: $(cat "$TMP/err")"
@@ -259,7 +267,7 @@ t_stress_cache_off_and_checked() {
 # designs take minutes on 3 * 10^4 blocks.
 t_freed_memory_goes_back() {
     preload_ok || return
-    for d in segfit buddy explicit-lifo implicit-next adaptive; do
+    for d in segfit buddy explicit-lifo implicit-next adaptive hybrid; do
         vm $d "$PROGS/rss" 64 >"$TMP/got" 2>"$TMP/err" || fail "$d: rss exited $?: $(cat "$TMP/err")" || return 1
         peak=$(sed -n 's/.*peak_kib=\([0-9]*\).*/\1/p' "$TMP/got")
         after=$(sed -n 's/.*after_kib=\([0-9]*\).*/\1/p' "$TMP/got")
@@ -288,7 +296,7 @@ t_regrown_block_keeps_the_heap_small() {
     [ -f "$src" ] && [ -f "$trace" ] || { skip "no $src or $trace"; return; }
     command -v cc >/dev/null || { skip "no cc"; return; }
     cc -O2 -o "$TMP/replay" "$src" || fail "replay.c does not build" || return 1
-    for d in segfit explicit-lifo adaptive; do
+    for d in segfit explicit-lifo adaptive hybrid; do
         vm $d "$TMP/replay" -s 1 -r 1500 "$trace" >"$TMP/got" 2>&1 || fail "$d: $(cat "$TMP/got")" || return 1
         kib=$(sed -n 's/.*; heap \([0-9]*\) KiB.*/\1/p' "$TMP/stats")
         [ -n "$kib" ] && [ "$kib" -lt 8192 ] || fail "$d: the heap grew: $(cat "$TMP/stats")" || return 1

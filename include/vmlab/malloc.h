@@ -141,7 +141,9 @@ void ma_check(ma_heap_t *h);
 /* One block, as ma_walk() reports it. */
 typedef struct ma_block {
     void *addr;     /* the block's first byte (its header) */
-    void *payload;  /* what malloc returned for it (or would) */
+    void *payload;  /* what malloc returned for it (or would); NULL in an
+                       allocated "block" that is the design's own metadata
+                       (hybrid's slab headers): overhead, no program block */
     size_t size;    /* whole block in bytes, header included */
     int allocated;  /* 1 allocated, 0 free */
     int list;       /* ma_walk_free(): which free list (size class, order) */
@@ -157,7 +159,8 @@ int ma_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx);
 typedef struct ma_stats {
     size_t heap_bytes;   /* bytes in all regions (an arena's high-water mark) */
     size_t regions;      /* regions the heap has */
-    size_t live_blocks;  /* allocated blocks, huge ones included */
+    size_t live_blocks;  /* allocated blocks, huge ones included (not the
+                            metadata blocks, payload NULL, of ma_walk) */
     size_t live_bytes;   /* their sizes, headers included */
     size_t free_blocks;  /* free blocks */
     size_t free_bytes;   /* their sizes */

@@ -650,3 +650,76 @@ void bt_check(ma_heap_t *h)
     if (pol(h)->check)
         MA_ASSERT(pol(h)->check(h) == nfree);
 }
+
+/* The lowest block start q in free block b where a block of asize bytes
+ * fits with its payload aligned to align and the part of b before q either
+ * empty or a whole free block (split_min); NULL if none. */
+static unsigned char *aligned_spot(const ma_heap_t *h, unsigned char *b, size_t asize,
+                                   size_t align)
+{
+    unsigned char *q = (unsigned char *)ma_round((uintptr_t)b + MA_WORD, align) - MA_WORD;
+    if (q != b && (size_t)(q - b) < split_min(h))
+        q += align;
+    return q + asize <= b + ma_bsize(b) ? q : NULL;
+}
+
+void *bt_malloc_aligned(ma_heap_t *h, size_t size, size_t align)
+{
+    size_t asize = adjust(h, size), sm = split_min(h), most = asize + align + sm;
+    MA_ASSERT(align >= sm && (align & (align - 1)) == 0);
+    for (;;) {
+        unsigned char *b = pol(h)->find(h, asize), *q = b ? aligned_spot(h, b, asize, align) : NULL;
+        unsigned char *lf;
+        size_t extend = most;
+        if (!q) {
+            /* the best fit has no aligned spot: a block that surely has,
+             * else the heap's top free block (grown below for this) */
+            b = pol(h)->find(h, most);
+            if (!b)
+                b = last_free(h);
+            q = b ? aligned_spot(h, b, asize, align) : NULL;
+        }
+        if (q) {
+            size_t bs = ma_bsize(b), prevbit = ma_hdr(b) & MA_F_PREV, rest;
+            size_t meta = pol(h)->meta;
+            index_remove(h, b);
+            /* handed out: [q, q + asize), plus the words the prefix's
+             * footer and the suffix's head overwrite */
+            verify_body(h, b, q - MA_WORD, q + asize + meta);
+            rest = (size_t)(b + bs - (q + asize));
+            if (rest < sm) {
+                asize += rest;
+                rest = 0;
+            }
+            if (q != b) {
+                mark_free(b, (size_t)(q - b), prevbit);
+                index_insert(h, b);
+                prevbit = 0;
+            }
+            ma_set_hdr(q, asize | prevbit | MA_F_ALLOC);
+            if (rest) {
+                mark_free(q + asize, rest, MA_F_PREV);
+                index_insert(h, q + asize);
+            } else {
+                set_prev_bit(q + asize, 1);
+            }
+            return q + MA_WORD;
+        }
+        if ((h->flags & MA_DEFER_COALESCE) && coalesce_all(h))
+            continue;
+        /* grow the heap's end by what the aligned spot after its last
+         * free block (or after its end) misses, no more */
+        lf = last_free(h);
+        if (h->last) {
+            unsigned char *from = lf ? lf : h->last->limit;
+            unsigned char *q0 = (unsigned char *)ma_round((uintptr_t)from + MA_WORD, align) - MA_WORD;
+            if (q0 != from && (size_t)(q0 - from) < sm)
+                q0 += align;
+            extend = (size_t)(q0 + asize - h->last->limit);
+            if (extend < min_block(h))
+                extend = min_block(h);
+        }
+        if (ma_grow(h, extend, bt_region_need(h, most)) != 0)
+            return NULL;
+    }
+}

@@ -120,6 +120,10 @@ int bt_validate(ma_heap_t *h, const void *p);
 int bt_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx);
 int bt_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx);
 void bt_check(ma_heap_t *h);
+/* Allocate a block of size bytes whose payload is aligned to align (a
+ * power of two >= 32), cut from a free block without waste: what comes
+ * before it stays a free block.  The payload, or NULL (as bt_malloc). */
+void *bt_malloc_aligned(ma_heap_t *h, size_t size, size_t align);
 
 /* Implicit policies' helper: the first block of the heap, and the next
  * block after b in heap order (crossing regions); NULL at the end. */

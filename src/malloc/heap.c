@@ -9,6 +9,8 @@
  * realloc's fall-back (allocate, copy, free), the CS:APP 9.11 error checks
  * (double free, invalid pointer, canaries, poison) and the abort message.
  * The design decides everything about blocks: layout, fit, split, coalesce.
+ * A design with headerless blocks (hybrid) says which pointers are such
+ * blocks (ma_design_t.headerless); the core asks before it reads p[-1].
  *
  * No malloc, no stdio: this code runs inside malloc() in the preload library.
  *
@@ -35,7 +37,7 @@ _Static_assert(MA_HEAP_HDR + sizeof(ma_lists_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES
 static const ma_design_t *const designs[] = {
     &ma_implicit_first, &ma_implicit_next, &ma_implicit_best, &ma_implicit_worst,
     &ma_explicit_lifo,  &ma_explicit_addr, &ma_segfit,        &ma_segstore,
-    &ma_buddy,          &ma_adaptive,
+    &ma_buddy,          &ma_adaptive,       &ma_hybrid,
 };
 #define NDESIGNS (sizeof designs / sizeof designs[0])
 
@@ -352,6 +354,13 @@ static void huge_free(ma_heap_t *h, void *p)
 
 static inline void *unmark(void *p);
 
+/* Whether p is a headerless block (a design with such blocks only: one
+ * NULL test for the others).  Asked before anything reads p[-1]. */
+static inline int headerless(const ma_heap_t *h, const void *p)
+{
+    return __builtin_expect(h->d->headerless != NULL, 0) && h->d->headerless(h, p);
+}
+
 static inline uint64_t *canary_at(const ma_heap_t *h, void *p)
 {
     return (uint64_t *)((unsigned char *)p + h->d->usable(h, p) - 8);
@@ -367,9 +376,11 @@ void ma_set_site(ma_heap_t *h, void *p, size_t size, const void *site)
 {
     if (!(h->flags & MA_SITES) || !p)
         return;
-    p = unmark(p);
-    if (ma_is_huge(p))
-        return;
+    if (!headerless(h, p)) {
+        p = unmark(p);
+        if (ma_is_huge(p))
+            return;
+    }
     uint64_t *t = sites_at(h, p);
     t[0] = size;
     t[1] = (uint64_t)(uintptr_t)site;
@@ -379,7 +390,7 @@ void ma_site_of(ma_heap_t *h, const ma_block_t *b, size_t *size, const void **si
 {
     *size = 0;
     *site = NULL;
-    if (!(h->flags & MA_SITES) || !b->allocated)
+    if (!(h->flags & MA_SITES) || !b->allocated || !b->payload)
         return;
     const uint64_t *t = sites_at(h, b->payload);
     *size = (size_t)t[0];
@@ -442,14 +453,31 @@ static inline void *unmark(void *p)
     return p;
 }
 
-/* Check p before free/realloc (fn names the call in messages): aborts on
- * misuse; returns the real payload (a huge block's too). */
-static void *vet(ma_heap_t *h, void *p, const char *fn)
+/* The design's verdict on p, and its canary (with MA_CANARY). */
+static void vet_block(ma_heap_t *h, void *p, const char *fn)
 {
-    int rc;
+    int rc = h->d->validate(h, p);
+    if (rc == MA_NOT_ALLOC)
+        ma_fatal(fn, p, "double free: the block is already free");
+    if (rc != MA_OK)
+        ma_fatal(fn, p, "invalid pointer: not a block this heap allocated");
+    if (h->flags & MA_CANARY)
+        canary_check(h, p, fn);
+}
+
+/* Check p before free/realloc (fn names the call in messages): aborts on
+ * misuse; returns the real payload (a huge block's too).  *obj: 1 if p is a
+ * headerless block (then p itself), classified before any header read. */
+static void *vet(ma_heap_t *h, void *p, const char *fn, int *obj)
+{
     void *q;
     if ((uintptr_t)p & 7)
         ma_fatal(fn, p, "invalid pointer: not 8-byte aligned, so never returned by malloc");
+    *obj = headerless(h, p);
+    if (*obj) {
+        vet_block(h, p, fn);
+        return p;
+    }
     q = unmark(p);
     /* a marker must lead into this heap (or, with huge blocks, to one): a
      * garbage word that looks like one must not send us reading anywhere */
@@ -462,25 +490,21 @@ static void *vet(ma_heap_t *h, void *p, const char *fn)
         ma_huge_debug_check(p, fn);
         return p;
     }
-    rc = h->d->validate(h, p);
-    if (rc == MA_NOT_ALLOC)
-        ma_fatal(fn, p, "double free: the block is already free");
-    if (rc != MA_OK)
-        ma_fatal(fn, p, "invalid pointer: not a block this heap allocated");
-    if (h->flags & MA_CANARY)
-        canary_check(h, p, fn);
+    vet_block(h, p, fn);
     return p;
 }
 
 void *ma_vet(ma_heap_t *h, void *p, const char *fn)
 {
-    return vet(h, p, fn);
+    int obj;
+    return vet(h, p, fn, &obj);
 }
 
 int ma_resize(ma_heap_t *h, void *p, size_t size)
 {
+    int obj;
     h->needed = 0;
-    if (size > MA_SIZE_MAX || vet(h, p, "realloc()") != p || ma_is_huge(p) ||
+    if (size > MA_SIZE_MAX || vet(h, p, "realloc()", &obj) != p || (!obj && ma_is_huge(p)) ||
         !h->d->resize(h, p, size + ma_extra(h)))
         return 0;
     if (h->flags & MA_CANARY)
@@ -491,10 +515,11 @@ int ma_resize(ma_heap_t *h, void *p, size_t size)
 
 void ma_free(ma_heap_t *h, void *p)
 {
+    int obj;
     if (!p)
         return;
-    p = vet(h, p, "free()");
-    if ((((size_t *)p)[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL)) {
+    p = vet(h, p, "free()", &obj);
+    if (!obj && (((size_t *)p)[-1] & MA_FLAGS) == (MA_F_ALLOC | MA_F_SPECIAL)) {
         huge_free(h, p);
         return;
     }
@@ -508,6 +533,8 @@ size_t ma_usable_size(ma_heap_t *h, const void *cp)
     size_t u;
     if (!p)
         return 0;
+    if (headerless(h, p))
+        return h->d->usable(h, p) - ma_extra(h);
     real = unmark(p);
     if (ma_is_huge(real)) {
         void *map;
@@ -523,6 +550,7 @@ void *ma_realloc(ma_heap_t *h, void *p, size_t size)
 {
     void *real, *q;
     size_t old;
+    int obj;
     if (!p)
         return ma_malloc(h, size);
     if (size == 0) {
@@ -534,8 +562,17 @@ void *ma_realloc(ma_heap_t *h, void *p, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    real = vet(h, p, "realloc()");
-    if (real == p && !ma_is_huge(p) &&
+    real = vet(h, p, "realloc()", &obj);
+    if (obj) {
+        /* a headerless block: the design keeps it or says move; never a
+         * huge block, never a header read */
+        if ((q = h->d->relocate(h, p, size + ma_extra(h))) != NULL) {
+            if (h->flags & MA_CANARY)
+                canary_set(h, q);
+            VL_DEBUG_CHECK(ma_check(h));
+            return q;
+        }
+    } else if (real == p && !ma_is_huge(p) &&
         !(h->huge_threshold && size >= h->huge_threshold && h->src.map) &&
         (h->d->relocate ? (q = h->d->relocate(h, p, size + ma_extra(h))) != NULL
                         : (q = p, h->d->resize(h, p, size + ma_extra(h))))) {
@@ -544,7 +581,7 @@ void *ma_realloc(ma_heap_t *h, void *p, size_t size)
         VL_DEBUG_CHECK(ma_check(h));
         return q;
     }
-    if (real == p && ma_is_huge(p)) {
+    if (!obj && real == p && ma_is_huge(p)) {
         void *map;
         size_t len, dbg = ma_huge_debug_check(p, "realloc()");
         ma_huge_mapping(p, &map, &len);
@@ -605,6 +642,9 @@ void *ma_memalign(ma_heap_t *h, size_t align, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    /* the marker goes in the block before q: never a headerless block */
+    if (h->d->headerless && n + ma_extra(h) <= h->d->headerless_max)
+        n = h->d->headerless_max + 1;
     raw = ma_malloc(h, n);
     if (!raw)
         return NULL;
@@ -619,7 +659,7 @@ void *ma_memalign(ma_heap_t *h, size_t align, size_t size)
 static int canary_walk(const ma_block_t *b, void *ctx)
 {
     ma_heap_t *h = ctx;
-    if (b->allocated)
+    if (b->allocated && b->payload)
         canary_check(h, b->payload, "ma_check()");
     return 0;
 }
@@ -656,7 +696,7 @@ static int stats_walk(const ma_block_t *b, void *ctx)
 {
     ma_stats_t *st = ctx;
     if (b->allocated) {
-        st->live_blocks++;
+        st->live_blocks += b->payload != NULL; /* not a design's metadata */
         st->live_bytes += b->size;
     } else {
         st->free_blocks++;

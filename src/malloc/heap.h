@@ -90,6 +90,14 @@ typedef struct ma_design {
     int (*walk)(ma_heap_t *h, ma_walk_fn fn, void *ctx);
     int (*walk_free)(ma_heap_t *h, ma_walk_fn fn, void *ctx);
     void (*check)(ma_heap_t *h); /* abort on a broken invariant */
+    /* Designs with headerless blocks (hybrid's slab objects), NULL for the
+     * others: whether p (8-byte aligned) is such a block, decided without
+     * reading p[-1].  The core asks it first, before any header read, and
+     * then hands p to validate/usable/free/resize/relocate as usual: those
+     * classify it again.  Allocations of headerless_max bytes or less
+     * (extras included) may be served headerless; memalign asks for more. */
+    int (*headerless)(const ma_heap_t *h, const void *p);
+    size_t headerless_max;
 } ma_design_t;
 
 struct ma_heap {
@@ -227,6 +235,6 @@ int ma_resize(ma_heap_t *h, void *p, size_t size);
 
 extern const ma_design_t ma_implicit_first, ma_implicit_next, ma_implicit_best,
     ma_implicit_worst, ma_explicit_lifo, ma_explicit_addr, ma_segfit, ma_segstore,
-    ma_buddy, ma_adaptive;
+    ma_buddy, ma_adaptive, ma_hybrid;
 
 #endif

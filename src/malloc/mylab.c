@@ -76,8 +76,8 @@ static int show_block(const ma_block_t *b, void *ctx)
 {
     size_t *i = ctx;
     printf("  %4zu  @%06lx  %-9s  %8zu bytes", (*i)++, (unsigned long)off(b->addr),
-           b->allocated ? "allocated" : "free", b->size);
-    if (b->allocated)
+           !b->allocated ? "free" : b->payload ? "allocated" : "metadata", b->size);
+    if (b->allocated && b->payload)
         printf("  payload @%06lx, %zu usable", (unsigned long)off(b->payload),
                ma_usable_size(heap, b->payload));
     printf("\n");
@@ -134,8 +134,8 @@ typedef struct {
 static int leak_block(const ma_block_t *b, void *ctx)
 {
     leak_t *l = ctx;
-    if (!b->allocated)
-        return 0;
+    if (!b->allocated || !b->payload)
+        return 0; /* free, or the design's metadata (hybrid's slab headers) */
     l->n++;
     l->bytes += ma_usable_size(heap, b->payload);
     if (l->fd >= 0 && l->n <= 20)

@@ -116,6 +116,9 @@ static size_t trim_debt;       /* bytes given back to the heap since the last tr
 static uint64_t n_trims;       /* trim passes that released pages */
 static uint64_t trim_bytes;    /* bytes released by them (madvise(MADV_DONTNEED)) */
 static int cache_on = 1;       /* VMLAB_MALLOC_CACHE: thread caches in front of the heap */
+static int headerless_on;      /* the design has headerless blocks (hybrid): nothing
+                                  here may read the word before a pointer; caches off,
+                                  every call through ma_* under the lock.  Set once. */
 static size_t join_bit;        /* MA_F_PREV under a boundary-tag design with a linear
                                   index that coalesces at once, else 0: a freed block
                                   whose predecessor is free (the bit clear) skips the
@@ -305,7 +308,7 @@ static int in_res_fn(const void *p)
  * huge block, not an alignment marker). */
 static inline int plain_block(const void *p)
 {
-    return (((const size_t *)p)[-1] & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC &&
+    return !headerless_on && (((const size_t *)p)[-1] & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC &&
            ((uintptr_t)p & 15) == 0;
 }
 
@@ -352,11 +355,15 @@ static void init_locked(void)
     if (rc == -ENOENT)
         die("vmlab malloc: VMLAB_MALLOC=", cfg.design,
             ": unknown design (expected implicit-first, implicit-next, implicit-best, "
-            "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore, buddy or adaptive)");
+            "implicit-worst, explicit-lifo, explicit-addr, segfit, segstore, buddy, adaptive or hybrid)");
     if (rc)
         die("vmlab malloc: cannot start the heap for design ", cfg.design, "");
     if (heap->d->bt && heap->d->bt->linear && !(heap->flags & MA_DEFER_COALESCE))
         join_bit = MA_F_PREV;
+    if (heap->d->headerless) {
+        headerless_on = 1;
+        cache_on = 0; /* the caches and fast paths read headers */
+    }
     /* The region reservation: address space only (MAP_NORESERVE: not
      * counted against memory until touched).  Without it the heap grows by
      * separate mappings (get_region) and nothing is cached. */
@@ -657,6 +664,23 @@ nomem:
     return NULL;
 }
 
+/* Whether p (a pointer of this library, not the bootstrap arena's) is a
+ * mapped block.  Under a design with headerless blocks the word before p
+ * may be a neighbour's data: the heap's regions decide (outside the lock
+ * only the reservation, which no mapping overlaps). */
+static int is_huge(const void *p)
+{
+    int own;
+    if (!headerless_on)
+        return ma_is_huge(p);
+    if (in_res(p))
+        return 0;
+    heap_lock();
+    own = heap && ma_owns(heap, p);
+    heap_unlock();
+    return !own;
+}
+
 static void huge_free(void *p)
 {
     void *map;
@@ -754,7 +778,7 @@ static __attribute__((noinline)) void free_slow(void *p)
                 ma_fatal("free()", p, "double free: the block is already free");
             heap_free(p);
         }
-    } else if (ma_is_huge(p)) {
+    } else if (is_huge(p)) {
         huge_free(p);
     } else {
         heap_free(p);
@@ -923,7 +947,7 @@ EXPORT void *realloc(void *p, size_t n)
     }
     busy = 1;
     e = errno;
-    if (ma_is_huge(p)) {
+    if (is_huge(p)) {
         q = huge_realloc(p, n);
     } else if (in_res(p) && plain_block(p) && tc_cached(p)) {
         ma_fatal("realloc()", p, "double free: the block is already free");
@@ -1064,7 +1088,7 @@ EXPORT size_t malloc_usable_size(void *p)
         return 0;
     if (in_boot(p))
         return boot_size(p);
-    if (ma_is_huge(p))
+    if (is_huge(p))
         return huge_usable(p);
     if (heap && in_res(p) && plain_block(p))
         return tc_usable(heap, p); /* the block's own header: no lock */
@@ -1121,8 +1145,8 @@ static int leak_tally(const ma_block_t *b, void *ctx)
     size_t size, i;
     const void *site;
     (void)ctx;
-    if (!b->allocated)
-        return 0;
+    if (!b->allocated || !b->payload)
+        return 0; /* free, or the design's metadata */
     ma_site_of(heap, b, &size, &site);
     for (i = 0; i < leak_n && leak_tab[i].site != site; i++)
         ;

@@ -646,7 +646,7 @@ static int sample_block(const ma_block_t *b, void *ctx)
         return 0;
     }
     sp->s.alloc_bytes += b->size;
-    sp->s.live_blocks++;
+    sp->s.live_blocks += p != NULL; /* not a design's metadata (hybrid's slab headers) */
     /* the walk goes by address, as the live payloads are sorted */
     while (sp->k < sp->nlive && sp->live[sp->k].p < p)
         sp->k++;
