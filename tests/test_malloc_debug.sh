@@ -11,7 +11,7 @@
 BUILD=${BUILD:-build}
 LIB=${VMLAB_MALLOC_LIB:-$BUILD/libvmlab-malloc.so}
 BUGS=$BUILD/tests/malloc/bugs
-DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy adaptive"
+DESIGNS="implicit-first implicit-next implicit-best implicit-worst explicit-lifo explicit-addr segfit segstore buddy adaptive hybrid"
 
 preload_ok() {
     [ -f "$LIB" ] && [ -x "$BUGS" ] || { skip "$LIB or $BUGS not built"; return 77; }
