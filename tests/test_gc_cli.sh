@@ -86,11 +86,20 @@ t_leak_free_program_reports_nothing() {
     fi
 }
 
+# Valgrind's scan is conservative too: a dead stack slot that still holds a
+# block's address keeps it "reachable" in one run and not in the next (seen
+# once in a CI rehearsal: seed 5, valgrind 19117 bytes in 150 blocks, then
+# 19333 in 151 on every rerun, as vmlab said each time).  A seed whose
+# totals differ asks valgrind once more, and says so.
 t_random_heaps_match_valgrind() {
     have_valgrind || { skip "no valgrind"; return; }
     for seed in 1 2 3 4 5 6 7 8 9 10; do
         want=$(vg_totals "$PROGS/leak_random" $seed)
         got=$(our_totals "$PROGS/leak_random" $seed)
+        if [ -n "$want" ] && [ "$got" != "$want" ]; then
+            echo "  seed $seed: vmlab $got, valgrind $want; asking valgrind again"
+            want=$(vg_totals "$PROGS/leak_random" $seed)
+        fi
         [ -n "$want" ] && [ "$got" = "$want" ] || fail "seed $seed: vmlab $got, valgrind $want" || return 1
     done
 }
