@@ -651,15 +651,23 @@ void bt_check(ma_heap_t *h)
         MA_ASSERT(pol(h)->check(h) == nfree);
 }
 
-/* The lowest block start q in free block b where a block of asize bytes
- * fits with its payload aligned to align and the part of b before q either
- * empty or a whole free block (split_min); NULL if none. */
-static unsigned char *aligned_spot(const ma_heap_t *h, unsigned char *b, size_t asize,
-                                   size_t align)
+/* The lowest block start q at or after b whose payload is aligned to
+ * align and whose gap from b is either empty or a whole free block
+ * (split_min). */
+static unsigned char *aligned_from(const ma_heap_t *h, unsigned char *b, size_t align)
 {
     unsigned char *q = (unsigned char *)ma_round((uintptr_t)b + MA_WORD, align) - MA_WORD;
     if (q != b && (size_t)(q - b) < split_min(h))
         q += align;
+    return q;
+}
+
+/* That start in free block b if a block of asize bytes fits there; NULL if
+ * none. */
+static unsigned char *aligned_spot(const ma_heap_t *h, unsigned char *b, size_t asize,
+                                   size_t align)
+{
+    unsigned char *q = aligned_from(h, b, align);
     return q + asize <= b + ma_bsize(b) ? q : NULL;
 }
 
@@ -711,10 +719,7 @@ void *bt_malloc_aligned(ma_heap_t *h, size_t size, size_t align)
          * free block (or after its end) misses, no more */
         lf = last_free(h);
         if (h->last) {
-            unsigned char *from = lf ? lf : h->last->limit;
-            unsigned char *q0 = (unsigned char *)ma_round((uintptr_t)from + MA_WORD, align) - MA_WORD;
-            if (q0 != from && (size_t)(q0 - from) < sm)
-                q0 += align;
+            unsigned char *q0 = aligned_from(h, lf ? lf : h->last->limit, align);
             extend = (size_t)(q0 + asize - h->last->limit);
             if (extend < min_block(h))
                 extend = min_block(h);
