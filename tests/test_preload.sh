@@ -71,6 +71,23 @@ t_every_entry_point() {
     done
 }
 
+t_derived_entry_points_keep_glibcs_rules() {
+    # alloc_api.c: memalign's rounding, EINVAL/ENOMEM, pvalloc(0), overflow;
+    # under glibc, every design, and the record and leak-finder shims (one
+    # header, src/base/alloc_api.h, for all three libraries)
+    preload_ok || return
+    "$PROGS/alloc_api" >"$TMP/want" 2>&1 || fail "alloc_api fails on glibc: $(cat "$TMP/want")" || return 1
+    for d in $DESIGNS; do
+        vm $d "$PROGS/alloc_api" >"$TMP/got" 2>&1 && cmp -s "$TMP/got" "$TMP/want" ||
+            fail "$d: $(cat "$TMP/got")" || return 1
+    done
+    for shim in libvmlab-record.so libvmlab-gcleaks.so; do
+        [ -f "$BUILD/$shim" ] || { fail "$BUILD/$shim is not built"; return 1; }
+        LD_PRELOAD=$(pwd)/$BUILD/$shim "$PROGS/alloc_api" >"$TMP/got" 2>/dev/null &&
+            cmp -s "$TMP/got" "$TMP/want" || fail "$shim: $(cat "$TMP/got")" || return 1
+    done
+}
+
 t_python_workload() {
     preload_ok || return
     [ -n "$PY" ] || { skip "no python3"; return; }

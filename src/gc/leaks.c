@@ -41,6 +41,7 @@
 #include <unistd.h>
 #include <unwind.h>
 
+#include "base/alloc_api.h"
 #include "gc/gc_impl.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -117,7 +118,10 @@ static void *leak_alloc(size_t n, size_t align)
     char *base, *user;
     trailer_t *t;
     start();
-    if (__builtin_add_overflow(n, sizeof(trailer_t) + (align > 16 ? align : 0), &total)) {
+    /* the trailer keeps the offset in 32 bits: alignments past 2^31 fail
+     * as glibc's do when no such block can be had */
+    if (align > ((size_t)1 << 31) ||
+        __builtin_add_overflow(n, sizeof(trailer_t) + (align > 16 ? align : 0), &total)) {
         errno = ENOMEM;
         return NULL;
     }
@@ -209,51 +213,38 @@ EXPORT void *realloc(void *p, size_t n)
 
 EXPORT void *reallocarray(void *p, size_t n, size_t m)
 {
-    size_t bytes;
-    if (__builtin_mul_overflow(n, m, &bytes)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return realloc(p, bytes);
+    return vl_alloc_reallocarray(realloc, p, n, m);
+}
+
+/* A block aligned to align, a power of two (16 at least: malloc's). */
+static void *aligned(size_t align, size_t n)
+{
+    return leak_alloc(n, align < 16 ? 16 : align);
 }
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-    if (align & (align - 1) || align > (1u << 30)) {
-        /* glibc rounds a non-power of two up */
-        size_t a = 16;
-        while (a < align && a < ((size_t)1 << 30))
-            a <<= 1;
-        align = a;
-    }
-    return leak_alloc(n, align < 16 ? 16 : align);
+    return vl_alloc_memalign(aligned, align, n);
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-    return memalign(align, n);
+    return vl_alloc_memalign(aligned, align, n);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    void *p;
-    if (align < sizeof(void *) || (align & (align - 1)))
-        return EINVAL;
-    p = memalign(align, n);
-    if (!p)
-        return ENOMEM;
-    *out = p;
-    return 0;
+    return vl_alloc_posix_memalign(aligned, out, align, n);
 }
 
 EXPORT void *valloc(size_t n)
 {
-    return memalign(4096, n);
+    return aligned(4096, n);
 }
 
 EXPORT void *pvalloc(size_t n)
 {
-    return memalign(4096, (n + 4095) & ~(size_t)4095);
+    return vl_alloc_pvalloc(aligned, n, 4096);
 }
 
 EXPORT size_t malloc_usable_size(void *p)

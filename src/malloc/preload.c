@@ -82,6 +82,7 @@
 #endif
 #endif
 
+#include "base/alloc_api.h"
 #include "vmlab/malloc.h"
 #include "malloc/bt.h"
 #include "malloc/tcache.h"
@@ -999,12 +1000,7 @@ EXPORT void *realloc(void *p, size_t n)
 
 EXPORT void *reallocarray(void *p, size_t n, size_t m)
 {
-    size_t bytes;
-    if (__builtin_mul_overflow(n, m, &bytes)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return realloc(p, bytes);
+    return vl_alloc_reallocarray(realloc, p, n, m);
 }
 
 /* align a power of two. */
@@ -1027,43 +1023,22 @@ static void *aligned(size_t align, size_t n)
     return p;
 }
 
-/* glibc's memalign: an alignment that is not a power of two is rounded up. */
-static void *memalign_glibc(size_t align, size_t n)
-{
-    if (align > SIZE_MAX / 2 + 1) {
-        errno = EINVAL;
-        return NULL;
-    }
-    if (align & (align - 1))
-        align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
-    return aligned(align, n);
-}
-
 EXPORT void *memalign(size_t align, size_t n)
 {
     NOTE_SITE();
-    return memalign_glibc(align, n);
+    return vl_alloc_memalign(aligned, align, n);
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     NOTE_SITE();
-    return memalign_glibc(align, n);
+    return vl_alloc_memalign(aligned, align, n);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    void *p;
-    int e = errno;
     NOTE_SITE();
-    if (align < sizeof(void *) || (align & (align - 1)) != 0)
-        return EINVAL;
-    p = aligned(align, n);
-    errno = e;
-    if (!p)
-        return ENOMEM;
-    *out = p;
-    return 0;
+    return vl_alloc_posix_memalign(aligned, out, align, n);
 }
 
 EXPORT void *valloc(size_t n)
@@ -1073,12 +1048,7 @@ EXPORT void *valloc(size_t n)
 
 EXPORT void *pvalloc(size_t n)
 {
-    size_t r = round_page(n ? n : 1);
-    if (r == 0) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return aligned(PAGE, r);
+    return vl_alloc_pvalloc(aligned, n, PAGE);
 }
 
 EXPORT size_t malloc_usable_size(void *p)

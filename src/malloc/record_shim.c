@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/alloc_api.h"
 #include "malloc/mrec.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -274,12 +275,7 @@ EXPORT void *realloc(void *p, size_t n)
 
 EXPORT void *reallocarray(void *p, size_t n, size_t m)
 {
-    size_t bytes;
-    if (__builtin_mul_overflow(n, m, &bytes)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return realloc(p, bytes);
+    return vl_alloc_reallocarray(realloc, p, n, m);
 }
 
 static void *aligned(size_t align, size_t n)
@@ -302,16 +298,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    void *p;
-    int e = errno;
-    if (align < sizeof(void *) || (align & (align - 1)) != 0)
-        return EINVAL;
-    p = aligned(align, n);
-    errno = e;
-    if (!p)
-        return ENOMEM;
-    *out = p;
-    return 0;
+    return vl_alloc_posix_memalign(aligned, out, align, n);
 }
 
 EXPORT void *valloc(size_t n)
