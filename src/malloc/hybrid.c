@@ -31,12 +31,30 @@
  * slab each time, and so that a double free of that object still finds
  * its slab (the message says "double free").
  *
+ * Survivors (issue 18: gen shift, ladder): a phase of small blocks that
+ * dies but for a few leaves them scattered over its slabs, each keeping a
+ * frame alive that serves no other size, where a header design reuses the
+ * holes between survivors for any size.  Two rules bound that, tuned on
+ * seeds 1-30 of the generators only (BENCHMARKS.md, "hybrid: survivors"):
+ *  - the fill rule: a class with no free object opens a new slab only while
+ *    live objects fill HY_FILL% of the frames of the slabs alive (a frame
+ *    counts whole, trimmed or not: no other slab can use it); else the
+ *    request gets a header from adaptive.  A class's partly used slabs are
+ *    filled first regardless.
+ *  - the trim: a free that leaves a slab at most half full gives the free
+ *    objects past its last live one back to the heap (bt_resize) when they
+ *    make HY_TRIM bytes or more; the slab keeps the objects below for good.
+ * Either alone measured worse than neither on the generators; both
+ * together kept or raised every kind's mean on the tuning seeds and on two
+ * held-out sets.
+ *
  * Classification (the core asks before it reads p[-1]): p is a slab object
  * iff its frame f = p & ~(HY_SLAB - 1) lies in a region, past the region's
- * first block header, and the word at f is its magic.  A live slab
- * block spans [f - 8, f + HY_SLAB), so every address whose frame is a live
- * slab's lies inside that slab: a live slab is never missed and never
- * claims a pointer outside itself.  The one inexact case is a frame that is
+ * first block header, the word at f is its magic, and p lies before the
+ * end of the slab's block (whose header is the word at f - 8).  A live slab
+ * block spans [f - 8, f + HY_SLAB), or less once trimmed, so every address
+ * before its end whose frame is a live slab's lies inside that slab: a live
+ * slab is never missed and never claims a pointer outside itself.  The one inexact case is a frame that is
  * not a live slab whose word happens to equal the magic: program data and
  * the allocator's other words do not derive from the secret (the one that
  * does, the canary, address ^ secret, differs from a magic by the tag), so
@@ -47,18 +65,21 @@
  * defeats it, as it can forge any header.)
  *
  * Metadata outside the counted heap: per class a list head, a spare, a
- * request count and a debug-mode hint, and four words (hy_state_t: 4 *
- * HY_NCLS + 4 words, in the caller's MA_HEAP_BYTES storage).  Everything
+ * request count and a debug-mode hint, and five words (hy_state_t: 4 *
+ * HY_NCLS + 5 words, in the caller's MA_HEAP_BYTES storage).  Everything
  * else is inside slab blocks, counted as allocated heap.
  *
  * Invariants (hy_check, after every operation under VMLAB_DEBUG), for every
  * slab s (an allocated block whose payload f is HY_SLAB-aligned with
  * magic == secret ^ f ^ HY_TAG):
- *   block size >= HY_SLAB + 8;  csize % align == 0, csize <= HY_MAX
- *   nobj == slab_nobj(csize), first == slab_first(nobj)
+ *   csize % align == 0, csize <= HY_MAX
+ *   0 < nobj <= slab_nobj(csize), first == slab_first(slab_nobj(csize))
+ *   block size >= 8 + first + nobj * csize; >= HY_SLAB + 8 iff untrimmed
+ *   (nobj == slab_nobj(csize))
  *   popcount(map) == nfree <= nobj; no bit at or past nobj
  *   nfree > 0  <=>  s is on list[class(csize)];  nfree == nobj  =>  s == spare[class]
- *   slabs found == nslabs;  sum (nobj - nfree) == nobjs
+ *   slabs found == nslabs;  sum (nobj - nfree) == nobjs;
+ *   sum (nobj - nfree) * csize == objbytes
  *   MA_POISON: every free object is all 0xdd
  *   no block with a header has a payload classify() claims
  *   the remembered verdict (memo) equals a fresh one; last[c] is a free
