@@ -1797,10 +1797,13 @@ static int hy_fill_visit(const ma_block_t *b, void *ctx)
 
 /* Whether a request of class size cs goes to a slab, its class warm: a
  * slab of that size has a free object, or live objects fill HY_FILL_T% of
- * the slabs' frames (hybrid.c's fill rule). */
+ * the slabs' frames (hybrid.c's fill rule; off in the debug modes, as the
+ * warm-up). */
 static int hy_fill_model(ma_heap_t *h, size_t cs)
 {
     hy_fill_t f;
+    if (HY_WARM_T == 0)
+        return 1;
     memset(&f, 0, sizeof f);
     ma_walk(h, hy_fill_visit, &f);
     return f.free_objs[cs] > 0 || f.live_bytes * 100 >= HY_FILL_T * f.slabs * HY_SLAB_T;

@@ -40,7 +40,8 @@
  *    live objects fill HY_FILL% of the frames of the slabs alive (a frame
  *    counts whole, trimmed or not: no other slab can use it); else the
  *    request gets a header from adaptive.  A class's partly used slabs are
- *    filled first regardless.
+ *    filled first regardless.  (Not in the debug modes, where every small
+ *    request goes to a slab, as they skip the warm-up.)
  *  - the trim: a free that leaves a slab at most half full gives the free
  *    objects past its last live one back to the heap (bt_resize) when they
  *    make HY_TRIM bytes or more; the slab keeps the objects below for good.
@@ -296,10 +297,12 @@ static inline int obj_free(const hy_slab_t *s, size_t i)
  * slab counts its whole frame: no other slab can use it).  Sparse slabs
  * are survivors pinning memory that serves no other size: while they
  * dominate, the class's requests take headers, whose blocks fit the holes
- * any size leaves. */
-static inline int slab_may_open(const hy_state_t *st)
+ * any size leaves.  Not in the debug modes, which skip the warm-up too:
+ * there every small request goes to a slab (see warm). */
+static inline int slab_may_open(const ma_heap_t *h)
 {
-    return !HY_FILL || st->objbytes * 100 >= (size_t)HY_FILL * st->nslabs * HY_SLAB;
+    const hy_state_t *st = hy(h);
+    return !HY_FILL || !warm(h) || st->objbytes * 100 >= (size_t)HY_FILL * st->nslabs * HY_SLAB;
 }
 
 static void *slab_alloc(ma_heap_t *h, size_t size)
@@ -321,7 +324,7 @@ static void *slab_alloc(ma_heap_t *h, size_t size)
         s->map[w] &= ~((uint64_t)1 << (i % 64));
         goto taken;
     }
-    if (!s && (!slab_may_open(st) || !(s = slab_new(h, c))))
+    if (!s && (!slab_may_open(h) || !(s = slab_new(h, c))))
         return NULL; /* the caller asks adaptive */
     if (st->spare[c] == s) {
         if (s->next)
@@ -466,7 +469,7 @@ static void *hy_relocate(ma_heap_t *h, void *p, size_t size)
         return size <= HY_MAX && cls(h, size) == cls(h, cs) ? p : NULL;
     }
     if (size <= HY_MAX && hy(h)->asked[cls(h, size)] >= warm(h) &&
-        (hy(h)->list[cls(h, size)] || slab_may_open(hy(h))))
+        (hy(h)->list[cls(h, size)] || slab_may_open(h)))
         return NULL;
     return bt_relocate(h, p, size);
 }
