@@ -31,12 +31,31 @@
  * slab each time, and so that a double free of that object still finds
  * its slab (the message says "double free").
  *
+ * Survivors (issue 18: gen shift, ladder): a phase of small blocks that
+ * dies but for a few leaves them scattered over its slabs, each keeping a
+ * frame alive that serves no other size, where a header design reuses the
+ * holes between survivors for any size.  Two rules bound that, tuned on
+ * seeds 1-30 of the generators only (BENCHMARKS.md, "hybrid: survivors"):
+ *  - the fill rule: a class with no free object opens a new slab only while
+ *    live objects fill HY_FILL% of the frames of the slabs alive (a frame
+ *    counts whole, trimmed or not: no other slab can use it); else the
+ *    request gets a header from adaptive.  A class's partly used slabs are
+ *    filled first regardless.  (Not in the debug modes, where every small
+ *    request goes to a slab, as they skip the warm-up.)
+ *  - the trim: a free that leaves a slab at most half full gives the free
+ *    objects past its last live one back to the heap (bt_resize) when they
+ *    make HY_TRIM bytes or more; the slab keeps the objects below for good.
+ * Either alone measured worse than neither on the generators; both
+ * together kept or raised every kind's mean on the tuning seeds and on two
+ * held-out sets.
+ *
  * Classification (the core asks before it reads p[-1]): p is a slab object
  * iff its frame f = p & ~(HY_SLAB - 1) lies in a region, past the region's
- * first block header, and the word at f is its magic.  A live slab
- * block spans [f - 8, f + HY_SLAB), so every address whose frame is a live
- * slab's lies inside that slab: a live slab is never missed and never
- * claims a pointer outside itself.  The one inexact case is a frame that is
+ * first block header, the word at f is its magic, and p lies before the
+ * end of the slab's block (whose header is the word at f - 8).  A live slab
+ * block spans [f - 8, f + HY_SLAB), or less once trimmed, so every address
+ * before its end whose frame is a live slab's lies inside that slab: a live
+ * slab is never missed and never claims a pointer outside itself.  The one inexact case is a frame that is
  * not a live slab whose word happens to equal the magic: program data and
  * the allocator's other words do not derive from the secret (the one that
  * does, the canary, address ^ secret, differs from a magic by the tag), so
@@ -47,18 +66,21 @@
  * defeats it, as it can forge any header.)
  *
  * Metadata outside the counted heap: per class a list head, a spare, a
- * request count and a debug-mode hint, and four words (hy_state_t: 4 *
- * HY_NCLS + 4 words, in the caller's MA_HEAP_BYTES storage).  Everything
+ * request count and a debug-mode hint, and five words (hy_state_t: 4 *
+ * HY_NCLS + 5 words, in the caller's MA_HEAP_BYTES storage).  Everything
  * else is inside slab blocks, counted as allocated heap.
  *
  * Invariants (hy_check, after every operation under VMLAB_DEBUG), for every
  * slab s (an allocated block whose payload f is HY_SLAB-aligned with
  * magic == secret ^ f ^ HY_TAG):
- *   block size >= HY_SLAB + 8;  csize % align == 0, csize <= HY_MAX
- *   nobj == slab_nobj(csize), first == slab_first(nobj)
+ *   csize % align == 0, csize <= HY_MAX
+ *   0 < nobj <= slab_nobj(csize), first == slab_first(slab_nobj(csize))
+ *   block size >= 8 + first + nobj * csize; >= HY_SLAB + 8 iff untrimmed
+ *   (nobj == slab_nobj(csize))
  *   popcount(map) == nfree <= nobj; no bit at or past nobj
  *   nfree > 0  <=>  s is on list[class(csize)];  nfree == nobj  =>  s == spare[class]
- *   slabs found == nslabs;  sum (nobj - nfree) == nobjs
+ *   slabs found == nslabs;  sum (nobj - nfree) == nobjs;
+ *   sum (nobj - nfree) * csize == objbytes
  *   MA_POISON: every free object is all 0xdd
  *   no block with a header has a payload classify() claims
  *   the remembered verdict (memo) equals a fresh one; last[c] is a free
@@ -81,6 +103,12 @@
 #endif
 #ifndef HY_WARM
 #define HY_WARM 256 /* requests of a class served with headers before its first slab */
+#endif
+#ifndef HY_FILL
+#define HY_FILL 75 /* a new slab only while live objects fill this % of the frames (0: off) */
+#endif
+#ifndef HY_TRIM
+#define HY_TRIM 64 /* a slab at most half full gives back a free tail this long (0: off) */
 #endif
 #define HY_NCLS (HY_MAX / 8) /* classes at alignment 8 (16: half of them) */
 
@@ -110,6 +138,7 @@ typedef struct hy_state {
                                      op it calls, ask about the same pointer */
     size_t nslabs;                /* slabs alive */
     size_t nobjs;                 /* objects allocated */
+    size_t objbytes;              /* their bytes (class sizes): the fill rule's measure */
 } hy_state_t;
 
 _Static_assert(MA_HEAP_HDR + sizeof(hy_state_t) <= MA_HEAP_BYTES, "MA_HEAP_BYTES too small");
@@ -157,11 +186,18 @@ static size_t slab_nobj(const ma_heap_t *h, size_t csize)
     return n;
 }
 
+/* The size of slab s's block (its header is the word before the frame). */
+static inline size_t blk_size(const hy_slab_t *s)
+{
+    return ma_bsize((const unsigned char *)s - MA_WORD);
+}
+
 static int classify(const ma_heap_t *h, const void *p)
 {
     hy_slab_t *s = frame_of(p);
     ma_region_t *r = ma_region_of(h, s);
-    return r && (unsigned char *)s >= r->first + MA_WORD && s->magic == magic_of(h, s);
+    return r && (unsigned char *)s >= r->first + MA_WORD && s->magic == magic_of(h, s) &&
+           (const unsigned char *)p < (unsigned char *)s - MA_WORD + blk_size(s);
 }
 
 /* classify(), remembered for the last pointer: the frame word is often a
@@ -256,6 +292,19 @@ static inline int obj_free(const hy_slab_t *s, size_t i)
     return (s->map[i / 64] >> (i % 64)) & 1;
 }
 
+/* The fill rule: a class with no free object opens a slab only while the
+ * live objects fill HY_FILL% of the frames of the slabs alive (a trimmed
+ * slab counts its whole frame: no other slab can use it).  Sparse slabs
+ * are survivors pinning memory that serves no other size: while they
+ * dominate, the class's requests take headers, whose blocks fit the holes
+ * any size leaves.  Not in the debug modes, which skip the warm-up too:
+ * there every small request goes to a slab (see warm). */
+static inline int slab_may_open(const ma_heap_t *h)
+{
+    const hy_state_t *st = hy(h);
+    return !HY_FILL || !warm(h) || st->objbytes * 100 >= (size_t)HY_FILL * st->nslabs * HY_SLAB;
+}
+
 static void *slab_alloc(ma_heap_t *h, size_t size)
 {
     hy_state_t *st = hy(h);
@@ -275,8 +324,8 @@ static void *slab_alloc(ma_heap_t *h, size_t size)
         s->map[w] &= ~((uint64_t)1 << (i % 64));
         goto taken;
     }
-    if (!s && !(s = slab_new(h, c)))
-        return NULL;
+    if (!s && (!slab_may_open(h) || !(s = slab_new(h, c))))
+        return NULL; /* the caller asks adaptive */
     if (st->spare[c] == s) {
         if (s->next)
             s = s->next; /* a partly used slab first: the spare stays empty */
@@ -291,9 +340,48 @@ taken:
     if (--s->nfree == 0)
         list_unlink(st, c, s);
     st->nobjs++;
+    st->objbytes += s->csize;
     o = obj_at(s, i);
     ma_poison_verify(h, o, o, s->csize);
     return o;
+}
+
+/* Slab s (in use, at most half full) gives the free objects past its last
+ * live one back to the heap when they make HY_TRIM bytes or more: its block
+ * shrinks (bt_resize), the tail coalesces with what follows, and s keeps
+ * the objects below for good.  What a survivor pins shrinks from a frame
+ * to the objects up to it. */
+static void slab_trim(ma_heap_t *h, size_t c, hy_slab_t *s)
+{
+    hy_state_t *st = hy(h);
+    size_t keep = 0, w = (s->nobj + 63u) / 64, cut;
+    int shrunk;
+    unsigned pending = st->ad.sweep.pending;
+    while (w-- > 0) {
+        uint64_t live = ~s->map[w];
+        if (64 * (w + 1) > s->nobj)
+            live &= ((uint64_t)1 << (s->nobj - 64 * w)) - 1;
+        if (live) {
+            keep = 64 * w + 64 - (size_t)__builtin_clzll(live);
+            break;
+        }
+    }
+    MA_ASSERT(keep > 0);
+    cut = s->nobj - keep;
+    if (cut * s->csize < HY_TRIM)
+        return;
+    shrunk = bt_resize(h, s, s->first + keep * s->csize);
+    MA_ASSERT(shrunk); /* a shrink never fails */
+    st->ad.sweep.pending = pending; /* not a request of the program's */
+    for (size_t i = keep; i < s->nobj; i++)
+        s->map[i / 64] &= ~((uint64_t)1 << (i % 64));
+    s->nfree = (uint16_t)(s->nfree - cut);
+    s->nobj = (uint16_t)keep;
+    st->memo = NULL; /* the tail's addresses are no slab's now */
+    if (st->last[c] && frame_of(st->last[c]) == s && obj_index(s, st->last[c]) < 0)
+        st->last[c] = NULL;
+    if (s->nfree == 0)
+        list_unlink(st, c, s);
 }
 
 static void slab_free(ma_heap_t *h, void *p)
@@ -303,11 +391,14 @@ static void slab_free(ma_heap_t *h, void *p)
     size_t i = (size_t)obj_index(s, p), c = cls(h, s->csize);
     s->map[i / 64] |= (uint64_t)1 << (i % 64);
     st->nobjs--;
+    st->objbytes -= s->csize;
     ma_poison(h, p, s->csize);
     if (s->nfree++ == 0)
         list_push(st, c, s);
     if (h->flags & (MA_POISON | MA_CANARY))
         st->last[c] = p;
+    if (HY_TRIM && s->nfree < s->nobj && 2u * (s->nobj - s->nfree) <= s->nobj)
+        slab_trim(h, c, s);
     if (s->nfree == s->nobj) {
         if (HY_KEEP && !st->spare[c])
             st->spare[c] = s;
@@ -326,7 +417,10 @@ static void *hy_malloc(ma_heap_t *h, size_t size)
         if (st->asked[c] >= warm(h)) {
             if (HY_FEED)
                 (void)ad_policy.placement(h, ma_round(size + MA_WORD, h->align));
-            return slab_alloc(h, size);
+            void *p = slab_alloc(h, size);
+            if (p)
+                return p;
+            return bt_malloc(h, size); /* the fill rule said no */
         }
         st->asked[c]++;
     }
@@ -374,7 +468,8 @@ static void *hy_relocate(ma_heap_t *h, void *p, size_t size)
         size_t cs = frame_of(p)->csize;
         return size <= HY_MAX && cls(h, size) == cls(h, cs) ? p : NULL;
     }
-    if (size <= HY_MAX && hy(h)->asked[cls(h, size)] >= warm(h))
+    if (size <= HY_MAX && hy(h)->asked[cls(h, size)] >= warm(h) &&
+        (hy(h)->list[cls(h, size)] || slab_may_open(h)))
         return NULL;
     return bt_relocate(h, p, size);
 }
@@ -465,7 +560,7 @@ static int hy_walk_free(ma_heap_t *h, ma_walk_fn fn, void *ctx)
 
 typedef struct hy_tally {
     ma_heap_t *h;
-    size_t slabs, objs, partial, empty[HY_NCLS];
+    size_t slabs, objs, partial, empty[HY_NCLS], bytes;
 } hy_tally_t;
 
 static int check_block(const ma_block_t *b, void *ctx)
@@ -480,9 +575,12 @@ static int check_block(const ma_block_t *b, void *ctx)
         return 0;
     }
     c = cls(h, s->csize);
-    MA_ASSERT(b->size >= HY_SLAB + MA_WORD);
     MA_ASSERT(s->csize % h->align == 0 && s->csize <= HY_MAX && s->csize > 0);
-    MA_ASSERT(s->nobj == slab_nobj(h, s->csize) && s->first == slab_first(h, s->nobj));
+    MA_ASSERT(s->nobj > 0 && s->nobj <= slab_nobj(h, s->csize));
+    MA_ASSERT(s->first == slab_first(h, slab_nobj(h, s->csize)));
+    MA_ASSERT(b->size >= MA_WORD + s->first + (size_t)s->nobj * s->csize);
+    MA_ASSERT(s->nobj == slab_nobj(h, s->csize) ? b->size >= HY_SLAB + MA_WORD
+                                                 : b->size < HY_SLAB + MA_WORD);
     for (size_t w = 0; w < (s->nobj + 63u) / 64; w++) {
         nfree += (size_t)__builtin_popcountll(s->map[w]);
         if (s->nobj < 64 * (w + 1))
@@ -500,6 +598,7 @@ static int check_block(const ma_block_t *b, void *ctx)
     t->partial += s->nfree > 0;
     t->slabs++;
     t->objs += s->nobj - s->nfree;
+    t->bytes += (size_t)(s->nobj - s->nfree) * s->csize;
     return 0;
 }
 
@@ -511,7 +610,7 @@ static void hy_check(ma_heap_t *h)
     MA_ASSERT(!st->memo || st->memo_obj == classify(h, st->memo));
     bt_check(h);
     MA_ASSERT(bt_walk(h, check_block, &t) == 0);
-    MA_ASSERT(t.slabs == st->nslabs && t.objs == st->nobjs);
+    MA_ASSERT(t.slabs == st->nslabs && t.objs == st->nobjs && t.bytes == st->objbytes);
     for (size_t c = 0; c < HY_NCLS; c++) {
         hy_slab_t *prev = NULL;
         MA_ASSERT(t.empty[c] <= (size_t)HY_KEEP);
