@@ -311,22 +311,31 @@ static int in_res_fn(const void *p)
     return in_res(p) && ((uintptr_t)p & 15) == 0;
 }
 
-/* block_usable for a block with a header: a plain allocated block's (not
- * a huge block, not an alignment marker), *w its header word. */
-static inline size_t header_usable(const void *p, size_t *w)
+/* Whether the header before p is a plain allocated heap block's (not a
+ * huge block, not an alignment marker).  Only where p has a header: under
+ * a design with headerless blocks the design is asked first (hl_usable). */
+static inline int plain_block(const void *p)
 {
-    *w = ((const size_t *)p)[-1];
-    return (*w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC ? tc_usable(heap, p) : 0;
+    return (((const size_t *)p)[-1] & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC &&
+           ((uintptr_t)p & 15) == 0;
+}
+
+/* block_usable for a block with a header. */
+static inline size_t header_usable(const void *p)
+{
+    return plain_block(p) ? tc_usable(heap, p) : 0;
 }
 
 /* block_usable's part for a design with headerless blocks: out of line, so
  * that the callers keep no registers for the call under the others. */
-static __attribute__((noinline)) size_t hl_usable(const void *p, size_t *w)
+static __attribute__((noinline)) size_t hl_usable(const void *p)
 {
-    size_t s = hl_size(heap, p);
+    size_t s;
+    if ((uintptr_t)p & 15)
+        return 0;
+    s = hl_size(heap, p);
     if (s == 0)
-        return header_usable(p, w);
-    *w = join_bit;
+        return header_usable(p);
     return s == MA_HL_VET ? 0 : s - ma_extra(heap);
 }
 
@@ -336,14 +345,13 @@ static __attribute__((noinline)) size_t hl_usable(const void *p, size_t *w)
  * returned: the heap judges those under the lock).  Under a design with
  * headerless blocks the design is asked first (hl_size; the reservation
  * is aligned to its reach), whatever the word before p holds; a block it
- * does not claim has its header read, *w (OUT) the header word.  A
- * headerless block's *w is join_bit: it joins nothing (joins()).
- * Lock-free: exact for a block the caller holds (heap.h). */
-static inline size_t block_usable(const void *p, size_t *w)
+ * does not claim has its header read.  Lock-free: exact for a block the
+ * caller holds (heap.h). */
+static inline size_t block_usable(const void *p)
 {
-    if ((uintptr_t)p & 15)
-        return 0;
-    return hl_size ? hl_usable(p, w) : header_usable(p, w);
+    if (__builtin_expect(hl_size != NULL, 0))
+        return hl_usable(p);
+    return header_usable(p);
 }
 
 static void tc_thread_exit(void *arg);
@@ -792,14 +800,22 @@ static inline int joins(size_t w)
     return (w & join_bit) != join_bit;
 }
 
+/* joins() for p, a block block_usable took: a headerless block joins
+ * nothing (join_bit is 0 but under a linear boundary-tag design, where
+ * the design is asked before the header is read). */
+static inline int block_joins(const void *p)
+{
+    return join_bit && !(hl_size && hl_size(heap, p)) && joins(((const size_t *)p)[-1]);
+}
+
 static void free_locked(void *p);
 
 /* free's fast path in TC_FAST_HL: free's own, the design asked first
  * whether p has a header (block_usable). */
 static __attribute__((noinline)) void free_hl(void *p)
 {
-    size_t w, u;
-    if (in_res(p) && (u = block_usable(p, &w)) != 0 && !tc_cached(p) && !joins(w) &&
+    size_t u;
+    if (in_res(p) && (u = block_usable(p)) != 0 && !tc_cached(p) && !block_joins(p) &&
         tc_push(&tcache, p, u))
         return;
     free_locked(p);
@@ -818,7 +834,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 static __attribute__((noinline)) void free_locked(void *p)
 {
-    size_t u, w;
+    size_t u;
     int e;
     if (!p || in_boot(p))
         return;
@@ -828,11 +844,11 @@ static __attribute__((noinline)) void free_locked(void *p)
     e = errno;
     if (tcache.state == TC_NEW)
         tc_start(&tcache);
-    if (in_res(p) && (u = block_usable(p, &w)) != 0) {
+    if (in_res(p) && (u = block_usable(p)) != 0) {
         /* a heap block: cached if the cache is on and takes its size
          * (cache_free checks the key either way), else back to the heap;
          * so is a block whose predecessor is free (join_bit) */
-        if (joins(w) || !(tcache.state != TC_OFF && cache_free(&tcache, p, u))) {
+        if (block_joins(p) || !(tcache.state != TC_OFF && cache_free(&tcache, p, u))) {
             if (tc_cached(p))
                 ma_fatal("free()", p, "double free: the block is already free");
             heap_free(p, u);
@@ -904,9 +920,9 @@ EXPORT void *calloc(size_t n, size_t m)
  * factor gives vectors.  n itself otherwise. */
 static size_t grow_ask(void *p, size_t n)
 {
-    size_t u, w;
+    size_t u;
     if (n <= TC_MAX || n > MA_SIZE_MAX / 2 || leak_fd >= 0 || !in_res(p) ||
-        (u = block_usable(p, &w)) == 0 || n <= u)
+        (u = block_usable(p)) == 0 || n <= u)
         return n;
     return n + n / 8;
 }
@@ -960,48 +976,35 @@ static void *huge_realloc(void *p, size_t n)
     return q;
 }
 
-/* realloc's lock-free step for p, an allocated block of usable size u that
- * no cache holds: in place if n still fits well, else moved through the
- * cache when both sizes are cached ones; 1 done (*q the result), 0 not. */
-static inline int realloc_small(void *p, size_t n, size_t u, void **q)
-{
-    if (n <= u && n >= u / 2) {
-        *q = p;
-        return 1;
-    }
-    if (u <= TC_MAX && n <= TC_MAX) {
-        /* growing: a quarter of slack (within the cached sizes), so that a
-         * block grown by small steps is copied O(log) times, not once per
-         * step or two of its size class */
-        size_t ask = n > u && n > 256 && n + n / 4 <= TC_MAX ? n + n / 4 : n;
-        *q = malloc(ask);
-        if (*q) {
-            memcpy(*q, p, u < n ? u : n);
-            free(p);
-        }
-        return 1;
-    }
-    return 0;
-}
-
 EXPORT void *realloc(void *p, size_t n)
 {
     void *q;
-    size_t need, w;
+    size_t need, u = 0;
     int e;
     if (p && n && tcache.state == TC_FAST && in_res(p)) {
+        size_t w = ((size_t *)p)[-1];
+        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0)
+            u = (w & ~(size_t)MA_FLAGS) - MA_WORD;
+    } else if (p && n && tcache.state == TC_FAST_HL && in_res(p)) {
+        u = block_usable(p);
+    }
+    if (u && !tc_cached(p)) {
         /* a small block: in place if it still fits well, else moved
          * through the cache, without the lock */
-        size_t u;
-        w = ((size_t *)p)[-1];
-        u = (w & ~(size_t)MA_FLAGS) - MA_WORD;
-        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0 &&
-            !tc_cached(p) && realloc_small(p, n, u, &q))
+        if (n <= u && n >= u / 2)
+            return p;
+        if (u <= TC_MAX && n <= TC_MAX) {
+            /* growing: a quarter of slack (within the cached sizes),
+             * so that a block grown by small steps is copied O(log)
+             * times, not once per step or two of its size class */
+            size_t ask = n > u && n > 256 && n + n / 4 <= TC_MAX ? n + n / 4 : n;
+            q = malloc(ask);
+            if (q) {
+                memcpy(q, p, u < n ? u : n);
+                free(p);
+            }
             return q;
-    } else if (p && n && tcache.state == TC_FAST_HL && in_res(p)) {
-        size_t u = block_usable(p, &w);
-        if (u && !tc_cached(p) && realloc_small(p, n, u, &q))
-            return q;
+        }
     }
     if (!p)
         return malloc(n);
@@ -1025,7 +1028,7 @@ EXPORT void *realloc(void *p, size_t n)
     e = errno;
     if (is_huge(p)) {
         q = huge_realloc(p, n);
-    } else if (in_res(p) && block_usable(p, &w) && tc_cached(p)) {
+    } else if (in_res(p) && block_usable(p) && tc_cached(p)) {
         ma_fatal("realloc()", p, "double free: the block is already free");
     } else if (wants_map(n)) {
         int grown;
@@ -1159,15 +1162,22 @@ EXPORT void *pvalloc(size_t n)
 
 EXPORT size_t malloc_usable_size(void *p)
 {
-    size_t n, w;
+    size_t n;
     if (!p)
         return 0;
     if (in_boot(p))
         return boot_size(p);
     if (is_huge(p))
         return huge_usable(p);
-    if (heap && in_res(p) && (n = block_usable(p, &w)) != 0)
-        return n; /* the block's own header, or the design's word: no lock */
+    if (heap && in_res(p)) {
+        /* the block's own header, or the design's word: no lock */
+        if (__builtin_expect(hl_size != NULL, 0)) {
+            if ((n = hl_usable(p)) != 0)
+                return n;
+        } else if (plain_block(p)) {
+            return tc_usable(heap, p);
+        }
+    }
     heap_lock();
     n = ma_usable_size(heap, p);
     heap_unlock();
