@@ -811,13 +811,25 @@ static inline int block_joins(const void *p)
 static void free_locked(void *p);
 
 /* free's fast path in TC_FAST_HL: free's own, the design asked first
- * whether p has a header (block_usable). */
+ * whether p has a header (block_usable, unrolled: FAST has no extras, so a
+ * headerless block's usable size is the op's answer, a plain block's its
+ * size less the header). */
 static __attribute__((noinline)) void free_hl(void *p)
 {
-    size_t u;
-    if (in_res(p) && (u = block_usable(p)) != 0 && !tc_cached(p) && !block_joins(p) &&
-        tc_push(&tcache, p, u))
-        return;
+    size_t u, w;
+    if (in_res(p) && ((uintptr_t)p & 15) == 0) {
+        u = hl_size(heap, p);
+        if (u == 0) {
+            w = ((size_t *)p)[-1];
+            u = (w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && !joins(w)
+                    ? (w & ~(size_t)MA_FLAGS) - MA_WORD
+                    : 0;
+        } else if (u == MA_HL_VET) {
+            u = 0;
+        }
+        if (u && !tc_cached(p) && tc_push(&tcache, p, u))
+            return;
+    }
     free_locked(p);
 }
 
