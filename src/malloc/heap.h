@@ -95,7 +95,8 @@ typedef struct ma_design {
      * reading p[-1].  The core asks it first, before any header read, and
      * then hands p to validate/usable/free/resize/relocate as usual: those
      * classify it again.  Allocations of headerless_max bytes or less
-     * (extras included) may be served headerless; memalign asks for more. */
+     * (extras included) may be served headerless, and no headerless block
+     * is larger; memalign asks for more. */
     int (*headerless)(const ma_heap_t *h, const void *p);
     size_t headerless_max;
     /* Designs with headerless blocks, for a caller outside the heap's lock

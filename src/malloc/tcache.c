@@ -96,7 +96,8 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
     void *first = ma_malloc(h, tc_size(c)), *p;
     size_t u;
     unsigned b, n, want, flags = h->flags;
-    const int hl = h->d->headerless_size != NULL;
+    /* only requests the design may serve headerless can get such blocks */
+    const int hl = h->d->headerless_size && tc_size(c) + ma_extra(h) <= h->d->headerless_max;
     if (!first)
         return NULL;
     u = hl ? tc_hl_usable(h, first) : tc_usable(h, first);
@@ -146,21 +147,21 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
  * a run costs the design one free, one coalescing and one index insertion,
  * not one per block: a program that frees many blocks allocated together
  * (a refill carves them side by side) hands them back cheaply.  Headerless
- * blocks (a bin may hold them beside blocks with headers) go back one by
- * one first: they have no header to join.  Returns the usable bytes given
- * back (a run's from the sizes it sums anyway). */
-static size_t give_back(tc_cache_t *tc, ma_heap_t *h, void **q, unsigned n)
+ * blocks (a bin may hold them beside blocks with headers; hl: q may hold
+ * some) go back one by one first: they have no header to join.  Returns
+ * the usable bytes given back (a run's from the sizes it sums anyway). */
+static size_t give_back(tc_cache_t *tc, ma_heap_t *h, void **q, unsigned n, int hl)
 {
     size_t bytes = 0, s;
     unsigned i, j;
     if (n < 2 || !h->d->bt || ma_extra(h) != 0 || tc->state == TC_DEBUG) {
         for (i = 0; i < n; i++) {
-            bytes += tc_block_usable(h, q[i]);
+            bytes += hl ? tc_hl_usable(h, q[i]) : tc_usable(h, q[i]);
             ma_free(h, q[i]);
         }
         return bytes;
     }
-    if (h->d->headerless_size) {
+    if (hl) {
         for (i = j = 0; i < n; i++)
             if ((s = h->d->headerless_size(h, q[i])) != 0) {
                 bytes += s; /* no extras here */
@@ -194,6 +195,9 @@ size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
     void *q[64];
     size_t bytes = 0;
     unsigned k = 0;
+    /* headerless blocks are at most headerless_max bytes (heap.h): a bin
+     * of larger ones holds none, and its frames are not read */
+    const int hl = h->d->headerless_size && tc_size(c) <= h->d->headerless_max;
     tc->fill[c] = (uint8_t)(tc->fill[c] / 2);
     while (n-- > 0 && tc->head[c]) {
         void **b = tc->head[c];
@@ -202,11 +206,11 @@ size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
         b[1] = NULL; /* leaves the cache */
         q[k++] = b;
         if (k == sizeof q / sizeof q[0]) {
-            bytes += give_back(tc, h, q, k);
+            bytes += give_back(tc, h, q, k, hl);
             k = 0;
         }
     }
-    bytes += give_back(tc, h, q, k);
+    bytes += give_back(tc, h, q, k, hl);
     if (tc->low[c] > tc->count[c])
         tc->low[c] = tc->count[c];
     return bytes;
