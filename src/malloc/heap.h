@@ -114,9 +114,9 @@ typedef struct ma_design {
      *              (what `usable` says of it: the extras included).
      * Exact for a block allocated to the caller, whose answer no other
      * thread can change; for any other pointer a hint the caller hands to
-     * the core's checks when it is not a plain "yes".  p is 16-byte aligned,
-     * and the op reads no word outside [p & ~(MA_HL_REACH - 1), p), which
-     * the caller guarantees is readable memory. */
+     * the core's checks when it is not a plain "yes".  p is 8-byte aligned,
+     * and the op reads no word outside [p & ~(MA_HL_REACH - 1), p + 8),
+     * which the caller guarantees is readable memory. */
     size_t (*headerless_size)(const ma_heap_t *h, const void *p);
 } ma_design_t;
 
