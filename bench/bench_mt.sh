@@ -27,9 +27,13 @@
 # make BUILD=/tmp/base there) with the default design, beside `vmlab` in
 # parts 1-3: before and after a change in one interleaved run.
 #
+# VMLAB_DESIGNS="D ..." adds `vmlab-D`, the library with VMLAB_MALLOC=D, for
+# each D in parts 1-3 (and `base-D`, BASE_LIB with D, when BASE_LIB is set).
+#
 # usage: sh bench/bench_mt.sh       (BUILD, SHARED from bench/run.sh)
 #        RUNS=5 PARTS="mt replay programs" sh bench/bench_mt.sh
 #        BASE_LIB=/tmp/base/libvmlab-malloc.so PARTS=replay sh bench/bench_mt.sh
+#        VMLAB_DESIGNS="hybrid adaptive" PARTS="mt replay" sh bench/bench_mt.sh
 # Output: tables on stdout, also written to bench/out/mt.md.
 set -u
 BUILD=${BUILD:-$(pwd)/build}
@@ -53,6 +57,10 @@ BASE_LIB=${BASE_LIB:-}
 ALLOCS="glibc vmlab"
 [ -n "$BASE_LIB" ] && ALLOCS="$ALLOCS vmlab-base"
 ALLOCS="$ALLOCS vmlab-buddy"
+for d in ${VMLAB_DESIGNS:-}; do
+    ALLOCS="$ALLOCS vmlab-$d"
+    [ -n "$BASE_LIB" ] && ALLOCS="$ALLOCS base-$d"
+done
 for a in mimalloc:libmimalloc.so.2 jemalloc:libjemalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
     [ -f "$SYSLIB/${a#*:}" ] && ALLOCS="$ALLOCS ${a%%:*}"
 done
@@ -65,6 +73,8 @@ on() {
         vmlab-base) LD_PRELOAD=$BASE_LIB "$@" ;;
         vmlab-buddy) LD_PRELOAD=$LIB VMLAB_MALLOC=buddy "$@" ;;
         vmlab-nocache) LD_PRELOAD=$LIB VMLAB_MALLOC_CACHE=0 "$@" ;;
+        vmlab-*) LD_PRELOAD=$LIB VMLAB_MALLOC=${a#vmlab-} "$@" ;;
+        base-*) LD_PRELOAD=$BASE_LIB VMLAB_MALLOC=${a#base-} "$@" ;;
         mimalloc) LD_PRELOAD=$SYSLIB/libmimalloc.so.2 "$@" ;;
         jemalloc) LD_PRELOAD=$SYSLIB/libjemalloc.so.2 "$@" ;;
         tcmalloc) LD_PRELOAD=$SYSLIB/libtcmalloc_minimal.so.4 "$@" ;;

@@ -11,11 +11,15 @@
  * into it, is large enough (malloc_usable_size's rule), and no two blocks,
  * live or cached, overlap (sorted by address).  tc_check and ma_check run
  * between batches; the cache key marks exactly the cached blocks; after
- * flushing everything the heap counts exactly the live blocks.
+ * flushing everything the heap counts exactly the live blocks.  Under
+ * hybrid the caches hold headerless slab objects too (the design's
+ * headerless_size op): the streams must cache some, and a test of its own
+ * checks the op's answers and the slab objects' way through the caches.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "harness.h"
 #include "malloc/tcache.h"
@@ -41,6 +45,35 @@ static int span_cmp(const void *a, const void *b)
     const span_t *x = a, *y = b;
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
+
+/* A pool aligned to MA_HL_REACH, as the preload's reservation is: a
+ * design's headerless_size may read that far below a block. */
+typedef struct reach {
+    ma_arena_t ar; /* the pool over the aligned part */
+    void *map;     /* the mapping, MA_HL_REACH longer */
+    size_t len;    /* its length */
+} reach_t;
+
+static int reach_open(ma_source_t *src, reach_t *rc, size_t cap)
+{
+    uintptr_t a;
+    rc->len = cap + MA_HL_REACH;
+    rc->map = mmap(NULL, rc->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (rc->map == MAP_FAILED)
+        return -1;
+    a = ((uintptr_t)rc->map + MA_HL_REACH - 1) & ~(uintptr_t)(MA_HL_REACH - 1);
+    ma_source_pool(src, &rc->ar, (void *)a, cap);
+    return 0;
+}
+
+static void reach_close(reach_t *rc)
+{
+    munmap(rc->map, rc->len);
+}
+
+/* Cached blocks without a header seen by no_overlap (hybrid's objects). */
+static size_t hl_cached;
 
 typedef struct run {
     ma_heap_t *h;        /* the heap under test */
@@ -68,7 +101,8 @@ static int no_overlap(run_t *r)
             if (!tc_cached(q))
                 return 0;
             s[k].lo = (uintptr_t)q;
-            s[k++].hi = (uintptr_t)q + tc_usable(r->h, q);
+            s[k++].hi = (uintptr_t)q + tc_block_usable(r->h, q);
+            hl_cached += r->h->d->headerless_size && r->h->d->headerless_size(r->h, q);
         }
     qsort(s, k, sizeof s[0], span_cmp);
     for (size_t i = 1; i < k; i++)
@@ -98,7 +132,7 @@ static void *cache_malloc(run_t *r, size_t n)
 
 static void cache_free(run_t *r, void *p)
 {
-    size_t u = tc_usable(r->h, p);
+    size_t u = tc_block_usable(r->h, p);
     unsigned b = tc_bin_of_usable(u);
     if (b >= 1 && b < TC_BINS && r->tc.count[b] >= tc_cap(b)) {
         tc_flush(&r->tc, r->h, b, tc_cap(b) / 2);
@@ -111,7 +145,7 @@ static void cache_free(run_t *r, void *p)
 static void one_run(const char *design, uint64_t seed, size_t ops)
 {
     static run_t r;
-    ma_arena_t ar;
+    reach_t ar;
     ma_source_t src;
     ma_config_t cfg = {0};
     static _Alignas(16) unsigned char store[MA_HEAP_BYTES];
@@ -119,12 +153,24 @@ static void one_run(const char *design, uint64_t seed, size_t ops)
     size_t live = 0;
 
     memset(&r, 0, sizeof r);
-    CHECK_EQ(ma_source_arena(&src, &ar, (size_t)256 << 20), 0);
+    CHECK_EQ(reach_open(&src, &ar, (size_t)256 << 20), 0);
     cfg.design = design;
     cfg.align = 16;
     cfg.source = &src;
     CHECK_EQ(ma_init(&r.h, store, sizeof store, &cfg), 0);
-    r.tc.state = TC_FAST;
+    r.tc.state = r.h->d->headerless_size ? TC_FAST_HL : TC_FAST;
+    if (r.h->d->headerless) {
+        /* hybrid opens a class's slab after 256 requests reach it, which
+         * the cache's few live tiny blocks would never make: 300 of each
+         * tiny class first, then freed through the cache */
+        static void *warm[300];
+        for (size_t n = 16; n <= 48; n += 16) {
+            for (size_t i = 0; i < 300; i++)
+                CHECK((warm[i] = cache_malloc(&r, n)) != NULL);
+            for (size_t i = 0; i < 300; i++)
+                cache_free(&r, warm[i]);
+        }
+    }
     for (size_t i = 0; i < ops; i++) {
         uint64_t x = mix_next(&seed);
         size_t k = (size_t)(x % SLOTS);
@@ -142,6 +188,9 @@ static void one_run(const char *design, uint64_t seed, size_t ops)
         } else {
             /* mostly the cache's sizes, some past them */
             size_t n = (x >> 20) % 8 == 0 ? (size_t)((x >> 24) % 20000) : (size_t)((x >> 24) % 1100);
+            /* a quarter tiny under hybrid: enough to open its slabs */
+            if (r.h->d->headerless && (x >> 44) % 4 == 0)
+                n = (size_t)((x >> 24) % 49);
             unsigned char *q = cache_malloc(&r, n);
             CHECK(q != NULL);
             if (!q)
@@ -169,7 +218,7 @@ static void one_run(const char *design, uint64_t seed, size_t ops)
     ma_check(r.h);
     ma_get_stats(r.h, &st);
     CHECK_EQ(st.live_blocks, live);
-    ma_arena_release(&ar);
+    reach_close(&ar);
 }
 
 TEST(tcache_bins_are_consistent)
@@ -197,8 +246,113 @@ TEST(tcache_random_streams_every_design)
         const char *name = ma_design_name(d);
         /* the linear-time designs get shorter streams */
         size_t ops = strncmp(name, "implicit", 8) == 0 || strcmp(name, "explicit-addr") == 0 ? 6000 : 30000;
+        hl_cached = 0;
         for (uint64_t seed = 1; seed <= 6; seed++)
             one_run(name, seed * 7919, ops);
+        if (strcmp(name, "hybrid") == 0) /* its slab objects went through the cache */
+            CHECK_MSG(hl_cached > 100, "hybrid: %zu headerless blocks seen cached", hl_cached);
+    }
+}
+
+/* A cache in front of hybrid (headerless slab objects beside blocks with
+ * headers, in the same bins), in the fast and the debug state: the op's
+ * answers (an object's size, MA_HL_VET for an interior pointer and for a
+ * freed object, 0 for a block with a header), refills of objects once the
+ * class has opened its slab, flushes of bins that mix both kinds (no
+ * header of an object is joined), tc_check, and exact live counts. */
+TEST(tcache_serves_slab_objects)
+{
+    for (int dbg = 0; dbg < 2; dbg++) {
+        static run_t r;
+        reach_t ar;
+        ma_source_t src;
+        ma_config_t cfg = {0};
+        static _Alignas(16) unsigned char store[MA_HEAP_BYTES];
+        static void *keep[600];
+        ma_stats_t st;
+        size_t (*hs)(const ma_heap_t *, const void *);
+        size_t nobj = 0, nhdr = 0, live = 0, extra = dbg ? 8 : 0, sz = 0;
+        unsigned b = 0;
+        void *hdr = NULL, *obj = NULL;
+
+        tc_init();
+        memset(&r, 0, sizeof r);
+        CHECK_EQ(reach_open(&src, &ar, (size_t)64 << 20), 0);
+        cfg.design = "hybrid";
+        cfg.align = 16;
+        cfg.flags = dbg ? MA_CANARY | MA_POISON : 0;
+        cfg.source = &src;
+        CHECK_EQ(ma_init(&r.h, store, sizeof store, &cfg), 0);
+        r.tc.state = dbg ? TC_DEBUG : TC_FAST_HL;
+        hs = r.h->d->headerless_size;
+        CHECK(hs != NULL);
+        /* 600 requests of 24 bytes: the first 256 get headers (hybrid's
+         * warm-up; none in the debug modes), the rest slab objects */
+        for (int i = 0; i < 600; i++) {
+            void *p = keep[i] = cache_malloc(&r, 24);
+            CHECK(p != NULL);
+            if (!p)
+                return;
+            sz = hs(r.h, p);
+            if (sz) {
+                CHECK_EQ(sz, ma_usable_size(r.h, p) + extra);
+                CHECK_EQ(tc_block_usable(r.h, p), ma_usable_size(r.h, p));
+                CHECK_EQ(hs(r.h, (unsigned char *)p + 16), MA_HL_VET); /* not an object's start */
+                nobj++;
+                obj = p;
+            } else {
+                CHECK_EQ(tc_block_usable(r.h, p), tc_usable(r.h, p));
+                nhdr++;
+                hdr = p;
+            }
+            memset(p, i & 0xff, 24);
+        }
+        CHECK(nobj >= 300);
+        /* (VMLAB_DEBUG heaps have MA_POISON: no warm-up either) */
+        if (r.h->flags & (MA_POISON | MA_CANARY))
+            CHECK_MSG(nhdr == 0, "debug %d: %zu blocks with headers", dbg, nhdr);
+        else
+            CHECK_MSG(nhdr >= 200, "%zu blocks with headers", nhdr);
+        /* both kinds land in the bin request 24 is served from */
+        b = tc_bin_of(tc_bin_req(24));
+        CHECK(b != 0 && tc_bin_of_usable(tc_block_usable(r.h, obj)) == b);
+        if (hdr)
+            CHECK_EQ(tc_bin_of_usable(tc_block_usable(r.h, hdr)), b);
+        /* free every other block (objects and headers interleaved), then
+         * the rest of the first half: full bins flush mixed batches */
+        for (int i = 0; i < 600; i += 2) {
+            CHECK(((unsigned char *)keep[i])[23] == (i & 0xff));
+            cache_free(&r, keep[i]);
+            keep[i] = NULL;
+        }
+        for (int i = 1; i < 300; i += 2) {
+            cache_free(&r, keep[i]);
+            keep[i] = NULL;
+        }
+        tc_check(&r.tc, r.h);
+        ma_check(r.h);
+        CHECK(no_overlap(&r));
+        /* everything back: a flushed object is free in its slab, which the
+         * op says without the lock (the double free the caches must not take) */
+        obj = NULL;
+        for (void **q = r.tc.head[b]; q && !obj; q = q[0])
+            if (hs(r.h, q))
+                obj = q;
+        CHECK(obj != NULL);
+        tc_flush_all(&r.tc, r.h);
+        if (obj)
+            CHECK_EQ(hs(r.h, obj), MA_HL_VET);
+        for (int i = 0; i < 600; i++)
+            if (keep[i]) {
+                live++;
+                CHECK(((unsigned char *)keep[i])[0] == (i & 0xff));
+                if (hs(r.h, keep[i]))
+                    CHECK(hs(r.h, keep[i]) != MA_HL_VET);
+            }
+        ma_check(r.h);
+        ma_get_stats(r.h, &st);
+        CHECK_EQ(st.live_blocks, live);
+        reach_close(&ar);
     }
 }
 

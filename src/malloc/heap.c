@@ -19,6 +19,8 @@
  *   nregions   == length of the region list; last is its tail
  *   for every allocated block with MA_CANARY: the word at
  *     payload + usable - 8 == its address ^ secret
+ *   d->headerless_size(p) == 0 for an allocated block with a header,
+ *     usable(p) for an allocated headerless one, MA_HL_VET for a free one
  */
 #include "vmlab/hash.h"
 #include "malloc/heap.h"
@@ -664,6 +666,30 @@ static int canary_walk(const ma_block_t *b, void *ctx)
     return 0;
 }
 
+/* A design's headerless_size (heap.h) against the core's own verdicts: 0
+ * for an allocated block with a header, the block's bytes for an allocated
+ * headerless block, MA_HL_VET for a free headerless block (the double free
+ * a caller outside the lock must not take for a live block).  Asked only
+ * where its reach stays inside the block's region. */
+static int hl_walk(const ma_block_t *b, void *ctx)
+{
+    ma_heap_t *h = ctx;
+    unsigned char *p = b->payload;
+    ma_region_t *r;
+    size_t got;
+    if (!p || ((uintptr_t)p & 7))
+        return 0;
+    r = ma_region_of(h, p);
+    if (!r || ((uintptr_t)p & ~(uintptr_t)(MA_HL_REACH - 1)) < (uintptr_t)r)
+        return 0;
+    got = h->d->headerless_size(h, p);
+    if (headerless(h, p))
+        MA_ASSERT(got == (b->allocated ? h->d->usable(h, p) : MA_HL_VET));
+    else if (b->allocated)
+        MA_ASSERT(got == 0);
+    return 0;
+}
+
 void ma_check(ma_heap_t *h)
 {
     size_t bytes = 0, n = 0;
@@ -680,6 +706,8 @@ void ma_check(ma_heap_t *h)
     h->d->check(h);
     if (h->flags & MA_CANARY)
         h->d->walk(h, canary_walk, h);
+    if (h->d->headerless_size)
+        h->d->walk(h, hl_walk, h);
 }
 
 int ma_walk(ma_heap_t *h, ma_walk_fn fn, void *ctx)

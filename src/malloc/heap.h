@@ -95,10 +95,36 @@ typedef struct ma_design {
      * reading p[-1].  The core asks it first, before any header read, and
      * then hands p to validate/usable/free/resize/relocate as usual: those
      * classify it again.  Allocations of headerless_max bytes or less
-     * (extras included) may be served headerless; memalign asks for more. */
+     * (extras included) may be served headerless, and no headerless block
+     * is larger; memalign asks for more. */
     int (*headerless)(const ma_heap_t *h, const void *p);
     size_t headerless_max;
+    /* Designs with headerless blocks, for a caller outside the heap's lock
+     * (the preload's thread caches, which must learn a block's size without
+     * a header to read): what p is, from words no heap call of another
+     * thread can change under an allocated block, with nothing written (not
+     * `headerless`, which may keep a memo in the state):
+     *   0          p is not a headerless block (so p[-1] is its header, if
+     *              p is a block of the heap at all);
+     *   MA_HL_VET  p lies among headerless blocks but is not the payload of
+     *              an allocated one (a free one: a double free; or not a
+     *              block's start): only the core's checks (ma_vet, under
+     *              the lock) may say which;
+     *   otherwise  p is an allocated headerless block of that many bytes
+     *              (what `usable` says of it: the extras included).
+     * Exact for a block allocated to the caller, whose answer no other
+     * thread can change; for any other pointer a hint the caller hands to
+     * the core's checks when it is not a plain "yes".  p is 8-byte aligned,
+     * and the op reads no word outside [p & ~(MA_HL_REACH - 1), p + 8),
+     * which the caller guarantees is readable memory. */
+    size_t (*headerless_size)(const ma_heap_t *h, const void *p);
 } ma_design_t;
+
+/* headerless_size's answer for a pointer it leaves to the core's checks. */
+#define MA_HL_VET SIZE_MAX
+/* How far below p headerless_size may read (a slab frame's alignment at
+ * most): a caller aligns the memory it asks about to this. */
+#define MA_HL_REACH ((size_t)64 << 10)
 
 struct ma_heap {
     const ma_design_t *d;      /* the design */

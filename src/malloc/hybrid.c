@@ -631,6 +631,39 @@ static void hy_check(ma_heap_t *h)
     MA_ASSERT(listed == t.partial);
 }
 
+/* ---- for callers outside the lock: the thread caches ---- */
+
+_Static_assert(HY_SLAB <= MA_HL_REACH, "a frame lies within headerless_size's reach");
+
+/* headerless_size (heap.h): classify() and validate() for a caller without
+ * the heap's lock, the preload's thread caches, so that slab objects are
+ * cached like any block (docs/preload.md).  It reads only the frame's
+ * header below p, with nothing written: not the region list (another thread
+ * may be growing it: the caller promises the frame is readable memory
+ * instead) and not the memo (state).  For an object allocated to the
+ * caller every word read is fixed while the object lives: its slab cannot
+ * be released or remade, its bit in map changes only when it is freed
+ * (other bits of the word may change beside it: one atomic load).  For a
+ * block with a header allocated to the caller, its frame word is a
+ * neighbour's data or its own, never a magic (hy_check: only live slabs
+ * carry one, and a live slab spans every address of its frame).  Anything
+ * else (a free object, an interior pointer, a frame being released by
+ * another thread) is MA_HL_VET or a guess, and the core's checks decide. */
+static size_t hy_headerless_size(const ma_heap_t *h, const void *p)
+{
+    const hy_slab_t *s = frame_of(p);
+    size_t off = (size_t)((const unsigned char *)p - (const unsigned char *)s), cs, first, i;
+    uint64_t w;
+    if (__atomic_load_n(&s->magic, __ATOMIC_RELAXED) != magic_of(h, s))
+        return 0;
+    cs = s->csize;
+    first = s->first;
+    if (cs == 0 || off < first || (off - first) % cs != 0 || (i = (off - first) / cs) >= s->nobj)
+        return MA_HL_VET;
+    w = __atomic_load_n(&s->map[i / 64], __ATOMIC_RELAXED);
+    return (w >> (i % 64)) & 1 ? MA_HL_VET : cs;
+}
+
 const ma_design_t ma_hybrid = {
     .name = "hybrid",
     .summary = "adaptive for large blocks; small ones (48 bytes or less) headerless in "
@@ -650,4 +683,5 @@ const ma_design_t ma_hybrid = {
     .check = hy_check,
     .headerless = hy_headerless,
     .headerless_max = HY_MAX,
+    .headerless_size = hy_headerless_size,
 };

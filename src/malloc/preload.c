@@ -37,6 +37,12 @@
  *   lock new; the forking thread's cache is its own and stays valid, the
  *   others' blocks are lost to the child (as with glibc's tcache).  A
  *   thread's exit flushes its cache (a pthread key's destructor).
+ * - A block's size and validity come from its header, except under a
+ *   design with headerless blocks (hybrid's slab objects), which answers
+ *   for those itself without the lock (ma_design_t.headerless_size, asked
+ *   before any header read: block_usable).  Such a design's threads run in
+ *   TC_FAST_HL, whose free tries its own fast path (free_hl) after free's
+ *   header-reading one declines, so the other designs' free pays nothing.
  * - No system call under the lock, with two exceptions made once per process
  *   (the reservation and the stats file, at start) and the trim pass (see
  *   trim_locked).  The heap's page source (res_more) hands out the next piece
@@ -117,9 +123,10 @@ static size_t trim_debt;       /* bytes given back to the heap since the last tr
 static uint64_t n_trims;       /* trim passes that released pages */
 static uint64_t trim_bytes;    /* bytes released by them (madvise(MADV_DONTNEED)) */
 static int cache_on = 1;       /* VMLAB_MALLOC_CACHE: thread caches in front of the heap */
-static int headerless_on;      /* the design has headerless blocks (hybrid): nothing
-                                  here may read the word before a pointer; caches off,
-                                  every call through ma_* under the lock.  Set once. */
+/* The design's headerless_size (heap.h), NULL if every block has a header.
+ * Under such a design (hybrid) nothing here reads the word before a pointer
+ * before this op has said it is a header: block_usable.  Set once. */
+static size_t (*hl_size)(const ma_heap_t *h, const void *p);
 static size_t join_bit;        /* MA_F_PREV under a boundary-tag design with a linear
                                   index that coalesces at once, else 0: a freed block
                                   whose predecessor is free (the bit clear) skips the
@@ -306,11 +313,46 @@ static int in_res_fn(const void *p)
 }
 
 /* Whether the header before p is a plain allocated heap block's (not a
- * huge block, not an alignment marker). */
+ * huge block, not an alignment marker).  Only where p has a header: under
+ * a design with headerless blocks the design is asked first (hl_usable). */
 static inline int plain_block(const void *p)
 {
-    return !headerless_on && (((const size_t *)p)[-1] & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC &&
+    return (((const size_t *)p)[-1] & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC &&
            ((uintptr_t)p & 15) == 0;
+}
+
+/* block_usable for a block with a header. */
+static inline size_t header_usable(const void *p)
+{
+    return plain_block(p) ? tc_usable(heap, p) : 0;
+}
+
+/* block_usable's part for a design with headerless blocks: out of line, so
+ * that the callers keep no registers for the call under the others. */
+static __attribute__((noinline)) size_t hl_usable(const void *p)
+{
+    size_t s;
+    if ((uintptr_t)p & 15)
+        return 0;
+    s = hl_size(heap, p);
+    if (s == 0)
+        return header_usable(p);
+    return s == MA_HL_VET ? 0 : s - ma_extra(heap);
+}
+
+/* What the caches see in p, a pointer in the reservation: the usable size
+ * of an allocated block they may hold, or 0 for anything else (a huge
+ * block, an alignment marker, a free block, a pointer the heap never
+ * returned: the heap judges those under the lock).  Under a design with
+ * headerless blocks the design is asked first (hl_size; the reservation
+ * is aligned to its reach), whatever the word before p holds; a block it
+ * does not claim has its header read.  Lock-free: exact for a block the
+ * caller holds (heap.h). */
+static inline size_t block_usable(const void *p)
+{
+    if (__builtin_expect(hl_size != NULL, 0))
+        return hl_usable(p);
+    return header_usable(p);
 }
 
 static void tc_thread_exit(void *arg);
@@ -361,13 +403,12 @@ static void init_locked(void)
         die("vmlab malloc: cannot start the heap for design ", cfg.design, "");
     if (heap->d->bt && heap->d->bt->linear && !(heap->flags & MA_DEFER_COALESCE))
         join_bit = MA_F_PREV;
-    if (heap->d->headerless) {
-        headerless_on = 1;
-        cache_on = 0; /* the caches and fast paths read headers */
-    }
+    hl_size = heap->d->headerless_size;
     /* The region reservation: address space only (MAP_NORESERVE: not
      * counted against memory until touched).  Without it the heap grows by
-     * separate mappings (get_region) and nothing is cached. */
+     * separate mappings (get_region) and nothing is cached.  Its start is
+     * aligned to MA_HL_REACH (the first bytes are skipped), so that
+     * hl_size may read below any pointer in it. */
     r = mmap(NULL, RESERVE_BYTES, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     res_len = RESERVE_BYTES;
@@ -380,7 +421,9 @@ static void init_locked(void)
         res_len = 0;
         cache_on = 0;
     } else {
-        __atomic_store_n(&res_base, (unsigned char *)r, __ATOMIC_RELEASE);
+        size_t skip = (size_t)(-(uintptr_t)r & (MA_HL_REACH - 1));
+        res_len -= skip;
+        __atomic_store_n(&res_base, (unsigned char *)r + skip, __ATOMIC_RELEASE);
     }
     if (st && *st && strcmp(st, "0") != 0) {
         if (strcmp(st, "1") == 0)
@@ -531,12 +574,13 @@ static void *heap_alloc(size_t n, size_t align)
     }
 }
 
-/* A heap free (p not huge), under the lock. */
-static void heap_free(void *p)
+/* A heap free (p not huge) of usable size u (0: not known, the heap says),
+ * under the lock. */
+static void heap_free(void *p, size_t u)
 {
-    size_t u;
     heap_lock();
-    u = in_res(p) && plain_block(p) ? tc_usable(heap, p) : ma_usable_size(heap, p);
+    if (u == 0)
+        u = ma_usable_size(heap, p);
     ma_free(heap, p);
     n_free++;
     trim_note(u);
@@ -583,7 +627,7 @@ static void tc_start(tc_cache_t *tc)
         tc->state = TC_OFF;
         return;
     }
-    tc->state = (heap->flags & (MA_CANARY | MA_POISON)) ? TC_DEBUG : TC_FAST;
+    tc->state = (heap->flags & (MA_CANARY | MA_POISON)) ? TC_DEBUG : hl_size ? TC_FAST_HL : TC_FAST;
 }
 
 /* Serve n <= TC_MAX from the cache (busy set), refilling from the heap in
@@ -611,15 +655,14 @@ static void *cache_alloc(tc_cache_t *tc, size_t n)
     }
 }
 
-/* Take p (a plain block of the reservation) into the cache; 0 if its size
- * is not cached.  A full bin first gives half its blocks back. */
-static int cache_free(tc_cache_t *tc, void *p)
+/* Take p (an allocated block of the reservation, usable size u: see
+ * block_usable) into the cache; 0 if its size is not cached.  A full bin
+ * first gives half its blocks back. */
+static int cache_free(tc_cache_t *tc, void *p, size_t u)
 {
-    size_t u;
     unsigned c;
     if (tc_cached(p))
         ma_fatal("free()", p, "double free: the block is already free");
-    u = tc_usable(heap, p);
     c = tc_bin_of_usable(u);
     if (c - 1 >= TC_BINS - 1)
         return 0;
@@ -672,7 +715,7 @@ nomem:
 static int is_huge(const void *p)
 {
     int own;
-    if (!headerless_on)
+    if (!hl_size)
         return ma_is_huge(p);
     if (in_res(p))
         return 0;
@@ -720,7 +763,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, const void *site)
     e = errno;
     if (tcache.state == TC_NEW)
         tc_start(&tcache);
-    if (n <= TC_MAX && (tcache.state == TC_FAST || tcache.state == TC_DEBUG)) {
+    if (n <= TC_MAX && tcache.state != TC_OFF) {
         p = cache_alloc(&tcache, n);
     } else {
         if (__builtin_expect(leak_fd >= 0, 0))
@@ -735,7 +778,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, const void *site)
 
 EXPORT void *malloc(size_t n)
 {
-    if (__builtin_expect(n <= TC_MAX && tcache.state == TC_FAST, 1)) {
+    if (__builtin_expect(n <= TC_MAX && tcache.state <= TC_FAST_HL, 1)) {
         void *p = tc_pop(&tcache, tc_bin_of(tc_bin_req(n)));
         if (__builtin_expect(p != NULL, 1))
             return p;
@@ -758,8 +801,53 @@ static inline int joins(size_t w)
     return (w & join_bit) != join_bit;
 }
 
+/* joins() for p, a block block_usable took: a headerless block joins
+ * nothing (join_bit is 0 but under a linear boundary-tag design, where
+ * the design is asked before the header is read). */
+static inline int block_joins(const void *p)
+{
+    return join_bit && !(hl_size && hl_size(heap, p)) && joins(((const size_t *)p)[-1]);
+}
+
+static void free_locked(void *p);
+
+/* free's fast path in TC_FAST_HL: free's own, the design asked first
+ * whether p has a header (block_usable, unrolled: FAST has no extras, so a
+ * headerless block's usable size is the op's answer, a plain block's its
+ * size less the header). */
+static __attribute__((noinline)) void free_hl(void *p)
+{
+    size_t u, w;
+    if (in_res(p) && ((uintptr_t)p & 15) == 0) {
+        u = hl_size(heap, p);
+        if (u == 0) {
+            w = ((size_t *)p)[-1];
+            u = (w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && !joins(w)
+                    ? (w & ~(size_t)MA_FLAGS) - MA_WORD
+                    : 0;
+        } else if (u == MA_HL_VET) {
+            u = 0;
+        }
+        if (u && !tc_cached(p) && tc_push(&tcache, p, u))
+            return;
+    }
+    free_locked(p);
+}
+
+/* Where free goes when its fast path does not take p: TC_FAST_HL's fast
+ * path is tested here, not in free, where the second test of the state
+ * cost every free of the other designs an instruction. */
 static __attribute__((noinline)) void free_slow(void *p)
 {
+    if (tcache.state == TC_FAST_HL)
+        free_hl(p);
+    else
+        free_locked(p);
+}
+
+static __attribute__((noinline)) void free_locked(void *p)
+{
+    size_t u;
     int e;
     if (!p || in_boot(p))
         return;
@@ -769,20 +857,19 @@ static __attribute__((noinline)) void free_slow(void *p)
     e = errno;
     if (tcache.state == TC_NEW)
         tc_start(&tcache);
-    if (in_res(p) && plain_block(p)) {
+    if (in_res(p) && (u = block_usable(p)) != 0) {
         /* a heap block: cached if the cache is on and takes its size
          * (cache_free checks the key either way), else back to the heap;
          * so is a block whose predecessor is free (join_bit) */
-        if (joins(((size_t *)p)[-1]) ||
-            !((tcache.state == TC_FAST || tcache.state == TC_DEBUG) && cache_free(&tcache, p))) {
+        if (block_joins(p) || !(tcache.state != TC_OFF && cache_free(&tcache, p, u))) {
             if (tc_cached(p))
                 ma_fatal("free()", p, "double free: the block is already free");
-            heap_free(p);
+            heap_free(p, u);
         }
     } else if (is_huge(p)) {
         huge_free(p);
     } else {
-        heap_free(p);
+        heap_free(p, 0);
     }
     errno = e;
     busy = 0;
@@ -809,7 +896,7 @@ EXPORT void *calloc(size_t n, size_t m)
         errno = ENOMEM;
         return NULL;
     }
-    if (__builtin_expect(bytes <= TC_MAX && tcache.state == TC_FAST, 1)) {
+    if (__builtin_expect(bytes <= TC_MAX && tcache.state <= TC_FAST_HL, 1)) {
         p = tc_pop(&tcache, tc_bin_of(tc_bin_req(bytes)));
         if (p)
             return memset(p, 0, bytes);
@@ -846,8 +933,9 @@ EXPORT void *calloc(size_t n, size_t m)
  * factor gives vectors.  n itself otherwise. */
 static size_t grow_ask(void *p, size_t n)
 {
-    if (n <= TC_MAX || n > MA_SIZE_MAX / 2 || leak_fd >= 0 || !in_res(p) || !plain_block(p) ||
-        n <= tc_usable(heap, p))
+    size_t u;
+    if (n <= TC_MAX || n > MA_SIZE_MAX / 2 || leak_fd >= 0 || !in_res(p) ||
+        (u = block_usable(p)) == 0 || n <= u)
         return n;
     return n + n / 8;
 }
@@ -904,28 +992,31 @@ static void *huge_realloc(void *p, size_t n)
 EXPORT void *realloc(void *p, size_t n)
 {
     void *q;
-    size_t need;
+    size_t need, u = 0;
     int e;
     if (p && n && tcache.state == TC_FAST && in_res(p)) {
+        size_t w = ((size_t *)p)[-1];
+        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0)
+            u = (w & ~(size_t)MA_FLAGS) - MA_WORD;
+    } else if (p && n && tcache.state == TC_FAST_HL && in_res(p)) {
+        u = block_usable(p);
+    }
+    if (u && !tc_cached(p)) {
         /* a small block: in place if it still fits well, else moved
          * through the cache, without the lock */
-        size_t w = ((size_t *)p)[-1], u = (w & ~(size_t)MA_FLAGS) - MA_WORD;
-        if ((w & (MA_F_ALLOC | MA_F_SPECIAL)) == MA_F_ALLOC && ((uintptr_t)p & 15) == 0 &&
-            !tc_cached(p)) {
-            if (n <= u && n >= u / 2)
-                return p;
-            if (u <= TC_MAX && n <= TC_MAX) {
-                /* growing: a quarter of slack (within the cached sizes),
-                 * so that a block grown by small steps is copied O(log)
-                 * times, not once per step or two of its size class */
-                size_t ask = n > u && n > 256 && n + n / 4 <= TC_MAX ? n + n / 4 : n;
-                q = malloc(ask);
-                if (q) {
-                    memcpy(q, p, u < n ? u : n);
-                    free(p);
-                }
-                return q;
+        if (n <= u && n >= u / 2)
+            return p;
+        if (u <= TC_MAX && n <= TC_MAX) {
+            /* growing: a quarter of slack (within the cached sizes),
+             * so that a block grown by small steps is copied O(log)
+             * times, not once per step or two of its size class */
+            size_t ask = n > u && n > 256 && n + n / 4 <= TC_MAX ? n + n / 4 : n;
+            q = malloc(ask);
+            if (q) {
+                memcpy(q, p, u < n ? u : n);
+                free(p);
             }
+            return q;
         }
     }
     if (!p)
@@ -950,7 +1041,7 @@ EXPORT void *realloc(void *p, size_t n)
     e = errno;
     if (is_huge(p)) {
         q = huge_realloc(p, n);
-    } else if (in_res(p) && plain_block(p) && tc_cached(p)) {
+    } else if (in_res(p) && block_usable(p) && tc_cached(p)) {
         ma_fatal("realloc()", p, "double free: the block is already free");
     } else if (wants_map(n)) {
         int grown;
@@ -973,7 +1064,7 @@ EXPORT void *realloc(void *p, size_t n)
                 old = ma_usable_size(heap, p);
                 heap_unlock();
                 memcpy(q, p, old < n ? old : n);
-                heap_free(p);
+                heap_free(p, old);
             }
         }
     } else {
@@ -1060,8 +1151,15 @@ EXPORT size_t malloc_usable_size(void *p)
         return boot_size(p);
     if (is_huge(p))
         return huge_usable(p);
-    if (heap && in_res(p) && plain_block(p))
-        return tc_usable(heap, p); /* the block's own header: no lock */
+    if (heap && in_res(p)) {
+        /* the block's own header, or the design's word: no lock */
+        if (__builtin_expect(hl_size != NULL, 0)) {
+            if ((n = hl_usable(p)) != 0)
+                return n;
+        } else if (plain_block(p)) {
+            return tc_usable(heap, p);
+        }
+    }
     heap_lock();
     n = ma_usable_size(heap, p);
     heap_unlock();

@@ -32,6 +32,14 @@ void tc_init(void)
     tc_key = k ? k : 1;
 }
 
+/* tc_block_usable under a design with headerless blocks: out of line, so
+ * that the other designs' callers keep no registers for the call. */
+size_t tc_hl_usable(const ma_heap_t *h, const void *p)
+{
+    size_t s = h->d->headerless_size(h, p);
+    return s ? s - ma_extra(h) : tc_usable(h, p);
+}
+
 /* Link b into bin c (no cap check: refills stay within it). */
 static void link_in(tc_cache_t *tc, unsigned c, void *b)
 {
@@ -55,13 +63,17 @@ static void poison_cached(const ma_heap_t *h, void *p, size_t u)
  * allocated: bt.h's tiling), so the design searches and splits once per
  * refill, not once per block.  0 (nothing done) if the design is not a
  * boundary-tag one, the bin has no room, or the design handed out a block
- * of another size (a remainder too small to split stays with it). */
-static int carve(tc_cache_t *tc, ma_heap_t *h, unsigned b, void *first, unsigned k)
+ * of another size (a remainder too small to split stays with it).  Not
+ * for a request of size n a design may serve headerless (first has a
+ * header, but the next ones may not: hybrid opens a class's first slab
+ * after so many requests, which it must see one by one). */
+static int carve(tc_cache_t *tc, ma_heap_t *h, unsigned b, void *first, unsigned k, size_t n)
 {
     size_t s = ma_bsize((unsigned char *)first - MA_WORD);
     unsigned char *big, *blk;
     size_t prev;
-    if (!h->d->bt || ma_extra(h) != 0 || tc->count[b] + k > tc_cap(b) || k < 2)
+    if (!h->d->bt || ma_extra(h) != 0 || tc->count[b] + k > tc_cap(b) || k < 2 ||
+        (h->d->headerless && n + ma_extra(h) <= h->d->headerless_max))
         return 0;
     big = ma_malloc(h, k * s - MA_WORD);
     if (!big)
@@ -84,9 +96,11 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
     void *first = ma_malloc(h, tc_size(c)), *p;
     size_t u;
     unsigned b, n, want, flags = h->flags;
+    /* only requests the design may serve headerless can get such blocks */
+    const int hl = h->d->headerless_size && tc_size(c) + ma_extra(h) <= h->d->headerless_max;
     if (!first)
         return NULL;
-    u = tc_usable(h, first);
+    u = hl ? tc_hl_usable(h, first) : tc_usable(h, first);
     b = tc_bin_of_usable(u);
     if (b >= TC_BINS) {
         __atomic_store_n(&tc_req_bin[c], 0, __ATOMIC_RELAXED);
@@ -105,7 +119,7 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
      * is freed and grown again (realloc-bal: 400 MiB of heap after 3000
      * repetitions, 0.6x glibc; with the extras low, 1.1 MiB). */
     h->flags |= MA_NO_PLACE_SPLIT;
-    if (want > 2 && tc->state == TC_FAST && carve(tc, h, b, first, want - 1)) {
+    if (want > 2 && tc->state != TC_DEBUG && carve(tc, h, b, first, want - 1, tc_size(c))) {
         h->flags = flags;
         return first;
     }
@@ -113,7 +127,7 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
         p = ma_malloc(h, tc_size(c));
         if (!p)
             break;
-        u = tc_usable(h, p);
+        u = hl ? tc_hl_usable(h, p) : tc_usable(h, p);
         if (tc_bin_of_usable(u) != b) { /* another size this time: not for this bin */
             ma_free(h, p);
             break;
@@ -127,19 +141,35 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
 }
 
 /* Give the blocks q[0..n) (payloads, keys cleared) back to h.  Under a
- * boundary-tag design without a debug trailer, in TC_FAST, runs of blocks
- * that are neighbours in memory are first joined into one allocated block
- * (carve's tiling undone: the first header takes the run's size), so a run
- * costs the design one free, one coalescing and one index insertion, not
- * one per block: a program that frees many blocks allocated together (a
- * refill carves them side by side) hands them back cheaply. */
-static void give_back(tc_cache_t *tc, ma_heap_t *h, void **q, unsigned n)
+ * boundary-tag design without a debug trailer, not in TC_DEBUG, runs of
+ * blocks that are neighbours in memory are first joined into one allocated
+ * block (carve's tiling undone: the first header takes the run's size), so
+ * a run costs the design one free, one coalescing and one index insertion,
+ * not one per block: a program that frees many blocks allocated together
+ * (a refill carves them side by side) hands them back cheaply.  Headerless
+ * blocks (a bin may hold them beside blocks with headers; hl: q may hold
+ * some) go back one by one first: they have no header to join.  Returns
+ * the usable bytes given back (a run's from the sizes it sums anyway). */
+static size_t give_back(tc_cache_t *tc, ma_heap_t *h, void **q, unsigned n, int hl)
 {
+    size_t bytes = 0, s;
     unsigned i, j;
-    if (n < 2 || !h->d->bt || ma_extra(h) != 0 || tc->state != TC_FAST) {
-        for (i = 0; i < n; i++)
+    if (n < 2 || !h->d->bt || ma_extra(h) != 0 || tc->state == TC_DEBUG) {
+        for (i = 0; i < n; i++) {
+            bytes += hl ? tc_hl_usable(h, q[i]) : tc_usable(h, q[i]);
             ma_free(h, q[i]);
-        return;
+        }
+        return bytes;
+    }
+    if (hl) {
+        for (i = j = 0; i < n; i++)
+            if ((s = h->d->headerless_size(h, q[i])) != 0) {
+                bytes += s; /* no extras here */
+                ma_free(h, q[i]);
+            } else {
+                q[j++] = q[i];
+            }
+        n = j;
     }
     for (i = 1; i < n; i++) { /* insertion sort by address: n <= 64 */
         void *x = q[i];
@@ -154,8 +184,10 @@ static void give_back(tc_cache_t *tc, ma_heap_t *h, void **q, unsigned n)
             run += ma_bsize((unsigned char *)q[j] - MA_WORD);
         if (j > i + 1)
             ma_set_hdr(blk, run | MA_F_ALLOC | (ma_hdr(blk) & MA_F_PREV));
+        bytes += run - (j - i) * MA_WORD;
         ma_free(h, q[i]);
     }
+    return bytes;
 }
 
 size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
@@ -163,20 +195,22 @@ size_t tc_flush(tc_cache_t *tc, ma_heap_t *h, unsigned c, unsigned n)
     void *q[64];
     size_t bytes = 0;
     unsigned k = 0;
+    /* headerless blocks are at most headerless_max bytes (heap.h): a bin
+     * of larger ones holds none, and its frames are not read */
+    const int hl = h->d->headerless_size && tc_size(c) <= h->d->headerless_max;
     tc->fill[c] = (uint8_t)(tc->fill[c] / 2);
     while (n-- > 0 && tc->head[c]) {
         void **b = tc->head[c];
         tc->head[c] = b[0];
         tc->count[c]--;
         b[1] = NULL; /* leaves the cache */
-        bytes += tc_usable(h, b);
         q[k++] = b;
         if (k == sizeof q / sizeof q[0]) {
-            give_back(tc, h, q, k);
+            bytes += give_back(tc, h, q, k, hl);
             k = 0;
         }
     }
-    give_back(tc, h, q, k);
+    bytes += give_back(tc, h, q, k, hl);
     if (tc->low[c] > tc->count[c])
         tc->low[c] = tc->count[c];
     return bytes;
@@ -211,7 +245,9 @@ void tc_check(const tc_cache_t *tc, const ma_heap_t *h)
         unsigned n = 0;
         for (void **b = tc->head[c]; b; b = b[0]) {
             MA_ASSERT((uint64_t)(uintptr_t)b[1] == tc_key);
-            MA_ASSERT(tc_bin_of_usable(tc_usable(h, b)) == c);
+            /* allocated to the design: a headerless one is not free there */
+            MA_ASSERT(!h->d->headerless_size || h->d->headerless_size(h, b) != MA_HL_VET);
+            MA_ASSERT(tc_bin_of_usable(tc_block_usable(h, b)) == c);
             n++;
             MA_ASSERT(n <= tc_cap(c));
         }
@@ -243,7 +279,7 @@ void *tc_pop_debug(tc_cache_t *tc, const ma_heap_t *h, unsigned c, int (*plausib
     if ((uint64_t)(uintptr_t)b[1] != tc_key || (b[0] && !plausible(b[0])))
         ma_link_bad((unsigned char *)b - MA_WORD);
     {
-        size_t u = tc_usable(h, b);
+        size_t u = tc_block_usable(h, b);
         if (u > 16)
             ma_poison_verify(h, b, (unsigned char *)b + 16, u - 16);
     }

@@ -51,6 +51,19 @@
  * a producer/consumer pair moves blocks through the heap in batches of
  * tc_cap / 2, under the lock once per batch.
  *
+ * Blocks without a header (hybrid's slab objects; heap.h, headerless_size):
+ * a bin holds blocks by usable size whatever their kind, so hybrid's 32-byte
+ * object and its 48-byte block with a header (usable 40) share bin 2 and
+ * serve the same requests.  Their size comes from the design's answer
+ * (tc_block_usable), never from the word before them, which is another
+ * object's data; a refill of a size the design may serve headerless is not
+ * carved (the design must see each request: hybrid opens a class's first
+ * slab after 256 of them), and a flush gives such blocks back one by one
+ * before it joins runs of the others.  A cached object stays allocated in
+ * its slab (its free bit clear), so its slab is never released under it,
+ * and a second free of an object the cache gave back finds the bit set:
+ * headerless_size says MA_HL_VET and the core reports the double free.
+ *
  * Idle blocks go back (the idea of jemalloc's thread-cache garbage
  * collection with low-water marks): every locked visit to the heap (a
  * refill or a flush) also collects TC_GC_BINS bin(s) round robin; a bin
@@ -64,9 +77,10 @@
  * low-water blocks cost 2 threads x 10^7 malloc/free 50% more CPU).
  *
  * Invariants (tc_check): for every bin b, low[b] <= count[b] == length of
- * head[b]'s list <= tc_cap(b); every block on it has word 1 == key and a usable size
- * u with tc_bin_of_usable(u) == b; tc_req_bin[c] == 0 or c <= tc_req_bin[c]
- * < TC_BINS.
+ * head[b]'s list <= tc_cap(b); every block on it has word 1 == key, is
+ * allocated in the design (a headerless one: headerless_size != MA_HL_VET)
+ * and has a usable size u with tc_bin_of_usable(u) == b; tc_req_bin[c] == 0
+ * or c <= tc_req_bin[c] < TC_BINS.
  */
 #ifndef VMLAB_MALLOC_TCACHE_H
 #define VMLAB_MALLOC_TCACHE_H
@@ -80,12 +94,18 @@
 #define TC_MAX ((size_t)8192)   /* largest request cached: tc_size(TC_BINS - 1) */
 #define TC_GC_BINS 1            /* bins collected per locked visit (tc_gc) */
 
-/* A thread's cache state: what its malloc and free may do. */
+/* A thread's cache state: what its malloc and free may do.  The order
+ * matters: malloc's fast path pops for every state <= TC_FAST_HL in one
+ * comparison (TC_NEW's bins are empty, so it pops nothing). */
 enum {
-    TC_NEW = 0,   /* not set up yet: the next slow call does (tc_start) */
-    TC_FAST = 1,  /* caching, no checks beyond the cache key */
-    TC_DEBUG = 2, /* caching with the heap's canary/poison checks */
-    TC_OFF = 3,   /* no cache: every call goes to the heap (also after exit) */
+    TC_NEW = 0,     /* not set up yet: the next slow call does (tc_start) */
+    TC_FAST = 1,    /* caching, no checks beyond the cache key; every block
+                       has a header, which free's fast path reads */
+    TC_FAST_HL = 2, /* the same under a design with headerless blocks:
+                       free asks the design (headerless_size) before it
+                       reads a header */
+    TC_DEBUG = 3,   /* caching with the heap's canary/poison checks */
+    TC_OFF = 4,     /* no cache: every call goes to the heap (also after exit) */
 };
 
 typedef struct tc_cache {
@@ -158,13 +178,24 @@ static inline size_t tc_usable(const ma_heap_t *h, const void *p)
     return ma_bsize((const unsigned char *)p - MA_WORD) - MA_WORD - ma_extra(h);
 }
 
+/* The usable size of p, an allocated block of h (one in a cache, say):
+ * what the design's headerless_size says of a headerless block (the
+ * core's extras taken off), else what its header says (tc_usable).  Under
+ * a design with headerless blocks the memory of the blocks asked about
+ * must meet that op's reach rule (heap.h, MA_HL_REACH). */
+size_t tc_hl_usable(const ma_heap_t *h, const void *p);
+static inline size_t tc_block_usable(const ma_heap_t *h, const void *p)
+{
+    return h->d->headerless_size ? tc_hl_usable(h, p) : tc_usable(h, p);
+}
+
 /* The bin serving request class c; 0: not cached. */
 static inline unsigned tc_bin_of(unsigned c)
 {
     return __atomic_load_n(&tc_req_bin[c], __ATOMIC_RELAXED);
 }
 
-/* Pop from bin c (TC_FAST), or NULL if it is empty (or c is 0). */
+/* Pop from bin c (TC_FAST, TC_FAST_HL), or NULL if it is empty (or c is 0). */
 static inline void *tc_pop(tc_cache_t *tc, unsigned c)
 {
     void **b = tc->head[c];
@@ -178,7 +209,7 @@ static inline void *tc_pop(tc_cache_t *tc, unsigned c)
     return b;
 }
 
-/* Push p (usable size u) in TC_FAST mode; 0 if its bin is full or p is
+/* Push p (usable size u) in TC_FAST(_HL) mode; 0 if its bin is full or p is
  * not cacheable (the caller then takes the slow path). */
 static inline int tc_push(tc_cache_t *tc, void *p, size_t u)
 {

@@ -8,7 +8,14 @@
  * cache overflows), `thread-double` (a block freed in another thread,
  * which still runs and holds it in its cache, is freed again),
  * `double-realloc` (realloc of a freed block), `interior` (free of a
- * pointer into the middle of a block).
+ * pointer into the middle of a block), `exit-double` (a block freed in a
+ * thread that then exits, which gives its cache back to the heap, is freed
+ * again), `interior-small` (free of the 24-byte block's payload + 16).
+ * `slab-MODE` runs MODE on a block hybrid serves from a slab, without a
+ * header: 600 blocks of 24 bytes are allocated first and kept, so that
+ * the size class has seen the 256 requests that open its first slab
+ * (hybrid.c, HY_WARM), and the block is checked to be headerless (exit 3
+ * if not: see headerless_witness).
  * Under VMLAB_MALLOC_FLAGS=canary,poison each error must abort with one
  * "vmlab malloc: ..." line; `clean` must exit 0 with the flags on; `leak`
  * exits 0 leaving 3 blocks of 1000 bytes from leak_here() and one of 77
@@ -46,10 +53,42 @@ static void *free_and_wait(void *arg)
     return NULL;
 }
 
+/* Free the block in sink and exit: the thread's cache goes back to the heap. */
+static void *free_and_exit(void *arg)
+{
+    (void)arg;
+    free(sink);
+    return NULL;
+}
+
+/* Whether the 24-byte block p has no header: under the preload's 16-byte
+ * alignment a block with an 8-byte header (and the 8-byte canary with
+ * VMLAB_MALLOC_FLAGS=canary) has a usable size of 8 mod 16; a headerless
+ * slab object's is its class size (minus the canary): 0 mod 16 (8). */
+static int headerless_witness(const void *p)
+{
+    const char *f = getenv("VMLAB_MALLOC_FLAGS");
+    size_t canary = f && strstr(f, "canary") ? 8 : 0;
+    return malloc_usable_size((void *)p) % 16 == (canary ? 8 : 0);
+}
+
 int main(int argc, char **argv)
 {
-    char *p = sink = malloc(24), *q;
+    char *p, *q;
     const char *mode = argc > 1 ? argv[1] : "";
+    if (strncmp(mode, "slab-", 5) == 0) {
+        for (int i = 0; i < 600; i++)
+            if (!malloc(24)) /* kept: no cached block of the class is reused */
+                return 2;
+        mode += 5;
+        p = sink = malloc(24);
+        if (p && !headerless_witness(p)) {
+            printf("not headerless: usable size %zu\n", malloc_usable_size(p));
+            return 3;
+        }
+    } else {
+        p = sink = malloc(24);
+    }
     if (!p)
         return 2;
     if (strcmp(mode, "overflow") == 0) {
@@ -112,6 +151,14 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "double-realloc") == 0) {
         free(p);
         sink = realloc(sink, 48);
+    } else if (strcmp(mode, "exit-double") == 0) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, free_and_exit, NULL) != 0 || pthread_join(t, NULL) != 0)
+            return 2;
+        free(sink); /* back in the heap: the exit gave the other cache back */
+    } else if (strcmp(mode, "interior-small") == 0) {
+        sink = p + 16;
+        free(sink);
     } else if (strcmp(mode, "interior") == 0) {
         q = sink = malloc(200);
         sink = q + 64; /* through sink: the compiler must not see the offset */
