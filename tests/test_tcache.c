@@ -356,6 +356,53 @@ TEST(tcache_serves_slab_objects)
     }
 }
 
+
+/* hybrid's trim (slab_trim) gives a slab's free tail back to the heap, and
+ * blocks with headers settle there, in a frame whose magic is live: the op
+ * says MA_HL_VET for them (the core decides, under the lock), and the
+ * caches, which hold only allocated blocks, read their headers: not the
+ * op's answer taken for a size (SIZE_MAX), which sent refills of such a
+ * block past the last bin. */
+TEST(tcache_headers_in_a_trimmed_slab)
+{
+    static _Alignas(16) unsigned char store[MA_HEAP_BYTES];
+    ma_config_t cfg = {0};
+    ma_source_t src;
+    reach_t ar;
+    ma_heap_t *h = NULL;
+    unsigned char *objs[64], *blk[64];
+    size_t vet = 0, (*hs)(const ma_heap_t *, const void *);
+    CHECK_EQ(reach_open(&src, &ar, (size_t)16 << 20), 0);
+    cfg.design = "hybrid";
+    cfg.align = 16;
+    cfg.source = &src;
+    CHECK_EQ(ma_init(&h, store, sizeof store, &cfg), 0);
+    hs = h->d->headerless_size;
+    for (int i = 0; i < 300; i++) /* past the warm-up (none in debug builds) */
+        ma_free(h, ma_malloc(h, 16));
+    for (int i = 0; i < 64; i++)
+        CHECK((objs[i] = ma_malloc(h, 16)) != NULL);
+    CHECK_EQ(hs(h, objs[0]), ma_usable_size(h, objs[0]));
+    for (int i = 63; i > 0; i--) /* objs[0]'s slab, at most half full, trims */
+        ma_free(h, objs[i]);
+    for (int i = 0; i < 64; i++)
+        CHECK((blk[i] = ma_malloc(h, 64)) != NULL);
+    CHECK_EQ(hs(h, objs[0]), ma_usable_size(h, objs[0]));
+    for (int i = 0; i < 64; i++) {
+        size_t got = hs(h, blk[i]);
+        CHECK_MSG(got == 0 || got == MA_HL_VET, "block %d: %zx", i, got);
+        vet += got == MA_HL_VET;
+        CHECK_EQ(tc_block_usable(h, blk[i]), ma_usable_size(h, blk[i]));
+    }
+    CHECK_MSG(vet > 0, "no block with a header settled in a trimmed slab's frame");
+    ma_check(h);
+    for (int i = 0; i < 64; i++)
+        ma_free(h, blk[i]);
+    ma_free(h, objs[0]);
+    ma_check(h);
+    reach_close(&ar);
+}
+
 /* Idle blocks go back: a bin nobody pops from loses half its blocks per
  * collection round while another size is refilled and drained; the heap
  * then counts exactly the blocks still cached. */

@@ -19,8 +19,9 @@
  *   nregions   == length of the region list; last is its tail
  *   for every allocated block with MA_CANARY: the word at
  *     payload + usable - 8 == its address ^ secret
- *   d->headerless_size(p) == 0 for an allocated block with a header,
- *     usable(p) for an allocated headerless one, MA_HL_VET for a free one
+ *   d->headerless_size(p) == 0 (or MA_HL_VET, among headerless blocks) for
+ *     an allocated block with a header, usable(p) for an allocated
+ *     headerless one, MA_HL_VET for a free one
  */
 #include "vmlab/hash.h"
 #include "malloc/heap.h"
@@ -686,7 +687,7 @@ static int hl_walk(const ma_block_t *b, void *ctx)
     if (headerless(h, p))
         MA_ASSERT(got == (b->allocated ? h->d->usable(h, p) : MA_HL_VET));
     else if (b->allocated)
-        MA_ASSERT(got == 0);
+        MA_ASSERT(got == 0 || got == MA_HL_VET); /* VET: among headerless blocks */
     return 0;
 }
 

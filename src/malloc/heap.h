@@ -108,13 +108,17 @@ typedef struct ma_design {
      *              p is a block of the heap at all);
      *   MA_HL_VET  p lies among headerless blocks but is not the payload of
      *              an allocated one (a free one: a double free; or not a
-     *              block's start): only the core's checks (ma_vet, under
-     *              the lock) may say which;
+     *              block's start), or p is a block with a header among
+     *              them (where a design gave part of a slab back: hybrid's
+     *              trim): only the core's checks (ma_vet, under the lock)
+     *              may say which; for a block the caller holds, "it has a
+     *              header";
      *   otherwise  p is an allocated headerless block of that many bytes
      *              (what `usable` says of it: the extras included).
-     * Exact for a block allocated to the caller, whose answer no other
-     * thread can change; for any other pointer a hint the caller hands to
-     * the core's checks when it is not a plain "yes".  p is 8-byte aligned,
+     * Exact for a block allocated to the caller (an allocated headerless
+     * block, or not), whose answer no other thread can change; for any
+     * other pointer a hint the caller hands to the core's checks when it
+     * is not a plain "yes".  p is 8-byte aligned,
      * and the op reads no word outside [p & ~(MA_HL_REACH - 1), p + 8),
      * which the caller guarantees is readable memory. */
     size_t (*headerless_size)(const ma_heap_t *h, const void *p);

@@ -645,10 +645,15 @@ _Static_assert(HY_SLAB <= MA_HL_REACH, "a frame lies within headerless_size's re
  * be released or remade, its bit in map changes only when it is freed
  * (other bits of the word may change beside it: one atomic load).  For a
  * block with a header allocated to the caller, its frame word is a
- * neighbour's data or its own, never a magic (hy_check: only live slabs
- * carry one, and a live slab spans every address of its frame).  Anything
- * else (a free object, an interior pointer, a frame being released by
- * another thread) is MA_HL_VET or a guess, and the core's checks decide. */
+ * neighbour's data or its own, not a magic (hy_check: only live slabs
+ * carry one), unless a trim gave the tail of the frame's slab back to the
+ * heap (slab_trim) and the block lies there: past the slab's objects, so
+ * MA_HL_VET, and the caller asks the core under the lock, which reads the
+ * header.  Exact for the caller's own blocks either way: nobj is lowered
+ * only, and only by a trim done under the lock before such a block was
+ * handed out.  Anything else (a free object, an interior pointer, a frame
+ * being released by another thread) is MA_HL_VET or a guess, and the
+ * core's checks decide. */
 static size_t hy_headerless_size(const ma_heap_t *h, const void *p)
 {
     const hy_slab_t *s = frame_of(p);
@@ -658,7 +663,8 @@ static size_t hy_headerless_size(const ma_heap_t *h, const void *p)
         return 0;
     cs = s->csize;
     first = s->first;
-    if (cs == 0 || off < first || (off - first) % cs != 0 || (i = (off - first) / cs) >= s->nobj)
+    if (cs == 0 || off < first || (off - first) % cs != 0 ||
+        (i = (off - first) / cs) >= __atomic_load_n(&s->nobj, __ATOMIC_RELAXED))
         return MA_HL_VET;
     w = __atomic_load_n(&s->map[i / 64], __ATOMIC_RELAXED);
     return (w >> (i % 64)) & 1 ? MA_HL_VET : cs;

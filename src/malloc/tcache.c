@@ -33,11 +33,13 @@ void tc_init(void)
 }
 
 /* tc_block_usable under a design with headerless blocks: out of line, so
- * that the other designs' callers keep no registers for the call. */
+ * that the other designs' callers keep no registers for the call.  p is
+ * allocated (handed out by the design, or cached): MA_HL_VET can only be a
+ * block with a header among headerless ones (heap.h). */
 size_t tc_hl_usable(const ma_heap_t *h, const void *p)
 {
     size_t s = h->d->headerless_size(h, p);
-    return s ? s - ma_extra(h) : tc_usable(h, p);
+    return s && s != MA_HL_VET ? s - ma_extra(h) : tc_usable(h, p);
 }
 
 /* Link b into bin c (no cap check: refills stay within it). */
@@ -163,7 +165,7 @@ static size_t give_back(tc_cache_t *tc, ma_heap_t *h, void **q, unsigned n, int 
     }
     if (hl) {
         for (i = j = 0; i < n; i++)
-            if ((s = h->d->headerless_size(h, q[i])) != 0) {
+            if ((s = h->d->headerless_size(h, q[i])) != 0 && s != MA_HL_VET) {
                 bytes += s; /* no extras here */
                 ma_free(h, q[i]);
             } else {
@@ -245,8 +247,10 @@ void tc_check(const tc_cache_t *tc, const ma_heap_t *h)
         unsigned n = 0;
         for (void **b = tc->head[c]; b; b = b[0]) {
             MA_ASSERT((uint64_t)(uintptr_t)b[1] == tc_key);
-            /* allocated to the design: a headerless one is not free there */
-            MA_ASSERT(!h->d->headerless_size || h->d->headerless_size(h, b) != MA_HL_VET);
+            /* allocated to the design: a headerless one is not free there
+             * (MA_HL_VET only for a block with a header among them) */
+            MA_ASSERT(!h->d->headerless_size || h->d->headerless_size(h, b) != MA_HL_VET ||
+                      !h->d->headerless(h, b));
             MA_ASSERT(tc_bin_of_usable(tc_block_usable(h, b)) == c);
             n++;
             MA_ASSERT(n <= tc_cap(c));
