@@ -367,6 +367,13 @@ static void trim(ma_heap_t *h, unsigned char *b, size_t asize)
     release(h, b + asize, 1);
 }
 
+void bt_shrink(ma_heap_t *h, void *p, size_t size)
+{
+    unsigned char *b = (unsigned char *)p - MA_WORD;
+    MA_ASSERT(adjust(h, size) <= ma_bsize(b));
+    trim(h, b, adjust(h, size));
+}
+
 int bt_resize(ma_heap_t *h, void *p, size_t size)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD, *n;

@@ -114,6 +114,11 @@ size_t bt_region_need(const ma_heap_t *h, size_t size);
 void *bt_malloc(ma_heap_t *h, size_t size);
 void bt_free(ma_heap_t *h, void *p);
 int bt_resize(ma_heap_t *h, void *p, size_t size);
+/* Shrink allocated block p in place to size bytes (at most its usable
+ * size), its tail freed when that makes a whole block.  For a design's own
+ * use (hybrid's slab trim), not a request of the program's: the sweep
+ * rule's record of the last frees is left as it is. */
+void bt_shrink(ma_heap_t *h, void *p, size_t size);
 void *bt_relocate(ma_heap_t *h, void *p, size_t size);
 size_t bt_usable(const ma_heap_t *h, const void *p);
 int bt_validate(ma_heap_t *h, const void *p);

@@ -646,7 +646,7 @@ void *ma_memalign(ma_heap_t *h, size_t align, size_t size)
         return NULL;
     }
     /* the marker goes in the block before q: never a headerless block */
-    if (h->d->headerless && n + ma_extra(h) <= h->d->headerless_max)
+    if (ma_may_be_headerless(h, n))
         n = h->d->headerless_max + 1;
     raw = ma_malloc(h, n);
     if (!raw)

@@ -240,6 +240,13 @@ static inline size_t ma_extra(const ma_heap_t *h)
     return ((h->flags & MA_CANARY) ? 8 : 0) + ((h->flags & MA_SITES) ? 16 : 0);
 }
 
+/* Whether h's design may serve a request of n bytes (the extras not yet
+ * added) with a headerless block: headerless_max bounds such blocks. */
+static inline int ma_may_be_headerless(const ma_heap_t *h, size_t n)
+{
+    return h->d->headerless && n + ma_extra(h) <= h->d->headerless_max;
+}
+
 /* The checks free() makes before it touches p (fn names the call in the
  * message): abort on a pointer the heap never returned, a block already
  * free, a broken canary.  Returns the real payload (a huge block's too).

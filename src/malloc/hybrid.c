@@ -43,7 +43,7 @@
  *    filled first regardless.  (Not in the debug modes, where every small
  *    request goes to a slab, as they skip the warm-up.)
  *  - the trim: a free that leaves a slab at most half full gives the free
- *    objects past its last live one back to the heap (bt_resize) when they
+ *    objects past its last live one back to the heap (bt_shrink) when they
  *    make HY_TRIM bytes or more; the slab keeps the objects below for good.
  * Either alone measured worse than neither on the generators; both
  * together kept or raised every kind's mean on the tuning seeds and on two
@@ -348,15 +348,13 @@ taken:
 
 /* Slab s (in use, at most half full) gives the free objects past its last
  * live one back to the heap when they make HY_TRIM bytes or more: its block
- * shrinks (bt_resize), the tail coalesces with what follows, and s keeps
+ * shrinks (bt_shrink), the tail coalesces with what follows, and s keeps
  * the objects below for good.  What a survivor pins shrinks from a frame
  * to the objects up to it. */
 static void slab_trim(ma_heap_t *h, size_t c, hy_slab_t *s)
 {
     hy_state_t *st = hy(h);
     size_t keep = 0, w = (s->nobj + 63u) / 64, cut;
-    int shrunk;
-    unsigned pending = st->ad.sweep.pending;
     while (w-- > 0) {
         uint64_t live = ~s->map[w];
         if (64 * (w + 1) > s->nobj)
@@ -370,9 +368,7 @@ static void slab_trim(ma_heap_t *h, size_t c, hy_slab_t *s)
     cut = s->nobj - keep;
     if (cut * s->csize < HY_TRIM)
         return;
-    shrunk = bt_resize(h, s, s->first + keep * s->csize);
-    MA_ASSERT(shrunk); /* a shrink never fails */
-    st->ad.sweep.pending = pending; /* not a request of the program's */
+    bt_shrink(h, s, s->first + keep * s->csize);
     for (size_t i = keep; i < s->nobj; i++)
         s->map[i / 64] &= ~((uint64_t)1 << (i % 64));
     s->nfree = (uint16_t)(s->nfree - cut);
@@ -415,14 +411,14 @@ static void *hy_malloc(ma_heap_t *h, size_t size)
         hy_state_t *st = hy(h);
         size_t c = cls(h, size);
         if (st->asked[c] >= warm(h)) {
+            void *p;
             if (HY_FEED)
                 (void)ad_policy.placement(h, ma_round(size + MA_WORD, h->align));
-            void *p = slab_alloc(h, size);
-            if (p)
-                return p;
-            return bt_malloc(h, size); /* the fill rule said no */
+            if ((p = slab_alloc(h, size)) != NULL)
+                return p; /* else the fill rule said no: a header */
+        } else {
+            st->asked[c]++;
         }
-        st->asked[c]++;
     }
     return bt_malloc(h, size);
 }

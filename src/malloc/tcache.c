@@ -66,16 +66,15 @@ static void poison_cached(const ma_heap_t *h, void *p, size_t u)
  * refill, not once per block.  0 (nothing done) if the design is not a
  * boundary-tag one, the bin has no room, or the design handed out a block
  * of another size (a remainder too small to split stays with it).  Not
- * for a request of size n a design may serve headerless (first has a
- * header, but the next ones may not: hybrid opens a class's first slab
- * after so many requests, which it must see one by one). */
-static int carve(tc_cache_t *tc, ma_heap_t *h, unsigned b, void *first, unsigned k, size_t n)
+ * for a request the design may serve headerless (hl: first has a header,
+ * but the next ones may not: hybrid opens a class's first slab after so
+ * many requests, which it must see one by one). */
+static int carve(tc_cache_t *tc, ma_heap_t *h, unsigned b, void *first, unsigned k, int hl)
 {
     size_t s = ma_bsize((unsigned char *)first - MA_WORD);
     unsigned char *big, *blk;
     size_t prev;
-    if (!h->d->bt || ma_extra(h) != 0 || tc->count[b] + k > tc_cap(b) || k < 2 ||
-        (h->d->headerless && n + ma_extra(h) <= h->d->headerless_max))
+    if (!h->d->bt || ma_extra(h) != 0 || tc->count[b] + k > tc_cap(b) || k < 2 || hl)
         return 0;
     big = ma_malloc(h, k * s - MA_WORD);
     if (!big)
@@ -99,7 +98,7 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
     size_t u;
     unsigned b, n, want, flags = h->flags;
     /* only requests the design may serve headerless can get such blocks */
-    const int hl = h->d->headerless_size && tc_size(c) + ma_extra(h) <= h->d->headerless_max;
+    const int hl = h->d->headerless_size && ma_may_be_headerless(h, tc_size(c));
     if (!first)
         return NULL;
     u = hl ? tc_hl_usable(h, first) : tc_usable(h, first);
@@ -121,7 +120,7 @@ void *tc_fill(tc_cache_t *tc, ma_heap_t *h, unsigned c)
      * is freed and grown again (realloc-bal: 400 MiB of heap after 3000
      * repetitions, 0.6x glibc; with the extras low, 1.1 MiB). */
     h->flags |= MA_NO_PLACE_SPLIT;
-    if (want > 2 && tc->state != TC_DEBUG && carve(tc, h, b, first, want - 1, tc_size(c))) {
+    if (want > 2 && tc->state != TC_DEBUG && carve(tc, h, b, first, want - 1, hl)) {
         h->flags = flags;
         return first;
     }

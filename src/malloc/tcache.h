@@ -78,7 +78,8 @@
  *
  * Invariants (tc_check): for every bin b, low[b] <= count[b] == length of
  * head[b]'s list <= tc_cap(b); every block on it has word 1 == key, is
- * allocated in the design (a headerless one: headerless_size != MA_HL_VET)
+ * allocated in the design (headerless_size != MA_HL_VET, or the block has
+ * a header and lies among headerless ones: hybrid's trimmed slab tails)
  * and has a usable size u with tc_bin_of_usable(u) == b; tc_req_bin[c] == 0
  * or c <= tc_req_bin[c] < TC_BINS.
  */
