@@ -7,9 +7,15 @@
  * The slab, or size-class page, idea: Bonwick, "The Slab Allocator",
  * USENIX 1994; today's small classes of jemalloc (Evans 2006) and mimalloc
  * (Leijen et al. 2019).  A slab is an ordinary allocated block of the
- * adaptive heap (so it coalesces back when released) whose payload, the
- * frame, is HY_SLAB bytes aligned to HY_SLAB; it holds a small header and
- * objects of one size class, with no per-object header:
+ * adaptive heap (so it coalesces back when released) whose payload starts a
+ * frame, HY_SLAB bytes aligned to HY_SLAB, and fills it but for the last
+ * word (HY_BODY bytes), where the header of the block after it goes: slabs
+ * made one after another tile memory at HY_SLAB strides.  (A payload of the
+ * whole frame put the next slab's header in the next frame, so a program
+ * whose requests are all small had every other frame free: 46% utilization
+ * with 16-byte blocks where adaptive reaches 66%; 88% with HY_BODY.)  It
+ * holds a small header and objects of one size class, with no per-object
+ * header:
  *
  *     block header (adaptive's, 8 bytes)
  *     | hdr | magic | next | prev | csize nobj nfree first | map[] | obj 0 | obj 1 | ... | tail |
@@ -53,7 +59,7 @@
  * iff its frame f = p & ~(HY_SLAB - 1) lies in a region, past the region's
  * first block header, the word at f is its magic, and p lies before the
  * end of the slab's block (whose header is the word at f - 8).  A live slab
- * block spans [f - 8, f + HY_SLAB), or less once trimmed, so every address
+ * block spans [f - 8, f + HY_BODY), or less once trimmed, so every address
  * before its end whose frame is a live slab's lies inside that slab: a live
  * slab is never missed and never claims a pointer outside itself.  The one inexact case is a frame that is
  * not a live slab whose word happens to equal the magic: program data and
@@ -75,7 +81,7 @@
  * magic == secret ^ f ^ HY_TAG):
  *   csize % align == 0, csize <= HY_MAX
  *   0 < nobj <= slab_nobj(csize), first == slab_first(slab_nobj(csize))
- *   block size >= 8 + first + nobj * csize; >= HY_SLAB + 8 iff untrimmed
+ *   block size >= 8 + first + nobj * csize; >= HY_BODY + 8 iff untrimmed
  *   (nobj == slab_nobj(csize))
  *   popcount(map) == nfree <= nobj; no bit at or past nobj
  *   nfree > 0  <=>  s is on list[class(csize)];  nfree == nobj  =>  s == spare[class]
@@ -91,6 +97,10 @@
 
 #ifndef HY_SLAB
 #define HY_SLAB 512u /* slab frame: bytes and alignment */
+#endif
+#ifndef HY_BODY
+#define HY_BODY (HY_SLAB - MA_WORD) /* a slab block's payload: the frame less the word
+                                       where the next block's header goes */
 #endif
 #ifndef HY_MAX
 #define HY_MAX 48u /* the largest class (request + extras) */
@@ -180,8 +190,8 @@ static inline size_t slab_first(const ma_heap_t *h, size_t nobj)
 /* The most objects of csize bytes a frame holds beside its header. */
 static size_t slab_nobj(const ma_heap_t *h, size_t csize)
 {
-    size_t n = (HY_SLAB - sizeof(hy_slab_t)) / csize;
-    while (n > 0 && slab_first(h, n) + n * csize > HY_SLAB)
+    size_t n = (HY_BODY - sizeof(hy_slab_t)) / csize;
+    while (n > 0 && slab_first(h, n) + n * csize > HY_BODY)
         n--;
     return n;
 }
@@ -247,7 +257,7 @@ static hy_slab_t *slab_new(ma_heap_t *h, size_t c)
 {
     hy_state_t *st = hy(h);
     size_t csize = (c + 1) * h->align, nobj = slab_nobj(h, csize), first = slab_first(h, nobj);
-    hy_slab_t *s = bt_malloc_aligned(h, HY_SLAB, HY_SLAB);
+    hy_slab_t *s = bt_malloc_aligned(h, HY_BODY, HY_SLAB);
     if (!s)
         return NULL;
     MA_ASSERT(frame_of(s) == s);
@@ -575,8 +585,8 @@ static int check_block(const ma_block_t *b, void *ctx)
     MA_ASSERT(s->nobj > 0 && s->nobj <= slab_nobj(h, s->csize));
     MA_ASSERT(s->first == slab_first(h, slab_nobj(h, s->csize)));
     MA_ASSERT(b->size >= MA_WORD + s->first + (size_t)s->nobj * s->csize);
-    MA_ASSERT(s->nobj == slab_nobj(h, s->csize) ? b->size >= HY_SLAB + MA_WORD
-                                                 : b->size < HY_SLAB + MA_WORD);
+    MA_ASSERT(s->nobj == slab_nobj(h, s->csize) ? b->size >= HY_BODY + MA_WORD
+                                                 : b->size < HY_BODY + MA_WORD);
     for (size_t w = 0; w < (s->nobj + 63u) / 64; w++) {
         nfree += (size_t)__builtin_popcountll(s->map[w]);
         if (s->nobj < 64 * (w + 1))
