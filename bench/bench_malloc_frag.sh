@@ -22,7 +22,7 @@ set -u
 ML=$SHARED/data/malloclab
 OUT=bench/out
 mkdir -p "$OUT"
-KINDS="regrow random realloc shift ladder bufsmall pairs randmix grow"
+KINDS="regrow random realloc shift ladder bufsmall pairs randmix grow structs"
 
 T=""
 for k in $KINDS; do

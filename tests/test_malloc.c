@@ -1413,7 +1413,7 @@ TEST(offline_and_bound)
 {
     static const char text[] = "20000\n3\n7\n1\na 0 10\na 1 100\nf 0\na 2 20\nr 1 200\nf 1\nf 2\n";
     static const char *kinds[] = {"regrow", "random", "realloc", "shift", "ladder",
-                                  "bufsmall", "pairs", "randmix", "grow"};
+                                  "bufsmall", "pairs", "randmix", "grow", "structs"};
     mr_trace_t t;
     mr_result_t r;
     diag_t d;

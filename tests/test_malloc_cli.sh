@@ -96,7 +96,7 @@ t_larger_than_malloc_lab_arena() {
 # ---- malloc gen: the fragmentation adversaries ----
 
 t_gen_deterministic() {
-    for k in regrow random realloc shift ladder bufsmall pairs randmix grow; do
+    for k in regrow random realloc shift ladder bufsmall pairs randmix grow structs; do
         expect_exit 0 "$VMLAB" malloc gen $k --seed 5 -o "$TMP/a.rep" || return 1
         expect_exit 0 "$VMLAB" malloc gen $k --seed 5 -o "$TMP/b.rep" || return 1
         expect_exit 0 "$VMLAB" malloc gen $k --seed 6 -o "$TMP/c.rep" || return 1
@@ -109,7 +109,7 @@ t_gen_deterministic() {
 t_gen_format() {
     # an independent reader (awk): header of 4 numbers, ops as many as it
     # says, every id allocated before use and freed exactly once at the end
-    for k in regrow random realloc shift ladder bufsmall pairs randmix grow; do
+    for k in regrow random realloc shift ladder bufsmall pairs randmix grow structs; do
         for s in 1 2 3; do
             "$VMLAB" malloc gen $k --seed $s >"$TMP/t.rep" || { fail "$k $s: exit $?"; return 1; }
             awk -v k="$k.$s" 'NR == 2 { ids = $1 } NR == 3 { ops = $1 } NR <= 4 { next }

@@ -30,6 +30,8 @@ typedef struct mg {
     size_t live;       /* sum of live request sizes */
     size_t peak;       /* its maximum so far */
     int err;           /* first -errno, 0 if none */
+    size_t pick[8];    /* churn's dist 4: the sizes it picks from ... */
+    unsigned npick;    /* ... and how many (1-8) */
 } mg_t;
 
 static int push(mg_t *g, char type, uint32_t id, size_t size)
@@ -122,7 +124,7 @@ static void regrow_round(mg_t *g, uint32_t *big, size_t n, size_t large, int int
  * probability p_alloc (while any are left) or the free of a random live
  * block, until all are freed.  Sizes by dist: 0 uniform in [1, maxs],
  * 1 log-uniform in [1, maxs], 2 mostly 1-64 with a tenth in [maxs/8, maxs],
- * 3 log-uniform in [16, maxs]. */
+ * 3 log-uniform in [16, maxs], 4 one of g->pick[0, npick), each as likely. */
 static void churn(mg_t *g, size_t nalloc, double p_alloc, unsigned dist, size_t maxs)
 {
     size_t left = nalloc, nlive = 0;
@@ -138,6 +140,7 @@ static void churn(mg_t *g, size_t nalloc, double p_alloc, unsigned dist, size_t 
             case 0: s = rnd(g, 1, maxs); break;
             case 1: s = rnd_log(g, 1, maxs); break;
             case 2: s = vl_rng_below(&g->rng, 10) ? rnd(g, 1, 64) : rnd(g, maxs / 8, maxs); break;
+            case 4: s = g->pick[vl_rng_below(&g->rng, g->npick)]; break;
             default: s = rnd_log(g, 16, maxs); break;
             }
             live[nlive++] = g_alloc(g, s);
@@ -364,6 +367,25 @@ static void gen_randmix(mg_t *g, unsigned scale)
     churn(g, nalloc, p_alloc, 3, maxs);
 }
 
+/* small blocks only, as a program's records and list nodes: half the
+ * seeds 2-6 sizes of 8-96 bytes, the others any size from 1 to 16-96
+ * bytes; random lifetimes.  Every request is one a slab design serves
+ * (hybrid's classes end at 48 bytes), so slab frames, not holes between
+ * blocks, make the heap. */
+static void gen_structs(mg_t *g, unsigned scale)
+{
+    size_t nalloc = rnd(g, 3000, 12000) * scale, maxs = rnd(g, 16, 96);
+    double p_alloc = 0.55 + 0.05 * (double)rnd(g, 0, 3);
+    if (vl_rng_below(&g->rng, 2)) {
+        g->npick = (unsigned)rnd(g, 2, 6);
+        for (unsigned i = 0; i < g->npick; i++)
+            g->pick[i] = rnd(g, 8, 96);
+        churn(g, nalloc, p_alloc, 4, 0);
+    } else {
+        churn(g, nalloc, p_alloc, 0, maxs);
+    }
+}
+
 /* one buffer grown by realloc, 16-128-byte blocks allocated in between
  * (most die within a few steps, up to 8% live to the end) */
 static void gen_grow(mg_t *g, unsigned scale)
@@ -389,6 +411,8 @@ static const struct {
      gen_pairs},
     {"randmix", "random sizes of 16 bytes to 1-16 KiB (log-uniform), random lifetimes", gen_randmix},
     {"grow", "one buffer grown by realloc among 16-128-byte blocks", gen_grow},
+    {"structs", "small blocks only: 2-6 sizes of 8-96 bytes or any of 1-96, random lifetimes",
+     gen_structs},
 };
 
 unsigned mg_nkinds(void) { return sizeof kinds / sizeof kinds[0]; }

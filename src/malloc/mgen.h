@@ -26,6 +26,9 @@
  *   pairs     regrow with 16-64-byte and 4-8x larger blocks, one round
  *   randmix   random sizes, log-uniform from 16 bytes, random lifetimes
  *   grow      one buffer grown by realloc among 16-128-byte blocks
+ * And one for slab designs (hybrid), which the others rarely exercise:
+ *   structs   small blocks only (2-6 sizes of 8-96 bytes, or any of 1 to
+ *             16-96), random lifetimes: a program's records and list nodes
  * Each trace frees every block at its end, as malloc-lab's do.
  */
 #ifndef VMLAB_MALLOC_MGEN_H
