@@ -187,7 +187,8 @@ static inline size_t slab_first(const ma_heap_t *h, size_t nobj)
     return ma_round(sizeof(hy_slab_t) + 8 * ((nobj + 63) / 64), h->align);
 }
 
-/* The most objects of csize bytes a frame holds beside its header. */
+/* The most objects of csize bytes a slab block's payload (HY_BODY bytes)
+ * holds beside the slab header. */
 static size_t slab_nobj(const ma_heap_t *h, size_t csize)
 {
     size_t n = (HY_BODY - sizeof(hy_slab_t)) / csize;
