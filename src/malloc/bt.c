@@ -370,8 +370,9 @@ static void trim(ma_heap_t *h, unsigned char *b, size_t asize)
 void bt_shrink(ma_heap_t *h, void *p, size_t size)
 {
     unsigned char *b = (unsigned char *)p - MA_WORD;
-    MA_ASSERT(adjust(h, size) <= ma_bsize(b));
-    trim(h, b, adjust(h, size));
+    size_t asize = adjust(h, size);
+    MA_ASSERT(asize <= ma_bsize(b));
+    trim(h, b, asize);
 }
 
 int bt_resize(ma_heap_t *h, void *p, size_t size)

@@ -32,14 +32,22 @@ void tc_init(void)
     tc_key = k ? k : 1;
 }
 
-/* tc_block_usable under a design with headerless blocks: out of line, so
- * that the other designs' callers keep no registers for the call.  p is
- * allocated (handed out by the design, or cached): MA_HL_VET can only be a
- * block with a header among headerless ones (heap.h). */
-size_t tc_hl_usable(const ma_heap_t *h, const void *p)
+/* headerless_size for a block the caches may hold, one allocated to the
+ * design (handed out, or cached): MA_HL_VET can then only be a block with a
+ * header among headerless ones (heap.h), read as 0, "has a header";
+ * otherwise the headerless block's size, extras included. */
+static inline size_t hl_allocated(const ma_heap_t *h, const void *p)
 {
     size_t s = h->d->headerless_size(h, p);
-    return s && s != MA_HL_VET ? s - ma_extra(h) : tc_usable(h, p);
+    return s == MA_HL_VET ? 0 : s;
+}
+
+/* tc_block_usable under a design with headerless blocks: out of line, so
+ * that the other designs' callers keep no registers for the call. */
+size_t tc_hl_usable(const ma_heap_t *h, const void *p)
+{
+    size_t s = hl_allocated(h, p);
+    return s ? s - ma_extra(h) : tc_usable(h, p);
 }
 
 /* Link b into bin c (no cap check: refills stay within it). */
@@ -164,7 +172,7 @@ static size_t give_back(tc_cache_t *tc, ma_heap_t *h, void **q, unsigned n, int 
     }
     if (hl) {
         for (i = j = 0; i < n; i++)
-            if ((s = h->d->headerless_size(h, q[i])) != 0 && s != MA_HL_VET) {
+            if ((s = hl_allocated(h, q[i])) != 0) {
                 bytes += s; /* no extras here */
                 ma_free(h, q[i]);
             } else {
