@@ -30,20 +30,10 @@ PY=$(command -v /usr/bin/python3 python3 2>/dev/null | head -1)
 rm -rf "$OUT"
 mkdir -p "$OUT/work"
 
-awk 'BEGIN { x = 1; for (i = 0; i < 1000000; i++) { x = (x * 1103515245 + 12345) % 2147483648
-                                                   print x % 1000003, "line", i } }' >"$OUT/lines"
-mkdir -p "$OUT/repo"
-i=0
-while [ $i -lt 400 ]; do
-    seq $i 3 $((i * 40 + 600)) >"$OUT/repo/f$i.txt"
-    i=$((i + 1))
-done
-(
-    cd "$OUT/repo" && export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b \
-        GIT_COMMITTER_EMAIL=b@example.org GIT_CONFIG_NOSYSTEM=1 HOME=$OUT/repo &&
-        git init -q -b main . && git add . && git commit -q -m one && sed -i 's/1/one/' f1*.txt &&
-        git commit -q -a -m two && git tag two
-) || { echo "bench_malloc_debug: cannot make the git repository" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+
+bench_lines "$OUT/lines"
+bench_git_repo "$OUT/repo" || { echo "bench_malloc_debug: cannot make the git repository" >&2; exit 1; }
 {
     echo "create table t(a integer, b text); create table u(a integer, c text); begin;"
     awk 'BEGIN { for (i = 0; i < 20000; i++) printf "insert into t values(%d, '"'"'%x'"'"'); insert into u values(%d, '"'"'v%d'"'"');\n", i, i * 7919, i % 977, i }'
@@ -60,17 +50,7 @@ prog_gcc() {
     (cd "$OUT/work" && "$@" gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$REPO/include" -I"$REPO/src" -c \
         "$REPO"/src/malloc/*.c)
 }
-prog_git() {
-    (
-        cd "$OUT/repo" || exit 1
-        export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b \
-            GIT_COMMITTER_EMAIL=b@example.org GIT_CONFIG_NOSYSTEM=1 HOME=$OUT/repo
-        git reset -q --hard two && sed -i 's/2/two/' f2*.txt &&
-            "$@" git commit -q -a -m three && "$@" git log -p >/dev/null &&
-            "$@" git blame f20.txt >/dev/null && "$@" git grep -c 'one' >/dev/null &&
-            "$@" git diff --stat HEAD~2 >/dev/null && "$@" git fsck --no-progress 2>/dev/null
-    )
-}
+prog_git() { bench_git_session "$OUT/repo" "$@"; }
 prog_sqlite() { rm -f "$OUT/db"; "$@" sqlite3 "$OUT/db" <"$OUT/script.sql" >/dev/null; }
 prog_sort() { (export LC_ALL=C; "$@" sort "$OUT/lines" >/dev/null); }
 
@@ -86,6 +66,7 @@ with() {
 
 {
     echo "OUT='$OUT' REPO='$REPO' PY='$PY' LIB='$LIB'"
+    echo ". '$REPO/bench/lib.sh'"
     for f in prog_python prog_perl prog_gcc prog_git prog_sqlite prog_sort with; do
         sed -n "/^$f() *{/,/^}/p" "$0"
     done
@@ -93,14 +74,8 @@ with() {
 
 measure() {
     key=$(echo "$2" | tr ':,' '__')
-    if /usr/bin/time -f '%e %U %S' -o "$OUT/t" timeout 600 sh -c '. "$0"; prog_'"$1"' with '"$2" "$OUT/funcs.sh"; then
-        tail -1 "$OUT/t" | awk '{ printf "%s %.2f\n", $1, $2 + $3 }' >>"$OUT/$1.$key"
-    else
-        echo "bench_malloc_debug: $1 failed under $2" >&2
-        echo "fail fail" >>"$OUT/$1.$key"
-    fi
+    bench_time "$OUT/$1.$key" "$OUT/funcs.sh" "prog_$1 with $2" || echo "bench_malloc_debug: $1 failed under $2" >&2
 }
-. "$(dirname "$0")/lib.sh" # median, ratio
 
 PROGRAMS=${PROGRAMS:-"python perl gcc git sqlite sort"}
 [ -n "$PY" ] || PROGRAMS=${PROGRAMS#python }
@@ -130,11 +105,11 @@ done
         printf '| %s |' "$c"
         worst=0
         for p in $PROGRAMS; do
-            v=$(cut -d' ' -f2 "$OUT/$p.$key" | median)
+            v=$(col "$OUT/$p.$key" 3)
             if [ "$c" = glibc ]; then
                 printf ' %s s |' "$v"
             else
-                g=$(cut -d' ' -f2 "$OUT/$p.glibc" | median)
+                g=$(col "$OUT/$p.glibc" 3)
                 x=$(ratio "$v" "$g")
                 printf ' %sx |' "$x"
                 worst=$(awk -v w="$worst" -v x="$x" 'BEGIN { if (x == "-") print "fail"; else if (w != "fail" && x > w) print x; else print w }')

@@ -81,8 +81,7 @@ on() {
     esac
 }
 
-. "$(dirname "$0")/lib.sh" # median, ratio
-col() { cut -d' ' -f"$2" "$1" | median; }
+. "$(dirname "$0")/lib.sh"
 
 # ---- 1. threads ----
 if echo "$PARTS" | grep -q mt; then
@@ -127,8 +126,7 @@ if echo "$PARTS" | grep -q replay && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/m
         r=1
         while [ $r -le "$RUNS" ]; do
             for a in $ALLOCS; do
-                v=$(on $a "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null | sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
-                echo "${v:-fail}" >>"$OUT/rp.$n.$a"
+                mops on $a "$OUT/replay" -s 5 -T 0.05 "$t" >>"$OUT/rp.$n.$a"
             done
             r=$((r + 1))
         done
@@ -155,7 +153,7 @@ if echo "$PARTS" | grep -q replay && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/m
         done
         printf '| geometric mean |'
         for a in $ALLOCS; do
-            gm=$(awk '$1 > 0 { s += log($1); n++ } END { if (n) printf "%.1f", exp(s / n); else print "-" }' "$OUT/rpmed.$a")
+            gm=$(geomean "$OUT/rpmed.$a")
             [ $a = glibc ] && gg=$gm
             if [ $a = glibc ]; then printf ' %s |' "$gm"; else printf ' %s (%sx) |' "$gm" "$(ratio "$gm" "$gg")"; fi
         done
@@ -166,8 +164,7 @@ fi
 
 # ---- 3. real programs ----
 if echo "$PARTS" | grep -q programs; then
-    awk 'BEGIN { x = 1; for (i = 0; i < 1000000; i++) { x = (x * 1103515245 + 12345) % 2147483648
-                                                       print x % 1000003, "line", i } }' >"$OUT/lines"
+    bench_lines "$OUT/lines"
     head -300000 "$OUT/lines" >"$OUT/xzin"
     # The program functions, for the shells /usr/bin/time starts.
     cat >"$OUT/funcs.sh" <<EOF
@@ -181,16 +178,12 @@ prog_xz() { on \$1 xz -T2 -3 --block-size=1MiB -c "\$OUT/xzin" >/dev/null; }
 EOF
     PROGRAMS="sort gcc git xz"
     [ -n "$PY" ] && PROGRAMS="python $PROGRAMS"
+    mkdir -p "$OUT/pg"
     r=1
     while [ $r -le "$RUNS" ]; do
         for p in $PROGRAMS; do
             for a in $ALLOCS; do
-                if /usr/bin/time -f '%e %M %U %S' -o "$OUT/t" sh -c '. "$0"; prog_'"$p"' '"$a" "$OUT/funcs.sh"; then
-                    tail -1 "$OUT/t" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$OUT/pg.$p.$a"
-                else
-                    echo "bench_mt: $p failed under $a" >&2
-                    echo "fail fail fail" >>"$OUT/pg.$p.$a"
-                fi
+                bench_time "$OUT/pg/$p.$a" "$OUT/funcs.sh" "prog_$p $a" || echo "bench_mt: $p failed under $a" >&2
             done
         done
         r=$((r + 1))
@@ -198,25 +191,7 @@ EOF
     {
         echo "### Real programs: median of $RUNS runs; glibc absolute, the others as ratios to glibc"
         echo
-        printf '| allocator |'
-        for p in $PROGRAMS; do printf ' %s wall | %s cpu | %s RSS |' "$p" "$p" "$p"; done
-        echo
-        printf '|---|'
-        for p in $PROGRAMS; do printf -- '---:|---:|---:|'; done
-        echo
-        for a in $ALLOCS; do
-            printf '| %s |' "$a"
-            for p in $PROGRAMS; do
-                t=$(col "$OUT/pg.$p.$a" 1) m=$(col "$OUT/pg.$p.$a" 2) c=$(col "$OUT/pg.$p.$a" 3)
-                if [ $a = glibc ]; then
-                    printf ' %s s | %s s | %s MiB |' "$t" "$c" "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')"
-                else
-                    printf ' %sx | %sx | %sx |' "$(ratio "$t" "$(col "$OUT/pg.$p.glibc" 1)")" \
-                        "$(ratio "$c" "$(col "$OUT/pg.$p.glibc" 3)")" "$(ratio "$m" "$(col "$OUT/pg.$p.glibc" 2)")"
-                fi
-            done
-            echo
-        done
+        prog_table allocator "$OUT/pg" "$ALLOCS" "$PROGRAMS"
         echo
         echo "python: tests/malloc/workload.py 3, PYTHONMALLOC=malloc.  sort: --parallel=2 -S 200M,"
         echo "10^6 lines.  gcc: -O2 -c of src/malloc/*.c.  git: log -p -n 300, grep, count-objects"
@@ -238,9 +213,8 @@ if echo "$PARTS" | grep -q designs && [ -f "$REPLAY_SRC" ] && ls "$SHARED"/data/
                 # cell: the machine's load drifts between cells
                 "$VMLAB" malloc replay -p "$d" -a 16 -s 5 --output json "$t" >"$OUT/inproc.json" || exit 1
                 for c in 1 0; do
-                    v=$(LD_PRELOAD=$LIB VMLAB_MALLOC=$d VMLAB_MALLOC_CACHE=$c "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null |
-                        sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
-                    echo "${v:-fail}" >>"$OUT/ds.$d.$n.$c"
+                    mops env LD_PRELOAD="$LIB" VMLAB_MALLOC="$d" VMLAB_MALLOC_CACHE=$c "$OUT/replay" -s 5 -T 0.05 \
+                        "$t" >>"$OUT/ds.$d.$n.$c"
                 done
                 sed -n 's/.*"trace": "'"$n"'.rep", "policy": "'"$d"'".*"ops_per_sec": \([0-9]*\).*/\1/p' \
                     "$OUT/inproc.json" | awk '{ printf "%.2f\n", $1 / 1e6 }' >>"$OUT/ds.$d.$n.in"

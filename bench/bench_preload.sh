@@ -33,23 +33,11 @@ PY=$(command -v /usr/bin/python3 python3 2>/dev/null | head -1)
 rm -rf "$OUT"
 mkdir -p "$OUT/work"
 
-# ---- inputs ----
-awk 'BEGIN { x = 1; for (i = 0; i < 1000000; i++) { x = (x * 1103515245 + 12345) % 2147483648
-                                                   print x % 1000003, "line", i } }' >"$OUT/lines"
-mkdir -p "$OUT/tree"
-i=0
-while [ $i -lt 400 ]; do
-    seq $i 3 $((i * 40 + 600)) >"$OUT/tree/f$i.txt"
-    i=$((i + 1))
-done
+. "$(dirname "$0")/lib.sh"
 
-(
-    mkdir -p "$OUT/repo" && cp -r "$OUT/tree/." "$OUT/repo/" && cd "$OUT/repo" &&
-        export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b \
-            GIT_COMMITTER_EMAIL=b@example.org GIT_CONFIG_NOSYSTEM=1 HOME=$OUT/repo &&
-        git init -q -b main . && git add . && git commit -q -m one && sed -i 's/1/one/' f1*.txt &&
-        git commit -q -a -m two && git tag two
-) || { echo "bench_preload: cannot make the git repository" >&2; exit 1; }
+# ---- inputs ----
+bench_lines "$OUT/lines"
+bench_git_repo "$OUT/repo" || { echo "bench_preload: cannot make the git repository" >&2; exit 1; }
 
 prog_python() { (export PYTHONMALLOC=malloc; "$@" "$PY" "$REPO/tests/malloc/workload.py" 3 >/dev/null); }
 prog_gcc() {
@@ -59,17 +47,7 @@ prog_gcc() {
 # git: a repository of 400 files and 2 commits is made once (by glibc's git,
 # outside the timing); the timed session commits once more, then reads
 # history, blames, greps, diffs and checks the object store.
-prog_git() {
-    (
-        cd "$OUT/repo" || exit 1
-        export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b \
-            GIT_COMMITTER_EMAIL=b@example.org GIT_CONFIG_NOSYSTEM=1 HOME=$OUT/repo
-        git reset -q --hard two && sed -i 's/2/two/' f2*.txt &&
-            "$@" git commit -q -a -m three && "$@" git log -p >/dev/null &&
-            "$@" git blame f20.txt >/dev/null && "$@" git grep -c 'one' >/dev/null &&
-            "$@" git diff --stat HEAD~2 >/dev/null && "$@" git fsck --no-progress 2>/dev/null
-    )
-}
+prog_git() { bench_git_session "$OUT/repo" "$@"; }
 prog_sort() { (export LC_ALL=C; "$@" sort "$OUT/lines" >/dev/null); }
 
 # with DESIGN CMD...: CMD on DESIGN's heap ("glibc": unchanged).
@@ -78,27 +56,19 @@ with() {
     if [ "$d" = glibc ]; then "$@"; else LD_PRELOAD=$LIB VMLAB_MALLOC=$d "$@"; fi
 }
 
-# measure PROG DESIGN: one run, "wall-seconds KiB cpu-seconds" appended to $OUT/PROG.DESIGN.
-# A program of several processes (gcc, git) is timed whole; its peak RSS is
-# its largest process's (wait4's ru_maxrss, which GNU time reports).
+# measure PROG DESIGN: one run, appended to $OUT/PROG.DESIGN (bench_time).
 measure() {
-    if /usr/bin/time -f '%e %M %U %S' -o "$OUT/t" sh -c '. "$0"; prog_'"$1"' with '"$2" "$OUT/funcs.sh"; then
-        tail -1 "$OUT/t" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$OUT/$1.$2"
-    else
-        echo "bench_preload: $1 failed under $2" >&2
-        echo "fail fail fail" >>"$OUT/$1.$2"
-    fi
+    bench_time "$OUT/$1.$2" "$OUT/funcs.sh" "prog_$1 with $2" || echo "bench_preload: $1 failed under $2" >&2
 }
 
 # The program functions, for the shells /usr/bin/time starts.
 {
     echo "OUT='$OUT' REPO='$REPO' PY='$PY' LIB='$LIB'"
+    echo ". '$REPO/bench/lib.sh'"
     for f in prog_python prog_gcc prog_git prog_sort with; do
         sed -n "/^$f() *{/,/^}/p" "$0"
     done
 } >"$OUT/funcs.sh"
-
-. "$(dirname "$0")/lib.sh" # median, ratio
 
 PROGRAMS="python gcc git sort"
 [ -n "$PY" ] || PROGRAMS="gcc git sort"
@@ -121,30 +91,7 @@ done
     echo "wall: elapsed time; cpu: user + system time (steadier on a shared machine);"
     echo "RSS: peak resident set of the program's largest process."
     echo
-    printf '| design |'
-    for p in $PROGRAMS; do printf ' %s wall | %s cpu | %s RSS |' "$p" "$p" "$p"; done
-    echo
-    printf '|---|'
-    for p in $PROGRAMS; do printf -- '---:|---:|---:|'; done
-    echo
-    for d in glibc $DESIGNS; do
-        printf '| %s |' "$d"
-        for p in $PROGRAMS; do
-            if [ ! -f "$OUT/$p.$d" ]; then printf ' n/a | n/a | n/a |'; continue; fi
-            t=$(cut -d' ' -f1 "$OUT/$p.$d" | median)
-            m=$(cut -d' ' -f2 "$OUT/$p.$d" | median)
-            c=$(cut -d' ' -f3 "$OUT/$p.$d" | median)
-            if [ $d = glibc ]; then
-                printf ' %s s | %s s | %s MiB |' "$t" "$c" "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')"
-            else
-                tg=$(cut -d' ' -f1 "$OUT/$p.glibc" | median)
-                mg=$(cut -d' ' -f2 "$OUT/$p.glibc" | median)
-                cg=$(cut -d' ' -f3 "$OUT/$p.glibc" | median)
-                printf ' %sx | %sx | %sx |' "$(ratio "$t" "$tg")" "$(ratio "$c" "$cg")" "$(ratio "$m" "$mg")"
-            fi
-        done
-        echo
-    done
+    prog_table design "$OUT" "glibc $DESIGNS" "$PROGRAMS"
     echo
     echo "python: tests/malloc/workload.py 3 with PYTHONMALLOC=malloc; n/a: a linear-time design"
     echo "(minutes on 10^5 live blocks).  gcc: -O2 -c of the $(ls "$REPO"/src/malloc/*.c | wc -l | tr -d ' ') sources of src/malloc."
@@ -172,15 +119,15 @@ cc -O2 -o "$OUT/replay" "$REPLAY_SRC" || exit 1
     for t in "$SHARED"/data/malloclab/*.rep; do
         printf '| %s |' "$(basename "$t" .rep)"
         for d in glibc $DESIGNS; do
-            v=$(with $d "$OUT/replay" -s 5 -T 0.05 "$t" 2>/dev/null | sed -n 's/.*med_Mops=\([0-9.]*\).*/\1/p')
-            printf ' %s |' "${v:-fail}"
+            v=$(mops with $d "$OUT/replay" -s 5 -T 0.05 "$t")
+            printf ' %s |' "$v"
             echo "$v" >>"$OUT/replay.$d"
         done
         echo
     done
     printf '| geometric mean |'
     for d in glibc $DESIGNS; do
-        printf ' %s |' "$(awk '$1 > 0 { s += log($1); n++ } END { if (n) printf "%.1f", exp(s / n); else print "-" }' "$OUT/replay.$d")"
+        printf ' %s |' "$(geomean "$OUT/replay.$d")"
     done
     echo
 } | tee -a "$OUT.md"
