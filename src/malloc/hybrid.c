@@ -316,6 +316,14 @@ static inline int slab_may_open(const ma_heap_t *h)
     return !HY_FILL || !warm(h) || st->objbytes * 100 >= (size_t)HY_FILL * st->nslabs * HY_SLAB;
 }
 
+/* Whether class c's next request can come from a slab: a free object in
+ * one, or the fill rule lets it open one.  slab_alloc decides by it, and
+ * hy_relocate asks it before a realloc lands in a slab. */
+static inline int slab_room(const ma_heap_t *h, size_t c)
+{
+    return hy(h)->list[c] || slab_may_open(h);
+}
+
 static void *slab_alloc(ma_heap_t *h, size_t size)
 {
     hy_state_t *st = hy(h);
@@ -335,7 +343,7 @@ static void *slab_alloc(ma_heap_t *h, size_t size)
         s->map[w] &= ~((uint64_t)1 << (i % 64));
         goto taken;
     }
-    if (!s && (!slab_may_open(h) || !(s = slab_new(h, c))))
+    if (!s && (!slab_room(h, c) || !(s = slab_new(h, c))))
         return NULL; /* the caller asks adaptive */
     if (st->spare[c] == s) {
         if (s->next)
@@ -475,8 +483,7 @@ static void *hy_relocate(ma_heap_t *h, void *p, size_t size)
         size_t cs = frame_of(p)->csize;
         return size <= HY_MAX && cls(h, size) == cls(h, cs) ? p : NULL;
     }
-    if (size <= HY_MAX && hy(h)->asked[cls(h, size)] >= warm(h) &&
-        (hy(h)->list[cls(h, size)] || slab_may_open(h)))
+    if (size <= HY_MAX && hy(h)->asked[cls(h, size)] >= warm(h) && slab_room(h, cls(h, size)))
         return NULL;
     return bt_relocate(h, p, size);
 }
