@@ -87,7 +87,10 @@ static void explain(FILE *f, size_t i, const osc_vm_event_t *e, const osc_vm_con
 /* ---- the command line ------------------------------------------------- */
 
 /* Long options without a short form. */
-enum { O_TLB_SIZE = CLI_OPT_BASE, O_TLB_POLICY, O_TLB_FILL, O_PAGE_SIZE, O_OUTPUT, O_EXPLAIN, O_LRU_IGNORE_TLB_HITS };
+enum {
+    O_TLB_SIZE = CLI_OPT_BASE, O_TLB_POLICY, O_TLB_FILL, O_PAGE_SIZE, O_OUTPUT, O_EXPLAIN,
+    O_LRU_IGNORE_TLB_HITS,
+};
 
 static const struct option vm_opts[] = {
     {"addresses", required_argument, 0, 'f'},
