@@ -82,169 +82,243 @@ static int deflate_out(z_stream *z, FILE *fp, const char *p, size_t n, int flush
     return 0;
 }
 
+/* ---- the command line ------------------------------------------------- */
+
 /* Long options without a short form. */
 enum { O_DATA_ONLY = CLI_OPT_BASE, O_NO_PROGRESS };
 
-int cmd_record(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},
-        {"data-only", no_argument, 0, O_DATA_ONLY},
-        {"no-progress", no_argument, 0, O_NO_PROGRESS},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *out_path = NULL, *vg;
-    char vgbuf[4096], defout[4096], fdarg[64], last_banner[512] = "";
-    int data_only = 0, c, pfd[2], status, rc = CLI_OK, zinit = 0, progress = 1;
-    uint64_t refs = 0;
-    env_out_t out;
-    z_stream z;
-    diag_t d;
-    pid_t pid;
-    FILE *in;
+static const struct option record_opts[] = {
+    {"out", required_argument, 0, 'o'},
+    {"data-only", no_argument, 0, O_DATA_ONLY},
+    {"no-progress", no_argument, 0, O_NO_PROGRESS},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
 
-    diag_clear(&d);
+/* Everything the command line says, parsed. */
+typedef struct record_cli {
+    const char *out_path; /* -o FILE, else defout */
+    char defout[4096];    /* CMD's name + .lackey.gz, when -o is not given */
+    int data_only;        /* --data-only: leave out the I lines */
+    int progress;         /* the progress line is wanted (--no-progress: 0) */
+    char **cmd;           /* CMD ARGS..., the operands */
+    int ncmd;             /* how many (at least 1) */
+} record_cli_t;
+
+/* parse()'s result besides CLI_* statuses: --help was served. */
+enum { RECORD_SERVED = -1 };
+
+/* The whole command line into *o: 0, a CLI_* status, or RECORD_SERVED. */
+static int parse(record_cli_t *o, int argc, char **argv)
+{
+    int c;
+    memset(o, 0, sizeof *o);
+    o->progress = 1;
     optind = 1;
     /* '+': stop at the first non-option, so CMD's own options stay its own. */
-    while ((c = cli_getopt("record", argc, argv, "+o:h", opts)) != -1) {
+    while ((c = cli_getopt("record", argc, argv, "+o:h", record_opts)) != -1) {
         switch (c) {
-        case 'o': out_path = optarg; break;
-        case O_DATA_ONLY: data_only = 1; break;
-        case O_NO_PROGRESS: progress = 0; break;
-        case 'h': fputs(record_help, stdout); return CLI_OK;
+        case 'o': o->out_path = optarg; break;
+        case O_DATA_ONLY: o->data_only = 1; break;
+        case O_NO_PROGRESS: o->progress = 0; break;
+        case 'h': fputs(record_help, stdout); return RECORD_SERVED;
         default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
     if (optind >= argc)
         return cli_usage("record", "no command given (expected: vmlab record -- CMD ARGS...)");
-    if (!out_path) {
+    o->cmd = argv + optind;
+    o->ncmd = argc - optind;
+    if (!o->out_path) {
         char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s", argv[optind]);
-        snprintf(defout, sizeof defout, "%s.lackey.gz", basename(tmp));
-        out_path = defout;
+        snprintf(tmp, sizeof tmp, "%s", o->cmd[0]);
+        snprintf(o->defout, sizeof o->defout, "%s.lackey.gz", basename(tmp));
+        o->out_path = o->defout;
     }
+    return 0;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* One run of CMD under lackey, its log compressed into the output. */
+typedef struct recording {
+    env_out_t out;         /* the trace file, committed only on success */
+    z_stream z;            /* the gzip compressor onto out */
+    pid_t pid;             /* valgrind's process */
+    int status;            /* its wait status, once it has ended */
+    uint64_t refs;         /* references seen: I lines and data lines */
+    char last_banner[512]; /* valgrind's last "==PID== ..." line */
+} recording_t;
+
+/* In the child: valgrind's lackey on CMD, its log onto pfd[1]. */
+static void __attribute__((noreturn)) run_valgrind(const record_cli_t *o, const char *vg,
+                                                   const int pfd[2])
+{
+    char fdarg[64];
+    size_t n = (size_t)o->ncmd;
+    char **av = calloc(n + 5, sizeof *av);
+    close(pfd[0]);
+    snprintf(fdarg, sizeof fdarg, "--log-fd=%d", pfd[1]);
+    if (!av)
+        _exit(127);
+    av[0] = (char *)vg;
+    av[1] = "--tool=lackey";
+    av[2] = "--trace-mem=yes";
+    av[3] = fdarg;
+    for (size_t i = 0; i < n; i++)
+        av[4 + i] = o->cmd[i];
+    execv(vg, av);
+    fprintf(stderr, "vmlab: record: cannot run %s: %s\n", vg, strerror(errno));
+    _exit(127);
+}
+
+/* Start valgrind with its log on a pipe: *in reads the log.  0 or CLI_ERR. */
+static int spawn(recording_t *r, const record_cli_t *o, const char *vg, FILE **in)
+{
+    int pfd[2];
+    if (pipe(pfd)) {
+        cli_error("record: pipe: %s", strerror(errno));
+        return CLI_ERR;
+    }
+    fflush(NULL);
+    r->pid = fork();
+    if (r->pid < 0) {
+        cli_error("record: fork: %s", strerror(errno));
+        close(pfd[0]), close(pfd[1]);
+        return CLI_ERR;
+    }
+    if (r->pid == 0)
+        run_valgrind(o, vg, pfd);
+    close(pfd[1]);
+    *in = fdopen(pfd[0], "r");
+    if (!*in) {
+        close(pfd[0]);
+        kill(r->pid, SIGKILL);
+        waitpid(r->pid, &r->status, 0);
+        cli_error("record: fdopen: %s", strerror(errno));
+        return CLI_ERR;
+    }
+    return 0;
+}
+
+/* Compress the log from in to its end, counting references; closes in.
+ * 0, or the errno of the first write that failed. */
+static int pump(recording_t *r, const record_cli_t *o, FILE *in)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int werr = 0, show = o->progress;
+    progress_t pg;
+    /* The program writes to the same stdout: on a terminal, its lines
+     * would start behind the progress line, which vmlab cannot erase
+     * first.  So the line is drawn only when that output goes elsewhere. */
+    if (progress_env_default()->isatty(stdout))
+        show = 0;
+    progress_start(&pg, NULL, stderr, show, "record", o->cmd[0], "references recorded");
+    errno = 0;
+    while ((len = getline(&line, &cap, in)) > 0) {
+        if ((r->refs & 0xffff) == 0xffff)
+            progress_update(&pg, 0, 0, r->refs);
+        if (line[0] == '=' && line[1] == '=') {
+            snprintf(r->last_banner, sizeof r->last_banner, "%.*s", (int)(len - 1), line);
+        } else if (line[0] == 'I') {
+            r->refs++;
+            if (o->data_only)
+                continue;
+        } else if (line[0] == ' ') {
+            r->refs++;
+        }
+        if (!werr && deflate_out(&r->z, r->out.fp, line, (size_t)len, Z_NO_FLUSH))
+            werr = errno ? errno : EIO;
+    }
+    progress_end(&pg);
+    free(line);
+    fclose(in);
+    return werr;
+}
+
+/* The log to its end, valgrind waited for, the gzip stream finished.
+ * 0 or a CLI_* status (printed). */
+static int capture(recording_t *r, const record_cli_t *o, FILE *in)
+{
+    int werr = pump(r, o, in);
+    while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
+        ;
+    errno = 0;
+    if (werr || deflate_out(&r->z, r->out.fp, "", 0, Z_FINISH)) {
+        int e = werr ? werr : errno ? errno : EIO;
+        diag_t d;
+        diag_clear(&d);
+        diag_set(&d, o->out_path, 0, e, "cannot write output: %s", strerror(e));
+        return cli_diag(&d);
+    }
+    return 0;
+}
+
+/* A trace with no reference is a failure: valgrind or CMD did not run. */
+static int check_refs(const recording_t *r, const record_cli_t *o, const char *vg)
+{
+    if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 127 && r->refs == 0) {
+        cli_error("record: could not run %s under %s", o->cmd[0], vg);
+        return CLI_ERR;
+    }
+    if (r->refs == 0) {
+        cli_error("record: %s: no memory references recorded%s%s", o->cmd[0],
+                  r->last_banner[0] ? " (valgrind: " : "", r->last_banner[0] ? r->last_banner : "");
+        if (r->last_banner[0])
+            fputs(")\n", stderr);
+        return CLI_ERR;
+    }
+    return 0;
+}
+
+/* Record o's command into o->out_path: a CLI_* status. */
+static int record(const record_cli_t *o)
+{
+    char vgbuf[4096];
+    const char *vg;
+    recording_t r;
+    FILE *in;
+    diag_t d;
+    int rc;
+    diag_clear(&d);
     if (!(vg = find_valgrind(vgbuf, sizeof vgbuf))) {
         cli_error("record: valgrind not found%s (expected valgrind installed: apt-get install "
                   "valgrind, or VMLAB_VALGRIND=/path/to/valgrind)",
                   getenv("VMLAB_VALGRIND") ? " at $VMLAB_VALGRIND" : " in PATH");
         return CLI_ERR;
     }
-    if (env_out_open(&out, out_path, &d))
+    memset(&r, 0, sizeof r);
+    if (env_out_open(&r.out, o->out_path, &d))
         return cli_diag(&d);
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        env_out_abort(&out);
+    if (deflateInit2(&r.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        env_out_abort(&r.out);
         cli_error("record: cannot start the gzip compressor");
         return CLI_ERR;
     }
-    zinit = 1;
-    if (pipe(pfd)) {
-        cli_error("record: pipe: %s", strerror(errno));
-        rc = CLI_ERR;
-        goto fail;
+    if ((rc = spawn(&r, o, vg, &in)) || (rc = capture(&r, o, in)) ||
+        (rc = check_refs(&r, o, vg))) {
+        deflateEnd(&r.z);
+        env_out_abort(&r.out);
+        return rc;
     }
-    fflush(NULL);
-    pid = fork();
-    if (pid < 0) {
-        cli_error("record: fork: %s", strerror(errno));
-        close(pfd[0]), close(pfd[1]);
-        rc = CLI_ERR;
-        goto fail;
-    }
-    if (pid == 0) {
-        size_t n = (size_t)(argc - optind);
-        char **av = calloc(n + 5, sizeof *av);
-        close(pfd[0]);
-        snprintf(fdarg, sizeof fdarg, "--log-fd=%d", pfd[1]);
-        if (!av)
-            _exit(127);
-        av[0] = (char *)vg;
-        av[1] = "--tool=lackey";
-        av[2] = "--trace-mem=yes";
-        av[3] = fdarg;
-        for (size_t i = 0; i < n; i++)
-            av[4 + i] = argv[optind + (int)i];
-        execv(vg, av);
-        fprintf(stderr, "vmlab: record: cannot run %s: %s\n", vg, strerror(errno));
-        _exit(127);
-    }
-    close(pfd[1]);
-    in = fdopen(pfd[0], "r");
-    if (!in) {
-        close(pfd[0]);
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        cli_error("record: fdopen: %s", strerror(errno));
-        rc = CLI_ERR;
-        goto fail;
-    }
-    {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        int werr = 0;
-        progress_t pg;
-        /* The program writes to the same stdout: on a terminal, its lines
-         * would start behind the progress line, which vmlab cannot erase
-         * first.  So the line is drawn only when that output goes elsewhere. */
-        if (progress_env_default()->isatty(stdout))
-            progress = 0;
-        progress_start(&pg, NULL, stderr, progress, "record", argv[optind], "references recorded");
-        errno = 0;
-        while ((len = getline(&line, &cap, in)) > 0) {
-            if ((refs & 0xffff) == 0xffff)
-                progress_update(&pg, 0, 0, refs);
-            if (line[0] == '=' && line[1] == '=') {
-                snprintf(last_banner, sizeof last_banner, "%.*s", (int)(len - 1), line);
-            } else if (line[0] == 'I') {
-                refs++;
-                if (data_only)
-                    continue;
-            } else if (line[0] == ' ') {
-                refs++;
-            }
-            if (!werr && deflate_out(&z, out.fp, line, (size_t)len, Z_NO_FLUSH))
-                werr = errno ? errno : EIO;
-        }
-        progress_end(&pg);
-        free(line);
-        fclose(in);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-        errno = 0;
-        if (werr || deflate_out(&z, out.fp, "", 0, Z_FINISH)) {
-            int e = werr ? werr : errno ? errno : EIO;
-            diag_set(&d, out_path, 0, e, "cannot write output: %s", strerror(e));
-            rc = cli_diag(&d);
-            goto fail;
-        }
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && refs == 0) {
-        cli_error("record: could not run %s under %s", argv[optind], vg);
-        rc = CLI_ERR;
-        goto fail;
-    }
-    if (refs == 0) {
-        cli_error("record: %s: no memory references recorded%s%s", argv[optind],
-                  last_banner[0] ? " (valgrind: " : "", last_banner[0] ? last_banner : "");
-        if (last_banner[0])
-            fputs(")\n", stderr);
-        rc = CLI_ERR;
-        goto fail;
-    }
-    deflateEnd(&z);
-    if (env_out_commit(&out, &d))
+    deflateEnd(&r.z);
+    if (env_out_commit(&r.out, &d))
         return cli_diag(&d);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        cli_error("record: note: %s %s %d; its trace (%ju references) is in %s", argv[optind],
-                  WIFEXITED(status) ? "exited with status" : "was killed by signal",
-                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), (uintmax_t)refs,
-                  out_path);
+    if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+        cli_error("record: note: %s %s %d; its trace (%ju references) is in %s", o->cmd[0],
+                  WIFEXITED(r.status) ? "exited with status" : "was killed by signal",
+                  WIFEXITED(r.status) ? WEXITSTATUS(r.status) : WTERMSIG(r.status),
+                  (uintmax_t)r.refs, o->out_path);
     return CLI_OK;
-fail:
-    if (zinit)
-        deflateEnd(&z);
-    env_out_abort(&out);
-    return rc;
+}
+
+int cmd_record(int argc, char **argv)
+{
+    record_cli_t o;
+    int rc = parse(&o, argc, argv);
+    if (rc)
+        return rc == RECORD_SERVED ? CLI_OK : rc;
+    return record(&o);
 }

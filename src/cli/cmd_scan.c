@@ -54,7 +54,8 @@ static const char scan_help[] =
     "                        addresses, values, steps}\n"
     "  -h, --help            this help\n";
 
-typedef struct scan_cli {
+/* The session: what the commands change as they run. */
+typedef struct scan_sess {
     int pid;                /* target */
     peek_type_t type;       /* current type */
     size_t align;           /* current alignment (0: the type's size) */
@@ -67,7 +68,7 @@ typedef struct scan_cli {
     out_format_t fmt;       /* --output */
     out_json_t *j;          /* JSON steps array, when fmt is JSON */
     int interactive;        /* a terminal: errors do not stop the session */
-} scan_cli_t;
+} scan_sess_t;
 
 /* A value of the current type: a number's bits, or a pattern. */
 typedef union scan_val {
@@ -91,7 +92,7 @@ static const void *val_ptr(peek_type_t t, const scan_val_t *v)
 }
 
 /* Match i's value as text, a string quoted. */
-static const char *match_text(const scan_cli_t *c, size_t i, char *buf, size_t n)
+static const char *match_text(const scan_sess_t *c, size_t i, char *buf, size_t n)
 {
     char tmp[4 * PEEK_PATTERN_MAX + 8];
     peek_value_format(c->type, peek_scan_bytes(c->s, i), peek_scan_width(c->s), tmp, sizeof tmp);
@@ -99,7 +100,7 @@ static const char *match_text(const scan_cli_t *c, size_t i, char *buf, size_t n
     return buf;
 }
 
-static void report(scan_cli_t *c, const char *what, long n)
+static void report(scan_sess_t *c, const char *what, long n)
 {
     const peek_scan_stats_t *st = peek_scan_stats(c->s);
     if (c->fmt == OUT_JSON) {
@@ -133,7 +134,7 @@ static const char *op_text(peek_op_t op)
     return (unsigned)op < PEEK_OP_COUNT ? t[op] : "?";
 }
 
-static int first_scan(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
+static int first_scan(scan_sess_t *c, peek_op_t op, const char *text, diag_t *d)
 {
     inspect_maps_t mm;
     scan_val_t v;
@@ -154,7 +155,7 @@ static int first_scan(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
     return 0;
 }
 
-static int narrow(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
+static int narrow(scan_sess_t *c, peek_op_t op, const char *text, diag_t *d)
 {
     scan_val_t v;
     long n;
@@ -173,7 +174,7 @@ static int narrow(scan_cli_t *c, peek_op_t op, const char *text, diag_t *d)
     return 0;
 }
 
-static int renew(scan_cli_t *c, diag_t *d)
+static int renew(scan_sess_t *c, diag_t *d)
 {
     peek_scan_t *s;
     int rc = peek_scan_new(c->type, c->align, c->max, &s, d);
@@ -185,7 +186,7 @@ static int renew(scan_cli_t *c, diag_t *d)
     return 0;
 }
 
-static void list(scan_cli_t *c, size_t k)
+static void list(scan_sess_t *c, size_t k)
 {
     inspect_maps_t mm;
     int have = pcli_maps(c->pid, &mm, NULL) == 0;
@@ -207,7 +208,7 @@ static void list(scan_cli_t *c, size_t k)
     fflush(stdout);
 }
 
-static int save(scan_cli_t *c, const char *path, diag_t *d)
+static int save(scan_sess_t *c, const char *path, diag_t *d)
 {
     env_out_t o;
     int rc = env_out_open(&o, path, d);
@@ -220,50 +221,80 @@ static int save(scan_cli_t *c, const char *path, diag_t *d)
     return env_out_commit(&o, d);
 }
 
-/* Run one command; 1 to quit, 0 ok, -errno on error (in *d). */
-static int run_cmd(scan_cli_t *c, const peek_cmd_t *cmd, diag_t *d)
+/* `set V`: write V into every match. */
+static int set_matches(scan_sess_t *c, const char *text, diag_t *d)
 {
-    switch (cmd->kind) {
-    case PEEK_CMD_NONE: return 0;
-    case PEEK_CMD_FILTER:
-        if (!c->scanned) {
-            if (!peek_op_has_value(cmd->op))
-                return diag_set(d, NULL, 0, EINVAL, "'%s' compares with a previous scan (expected "
-                                                    "a first scan such as '= V' before it)",
-                                op_text(cmd->op));
-            return first_scan(c, cmd->op, cmd->arg, d);
-        }
-        return narrow(c, cmd->op, cmd->arg, d);
-    case PEEK_CMD_SCAN: return first_scan(c, cmd->op, cmd->arg, d);
-    case PEEK_CMD_STRING: {
-        int rc;
+    scan_val_t v;
+    long n;
+    int rc;
+    if (!c->scanned)
+        return diag_set(d, NULL, 0, EINVAL, "no matches to set (expected a scan first)");
+    if ((rc = parse_value(c->type, text, &v, d)))
+        return rc;
+    n = peek_scan_set(c->s, c->m, val_ptr(c->type, &v), d);
+    if (n < 0)
+        return (int)n;
+    if (c->fmt == OUT_JSON) {
+        out_json_obj(c->j, NULL);
+        out_json_str(c->j, "command", "set");
+        out_json_i64(c->j, "written", n);
+        out_json_end(c->j);
+    } else {
+        printf("set %s at %ld of %zu matches\n", text, n, peek_scan_count(c->s));
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* A comparison: the first scan if none happened yet, else a narrowing. */
+static int filter(scan_sess_t *c, peek_op_t op, const char *text, diag_t *d)
+{
+    if (c->scanned)
+        return narrow(c, op, text, d);
+    if (!peek_op_has_value(op))
+        return diag_set(d, NULL, 0, EINVAL, "'%s' compares with a previous scan (expected "
+                                            "a first scan such as '= V' before it)",
+                        op_text(op));
+    return first_scan(c, op, text, d);
+}
+
+/* `type T`, `align N`, `string TEXT`: a new type or alignment starts over. */
+static int retype(scan_sess_t *c, const peek_cmd_t *cmd, diag_t *d)
+{
+    int rc;
+    if (cmd->kind == PEEK_CMD_STRING) {
         c->type = PEEK_STRING;
         if ((rc = renew(c, d)))
             return rc;
         return first_scan(c, PEEK_OP_EQ, cmd->arg, d);
     }
-    case PEEK_CMD_SET: {
-        scan_val_t v;
-        long n;
-        int rc;
-        if (!c->scanned)
-            return diag_set(d, NULL, 0, EINVAL, "no matches to set (expected a scan first)");
-        if ((rc = parse_value(c->type, cmd->arg, &v, d)))
-            return rc;
-        n = peek_scan_set(c->s, c->m, val_ptr(c->type, &v), d);
-        if (n < 0)
-            return (int)n;
-        if (c->fmt == OUT_JSON) {
-            out_json_obj(c->j, NULL);
-            out_json_str(c->j, "command", "set");
-            out_json_i64(c->j, "written", n);
-            out_json_end(c->j);
-        } else {
-            printf("set %s at %ld of %zu matches\n", cmd->arg, n, peek_scan_count(c->s));
-            fflush(stdout);
-        }
-        return 0;
+    if (cmd->kind == PEEK_CMD_TYPE) {
+        peek_type_t t;
+        if (peek_type_parse(cmd->arg, &t))
+            return diag_set(d, NULL, 0, EINVAL, "type '%s' (expected one of: %s)", cmd->arg,
+                            peek_type_list());
+        c->type = t;
+        return renew(c, d);
     }
+    size_t a = (size_t)strtoul(cmd->arg, NULL, 10); /* PEEK_CMD_ALIGN */
+    if (strcmp(cmd->arg, "1") && strcmp(cmd->arg, "2") && strcmp(cmd->arg, "4") &&
+        strcmp(cmd->arg, "8"))
+        return diag_set(d, NULL, 0, EINVAL, "align '%s' (expected 1, 2, 4 or 8)", cmd->arg);
+    c->align = a;
+    return renew(c, d);
+}
+
+/* Run one command; 1 to quit, 0 ok, -errno on error (in *d). */
+static int run_cmd(scan_sess_t *c, const peek_cmd_t *cmd, diag_t *d)
+{
+    switch (cmd->kind) {
+    case PEEK_CMD_NONE: return 0;
+    case PEEK_CMD_FILTER: return filter(c, cmd->op, cmd->arg, d);
+    case PEEK_CMD_SCAN: return first_scan(c, cmd->op, cmd->arg, d);
+    case PEEK_CMD_STRING:
+    case PEEK_CMD_TYPE:
+    case PEEK_CMD_ALIGN: return retype(c, cmd, d);
+    case PEEK_CMD_SET: return set_matches(c, cmd->arg, d);
     case PEEK_CMD_LIST:
         if (c->fmt != OUT_JSON)
             list(c, cmd->arg[0] ? (size_t)strtoull(cmd->arg, NULL, 10) : 20);
@@ -275,22 +306,6 @@ static int run_cmd(scan_cli_t *c, const peek_cmd_t *cmd, diag_t *d)
         }
         return 0;
     case PEEK_CMD_RESET: return renew(c, d);
-    case PEEK_CMD_TYPE: {
-        peek_type_t t;
-        if (peek_type_parse(cmd->arg, &t))
-            return diag_set(d, NULL, 0, EINVAL, "type '%s' (expected one of: %s)", cmd->arg,
-                            peek_type_list());
-        c->type = t;
-        return renew(c, d);
-    }
-    case PEEK_CMD_ALIGN: {
-        size_t a = (size_t)strtoul(cmd->arg, NULL, 10);
-        if (strcmp(cmd->arg, "1") && strcmp(cmd->arg, "2") && strcmp(cmd->arg, "4") &&
-            strcmp(cmd->arg, "8"))
-            return diag_set(d, NULL, 0, EINVAL, "align '%s' (expected 1, 2, 4 or 8)", cmd->arg);
-        c->align = a;
-        return renew(c, d);
-    }
     case PEEK_CMD_REGIONS:
         if (peek_regions_parse(cmd->arg, &c->regions))
             return diag_set(d, NULL, 0, EINVAL, "regions '%s' (expected a comma list of heap, "
@@ -308,7 +323,7 @@ static int run_cmd(scan_cli_t *c, const peek_cmd_t *cmd, diag_t *d)
 }
 
 /* Commands from f, named `name` in messages; 0 at the end or on quit. */
-static int run_stream(scan_cli_t *c, FILE *f, const char *name, diag_t *d)
+static int run_stream(scan_sess_t *c, FILE *f, const char *name, diag_t *d)
 {
     char line[4096];
     unsigned long lineno = 0;
@@ -355,196 +370,289 @@ static int run_stream(scan_cli_t *c, FILE *f, const char *name, diag_t *d)
     return 0;
 }
 
-int cmd_scan(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"type", required_argument, 0, 't'},  {"value", required_argument, 0, 1},
-        {"script", required_argument, 0, 2},  {"align", required_argument, 0, 3},
-        {"regions", required_argument, 0, 4}, {"load", required_argument, 0, 5},
-        {"save", required_argument, 0, 6},    {"max-matches", required_argument, 0, 7},
-        {"chunk", required_argument, 0, 8},   {"access", required_argument, 0, 9},
-        {"output", required_argument, 0, 10}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    scan_cli_t c;
-    const char *value = NULL, *script = NULL, *load = NULL, *save_path = NULL;
-    peek_method_t method = PEEK_VM;
-    int fallback = 1, opt, rc = 0;
-    uint64_t u;
-    out_json_t j;
-    char *jbuf = NULL;
-    size_t jlen = 0;
-    FILE *jf = NULL;
-    diag_t d;
+/* ---- the command line ------------------------------------------------- */
 
-    memset(&c, 0, sizeof c);
-    c.type = PEEK_I32;
-    c.regions = PEEK_R_ALL;
-    c.max = (size_t)16 << 20;
-    diag_clear(&d);
-    optind = 1;
-    while ((opt = cli_getopt("scan", argc, argv, "t:h", opts)) != -1) {
-        switch (opt) {
-        case 't':
-            if (peek_type_parse(optarg, &c.type))
-                return cli_usage("scan", "--type '%s' (expected one of: %s)", optarg,
-                                 peek_type_list());
-            break;
-        case 1: value = optarg; break;
-        case 2: script = optarg; break;
-        case 3:
-            if (cli_u64("scan", "--align", optarg, 1, 8, &u))
-                return CLI_USAGE;
-            if (u & (u - 1) || u == 0)
-                return cli_usage("scan", "--align %s (expected 1, 2, 4 or 8)", optarg);
-            c.align = (size_t)u;
-            break;
-        case 4:
-            if (peek_regions_parse(optarg, &c.regions))
-                return cli_usage("scan", "--regions '%s' (expected a comma list of heap, stack, "
-                                         "data, other, or all)",
-                                 optarg);
-            break;
-        case 5: load = optarg; break;
-        case 6: save_path = optarg; break;
-        case 7:
-            if (cli_u64("scan", "--max-matches", optarg, 1, (uint64_t)1 << 32, &u))
-                return CLI_USAGE;
-            c.max = (size_t)u;
-            break;
-        case 8:
-            if (cli_u64("scan", "--chunk", optarg, 4096, (uint64_t)1 << 30, &u))
-                return CLI_USAGE;
-            c.chunk = (size_t)u;
-            break;
-        case 9:
-            if (pcli_access("scan", optarg, &method, &fallback))
-                return CLI_USAGE;
-            break;
-        case 10:
-            if (cli_output("scan", optarg, OUT_ACCEPT_TEXT_JSON, &c.fmt))
-                return CLI_USAGE;
-            break;
-        case 'h': fputs(scan_help, stdout); return CLI_OK;
-        default: return CLI_USAGE; /* cli_getopt said which */
-        }
+/* Long options without a short form: named, never bare numbers. */
+enum {
+    O_VALUE = CLI_OPT_BASE, O_SCRIPT, O_ALIGN, O_REGIONS, O_LOAD, O_SAVE, O_MAX_MATCHES,
+    O_CHUNK, O_ACCESS, O_OUTPUT,
+};
+
+static const struct option scan_opts[] = {
+    {"type", required_argument, 0, 't'},
+    {"value", required_argument, 0, O_VALUE},
+    {"script", required_argument, 0, O_SCRIPT},
+    {"align", required_argument, 0, O_ALIGN},
+    {"regions", required_argument, 0, O_REGIONS},
+    {"load", required_argument, 0, O_LOAD},
+    {"save", required_argument, 0, O_SAVE},
+    {"max-matches", required_argument, 0, O_MAX_MATCHES},
+    {"chunk", required_argument, 0, O_CHUNK},
+    {"access", required_argument, 0, O_ACCESS},
+    {"output", required_argument, 0, O_OUTPUT},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* Everything the command line says, parsed. */
+typedef struct scan_cli {
+    int pid;               /* the PID operand (self: this process) */
+    peek_type_t type;      /* --type (default i32) */
+    size_t align;          /* --align, 0: the type's size */
+    unsigned regions;      /* --regions, PEEK_R_* (default all) */
+    size_t max;            /* --max-matches (default 16M) */
+    size_t chunk;          /* --chunk, 0: the library's default */
+    const char *value;     /* --value, NULL if none */
+    const char *script;    /* --script FILE ('-': stdin), NULL if none */
+    const char *load;      /* --load FILE, NULL if none */
+    const char *save_path; /* --save FILE, NULL if none */
+    peek_method_t method;  /* --access: the method tried first */
+    int fallback;          /* --access auto: fall back to the other method */
+    out_format_t fmt;      /* --output */
+} scan_cli_t;
+
+/* parse()'s result besides CLI_* statuses: --help was served. */
+enum { SCAN_SERVED = -1 };
+
+/* One option: 0, a CLI_* status, or SCAN_SERVED. */
+static int parse_opt(scan_cli_t *o, int opt, const char *arg)
+{
+    uint64_t u;
+    switch (opt) {
+    case 't':
+        if (peek_type_parse(arg, &o->type))
+            return cli_usage("scan", "--type '%s' (expected one of: %s)", arg, peek_type_list());
+        return 0;
+    case O_VALUE: o->value = arg; return 0;
+    case O_SCRIPT: o->script = arg; return 0;
+    case O_ALIGN:
+        if (cli_u64("scan", "--align", arg, 1, 8, &u))
+            return CLI_USAGE;
+        if (u & (u - 1) || u == 0)
+            return cli_usage("scan", "--align %s (expected 1, 2, 4 or 8)", arg);
+        o->align = (size_t)u;
+        return 0;
+    case O_REGIONS:
+        if (peek_regions_parse(arg, &o->regions))
+            return cli_usage("scan", "--regions '%s' (expected a comma list of heap, stack, "
+                                     "data, other, or all)",
+                             arg);
+        return 0;
+    case O_LOAD: o->load = arg; return 0;
+    case O_SAVE: o->save_path = arg; return 0;
+    case O_MAX_MATCHES:
+        if (cli_u64("scan", "--max-matches", arg, 1, (uint64_t)1 << 32, &u))
+            return CLI_USAGE;
+        o->max = (size_t)u;
+        return 0;
+    case O_CHUNK:
+        if (cli_u64("scan", "--chunk", arg, 4096, (uint64_t)1 << 30, &u))
+            return CLI_USAGE;
+        o->chunk = (size_t)u;
+        return 0;
+    case O_ACCESS: return pcli_access("scan", arg, &o->method, &o->fallback) ? CLI_USAGE : 0;
+    case O_OUTPUT: return cli_output("scan", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
+    case 'h': fputs(scan_help, stdout); return SCAN_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said which */
     }
+}
+
+/* The whole command line into *o: 0, a CLI_* status, or SCAN_SERVED. */
+static int parse(scan_cli_t *o, int argc, char **argv)
+{
+    int opt, rc;
+    memset(o, 0, sizeof *o);
+    o->type = PEEK_I32;
+    o->regions = PEEK_R_ALL;
+    o->max = (size_t)16 << 20;
+    o->method = PEEK_VM;
+    o->fallback = 1;
+    optind = 1;
+    while ((opt = cli_getopt("scan", argc, argv, "t:h", scan_opts)) != -1)
+        if ((rc = parse_opt(o, opt, optarg)))
+            return rc;
     if (optind + 1 != argc)
         return cli_usage("scan", "expected one PID");
-    if (pcli_pid("scan", argv[optind], &c.pid))
+    if (pcli_pid("scan", argv[optind], &o->pid))
         return CLI_USAGE;
-    if (value) {
+    if (o->value) {
         scan_val_t v;
-        if (parse_value(c.type, value, &v, &d)) {
+        diag_t d;
+        diag_clear(&d);
+        if (parse_value(o->type, o->value, &v, &d)) {
             char msg[1200];
             diag_format(&d, msg, sizeof msg);
             return cli_usage("scan", "--value: %s", msg);
         }
     }
+    return 0;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+/* JSON output, built in memory and printed only when every step succeeded. */
+typedef struct json_buf {
+    out_json_t j; /* the writer, onto f */
+    FILE *f;      /* open_memstream onto buf, NULL when closed */
+    char *buf;    /* the text, malloc'd */
+    size_t len;   /* its length once f is closed */
+} json_buf_t;
+
+/* Open the JSON object and its "steps" array; the session's steps go there. */
+static int json_start(scan_sess_t *c, json_buf_t *jb, diag_t *d)
+{
+    if (!(jb->f = open_memstream(&jb->buf, &jb->len)))
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory");
+    out_json_init(&jb->j, jb->f, 1);
+    out_json_obj(&jb->j, NULL);
+    out_json_i64(&jb->j, "pid", c->pid);
+    out_json_arr(&jb->j, "steps");
+    c->j = &jb->j;
+    return 0;
+}
+
+/* Close the steps, add the final matches, print the whole object. */
+static int json_finish(scan_sess_t *c, json_buf_t *jb, const char *value, diag_t *d)
+{
+    out_json_t *j = &jb->j;
+    size_t n = peek_scan_count(c->s);
+    char val[4 * PEEK_PATTERN_MAX + 16];
+    int bad;
+    out_json_end(j); /* steps */
+    out_json_str(j, "type", peek_type_name(c->type));
+    out_json_u64(j, "align", peek_scan_align(c->s));
+    out_json_u64(j, "width", peek_scan_width(c->s));
+    if (value)
+        out_json_str(j, "value", value);
+    out_json_u64(j, "matches", n);
+    out_json_arr(j, "addresses");
+    for (size_t i = 0; i < n; i++)
+        out_json_hex(j, NULL, peek_scan_addr(c->s, i));
+    out_json_end(j);
+    out_json_arr(j, "values");
+    for (size_t i = 0; i < n; i++)
+        out_json_str(j, NULL, peek_value_format(c->type, peek_scan_bytes(c->s, i),
+                                                peek_scan_width(c->s), val, sizeof val));
+    out_json_end(j);
+    out_json_end(j);
+    out_json_done(j);
+    bad = fclose(jb->f);
+    jb->f = NULL;
+    if (bad)
+        return diag_set(d, NULL, 0, ENOMEM, "out of memory");
+    fwrite(jb->buf, 1, jb->len, stdout);
+    return 0;
+}
+
+/* --load FILE: start from the matches saved there for this process. */
+static int load_matches(scan_sess_t *c, const char *path, diag_t *d)
+{
+    char *text = NULL;
+    size_t len;
+    int lpid, rc;
+    if ((rc = env_read_file(path, &text, &len, d)))
+        return rc;
+    rc = peek_scan_load(c->s, path, text, len, &lpid, d);
+    free(text);
+    if (rc)
+        return rc;
+    if (lpid != c->pid)
+        return diag_set(d, path, 1, EINVAL, "matches saved for pid %d (expected pid %d)", lpid,
+                        c->pid);
+    c->type = peek_scan_type(c->s);
+    c->align = peek_scan_align(c->s);
+    c->scanned = 1;
+    return 0;
+}
+
+/* --value V: the command '= V'. */
+static int value_scan(scan_sess_t *c, const char *value, diag_t *d)
+{
+    peek_cmd_t cmd;
+    int rc;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.kind = PEEK_CMD_FILTER;
+    cmd.op = PEEK_OP_EQ;
+    snprintf(cmd.arg, sizeof cmd.arg, "%s", value);
+    return (rc = run_cmd(c, &cmd, d)) < 0 ? rc : 0;
+}
+
+/* The commands of --script FILE, or of stdin (a prompt on a terminal). */
+static int script(scan_sess_t *c, const char *path, diag_t *d)
+{
+    FILE *f = stdin;
+    const char *name = "(stdin)";
+    int rc;
+    if (path && strcmp(path, "-") != 0) {
+        f = fopen(path, "r");
+        if (!f)
+            return diag_set(d, path, 0, errno, "cannot open the script: %s", strerror(errno));
+        name = path;
+    }
+    c->interactive = !path && isatty(fileno(stdin)) && c->fmt == OUT_TEXT;
+    if (c->interactive)
+        printf("vmlab scan of process %d: type 'help' for the commands\n", c->pid);
+    rc = run_stream(c, f, name, d);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+/* The steps in order, each only when all before it succeeded. */
+static int steps(scan_sess_t *c, const scan_cli_t *o, json_buf_t *jb, diag_t *d)
+{
+    int rc;
+    if ((rc = peek_mem_open(c->pid, o->method, o->fallback, &c->m, d)))
+        return rc;
+    if (c->fmt == OUT_JSON && (rc = json_start(c, jb, d)))
+        return rc;
+    if (o->load && (rc = load_matches(c, o->load, d)))
+        return rc;
+    if (o->value && (rc = value_scan(c, o->value, d)))
+        return rc;
+    if ((o->script || !o->value) && (rc = script(c, o->script, d)))
+        return rc;
+    if (o->save_path && (rc = save(c, o->save_path, d)))
+        return rc;
+    if (c->fmt == OUT_JSON && (rc = json_finish(c, jb, o->value, d)))
+        return rc;
+    if (fflush(stdout) || ferror(stdout))
+        return diag_set(d, "(stdout)", 0, EIO, "write error");
+    return 0;
+}
+
+/* A session for o's process, its steps, and the one error if any. */
+static int run(const scan_cli_t *o)
+{
+    scan_sess_t c;
+    json_buf_t jb = {.f = NULL, .buf = NULL};
+    diag_t d;
+    int rc;
+    memset(&c, 0, sizeof c);
+    c.pid = o->pid;
+    c.type = o->type;
+    c.align = o->align;
+    c.regions = o->regions;
+    c.max = o->max;
+    c.chunk = o->chunk;
+    c.fmt = o->fmt;
+    diag_clear(&d);
     if (renew(&c, &d))
         return cli_diag(&d);
-    if ((rc = peek_mem_open(c.pid, method, fallback, &c.m, &d)))
-        goto out;
-    if (c.fmt == OUT_JSON) {
-        /* Built in memory and printed only when every step succeeded. */
-        jf = open_memstream(&jbuf, &jlen);
-        if (!jf) {
-            rc = diag_set(&d, NULL, 0, ENOMEM, "out of memory");
-            goto out;
-        }
-        out_json_init(&j, jf, 1);
-        out_json_obj(&j, NULL);
-        out_json_i64(&j, "pid", c.pid);
-        out_json_arr(&j, "steps");
-        c.j = &j;
-    }
-    if (load) {
-        char *text = NULL;
-        size_t len;
-        int lpid;
-        if ((rc = env_read_file(load, &text, &len, &d)))
-            goto out;
-        rc = peek_scan_load(c.s, load, text, len, &lpid, &d);
-        free(text);
-        if (rc)
-            goto out;
-        if (lpid != c.pid) {
-            rc = diag_set(&d, load, 1, EINVAL, "matches saved for pid %d (expected pid %d)", lpid,
-                          c.pid);
-            goto out;
-        }
-        c.type = peek_scan_type(c.s);
-        c.align = peek_scan_align(c.s);
-        c.scanned = 1;
-    }
-    if (value) {
-        peek_cmd_t cmd;
-        memset(&cmd, 0, sizeof cmd);
-        cmd.kind = PEEK_CMD_FILTER;
-        cmd.op = PEEK_OP_EQ;
-        snprintf(cmd.arg, sizeof cmd.arg, "%s", value);
-        if ((rc = run_cmd(&c, &cmd, &d)) < 0)
-            goto out;
-        rc = 0;
-    }
-    if (script || !value) {
-        FILE *f = stdin;
-        const char *name = "(stdin)";
-        if (script && strcmp(script, "-") != 0) {
-            f = fopen(script, "r");
-            if (!f) {
-                rc = diag_set(&d, script, 0, errno, "cannot open the script: %s", strerror(errno));
-                goto out;
-            }
-            name = script;
-        }
-        c.interactive = !script && isatty(fileno(stdin)) && c.fmt == OUT_TEXT;
-        if (c.interactive)
-            printf("vmlab scan of process %d: type 'help' for the commands\n", c.pid);
-        rc = run_stream(&c, f, name, &d);
-        if (f != stdin)
-            fclose(f);
-        if (rc)
-            goto out;
-    }
-    if (save_path && (rc = save(&c, save_path, &d)))
-        goto out;
-    if (c.fmt == OUT_JSON) {
-        size_t n = peek_scan_count(c.s);
-        char val[4 * PEEK_PATTERN_MAX + 16];
-        out_json_end(&j); /* steps */
-        out_json_str(&j, "type", peek_type_name(c.type));
-        out_json_u64(&j, "align", peek_scan_align(c.s));
-        out_json_u64(&j, "width", peek_scan_width(c.s));
-        if (value)
-            out_json_str(&j, "value", value);
-        out_json_u64(&j, "matches", n);
-        out_json_arr(&j, "addresses");
-        for (size_t i = 0; i < n; i++)
-            out_json_hex(&j, NULL, peek_scan_addr(c.s, i));
-        out_json_end(&j);
-        out_json_arr(&j, "values");
-        for (size_t i = 0; i < n; i++)
-            out_json_str(&j, NULL, peek_value_format(c.type, peek_scan_bytes(c.s, i),
-                                                     peek_scan_width(c.s), val, sizeof val));
-        out_json_end(&j);
-        out_json_end(&j);
-        out_json_done(&j);
-        if (fclose(jf)) {
-            jf = NULL;
-            rc = diag_set(&d, NULL, 0, ENOMEM, "out of memory");
-            goto out;
-        }
-        jf = NULL;
-        fwrite(jbuf, 1, jlen, stdout);
-    }
-    if (fflush(stdout) || ferror(stdout))
-        rc = diag_set(&d, "(stdout)", 0, EIO, "write error");
-out:
+    rc = steps(&c, o, &jb, &d);
     peek_mem_close(c.m);
     peek_scan_free(c.s);
-    if (jf)
-        fclose(jf);
-    free(jbuf);
+    if (jb.f)
+        fclose(jb.f);
+    free(jb.buf);
     return rc ? cli_diag(&d) : CLI_OK;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    scan_cli_t o;
+    int rc = parse(&o, argc, argv);
+    if (rc)
+        return rc == SCAN_SERVED ? CLI_OK : rc;
+    return run(&o);
 }

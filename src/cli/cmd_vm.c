@@ -84,154 +84,213 @@ static void explain(FILE *f, size_t i, const osc_vm_event_t *e, const osc_vm_con
     fprintf(f, " | physical %u value %d\n", e->paddr, e->value);
 }
 
+/* ---- the command line ------------------------------------------------- */
+
 /* Long options without a short form. */
-enum { O_TLB_SIZE = CLI_OPT_BASE, O_TLB_POLICY, O_TLB_FILL, O_PAGE_SIZE, O_OUTPUT, O_EXPLAIN, O_LRU_IGNORE_TLB_HITS };
+enum {
+    O_TLB_SIZE = CLI_OPT_BASE, O_TLB_POLICY, O_TLB_FILL, O_PAGE_SIZE, O_OUTPUT, O_EXPLAIN,
+    O_LRU_IGNORE_TLB_HITS,
+};
+
+static const struct option vm_opts[] = {
+    {"addresses", required_argument, 0, 'f'},
+    {"backing-store", required_argument, 0, 'b'},
+    {"frames", required_argument, 0, 'n'},
+    {"policy", required_argument, 0, 'p'},
+    {"tlb-size", required_argument, 0, O_TLB_SIZE},
+    {"tlb-policy", required_argument, 0, O_TLB_POLICY},
+    {"tlb-fill", required_argument, 0, O_TLB_FILL},
+    {"page-size", required_argument, 0, O_PAGE_SIZE},
+    {"output", required_argument, 0, O_OUTPUT},
+    {"explain", no_argument, 0, O_EXPLAIN},
+    {"lru-ignore-tlb-hits", no_argument, 0, O_LRU_IGNORE_TLB_HITS},
+    {"out", required_argument, 0, 'o'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* Everything the command line says, parsed. */
+typedef struct vm_cli {
+    osc_vm_config_t cfg;       /* the model: frames, policies, sizes */
+    const char *addr_path;     /* -f or the ADDRESSES operand ('-': stdin) */
+    const char *store_path;    /* -b, else store_default */
+    char store_default[4096];  /* BACKING_STORE.bin beside ADDRESSES */
+    int output;                /* --output: OUT_OSC, OUT_VALUES or OUT_NONE */
+    int explain;               /* --explain: a line per address instead */
+    int frames_given;          /* -n seen (else a frame for every page) */
+    const char *out_path;      /* -o FILE, NULL: stdout */
+} vm_cli_t;
+
+/* parse()'s result besides CLI_* statuses: --help was served. */
+enum { VM_SERVED = -1 };
+
+static int tlb_fill_arg(const char *v, osc_vm_tlb_fill_t *fill)
+{
+    if (strcmp(v, "miss") == 0)
+        *fill = OSC_VM_TLB_FILL_MISS;
+    else if (strcmp(v, "fault") == 0)
+        *fill = OSC_VM_TLB_FILL_FAULT;
+    else
+        return cli_usage("vm", "unknown --tlb-fill '%s' (expected miss or fault)", v);
+    return 0;
+}
+
+static int output_arg(const char *v, int *output)
+{
+    if (strcmp(v, "osc") == 0)
+        *output = OUT_OSC;
+    else if (strcmp(v, "values") == 0)
+        *output = OUT_VALUES;
+    else if (strcmp(v, "none") == 0)
+        *output = OUT_NONE;
+    else
+        return cli_usage("vm", "unknown --output '%s' (expected osc, values or none)", v);
+    return 0;
+}
+
+/* One option: 0, a CLI_* status, or VM_SERVED. */
+static int parse_opt(vm_cli_t *o, int c, const char *arg)
+{
+    uint64_t v;
+    switch (c) {
+    case 'f': o->addr_path = arg; return 0;
+    case 'b': o->store_path = arg; return 0;
+    case 'n':
+        if (cli_u64("vm", "-n", arg, 1, 1u << 24, &v))
+            return CLI_USAGE;
+        o->cfg.frames = (uint32_t)v;
+        o->frames_given = 1;
+        return 0;
+    case 'p': return vm_policy_arg("policy", arg, &o->cfg.policy) ? CLI_USAGE : 0;
+    case O_TLB_SIZE:
+        if (cli_u64("vm", "--tlb-size", arg, 1, 4096, &v))
+            return CLI_USAGE;
+        o->cfg.tlb_entries = (unsigned)v;
+        return 0;
+    case O_TLB_POLICY: return vm_policy_arg("TLB policy", arg, &o->cfg.tlb_policy) ? CLI_USAGE : 0;
+    case O_TLB_FILL: return tlb_fill_arg(arg, &o->cfg.tlb_fill) ? CLI_USAGE : 0;
+    case O_PAGE_SIZE:
+        if (cli_u64("vm", "--page-size", arg, 2, 1u << 15, &v))
+            return CLI_USAGE;
+        if (v & (v - 1))
+            return cli_usage("vm", "page size %s is not a power of two", arg);
+        o->cfg.page_bits = (unsigned)__builtin_ctzll(v);
+        return 0;
+    case O_OUTPUT: return output_arg(arg, &o->output) ? CLI_USAGE : 0;
+    case O_EXPLAIN: o->explain = 1; return 0;
+    case O_LRU_IGNORE_TLB_HITS: o->cfg.lru_touch_tlb_hits = 0; return 0;
+    case 'o': o->out_path = arg; return 0;
+    case 'h': fputs(vm_help, stdout); return VM_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said why */
+    }
+}
+
+/* The whole command line into *o: 0, a CLI_* status, or VM_SERVED. */
+static int parse(vm_cli_t *o, int argc, char **argv)
+{
+    int c, rc;
+    diag_t d;
+    memset(o, 0, sizeof *o);
+    o->cfg = osc_vm_config_default();
+    o->output = OUT_OSC;
+    diag_clear(&d);
+    optind = 1;
+    while ((c = cli_getopt("vm", argc, argv, "f:b:n:p:o:h", vm_opts)) != -1)
+        if ((rc = parse_opt(o, c, optarg)))
+            return rc;
+    if (!o->addr_path && optind < argc)
+        o->addr_path = argv[optind++];
+    if (optind < argc)
+        return cli_usage("vm", "unexpected argument '%s'", argv[optind]);
+    if (!o->addr_path)
+        return cli_usage("vm", "no addresses file given (expected -f ADDRESSES)");
+    if (!o->frames_given)
+        o->cfg.frames = 1u << (o->cfg.addr_bits - o->cfg.page_bits);
+    if (osc_vm_config_validate(&o->cfg, &d))
+        return cli_usage("vm", "%s", d.msg);
+    if (!o->store_path) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s", strcmp(o->addr_path, "-") ? o->addr_path : "./x");
+        snprintf(o->store_default, sizeof o->store_default, "%s/BACKING_STORE.bin", dirname(tmp));
+        o->store_path = o->store_default;
+    }
+    return 0;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+/* The inputs, read and checked, and the manager over them. */
+typedef struct vm_run {
+    char *text;              /* the addresses file */
+    uint32_t *addrs;         /* its n addresses */
+    size_t n;                /* how many */
+    osc_backing_store_t bs;  /* the backing store, in memory */
+    osc_vm_t *vm;            /* the manager, reading bs */
+} vm_run_t;
+
+/* All input is read and checked before the first byte of output: 0 or -errno. */
+static int load(const vm_cli_t *o, vm_run_t *r, diag_t *d)
+{
+    size_t len;
+    return env_read_text(o->addr_path, &r->text, &len, d) ||
+           osc_vm_parse_addresses(o->addr_path, r->text, len, o->cfg.addr_bits, &r->addrs, &r->n,
+                                  d) ||
+           osc_backing_store_load(&r->bs, o->store_path, (size_t)1 << o->cfg.addr_bits, d) ||
+           osc_vm_new(&r->vm, &o->cfg, osc_backing_store_read, &r->bs, d);
+}
+
+/* The statistics lines that end every output. */
+static void print_stats(FILE *f, const osc_vm_t *vm)
+{
+    osc_vm_stats_t s = osc_vm_stats(vm);
+    double t = s.translated ? (double)s.translated : 1.0;
+    fprintf(f,
+            "Number of Translated Addresses = %llu\nPage Faults = %llu\nPage Fault Rate = %.3f\n"
+            "TLB Hits = %llu\nTLB Hit Rate = %.3f\n",
+            (unsigned long long)s.translated, (unsigned long long)s.page_faults,
+            (double)s.page_faults / t, (unsigned long long)s.tlb_hits, (double)s.tlb_hits / t);
+}
+
+/* Translate every address, printing as --output and --explain say, then
+ * the statistics; nothing is kept on an error.  A CLI_* status. */
+static int print(const vm_cli_t *o, vm_run_t *r, diag_t *d)
+{
+    env_out_t out;
+    if (env_out_open(&out, o->out_path, d))
+        return cli_diag(d);
+    for (size_t i = 0; i < r->n; i++) {
+        osc_vm_event_t e;
+        int rc = osc_vm_access(r->vm, r->addrs[i], &e);
+        if (rc) {
+            diag_set(d, o->store_path, 0, -rc, "cannot read page %u of the backing store", e.page);
+            env_out_abort(&out);
+            return cli_diag(d);
+        }
+        if (o->explain)
+            explain(out.fp, i, &e, &o->cfg);
+        else if (o->output == OUT_OSC)
+            fprintf(out.fp, "Virtual address: %u Physical address: %u Value: %d\n", e.vaddr,
+                    e.paddr, e.value);
+        else if (o->output == OUT_VALUES)
+            fprintf(out.fp, "%d\n", e.value);
+    }
+    print_stats(out.fp, r->vm);
+    return env_out_commit(&out, d) ? cli_diag(d) : CLI_OK;
+}
 
 int cmd_vm(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"addresses", required_argument, 0, 'f'},
-        {"backing-store", required_argument, 0, 'b'},
-        {"frames", required_argument, 0, 'n'},
-        {"policy", required_argument, 0, 'p'},
-        {"tlb-size", required_argument, 0, O_TLB_SIZE},
-        {"tlb-policy", required_argument, 0, O_TLB_POLICY},
-        {"tlb-fill", required_argument, 0, O_TLB_FILL},
-        {"page-size", required_argument, 0, O_PAGE_SIZE},
-        {"output", required_argument, 0, O_OUTPUT},
-        {"explain", no_argument, 0, O_EXPLAIN},
-        {"lru-ignore-tlb-hits", no_argument, 0, O_LRU_IGNORE_TLB_HITS},
-        {"out", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    osc_vm_config_t cfg = osc_vm_config_default();
-    const char *addr_path = NULL, *store_path = NULL, *out_path = NULL;
-    char store_default[4096];
-    int output = OUT_OSC, do_explain = 0, frames_given = 0, c, rc = CLI_OK;
-    uint64_t v;
+    vm_cli_t o;
+    vm_run_t r = {0};
     diag_t d;
-    char *text = NULL;
-    size_t len, n = 0;
-    uint32_t *addrs = NULL;
-    osc_backing_store_t bs = {0};
-    osc_vm_t *vm = NULL;
-    env_out_t out;
-
+    int rc = parse(&o, argc, argv);
+    if (rc)
+        return rc == VM_SERVED ? CLI_OK : rc;
     diag_clear(&d);
-    optind = 1;
-    while ((c = cli_getopt("vm", argc, argv, "f:b:n:p:o:h", opts)) != -1) {
-        switch (c) {
-        case 'f': addr_path = optarg; break;
-        case 'b': store_path = optarg; break;
-        case 'n':
-            if (cli_u64("vm", "-n", optarg, 1, 1u << 24, &v))
-                return CLI_USAGE;
-            cfg.frames = (uint32_t)v;
-            frames_given = 1;
-            break;
-        case 'p':
-            if (vm_policy_arg("policy", optarg, &cfg.policy))
-                return CLI_USAGE;
-            break;
-        case O_TLB_SIZE:
-            if (cli_u64("vm", "--tlb-size", optarg, 1, 4096, &v))
-                return CLI_USAGE;
-            cfg.tlb_entries = (unsigned)v;
-            break;
-        case O_TLB_POLICY:
-            if (vm_policy_arg("TLB policy", optarg, &cfg.tlb_policy))
-                return CLI_USAGE;
-            break;
-        case O_TLB_FILL:
-            if (strcmp(optarg, "miss") == 0)
-                cfg.tlb_fill = OSC_VM_TLB_FILL_MISS;
-            else if (strcmp(optarg, "fault") == 0)
-                cfg.tlb_fill = OSC_VM_TLB_FILL_FAULT;
-            else
-                return cli_usage("vm", "unknown --tlb-fill '%s' (expected miss or fault)", optarg);
-            break;
-        case O_PAGE_SIZE:
-            if (cli_u64("vm", "--page-size", optarg, 2, 1u << 15, &v))
-                return CLI_USAGE;
-            if (v & (v - 1))
-                return cli_usage("vm", "page size %s is not a power of two", optarg);
-            cfg.page_bits = (unsigned)__builtin_ctzll(v);
-            break;
-        case O_OUTPUT:
-            if (strcmp(optarg, "osc") == 0)
-                output = OUT_OSC;
-            else if (strcmp(optarg, "values") == 0)
-                output = OUT_VALUES;
-            else if (strcmp(optarg, "none") == 0)
-                output = OUT_NONE;
-            else
-                return cli_usage("vm", "unknown --output '%s' (expected osc, values or none)", optarg);
-            break;
-        case O_EXPLAIN: do_explain = 1; break;
-        case O_LRU_IGNORE_TLB_HITS: cfg.lru_touch_tlb_hits = 0; break;
-        case 'o': out_path = optarg; break;
-        case 'h': fputs(vm_help, stdout); return CLI_OK;
-        default: return CLI_USAGE; /* cli_getopt said why */
-        }
-    }
-    if (!addr_path && optind < argc)
-        addr_path = argv[optind++];
-    if (optind < argc)
-        return cli_usage("vm", "unexpected argument '%s'", argv[optind]);
-    if (!addr_path)
-        return cli_usage("vm", "no addresses file given (expected -f ADDRESSES)");
-    if (!frames_given)
-        cfg.frames = 1u << (cfg.addr_bits - cfg.page_bits);
-    if (osc_vm_config_validate(&cfg, &d))
-        return cli_usage("vm", "%s", d.msg);
-    if (!store_path) {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s", strcmp(addr_path, "-") ? addr_path : "./x");
-        snprintf(store_default, sizeof store_default, "%s/BACKING_STORE.bin", dirname(tmp));
-        store_path = store_default;
-    }
-
-    /* All input is read and checked before the first byte of output. */
-    if (env_read_text(addr_path, &text, &len, &d) ||
-        osc_vm_parse_addresses(addr_path, text, len, cfg.addr_bits, &addrs, &n, &d) ||
-        osc_backing_store_load(&bs, store_path, (size_t)1 << cfg.addr_bits, &d) ||
-        osc_vm_new(&vm, &cfg, osc_backing_store_read, &bs, &d) || env_out_open(&out, out_path, &d)) {
-        rc = cli_diag(&d);
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        osc_vm_event_t e;
-        int r = osc_vm_access(vm, addrs[i], &e);
-        if (r) {
-            diag_set(&d, store_path, 0, -r, "cannot read page %u of the backing store", e.page);
-            env_out_abort(&out);
-            rc = cli_diag(&d);
-            goto done;
-        }
-        if (do_explain)
-            explain(out.fp, i, &e, &cfg);
-        else if (output == OUT_OSC)
-            fprintf(out.fp, "Virtual address: %u Physical address: %u Value: %d\n", e.vaddr, e.paddr,
-                    e.value);
-        else if (output == OUT_VALUES)
-            fprintf(out.fp, "%d\n", e.value);
-    }
-    {
-        osc_vm_stats_t s = osc_vm_stats(vm);
-        double t = s.translated ? (double)s.translated : 1.0;
-        fprintf(out.fp,
-                "Number of Translated Addresses = %llu\nPage Faults = %llu\nPage Fault Rate = %.3f\n"
-                "TLB Hits = %llu\nTLB Hit Rate = %.3f\n",
-                (unsigned long long)s.translated, (unsigned long long)s.page_faults,
-                (double)s.page_faults / t, (unsigned long long)s.tlb_hits, (double)s.tlb_hits / t);
-    }
-    if (env_out_commit(&out, &d))
-        rc = cli_diag(&d);
-done:
-    osc_vm_free(vm);
-    osc_backing_store_free(&bs);
-    free(addrs);
-    free(text);
+    rc = load(&o, &r, &d) ? cli_diag(&d) : print(&o, &r, &d);
+    osc_vm_free(r.vm);
+    osc_backing_store_free(&r.bs);
+    free(r.addrs);
+    free(r.text);
     return rc;
 }
