@@ -228,7 +228,8 @@ typedef struct vm_run {
     osc_vm_t *vm;            /* the manager, reading bs */
 } vm_run_t;
 
-/* All input is read and checked before the first byte of output: 0 or -errno. */
+/* All input is read and checked before the first byte of output: 0, or 1
+ * with d saying what is wrong. */
 static int load(const vm_cli_t *o, vm_run_t *r, diag_t *d)
 {
     size_t len;
