@@ -439,6 +439,7 @@ typedef struct run {
     int nfiles;
     const mmsc_opts_t *o;
     uint64_t touches;      /* touch counter for --explain */
+    mm_counters_t before;  /* cur's counters at the start of the line, or when it began to act */
 } run_t;
 
 static int resolve(run_t *r, const mmsc_addr_t *a, uint64_t *v, const char *file, unsigned long ln, diag_t *d)
@@ -560,6 +561,214 @@ void mmsc_print_stats(FILE *o, mm_task_t *t)
 
 static int64_t vmas_of(run_t *r, mm_task_t *t) { return (int64_t)mm_vmas(t, NULL, 0) - r->base[mm_task_pid(t)]; }
 
+/* Make t (NULL: none) the acting task; its faults count from here. */
+static void set_cur(run_t *r, mm_task_t *t)
+{
+    r->cur = t;
+    if (t)
+        mm_counters(t, &r->before);
+}
+
+static int too_many_tasks(const mmsc_op_t *op, diag_t *d)
+{
+    return diag_set(d, "", op->line, EINVAL, "too many tasks (expected at most 63)");
+}
+
+static int op_spawn(run_t *r, const mmsc_op_t *op, diag_t *d)
+{
+    mm_task_t *t;
+    int rc;
+    if ((rc = mm_spawn(r->sys, &t)) < 0 || (rc = mm_exec(t, op->name[0] ? op->name : NULL)) < 0)
+        return diag_set(d, "", op->line, -rc, "spawn failed: %s", strerror(-rc));
+    if (mm_task_pid(t) >= 64)
+        return too_many_tasks(op, d);
+    r->tasks[mm_task_pid(t)] = t;
+    r->base[mm_task_pid(t)] = (int64_t)mm_vmas(t, NULL, 0);
+    set_cur(r, t);
+    return 0;
+}
+
+static int op_file(run_t *r, const mmsc_op_t *op, diag_t *d)
+{
+    if (r->nfiles == 64)
+        return diag_set(d, "", op->line, EINVAL, "too many files (expected at most 64)");
+    int id = mm_file_create(r->sys, op->name, (op->len + 4095) / 4096, !op->cold);
+    if (id < 0)
+        return diag_set(d, "", op->line, ENOMEM, "file does not fit in the model's memory");
+    r->files[r->nfiles] = id;
+    snprintf(r->fnames[r->nfiles++], 64, "%s", op->name);
+    return 0;
+}
+
+static int op_mmap(run_t *r, const mmsc_op_t *op, uint64_t a, mmsc_result_t *x, diag_t *d)
+{
+    int fid = -1;
+    if (!(op->flags & MM_MAP_ANON) && (fid = file_id(r, op->name)) < 0)
+        return diag_set(d, "", op->line, EINVAL, "unknown file '%s' (expected one declared by file)", op->name);
+    uint64_t got = 0;
+    x->rc = mm_mmap(r->cur, a, op->len, op->prot, op->flags, fid, op->off, &got);
+    if (x->rc == 0)
+        bind(r, op->bind, got);
+    return 0;
+}
+
+static void op_brk(run_t *r, const mmsc_op_t *op, uint64_t a, mmsc_result_t *x)
+{
+    uint64_t old = mm_brk(r->cur, 0), want = op->brk_rel > 0 ? old + op->len : op->brk_rel < 0 ? old - op->len : a;
+    uint64_t got = mm_brk(r->cur, want);
+    x->rc = got == want ? 0 : -ENOMEM;
+    bind(r, op->bind, old);
+}
+
+/* Every page of [a, a + len) (to the top of the address space if that
+ * wraps), stopping at the first SIGSEGV or out-of-memory. */
+static void op_touch(run_t *r, const mmsc_op_t *op, uint64_t a, mmsc_result_t *x)
+{
+    FILE *txt = r->o->out;
+    uint64_t end = a + op->len;
+    if (end < a)
+        end = UINT64_MAX;
+    for (uint64_t p = a; p < end; p = (p | 4095) + 1) {
+        r->touches++;
+        mm_fault_t f = mm_touch(r->cur, p, op->acc);
+        if (txt && r->o->explain && f.kind != MM_F_NONE)
+            explain(r, p, op->acc, &f);
+        if (f.kind == MM_F_SEGV_MAPERR || f.kind == MM_F_SEGV_ACCERR) {
+            x->segv = f.kind == MM_F_SEGV_MAPERR ? 1 : 2;
+            break;
+        }
+        if (f.kind == MM_F_OOM) {
+            x->rc = -ENOMEM;
+            break;
+        }
+        if ((p | 4095) == UINT64_MAX)
+            break;
+    }
+}
+
+static int op_fork(run_t *r, const mmsc_op_t *op, mmsc_result_t *x, diag_t *d)
+{
+    mm_task_t *t = r->cur, *c;
+    x->rc = mm_fork(t, &c);
+    if (x->rc)
+        return 0;
+    if (mm_task_pid(c) >= 64)
+        return too_many_tasks(op, d);
+    r->tasks[mm_task_pid(c)] = c;
+    r->base[mm_task_pid(c)] = r->base[mm_task_pid(t)];
+    if (r->o->out && r->o->explain)
+        fprintf(r->o->out, "  child pid %d\n", mm_task_pid(c));
+    return 0;
+}
+
+static int op_switch(run_t *r, const mmsc_op_t *op, diag_t *d)
+{
+    if (op->len >= 64 || !r->tasks[op->len])
+        return diag_set(d, "", op->line, EINVAL, "no live task %llu (expected a pid from spawn or fork)",
+                        (unsigned long long)op->len);
+    set_cur(r, r->tasks[op->len]);
+    return 0;
+}
+
+/* The acting task exits; the live task of the lowest pid acts next. */
+static void op_exit(run_t *r)
+{
+    mm_task_t *t = r->cur;
+    r->tasks[mm_task_pid(t)] = NULL;
+    mm_exit(t);
+    t = NULL;
+    for (int p = 1; p < 64 && !t; p++)
+        t = r->tasks[p];
+    set_cur(r, t);
+}
+
+/* The operations that print (maps, walk, stats) and those that only call
+ * the model. */
+static void op_other(run_t *r, const mmsc_op_t *op, uint64_t a, mmsc_result_t *x)
+{
+    FILE *txt = r->o->out;
+    mm_task_t *t = r->cur;
+    switch (op->kind) {
+    case MOP_MUNMAP: x->rc = mm_munmap(t, a, op->len); break;
+    case MOP_MPROTECT: x->rc = mm_mprotect(t, a, op->len, op->prot); break;
+    case MOP_EXEC:
+        x->rc = mm_exec(t, op->name[0] ? op->name : NULL);
+        r->base[mm_task_pid(t)] = (int64_t)mm_vmas(t, NULL, 0);
+        break;
+    case MOP_MAPS:
+        if (txt)
+            mm_print_maps(t, txt);
+        break;
+    case MOP_WALK:
+        x->walk_addr = a;
+        x->nwalk = mm_walk(t, a, x->walk, &x->walk_pa);
+        if (txt)
+            print_walk(r, x);
+        break;
+    case MOP_STATS:
+        if (txt)
+            mmsc_print_stats(txt, t);
+        break;
+    case MOP_RECLAIM: (void)mm_reclaim(r->sys, op->len); break;
+    default: break;
+    }
+}
+
+/* Run op (address a resolved) on the model: 0, or -errno with d when the
+ * scenario cannot go on; what the call answered goes to x. */
+static int run_op(run_t *r, const mmsc_op_t *op, uint64_t a, mmsc_result_t *x, diag_t *d)
+{
+    switch (op->kind) {
+    case MOP_SPAWN: return op_spawn(r, op, d);
+    case MOP_FILE: return op_file(r, op, d);
+    case MOP_MMAP: return op_mmap(r, op, a, x, d);
+    case MOP_BRK: op_brk(r, op, a, x); return 0;
+    case MOP_TOUCH: op_touch(r, op, a, x); return 0;
+    case MOP_FORK: return op_fork(r, op, x, d);
+    case MOP_SWITCH: return op_switch(r, op, d);
+    case MOP_EXIT: op_exit(r); return 0;
+    default: op_other(r, op, a, x); return 0;
+    }
+}
+
+/* 1 when op takes an ADDR (SYM resolved before it runs). */
+static int has_addr(const mmsc_op_t *op)
+{
+    return (op->kind == MOP_MMAP && !op->addr_none) || op->kind == MOP_MUNMAP || op->kind == MOP_MPROTECT ||
+           op->kind == MOP_TOUCH || op->kind == MOP_WALK || (op->kind == MOP_BRK && !op->brk_rel);
+}
+
+/* One line: resolve, run, then the acting task's faults and VMAs into x. */
+static int run_line(run_t *r, const mmsc_op_t *op, mmsc_result_t *x, diag_t *d)
+{
+    FILE *txt = r->o->out;
+    int explaining = txt && r->o->explain, rc;
+    memset(x, 0, sizeof *x);
+    x->ran = 1;
+    memset(&r->before, 0, sizeof r->before);
+    set_cur(r, r->cur);
+    uint64_t a = 0;
+    if (has_addr(op) && (rc = resolve(r, &op->addr, &a, "", op->line, d)) < 0)
+        return rc;
+    if (!r->cur && op->kind != MOP_SPAWN && op->kind != MOP_FILE)
+        return diag_set(d, "", op->line, EINVAL, "no live task (expected spawn first)");
+    if (explaining)
+        fprintf(txt, "%lu: %s\n", op->line, op->text);
+    if ((rc = run_op(r, op, a, x, d)) < 0)
+        return rc;
+    if (r->cur) {
+        mm_counters_t after;
+        mm_counters(r->cur, &after);
+        x->minflt = (int64_t)(after.minflt - r->before.minflt);
+        x->majflt = (int64_t)(after.majflt - r->before.majflt);
+        x->vmas = vmas_of(r, r->cur);
+    }
+    if (explaining && (x->rc || x->segv))
+        fprintf(txt, "  -> %s\n", x->segv ? (x->segv == 1 ? "SIGSEGV (SEGV_MAPERR)" : "SIGSEGV (SEGV_ACCERR)")
+                                           : strerror(-x->rc));
+    return 0;
+}
+
 int mmsc_run_model(const mmsc_t *sc, const mmsc_opts_t *o, mmsc_result_t *res, mm_sys_t **out, diag_t *d)
 {
     static run_t zero;
@@ -573,179 +782,16 @@ int mmsc_run_model(const mmsc_t *sc, const mmsc_opts_t *o, mmsc_result_t *res, m
         free(r);
         return diag_set(d, "", 0, -rc, "cannot create the model's memory (expected --mem a multiple of 4M)");
     }
-    FILE *txt = o->out;
     for (size_t i = 0; i < sc->n; i++) {
-        const mmsc_op_t *op = &sc->ops[i];
-        mmsc_result_t *x = &res[i];
         if (o->progress)
             o->progress(o->progress_ctx, i, sc->n, i);
-        memset(x, 0, sizeof *x);
-        x->ran = 1;
-        mm_task_t *t = r->cur;
-        mm_counters_t before = {0}, after;
-        if (t)
-            mm_counters(t, &before);
-        uint64_t a = 0, v;
-        if ((op->kind == MOP_MMAP && !op->addr_none) || op->kind == MOP_MUNMAP || op->kind == MOP_MPROTECT ||
-            op->kind == MOP_TOUCH || op->kind == MOP_WALK || (op->kind == MOP_BRK && !op->brk_rel)) {
-            if ((rc = resolve(r, &op->addr, &a, "", op->line, d)) < 0)
-                goto fail;
+        if ((rc = run_line(r, &sc->ops[i], &res[i], d)) < 0) {
+            mm_sys_destroy(r->sys);
+            free(r);
+            return rc;
         }
-        if (!t && op->kind != MOP_SPAWN && op->kind != MOP_FILE) {
-            rc = diag_set(d, "", op->line, EINVAL, "no live task (expected spawn first)");
-            goto fail;
-        }
-        if (txt && o->explain)
-            fprintf(txt, "%lu: %s\n", op->line, op->text);
-        switch (op->kind) {
-        case MOP_SPAWN:
-            if ((rc = mm_spawn(r->sys, &t)) < 0 || (rc = mm_exec(t, op->name[0] ? op->name : NULL)) < 0) {
-                rc = diag_set(d, "", op->line, -rc, "spawn failed: %s", strerror(-rc));
-                goto fail;
-            }
-            if (mm_task_pid(t) >= 64) {
-                rc = diag_set(d, "", op->line, EINVAL, "too many tasks (expected at most 63)");
-                goto fail;
-            }
-            r->tasks[mm_task_pid(t)] = t;
-            r->base[mm_task_pid(t)] = (int64_t)mm_vmas(t, NULL, 0);
-            r->cur = t;
-            mm_counters(t, &before);
-            break;
-        case MOP_FILE: {
-            if (r->nfiles == 64) {
-                rc = diag_set(d, "", op->line, EINVAL, "too many files (expected at most 64)");
-                goto fail;
-            }
-            int id = mm_file_create(r->sys, op->name, (op->len + 4095) / 4096, !op->cold);
-            if (id < 0) {
-                rc = diag_set(d, "", op->line, ENOMEM, "file does not fit in the model's memory");
-                goto fail;
-            }
-            r->files[r->nfiles] = id;
-            snprintf(r->fnames[r->nfiles++], 64, "%s", op->name);
-            break;
-        }
-        case MOP_MMAP: {
-            int fid = -1;
-            if (!(op->flags & MM_MAP_ANON) && (fid = file_id(r, op->name)) < 0) {
-                rc = diag_set(d, "", op->line, EINVAL, "unknown file '%s' (expected one declared by file)", op->name);
-                goto fail;
-            }
-            uint64_t got = 0;
-            x->rc = mm_mmap(t, a, op->len, op->prot, op->flags, fid, op->off, &got);
-            if (x->rc == 0)
-                bind(r, op->bind, got);
-            break;
-        }
-        case MOP_MUNMAP:
-            x->rc = mm_munmap(t, a, op->len);
-            break;
-        case MOP_MPROTECT:
-            x->rc = mm_mprotect(t, a, op->len, op->prot);
-            break;
-        case MOP_BRK: {
-            uint64_t old = mm_brk(t, 0), want = op->brk_rel > 0 ? old + op->len
-                                                : op->brk_rel < 0 ? old - op->len : a;
-            uint64_t got = mm_brk(t, want);
-            x->rc = got == want ? 0 : -ENOMEM;
-            bind(r, op->bind, old);
-            break;
-        }
-        case MOP_TOUCH: {
-            uint64_t end = a + op->len;
-            if (end < a)
-                end = UINT64_MAX;
-            for (uint64_t p = a; p < end; p = (p | 4095) + 1) {
-                r->touches++;
-                mm_fault_t f = mm_touch(t, p, op->acc);
-                if (txt && o->explain && f.kind != MM_F_NONE)
-                    explain(r, p, op->acc, &f);
-                if (f.kind == MM_F_SEGV_MAPERR || f.kind == MM_F_SEGV_ACCERR) {
-                    x->segv = f.kind == MM_F_SEGV_MAPERR ? 1 : 2;
-                    break;
-                }
-                if (f.kind == MM_F_OOM) {
-                    x->rc = -ENOMEM;
-                    break;
-                }
-                if ((p | 4095) == UINT64_MAX)
-                    break;
-            }
-            break;
-        }
-        case MOP_FORK: {
-            mm_task_t *c;
-            x->rc = mm_fork(t, &c);
-            if (x->rc == 0) {
-                if (mm_task_pid(c) >= 64) {
-                    rc = diag_set(d, "", op->line, EINVAL, "too many tasks (expected at most 63)");
-                    goto fail;
-                }
-                r->tasks[mm_task_pid(c)] = c;
-                r->base[mm_task_pid(c)] = r->base[mm_task_pid(t)];
-                if (txt && o->explain)
-                    fprintf(txt, "  child pid %d\n", mm_task_pid(c));
-            }
-            break;
-        }
-        case MOP_SWITCH:
-            if (op->len >= 64 || !r->tasks[op->len]) {
-                rc = diag_set(d, "", op->line, EINVAL, "no live task %llu (expected a pid from spawn or fork)",
-                              (unsigned long long)op->len);
-                goto fail;
-            }
-            r->cur = t = r->tasks[op->len];
-            mm_counters(t, &before);
-            break;
-        case MOP_EXEC:
-            x->rc = mm_exec(t, op->name[0] ? op->name : NULL);
-            r->base[mm_task_pid(t)] = (int64_t)mm_vmas(t, NULL, 0);
-            break;
-        case MOP_EXIT:
-            r->tasks[mm_task_pid(t)] = NULL;
-            mm_exit(t);
-            r->cur = t = NULL;
-            for (int p = 1; p < 64 && !t; p++)
-                if (r->tasks[p])
-                    r->cur = t = r->tasks[p];
-            if (t)
-                mm_counters(t, &before);
-            break;
-        case MOP_MAPS:
-            if (txt)
-                mm_print_maps(t, txt);
-            break;
-        case MOP_WALK:
-            x->walk_addr = a;
-            x->nwalk = mm_walk(t, a, x->walk, &x->walk_pa);
-            if (txt)
-                print_walk(r, x);
-            break;
-        case MOP_STATS:
-            if (txt)
-                mmsc_print_stats(txt, t);
-            break;
-        case MOP_RECLAIM:
-            (void)mm_reclaim(r->sys, op->len);
-            break;
-        }
-        (void)v;
-        if (t) {
-            mm_counters(t, &after);
-            x->minflt = (int64_t)(after.minflt - before.minflt);
-            x->majflt = (int64_t)(after.majflt - before.majflt);
-            x->vmas = vmas_of(r, t);
-        }
-        if (txt && o->explain && (x->rc || x->segv))
-            fprintf(txt, "  -> %s\n", x->segv ? (x->segv == 1 ? "SIGSEGV (SEGV_MAPERR)" : "SIGSEGV (SEGV_ACCERR)")
-                                               : strerror(-x->rc));
     }
     *out = r->sys;
     free(r);
     return 0;
-fail:
-    mm_sys_destroy(r->sys);
-    free(r);
-    return rc;
 }
