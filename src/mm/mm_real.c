@@ -79,11 +79,12 @@ static int64_t count_vmas(void)
     return n;
 }
 
-static int full_read(int fd, void *p, size_t n)
+/* Move all n bytes at c through fd, reading (wr 0) or writing: 0, or -1 at
+ * the end of the file or on an error (EINTR is retried). */
+static int full_io(int fd, char *c, size_t n, int wr)
 {
-    char *c = p;
     while (n) {
-        ssize_t r = read(fd, c, n);
+        ssize_t r = wr ? write(fd, c, n) : read(fd, c, n);
         if (r <= 0) {
             if (r < 0 && errno == EINTR)
                 continue;
@@ -94,20 +95,9 @@ static int full_read(int fd, void *p, size_t n)
     return 0;
 }
 
-static int full_write(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t r = write(fd, c, n);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += r, n -= (size_t)r;
-    }
-    return 0;
-}
+static int full_read(int fd, void *p, size_t n) { return full_io(fd, p, n, 0); }
+/* full_io only reads *p when writing: the const is kept in fact. */
+static int full_write(int fd, const void *p, size_t n) { return full_io(fd, (char *)(uintptr_t)p, n, 1); }
 
 /* Touch the stack and the buffers so that their faults (CoW after a fork)
  * happen here, outside any measured operation. */
@@ -149,6 +139,23 @@ static __attribute__((noinline, no_sanitize("address", "undefined"))) int touch_
         }
     }
     return segv_code;
+}
+
+/* After the measured operation q (file fd, rusage before b and after a):
+ * close the file, and answer p with the faults in between and the VMA count
+ * (after warming the fork's parent again, so that its later operations do
+ * not count the copy-on-write of its stack). */
+static void answer(int slot, const req_t *q, rep_t *p, int fd, const struct rusage *b, const struct rusage *a)
+{
+    if (fd >= 0)
+        close(fd);
+    p->minflt = a->ru_minflt - b->ru_minflt;
+    p->majflt = a->ru_majflt - b->ru_majflt;
+    if (q->kind == RQ_FORK)
+        warm();
+    p->vmas = count_vmas();
+    if (full_write(rp_fd[slot][1], p, sizeof *p) < 0)
+        _exit(1);
 }
 
 static __attribute__((noreturn)) void serve(int slot)
@@ -211,15 +218,7 @@ static __attribute__((noreturn)) void serve(int slot)
             break;
         }
         getrusage(RUSAGE_SELF, &a);
-        if (fd >= 0)
-            close(fd);
-        p.minflt = a.ru_minflt - b.ru_minflt;
-        p.majflt = a.ru_majflt - b.ru_majflt;
-        if (q.kind == RQ_FORK)
-            warm();
-        p.vmas = count_vmas();
-        if (full_write(rp_fd[slot][1], &p, sizeof p) < 0)
-            _exit(1);
+        answer(slot, &q, &p, fd, &b, &a);
     }
 }
 
@@ -323,20 +322,7 @@ static int alive(pid_t pid)
 /* Wait until pid is a zombie or gone: its mm is released by then. */
 static void wait_dead(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 2000; i++) {
-        int fd = open(path, O_RDONLY);
-        if (fd < 0)
-            return;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            return;
-        buf[n] = 0;
-        char *rp = strrchr(buf, ')');
-        if (rp && (rp[2] == 'Z' || rp[2] == 'X'))
-            return;
+    for (int i = 0; i < 2000 && alive(pid); i++) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
