@@ -388,8 +388,10 @@ static int real_spawn(real_t *s, const mmsc_op_t *op, const req_t *q, mmsc_resul
     if (s->nslot == NT)
         return too_many(op, d);
     s->first = fork();
-    if (s->first < 0)
+    if (s->first < 0) {
+        s->first = 0;
         return diag_set(d, "", op->line, errno, "fork: %s", strerror(errno));
+    }
     if (s->first == 0)
         server_start(s->nslot);
     rtask_t *t = &s->tasks[s->cur = s->nextpid++];
@@ -571,7 +573,7 @@ static int real_line(real_t *s, const mmsc_op_t *op, mmsc_result_t *x, diag_t *d
     return real_send(s, op, &q, x);
 }
 
-/* Stop every server and remove the files. */
+/* Stop every server, close the pipes (-1: never made) and remove the files. */
 static void real_end(real_t *s)
 {
     for (int k = 1; k < 64; k++)
@@ -595,10 +597,11 @@ int mmsc_run_real(const mmsc_t *sc, const mmsc_opts_t *ro, mmsc_result_t *res, d
     strcpy(s.dir, "/tmp/vmlab-mm-XXXXXX");
     if (!mkdtemp(s.dir))
         return diag_set(d, "", 0, errno, "cannot make a temporary directory: %s", strerror(errno));
-    for (int i = 0; i < NT; i++)
-        if (pipe(rq_fd[i]) < 0 || pipe(rp_fd[i]) < 0)
-            return diag_set(d, "", 0, errno, "pipe: %s", strerror(errno));
     int rc = 0;
+    memset(rq_fd, -1, sizeof rq_fd), memset(rp_fd, -1, sizeof rp_fd);
+    for (int i = 0; i < NT && rc == 0; i++)
+        if (pipe(rq_fd[i]) < 0 || pipe(rp_fd[i]) < 0)
+            rc = diag_set(d, "", 0, errno, "pipe: %s", strerror(errno));
     for (size_t i = 0; i < sc->n && rc == 0; i++) {
         if (ro && ro->progress)
             ro->progress(ro->progress_ctx, i, sc->n, i);
@@ -606,8 +609,8 @@ int mmsc_run_real(const mmsc_t *sc, const mmsc_opts_t *ro, mmsc_result_t *res, d
     }
     if (rc == TASK_DIED)
         rc = diag_set(d, "", 0, EIO, "a real task died (expected it to answer every operation)");
-    else if (rc < 0)
-        return rc; /* the servers are left running, as before this split */
+    /* Every way out stops the servers: they hold vmlab's stdout and every
+     * pipe, so one left behind waits for a request forever. */
     real_end(&s);
     return rc;
 }
