@@ -28,6 +28,16 @@ t_undeclared_difference_exits_1() {
     grep -q DIFFERS "$TMP/out" || fail "no DIFFERS line"
 }
 
+# An error in the middle of a --real run stops the real tasks: a task left
+# behind holds vmlab's stdout open, and the reader of the pipe would wait
+# for ever (here: until the timeout).
+t_real_error_stops_the_tasks() {
+    { echo spawn; for i in $(seq 17); do echo fork; done; } >"$TMP/s"
+    timeout 30 sh -c '"$1" mm --real "$2" 2>&1 | cat >"$3"' sh "$VMLAB" "$TMP/s" "$TMP/out"
+    [ $? -ne 124 ] || fail "a real task outlived vmlab: $(cat "$TMP/out")" || return 1
+    grep -q 's:17: too many real tasks (expected at most 16)' "$TMP/out" || fail "message: $(cat "$TMP/out")"
+}
+
 t_maps_and_walk() {
     printf 'spawn\na = mmap 0x7f0000000000 64K rw- anon,private\nmprotect a+16K 16K r--\nmaps\ntouch w a\nwalk a\n' >"$TMP/s"
     expect_exit 0 "$VMLAB" mm "$TMP/s" || return 1

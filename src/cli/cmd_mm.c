@@ -4,6 +4,12 @@
  * JSON or CSV; --explain narrates every fault), list the bundled scenarios,
  * or hold one against the real kernel (--real: one object per operation,
  * exit 1 on an undeclared difference).  Language and contract: docs/mm.md.
+ *
+ * parse() turns the command line into an mm_cli_t (the machine, the output
+ * format, --real, --list); run() reads and parses the scenario and runs it
+ * on the model (and in real processes with --real), the model's text going
+ * to a memory stream; print() adds the one result and only then copies the
+ * stream to stdout, so an error never leaves half an output.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -63,8 +69,6 @@ static const char *load(const char *arg, char **buf, size_t *len, diag_t *d, int
     return arg;
 }
 
-static const char *opname(const mmsc_op_t *op) { return op->text; }
-
 /* A walk line's levels as JSON: "walk": {"addr", "levels": [{"level",
  * "index", "table_pfn", "entry", "decoded"}], "phys"} (phys null: not
  * mapped); the text output's lines, field by field. */
@@ -92,206 +96,330 @@ static void json_walk(out_json_t *j, const mmsc_result_t *m, int levels)
     out_json_end(j);
 }
 
-int cmd_mm(int argc, char **argv)
+enum { O_ARCH = CLI_OPT_BASE, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_NO_PROGRESS };
+
+static const struct option mm_opts[] = {
+    {"arch", required_argument, NULL, O_ARCH},
+    {"mem", required_argument, NULL, O_MEM},
+    {"output", required_argument, NULL, O_OUTPUT},
+    {"explain", no_argument, NULL, O_EXPLAIN},
+    {"real", no_argument, NULL, O_REAL},
+    {"list", no_argument, NULL, O_LIST},
+    {"no-progress", no_argument, NULL, O_NO_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The command line, parsed. */
+typedef struct mm_cli {
+    mmsc_opts_t run;     /* --arch, --mem, --explain (out and progress: set by run()) */
+    out_format_t output; /* --output */
+    int real;            /* --real: in real processes too */
+    int list;            /* --list */
+    int progress;        /* 0: --no-progress */
+    const char *arg;     /* SCENARIO|NAME */
+} mm_cli_t;
+
+/* One run: the scenario, its results and the output held back. */
+typedef struct mm_run {
+    const char *name;      /* the scenario as messages name it: a bundled name or the path */
+    mmsc_t sc;             /* parsed */
+    mmsc_result_t *model;  /* [sc.n + 1]: the model's results */
+    mmsc_result_t *real;   /* [sc.n + 1] with --real, else NULL */
+    mm_sys_t *sys;         /* the model after the run, NULL until it succeeded */
+    FILE *mem;             /* the output until the run succeeded, NULL once written */
+    char *tbuf;            /* mem's buffer */
+    size_t tlen;           /* its length */
+} mm_run_t;
+
+enum { MM_SERVED = -1 }; /* --help or --list was served */
+
+static int parse_arch(mm_cli_t *o, const char *arg)
 {
-    enum { O_ARCH = 256, O_MEM, O_OUTPUT, O_EXPLAIN, O_REAL, O_LIST, O_NO_PROGRESS, O_HELP = 'h' };
-    static const struct option lo[] = {{"arch", required_argument, NULL, O_ARCH},
-                                       {"mem", required_argument, NULL, O_MEM},
-                                       {"output", required_argument, NULL, O_OUTPUT},
-                                       {"explain", no_argument, NULL, O_EXPLAIN},
-                                       {"real", no_argument, NULL, O_REAL},
-                                       {"list", no_argument, NULL, O_LIST},
-                                       {"no-progress", no_argument, NULL, O_NO_PROGRESS},
-                                       {"help", no_argument, NULL, O_HELP},
-                                       {NULL, 0, NULL, 0}};
-    mmsc_opts_t o;
-    memset(&o, 0, sizeof o);
-    out_format_t fmt = OUT_TEXT;
-    int real = 0, list = 0, progress = 1, c;
-    optind = 1;
-    while ((c = cli_getopt("mm", argc, argv, "h", lo)) != -1) {
-        switch (c) {
-        case O_HELP: fputs(mm_help, stdout); return CLI_OK;
-        case O_ARCH:
-            if (!strcmp(optarg, "x86_64"))
-                o.cfg.arch = MM_ARCH_X86_64;
-            else if (!strcmp(optarg, "i386"))
-                o.cfg.arch = MM_ARCH_I386;
-            else
-                return cli_usage("mm", "--arch %s (expected x86_64 or i386)", optarg);
-            break;
-        case O_MEM: {
-            uint64_t v;
-            if (cli_u64("mm", "--mem", optarg, 4u << 20, 1ull << 34, &v))
-                return CLI_USAGE;
-            if (v % (4u << 20))
-                return cli_usage("mm", "--mem %s is not a multiple of 4M (expected whole 4 MiB blocks)", optarg);
-            o.cfg.mem_bytes = v;
-            break;
-        }
-        case O_OUTPUT:
-            if (cli_output("mm", optarg, OUT_ACCEPT_ALL, &fmt))
-                return CLI_USAGE;
-            break;
-        case O_EXPLAIN: o.explain = 1; break;
-        case O_REAL: real = 1; break;
-        case O_LIST: list = 1; break;
-        case O_NO_PROGRESS: progress = 0; break;
-        default: return CLI_USAGE; /* cli_getopt said which */
-        }
+    if (!strcmp(arg, "x86_64"))
+        o->run.cfg.arch = MM_ARCH_X86_64;
+    else if (!strcmp(arg, "i386"))
+        o->run.cfg.arch = MM_ARCH_I386;
+    else
+        return cli_usage("mm", "--arch %s (expected x86_64 or i386)", arg);
+    return 0;
+}
+
+static int parse_mem(mm_cli_t *o, const char *arg)
+{
+    uint64_t v;
+    if (cli_u64("mm", "--mem", arg, 4u << 20, 1ull << 34, &v))
+        return CLI_USAGE;
+    if (v % (4u << 20))
+        return cli_usage("mm", "--mem %s is not a multiple of 4M (expected whole 4 MiB blocks)", arg);
+    o->run.cfg.mem_bytes = v;
+    return 0;
+}
+
+/* One option: 0, a CLI_* status, or MM_SERVED. */
+static int parse_opt(mm_cli_t *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'h': fputs(mm_help, stdout); return MM_SERVED;
+    case O_ARCH: return parse_arch(o, arg);
+    case O_MEM: return parse_mem(o, arg);
+    case O_OUTPUT: return cli_output("mm", arg, OUT_ACCEPT_ALL, &o->output) ? CLI_USAGE : 0;
+    case O_EXPLAIN: o->run.explain = 1; return 0;
+    case O_REAL: o->real = 1; return 0;
+    case O_LIST: o->list = 1; return 0;
+    case O_NO_PROGRESS: o->progress = 0; return 0;
+    default: return CLI_USAGE; /* cli_getopt said which */
     }
-    if (list) {
-        size_t n;
-        const mmsc_bundled_t *b = mmsc_bundled(&n);
-        for (size_t i = 0; i < n; i++)
-            printf("%-18s %s\n", b[i].name, b[i].what);
-        return 0;
+}
+
+static void print_list(void)
+{
+    size_t n;
+    const mmsc_bundled_t *b = mmsc_bundled(&n);
+    for (size_t i = 0; i < n; i++)
+        printf("%-18s %s\n", b[i].name, b[i].what);
+}
+
+/* The whole command line into *o: 0, a CLI_* status, or MM_SERVED (--list
+ * is served once every option has been read). */
+static int parse(mm_cli_t *o, int argc, char **argv)
+{
+    int c, rc;
+    memset(o, 0, sizeof *o);
+    o->output = OUT_TEXT;
+    o->progress = 1;
+    optind = 1;
+    while ((c = cli_getopt("mm", argc, argv, "h", mm_opts)) != -1)
+        if ((rc = parse_opt(o, c, optarg)) != 0)
+            return rc;
+    if (o->list) {
+        print_list();
+        return MM_SERVED;
     }
     if (optind + 1 != argc)
         return usage();
+    o->arg = argv[optind];
+    return 0;
+}
+
+/* Read and parse the scenario into r: 0 or a CLI_* status. */
+static int load_scenario(const mm_cli_t *o, mm_run_t *r)
+{
     diag_t d;
     diag_clear(&d);
     char *text = NULL;
     size_t len = 0;
     int rc;
-    const char *name = load(argv[optind], &text, &len, &d, &rc);
+    r->name = load(o->arg, &text, &len, &d, &rc);
     if (rc < 0) {
         free(text);
         return cli_diag(&d);
     }
-    mmsc_t sc;
-    rc = mmsc_parse(text, len, name, &sc, &d);
+    rc = mmsc_parse(text, len, r->name, &r->sc, &d);
     free(text);
-    if (rc < 0)
-        return cli_diag(&d);
-    mmsc_result_t *res = calloc(sc.n + 1, sizeof *res), *rr = real ? calloc(sc.n + 1, sizeof *rr) : NULL;
-    if (!res || (real && !rr)) {
+    return rc < 0 ? cli_diag(&d) : 0;
+}
+
+/* Run the scenario on the model, and with --real in real processes, its
+ * text going to r->mem: 0 or a CLI_* status. */
+static int run(const mm_cli_t *o, mm_run_t *r)
+{
+    int rc = load_scenario(o, r);
+    if (rc)
+        return rc;
+    r->model = calloc(r->sc.n + 1, sizeof *r->model);
+    r->real = o->real ? calloc(r->sc.n + 1, sizeof *r->real) : NULL;
+    if (!r->model || (o->real && !r->real)) {
         cli_error("out of memory");
         return CLI_ERR;
     }
     /* Text output goes to a memory buffer first: an error leaves nothing half-written. */
-    char *tbuf = NULL;
-    size_t tlen = 0;
-    FILE *mem = open_memstream(&tbuf, &tlen);
-    o.out = fmt == OUT_TEXT && !real ? mem : NULL;
-    mm_sys_t *sys = NULL;
+    r->mem = open_memstream(&r->tbuf, &r->tlen);
+    mmsc_opts_t ro = o->run;
+    ro.out = o->output == OUT_TEXT && !o->real ? r->mem : NULL;
     /* Output waits in the memory stream until the end: the line is never in
      * front of it. */
     progress_t pg;
-    progress_start(&pg, NULL, stderr, progress, "mm", name, "lines run on the model");
-    o.progress = progress_cb, o.progress_ctx = &pg;
-    rc = mmsc_run_model(&sc, &o, res, &sys, &d);
-    if (rc == 0 && real) {
+    progress_start(&pg, NULL, stderr, o->progress, "mm", r->name, "lines run on the model");
+    ro.progress = progress_cb, ro.progress_ctx = &pg;
+    diag_t d;
+    diag_clear(&d);
+    rc = mmsc_run_model(&r->sc, &ro, r->model, &r->sys, &d);
+    if (rc == 0 && o->real) {
         progress_set_unit(&pg, "lines run in real processes");
-        rc = mmsc_run_real(&sc, &o, rr, &d);
+        rc = mmsc_run_real(&r->sc, &ro, r->real, &d);
     }
     progress_end(&pg);
     if (rc < 0) {
-        fclose(mem);
-        free(tbuf);
         if (!d.file[0])
-            snprintf(d.file, sizeof d.file, "%s", name);
-        mm_sys_destroy(sys);
-        free(res), free(rr), mmsc_free(&sc);
+            snprintf(d.file, sizeof d.file, "%s", r->name);
         return cli_diag(&d);
     }
-    int status = 0;
-    if (real) {
-        out_json_t j;
-        if (fmt == OUT_JSON) {
-            out_json_init(&j, mem, 1);
-            out_json_arr(&j, NULL);
-        }
-        for (size_t i = 0; i < sc.n; i++) {
-            const mmsc_op_t *op = &sc.ops[i];
-            const mmsc_result_t *m = &res[i], *r = &rr[i];
-            int differs = r->ran && (m->minflt != r->minflt || m->majflt != r->majflt || m->vmas != r->vmas ||
-                                     m->segv != r->segv);
-            int declared = op->reason[0] != 0;
-            if (differs && !declared)
-                status = 1;
-            if (fmt == OUT_JSON) {
-                out_json_obj(&j, NULL);
-                out_json_str(&j, "op", opname(op));
-                out_json_u64(&j, "line", op->line);
-                out_json_i64(&j, "model_minflt", m->minflt);
-                if (r->ran) out_json_i64(&j, "real_minflt", r->minflt); else out_json_null(&j, "real_minflt");
-                out_json_i64(&j, "model_majflt", m->majflt);
-                if (r->ran) out_json_i64(&j, "real_majflt", r->majflt); else out_json_null(&j, "real_majflt");
-                out_json_i64(&j, "model_vmas", m->vmas);
-                if (r->ran) out_json_i64(&j, "real_vmas", r->vmas); else out_json_null(&j, "real_vmas");
-                out_json_i64(&j, "model_segv", m->segv);
-                out_json_i64(&j, "real_segv", r->segv);
-                out_json_bool(&j, "match", !differs);
-                if (declared) out_json_str(&j, "declared", op->reason); else out_json_null(&j, "declared");
-                if (!r->ran) out_json_str(&j, "note", r->note);
-                out_json_end(&j);
-            } else {
-                char rm[24] = "-", rj[24] = "-", rv[24] = "-";
-                if (r->ran) {
-                    snprintf(rm, sizeof rm, "%lld", (long long)r->minflt);
-                    snprintf(rj, sizeof rj, "%lld", (long long)r->majflt);
-                    snprintf(rv, sizeof rv, "%lld", (long long)r->vmas);
-                }
-                fprintf(mem, "%-40.40s model/real minflt %lld/%s majflt %lld/%s vmas %lld/%s  %s%s%s\n", opname(op),
-                        (long long)m->minflt, rm, (long long)m->majflt, rj, (long long)m->vmas, rv,
-                        !r->ran ? r->note : differs ? (declared ? "differs, declared: " : "DIFFERS") : "ok",
-                        differs && declared ? op->reason : "", "");
-            }
-        }
-        if (fmt == OUT_JSON) {
-            out_json_end(&j);
-            out_json_done(&j);
-        }
-    } else if (fmt == OUT_JSON || fmt == OUT_CSV) {
-        out_json_t j;
-        if (fmt == OUT_JSON) {
-            out_json_init(&j, mem, 1);
-            out_json_obj(&j, NULL);
-            out_json_str(&j, "scenario", name);
-            out_json_arr(&j, "ops");
-        } else {
-            fprintf(mem, "line,op,minflt,majflt,vmas,rc,segv\n");
-        }
-        for (size_t i = 0; i < sc.n; i++) {
-            const mmsc_result_t *m = &res[i];
-            if (fmt == OUT_JSON) {
-                out_json_obj(&j, NULL);
-                out_json_u64(&j, "line", sc.ops[i].line);
-                out_json_str(&j, "op", sc.ops[i].text);
-                out_json_i64(&j, "minflt", m->minflt);
-                out_json_i64(&j, "majflt", m->majflt);
-                out_json_i64(&j, "vmas", m->vmas);
-                out_json_i64(&j, "errno", -m->rc);
-                out_json_i64(&j, "segv", m->segv);
-                if (sc.ops[i].kind == MOP_WALK)
-                    json_walk(&j, m, mm_sys_arch(sys) == MM_ARCH_I386 ? 2 : 4);
-                out_json_end(&j);
-            } else {
-                fprintf(mem, "%lu,", sc.ops[i].line);
-                out_csv_field(mem, sc.ops[i].text);
-                fprintf(mem, ",%lld,%lld,%lld,%d,%d\n", (long long)m->minflt, (long long)m->majflt,
-                        (long long)m->vmas, -m->rc, m->segv);
-            }
-        }
-        if (fmt == OUT_JSON) {
-            out_json_end(&j);
-            out_json_end(&j);
-            out_json_done(&j);
-        }
-    } else {
-        if (!o.explain)
-            for (size_t i = 0; i < sc.n; i++)
-                if (res[i].minflt || res[i].majflt || res[i].rc || res[i].segv)
-                    fprintf(mem, "%lu: %-40s minflt %lld majflt %lld vmas %lld%s%s\n", sc.ops[i].line, sc.ops[i].text,
-                            (long long)res[i].minflt, (long long)res[i].majflt, (long long)res[i].vmas,
-                            res[i].segv ? (res[i].segv == 1 ? " SIGSEGV(MAPERR)" : " SIGSEGV(ACCERR)") : "",
-                            res[i].rc ? " error" : "");
+    return 0;
+}
+
+/* A real column: the count, or null where the line did not run for real. */
+static void json_real(out_json_t *j, const char *key, const mmsc_result_t *r, int64_t v)
+{
+    if (r->ran)
+        out_json_i64(j, key, v);
+    else
+        out_json_null(j, key);
+}
+
+static void real_json_row(out_json_t *j, const mmsc_op_t *op, const mmsc_result_t *m, const mmsc_result_t *r,
+                          int differs)
+{
+    out_json_obj(j, NULL);
+    out_json_str(j, "op", op->text);
+    out_json_u64(j, "line", op->line);
+    out_json_i64(j, "model_minflt", m->minflt);
+    json_real(j, "real_minflt", r, r->minflt);
+    out_json_i64(j, "model_majflt", m->majflt);
+    json_real(j, "real_majflt", r, r->majflt);
+    out_json_i64(j, "model_vmas", m->vmas);
+    json_real(j, "real_vmas", r, r->vmas);
+    out_json_i64(j, "model_segv", m->segv);
+    out_json_i64(j, "real_segv", r->segv);
+    out_json_bool(j, "match", !differs);
+    if (op->reason[0])
+        out_json_str(j, "declared", op->reason);
+    else
+        out_json_null(j, "declared");
+    if (!r->ran)
+        out_json_str(j, "note", r->note);
+    out_json_end(j);
+}
+
+static void real_text_row(FILE *f, const mmsc_op_t *op, const mmsc_result_t *m, const mmsc_result_t *r, int differs)
+{
+    char rm[24] = "-", rj[24] = "-", rv[24] = "-";
+    int declared = op->reason[0] != 0;
+    if (r->ran) {
+        snprintf(rm, sizeof rm, "%lld", (long long)r->minflt);
+        snprintf(rj, sizeof rj, "%lld", (long long)r->majflt);
+        snprintf(rv, sizeof rv, "%lld", (long long)r->vmas);
     }
-    fclose(mem);
-    fwrite(tbuf, 1, tlen, stdout);
-    free(tbuf);
-    mm_sys_destroy(sys);
-    free(res), free(rr), mmsc_free(&sc);
+    fprintf(f, "%-40.40s model/real minflt %lld/%s majflt %lld/%s vmas %lld/%s  %s%s%s\n", op->text,
+            (long long)m->minflt, rm, (long long)m->majflt, rj, (long long)m->vmas, rv,
+            !r->ran ? r->note : differs ? (declared ? "differs, declared: " : "DIFFERS") : "ok",
+            differs && declared ? op->reason : "", "");
+}
+
+/* --real: model and kernel side by side, a line an operation; 1 when they
+ * differ where the scenario does not say why, else 0. */
+static int print_real(out_format_t fmt, const mm_run_t *r)
+{
+    out_json_t j;
+    int status = 0;
+    if (fmt == OUT_JSON) {
+        out_json_init(&j, r->mem, 1);
+        out_json_arr(&j, NULL);
+    }
+    for (size_t i = 0; i < r->sc.n; i++) {
+        const mmsc_op_t *op = &r->sc.ops[i];
+        const mmsc_result_t *m = &r->model[i], *k = &r->real[i];
+        int differs = k->ran && (m->minflt != k->minflt || m->majflt != k->majflt || m->vmas != k->vmas ||
+                                 m->segv != k->segv);
+        if (differs && !op->reason[0])
+            status = 1;
+        if (fmt == OUT_JSON)
+            real_json_row(&j, op, m, k, differs);
+        else
+            real_text_row(r->mem, op, m, k, differs);
+    }
+    if (fmt == OUT_JSON) {
+        out_json_end(&j);
+        out_json_done(&j);
+    }
     return status;
+}
+
+static void print_json(const mm_run_t *r)
+{
+    out_json_t j;
+    out_json_init(&j, r->mem, 1);
+    out_json_obj(&j, NULL);
+    out_json_str(&j, "scenario", r->name);
+    out_json_arr(&j, "ops");
+    for (size_t i = 0; i < r->sc.n; i++) {
+        const mmsc_result_t *m = &r->model[i];
+        out_json_obj(&j, NULL);
+        out_json_u64(&j, "line", r->sc.ops[i].line);
+        out_json_str(&j, "op", r->sc.ops[i].text);
+        out_json_i64(&j, "minflt", m->minflt);
+        out_json_i64(&j, "majflt", m->majflt);
+        out_json_i64(&j, "vmas", m->vmas);
+        out_json_i64(&j, "errno", -m->rc);
+        out_json_i64(&j, "segv", m->segv);
+        if (r->sc.ops[i].kind == MOP_WALK)
+            json_walk(&j, m, mm_sys_arch(r->sys) == MM_ARCH_I386 ? 2 : 4);
+        out_json_end(&j);
+    }
+    out_json_end(&j);
+    out_json_end(&j);
+    out_json_done(&j);
+}
+
+static void print_csv(const mm_run_t *r)
+{
+    fprintf(r->mem, "line,op,minflt,majflt,vmas,rc,segv\n");
+    for (size_t i = 0; i < r->sc.n; i++) {
+        const mmsc_result_t *m = &r->model[i];
+        fprintf(r->mem, "%lu,", r->sc.ops[i].line);
+        out_csv_field(r->mem, r->sc.ops[i].text);
+        fprintf(r->mem, ",%lld,%lld,%lld,%d,%d\n", (long long)m->minflt, (long long)m->majflt, (long long)m->vmas,
+                -m->rc, m->segv);
+    }
+}
+
+/* Text: the lines that faulted or failed (--explain has narrated them all). */
+static void print_text(const mm_run_t *r)
+{
+    for (size_t i = 0; i < r->sc.n; i++) {
+        const mmsc_result_t *m = &r->model[i];
+        if (m->minflt || m->majflt || m->rc || m->segv)
+            fprintf(r->mem, "%lu: %-40s minflt %lld majflt %lld vmas %lld%s%s\n", r->sc.ops[i].line,
+                    r->sc.ops[i].text, (long long)m->minflt, (long long)m->majflt, (long long)m->vmas,
+                    m->segv ? (m->segv == 1 ? " SIGSEGV(MAPERR)" : " SIGSEGV(ACCERR)") : "", m->rc ? " error" : "");
+    }
+}
+
+/* The one result after the run's own text, all to stdout: the exit status. */
+static int print(const mm_cli_t *o, mm_run_t *r)
+{
+    int status = 0;
+    if (o->real)
+        status = print_real(o->output, r);
+    else if (o->output == OUT_JSON)
+        print_json(r);
+    else if (o->output == OUT_CSV)
+        print_csv(r);
+    else if (!o->run.explain)
+        print_text(r);
+    fclose(r->mem);
+    r->mem = NULL;
+    fwrite(r->tbuf, 1, r->tlen, stdout);
+    return status;
+}
+
+static void run_free(mm_run_t *r)
+{
+    if (r->mem)
+        fclose(r->mem);
+    free(r->tbuf);
+    mm_sys_destroy(r->sys);
+    free(r->model), free(r->real), mmsc_free(&r->sc);
+}
+
+int cmd_mm(int argc, char **argv)
+{
+    mm_cli_t o;
+    mm_run_t r;
+    memset(&r, 0, sizeof r);
+    int rc = parse(&o, argc, argv);
+    if (rc == 0 && (rc = run(&o, &r)) == 0)
+        rc = print(&o, &r);
+    run_free(&r);
+    return rc == MM_SERVED ? CLI_OK : rc;
 }

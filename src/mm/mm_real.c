@@ -79,11 +79,12 @@ static int64_t count_vmas(void)
     return n;
 }
 
-static int full_read(int fd, void *p, size_t n)
+/* Move all n bytes at c through fd, reading (wr 0) or writing: 0, or -1 at
+ * the end of the file or on an error (EINTR is retried). */
+static int full_io(int fd, char *c, size_t n, int wr)
 {
-    char *c = p;
     while (n) {
-        ssize_t r = read(fd, c, n);
+        ssize_t r = wr ? write(fd, c, n) : read(fd, c, n);
         if (r <= 0) {
             if (r < 0 && errno == EINTR)
                 continue;
@@ -94,20 +95,9 @@ static int full_read(int fd, void *p, size_t n)
     return 0;
 }
 
-static int full_write(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t r = write(fd, c, n);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += r, n -= (size_t)r;
-    }
-    return 0;
-}
+static int full_read(int fd, void *p, size_t n) { return full_io(fd, p, n, 0); }
+/* full_io only reads *p when writing: the const is kept in fact. */
+static int full_write(int fd, const void *p, size_t n) { return full_io(fd, (char *)(uintptr_t)p, n, 1); }
 
 /* Touch the stack and the buffers so that their faults (CoW after a fork)
  * happen here, outside any measured operation. */
@@ -149,6 +139,23 @@ static __attribute__((noinline, no_sanitize("address", "undefined"))) int touch_
         }
     }
     return segv_code;
+}
+
+/* After the measured operation q (file fd, rusage before b and after a):
+ * close the file, and answer p with the faults in between and the VMA count
+ * (after warming the fork's parent again, so that its later operations do
+ * not count the copy-on-write of its stack). */
+static void answer(int slot, const req_t *q, rep_t *p, int fd, const struct rusage *b, const struct rusage *a)
+{
+    if (fd >= 0)
+        close(fd);
+    p->minflt = a->ru_minflt - b->ru_minflt;
+    p->majflt = a->ru_majflt - b->ru_majflt;
+    if (q->kind == RQ_FORK)
+        warm();
+    p->vmas = count_vmas();
+    if (full_write(rp_fd[slot][1], p, sizeof *p) < 0)
+        _exit(1);
 }
 
 static __attribute__((noreturn)) void serve(int slot)
@@ -211,15 +218,7 @@ static __attribute__((noreturn)) void serve(int slot)
             break;
         }
         getrusage(RUSAGE_SELF, &a);
-        if (fd >= 0)
-            close(fd);
-        p.minflt = a.ru_minflt - b.ru_minflt;
-        p.majflt = a.ru_majflt - b.ru_majflt;
-        if (q.kind == RQ_FORK)
-            warm();
-        p.vmas = count_vmas();
-        if (full_write(rp_fd[slot][1], &p, sizeof p) < 0)
-            _exit(1);
+        answer(slot, &q, &p, fd, &b, &a);
     }
 }
 
@@ -323,226 +322,295 @@ static int alive(pid_t pid)
 /* Wait until pid is a zombie or gone: its mm is released by then. */
 static void wait_dead(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 2000; i++) {
-        int fd = open(path, O_RDONLY);
-        if (fd < 0)
-            return;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            return;
-        buf[n] = 0;
-        char *rp = strrchr(buf, ')');
-        if (rp && (rp[2] == 'Z' || rp[2] == 'X'))
-            return;
+    for (int i = 0; i < 2000 && alive(pid); i++) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
 }
 
-int mmsc_run_real(const mmsc_t *sc, const mmsc_opts_t *ro, mmsc_result_t *res, diag_t *d)
+/* The real side of a run: the tasks, files and symbols the scenario made. */
+typedef struct real {
+    rtask_t tasks[64];   /* by scenario pid (1-based, numbered as the model does) */
+    struct {
+        char name[64];   /* as the scenario declared it */
+        char path[256];  /* the real file, in dir */
+    } files[64];
+    int nfiles;          /* files made, [0, 64] */
+    struct {
+        char name[32];   /* SYM */
+        uint64_t val;    /* the real address */
+    } syms[64];          /* bound symbols, in binding order (the last binding wins) */
+    int nsyms;           /* [0, 64] */
+    int cur;             /* the acting scenario pid, 0 none */
+    int nextpid;         /* the scenario pid of the next spawn or fork */
+    int nslot;           /* pipe slots taken, [0, NT] */
+    pid_t first;         /* the spawned server, 0 before the spawn */
+    char dir[sizeof "/tmp/vmlab-mm-XXXXXX"]; /* the files' temporary directory */
+} real_t;
+
+/* real_line's answers besides 0 and -errno: the line is done (noted or run
+ * without a request), or the acting task did not answer. */
+enum { LINE_DONE = 1, TASK_DIED = -0x10000 };
+
+/* op's address on the real side into *a: 1, or 0 when its symbol was never
+ * bound there (*a is then the bare offset). */
+static int real_addr(const real_t *s, const mmsc_addr_t *ad, uint64_t *a)
 {
-    rtask_t tasks[64];
-    memset(tasks, 0, sizeof tasks);
-    struct { char name[64]; char path[256]; } files[64];
-    int nfiles = 0, cur = 0, nextpid = 1, nslot = 0, rc = 0;
-    struct { char name[32]; uint64_t val; } syms[64];
-    int nsyms = 0;
-    char dir[] = "/tmp/vmlab-mm-XXXXXX";
-    if (!mkdtemp(dir))
-        return diag_set(d, "", 0, errno, "cannot make a temporary directory: %s", strerror(errno));
-    for (int i = 0; i < NT; i++)
-        if (pipe(rq_fd[i]) < 0 || pipe(rp_fd[i]) < 0)
-            return diag_set(d, "", 0, errno, "pipe: %s", strerror(errno));
-    pid_t first = 0;
-    for (size_t i = 0; i < sc->n; i++) {
-        const mmsc_op_t *op = &sc->ops[i];
-        mmsc_result_t *x = &res[i];
-        if (ro && ro->progress)
-            ro->progress(ro->progress_ctx, i, sc->n, i);
-        memset(x, 0, sizeof *x);
-        req_t q;
-        rep_t p;
-        memset(&q, 0, sizeof q);
-        memset(&p, 0, sizeof p);
-        uint64_t a = (uint64_t)op->addr.off;
-        int have_addr = 1;
-        if (op->addr.sym[0]) {
-            have_addr = 0;
-            for (int k = nsyms - 1; k >= 0 && !have_addr; k--)
-                if (!strcmp(syms[k].name, op->addr.sym))
-                    a = syms[k].val + (uint64_t)op->addr.off, have_addr = 1;
+    *a = (uint64_t)ad->off;
+    if (!ad->sym[0])
+        return 1;
+    for (int k = s->nsyms - 1; k >= 0; k--)
+        if (!strcmp(s->syms[k].name, ad->sym)) {
+            *a = s->syms[k].val + (uint64_t)ad->off;
+            return 1;
         }
-        q.kind = RQ_NOP;
-        switch (op->kind) {
-        case MOP_SPAWN:
-            if (op->name[0] || first) {
-                snprintf(x->note, sizeof x->note, "not run for real: %s", op->name[0] ? "spawn of an ELF" : "a second spawn");
-                continue;
-            }
-            if (nslot == NT)
-                return diag_set(d, "", op->line, EINVAL, "too many real tasks (expected at most %d)", NT);
-            first = fork();
-            if (first < 0)
-                return diag_set(d, "", op->line, errno, "fork: %s", strerror(errno));
-            if (first == 0)
-                server_start(nslot);
-            cur = nextpid++;
-            tasks[cur].slot = nslot++;
-            tasks[cur].pid = first;
-            if (call(tasks[cur].slot, tasks[cur].pid, &q, &p) < 0)
-                goto io;
-            tasks[cur].base = p.vmas;
-            x->ran = 1;
-            x->vmas = 0;
-            continue;
-        case MOP_FILE: {
-            if (nfiles == 64)
-                continue;
-            snprintf(files[nfiles].name, 64, "%s", op->name);
-            snprintf(files[nfiles].path, 256, "%s/f%d", dir, nfiles);
-            int fd = open(files[nfiles].path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-            if (fd < 0)
-                return diag_set(d, "", op->line, errno, "cannot create %s: %s", files[nfiles].path, strerror(errno));
-            static char page[4096];
-            memset(page, 'v', sizeof page);
-            for (uint64_t o = 0; o < op->len; o += 4096) {
-                size_t n = op->len - o < 4096 ? (size_t)(op->len - o) : 4096;
-                if (write(fd, page, n) != (ssize_t)n) {
-                    close(fd);
-                    return diag_set(d, "", op->line, EIO, "cannot write %s", files[nfiles].path);
-                }
-            }
-            if (op->cold) {
-                fsync(fd);
-                posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-            }
+    return 0;
+}
+
+/* Say why the line is not run for real: LINE_DONE. */
+static int not_run(mmsc_result_t *x, const char *why)
+{
+    snprintf(x->note, sizeof x->note, "not run for real: %s", why);
+    return LINE_DONE;
+}
+
+static int too_many(const mmsc_op_t *op, diag_t *d)
+{
+    return diag_set(d, "", op->line, EINVAL, "too many real tasks (expected at most %d)", NT);
+}
+
+/* The first spawn starts the first server; q is a RQ_NOP, asked for the VMA
+ * count the task's later counts are relative to. */
+static int real_spawn(real_t *s, const mmsc_op_t *op, const req_t *q, mmsc_result_t *x, diag_t *d)
+{
+    if (op->name[0] || s->first)
+        return not_run(x, op->name[0] ? "spawn of an ELF" : "a second spawn");
+    if (s->nslot == NT)
+        return too_many(op, d);
+    s->first = fork();
+    if (s->first < 0) {
+        s->first = 0;
+        return diag_set(d, "", op->line, errno, "fork: %s", strerror(errno));
+    }
+    if (s->first == 0)
+        server_start(s->nslot);
+    rtask_t *t = &s->tasks[s->cur = s->nextpid++];
+    t->slot = s->nslot++;
+    t->pid = s->first;
+    rep_t p;
+    memset(&p, 0, sizeof p);
+    if (call(t->slot, t->pid, q, &p) < 0)
+        return TASK_DIED;
+    t->base = p.vmas;
+    x->ran = 1;
+    x->vmas = 0;
+    return LINE_DONE;
+}
+
+/* A file of op->len bytes of 'v' (out of the page cache when cold). */
+static int real_file(real_t *s, const mmsc_op_t *op, mmsc_result_t *x, diag_t *d)
+{
+    static char page[4096];
+    if (s->nfiles == 64)
+        return LINE_DONE;
+    const char *path = s->files[s->nfiles].path;
+    snprintf(s->files[s->nfiles].name, 64, "%s", op->name);
+    snprintf(s->files[s->nfiles].path, 256, "%s/f%d", s->dir, s->nfiles);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return diag_set(d, "", op->line, errno, "cannot create %s: %s", path, strerror(errno));
+    memset(page, 'v', sizeof page);
+    for (uint64_t o = 0; o < op->len; o += 4096) {
+        size_t n = op->len - o < 4096 ? (size_t)(op->len - o) : 4096;
+        if (write(fd, page, n) != (ssize_t)n) {
             close(fd);
-            nfiles++;
-            x->ran = 1;
-            continue;
-        }
-        case MOP_MMAP:
-            q.kind = RQ_MMAP;
-            q.addr = op->addr_none ? 0 : a;
-            q.len = op->len, q.prot = op->prot, q.flags = op->flags, q.off = op->off;
-            if (!(op->flags & MM_MAP_ANON)) {
-                int k;
-                for (k = 0; k < nfiles && strcmp(files[k].name, op->name); k++)
-                    ;
-                if (k == nfiles)
-                    return diag_set(d, "", op->line, EINVAL, "unknown file '%s'", op->name);
-                snprintf(q.path, sizeof q.path, "%s", files[k].path);
-            }
-            break;
-        case MOP_MUNMAP:
-        case MOP_MPROTECT:
-            q.kind = op->kind == MOP_MUNMAP ? RQ_MUNMAP : RQ_MPROTECT;
-            q.addr = a, q.len = op->len, q.prot = op->prot;
-            break;
-        case MOP_BRK:
-            if (!op->brk_rel) {
-                snprintf(x->note, sizeof x->note, "not run for real: brk to an absolute address");
-                continue;
-            }
-            q.kind = RQ_BRK;
-            q.delta = op->brk_rel > 0 ? (int64_t)op->len : -(int64_t)op->len;
-            break;
-        case MOP_TOUCH:
-            if (op->acc == MM_ACC_EXEC) {
-                snprintf(x->note, sizeof x->note, "not run for real: execute access");
-                continue;
-            }
-            q.kind = RQ_TOUCH;
-            q.addr = a, q.len = op->len, q.acc = (int)op->acc;
-            break;
-        case MOP_FORK:
-            if (nslot == NT)
-                return diag_set(d, "", op->line, EINVAL, "too many real tasks (expected at most %d)", NT);
-            q.kind = RQ_FORK;
-            q.slot = nslot;
-            break;
-        case MOP_SWITCH:
-            if (op->len >= 64 || !tasks[op->len].pid)
-                return diag_set(d, "", op->line, EINVAL, "no live real task %llu", (unsigned long long)op->len);
-            cur = (int)op->len;
-            break;
-        case MOP_EXEC:
-            snprintf(x->note, sizeof x->note, "not run for real: execve");
-            tasks[cur].execed = 1;
-            continue;
-        case MOP_EXIT:
-            q.kind = RQ_EXIT;
-            break;
-        case MOP_RECLAIM:
-            snprintf(x->note, sizeof x->note, "not run for real: reclaim");
-            continue;
-        default:
-            break;
-        }
-        if (!cur || !tasks[cur].pid) {
-            snprintf(x->note, sizeof x->note, "not run for real: no real task");
-            continue;
-        }
-        if (tasks[cur].execed && q.kind != RQ_EXIT) {
-            snprintf(x->note, sizeof x->note, "not run for real: after the model's execve");
-            continue;
-        }
-        if (!have_addr) {
-            snprintf(x->note, sizeof x->note, "not run for real: unbound symbol");
-            continue;
-        }
-        if (q.kind == RQ_EXIT) {
-            full_write(rq_fd[tasks[cur].slot][1], &q, sizeof q);
-            wait_dead(tasks[cur].pid);
-            if (tasks[cur].pid == first)
-                waitpid(first, NULL, 0);
-            tasks[cur].pid = 0;
-            cur = 0;
-            for (int k = 1; k < 64 && !cur; k++)
-                if (tasks[k].pid)
-                    cur = k;
-            x->ran = 1;
-            if (cur && call(tasks[cur].slot, tasks[cur].pid, &(req_t){.kind = RQ_NOP}, &p) == 0)
-                x->vmas = p.vmas - tasks[cur].base;
-            continue;
-        }
-        if (call(tasks[cur].slot, tasks[cur].pid, &q, &p) < 0)
-            goto io;
-        x->ran = 1;
-        x->rc = (int)p.rc;
-        x->minflt = p.minflt, x->majflt = p.majflt;
-        x->segv = p.segv;
-        x->vmas = p.vmas - tasks[cur].base;
-        if (q.kind == RQ_FORK && p.rc == 0) {
-            int c = nextpid++;
-            if (c < 64) {
-                tasks[c].slot = nslot++;
-                tasks[c].pid = (pid_t)p.val;
-                tasks[c].base = tasks[cur].base;
-            }
-        }
-        if ((op->kind == MOP_MMAP || op->kind == MOP_BRK) && op->bind[0] && nsyms < 64) {
-            snprintf(syms[nsyms].name, sizeof syms[0].name, "%s", op->bind);
-            syms[nsyms++].val = p.val;
+            return diag_set(d, "", op->line, EIO, "cannot write %s", path);
         }
     }
-    goto done;
-io:
-    rc = diag_set(d, "", 0, EIO, "a real task died (expected it to answer every operation)");
-done:
+    if (op->cold) {
+        fsync(fd);
+        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    }
+    close(fd);
+    s->nfiles++;
+    x->ran = 1;
+    return LINE_DONE;
+}
+
+/* mmap's request; its file by the name the scenario declared. */
+static int real_mmap(const real_t *s, const mmsc_op_t *op, uint64_t a, req_t *q, diag_t *d)
+{
+    q->kind = RQ_MMAP;
+    q->addr = op->addr_none ? 0 : a;
+    q->len = op->len, q->prot = op->prot, q->flags = op->flags, q->off = op->off;
+    if (op->flags & MM_MAP_ANON)
+        return 0;
+    int k;
+    for (k = 0; k < s->nfiles && strcmp(s->files[k].name, op->name); k++)
+        ;
+    if (k == s->nfiles)
+        return diag_set(d, "", op->line, EINVAL, "unknown file '%s'", op->name);
+    snprintf(q->path, sizeof q->path, "%s", s->files[k].path);
+    return 0;
+}
+
+/* Turn op into the request q for the acting task: 0 (q is to be sent; a
+ * RQ_NOP still measures the line), LINE_DONE, or -errno with d. */
+static int real_prepare(real_t *s, const mmsc_op_t *op, uint64_t a, req_t *q, mmsc_result_t *x, diag_t *d)
+{
+    switch (op->kind) {
+    case MOP_SPAWN: return real_spawn(s, op, q, x, d);
+    case MOP_FILE: return real_file(s, op, x, d);
+    case MOP_MMAP: return real_mmap(s, op, a, q, d);
+    case MOP_MUNMAP:
+    case MOP_MPROTECT:
+        q->kind = op->kind == MOP_MUNMAP ? RQ_MUNMAP : RQ_MPROTECT;
+        q->addr = a, q->len = op->len, q->prot = op->prot;
+        return 0;
+    case MOP_BRK:
+        if (!op->brk_rel)
+            return not_run(x, "brk to an absolute address");
+        q->kind = RQ_BRK;
+        q->delta = op->brk_rel > 0 ? (int64_t)op->len : -(int64_t)op->len;
+        return 0;
+    case MOP_TOUCH:
+        if (op->acc == MM_ACC_EXEC)
+            return not_run(x, "execute access");
+        q->kind = RQ_TOUCH;
+        q->addr = a, q->len = op->len, q->acc = (int)op->acc;
+        return 0;
+    case MOP_FORK:
+        if (s->nslot == NT)
+            return too_many(op, d);
+        q->kind = RQ_FORK;
+        q->slot = s->nslot;
+        return 0;
+    case MOP_SWITCH:
+        if (op->len >= 64 || !s->tasks[op->len].pid)
+            return diag_set(d, "", op->line, EINVAL, "no live real task %llu", (unsigned long long)op->len);
+        s->cur = (int)op->len;
+        return 0;
+    case MOP_EXEC:
+        s->tasks[s->cur].execed = 1;
+        return not_run(x, "execve");
+    case MOP_EXIT: q->kind = RQ_EXIT; return 0;
+    case MOP_RECLAIM: return not_run(x, "reclaim");
+    default: return 0;
+    }
+}
+
+/* The acting task exits (no answer comes: wait until its mm is gone); the
+ * live task of the lowest scenario pid acts next, and x gets its VMAs. */
+static void real_exit(real_t *s, const req_t *q, mmsc_result_t *x)
+{
+    rtask_t *t = &s->tasks[s->cur];
+    full_write(rq_fd[t->slot][1], q, sizeof *q);
+    wait_dead(t->pid);
+    if (t->pid == s->first)
+        waitpid(s->first, NULL, 0);
+    t->pid = 0;
+    s->cur = 0;
+    for (int k = 1; k < 64 && !s->cur; k++)
+        if (s->tasks[k].pid)
+            s->cur = k;
+    x->ran = 1;
+    rep_t p;
+    if (s->cur && call(s->tasks[s->cur].slot, s->tasks[s->cur].pid, &(req_t){.kind = RQ_NOP}, &p) == 0)
+        x->vmas = p.vmas - s->tasks[s->cur].base;
+}
+
+/* Send q to the acting task and take its answer into x; a fork's child
+ * becomes a task, a binding a symbol. */
+static int real_send(real_t *s, const mmsc_op_t *op, const req_t *q, mmsc_result_t *x)
+{
+    rtask_t *t = &s->tasks[s->cur];
+    rep_t p;
+    memset(&p, 0, sizeof p);
+    if (call(t->slot, t->pid, q, &p) < 0)
+        return TASK_DIED;
+    x->ran = 1;
+    x->rc = (int)p.rc;
+    x->minflt = p.minflt, x->majflt = p.majflt;
+    x->segv = p.segv;
+    x->vmas = p.vmas - t->base;
+    if (q->kind == RQ_FORK && p.rc == 0) {
+        int c = s->nextpid++;
+        if (c < 64) {
+            s->tasks[c].slot = s->nslot++;
+            s->tasks[c].pid = (pid_t)p.val;
+            s->tasks[c].base = t->base;
+        }
+    }
+    if ((op->kind == MOP_MMAP || op->kind == MOP_BRK) && op->bind[0] && s->nsyms < 64) {
+        snprintf(s->syms[s->nsyms].name, sizeof s->syms[0].name, "%s", op->bind);
+        s->syms[s->nsyms++].val = p.val;
+    }
+    return 0;
+}
+
+/* One line in the real processes: 0, TASK_DIED, or -errno with d. */
+static int real_line(real_t *s, const mmsc_op_t *op, mmsc_result_t *x, diag_t *d)
+{
+    req_t q;
+    uint64_t a;
+    memset(x, 0, sizeof *x);
+    memset(&q, 0, sizeof q);
+    q.kind = RQ_NOP;
+    int have_addr = real_addr(s, &op->addr, &a);
+    int rc = real_prepare(s, op, a, &q, x, d);
+    if (rc != 0)
+        return rc == LINE_DONE ? 0 : rc;
+    if (!s->cur || !s->tasks[s->cur].pid)
+        return not_run(x, "no real task"), 0;
+    if (s->tasks[s->cur].execed && q.kind != RQ_EXIT)
+        return not_run(x, "after the model's execve"), 0;
+    if (!have_addr)
+        return not_run(x, "unbound symbol"), 0;
+    if (q.kind == RQ_EXIT) {
+        real_exit(s, &q, x);
+        return 0;
+    }
+    return real_send(s, op, &q, x);
+}
+
+/* Stop every server, close the pipes (-1: never made) and remove the files. */
+static void real_end(real_t *s)
+{
     for (int k = 1; k < 64; k++)
-        if (tasks[k].pid)
-            kill(tasks[k].pid, SIGKILL);
-    if (first)
-        waitpid(first, NULL, 0);
+        if (s->tasks[k].pid)
+            kill(s->tasks[k].pid, SIGKILL);
+    if (s->first)
+        waitpid(s->first, NULL, 0);
     for (int i = 0; i < NT; i++) {
         close(rq_fd[i][0]), close(rq_fd[i][1]), close(rp_fd[i][0]), close(rp_fd[i][1]);
     }
-    for (int k = 0; k < nfiles; k++)
-        unlink(files[k].path);
-    rmdir(dir);
+    for (int k = 0; k < s->nfiles; k++)
+        unlink(s->files[k].path);
+    rmdir(s->dir);
+}
+
+int mmsc_run_real(const mmsc_t *sc, const mmsc_opts_t *ro, mmsc_result_t *res, diag_t *d)
+{
+    real_t s;
+    memset(&s, 0, sizeof s);
+    s.nextpid = 1;
+    strcpy(s.dir, "/tmp/vmlab-mm-XXXXXX");
+    if (!mkdtemp(s.dir))
+        return diag_set(d, "", 0, errno, "cannot make a temporary directory: %s", strerror(errno));
+    int rc = 0;
+    memset(rq_fd, -1, sizeof rq_fd), memset(rp_fd, -1, sizeof rp_fd);
+    for (int i = 0; i < NT && rc == 0; i++)
+        if (pipe(rq_fd[i]) < 0 || pipe(rp_fd[i]) < 0)
+            rc = diag_set(d, "", 0, errno, "pipe: %s", strerror(errno));
+    for (size_t i = 0; i < sc->n && rc == 0; i++) {
+        if (ro && ro->progress)
+            ro->progress(ro->progress_ctx, i, sc->n, i);
+        rc = real_line(&s, &sc->ops[i], &res[i], d);
+    }
+    if (rc == TASK_DIED)
+        rc = diag_set(d, "", 0, EIO, "a real task died (expected it to answer every operation)");
+    /* Every way out stops the servers: they hold vmlab's stdout and every
+     * pipe, so one left behind waits for a request forever. */
+    real_end(&s);
     return rc;
 }
