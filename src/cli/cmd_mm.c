@@ -235,6 +235,10 @@ static int run(const mm_cli_t *o, mm_run_t *r)
     }
     /* Text output goes to a memory buffer first: an error leaves nothing half-written. */
     r->mem = open_memstream(&r->tbuf, &r->tlen);
+    if (!r->mem) {
+        cli_error("cannot buffer the output: %s", strerror(errno));
+        return CLI_ERR;
+    }
     mmsc_opts_t ro = o->run;
     ro.out = o->output == OUT_TEXT && !o->real ? r->mem : NULL;
     /* Output waits in the memory stream until the end: the line is never in
