@@ -4,8 +4,12 @@
  * allocator design (`replay`), or record a program's allocations as a trace
  * (`record`, in cmd_malloc_record.c).
  *
- * Every trace is read and parsed before anything runs, so a malformed line
- * gives one error and no table.
+ * replay: parse() turns the command line into a replay_cli_t (every bad
+ * argument a usage error, exit 2); load_traces() reads and parses every trace
+ * before anything runs, so a malformed line gives one error and no table;
+ * then either frag_all() prints fragmentation samples as the replays go, or
+ * run_all() replays each trace under each design (mr_run) and print() writes
+ * the one table or JSON array, then the invalid runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -59,6 +63,45 @@ static const char malloc_help[] =
 
 #define MAX_POLICIES 16
 
+/* Long options of `malloc replay` without a short form. */
+enum { O_OUTPUT = CLI_OPT_BASE, O_DEFER_COALESCE, O_LOW_PLACEMENT, O_CANARY, O_FRAG, O_EVERY,
+       O_NO_PROGRESS };
+
+static const struct option replay_opts[] = {
+    {"policy", required_argument, 0, 'p'}, {"align", required_argument, 0, 'a'},
+    {"output", required_argument, 0, O_OUTPUT}, {"time", required_argument, 0, 't'},
+    {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
+    {"grow", required_argument, 0, 'g'},  {"defer-coalesce", no_argument, 0, O_DEFER_COALESCE},
+    {"low-placement", no_argument, 0, O_LOW_PLACEMENT}, {"canary", no_argument, 0, O_CANARY},
+    {"no-progress", no_argument, 0, O_NO_PROGRESS},
+    {"frag", no_argument, 0, O_FRAG},      {"every", required_argument, 0, O_EVERY},
+    {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+};
+
+/* The command line of `malloc replay`, parsed. */
+typedef struct replay_cli {
+    const char *policy_arg;        /* -p as given (the last one), NULL: segfit */
+    char *policy_copy;             /* a copy of policy_arg split in place; pol[] points into
+                                      it (owned) */
+    const char *pol[MAX_POLICIES]; /* the designs to run, in order, each once */
+    int npol;                      /* entries in pol */
+    char **traces;                 /* the TRACE operands (files or gen:KIND:SEED), in argv */
+    int ntr;                       /* entries in traces, at least 1 */
+    mr_opts_t mo;                  /* -a, -g, the placement flags, -t and -s */
+    out_format_t output;           /* --output: text, json, or csv (with --frag only) */
+    int frag;                      /* --frag: fragmentation over time, not the summary */
+    uint64_t every;                /* --every (--frag only); 0: 200 samples per trace */
+    int progress;                  /* 0: --no-progress */
+} replay_cli_t;
+
+/* The traces, loaded, and what replaying them gave. */
+typedef struct replay_runs {
+    mr_trace_t *tr;   /* ntr traces, parsed or generated */
+    mr_result_t *res; /* res[i * npol + j]: trace i under design j */
+} replay_runs_t;
+
+enum { REPLAY_SERVED = -1 }; /* --help or --list was served */
+
 static int add_policy(const char **pol, int *n, const char *name)
 {
     for (int i = 0; i < *n; i++)
@@ -93,15 +136,117 @@ static int parse_policies(char *list, const char **pol, int *n)
     return 0;
 }
 
+/* o->pol from -p, or segfit without it: 0 or a CLI_* status. */
+static int set_policies(replay_cli_t *o)
+{
+    if (!o->policy_arg) {
+        o->pol[o->npol++] = "segfit";
+        return 0;
+    }
+    o->policy_copy = strdup(o->policy_arg);
+    return o->policy_copy ? parse_policies(o->policy_copy, o->pol, &o->npol) : CLI_ERR;
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
 }
 
-/* Long options of `malloc replay` without a short form. */
-enum { O_OUTPUT = CLI_OPT_BASE, O_DEFER_COALESCE, O_LOW_PLACEMENT, O_CANARY, O_FRAG, O_EVERY,
-       O_NO_PROGRESS };
+/* --list: the designs and libc, one a line. */
+static void list_designs(void)
+{
+    for (size_t i = 0; i < ma_ndesigns(); i++)
+        printf("%-16s %s\n", ma_design_name(i), ma_design_summary(i));
+    printf("%-16s %s\n", "libc", "the C library's malloc, for comparison");
+}
+
+/* One option into *o: 0, a CLI_* status, or REPLAY_SERVED. */
+static int parse_opt(replay_cli_t *o, int c, const char *arg)
+{
+    uint64_t v;
+    char *end;
+    switch (c) {
+    case 'p': o->policy_arg = arg; return 0;
+    case O_NO_PROGRESS: o->progress = 0; return 0;
+    case 'a':
+        if (strcmp(arg, "8") != 0 && strcmp(arg, "16") != 0)
+            return cli_usage("malloc", "--align %s (expected 8 or 16)", arg);
+        o->mo.align = (size_t)atoi(arg);
+        return 0;
+    case O_OUTPUT: return cli_output("malloc", arg, OUT_ACCEPT_ALL, &o->output) ? CLI_USAGE : 0;
+    case 't':
+        errno = 0;
+        o->mo.min_seconds = strtod(arg, &end);
+        if (errno || *end || end == arg || o->mo.min_seconds < 0 || o->mo.min_seconds > 60)
+            return cli_usage("malloc", "--time '%s' (expected seconds, 0..60)", arg);
+        return 0;
+    case 's':
+        if (cli_u64("malloc", "--samples", arg, 1, 15, &v))
+            return CLI_USAGE;
+        o->mo.samples = (int)v;
+        return 0;
+    case O_DEFER_COALESCE: o->mo.flags |= MA_DEFER_COALESCE; return 0;
+    case O_LOW_PLACEMENT: o->mo.flags |= MA_NO_PLACE_SPLIT; return 0;
+    case O_CANARY: o->mo.flags |= MA_CANARY; return 0;
+    case O_FRAG: o->frag = 1; return 0;
+    case O_EVERY:
+        return cli_u64("malloc", "--every", arg, 1, UINT64_MAX, &o->every) ? CLI_USAGE : 0;
+    case 'g':
+        if (cli_u64("malloc", "--grow", arg, 16, (uint64_t)1 << 30, &v))
+            return CLI_USAGE;
+        o->mo.grow_min = (size_t)v;
+        return 0;
+    case 'l': list_designs(); return REPLAY_SERVED;
+    case 'h': fputs(malloc_help, stdout); return REPLAY_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said why */
+    }
+}
+
+/* The whole command line into *o: 0, a CLI_* status, or REPLAY_SERVED. */
+static int parse(replay_cli_t *o, int argc, char **argv)
+{
+    int c, rc;
+    memset(o, 0, sizeof *o);
+    o->mo = (mr_opts_t){.align = 8, .min_seconds = 0.05, .samples = 3};
+    o->output = OUT_TEXT;
+    o->progress = 1;
+    optind = 1;
+    while ((c = cli_getopt("malloc", argc, argv, "p:a:t:s:g:lh", replay_opts)) != -1)
+        if ((rc = parse_opt(o, c, optarg)) != 0)
+            return rc;
+    if (optind >= argc)
+        return cli_usage("malloc", "replay needs at least one TRACE file");
+    if (o->output == OUT_CSV && !o->frag)
+        return cli_usage("malloc", "--output csv needs --frag (expected text or json)");
+    if (o->every && !o->frag)
+        return cli_usage("malloc", "--every needs --frag");
+    o->traces = argv + optind;
+    o->ntr = argc - optind;
+    return set_policies(o);
+}
+
+/* Read and parse (or generate) every trace before anything runs, so a
+ * malformed line gives one error and no table: 0 or CLI_ERR. */
+static int load_traces(const replay_cli_t *o, replay_runs_t *r)
+{
+    diag_t d;
+    r->tr = calloc((size_t)o->ntr, sizeof *r->tr);
+    r->res = calloc((size_t)o->ntr * (size_t)o->npol, sizeof *r->res);
+    if (!r->tr || !r->res) {
+        cli_error("out of memory");
+        return CLI_ERR;
+    }
+    for (int i = 0; i < o->ntr; i++) {
+        diag_clear(&d);
+        if (cli_malloc_load_trace(o->traces[i], &r->tr[i], &d) != 0) {
+            if (d.err)
+                cli_diag(&d);
+            return CLI_ERR;
+        }
+    }
+    return 0;
+}
 
 /* --frag: one row per sample, in the format asked for. */
 typedef struct frag_out {
@@ -149,41 +294,53 @@ static int frag_row(void *ctx, const mr_sample_t *s, const mr_span_t *spans, siz
     return ferror(stdout) ? -EIO : 0;
 }
 
-/* --frag for every trace and design. */
-static int frag_all(mr_trace_t *tr, int ntr, char **names, const char **pol, int npol,
-                    const mr_opts_t *mo, size_t every, out_format_t fmt)
+/* --frag: the header line (text, csv) or the opening of the array (json). */
+static void frag_begin(frag_out_t *f)
 {
-    frag_out_t f = {.fmt = fmt};
-    int rc = CLI_OK;
-    if (fmt == OUT_JSON) {
-        out_json_init(&f.j, stdout, OUT_JSON_LINES);
-        out_json_arr(&f.j, NULL);
-    } else if (fmt == OUT_CSV) {
+    if (f->fmt == OUT_JSON) {
+        out_json_init(&f->j, stdout, OUT_JSON_LINES);
+        out_json_arr(&f->j, NULL);
+    } else if (f->fmt == OUT_CSV) {
         printf("trace,policy,op,heap_bytes,free_bytes,largest_free,free_blocks,external,"
                "payload,alloc_bytes,live_blocks,internal\n");
     } else {
         printf("%-20s %-15s %8s %10s %10s %10s %7s %10s %10s %8s\n", "trace", "policy", "op",
                "heap", "free", "largest", "ext", "payload", "alloc", "int");
     }
-    for (int i = 0; i < ntr && rc == CLI_OK; i++)
-        for (int k = 0; k < npol && rc == CLI_OK; k++) {
-            size_t ev = every ? every : (tr[i].nops + 199) / 200;
+}
+
+/* --frag for every trace and design, untimed: stops at the first error.  A
+ * design whose heap cannot be walked is a usage error found only when its
+ * turn comes (the rows before it are printed, a JSON array is left open). */
+static int frag_all(const replay_cli_t *o, const replay_runs_t *r)
+{
+    frag_out_t f = {.fmt = o->output};
+    mr_opts_t mo = o->mo;
+    int rc = CLI_OK;
+    mo.min_seconds = 0;
+    mo.samples = 1;
+    frag_begin(&f);
+    for (int i = 0; i < o->ntr && rc == CLI_OK; i++)
+        for (int k = 0; k < o->npol && rc == CLI_OK; k++) {
+            const char *pol = o->pol[k];
+            size_t ev = o->every ? (size_t)o->every : (r->tr[i].nops + 199) / 200;
             int e;
-            f.trace = base_name(names[i]);
-            f.policy = pol[k];
-            if (strcmp(pol[k], "libc") == 0 || strcmp(pol[k], "offline") == 0 ||
-                strcmp(pol[k], "bound") == 0) {
-                cli_error("--frag: %s's heap cannot be walked (expected vmlab designs)", pol[k]);
+            f.trace = base_name(o->traces[i]);
+            f.policy = pol;
+            if (strcmp(pol, "libc") == 0 || strcmp(pol, "offline") == 0 ||
+                strcmp(pol, "bound") == 0) {
+                cli_error("--frag: %s's heap cannot be walked (expected vmlab designs)", pol);
                 return CLI_USAGE;
             }
-            e = mr_sample_run(&tr[i], pol[k], mo, ev, 0, frag_row, &f);
+            e = mr_sample_run(&r->tr[i], pol, &mo, ev, 0, frag_row, &f);
             if (e) {
-                cli_error("%s: %s: %s", names[i], pol[k],
-                          e == -EIO && !ferror(stdout) ? "out of memory in the arena" : strerror(-e));
+                cli_error("%s: %s: %s", o->traces[i], pol,
+                          e == -EIO && !ferror(stdout) ? "out of memory in the arena"
+                                                       : strerror(-e));
                 rc = CLI_ERR;
             }
         }
-    if (fmt == OUT_JSON) {
+    if (f.fmt == OUT_JSON) {
         out_json_end(&f.j);
         out_json_done(&f.j);
     }
@@ -191,228 +348,144 @@ static int frag_all(mr_trace_t *tr, int ntr, char **names, const char **pol, int
     return rc;
 }
 
-static int cmd_malloc_replay(int argc, char **argv)
+/* Replay every trace under every design, timed, into r->res: 0, or CLI_ERR
+ * at the first run that fails.  Each (trace, design) replay is timed several
+ * times: the progress line names the one running and counts those done. */
+static int run_all(const replay_cli_t *o, replay_runs_t *r)
 {
-    static const struct option opts[] = {
-        {"policy", required_argument, 0, 'p'}, {"align", required_argument, 0, 'a'},
-        {"output", required_argument, 0, O_OUTPUT}, {"time", required_argument, 0, 't'},
-        {"samples", required_argument, 0, 's'}, {"list", no_argument, 0, 'l'},
-        {"grow", required_argument, 0, 'g'},  {"defer-coalesce", no_argument, 0, O_DEFER_COALESCE},
-        {"low-placement", no_argument, 0, O_LOW_PLACEMENT}, {"canary", no_argument, 0, O_CANARY},
-        {"no-progress", no_argument, 0, O_NO_PROGRESS},
-        {"frag", no_argument, 0, O_FRAG},      {"every", required_argument, 0, O_EVERY},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
-    };
-    const char *pol[MAX_POLICIES];
-    char *policy_arg = NULL, *end, *policy_copy = NULL;
-    int npol = 0, c, samples = 3, ntr, failed = 0, rc = CLI_OK, frag = 0, progress = 1;
-    uint64_t every = 0;
-    uint64_t v;
-    size_t align = 8, grow = 0;
-    unsigned flags = 0;
-    double secs = 0.05;
-    mr_trace_t *tr = NULL;
-    mr_result_t *res = NULL;
-    out_format_t output = OUT_TEXT;
-    diag_t d;
-
-    optind = 1;
-    while ((c = cli_getopt("malloc", argc, argv, "p:a:t:s:g:lh", opts)) != -1) {
-        switch (c) {
-        case 'p': policy_arg = optarg; break;
-        case O_NO_PROGRESS: progress = 0; break;
-        case 'a':
-            if (strcmp(optarg, "8") != 0 && strcmp(optarg, "16") != 0)
-                return cli_usage("malloc", "--align %s (expected 8 or 16)", optarg);
-            align = (size_t)atoi(optarg);
-            break;
-        case O_OUTPUT:
-            if (cli_output("malloc", optarg, OUT_ACCEPT_ALL, &output))
-                return CLI_USAGE;
-            break;
-        case 't':
-            errno = 0;
-            secs = strtod(optarg, &end);
-            if (errno || *end || end == optarg || secs < 0 || secs > 60)
-                return cli_usage("malloc", "--time '%s' (expected seconds, 0..60)", optarg);
-            break;
-        case 's':
-            if (cli_u64("malloc", "--samples", optarg, 1, 15, &v))
-                return CLI_USAGE;
-            samples = (int)v;
-            break;
-        case O_DEFER_COALESCE: flags |= MA_DEFER_COALESCE; break;
-        case O_LOW_PLACEMENT: flags |= MA_NO_PLACE_SPLIT; break;
-        case O_CANARY: flags |= MA_CANARY; break;
-        case O_FRAG: frag = 1; break;
-        case O_EVERY:
-            if (cli_u64("malloc", "--every", optarg, 1, UINT64_MAX, &every))
-                return CLI_USAGE;
-            break;
-        case 'g':
-            if (cli_u64("malloc", "--grow", optarg, 16, (uint64_t)1 << 30, &v))
-                return CLI_USAGE;
-            grow = (size_t)v;
-            break;
-        case 'l':
-            for (size_t i = 0; i < ma_ndesigns(); i++)
-                printf("%-16s %s\n", ma_design_name(i), ma_design_summary(i));
-            printf("%-16s %s\n", "libc", "the C library's malloc, for comparison");
-            return CLI_OK;
-        case 'h': fputs(malloc_help, stdout); return CLI_OK;
-        default: return CLI_USAGE; /* cli_getopt said why */
-        }
-    }
-    if (optind >= argc)
-        return cli_usage("malloc", "replay needs at least one TRACE file");
-    if (output == OUT_CSV && !frag)
-        return cli_usage("malloc", "--output csv needs --frag (expected text or json)");
-    if (every && !frag)
-        return cli_usage("malloc", "--every needs --frag");
-    if (policy_arg) {
-        int prc;
-        policy_copy = strdup(policy_arg); /* pol[] points into it */
-        prc = policy_copy ? parse_policies(policy_copy, pol, &npol) : CLI_ERR;
-        if (prc) {
-            free(policy_copy);
-            return prc;
-        }
-    } else {
-        pol[npol++] = "segfit";
-    }
-    ntr = argc - optind;
-    tr = calloc((size_t)ntr, sizeof *tr);
-    res = calloc((size_t)ntr * (size_t)npol, sizeof *res);
-    if (!tr || !res) {
-        cli_error("out of memory");
-        rc = CLI_ERR;
-        goto out;
-    }
-    /* read and parse everything first */
-    for (int i = 0; i < ntr; i++) {
-        char *text = NULL;
-        size_t len;
-        const char *path = argv[optind + i];
-        diag_clear(&d);
-        if (strncmp(path, "gen:", 4) == 0) {
-            if (cli_malloc_gen_trace(path, &tr[i], &d) != 0) {
-                rc = cli_diag(&d);
-                goto out;
-            }
-            continue;
-        }
-        if (env_read_text(path, &text, &len, &d) != 0 ||
-            mr_parse(path, text, len, (size_t)env_mem_bytes(), &tr[i], &d) != 0) {
-            if (d.err)
-                cli_diag(&d);
-            rc = CLI_ERR;
-            if (text)
-                free(text);
-            goto out;
-        }
-        free(text);
-    }
-    if (frag) {
-        mr_opts_t mo = {align, grow, flags, 0, 1};
-        rc = frag_all(tr, ntr, argv + optind, pol, npol, &mo, (size_t)every, output);
-        goto out;
-    }
-    /* Each (trace, design) replay is timed several times: the line names
-     * the one running and counts those done. */
     progress_t pg;
     char unit[48], name[4096];
-    size_t nruns = (size_t)ntr * (size_t)npol;
+    size_t nruns = (size_t)o->ntr * (size_t)o->npol;
     snprintf(unit, sizeof unit, "of %zu replays done", nruns);
-    progress_start(&pg, NULL, stderr, progress, "malloc replay", NULL, unit);
-    for (int i = 0; i < ntr; i++)
-        for (int j = 0; j < npol; j++) {
-            mr_result_t *r = &res[i * npol + j];
-            mr_opts_t mo = {align, grow, flags, secs, samples};
-            size_t k = (size_t)i * (size_t)npol + (size_t)j;
-            snprintf(name, sizeof name, "%s: %s", base_name(argv[optind + i]), pol[j]);
+    progress_start(&pg, NULL, stderr, o->progress, "malloc replay", NULL, unit);
+    for (int i = 0; i < o->ntr; i++)
+        for (int j = 0; j < o->npol; j++) {
+            size_t k = (size_t)i * (size_t)o->npol + (size_t)j;
+            snprintf(name, sizeof name, "%s: %s", base_name(o->traces[i]), o->pol[j]);
             progress_set_name(&pg, name);
             progress_update(&pg, k, nruns, k);
-            int e = mr_run(&tr[i], pol[j], &mo, r);
+            int e = mr_run(&r->tr[i], o->pol[j], &o->mo, &r->res[k]);
             if (e) {
                 progress_end(&pg);
-                cli_error("%s: %s: %s", argv[optind + i], pol[j], strerror(-e));
-                rc = CLI_ERR;
-                goto out;
+                cli_error("%s: %s: %s", o->traces[i], o->pol[j], strerror(-e));
+                return CLI_ERR;
             }
         }
     progress_end(&pg);
-    if (output == OUT_JSON) {
-        out_json_t j;
-        out_json_init(&j, stdout, OUT_JSON_LINES);
-        out_json_arr(&j, NULL);
-        for (int i = 0; i < ntr; i++)
-            for (int k = 0; k < npol; k++) {
-                mr_result_t *r = &res[i * npol + k];
-                out_json_obj(&j, NULL);
-                out_json_str(&j, "trace", base_name(argv[optind + i]));
-                out_json_str(&j, "policy", pol[k]);
-                out_json_bool(&j, "valid", r->valid);
-                out_json_fixed(&j, "util", r->util, 6);
-                out_json_fixed(&j, "ops_per_sec", r->ops_per_sec, 0);
-                out_json_end(&j);
+    return 0;
+}
+
+/* --output json: [{trace, policy, valid, util, ops_per_sec}, ...]. */
+static void print_json(const replay_cli_t *o, const replay_runs_t *r)
+{
+    out_json_t j;
+    out_json_init(&j, stdout, OUT_JSON_LINES);
+    out_json_arr(&j, NULL);
+    for (int i = 0; i < o->ntr; i++)
+        for (int k = 0; k < o->npol; k++) {
+            const mr_result_t *x = &r->res[i * o->npol + k];
+            out_json_obj(&j, NULL);
+            out_json_str(&j, "trace", base_name(o->traces[i]));
+            out_json_str(&j, "policy", o->pol[k]);
+            out_json_bool(&j, "valid", x->valid);
+            out_json_fixed(&j, "util", x->util, 6);
+            out_json_fixed(&j, "ops_per_sec", x->ops_per_sec, 0);
+            out_json_end(&j);
+        }
+    out_json_end(&j);
+    out_json_done(&j);
+}
+
+/* One row of the text table: trace i under design j. */
+static void print_row(const replay_cli_t *o, const replay_runs_t *r, int i, int j)
+{
+    const mr_result_t *x = &r->res[i * o->npol + j];
+    printf("%-20s %-15s %-5s ", base_name(o->traces[i]), o->pol[j], x->valid ? "yes" : "no");
+    if (x->heap_bytes)
+        printf("%6.1f%% %10zu", 100 * x->util, x->heap_bytes);
+    else
+        printf("%7s %10s", "n/a", "n/a");
+    printf(" %10zu ", r->tr[i].peak_payload);
+    if (x->ops_per_sec > 0)
+        printf("%9.2f", x->ops_per_sec / 1e6);
+    else
+        printf("%9s", "-");
+    if (x->peak_rss_kb)
+        printf("  (peak RSS %ld KiB)", x->peak_rss_kb);
+    printf("\n");
+}
+
+/* The text table: for each design, a row per trace and, for several traces,
+ * their average (utilization summed over the valid runs, over all traces). */
+static void print_text(const replay_cli_t *o, const replay_runs_t *r)
+{
+    printf("%-20s %-15s %-5s %7s %10s %10s %9s\n", "trace", "policy", "valid", "util", "heap",
+           "peak", "Mops/s");
+    for (int j = 0; j < o->npol; j++) {
+        double su = 0, sops = 0;
+        int nvalid = 0;
+        for (int i = 0; i < o->ntr; i++) {
+            const mr_result_t *x = &r->res[i * o->npol + j];
+            print_row(o, r, i, j);
+            if (x->valid) {
+                su += x->util;
+                nvalid++;
             }
-        out_json_end(&j);
-        out_json_done(&j);
-    } else {
-        printf("%-20s %-15s %-5s %7s %10s %10s %9s\n", "trace", "policy", "valid", "util",
-               "heap", "peak", "Mops/s");
-        for (int j = 0; j < npol; j++) {
-            double su = 0, sops = 0;
-            int nvalid = 0;
-            for (int i = 0; i < ntr; i++) {
-                mr_result_t *r = &res[i * npol + j];
-                printf("%-20s %-15s %-5s ", base_name(argv[optind + i]), pol[j],
-                       r->valid ? "yes" : "no");
-                if (r->heap_bytes)
-                    printf("%6.1f%% %10zu", 100 * r->util, r->heap_bytes);
-                else
-                    printf("%7s %10s", "n/a", "n/a");
-                printf(" %10zu ", tr[i].peak_payload);
-                if (r->ops_per_sec > 0)
-                    printf("%9.2f", r->ops_per_sec / 1e6);
-                else
-                    printf("%9s", "-");
-                if (r->peak_rss_kb)
-                    printf("  (peak RSS %ld KiB)", r->peak_rss_kb);
-                printf("\n");
-                if (r->valid) {
-                    su += r->util;
-                    nvalid++;
-                }
-                sops += r->ops_per_sec;
-            }
-            if (ntr > 1) {
-                printf("%-20s %-15s %2d/%-2d %6.1f%% %10s %10s ", "average", pol[j], nvalid, ntr,
-                       100 * su / ntr, "", "");
-                if (sops > 0)
-                    printf("%9.2f\n", sops / ntr / 1e6);
-                else
-                    printf("%9s\n", "-");
-            }
+            sops += x->ops_per_sec;
+        }
+        if (o->ntr > 1) {
+            printf("%-20s %-15s %2d/%-2d %6.1f%% %10s %10s ", "average", o->pol[j], nvalid,
+                   o->ntr, 100 * su / o->ntr, "", "");
+            if (sops > 0)
+                printf("%9.2f\n", sops / o->ntr / 1e6);
+            else
+                printf("%9s\n", "-");
         }
     }
+}
+
+/* The results on stdout, then one error line per invalid run: CLI_OK, or
+ * CLI_ERR if any run was invalid. */
+static int print(const replay_cli_t *o, const replay_runs_t *r)
+{
+    int rc = CLI_OK;
+    if (o->output == OUT_JSON)
+        print_json(o, r);
+    else
+        print_text(o, r);
     fflush(stdout);
-    for (int i = 0; i < ntr; i++)
-        for (int j = 0; j < npol; j++)
-            if (!res[i * npol + j].valid) {
-                cli_error("%s: %s: %s", argv[optind + i], pol[j], res[i * npol + j].why);
-                failed = 1;
+    for (int i = 0; i < o->ntr; i++)
+        for (int j = 0; j < o->npol; j++)
+            if (!r->res[i * o->npol + j].valid) {
+                cli_error("%s: %s: %s", o->traces[i], o->pol[j], r->res[i * o->npol + j].why);
+                rc = CLI_ERR;
             }
-    if (failed)
-        rc = CLI_ERR;
-out:
-    if (tr)
-        for (int i = 0; i < ntr; i++)
-            mr_trace_free(&tr[i]);
-    free(tr);
-    free(res);
-    free(policy_copy);
     return rc;
+}
+
+static void replay_free(replay_cli_t *o, replay_runs_t *r)
+{
+    if (r->tr)
+        for (int i = 0; i < o->ntr; i++)
+            mr_trace_free(&r->tr[i]);
+    free(r->tr);
+    free(r->res);
+    free(o->policy_copy);
+}
+
+static int cmd_malloc_replay(int argc, char **argv)
+{
+    replay_cli_t o;
+    replay_runs_t r = {0};
+    int rc = parse(&o, argc, argv);
+    if (rc == 0 && (rc = load_traces(&o, &r)) == 0) {
+        if (o.frag)
+            rc = frag_all(&o, &r);
+        else if ((rc = run_all(&o, &r)) == 0)
+            rc = print(&o, &r);
+    }
+    replay_free(&o, &r);
+    return rc == REPLAY_SERVED ? CLI_OK : rc;
 }
 
 int cmd_malloc(int argc, char **argv)

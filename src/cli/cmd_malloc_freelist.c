@@ -3,6 +3,11 @@
  * cmd_malloc_freelist.c - `vmlab malloc freelist`: OSTEP's free-space
  * homework (vm-freespace/malloc.py) with its option letters and its printed
  * format; the model is include/vmlab/freelist.h.
+ *
+ * parse() turns the command line into a freelist_cli_t (a bad value is a
+ * usage error, exit 2); run() makes the heap, opens the output and runs the
+ * -A list or the random operations, on_event() printing each operation (text
+ * as malloc.py prints it, or one JSON object) as the model reports it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +50,38 @@ static const char freelist_help[] =
     "As malloc.py prints them, random allocations show the address after the\n"
     "header (ptr + H) and -A allocations the chunk's address; -1 is a failure.\n";
 
+/* --output without a short form. */
+enum { O_OUTPUT = CLI_OPT_BASE };
+
+static const struct option freelist_opts[] = {
+    {"seed", required_argument, 0, 's'},         {"size", required_argument, 0, 'S'},
+    {"baseAddr", required_argument, 0, 'b'},     {"headerSize", required_argument, 0, 'H'},
+    {"align", required_argument, 0, 'a'},
+    {"alignment", required_argument, 0, 'a'}, /* OSTEP's name */
+    {"policy", required_argument, 0, 'p'},       {"listOrder", required_argument, 0, 'l'},
+    {"coalesce", no_argument, 0, 'C'},           {"numOps", required_argument, 0, 'n'},
+    {"range", required_argument, 0, 'r'},        {"percentAlloc", required_argument, 0, 'P'},
+    {"allocList", required_argument, 0, 'A'},    {"compute", no_argument, 0, 'c'},
+    {"out", required_argument, 0, 'o'},          {"output", required_argument, 0, O_OUTPUT},
+    {"help", no_argument, 0, 'h'},               {0, 0, 0, 0},
+};
+
+/* The command line of `malloc freelist`, parsed. */
+typedef struct freelist_cli {
+    flm_config_t cfg;     /* the heap and its list: -S, -b, -H, -a, -p, -l, -C */
+    uint64_t seed;        /* -s: random seed */
+    uint64_t nops;        /* -n: random operations */
+    uint64_t range;       /* -r: largest random allocation */
+    uint64_t pct;         /* -P: percent of random operations that allocate */
+    const char *list;     /* -A: the operations; NULL: random ones */
+    const char *out_path; /* -o: the file to write; NULL: stdout */
+    out_format_t fmt;     /* --output: text or json */
+    int compute;          /* -c: print the answers */
+} freelist_cli_t;
+
+enum { FREELIST_SERVED = -1 }; /* --help was served */
+
+/* What on_event needs to print an operation. */
 typedef struct fctx {
     FILE *f;         /* output */
     out_json_t j;    /* JSON writer */
@@ -65,37 +102,36 @@ static void dump_list(const flm_t *fl, FILE *f)
     fputc('\n', f);
 }
 
-static void on_event(void *ctx, const flm_t *fl, const flm_event_t *e)
+/* One operation as a JSON object: op, index, size, ptr, searched, free. */
+static void event_json(fctx_t *c, const flm_t *fl, const flm_event_t *e, int64_t shown)
 {
-    fctx_t *c = ctx;
-    int64_t shown = e->ptr;
-    if (e->kind == FLM_EV_ALLOC && c->random && e->ptr != -1)
-        shown = e->ptr + (int64_t)c->header;
-    if (c->json) {
-        out_json_obj(&c->j, NULL);
-        out_json_str(&c->j, "op", e->kind == FLM_EV_ALLOC ? "alloc"
-                                  : e->kind == FLM_EV_FREE ? "free"
-                                                           : "skip");
-        out_json_u64(&c->j, "index", e->index);
-        if (e->kind == FLM_EV_ALLOC)
-            out_json_u64(&c->j, "size", e->size);
-        if (e->kind != FLM_EV_SKIP)
-            out_json_i64(&c->j, "ptr", shown);
-        if (e->kind == FLM_EV_ALLOC)
-            out_json_u64(&c->j, "searched", e->searched);
-        out_json_arr(&c->j, "free");
-        for (size_t i = 0; i < flm_count(fl); i++) {
-            uint64_t a, s;
-            flm_get(fl, i, &a, &s);
-            out_json_arr(&c->j, NULL);
-            out_json_u64(&c->j, NULL, a);
-            out_json_u64(&c->j, NULL, s);
-            out_json_end(&c->j);
-        }
+    out_json_obj(&c->j, NULL);
+    out_json_str(&c->j, "op", e->kind == FLM_EV_ALLOC ? "alloc"
+                              : e->kind == FLM_EV_FREE ? "free"
+                                                       : "skip");
+    out_json_u64(&c->j, "index", e->index);
+    if (e->kind == FLM_EV_ALLOC)
+        out_json_u64(&c->j, "size", e->size);
+    if (e->kind != FLM_EV_SKIP)
+        out_json_i64(&c->j, "ptr", shown);
+    if (e->kind == FLM_EV_ALLOC)
+        out_json_u64(&c->j, "searched", e->searched);
+    out_json_arr(&c->j, "free");
+    for (size_t i = 0; i < flm_count(fl); i++) {
+        uint64_t a, s;
+        flm_get(fl, i, &a, &s);
+        out_json_arr(&c->j, NULL);
+        out_json_u64(&c->j, NULL, a);
+        out_json_u64(&c->j, NULL, s);
         out_json_end(&c->j);
-        out_json_end(&c->j);
-        return;
     }
+    out_json_end(&c->j);
+    out_json_end(&c->j);
+}
+
+/* One operation as malloc.py prints it: the answers with -c, else '?'. */
+static void event_text(fctx_t *c, const flm_t *fl, const flm_event_t *e, int64_t shown)
+{
     if (e->kind == FLM_EV_SKIP) {
         fputs("Invalid Free: Skipping\n", c->f);
         return;
@@ -122,132 +158,153 @@ static void on_event(void *ctx, const flm_t *fl, const flm_event_t *e)
     fputc('\n', c->f);
 }
 
-int cmd_malloc_freelist(int argc, char **argv)
+/* The model's callback, after each operation. */
+static void on_event(void *ctx, const flm_t *fl, const flm_event_t *e)
 {
-    static const struct option lopts[] = {
-        {"seed", required_argument, 0, 's'},       {"size", required_argument, 0, 'S'},
-        {"baseAddr", required_argument, 0, 'b'},   {"headerSize", required_argument, 0, 'H'},
-        {"align", required_argument, 0, 'a'},
-        {"alignment", required_argument, 0, 'a'}, /* OSTEP's name */  {"policy", required_argument, 0, 'p'},
-        {"listOrder", required_argument, 0, 'l'},  {"coalesce", no_argument, 0, 'C'},
-        {"numOps", required_argument, 0, 'n'},     {"range", required_argument, 0, 'r'},
-        {"percentAlloc", required_argument, 0, 'P'}, {"allocList", required_argument, 0, 'A'},
-        {"compute", no_argument, 0, 'c'},          {"out", required_argument, 0, 'o'},
-        {"output", required_argument, 0, 1},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    flm_config_t cfg = flm_config_default();
-    uint64_t seed = 0, nops = 10, range = 10, pct = 50;
-    const char *list = NULL, *out_path = NULL;
-    out_format_t fmt = OUT_TEXT;
-    fctx_t c;
-    env_out_t out;
-    diag_t d;
-    flm_t *fl;
-    int ch, rc = CLI_OK, x;
-    memset(&c, 0, sizeof c);
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "s:S:b:H:a:p:l:Cn:r:P:A:co:h", lopts, NULL)) != -1) {
-        switch (ch) {
-        case 's':
-            if (cli_u64("malloc freelist", "-s", optarg, 0, UINT64_MAX, &seed))
-                return CLI_USAGE;
-            break;
-        case 'S':
-            if (cli_u64("malloc freelist", "-S", optarg, 1, 1ull << 60, &cfg.size))
-                return CLI_USAGE;
-            break;
-        case 'b':
-            if (cli_u64("malloc freelist", "-b", optarg, 0, 1ull << 60, &cfg.base))
-                return CLI_USAGE;
-            break;
-        case 'H':
-            if (cli_u64("malloc freelist", "-H", optarg, 0, 1ull << 60, &cfg.header))
-                return CLI_USAGE;
-            break;
-        case 'a':
-            if (strcmp(optarg, "-1") == 0)
-                cfg.align = 0;
-            else if (cli_u64("malloc freelist", "-a", optarg, 1, 1ull << 60, &cfg.align))
-                return CLI_USAGE;
-            break;
-        case 'p':
-            if ((x = flm_policy_parse(optarg)) < 0)
-                return cli_usage("malloc freelist", "unknown policy '%s' (expected BEST, WORST "
-                                 "or FIRST)", optarg);
-            cfg.policy = (flm_policy_t)x;
-            break;
-        case 'l':
-            if ((x = flm_order_parse(optarg)) < 0)
-                return cli_usage("malloc freelist", "unknown list order '%s' (expected "
-                                 "ADDRSORT, SIZESORT+, SIZESORT-, INSERT-FRONT or "
-                                 "INSERT-BACK)", optarg);
-            cfg.order = (flm_order_t)x;
-            break;
-        case 'C': cfg.coalesce = 1; break;
-        case 'n':
-            if (cli_u64("malloc freelist", "-n", optarg, 0, 1u << 24, &nops))
-                return CLI_USAGE;
-            break;
-        case 'r':
-            if (cli_u64("malloc freelist", "-r", optarg, 1, 1ull << 60, &range))
-                return CLI_USAGE;
-            break;
-        case 'P':
-            if (cli_u64("malloc freelist", "-P", optarg, 1, 100, &pct))
-                return CLI_USAGE;
-            break;
-        case 'A': list = optarg; break;
-        case 'c': c.compute = 1; break;
-        case 'o': out_path = optarg; break;
-        case 1:
-            if (cli_output("malloc freelist", optarg, OUT_ACCEPT_TEXT_JSON, &fmt))
-                return CLI_USAGE;
-            break;
-        case 'h': fputs(freelist_help, stdout); return CLI_OK;
-        default: return cli_usage("malloc freelist", "unknown option");
+    fctx_t *c = ctx;
+    int64_t shown = e->ptr;
+    if (e->kind == FLM_EV_ALLOC && c->random && e->ptr != -1)
+        shown = e->ptr + (int64_t)c->header;
+    if (c->json)
+        event_json(c, fl, e, shown);
+    else
+        event_text(c, fl, e, shown);
+}
+
+/* A number option's value within [min, max]: 0 or CLI_USAGE. */
+static int num(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *v)
+{
+    return cli_u64("malloc freelist", opt, arg, min, max, v) ? CLI_USAGE : 0;
+}
+
+/* One option into *o: 0, CLI_USAGE, or FREELIST_SERVED. */
+static int parse_opt(freelist_cli_t *o, int ch, const char *arg)
+{
+    int x;
+    switch (ch) {
+    case 's': return num("-s", arg, 0, UINT64_MAX, &o->seed);
+    case 'S': return num("-S", arg, 1, 1ull << 60, &o->cfg.size);
+    case 'b': return num("-b", arg, 0, 1ull << 60, &o->cfg.base);
+    case 'H': return num("-H", arg, 0, 1ull << 60, &o->cfg.header);
+    case 'a':
+        if (strcmp(arg, "-1") == 0) {
+            o->cfg.align = 0;
+            return 0;
         }
+        return num("-a", arg, 1, 1ull << 60, &o->cfg.align);
+    case 'p':
+        if ((x = flm_policy_parse(arg)) < 0)
+            return cli_usage("malloc freelist", "unknown policy '%s' (expected BEST, WORST "
+                             "or FIRST)", arg);
+        o->cfg.policy = (flm_policy_t)x;
+        return 0;
+    case 'l':
+        if ((x = flm_order_parse(arg)) < 0)
+            return cli_usage("malloc freelist", "unknown list order '%s' (expected "
+                             "ADDRSORT, SIZESORT+, SIZESORT-, INSERT-FRONT or "
+                             "INSERT-BACK)", arg);
+        o->cfg.order = (flm_order_t)x;
+        return 0;
+    case 'C': o->cfg.coalesce = 1; return 0;
+    case 'n': return num("-n", arg, 0, 1u << 24, &o->nops);
+    case 'r': return num("-r", arg, 1, 1ull << 60, &o->range);
+    case 'P': return num("-P", arg, 1, 100, &o->pct);
+    case 'A': o->list = arg; return 0;
+    case 'c': o->compute = 1; return 0;
+    case 'o': o->out_path = arg; return 0;
+    case O_OUTPUT:
+        return cli_output("malloc freelist", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
+    case 'h': fputs(freelist_help, stdout); return FREELIST_SERVED;
+    default: return cli_usage("malloc freelist", "unknown option");
     }
+}
+
+/* The whole command line into *o: 0, CLI_USAGE, or FREELIST_SERVED.
+ * getopt_long, not cli_getopt: a bad option gets getopt's own message, then
+ * the usage line, as this command always printed. */
+static int parse(freelist_cli_t *o, int argc, char **argv)
+{
+    int ch, rc;
+    memset(o, 0, sizeof *o);
+    o->cfg = flm_config_default();
+    o->nops = 10;
+    o->range = 10;
+    o->pct = 50;
+    o->fmt = OUT_TEXT;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "s:S:b:H:a:p:l:Cn:r:P:A:co:h", freelist_opts, NULL)) !=
+           -1)
+        if ((rc = parse_opt(o, ch, optarg)) != 0)
+            return rc;
     if (optind < argc)
         return cli_usage("malloc freelist", "unexpected argument '%s'", argv[optind]);
-    if (cfg.base > UINT64_MAX / 4 - cfg.size)
+    if (o->cfg.base > UINT64_MAX / 4 - o->cfg.size)
         return cli_usage("malloc freelist", "-b + -S too large");
-    if (!(fl = flm_new(&cfg))) {
+    return 0;
+}
+
+/* malloc.py's header: every option's value, one a line. */
+static void print_header(const freelist_cli_t *o, FILE *f)
+{
+    const flm_config_t *cfg = &o->cfg;
+    fprintf(f, "seed %llu\nsize %llu\nbaseAddr %llu\nheaderSize %llu\n",
+            (unsigned long long)o->seed, (unsigned long long)cfg->size,
+            (unsigned long long)cfg->base, (unsigned long long)cfg->header);
+    if (cfg->align)
+        fprintf(f, "alignment %llu\n", (unsigned long long)cfg->align);
+    else
+        fputs("alignment -1\n", f);
+    fprintf(f, "policy %s\nlistOrder %s\ncoalesce %s\nnumOps %llu\nrange %llu\n"
+               "percentAlloc %llu\nallocList %s\ncompute %s\n\n",
+            flm_policy_name(cfg->policy), flm_order_name(cfg->order),
+            cfg->coalesce ? "True" : "False", (unsigned long long)o->nops,
+            (unsigned long long)o->range, (unsigned long long)o->pct, o->list ? o->list : "",
+            o->compute ? "True" : "False");
+}
+
+/* The printing context for output f, and what comes before the first
+ * operation: the header (text) or the opening of the array (json, which
+ * always has the answers). */
+static void begin(const freelist_cli_t *o, fctx_t *c, FILE *f)
+{
+    memset(c, 0, sizeof *c);
+    c->f = f;
+    c->compute = o->compute;
+    c->json = o->fmt == OUT_JSON;
+    c->random = o->list == NULL;
+    c->header = o->cfg.header;
+    if (c->json) {
+        c->compute = 1;
+        out_json_init(&c->j, c->f, OUT_JSON_PRETTY);
+        out_json_arr(&c->j, NULL);
+    } else {
+        print_header(o, c->f);
+    }
+}
+
+/* Run the -A list or the random operations into -o FILE (atomically) or
+ * stdout: 0 or a CLI_* status (a malformed -A list: CLI_USAGE). */
+static int run(const freelist_cli_t *o)
+{
+    flm_t *fl = flm_new(&o->cfg);
+    env_out_t out;
+    fctx_t c;
+    diag_t d;
+    int rc;
+    if (!fl) {
         cli_error("out of memory");
         return CLI_ERR;
     }
     diag_clear(&d);
-    if (env_out_open(&out, out_path, &d)) {
+    if (env_out_open(&out, o->out_path, &d)) {
         flm_free_all(fl);
         return cli_diag(&d);
     }
-    c.f = out.fp;
-    c.json = fmt == OUT_JSON;
-    c.random = list == NULL;
-    c.header = cfg.header;
-    if (c.json) {
-        c.compute = 1;
-        out_json_init(&c.j, c.f, 1);
-        out_json_arr(&c.j, NULL);
-    } else {
-        fprintf(c.f, "seed %llu\nsize %llu\nbaseAddr %llu\nheaderSize %llu\n",
-                (unsigned long long)seed, (unsigned long long)cfg.size,
-                (unsigned long long)cfg.base, (unsigned long long)cfg.header);
-        if (cfg.align)
-            fprintf(c.f, "alignment %llu\n", (unsigned long long)cfg.align);
-        else
-            fputs("alignment -1\n", c.f);
-        fprintf(c.f, "policy %s\nlistOrder %s\ncoalesce %s\nnumOps %llu\nrange %llu\n"
-                     "percentAlloc %llu\nallocList %s\ncompute %s\n\n",
-                flm_policy_name(cfg.policy), flm_order_name(cfg.order),
-                cfg.coalesce ? "True" : "False", (unsigned long long)nops,
-                (unsigned long long)range, (unsigned long long)pct, list ? list : "",
-                c.compute ? "True" : "False");
-    }
-    if (list)
-        rc = flm_script_run(fl, list, on_event, &c, &d);
+    begin(o, &c, out.fp);
+    if (o->list)
+        rc = flm_script_run(fl, o->list, on_event, &c, &d);
     else
-        rc = flm_random_run(fl, seed, nops, range, (unsigned)pct, on_event, &c, &d);
+        rc = flm_random_run(fl, o->seed, o->nops, o->range, (unsigned)o->pct, on_event, &c, &d);
     if (rc) {
         env_out_abort(&out);
         flm_free_all(fl);
@@ -259,7 +316,14 @@ int cmd_malloc_freelist(int argc, char **argv)
         out_json_done(&c.j);
     }
     flm_free_all(fl);
-    if (env_out_commit(&out, &d))
-        return cli_diag(&d);
-    return CLI_OK;
+    return env_out_commit(&out, &d) ? cli_diag(&d) : CLI_OK;
+}
+
+int cmd_malloc_freelist(int argc, char **argv)
+{
+    freelist_cli_t o;
+    int rc = parse(&o, argc, argv);
+    if (rc == 0)
+        rc = run(&o);
+    return rc == FREELIST_SERVED ? CLI_OK : rc;
 }

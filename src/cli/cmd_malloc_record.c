@@ -9,6 +9,11 @@
  * directory (src/malloc/mrec.h); the trace is made from the image with the
  * most events, which for `CMD` run directly or through a wrapper script is the
  * program of interest.  The directory is removed afterwards.
+ *
+ * parse() turns the command line into a record_cli_t; prepare() finds the
+ * shim, opens the output (before CMD runs: a bad -o path fails at once) and
+ * makes the event directory; capture() runs CMD and writes the chosen
+ * stream as the trace; report() prints the summary and how CMD ended.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -171,135 +176,192 @@ static int pick_stream(const char *dir, pid_t main, mrec_file_t *best, int *nfil
 /* Long options without a short form. */
 enum { O_KEEP = CLI_OPT_BASE, O_PROCESS };
 
-int cmd_malloc_record(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},
-        {"quiet", no_argument, 0, 'q'},
-        {"keep", required_argument, 0, O_KEEP},
-        {"process", required_argument, 0, O_PROCESS},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *out_path = NULL, *keep = NULL;
-    char shim[PATH_MAX], dir[PATH_MAX];
-    pid_t child = 0;
-    int largest = 0, quiet = 0, c, rc, status = 0, nfiles = 0, ret = CLI_OK;
-    mrec_file_t f = {0};
-    mrec_stats_t st;
-    env_out_t out;
-    int out_open = 0; /* out is open and not yet committed */
-    diag_t d;
+static const struct option record_opts[] = {
+    {"out", required_argument, 0, 'o'},
+    {"quiet", no_argument, 0, 'q'},
+    {"keep", required_argument, 0, O_KEEP},
+    {"process", required_argument, 0, O_PROCESS},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
 
-    diag_clear(&d);
+/* The command line of `malloc record`, parsed. */
+typedef struct record_cli {
+    const char *out_path; /* -o: the trace to write ('-': stdout) */
+    const char *keep;     /* --keep: a new directory to keep the event files in; NULL: a
+                             temporary one, removed at the end */
+    int largest;          /* --process largest: the image with the most events; 0: main */
+    int quiet;            /* -q: no summary line */
+    char **cmd;           /* CMD and its arguments, NULL-terminated (argv's tail) */
+} record_cli_t;
+
+/* One recording: where it goes and what it gave. */
+typedef struct record_run {
+    char shim[PATH_MAX]; /* the preload library */
+    char dir[PATH_MAX];  /* the event directory, absolute if realpath could make it so */
+    int have_dir;        /* dir was made here: remove it at the end unless --keep */
+    env_out_t out;       /* the trace, written atomically */
+    int out_open;        /* out is open and not yet committed */
+    pid_t child;         /* CMD's process */
+    int status;          /* CMD's wait status */
+    int nfiles;          /* event files found in dir */
+    mrec_file_t f;       /* the chosen process image's events */
+    mrec_stats_t st;     /* what writing the trace counted */
+    diag_t d;            /* the library's errors (cleared once, at the start) */
+} record_run_t;
+
+enum { RECORD_SERVED = -1 }; /* --help was served */
+
+/* The whole command line into *o: 0, CLI_USAGE, or RECORD_SERVED. */
+static int parse(record_cli_t *o, int argc, char **argv)
+{
+    int c;
+    memset(o, 0, sizeof *o);
     optind = 1;
     /* '+': stop at CMD, so its own options are not taken for ours. */
-    while ((c = cli_getopt("malloc record", argc, argv, "+o:qh", opts)) != -1) {
+    while ((c = cli_getopt("malloc record", argc, argv, "+o:qh", record_opts)) != -1) {
         switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'q': quiet = 1; break;
-        case O_KEEP: keep = optarg; break;
+        case 'o': o->out_path = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case O_KEEP: o->keep = optarg; break;
         case O_PROCESS:
             if (strcmp(optarg, "main") == 0)
-                largest = 0;
+                o->largest = 0;
             else if (strcmp(optarg, "largest") == 0)
-                largest = 1;
+                o->largest = 1;
             else
                 return cli_usage("malloc record", "unknown --process '%s' (expected main or "
                                  "largest)", optarg);
             break;
-        case 'h': fputs(record_help, stdout); return CLI_OK;
+        case 'h': fputs(record_help, stdout); return RECORD_SERVED;
         default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
-    if (!out_path)
+    if (!o->out_path)
         return cli_usage("malloc record", "no output file (expected -o FILE)");
     if (optind >= argc)
         return cli_usage("malloc record", "no command to run (expected -- CMD [ARGS...])");
-    if ((rc = find_shim(shim, sizeof shim)) != 0) {
-        cli_error("malloc record: cannot find the recording library %s: %s (build it with "
-                  "make, or set VMLAB_RECORD_LIB)", shim, strerror(-rc));
-        return CLI_ERR;
-    }
-    /* The output is opened before CMD runs: a bad -o path fails now, not
-     * after a long recording (issue 10). */
-    if ((rc = env_out_open(&out, out_path, &d)) != 0)
-        return cli_diag(&d);
-    out_open = 1;
-    if (keep) {
-        if (mkdir(keep, 0700) != 0) {
-            env_out_abort(&out);
+    o->cmd = argv + optind;
+    return 0;
+}
+
+/* The event directory: --keep's (which must be new) or a fresh temporary
+ * one, made absolute for the shim (CMD may change directory): 0 or CLI_ERR. */
+static int make_dir(const record_cli_t *o, record_run_t *r)
+{
+    char abs[PATH_MAX];
+    if (o->keep) {
+        if (mkdir(o->keep, 0700) != 0) {
             cli_error("%s: cannot create the event directory: %s (expected a new directory)",
-                      keep, strerror(errno));
+                      o->keep, strerror(errno));
             return CLI_ERR;
         }
-        snprintf(dir, sizeof dir, "%s", keep);
+        snprintf(r->dir, sizeof r->dir, "%s", o->keep);
     } else {
         const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/vmlab-record-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir)) {
-            env_out_abort(&out);
-            cli_error("%s: cannot create a temporary directory: %s", dir, strerror(errno));
+        snprintf(r->dir, sizeof r->dir, "%s/vmlab-record-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(r->dir)) {
+            cli_error("%s: cannot create a temporary directory: %s", r->dir, strerror(errno));
             return CLI_ERR;
         }
     }
-    {
-        /* The shim needs an absolute path: CMD may change directory. */
-        char abs[PATH_MAX];
-        if (realpath(dir, abs))
-            snprintf(dir, sizeof dir, "%s", abs);
-    }
+    r->have_dir = 1;
+    if (realpath(r->dir, abs))
+        snprintf(r->dir, sizeof r->dir, "%s", abs);
+    return 0;
+}
 
-    rc = run_recorded(argv + optind, shim, dir, &status, &child);
+/* Everything CMD needs before it runs: the shim, the output (opened now so
+ * that a bad -o path fails at once, not after a long recording: issue 10)
+ * and the event directory.  0 or a CLI_* status. */
+static int prepare(const record_cli_t *o, record_run_t *r)
+{
+    int rc;
+    if ((rc = find_shim(r->shim, sizeof r->shim)) != 0) {
+        cli_error("malloc record: cannot find the recording library %s: %s (build it with "
+                  "make, or set VMLAB_RECORD_LIB)", r->shim, strerror(-rc));
+        return CLI_ERR;
+    }
+    if (env_out_open(&r->out, o->out_path, &r->d) != 0)
+        return cli_diag(&r->d);
+    r->out_open = 1;
+    return make_dir(o, r);
+}
+
+/* Run CMD under the shim, pick its stream and write it as the trace: 0 or
+ * CLI_ERR. */
+static int capture(const record_cli_t *o, record_run_t *r)
+{
+    int rc = run_recorded(o->cmd, r->shim, r->dir, &r->status, &r->child);
     if (rc) {
-        cli_error("malloc record: cannot run '%s': %s", argv[optind], strerror(-rc));
-        ret = CLI_ERR;
-        goto done;
+        cli_error("malloc record: cannot run '%s': %s", o->cmd[0], strerror(-rc));
+        return CLI_ERR;
     }
-    if ((rc = pick_stream(dir, largest ? 0 : child, &f, &nfiles, &d)) != 0) {
-        ret = cli_diag(&d);
-        goto done;
-    }
-    if (f.nev == 0) {
+    if (pick_stream(r->dir, o->largest ? 0 : r->child, &r->f, &r->nfiles, &r->d) != 0)
+        return cli_diag(&r->d);
+    if (r->f.nev == 0) {
         cli_error("malloc record: '%s' made no allocation the library could see (a static or "
-                  "setuid program ignores LD_PRELOAD)", argv[optind]);
-        ret = CLI_ERR;
-        goto done;
+                  "setuid program ignores LD_PRELOAD)", o->cmd[0]);
+        return CLI_ERR;
     }
-    if ((rc = mrec_write_rep(&f, out.fp, &st, &d)) != 0) {
-        if (!d.file[0])
-            snprintf(d.file, sizeof d.file, "%s", out_path);
-        ret = cli_diag(&d);
-        goto done;
+    if (mrec_write_rep(&r->f, r->out.fp, &r->st, &r->d) != 0) {
+        if (!r->d.file[0])
+            snprintf(r->d.file, sizeof r->d.file, "%s", o->out_path);
+        return cli_diag(&r->d);
     }
-    out_open = 0;
-    if ((rc = env_out_commit(&out, &d)) != 0) {
-        ret = cli_diag(&d);
-        goto done;
-    }
-    if (!quiet)
+    r->out_open = 0;
+    return env_out_commit(&r->out, &r->d) != 0 ? cli_diag(&r->d) : 0;
+}
+
+/* The summary line (unless -q), then an error if CMD failed (its trace is
+ * written all the same): CLI_OK or CLI_ERR. */
+static int report(const record_cli_t *o, const record_run_t *r)
+{
+    const mrec_stats_t *st = &r->st;
+    if (!o->quiet)
         fprintf(stderr,
                 "vmlab malloc record: %s: %" PRIu64 " ops, %" PRIu64 " ids, peak %" PRIu64
                 " live bytes, %" PRIu64 " live at exit, %" PRIu64 " frees of unknown pointers"
                 " skipped; pid %" PRIu32 " (%s), %s of %d process image%s\n",
-                out_path, st.ops, st.ids, st.peak_bytes, st.live_at_end, st.unknown_frees,
-                f.hdr.pid, f.hdr.cmd, largest ? "the largest" : "the command", nfiles,
-                nfiles == 1 ? "" : "s");
-    if (WIFSIGNALED(status)) {
+                o->out_path, st->ops, st->ids, st->peak_bytes, st->live_at_end,
+                st->unknown_frees, r->f.hdr.pid, r->f.hdr.cmd,
+                o->largest ? "the largest" : "the command", r->nfiles,
+                r->nfiles == 1 ? "" : "s");
+    if (WIFSIGNALED(r->status)) {
         cli_error("malloc record: '%s' was killed by signal %d (%s); the trace of what it did "
-                  "is in %s", argv[optind], WTERMSIG(status), strsignal(WTERMSIG(status)),
-                  out_path);
-        ret = CLI_ERR;
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-        cli_error("malloc record: '%s' exited with status %d; the trace of what it did is "
-                  "in %s", argv[optind], WEXITSTATUS(status), out_path);
-        ret = CLI_ERR;
+                  "is in %s", o->cmd[0], WTERMSIG(r->status), strsignal(WTERMSIG(r->status)),
+                  o->out_path);
+        return CLI_ERR;
     }
-done:
-    if (out_open)
-        env_out_abort(&out);
-    mrec_file_free(&f);
-    if (!keep)
-        remove_dir(dir);
-    return ret;
+    if (WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0) {
+        cli_error("malloc record: '%s' exited with status %d; the trace of what it did is "
+                  "in %s", o->cmd[0], WEXITSTATUS(r->status), o->out_path);
+        return CLI_ERR;
+    }
+    return CLI_OK;
+}
+
+/* An uncommitted output is removed, a temporary event directory too. */
+static void record_free(const record_cli_t *o, record_run_t *r)
+{
+    if (r->out_open)
+        env_out_abort(&r->out);
+    mrec_file_free(&r->f);
+    if (r->have_dir && !o->keep)
+        remove_dir(r->dir);
+}
+
+int cmd_malloc_record(int argc, char **argv)
+{
+    record_cli_t o;
+    record_run_t r;
+    int rc = parse(&o, argc, argv);
+    if (rc == 0) {
+        memset(&r, 0, sizeof r);
+        diag_clear(&r.d);
+        if ((rc = prepare(&o, &r)) == 0 && (rc = capture(&o, &r)) == 0)
+            rc = report(&o, &r);
+        record_free(&o, &r);
+    }
+    return rc == RECORD_SERVED ? CLI_OK : rc;
 }
