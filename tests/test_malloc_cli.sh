@@ -202,7 +202,11 @@ t_frag_json_and_errors() {
     expect_err "csv needs --frag" || return 1
     expect_exit 2 "$VMLAB" malloc replay --every 3 gen:shift:2 || return 1
     expect_exit 2 "$VMLAB" malloc replay --frag -p libc gen:shift:2 || return 1
-    expect_err "libc's heap cannot be walked"
+    expect_err "libc's heap cannot be walked" || return 1
+    # refused before any row: no half-written table or JSON array
+    expect_exit 2 "$VMLAB" malloc replay --frag --output json -p segfit,bound gen:shift:2 || return 1
+    expect_err "bound's heap cannot be walked" || return 1
+    [ ! -s "$TMP/out" ] || fail "output before the refusal: $(head -3 "$TMP/out")"
 }
 
 # ---- plot heap ----

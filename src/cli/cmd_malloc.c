@@ -223,7 +223,14 @@ static int parse(replay_cli_t *o, int argc, char **argv)
         return cli_usage("malloc", "--every needs --frag");
     o->traces = argv + optind;
     o->ntr = argc - optind;
-    return set_policies(o);
+    if ((rc = set_policies(o)) != 0)
+        return rc;
+    for (int k = 0; o->frag && k < o->npol; k++)
+        if (strcmp(o->pol[k], "libc") == 0 || strcmp(o->pol[k], "offline") == 0 ||
+            strcmp(o->pol[k], "bound") == 0)
+            return cli_usage("malloc", "--frag: %s's heap cannot be walked (expected vmlab designs)",
+                             o->pol[k]);
+    return 0;
 }
 
 /* Read and parse (or generate) every trace before anything runs, so a
@@ -309,9 +316,9 @@ static void frag_begin(frag_out_t *f)
     }
 }
 
-/* --frag for every trace and design, untimed: stops at the first error.  A
- * design whose heap cannot be walked is a usage error found only when its
- * turn comes (the rows before it are printed, a JSON array is left open). */
+/* --frag for every trace and design, untimed: stops at the first error
+ * (parse() has refused the references and libc, whose heaps cannot be
+ * walked, before any output). */
 static int frag_all(const replay_cli_t *o, const replay_runs_t *r)
 {
     frag_out_t f = {.fmt = o->output};
@@ -327,11 +334,6 @@ static int frag_all(const replay_cli_t *o, const replay_runs_t *r)
             int e;
             f.trace = base_name(o->traces[i]);
             f.policy = pol;
-            if (strcmp(pol, "libc") == 0 || strcmp(pol, "offline") == 0 ||
-                strcmp(pol, "bound") == 0) {
-                cli_error("--frag: %s's heap cannot be walked (expected vmlab designs)", pol);
-                return CLI_USAGE;
-            }
             e = mr_sample_run(&r->tr[i], pol, &mo, ev, 0, frag_row, &f);
             if (e) {
                 cli_error("%s: %s: %s", o->traces[i], pol,
@@ -491,7 +493,7 @@ static int cmd_malloc_replay(int argc, char **argv)
 int cmd_malloc(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("malloc", "expected a subcommand: replay or record");
+        return cli_usage("malloc", "expected a subcommand: replay, gen, record or freelist");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(malloc_help, stdout);
         return CLI_OK;
