@@ -10,10 +10,12 @@ CMDS=$("$VMLAB" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ && $1
 
 t_bad_option_is_one_line() {
     [ "$(echo $CMDS | wc -w)" -ge 20 ] || fail "only $(echo $CMDS | wc -w) commands listed: $CMDS" || return 1
-    for c in $CMDS "malloc replay" "malloc record"; do
+    for c in $CMDS "malloc replay" "malloc record" "malloc gen" "malloc freelist" "sim --steps"; do
         # shellcheck disable=SC2086
         expect_exit 2 "$VMLAB" $c --no-such-option || return 1
-        n=${c% replay} # malloc replay reports as malloc
+        n=${c% replay} # malloc replay and gen report as malloc, sim --steps as sim
+        n=${n% gen}
+        n=${n% --steps}
         expect_err "^vmlab: $n: unknown [a-z]+ '--no-such-option'.* \\(see 'vmlab $n --help'\\)$" || return 1
     done
 }

@@ -215,13 +215,11 @@ static int parse_opt(freelist_cli_t *o, int ch, const char *arg)
     case O_OUTPUT:
         return cli_output("malloc freelist", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
     case 'h': fputs(freelist_help, stdout); return FREELIST_SERVED;
-    default: return cli_usage("malloc freelist", "unknown option");
+    default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
-/* The whole command line into *o: 0, CLI_USAGE, or FREELIST_SERVED.
- * getopt_long, not cli_getopt: a bad option gets getopt's own message, then
- * the usage line, as this command always printed. */
+/* The whole command line into *o: 0, CLI_USAGE, or FREELIST_SERVED. */
 static int parse(freelist_cli_t *o, int argc, char **argv)
 {
     int ch, rc;
@@ -232,8 +230,8 @@ static int parse(freelist_cli_t *o, int argc, char **argv)
     o->pct = 50;
     o->fmt = OUT_TEXT;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "s:S:b:H:a:p:l:Cn:r:P:A:co:h", freelist_opts, NULL)) !=
-           -1)
+    while ((ch = cli_getopt("malloc freelist", argc, argv, "s:S:b:H:a:p:l:Cn:r:P:A:co:h",
+                            freelist_opts)) != -1)
         if ((rc = parse_opt(o, ch, optarg)) != 0)
             return rc;
     if (optind < argc)

@@ -182,12 +182,11 @@ static int parse_opt(steps_cli_t *o, int c, const char *arg)
         o->page_bits = (unsigned)__builtin_ctzll(v);
         return 0;
     case O_OUTPUT: return cli_output("sim", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
-    default: return cli_usage("sim", "unknown option for --steps (see vmlab sim --steps -h)");
+    default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or STEPS_SERVED.
- * getopt_long, not cli_getopt: its messages for a bad option stay as they were. */
+/* The whole command line into *o: 0, a CLI_* status, or STEPS_SERVED. */
 static int parse(steps_cli_t *o, int argc, char **argv)
 {
     int c, rc;
@@ -195,7 +194,7 @@ static int parse(steps_cli_t *o, int argc, char **argv)
     o->page_bits = 12;
     o->fmt = OUT_TEXT;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:n:a:F:o:h", steps_opts, NULL)) != -1)
+    while ((c = cli_getopt("sim", argc, argv, "p:n:a:F:o:h", steps_opts)) != -1)
         if ((rc = parse_opt(o, c, optarg)))
             return rc;
     if (!o->policies || !o->frames)
