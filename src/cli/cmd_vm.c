@@ -45,16 +45,22 @@ static const char vm_help[] =
     "\n"
     "example: vmlab vm -f data/osc/addresses.txt -b data/osc/BACKING_STORE.bin -n 128 -p lru\n";
 
+/* --output's values, in vm_outputs' order. */
 enum { OUT_OSC, OUT_VALUES, OUT_NONE };
+static const char *const vm_outputs[] = {"osc", "values", "none"};
+
+/* The keyword values, each table in its enum's order (cli_choice's index). */
+static const char *const vm_policies[] = {"fifo", "lru"}; /* osc_vm_policy_t */
+static const osc_vm_policy_t vm_policy_of[] = {OSC_VM_FIFO, OSC_VM_LRU};
+static const char *const vm_fills[] = {"miss", "fault"}; /* --tlb-fill */
+static const osc_vm_tlb_fill_t vm_fill_of[] = {OSC_VM_TLB_FILL_MISS, OSC_VM_TLB_FILL_FAULT};
 
 static int vm_policy_arg(const char *opt, const char *v, osc_vm_policy_t *p)
 {
-    if (strcmp(v, "fifo") == 0)
-        *p = OSC_VM_FIFO;
-    else if (strcmp(v, "lru") == 0)
-        *p = OSC_VM_LRU;
-    else
-        return cli_usage("vm", "unknown %s '%s' (expected fifo or lru)", opt, v);
+    int i = cli_choice("vm", opt, v, vm_policies, sizeof vm_policies / sizeof vm_policies[0]);
+    if (i < 0)
+        return CLI_USAGE;
+    *p = vm_policy_of[i];
     return 0;
 }
 
@@ -126,25 +132,19 @@ enum { VM_SERVED = -1 };
 
 static int tlb_fill_arg(const char *v, osc_vm_tlb_fill_t *fill)
 {
-    if (strcmp(v, "miss") == 0)
-        *fill = OSC_VM_TLB_FILL_MISS;
-    else if (strcmp(v, "fault") == 0)
-        *fill = OSC_VM_TLB_FILL_FAULT;
-    else
-        return cli_usage("vm", "unknown --tlb-fill '%s' (expected miss or fault)", v);
+    int i = cli_choice("vm", "--tlb-fill", v, vm_fills, sizeof vm_fills / sizeof vm_fills[0]);
+    if (i < 0)
+        return CLI_USAGE;
+    *fill = vm_fill_of[i];
     return 0;
 }
 
 static int output_arg(const char *v, int *output)
 {
-    if (strcmp(v, "osc") == 0)
-        *output = OUT_OSC;
-    else if (strcmp(v, "values") == 0)
-        *output = OUT_VALUES;
-    else if (strcmp(v, "none") == 0)
-        *output = OUT_NONE;
-    else
-        return cli_usage("vm", "unknown --output '%s' (expected osc, values or none)", v);
+    int i = cli_choice("vm", "--output", v, vm_outputs, sizeof vm_outputs / sizeof vm_outputs[0]);
+    if (i < 0)
+        return CLI_USAGE;
+    *output = i;
     return 0;
 }
 
