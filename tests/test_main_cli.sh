@@ -10,12 +10,16 @@ CMDS=$("$VMLAB" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ && $1
 
 t_bad_option_is_one_line() {
     [ "$(echo $CMDS | wc -w)" -ge 20 ] || fail "only $(echo $CMDS | wc -w) commands listed: $CMDS" || return 1
-    for c in $CMDS "malloc replay" "malloc record" "malloc gen" "malloc freelist" "sim --steps"; do
+    # translate and gc read a model or subcommand first: "translate --x" is
+    # an unknown model, so their options are tried after one.
+    for c in $CMDS "malloc replay" "malloc record" "malloc gen" "malloc freelist" "sim --steps" \
+        "translate linear"; do
         # shellcheck disable=SC2086
         expect_exit 2 "$VMLAB" $c --no-such-option || return 1
         n=${c% replay} # malloc replay and gen report as malloc, sim --steps as sim
         n=${n% gen}
         n=${n% --steps}
+        n=${n% linear} # translate linear as translate
         expect_err "^vmlab: $n: unknown [a-z]+ '--no-such-option'.* \\(see 'vmlab $n --help'\\)$" || return 1
     done
 }

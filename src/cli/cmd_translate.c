@@ -56,15 +56,27 @@ static const char translate_help[] =
     "  vmlab translate linear -s 1 -c\n"
     "  python2 paging-multilevel-translate.py -s 3 | vmlab translate multi --from-ostep -\n";
 
+/* The command line of `translate MODEL`, parsed. */
 typedef struct topts {
-    xl_model_t model;
-    xl_gen_t gen;
-    int compute, verbose, emit, tlb_entries;
+    xl_model_t model;                   /* the MODEL operand */
+    xl_gen_t gen;                       /* -s, -n, -u, -a (multi): the generator's inputs */
+    int compute;                        /* -c (also --from-ostep, --output json) */
+    int verbose;                        /* -v: linear prints the VPN beside each entry */
+    int emit;                           /* --emit-problem: print the problem and stop */
+    int tlb_entries;                    /* --tlb, 0: no TLB */
     unsigned nlevels;                   /* --levels given: how many */
     unsigned level_bits[XL_MAX_LEVELS]; /* --levels */
-    const char *from_ostep, *problem, *out_path, *addr_list;
-    out_format_t fmt;
+    const char *from_ostep;             /* --from-ostep FILE ('-': stdin), or NULL */
+    const char *problem;                /* the PROBLEM operand, or NULL */
+    const char *out_path;               /* -o, NULL: stdout */
+    const char *addr_list;              /* -A as given, or NULL */
+    const char *levels;                 /* --levels as given, or NULL */
+    uint64_t sizes[4];                  /* -a/--asize, -p, -P, --pte-bytes; 0: the default */
+    uint64_t regs[4];                   /* -b, -l, -B, -L; UINT64_MAX: not given */
+    out_format_t fmt;                   /* --output */
 } topts_t;
+
+enum { TRANSLATE_SERVED = -1 }; /* --help was served */
 
 static int hexw(uint64_t v) { return v > 0xffffffffull ? 16 : 8; }
 
@@ -296,65 +308,74 @@ static int parse_levels(const char *s, topts_t *o)
     return o->nlevels ? 0 : -1;
 }
 
-static int load_problem(xl_problem_t *p, topts_t *o, const uint64_t *sizes, const uint64_t *regs)
+/* The problem from PROBLEM or --from-ostep, -A replacing its addresses: 0 or
+ * a CLI_* status (then nothing to free). */
+static int load_file(xl_problem_t *p, const topts_t *o)
 {
     diag_t d;
     char *text = NULL;
     size_t len = 0;
     int rc;
+    const char *path = o->from_ostep ? o->from_ostep : o->problem;
+    const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
     diag_clear(&d);
-    if (o->from_ostep || o->problem) {
-        const char *path = o->from_ostep ? o->from_ostep : o->problem;
-        const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
-        if (env_read_file(path, &text, &len, &d))
-            return cli_diag(&d);
-        rc = o->from_ostep ? xl_parse_ostep(text, len, name, o->model, p, &d)
-                           : xl_parse(text, len, name, p, &d);
-        free(text);
-        if (rc == 0 && p->model != o->model) {
-            cli_error("%s: a %s problem (expected %s)", name, xl_model_name(p->model),
-                      xl_model_name(o->model));
-            xl_problem_free(p);
-            return CLI_ERR;
-        }
-        if (rc) {
-            int st = rc == -EDOM ? CLI_USAGE : CLI_ERR;
-            cli_diag(&d);
-            return st;
-        }
-        if (o->addr_list) { /* -A replaces the file's addresses */
-            p->naddr = 0;
-            if ((rc = add_list(p, o->addr_list))) {
-                xl_problem_free(p);
-                return rc;
-            }
-            if (xl_problem_check(p, "-A", &d)) {
-                xl_problem_free(p);
-                return cli_diag(&d), CLI_USAGE;
-            }
-        }
-        return 0;
+    if (env_read_file(path, &text, &len, &d))
+        return cli_diag(&d);
+    rc = o->from_ostep ? xl_parse_ostep(text, len, name, o->model, p, &d)
+                       : xl_parse(text, len, name, p, &d);
+    free(text);
+    if (rc == 0 && p->model != o->model) {
+        cli_error("%s: a %s problem (expected %s)", name, xl_model_name(p->model),
+                  xl_model_name(o->model));
+        xl_problem_free(p);
+        return CLI_ERR;
     }
+    if (rc) {
+        int st = rc == -EDOM ? CLI_USAGE : CLI_ERR;
+        cli_diag(&d);
+        return st;
+    }
+    if (o->addr_list) { /* -A replaces the file's addresses */
+        p->naddr = 0;
+        if ((rc = add_list(p, o->addr_list))) {
+            xl_problem_free(p);
+            return rc;
+        }
+        if (xl_problem_check(p, "-A", &d)) {
+            xl_problem_free(p);
+            return cli_diag(&d), CLI_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* The machine from the size and register options, then -A's addresses or
+ * generated ones: 0 or a CLI_* status (then nothing to free). */
+static int load_generated(xl_problem_t *p, topts_t *o)
+{
+    diag_t d;
+    int rc;
+    diag_clear(&d);
     xl_problem_init(p, o->model);
-    if (sizes[0])
-        p->asize = sizes[0];
-    if (sizes[1])
-        p->psize = sizes[1];
-    if (sizes[2])
-        p->page_size = sizes[2];
-    if (sizes[3])
-        p->pte_bytes = (unsigned)sizes[3];
+    if (o->sizes[0])
+        p->asize = o->sizes[0];
+    if (o->sizes[1])
+        p->psize = o->sizes[1];
+    if (o->sizes[2])
+        p->page_size = o->sizes[2];
+    if (o->sizes[3])
+        p->pte_bytes = (unsigned)o->sizes[3];
     p->nlevels = o->nlevels;
     memcpy(p->level_bits, o->level_bits, sizeof p->level_bits);
     if (o->model == XL_BOUNDS) {
-        p->base = regs[0];
-        p->limit = regs[1];
+        p->base = o->regs[0];
+        p->limit = o->regs[1];
     } else if (o->model == XL_SEG) {
         p->nsegs = 2;
-        p->seg[0].base = regs[0];
-        p->seg[0].limit = regs[1];
-        p->seg[1].base = regs[2];
-        p->seg[1].limit = regs[3];
+        p->seg[0].base = o->regs[0];
+        p->seg[0].limit = o->regs[1];
+        p->seg[1].base = o->regs[2];
+        p->seg[1].limit = o->regs[3];
         p->seg[1].down = 1;
     }
     if (o->addr_list) {
@@ -370,6 +391,11 @@ static int load_problem(xl_problem_t *p, topts_t *o, const uint64_t *sizes, cons
         return d.err == EDOM ? CLI_USAGE : CLI_ERR;
     }
     return 0;
+}
+
+static int load_problem(xl_problem_t *p, topts_t *o)
+{
+    return o->from_ostep || o->problem ? load_file(p, o) : load_generated(p, o);
 }
 
 static int run(xl_problem_t *p, topts_t *o)
@@ -420,129 +446,144 @@ static int run(xl_problem_t *p, topts_t *o)
     return rc;
 }
 
-int cmd_translate(int argc, char **argv)
+/* Long options of translate without a short form. */
+enum { O_ASIZE = CLI_OPT_BASE, O_PTE_BYTES, O_LEVELS, O_TLB, O_FROM_OSTEP, O_EMIT_PROBLEM,
+       O_OUTPUT };
+
+static const struct option translate_opts[] = {
+    {"seed", required_argument, 0, 's'},      {"num", required_argument, 0, 'n'},
+    {"addresses", required_argument, 0, 'A'}, {"physmem", required_argument, 0, 'p'},
+    {"pagesize", required_argument, 0, 'P'},  {"used", required_argument, 0, 'u'},
+    {"compute", no_argument, 0, 'c'},         {"verbose", no_argument, 0, 'v'},
+    {"out", required_argument, 0, 'o'},       {"help", no_argument, 0, 'h'},
+    {"asize", required_argument, 0, O_ASIZE}, {"psize", required_argument, 0, 'p'},
+    {"pte-bytes", required_argument, 0, O_PTE_BYTES},
+    {"levels", required_argument, 0, O_LEVELS}, {"tlb", required_argument, 0, O_TLB},
+    {"from-ostep", required_argument, 0, O_FROM_OSTEP},
+    {"emit-problem", no_argument, 0, O_EMIT_PROBLEM},
+    {"output", required_argument, 0, O_OUTPUT}, {0, 0, 0, 0},
+};
+
+/* -a: multi's pages allocated, every other model's address-space size. */
+static int parse_a(topts_t *o, const char *arg)
 {
-    static const struct option lopts[] = {
-        {"seed", required_argument, 0, 's'},      {"num", required_argument, 0, 'n'},
-        {"addresses", required_argument, 0, 'A'}, {"physmem", required_argument, 0, 'p'},
-        {"pagesize", required_argument, 0, 'P'},  {"used", required_argument, 0, 'u'},
-        {"compute", no_argument, 0, 'c'},         {"verbose", no_argument, 0, 'v'},
-        {"out", required_argument, 0, 'o'},       {"help", no_argument, 0, 'h'},
-        {"asize", required_argument, 0, 1},       {"psize", required_argument, 0, 'p'},       {"pte-bytes", required_argument, 0, 2},
-        {"levels", required_argument, 0, 3},      {"tlb", required_argument, 0, 4},
-        {"from-ostep", required_argument, 0, 5},  {"emit-problem", no_argument, 0, 6},
-        {"output", required_argument, 0, 7},      {0, 0, 0, 0},
-    };
-    topts_t o;
-    xl_problem_t p;
-    uint64_t sizes[4] = {0, 0, 0, 0}, regs[4] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
     uint64_t v;
-    const char *levels = NULL;
+    if (o->model != XL_MULTI)
+        return cli_u64("translate", "-a", arg, 1, 1ull << 62, &o->sizes[0]) ? CLI_USAGE : 0;
+    if (cli_u64("translate", "-a", arg, 0, 1u << 24, &v))
+        return CLI_USAGE;
+    o->gen.allocated = (unsigned)v;
+    return 0;
+}
+
+/* -b, -l, -B, -L: the registers, regs[0..3]. */
+static int parse_reg(topts_t *o, int c, const char *arg)
+{
+    int k = c == 'b' ? 0 : c == 'l' ? 1 : c == 'B' ? 2 : 3;
+    return cli_u64("translate", k == 0 ? "-b" : k == 1 ? "-l" : k == 2 ? "-B" : "-L", arg, 0,
+                   1ull << 62, &o->regs[k]) ? CLI_USAGE : 0;
+}
+
+/* One option into *o: 0, CLI_USAGE, or TRANSLATE_SERVED. */
+static int parse_opt(topts_t *o, int c, const char *arg)
+{
+    uint64_t v;
+    switch (c) {
+    case 's': return cli_u64("translate", "-s", arg, 0, UINT64_MAX, &o->gen.seed) ? CLI_USAGE : 0;
+    case 'n':
+        if (cli_u64("translate", "-n", arg, 0, 1u << 20, &v))
+            return CLI_USAGE;
+        o->gen.naddr = (size_t)v;
+        return 0;
+    case 'A': o->addr_list = arg; return 0;
+    case 'a': return parse_a(o, arg);
+    case O_ASIZE:
+        return cli_u64("translate", "--asize", arg, 1, 1ull << 62, &o->sizes[0]) ? CLI_USAGE : 0;
+    case 'p': return cli_u64("translate", "-p", arg, 1, 1ull << 62, &o->sizes[1]) ? CLI_USAGE : 0;
+    case 'P': return cli_u64("translate", "-P", arg, 1, 1ull << 62, &o->sizes[2]) ? CLI_USAGE : 0;
+    case O_PTE_BYTES:
+        return cli_u64("translate", "--pte-bytes", arg, 1, 8, &o->sizes[3]) ? CLI_USAGE : 0;
+    case O_LEVELS: o->levels = arg; return 0;
+    case 'u':
+        if (cli_u64("translate", "-u", arg, 0, 100, &v))
+            return CLI_USAGE;
+        o->gen.used = (unsigned)v;
+        return 0;
+    case 'b': case 'l': case 'B': case 'L': return parse_reg(o, c, arg);
+    case 'c': o->compute = 1; return 0;
+    case 'v': o->verbose = 1; return 0;
+    case 'o': o->out_path = arg; return 0;
+    case 'h': fputs(translate_help, stdout); return TRANSLATE_SERVED;
+    case O_TLB:
+        if (cli_u64("translate", "--tlb", arg, 1, 1u << 16, &v))
+            return CLI_USAGE;
+        o->tlb_entries = (int)v;
+        return 0;
+    case O_FROM_OSTEP: o->from_ostep = arg; return 0;
+    case O_EMIT_PROBLEM: o->emit = 1; return 0;
+    case O_OUTPUT: return cli_output("translate", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
+    default: return CLI_USAGE; /* cli_getopt said why */
+    }
+}
+
+/* The operands and the checks across options, after them: 0 or CLI_USAGE. */
+static int check_args(topts_t *o, int argc, char **argv)
+{
+    if (optind < argc)
+        o->problem = argv[optind++];
+    if (optind < argc)
+        return cli_usage("translate", "unexpected argument '%s'", argv[optind]);
+    if (o->problem && o->from_ostep)
+        return cli_usage("translate", "give a PROBLEM file or --from-ostep, not both");
+    if (o->from_ostep)
+        o->compute = 1; /* the point of pasting a question is its answers */
+    if (o->tlb_entries && o->model != XL_LINEAR && o->model != XL_MULTI)
+        return cli_usage("translate", "--tlb is for linear and multi");
+    if (o->levels && (o->model != XL_MULTI || parse_levels(o->levels, o)))
+        return cli_usage("translate", "bad --levels '%s' (expected multi: VPN bits per level, "
+                         "root first, e.g. 5,5)", o->levels);
+    return 0;
+}
+
+/* The whole command line (argv[1] the model) into *o: 0, a CLI_* status, or
+ * TRANSLATE_SERVED. */
+static int parse(topts_t *o, int argc, char **argv)
+{
     int c, m, rc;
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(translate_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
+        return argc < 2 ? CLI_USAGE : TRANSLATE_SERVED;
     }
     if ((m = xl_model_parse(argv[1])) < 0)
         return cli_usage("translate", "unknown model '%s' (expected bounds, seg, linear or multi)",
                          argv[1]);
-    memset(&o, 0, sizeof o);
-    o.model = (xl_model_t)m;
-    o.gen.naddr = o.model == XL_MULTI ? 10 : 5;
-    o.gen.used = 50;
-    o.gen.allocated = 64;
+    memset(o, 0, sizeof *o);
+    o->model = (xl_model_t)m;
+    o->gen.naddr = o->model == XL_MULTI ? 10 : 5;
+    o->gen.used = 50;
+    o->gen.allocated = 64;
+    for (int k = 0; k < 4; k++)
+        o->regs[k] = UINT64_MAX;
     argv++;
     argc--;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:n:A:a:p:P:u:b:l:B:L:cvo:h", lopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            if (cli_u64("translate", "-s", optarg, 0, UINT64_MAX, &o.gen.seed))
-                return CLI_USAGE;
-            break;
-        case 'n':
-            if (cli_u64("translate", "-n", optarg, 0, 1u << 20, &v))
-                return CLI_USAGE;
-            o.gen.naddr = (size_t)v;
-            break;
-        case 'A': o.addr_list = optarg; break;
-        case 'a':
-            if (o.model == XL_MULTI) {
-                if (cli_u64("translate", "-a", optarg, 0, 1u << 24, &v))
-                    return CLI_USAGE;
-                o.gen.allocated = (unsigned)v;
-            } else if (cli_u64("translate", "-a", optarg, 1, 1ull << 62, &sizes[0])) {
-                return CLI_USAGE;
-            }
-            break;
-        case 1:
-            if (cli_u64("translate", "--asize", optarg, 1, 1ull << 62, &sizes[0]))
-                return CLI_USAGE;
-            break;
-        case 'p':
-            if (cli_u64("translate", "-p", optarg, 1, 1ull << 62, &sizes[1]))
-                return CLI_USAGE;
-            break;
-        case 'P':
-            if (cli_u64("translate", "-P", optarg, 1, 1ull << 62, &sizes[2]))
-                return CLI_USAGE;
-            break;
-        case 2:
-            if (cli_u64("translate", "--pte-bytes", optarg, 1, 8, &sizes[3]))
-                return CLI_USAGE;
-            break;
-        case 3: levels = optarg; break;
-        case 'u':
-            if (cli_u64("translate", "-u", optarg, 0, 100, &v))
-                return CLI_USAGE;
-            o.gen.used = (unsigned)v;
-            break;
-        case 'b':
-        case 'l':
-        case 'B':
-        case 'L': {
-            int k = c == 'b' ? 0 : c == 'l' ? 1 : c == 'B' ? 2 : 3;
-            if (cli_u64("translate", k == 0 ? "-b" : k == 1 ? "-l" : k == 2 ? "-B" : "-L", optarg,
-                        0, 1ull << 62, &regs[k]))
-                return CLI_USAGE;
-            break;
-        }
-        case 'c': o.compute = 1; break;
-        case 'v': o.verbose = 1; break;
-        case 'o': o.out_path = optarg; break;
-        case 'h': fputs(translate_help, stdout); return CLI_OK;
-        case 4:
-            if (cli_u64("translate", "--tlb", optarg, 1, 1u << 16, &v))
-                return CLI_USAGE;
-            o.tlb_entries = (int)v;
-            break;
-        case 5: o.from_ostep = optarg; break;
-        case 6: o.emit = 1; break;
-        case 7:
-            if (cli_output("translate", optarg, OUT_ACCEPT_TEXT_JSON, &o.fmt))
-                return CLI_USAGE;
-            break;
-        default: return cli_usage("translate", "unknown option");
-        }
+    while ((c = cli_getopt("translate", argc, argv, "s:n:A:a:p:P:u:b:l:B:L:cvo:h",
+                           translate_opts)) != -1)
+        if ((rc = parse_opt(o, c, optarg)) != 0)
+            return rc;
+    return check_args(o, argc, argv);
+}
+
+int cmd_translate(int argc, char **argv)
+{
+    topts_t o;
+    xl_problem_t p;
+    int rc = parse(&o, argc, argv);
+    if (rc == 0 && (rc = load_problem(&p, &o)) == 0) {
+        if (o.fmt == OUT_JSON)
+            o.compute = 1;
+        rc = run(&p, &o);
+        xl_problem_free(&p);
     }
-    if (optind < argc)
-        o.problem = argv[optind++];
-    if (optind < argc)
-        return cli_usage("translate", "unexpected argument '%s'", argv[optind]);
-    if (o.problem && o.from_ostep)
-        return cli_usage("translate", "give a PROBLEM file or --from-ostep, not both");
-    if (o.from_ostep)
-        o.compute = 1; /* the point of pasting a question is its answers */
-    if (o.tlb_entries && o.model != XL_LINEAR && o.model != XL_MULTI)
-        return cli_usage("translate", "--tlb is for linear and multi");
-    if (levels && (o.model != XL_MULTI || parse_levels(levels, &o)))
-        return cli_usage("translate", "bad --levels '%s' (expected multi: VPN bits per level, "
-                         "root first, e.g. 5,5)", levels);
-    if ((rc = load_problem(&p, &o, sizes, regs)))
-        return rc;
-    if (o.fmt == OUT_JSON)
-        o.compute = 1;
-    rc = run(&p, &o);
-    xl_problem_free(&p);
-    return rc;
+    return rc == TRANSLATE_SERVED ? CLI_OK : rc;
 }
