@@ -13,7 +13,7 @@ t_bad_option_is_one_line() {
     # translate and gc read a model or subcommand first: "translate --x" is
     # an unknown model, so their options are tried after one.
     for c in $CMDS "malloc replay" "malloc record" "malloc gen" "malloc freelist" "sim --steps" \
-        "translate linear"; do
+        "translate linear" "gc leaks"; do
         # shellcheck disable=SC2086
         expect_exit 2 "$VMLAB" $c --no-such-option || return 1
         n=${c% replay} # malloc replay and gen report as malloc, sim --steps as sim

@@ -382,45 +382,60 @@ static void write_json(FILE *f, const gcl_report_t *r, const names_t *nm)
     out_json_done(&j);
 }
 
-static int leaks(int argc, char **argv)
+/* Long options of gc leaks without a short form. */
+enum { O_OUTPUT = CLI_OPT_BASE };
+
+static const struct option leaks_opts[] = {
+    {"output", required_argument, NULL, O_OUTPUT},
+    {"out", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The command line of `gc leaks`, parsed. */
+typedef struct leaks_cli {
+    out_format_t fmt;    /* --output: text or json */
+    const char *outpath; /* -o, NULL: stdout */
+    char **prog;         /* PROGRAM and its ARGS, NULL-terminated (points into argv) */
+} leaks_cli_t;
+
+enum { LEAKS_SERVED = -1 }; /* --help was served */
+
+/* One option into *o: 0, CLI_USAGE, or LEAKS_SERVED. */
+static int leaks_parse_opt(leaks_cli_t *o, int c, const char *arg)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'O'},
-        {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    out_format_t fmt = OUT_TEXT;
-    const char *outpath = NULL;
-    char shim[PATH_MAX], rep[] = "/tmp/vmlab-gcleaks-XXXXXX", pidbuf[24];
-    char *data = NULL;
-    size_t len = 0;
-    int c, fd, status = 0, code;
-    pid_t pid;
-    gcl_report_t r;
-    names_t nm = {0};
-    diag_t d;
-    env_out_t o;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'O':
-            if (cli_output("gc leaks", optarg, OUT_ACCEPT_TEXT_JSON, &fmt) != 0)
-                return CLI_USAGE;
-            break;
-        case 'o':
-            outpath = optarg;
-            break;
-        case 'h':
-            fputs(gc_help, stdout);
-            return CLI_OK;
-        default:
-            return cli_usage("gc leaks", "unknown option");
-        }
+    switch (c) {
+    case O_OUTPUT:
+        return cli_output("gc leaks", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) != 0 ? CLI_USAGE : 0;
+    case 'o': o->outpath = arg; return 0;
+    case 'h': fputs(gc_help, stdout); return LEAKS_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said why */
     }
+}
+
+/* The whole command line into *o (options stop at PROGRAM): 0, CLI_USAGE,
+ * or LEAKS_SERVED. */
+static int leaks_parse(leaks_cli_t *o, int argc, char **argv)
+{
+    int c, rc;
+    o->fmt = OUT_TEXT;
+    o->outpath = NULL;
+    optind = 1;
+    while ((c = cli_getopt("gc leaks", argc, argv, "+o:h", leaks_opts)) != -1)
+        if ((rc = leaks_parse_opt(o, c, optarg)) != 0)
+            return rc;
     if (optind >= argc)
         return cli_usage("gc leaks", "no program to run (expected -- PROGRAM [ARGS...])");
-    if ((code = find_shim(shim, sizeof shim)) != 0) {
+    o->prog = argv + optind;
+    return 0;
+}
+
+/* The shim's path into shim and an empty report file rep (a mkstemp
+ * template): 0 or CLI_ERR after saying why. */
+static int leaks_prepare(char *shim, size_t size, char *rep)
+{
+    int code, fd;
+    if ((code = find_shim(shim, size)) != 0) {
         cli_error("gc leaks: %s: %s (expected libvmlab-gcleaks.so beside vmlab or in its library directory, or $VMLAB_GC_LEAKS_LIB)",
                   shim, strerror(-code));
         return CLI_ERR;
@@ -431,6 +446,31 @@ static int leaks(int argc, char **argv)
         return CLI_ERR;
     }
     close(fd);
+    return 0;
+}
+
+/* In the child: exec prog with the shim preloaded and told where to report. */
+static void __attribute__((noreturn)) exec_under_shim(const char *shim, const char *rep,
+                                                      char **prog)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char pre[2 * PATH_MAX + 2], pidbuf[24];
+    snprintf(pre, sizeof pre, "%s%s%s", shim, old && *old ? ":" : "", old && *old ? old : "");
+    snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
+    setenv("LD_PRELOAD", pre, 1);
+    setenv("VMLAB_GC_LEAKS_OUT", rep, 1);
+    setenv("VMLAB_GC_LEAKS_PID", pidbuf, 1);
+    execvp(prog[0], prog);
+    fprintf(stderr, "vmlab: gc leaks: %s: %s\n", prog[0], strerror(errno));
+    _exit(127);
+}
+
+/* Run prog under the shim and wait: 0 and its status in *code (128+N if
+ * killed by signal N), or CLI_ERR when it could not fork (rep removed). */
+static int run_under_shim(const char *shim, const char *rep, char **prog, int *code)
+{
+    int status = 0;
+    pid_t pid;
     fflush(NULL);
     pid = fork();
     if (pid < 0) {
@@ -438,31 +478,31 @@ static int leaks(int argc, char **argv)
         unlink(rep);
         return CLI_ERR;
     }
-    if (pid == 0) {
-        const char *old = getenv("LD_PRELOAD");
-        char pre[2 * PATH_MAX + 2];
-        snprintf(pre, sizeof pre, "%s%s%s", shim, old && *old ? ":" : "", old && *old ? old : "");
-        snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
-        setenv("LD_PRELOAD", pre, 1);
-        setenv("VMLAB_GC_LEAKS_OUT", rep, 1);
-        setenv("VMLAB_GC_LEAKS_PID", pidbuf, 1);
-        execvp(argv[optind], argv + optind);
-        fprintf(stderr, "vmlab: gc leaks: %s: %s\n", argv[optind], strerror(errno));
-        _exit(127);
-    }
+    if (pid == 0)
+        exec_under_shim(shim, rep, prog);
     signal(SIGINT, SIG_IGN); /* the program gets it, reports, and dies */
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             break;
     signal(SIGINT, SIG_DFL);
-    code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+    *code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+    return 0;
+}
+
+/* Read, remove and parse the report prog (exit status code) left in rep: 0
+ * and *r, or the status to exit with after saying why. */
+static int read_report(const char *rep, const char *prog, int code, gcl_report_t *r)
+{
+    char *data = NULL;
+    size_t len = 0;
+    diag_t d;
     if (env_read_file(rep, &data, &len, &d) != 0 || len == 0) {
         unlink(rep);
         free(data);
         if (code == 127)
             return code; /* could not run: said already */
         cli_error("gc leaks: %s wrote no leak report (a static or setuid program ignores LD_PRELOAD; "
-                  "one that ends with _exit or is refused runs no report)", argv[optind]);
+                  "one that ends with _exit or is refused runs no report)", prog);
         return code ? code : CLI_ERR;
     }
     unlink(rep);
@@ -470,30 +510,53 @@ static int leaks(int argc, char **argv)
         free(data);
         return CLI_ERR;
     }
-    if (gcl_report_parse(data, len, rep, &r, &d) != 0) {
+    if (gcl_report_parse(data, len, rep, r, &d) != 0) {
         free(data);
         cli_diag(&d);
         return CLI_ERR;
     }
     free(data);
-    resolve(&r, &nm);
-    if (env_out_open(&o, outpath, &d) != 0) {
-        gcl_report_free(&r);
-        names_free(&nm);
+    return 0;
+}
+
+/* The report, resolved, to -o or stdout: code, or CLI_ERR. */
+static int write_report(const leaks_cli_t *o, const gcl_report_t *r, const names_t *nm, int code)
+{
+    env_out_t out;
+    diag_t d;
+    if (env_out_open(&out, o->outpath, &d) != 0) {
         cli_diag(&d);
         return CLI_ERR;
     }
-    if (fmt == OUT_JSON)
-        write_json(o.fp, &r, &nm);
+    if (o->fmt == OUT_JSON)
+        write_json(out.fp, r, nm);
     else
-        write_text(o.fp, &r, &nm, argv[optind], code);
-    gcl_report_free(&r);
-    names_free(&nm);
-    if (env_out_commit(&o, &d) != 0) {
+        write_text(out.fp, r, nm, o->prog[0], code);
+    if (env_out_commit(&out, &d) != 0) {
         cli_diag(&d);
         return CLI_ERR;
     }
     return code;
+}
+
+static int leaks(int argc, char **argv)
+{
+    leaks_cli_t o;
+    char shim[PATH_MAX], rep[] = "/tmp/vmlab-gcleaks-XXXXXX";
+    gcl_report_t r;
+    names_t nm = {0};
+    int rc, code = 0;
+    if ((rc = leaks_parse(&o, argc, argv)) != 0)
+        return rc == LEAKS_SERVED ? CLI_OK : rc;
+    if ((rc = leaks_prepare(shim, sizeof shim, rep)) != 0 ||
+        (rc = run_under_shim(shim, rep, o.prog, &code)) != 0 ||
+        (rc = read_report(rep, o.prog[0], code, &r)) != 0)
+        return rc;
+    resolve(&r, &nm);
+    rc = write_report(&o, &r, &nm, code);
+    gcl_report_free(&r);
+    names_free(&nm);
+    return rc;
 }
 
 int cmd_gc(int argc, char **argv)
