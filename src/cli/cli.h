@@ -43,7 +43,8 @@ int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t
 /* getopt_long with vmlab's error line instead of getopt's: returns the next
  * option as getopt_long does (-1 at the end), or '?' after printing ONE usage
  * line for cmd ("unknown option '--x'", "option '--tlb' needs a value").
- * shortopts as for getopt_long (a leading '+' stops at the first operand);
+ * shortopts as for getopt_long (a leading '+' stops at the first operand, a
+ * leading '-' returns each operand as option 1);
  * long options return named enum values (CLI_OPT_BASE + n), never bare numbers. */
 enum { CLI_OPT_BASE = 256 };
 struct option;

@@ -61,17 +61,70 @@ typedef struct peek_opts {
     char *args[4];         /* PID ADDR [LEN|VALUE] */
 } peek_opts_t;
 
+/* Long options of peek and poke without a short form. */
+enum { O_ACCESS = CLI_OPT_BASE, O_OUTPUT };
+
+static const struct option peek_long_opts[] = {
+    {"type", required_argument, 0, 't'},
+    {"access", required_argument, 0, O_ACCESS},
+    {"output", required_argument, 0, O_OUTPUT},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* A negative VALUE ("-5", "-1.5", "-inf") is not an option: only the last
+ * positional argument can be one, so it is set aside (up to 4, in neg) and
+ * appended after the others.  The rest of argv into av; their count. */
+static int set_aside_negatives(int argc, char **argv, char **av, char **neg, int *nneg)
+{
+    int k = 0;
+    for (int a = 0; a < argc; a++) {
+        const char *x = argv[a];
+        if (a > 0 && x[0] == '-' && ((x[1] >= '0' && x[1] <= '9') || x[1] == '.' ||
+                                     strcmp(x, "-inf") == 0 || strcmp(x, "-nan") == 0) &&
+            *nneg < 4)
+            neg[(*nneg)++] = argv[a];
+        else
+            av[k++] = argv[a];
+    }
+    return k;
+}
+
+/* One positional argument into o->args: 0, or -1 after a usage error. */
+static int add_arg(const char *cmd, peek_opts_t *o, char *arg)
+{
+    if (o->nargs == 4) {
+        cli_usage(cmd, "too many arguments");
+        return -1;
+    }
+    o->args[o->nargs++] = arg;
+    return 0;
+}
+
+/* One option (1: a positional argument) into *o: 0, -1 after a usage
+ * error, 1 after --help. */
+static int parse_opt(const char *cmd, const char *help, peek_opts_t *o, int c, char *arg)
+{
+    switch (c) {
+    case O_ACCESS: return pcli_access(cmd, arg, &o->method, &o->fallback) ? -1 : 0;
+    case O_OUTPUT: return cli_output(cmd, arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? -1 : 0;
+    case 't':
+        if (peek_type_parse(arg, &o->type)) {
+            cli_usage(cmd, "unknown type '%s' (expected one of: %s)", arg, peek_type_list());
+            return -1;
+        }
+        o->has_type = 1;
+        return 0;
+    case 'h': fputs(help, stdout); return 1;
+    case 1: return add_arg(cmd, o, arg);
+    default: return -1; /* cli_getopt said why */
+    }
+}
+
 /* Options shared by peek and poke; -1 after a usage error, 1 after --help. */
 static int parse_opts(const char *cmd, const char *help, int argc, char **argv, peek_opts_t *o)
 {
-    static const struct option opts[] = {
-        {"type", required_argument, 0, 't'},
-        {"access", required_argument, 0, 10},
-        {"output", required_argument, 0, 11},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    int c, nneg = 0, k = 0;
+    int c, k, rc = 0, nneg = 0;
     char *neg[4], **av = calloc((size_t)argc + 1, sizeof *av);
     memset(o, 0, sizeof *o);
     o->method = PEEK_VM;
@@ -80,70 +133,15 @@ static int parse_opts(const char *cmd, const char *help, int argc, char **argv, 
         cli_usage(cmd, "out of memory");
         return -1;
     }
-    /* A negative VALUE ("-5", "-1.5", "-inf") is not an option: only the
-     * last positional argument can be one, so it is set aside and appended. */
-    for (int a = 0; a < argc; a++) {
-        const char *x = argv[a];
-        if (a > 0 && x[0] == '-' && ((x[1] >= '0' && x[1] <= '9') || x[1] == '.' ||
-                                     strcmp(x, "-inf") == 0 || strcmp(x, "-nan") == 0) &&
-            nneg < 4)
-            neg[nneg++] = argv[a];
-        else
-            av[k++] = argv[a];
-    }
-    argc = k;
-    argv = av;
+    k = set_aside_negatives(argc, argv, av, neg, &nneg);
     optind = 1;
-    opterr = 0;
     /* '-' in front: values such as -5 are positional, not options */
-    while ((c = getopt_long(argc, argv, "-t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 10:
-            if (pcli_access(cmd, optarg, &o->method, &o->fallback)) {
-                free(av);
-                return -1;
-            }
-            break;
-        case 11:
-            if (cli_output(cmd, optarg, OUT_ACCEPT_TEXT_JSON, &o->fmt)) {
-                free(av);
-                return -1;
-            }
-            break;
-        case 't':
-            if (peek_type_parse(optarg, &o->type)) {
-                cli_usage(cmd, "unknown type '%s' (expected one of: %s)", optarg,
-                          peek_type_list());
-                free(av);
-                return -1;
-            }
-            o->has_type = 1;
-            break;
-        case 'h': fputs(help, stdout); free(av); return 1;
-        case '\1':
-            if (o->nargs == 4) {
-                cli_usage(cmd, "too many arguments");
-                free(av);
-                return -1;
-            }
-            o->args[o->nargs++] = optarg;
-            break;
-        default:
-            cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
-            free(av);
-            return -1;
-        }
-    }
-    for (int a = optind; a < argc + nneg; a++) {
-        if (o->nargs == 4) {
-            cli_usage(cmd, "too many arguments");
-            free(av);
-            return -1;
-        }
-        o->args[o->nargs++] = a < argc ? argv[a] : neg[a - argc];
-    }
+    while (rc == 0 && (c = cli_getopt(cmd, k, av, "-t:h", peek_long_opts)) != -1)
+        rc = parse_opt(cmd, help, o, c, optarg);
+    for (int a = optind; rc == 0 && a < k + nneg; a++)
+        rc = add_arg(cmd, o, a < k ? av[a] : neg[a - k]);
     free(av);
-    return 0;
+    return rc;
 }
 
 static void hexdump(FILE *f, uint64_t addr, const unsigned char *b, size_t n)
@@ -205,104 +203,155 @@ static void json_mapping(out_json_t *j, const inspect_maps_t *mm, uint64_t addr,
     out_json_end(j);
 }
 
-int cmd_peek(int argc, char **argv)
-{
-    peek_opts_t o;
-    uint64_t addr, len;
-    inspect_maps_t mm;
-    peek_mem_t *m = NULL;
-    unsigned char *buf = NULL;
-    char where[1600], text[4 * 4096 + 64];
-    size_t w;
-    diag_t d;
-    int pid, rc;
+enum { PEEK_SERVED = -1 }; /* --help was served */
 
-    diag_clear(&d);
-    if ((rc = parse_opts("peek", peek_help, argc, argv, &o)))
-        return rc > 0 ? CLI_OK : CLI_USAGE;
-    if (o.nargs < 2 || o.nargs > 3)
+/* `peek`'s command line, checked: what to read. */
+typedef struct peek_cli {
+    peek_opts_t o; /* the options and operands as given */
+    int pid;       /* PID (self: this process) */
+    uint64_t addr; /* ADDR */
+    uint64_t len;  /* LEN, else one value of the type, 256 for a string, 64 */
+    size_t w;      /* bytes per value of --type; 0: a hexdump, string or bytes */
+} peek_cli_t;
+
+/* What peek read, and where. */
+typedef struct peek_got {
+    inspect_maps_t mm;  /* the target's mappings (zeroed when none) */
+    char where[1600];   /* the mapping holding addr, in words */
+    unsigned char *buf; /* len bytes read and a NUL (owned) */
+    uint64_t len;       /* bytes read: a string stops at its mapping's end */
+} peek_got_t;
+
+/* The command line into *c: 0, CLI_USAGE, or PEEK_SERVED. */
+static int peek_parse(peek_cli_t *c, int argc, char **argv)
+{
+    peek_opts_t *o = &c->o;
+    int rc;
+    if ((rc = parse_opts("peek", peek_help, argc, argv, o)))
+        return rc > 0 ? PEEK_SERVED : CLI_USAGE;
+    if (o->nargs < 2 || o->nargs > 3)
         return cli_usage("peek", "expected PID ADDR [LEN]");
-    if (pcli_pid("peek", o.args[0], &pid) || pcli_addr("peek", o.args[1], &addr))
+    if (pcli_pid("peek", o->args[0], &c->pid) || pcli_addr("peek", o->args[1], &c->addr))
         return CLI_USAGE;
-    w = o.has_type ? peek_type_size(o.type) : 0;
-    len = w ? w : o.has_type && o.type == PEEK_STRING ? 256 : 64;
-    if (o.nargs == 3 && cli_u64("peek", "LEN", o.args[2], 1, 4096, &len))
+    c->w = o->has_type ? peek_type_size(o->type) : 0;
+    c->len = c->w ? c->w : o->has_type && o->type == PEEK_STRING ? 256 : 64;
+    if (o->nargs == 3 && cli_u64("peek", "LEN", o->args[2], 1, 4096, &c->len))
         return CLI_USAGE;
-    if (w && len % w)
+    if (c->w && c->len % c->w)
         return cli_usage("peek", "LEN %ju is not a whole number of %s values (expected a multiple "
                                  "of %zu)",
-                         (uintmax_t)len, peek_type_name(o.type), w);
-    if ((rc = addr_in_mapping(pid, addr, o.type == PEEK_STRING ? 1 : (size_t)len, &mm, where,
-                              sizeof where, &d)))
-        goto out_maps;
-    buf = calloc(1, (size_t)len + 1);
-    if (!buf || peek_mem_open(pid, o.method, o.fallback, &m, &d)) {
-        rc = buf ? -EIO : diag_set(&d, NULL, 0, ENOMEM, "out of memory");
-        goto out;
-    }
-    if (o.type == PEEK_STRING) {
+                         (uintmax_t)c->len, peek_type_name(o->type), c->w);
+    return 0;
+}
+
+/* Check the mapping and read the bytes into *g (zeroed first, freed by
+ * peek_got_free whatever this returns): 0 or -errno with d set. */
+static int peek_fetch(const peek_cli_t *c, peek_got_t *g, diag_t *d)
+{
+    peek_mem_t *m = NULL;
+    int rc;
+    memset(g, 0, sizeof *g);
+    g->len = c->len;
+    if ((rc = addr_in_mapping(c->pid, c->addr, c->o.type == PEEK_STRING ? 1 : (size_t)g->len,
+                              &g->mm, g->where, sizeof g->where, d)))
+        return rc;
+    g->buf = calloc(1, (size_t)g->len + 1);
+    if (!g->buf || peek_mem_open(c->pid, c->o.method, c->o.fallback, &m, d))
+        return g->buf ? -EIO : diag_set(d, NULL, 0, ENOMEM, "out of memory");
+    if (c->o.type == PEEK_STRING) {
         /* Up to LEN bytes, stopping where the mapping ends. */
-        const inspect_map_t *mp = inspect_maps_find(&mm, addr);
-        if (len > mp->end - addr)
-            len = mp->end - addr;
+        const inspect_map_t *mp = inspect_maps_find(&g->mm, c->addr);
+        if (g->len > mp->end - c->addr)
+            g->len = mp->end - c->addr;
     }
-    if ((rc = peek_mem_read(m, addr, buf, (size_t)len, &d)))
-        goto out;
-    if (o.fmt == OUT_JSON) {
-        out_json_t j;
-        out_json_init(&j, stdout, 1);
-        out_json_obj(&j, NULL);
-        out_json_i64(&j, "pid", pid);
-        out_json_hex(&j, "addr", addr);
-        out_json_str(&j, "type", o.has_type ? peek_type_name(o.type) : "hexdump");
-        out_json_u64(&j, "len", len);
-        out_json_str(&j, "method", peek_method_name(o.method));
-        if (o.has_type && peek_type_numeric(o.type)) {
-            out_json_arr(&j, "values");
-            for (size_t i = 0; i < len; i += w) {
-                peek_value_format(o.type, buf + i, w, text, sizeof text);
-                if (o.type == PEEK_F32 || o.type == PEEK_F64)
-                    out_json_str(&j, NULL, text); /* inf and nan are not JSON numbers */
-                else if (o.type <= PEEK_I64)
-                    out_json_i64(&j, NULL, strtoll(text, NULL, 10));
-                else
-                    out_json_u64(&j, NULL, strtoull(text, NULL, 10));
-            }
-            out_json_end(&j);
-        } else if (o.has_type && o.type == PEEK_STRING) {
-            out_json_strn(&j, "value", (const char *)buf, strnlen((const char *)buf, len));
-        }
-        peek_value_format(PEEK_BYTES, buf, (size_t)len, text, sizeof text);
-        out_json_str(&j, "bytes", text);
-        json_mapping(&j, &mm, addr, where);
-        out_json_end(&j);
-        out_json_done(&j);
-    } else {
-        if (!o.has_type || o.type == PEEK_BYTES) {
-            if (o.has_type)
-                printf("%s\n", peek_value_format(PEEK_BYTES, buf, (size_t)len, text, sizeof text));
-            else
-                hexdump(stdout, addr, buf, (size_t)len);
-        } else if (o.type == PEEK_STRING) {
-            size_t sl = strnlen((const char *)buf, len);
-            printf("\"%s\"%s\n", peek_value_format(PEEK_STRING, buf, sl, text, sizeof text),
-                   sl == len ? " (no NUL within LEN bytes)" : "");
-        } else if (len == w) {
-            printf("%s\n", peek_value_format(o.type, buf, w, text, sizeof text));
-        } else {
-            for (size_t i = 0; i < len; i += w)
-                printf("0x%jx %s\n", (uintmax_t)(addr + i),
-                       peek_value_format(o.type, buf + i, w, text, sizeof text));
-        }
-        printf("# 0x%jx: %s; read with %s\n", (uintmax_t)addr, where, peek_method_name(o.method));
-    }
-    if (fflush(stdout) || ferror(stdout))
-        rc = diag_set(&d, "(stdout)", 0, EIO, "write error");
-out:
+    rc = peek_mem_read(m, c->addr, g->buf, (size_t)g->len, d);
     peek_mem_close(m);
-    free(buf);
-    inspect_maps_free(&mm);
-out_maps:
+    return rc;
+}
+
+static void peek_got_free(peek_got_t *g)
+{
+    free(g->buf);
+    inspect_maps_free(&g->mm);
+}
+
+static void peek_print_json(const peek_cli_t *c, const peek_got_t *g)
+{
+    const peek_opts_t *o = &c->o;
+    char text[4 * 4096 + 64];
+    out_json_t j;
+    out_json_init(&j, stdout, 1);
+    out_json_obj(&j, NULL);
+    out_json_i64(&j, "pid", c->pid);
+    out_json_hex(&j, "addr", c->addr);
+    out_json_str(&j, "type", o->has_type ? peek_type_name(o->type) : "hexdump");
+    out_json_u64(&j, "len", g->len);
+    out_json_str(&j, "method", peek_method_name(o->method));
+    if (o->has_type && peek_type_numeric(o->type)) {
+        out_json_arr(&j, "values");
+        for (size_t i = 0; i < g->len; i += c->w) {
+            peek_value_format(o->type, g->buf + i, c->w, text, sizeof text);
+            if (o->type == PEEK_F32 || o->type == PEEK_F64)
+                out_json_str(&j, NULL, text); /* inf and nan are not JSON numbers */
+            else if (o->type <= PEEK_I64)
+                out_json_i64(&j, NULL, strtoll(text, NULL, 10));
+            else
+                out_json_u64(&j, NULL, strtoull(text, NULL, 10));
+        }
+        out_json_end(&j);
+    } else if (o->has_type && o->type == PEEK_STRING) {
+        out_json_strn(&j, "value", (const char *)g->buf, strnlen((const char *)g->buf, g->len));
+    }
+    peek_value_format(PEEK_BYTES, g->buf, (size_t)g->len, text, sizeof text);
+    out_json_str(&j, "bytes", text);
+    json_mapping(&j, &g->mm, c->addr, g->where);
+    out_json_end(&j);
+    out_json_done(&j);
+}
+
+static void peek_print_text(const peek_cli_t *c, const peek_got_t *g)
+{
+    const peek_opts_t *o = &c->o;
+    char text[4 * 4096 + 64];
+    size_t len = (size_t)g->len, w = c->w;
+    if (!o->has_type || o->type == PEEK_BYTES) {
+        if (o->has_type)
+            printf("%s\n", peek_value_format(PEEK_BYTES, g->buf, len, text, sizeof text));
+        else
+            hexdump(stdout, c->addr, g->buf, len);
+    } else if (o->type == PEEK_STRING) {
+        size_t sl = strnlen((const char *)g->buf, len);
+        printf("\"%s\"%s\n", peek_value_format(PEEK_STRING, g->buf, sl, text, sizeof text),
+               sl == len ? " (no NUL within LEN bytes)" : "");
+    } else if (len == w) {
+        printf("%s\n", peek_value_format(o->type, g->buf, w, text, sizeof text));
+    } else {
+        for (size_t i = 0; i < len; i += w)
+            printf("0x%jx %s\n", (uintmax_t)(c->addr + i),
+                   peek_value_format(o->type, g->buf + i, w, text, sizeof text));
+    }
+    printf("# 0x%jx: %s; read with %s\n", (uintmax_t)c->addr, g->where,
+           peek_method_name(o->method));
+}
+
+int cmd_peek(int argc, char **argv)
+{
+    peek_cli_t c;
+    peek_got_t g;
+    diag_t d;
+    int rc = peek_parse(&c, argc, argv);
+    if (rc)
+        return rc == PEEK_SERVED ? CLI_OK : rc;
+    diag_clear(&d);
+    if ((rc = peek_fetch(&c, &g, &d)) == 0) {
+        if (c.o.fmt == OUT_JSON)
+            peek_print_json(&c, &g);
+        else
+            peek_print_text(&c, &g);
+        if (fflush(stdout) || ferror(stdout))
+            rc = diag_set(&d, "(stdout)", 0, EIO, "write error");
+    }
+    peek_got_free(&g);
     return rc ? cli_diag(&d) : CLI_OK;
 }
 

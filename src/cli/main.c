@@ -118,11 +118,11 @@ int cli_output(const char *cmd, const char *val, unsigned accepted, out_format_t
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
                const struct option *lopts)
 {
-    /* ':' first (after a '+') makes getopt tell a missing value (':') from an
+    /* ':' first (after a '+' or '-') makes getopt tell a missing value (':') from an
      * unknown option ('?'); opterr = 0 silences getopt's own message. */
     char so[64];
-    int plus = shortopts[0] == '+';
-    snprintf(so, sizeof so, "%s:%s", plus ? "+" : "", shortopts + plus);
+    int lead = shortopts[0] == '+' || shortopts[0] == '-';
+    snprintf(so, sizeof so, "%.*s:%s", lead, shortopts, shortopts + lead);
     opterr = 0;
     int c = getopt_long(argc, argv, so, lopts, NULL);
     if (c != '?' && c != ':')
