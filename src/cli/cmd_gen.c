@@ -90,86 +90,104 @@ static int emit(void *ctx, uint64_t addr, int write)
 /* Long options without a short form. */
 enum { O_PAGES = CLI_OPT_BASE, O_PAGE_SIZE, O_NO_PROGRESS };
 
-int cmd_gen(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"length", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
-        {"pages", required_argument, 0, O_PAGES},    {"page-size", required_argument, 0, O_PAGE_SIZE},
-        {"to", required_argument, 0, 't'},
-        {"format", required_argument, 0, 't'}, /* the old name of --to */
-        {"no-progress", no_argument, 0, O_NO_PROGRESS},   {"out", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
-    };
-    gen_opts_t o = {NULL, 100000, 1, 1000, 12};
-    static gen_out_t g;
-    const char *out_path = NULL;
-    env_out_t out;
-    diag_t d;
-    uint64_t v;
-    int c, rc, no_progress = 0;
+static const struct option gen_long_opts[] = {
+    {"length", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
+    {"pages", required_argument, 0, O_PAGES},    {"page-size", required_argument, 0, O_PAGE_SIZE},
+    {"to", required_argument, 0, 't'},
+    {"format", required_argument, 0, 't'}, /* the old name of --to */
+    {"no-progress", no_argument, 0, O_NO_PROGRESS},   {"out", required_argument, 0, 'o'},
+    {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+};
 
-    diag_clear(&d);
-    memset(&g, 0, sizeof g);
-    optind = 1;
-    while ((c = cli_getopt("gen", argc, argv, "n:s:t:o:h", opts)) != -1) {
-        switch (c) {
-        case 'n':
-            if (cli_u64("gen", "--length", optarg, 0, UINT64_MAX, &o.length))
-                return CLI_USAGE;
-            break;
-        case 's':
-            if (cli_u64("gen", "--seed", optarg, 0, UINT64_MAX, &o.seed))
-                return CLI_USAGE;
-            break;
-        case O_PAGES:
-            if (cli_u64("gen", "--pages", optarg, 1, (uint64_t)1 << 32, &o.pages))
-                return CLI_USAGE;
-            break;
-        case O_PAGE_SIZE:
-            if (cli_u64("gen", "--page-size", optarg, 1, (uint64_t)1 << 30, &v))
-                return CLI_USAGE;
-            if (v & (v - 1))
-                return cli_usage("gen", "page size %s is not a power of two", optarg);
-            o.page_bits = (unsigned)__builtin_ctzll(v);
-            break;
-        case O_NO_PROGRESS: no_progress = 1; break;
-        case 't':
-            if (strcmp(optarg, "rw") == 0)
-                g.format = FMT_RW;
-            else if (strcmp(optarg, "osc") == 0)
-                g.format = FMT_OSC;
-            else if (strcmp(optarg, "pages") == 0)
-                g.format = FMT_PAGES;
-            else
-                return cli_usage("gen", "unknown output format '%s' (expected rw, osc or pages)", optarg);
-            break;
-        case 'o': out_path = optarg; break;
-        case 'h': {
-            char list[2048];
-            size_t len = 0;
-            for (unsigned i = 0; gen_model_name(i) && len < sizeof list - 200; i++)
-                len += (size_t)snprintf(list + len, sizeof list - len, "  %-12s %s\n",
-                                        gen_model_name(i), gen_model_summary(i));
-            printf(gen_help, list);
-            return CLI_OK;
-        }
-        default: return CLI_USAGE; /* cli_getopt said why */
-        }
+/* -t's names, in FMT_* order. */
+static const char *const gen_formats[] = {"rw", "osc", "pages"};
+
+/* The command line of `gen`, parsed. */
+typedef struct gen_cli {
+    gen_opts_t o;         /* MODEL, --length, --seed, --pages, --page-size */
+    int format;           /* -t: FMT_* */
+    const char *out_path; /* -o, NULL: stdout */
+    int no_progress;      /* --no-progress */
+} gen_cli_t;
+
+enum { GEN_SERVED = -1 }; /* --help was served */
+
+/* --help, with the models and their summaries. */
+static void print_help(void)
+{
+    char list[2048];
+    size_t len = 0;
+    for (unsigned i = 0; gen_model_name(i) && len < sizeof list - 200; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "  %-12s %s\n", gen_model_name(i),
+                                gen_model_summary(i));
+    printf(gen_help, list);
+}
+
+/* One option into *c: 0, CLI_USAGE, or GEN_SERVED. */
+static int parse_opt(gen_cli_t *c, int opt, const char *arg)
+{
+    uint64_t v;
+    int k;
+    switch (opt) {
+    case 'n': return cli_u64("gen", "--length", arg, 0, UINT64_MAX, &c->o.length) ? CLI_USAGE : 0;
+    case 's': return cli_u64("gen", "--seed", arg, 0, UINT64_MAX, &c->o.seed) ? CLI_USAGE : 0;
+    case O_PAGES:
+        return cli_u64("gen", "--pages", arg, 1, (uint64_t)1 << 32, &c->o.pages) ? CLI_USAGE : 0;
+    case O_PAGE_SIZE:
+        if (cli_u64("gen", "--page-size", arg, 1, (uint64_t)1 << 30, &v))
+            return CLI_USAGE;
+        if (v & (v - 1))
+            return cli_usage("gen", "page size %s is not a power of two", arg);
+        c->o.page_bits = (unsigned)__builtin_ctzll(v);
+        return 0;
+    case O_NO_PROGRESS: c->no_progress = 1; return 0;
+    case 't':
+        if ((k = cli_choice("gen", "output format", arg, gen_formats, 3)) < 0)
+            return CLI_USAGE;
+        c->format = k;
+        return 0;
+    case 'o': c->out_path = arg; return 0;
+    case 'h': print_help(); return GEN_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said why */
     }
+}
+
+/* The whole command line into *c: 0, CLI_USAGE, or GEN_SERVED. */
+static int parse(gen_cli_t *c, int argc, char **argv)
+{
+    int opt, rc;
+    *c = (gen_cli_t){.o = {NULL, 100000, 1, 1000, 12}, .format = FMT_RW};
+    optind = 1;
+    while ((opt = cli_getopt("gen", argc, argv, "n:s:t:o:h", gen_long_opts)) != -1)
+        if ((rc = parse_opt(c, opt, optarg)) != 0)
+            return rc;
     if (optind >= argc)
         return cli_usage("gen", "no model given (expected e.g. 'vmlab gen zipf')");
-    o.model = argv[optind++];
+    c->o.model = argv[optind++];
     if (optind < argc)
         return cli_usage("gen", "unexpected argument '%s'", argv[optind]);
-    g.page_bits = o.page_bits;
-    if (env_out_open(&out, out_path, &d))
+    return 0;
+}
+
+/* Generate the trace into -o or stdout: CLI_OK or a CLI_* status. */
+static int run(const gen_cli_t *c)
+{
+    static gen_out_t g; /* 64 KiB: not on the stack */
+    env_out_t out;
+    diag_t d;
+    int rc;
+    diag_clear(&d);
+    memset(&g, 0, sizeof g);
+    g.format = c->format;
+    g.page_bits = c->o.page_bits;
+    if (env_out_open(&out, c->out_path, &d))
         return cli_diag(&d);
     g.fp = out.fp;
-    g.length = o.length;
+    g.length = c->o.length;
     /* Not over the references themselves on the same terminal. */
-    progress_start(&g.pg, NULL, stderr, !no_progress && (out_path || !env_isatty(stdout)), "gen", o.model,
-                   "references written");
-    rc = gen_run(&o, emit, &g, &d);
+    progress_start(&g.pg, NULL, stderr, !c->no_progress && (c->out_path || !env_isatty(stdout)),
+                   "gen", c->o.model, "references written");
+    rc = gen_run(&c->o, emit, &g, &d);
     progress_end(&g.pg);
     if (rc == 0 && g.len && fwrite(g.buf, 1, g.len, g.fp) != g.len) {
         g.werr = errno ? errno : EIO;
@@ -181,11 +199,20 @@ int cmd_gen(int argc, char **argv)
         if (rc == -EINVAL)
             return cli_usage("gen", "%s", d.msg);
         if (rc == -EIO)
-            diag_set(&d, out_path ? out_path : "(stdout)", 0, werr, "cannot write output: %s",
-                     strerror(werr));
+            diag_set(&d, c->out_path ? c->out_path : "(stdout)", 0, werr,
+                     "cannot write output: %s", strerror(werr));
         return cli_diag(&d);
     }
     if (env_out_commit(&out, &d))
         return cli_diag(&d);
     return CLI_OK;
+}
+
+int cmd_gen(int argc, char **argv)
+{
+    gen_cli_t c;
+    int rc = parse(&c, argc, argv);
+    if (rc == 0)
+        rc = run(&c);
+    return rc == GEN_SERVED ? CLI_OK : rc;
 }
