@@ -60,46 +60,66 @@ static const char target_help[] =
     "                      read it, even as the same user\n"
     "  -h, --help          this help\n";
 
-int cmd_target(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"value", required_argument, 0, 1},
-        {"no-dumpable", no_argument, 0, 2},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    struct sigaction sa;
-    sigset_t block, wait_mask;
-    struct termios saved, raw;
-    int c, tty, dumpable = 1;
-    long long start = 1;
+/* Long options without a short form. */
+enum { O_VALUE = CLI_OPT_BASE, O_NO_DUMPABLE };
 
-    optind = 1;
-    while ((c = cli_getopt("target", argc, argv, "h", opts)) != -1) {
-        switch (c) {
-        case 1: {
-            char *end;
-            errno = 0;
-            start = strtoll(optarg, &end, 0);
-            if (end == optarg || *end || errno || start < INT32_MIN || start > INT32_MAX)
-                return cli_usage("target", "--value '%s' does not fit i32 (expected "
-                                           "-2147483648..2147483647)",
-                                 optarg);
-            break;
-        }
-        case 2: dumpable = 0; break;
-        case 'h': fputs(target_help, stdout); return CLI_OK;
-        default: return CLI_USAGE; /* cli_getopt said which */
-        }
+static const struct option target_opts[] = {
+    {"value", required_argument, 0, O_VALUE},
+    {"no-dumpable", no_argument, 0, O_NO_DUMPABLE},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* The command line of `target`, parsed. */
+typedef struct target_cli {
+    int32_t start; /* --value: the value's start (default 1) */
+    int dumpable;  /* 0: --no-dumpable */
+} target_cli_t;
+
+enum { TARGET_SERVED = -1 }; /* --help was served */
+
+/* One option into *c: 0, CLI_USAGE, or TARGET_SERVED. */
+static int parse_opt(target_cli_t *c, int opt, const char *arg)
+{
+    char *end;
+    long long v;
+    switch (opt) {
+    case O_VALUE:
+        errno = 0;
+        v = strtoll(arg, &end, 0);
+        if (end == arg || *end || errno || v < INT32_MIN || v > INT32_MAX)
+            return cli_usage("target", "--value '%s' does not fit i32 (expected "
+                                       "-2147483648..2147483647)",
+                             arg);
+        c->start = (int32_t)v;
+        return 0;
+    case O_NO_DUMPABLE: c->dumpable = 0; return 0;
+    case 'h': fputs(target_help, stdout); return TARGET_SERVED;
+    default: return CLI_USAGE; /* cli_getopt said which */
     }
+}
+
+/* The whole command line into *c: 0, CLI_USAGE, or TARGET_SERVED. */
+static int parse(target_cli_t *c, int argc, char **argv)
+{
+    int opt, rc;
+    c->start = 1;
+    c->dumpable = 1;
+    optind = 1;
+    while ((opt = cli_getopt("target", argc, argv, "h", target_opts)) != -1)
+        if ((rc = parse_opt(c, opt, optarg)) != 0)
+            return rc;
     if (optind < argc)
         return cli_usage("target", "unexpected argument '%s'", argv[optind]);
-    if (!dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-        cli_error("target: prctl(PR_SET_DUMPABLE, 0): %s", strerror(errno));
-        return CLI_ERR;
-    }
-    target_area.value = (int32_t)start;
+    return 0;
+}
 
+/* SIGUSR1, SIGTERM and SIGINT to on_signal, blocked except inside ppoll
+ * with *wait_mask, so none is lost between checking the flags and sleeping. */
+static void catch_signals(sigset_t *wait_mask)
+{
+    struct sigaction sa;
+    sigset_t block;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -110,29 +130,45 @@ int cmd_target(int argc, char **argv)
     sigaddset(&block, SIGUSR1);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
-    sigprocmask(SIG_BLOCK, &block, &wait_mask);
-    sigdelset(&wait_mask, SIGUSR1);
-    sigdelset(&wait_mask, SIGTERM);
-    sigdelset(&wait_mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, wait_mask);
+    sigdelset(wait_mask, SIGUSR1);
+    sigdelset(wait_mask, SIGTERM);
+    sigdelset(wait_mask, SIGINT);
+}
 
+/* The contract line and the value's, flushed before anything else. */
+static void print_contract(void)
+{
     printf("pid %d addr %p\n", (int)getpid(), (void *)&target_area.value);
     printf("value %" PRId32 " (int32 in the data segment; %d scratch bytes follow; "
            "kill -USR1 %d adds one%s)\n",
            target_area.value, TARGET_AREA - 4, (int)getpid(),
            isatty(0) ? ", so does any key, q quits" : "");
     fflush(stdout);
+}
 
-    tty = isatty(0) && tcgetattr(0, &saved) == 0;
-    if (tty) {
-        raw = saved;
-        raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-        raw.c_cc[VMIN] = 1;
-        raw.c_cc[VTIME] = 0;
-        tcsetattr(0, TCSANOW, &raw);
-    }
+/* On a terminal, keys one at a time and unechoed: 1 and the old settings
+ * in *saved; 0 when stdin is no terminal. */
+static int tty_raw(struct termios *saved)
+{
+    struct termios raw;
+    if (!(isatty(0) && tcgetattr(0, saved) == 0))
+        return 0;
+    raw = *saved;
+    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    tcsetattr(0, TCSANOW, &raw);
+    return 1;
+}
+
+/* Add one per SIGUSR1 and per key (tty), printing each change, until
+ * SIGTERM, SIGINT, 'q' or ^D. */
+static void wait_loop(int tty, const sigset_t *wait_mask)
+{
     while (!got_term) {
         struct pollfd pfd = {0, POLLIN, 0};
-        int r = ppoll(&pfd, tty ? 1 : 0, NULL, &wait_mask);
+        int r = ppoll(&pfd, tty ? 1 : 0, NULL, wait_mask);
         int bump = 0;
         if (r > 0 && (pfd.revents & POLLIN)) {
             char ch;
@@ -152,7 +188,33 @@ int cmd_target(int argc, char **argv)
             fflush(stdout);
         }
     }
+}
+
+/* Be the victim: print the contract, count, until told to end. */
+static int serve(const target_cli_t *c)
+{
+    sigset_t wait_mask;
+    struct termios saved;
+    int tty;
+    if (!c->dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        cli_error("target: prctl(PR_SET_DUMPABLE, 0): %s", strerror(errno));
+        return CLI_ERR;
+    }
+    target_area.value = c->start;
+    catch_signals(&wait_mask);
+    print_contract();
+    tty = tty_raw(&saved);
+    wait_loop(tty, &wait_mask);
     if (tty)
         tcsetattr(0, TCSANOW, &saved);
     return CLI_OK;
+}
+
+int cmd_target(int argc, char **argv)
+{
+    target_cli_t c;
+    int rc = parse(&c, argc, argv);
+    if (rc == 0)
+        rc = serve(&c);
+    return rc == TARGET_SERVED ? CLI_OK : rc;
 }
