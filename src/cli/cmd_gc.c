@@ -539,24 +539,33 @@ static int write_report(const leaks_cli_t *o, const gcl_report_t *r, const names
     return code;
 }
 
+/* Read prog's report from rep, resolve its frames and write it: prog's
+ * status code, or the status to exit with after saying why. */
+static int report(const leaks_cli_t *o, const char *rep, int code)
+{
+    gcl_report_t r;
+    names_t nm = {0};
+    int rc;
+    if ((rc = read_report(rep, o->prog[0], code, &r)) != 0)
+        return rc;
+    resolve(&r, &nm);
+    rc = write_report(o, &r, &nm, code);
+    gcl_report_free(&r);
+    names_free(&nm);
+    return rc;
+}
+
 static int leaks(int argc, char **argv)
 {
     leaks_cli_t o;
     char shim[PATH_MAX], rep[] = "/tmp/vmlab-gcleaks-XXXXXX";
-    gcl_report_t r;
-    names_t nm = {0};
     int rc, code = 0;
     if ((rc = leaks_parse(&o, argc, argv)) != 0)
         return rc == LEAKS_SERVED ? CLI_OK : rc;
     if ((rc = leaks_prepare(shim, sizeof shim, rep)) != 0 ||
-        (rc = run_under_shim(shim, rep, o.prog, &code)) != 0 ||
-        (rc = read_report(rep, o.prog[0], code, &r)) != 0)
+        (rc = run_under_shim(shim, rep, o.prog, &code)) != 0)
         return rc;
-    resolve(&r, &nm);
-    rc = write_report(&o, &r, &nm, code);
-    gcl_report_free(&r);
-    names_free(&nm);
-    return rc;
+    return report(&o, rep, code);
 }
 
 int cmd_gc(int argc, char **argv)
