@@ -334,6 +334,18 @@ static void peek_print_text(const peek_cli_t *c, const peek_got_t *g)
            peek_method_name(o->method));
 }
 
+/* What was read, in the format asked for, on stdout: 0 or -errno with d set. */
+static int peek_print(const peek_cli_t *c, const peek_got_t *g, diag_t *d)
+{
+    if (c->o.fmt == OUT_JSON)
+        peek_print_json(c, g);
+    else
+        peek_print_text(c, g);
+    if (fflush(stdout) || ferror(stdout))
+        return diag_set(d, "(stdout)", 0, EIO, "write error");
+    return 0;
+}
+
 int cmd_peek(int argc, char **argv)
 {
     peek_cli_t c;
@@ -343,14 +355,8 @@ int cmd_peek(int argc, char **argv)
     if (rc)
         return rc == PEEK_SERVED ? CLI_OK : rc;
     diag_clear(&d);
-    if ((rc = peek_fetch(&c, &g, &d)) == 0) {
-        if (c.o.fmt == OUT_JSON)
-            peek_print_json(&c, &g);
-        else
-            peek_print_text(&c, &g);
-        if (fflush(stdout) || ferror(stdout))
-            rc = diag_set(&d, "(stdout)", 0, EIO, "write error");
-    }
+    if ((rc = peek_fetch(&c, &g, &d)) == 0)
+        rc = peek_print(&c, &g, &d);
     peek_got_free(&g);
     return rc ? cli_diag(&d) : CLI_OK;
 }
