@@ -145,6 +145,20 @@ t_record_no_valgrind() {
     expect_exit 2 "$VMLAB" record -o "$TMP/x.gz"
 }
 
+# A valgrind that writes only a banner to its log: the error names the
+# banner in one line, its closing parenthesis included.
+t_record_no_references_one_line() {
+    cat >"$TMP/vg" <<'EOF2'
+#!/bin/sh
+for a; do case $a in --log-fd=*) fd=${a#--log-fd=} ;; esac; done
+eval "echo '==42== Fatal error at startup' >&$fd"
+exit 1
+EOF2
+    chmod +x "$TMP/vg"
+    VMLAB_VALGRIND=$TMP/vg expect_exit 1 "$VMLAB" record -o "$TMP/x.gz" -- ls || return 1
+    expect_err "no memory references recorded \\(valgrind: ==42== Fatal error at startup\\)$"
+}
+
 # PNG width and height from its IHDR chunk (bytes 16..23, big-endian).
 png_size() {
     od -An -tu1 -j16 -N8 "$1" | awk '{print $1*16777216+$2*65536+$3*256+$4 "x" $5*16777216+$6*65536+$7*256+$8}'

@@ -264,10 +264,8 @@ static int check_refs(const recording_t *r, const record_cli_t *o, const char *v
         return CLI_ERR;
     }
     if (r->refs == 0) {
-        cli_error("record: %s: no memory references recorded%s%s", o->cmd[0],
-                  r->last_banner[0] ? " (valgrind: " : "", r->last_banner[0] ? r->last_banner : "");
-        if (r->last_banner[0])
-            fputs(")\n", stderr);
+        cli_error("record: %s: no memory references recorded%s%s%s", o->cmd[0],
+                  r->last_banner[0] ? " (valgrind: " : "", r->last_banner, r->last_banner[0] ? ")" : "");
         return CLI_ERR;
     }
     return 0;
