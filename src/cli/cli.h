@@ -17,6 +17,9 @@
 #include "vmlab/diag.h"
 
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+/* What a command's parse() returns when it has served the request itself
+ * (--help, --list): the command then exits CLI_OK without running. */
+enum { CLI_SERVED = -1 };
 
 typedef struct cli_cmd {
     const char *name;                /* `vmlab NAME` */

@@ -399,22 +399,20 @@ typedef struct leaks_cli {
     char **prog;         /* PROGRAM and its ARGS, NULL-terminated (points into argv) */
 } leaks_cli_t;
 
-enum { LEAKS_SERVED = -1 }; /* --help was served */
-
-/* One option into *o: 0, CLI_USAGE, or LEAKS_SERVED. */
+/* One option into *o: 0, CLI_USAGE, or CLI_SERVED. */
 static int leaks_parse_opt(leaks_cli_t *o, int c, const char *arg)
 {
     switch (c) {
     case O_OUTPUT:
         return cli_output("gc leaks", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) != 0 ? CLI_USAGE : 0;
     case 'o': o->outpath = arg; return 0;
-    case 'h': fputs(gc_help, stdout); return LEAKS_SERVED;
+    case 'h': fputs(gc_help, stdout); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
 /* The whole command line into *o (options stop at PROGRAM): 0, CLI_USAGE,
- * or LEAKS_SERVED. */
+ * or CLI_SERVED. */
 static int leaks_parse(leaks_cli_t *o, int argc, char **argv)
 {
     int c, rc;
@@ -561,7 +559,7 @@ static int leaks(int argc, char **argv)
     char shim[PATH_MAX], rep[] = "/tmp/vmlab-gcleaks-XXXXXX";
     int rc, code = 0;
     if ((rc = leaks_parse(&o, argc, argv)) != 0)
-        return rc == LEAKS_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     if ((rc = leaks_prepare(shim, sizeof shim, rep)) != 0 ||
         (rc = run_under_shim(shim, rep, o.prog, &code)) != 0)
         return rc;

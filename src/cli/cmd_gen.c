@@ -110,8 +110,6 @@ typedef struct gen_cli {
     int no_progress;      /* --no-progress */
 } gen_cli_t;
 
-enum { GEN_SERVED = -1 }; /* --help was served */
-
 /* --help, with the models and their summaries. */
 static void print_help(void)
 {
@@ -123,7 +121,7 @@ static void print_help(void)
     printf(gen_help, list);
 }
 
-/* One option into *c: 0, CLI_USAGE, or GEN_SERVED. */
+/* One option into *c: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse_opt(gen_cli_t *c, int opt, const char *arg)
 {
     uint64_t v;
@@ -147,12 +145,12 @@ static int parse_opt(gen_cli_t *c, int opt, const char *arg)
         c->format = k;
         return 0;
     case 'o': c->out_path = arg; return 0;
-    case 'h': print_help(); return GEN_SERVED;
+    case 'h': print_help(); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
-/* The whole command line into *c: 0, CLI_USAGE, or GEN_SERVED. */
+/* The whole command line into *c: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse(gen_cli_t *c, int argc, char **argv)
 {
     int opt, rc;
@@ -214,5 +212,5 @@ int cmd_gen(int argc, char **argv)
     int rc = parse(&c, argc, argv);
     if (rc == 0)
         rc = run(&c);
-    return rc == GEN_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

@@ -100,8 +100,6 @@ typedef struct replay_runs {
     mr_result_t *res; /* res[i * npol + j]: trace i under design j */
 } replay_runs_t;
 
-enum { REPLAY_SERVED = -1 }; /* --help or --list was served */
-
 static int add_policy(const char **pol, int *n, const char *name)
 {
     for (int i = 0; i < *n; i++)
@@ -161,7 +159,7 @@ static void list_designs(void)
     printf("%-16s %s\n", "libc", "the C library's malloc, for comparison");
 }
 
-/* One option into *o: 0, a CLI_* status, or REPLAY_SERVED. */
+/* One option into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse_opt(replay_cli_t *o, int c, const char *arg)
 {
     uint64_t v;
@@ -197,13 +195,13 @@ static int parse_opt(replay_cli_t *o, int c, const char *arg)
             return CLI_USAGE;
         o->mo.grow_min = (size_t)v;
         return 0;
-    case 'l': list_designs(); return REPLAY_SERVED;
-    case 'h': fputs(malloc_help, stdout); return REPLAY_SERVED;
+    case 'l': list_designs(); return CLI_SERVED;
+    case 'h': fputs(malloc_help, stdout); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or REPLAY_SERVED. */
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse(replay_cli_t *o, int argc, char **argv)
 {
     int c, rc;
@@ -487,7 +485,7 @@ static int cmd_malloc_replay(int argc, char **argv)
             rc = print(&o, &r);
     }
     replay_free(&o, &r);
-    return rc == REPLAY_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }
 
 int cmd_malloc(int argc, char **argv)

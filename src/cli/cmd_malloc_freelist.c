@@ -79,8 +79,6 @@ typedef struct freelist_cli {
     int compute;          /* -c: print the answers */
 } freelist_cli_t;
 
-enum { FREELIST_SERVED = -1 }; /* --help was served */
-
 /* What on_event needs to print an operation. */
 typedef struct fctx {
     FILE *f;         /* output */
@@ -177,7 +175,7 @@ static int num(const char *opt, const char *arg, uint64_t min, uint64_t max, uin
     return cli_u64("malloc freelist", opt, arg, min, max, v) ? CLI_USAGE : 0;
 }
 
-/* One option into *o: 0, CLI_USAGE, or FREELIST_SERVED. */
+/* One option into *o: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse_opt(freelist_cli_t *o, int ch, const char *arg)
 {
     int x;
@@ -214,12 +212,12 @@ static int parse_opt(freelist_cli_t *o, int ch, const char *arg)
     case 'o': o->out_path = arg; return 0;
     case O_OUTPUT:
         return cli_output("malloc freelist", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
-    case 'h': fputs(freelist_help, stdout); return FREELIST_SERVED;
+    case 'h': fputs(freelist_help, stdout); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
-/* The whole command line into *o: 0, CLI_USAGE, or FREELIST_SERVED. */
+/* The whole command line into *o: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse(freelist_cli_t *o, int argc, char **argv)
 {
     int ch, rc;
@@ -323,5 +321,5 @@ int cmd_malloc_freelist(int argc, char **argv)
     int rc = parse(&o, argc, argv);
     if (rc == 0)
         rc = run(&o);
-    return rc == FREELIST_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

@@ -210,9 +210,7 @@ typedef struct record_run {
     diag_t d;            /* the library's errors (cleared once, at the start) */
 } record_run_t;
 
-enum { RECORD_SERVED = -1 }; /* --help was served */
-
-/* The whole command line into *o: 0, CLI_USAGE, or RECORD_SERVED. */
+/* The whole command line into *o: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse(record_cli_t *o, int argc, char **argv)
 {
     int c;
@@ -233,7 +231,7 @@ static int parse(record_cli_t *o, int argc, char **argv)
                 return cli_usage("malloc record", "unknown --process '%s' (expected main or "
                                  "largest)", optarg);
             break;
-        case 'h': fputs(record_help, stdout); return RECORD_SERVED;
+        case 'h': fputs(record_help, stdout); return CLI_SERVED;
         default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
@@ -363,5 +361,5 @@ int cmd_malloc_record(int argc, char **argv)
             rc = report(&o, &r);
         record_free(&o, &r);
     }
-    return rc == RECORD_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

@@ -132,8 +132,6 @@ typedef struct mm_run {
     size_t tlen;           /* its length */
 } mm_run_t;
 
-enum { MM_SERVED = -1 }; /* --help or --list was served */
-
 static int parse_arch(mm_cli_t *o, const char *arg)
 {
     if (!strcmp(arg, "x86_64"))
@@ -156,11 +154,11 @@ static int parse_mem(mm_cli_t *o, const char *arg)
     return 0;
 }
 
-/* One option: 0, a CLI_* status, or MM_SERVED. */
+/* One option: 0, a CLI_* status, or CLI_SERVED. */
 static int parse_opt(mm_cli_t *o, int c, const char *arg)
 {
     switch (c) {
-    case 'h': fputs(mm_help, stdout); return MM_SERVED;
+    case 'h': fputs(mm_help, stdout); return CLI_SERVED;
     case O_ARCH: return parse_arch(o, arg);
     case O_MEM: return parse_mem(o, arg);
     case O_OUTPUT: return cli_output("mm", arg, OUT_ACCEPT_ALL, &o->output) ? CLI_USAGE : 0;
@@ -180,7 +178,7 @@ static void print_list(void)
         printf("%-18s %s\n", b[i].name, b[i].what);
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or MM_SERVED (--list
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED (--list
  * is served once every option has been read). */
 static int parse(mm_cli_t *o, int argc, char **argv)
 {
@@ -194,7 +192,7 @@ static int parse(mm_cli_t *o, int argc, char **argv)
             return rc;
     if (o->list) {
         print_list();
-        return MM_SERVED;
+        return CLI_SERVED;
     }
     if (optind + 1 != argc)
         return usage();
@@ -425,5 +423,5 @@ int cmd_mm(int argc, char **argv)
     if (rc == 0 && (rc = run(&o, &r)) == 0)
         rc = print(&o, &r);
     run_free(&r);
-    return rc == MM_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

@@ -70,7 +70,6 @@ static const char mrc_help[] =
     "\n"
     "example: vmlab mrc -p lru,opt,fifo --max-frames 64 --output csv trace.rw\n";
 
-
 typedef VL_VEC(uint64_t) sizes_t; /* frame counts */
 
 typedef struct curve {
@@ -145,8 +144,6 @@ typedef struct mrc_data {
     curve_t *cv;       /* one per spec */
     size_t nc;         /* curves with something to free */
 } mrc_data_t;
-
-enum { MRC_SERVED = -1 }; /* --help was served */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -308,7 +305,7 @@ static int parse_opt(mrc_cli_t *o, int c, const char *arg)
         return 0;
     case O_OUTPUT: return cli_output("mrc", arg, OUT_ACCEPT_ALL, &o->output) ? CLI_USAGE : 0;
     case 'o': o->out_path = arg; return 0;
-    case 'h': cli_help(mrc_help); return MRC_SERVED;
+    case 'h': cli_help(mrc_help); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
@@ -482,7 +479,7 @@ static int write_part(const mrc_cli_t *o, mrc_data_t *m)
     if (env_out_open(&out, o->out_path, &d))
         return cli_diag(&d);
     mrc_shards_part_write(out.fp, &m->sr.part);
-    return env_out_commit(&out, &d) ? cli_diag(&d) : MRC_SERVED;
+    return env_out_commit(&out, &d) ? cli_diag(&d) : CLI_SERVED;
 }
 
 /* stream() if any policy is a stack one, load() if any is simulated. */
@@ -718,5 +715,5 @@ int cmd_mrc(int argc, char **argv)
     trace_pages_free(&m.tp);
     mrc_stream_result_free(&m.sr);
     free(m.merged_trace);
-    return rc == MRC_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

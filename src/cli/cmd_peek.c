@@ -203,8 +203,6 @@ static void json_mapping(out_json_t *j, const inspect_maps_t *mm, uint64_t addr,
     out_json_end(j);
 }
 
-enum { PEEK_SERVED = -1 }; /* --help was served */
-
 /* `peek`'s command line, checked: what to read. */
 typedef struct peek_cli {
     peek_opts_t o; /* the options and operands as given */
@@ -222,13 +220,13 @@ typedef struct peek_got {
     uint64_t len;       /* bytes read: a string stops at its mapping's end */
 } peek_got_t;
 
-/* The command line into *c: 0, CLI_USAGE, or PEEK_SERVED. */
+/* The command line into *c: 0, CLI_USAGE, or CLI_SERVED. */
 static int peek_parse(peek_cli_t *c, int argc, char **argv)
 {
     peek_opts_t *o = &c->o;
     int rc;
     if ((rc = parse_opts("peek", peek_help, argc, argv, o)))
-        return rc > 0 ? PEEK_SERVED : CLI_USAGE;
+        return rc > 0 ? CLI_SERVED : CLI_USAGE;
     if (o->nargs < 2 || o->nargs > 3)
         return cli_usage("peek", "expected PID ADDR [LEN]");
     if (pcli_pid("peek", o->args[0], &c->pid) || pcli_addr("peek", o->args[1], &c->addr))
@@ -353,7 +351,7 @@ int cmd_peek(int argc, char **argv)
     diag_t d;
     int rc = peek_parse(&c, argc, argv);
     if (rc)
-        return rc == PEEK_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     diag_clear(&d);
     if ((rc = peek_fetch(&c, &g, &d)) == 0)
         rc = peek_print(&c, &g, &d);

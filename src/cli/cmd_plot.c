@@ -170,7 +170,6 @@ typedef struct plot_cli {
     size_t align;          /* heap: --align */
 } plot_cli_t;
 
-enum { PLOT_SERVED = -1 }; /* --help was served */
 enum { TITLE_NAME_MAX = 48 }; /* a path in a title: the title stays in the image */
 
 static int parse_opt(plot_cli_t *o, int c, const char *arg)
@@ -212,7 +211,7 @@ static int parse_opt(plot_cli_t *o, int c, const char *arg)
             return cli_usage("plot", "--align %s (expected 8 or 16)", arg);
         o->align = (size_t)atoi(arg);
         return 0;
-    case 'h': cli_help(plot_help); return PLOT_SERVED;
+    case 'h': cli_help(plot_help); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
@@ -723,7 +722,7 @@ int cmd_plot(int argc, char **argv)
     int rc = parse(&o, argc, argv);
     diag_clear(&d);
     if (rc)
-        return rc == PLOT_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     if (env_out_open(&od, o.dat, &d))
         return cli_diag(&d);
     rc = o.kind == K_CURVES ? plot_curves(&o, &od, &og)

@@ -105,10 +105,7 @@ typedef struct record_cli {
     int ncmd;             /* how many (at least 1) */
 } record_cli_t;
 
-/* parse()'s result besides CLI_* statuses: --help was served. */
-enum { RECORD_SERVED = -1 };
-
-/* The whole command line into *o: 0, a CLI_* status, or RECORD_SERVED. */
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse(record_cli_t *o, int argc, char **argv)
 {
     int c;
@@ -121,7 +118,7 @@ static int parse(record_cli_t *o, int argc, char **argv)
         case 'o': o->out_path = optarg; break;
         case O_DATA_ONLY: o->data_only = 1; break;
         case O_NO_PROGRESS: o->progress = 0; break;
-        case 'h': fputs(record_help, stdout); return RECORD_SERVED;
+        case 'h': fputs(record_help, stdout); return CLI_SERVED;
         default: return CLI_USAGE; /* cli_getopt said why */
         }
     }
@@ -317,6 +314,6 @@ int cmd_record(int argc, char **argv)
     record_cli_t o;
     int rc = parse(&o, argc, argv);
     if (rc)
-        return rc == RECORD_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     return record(&o);
 }

@@ -411,10 +411,7 @@ typedef struct scan_cli {
     out_format_t fmt;      /* --output */
 } scan_cli_t;
 
-/* parse()'s result besides CLI_* statuses: --help was served. */
-enum { SCAN_SERVED = -1 };
-
-/* One option: 0, a CLI_* status, or SCAN_SERVED. */
+/* One option: 0, a CLI_* status, or CLI_SERVED. */
 static int parse_opt(scan_cli_t *o, int opt, const char *arg)
 {
     uint64_t u;
@@ -452,12 +449,12 @@ static int parse_opt(scan_cli_t *o, int opt, const char *arg)
         return 0;
     case O_ACCESS: return pcli_access("scan", arg, &o->method, &o->fallback) ? CLI_USAGE : 0;
     case O_OUTPUT: return cli_output("scan", arg, OUT_ACCEPT_TEXT_JSON, &o->fmt) ? CLI_USAGE : 0;
-    case 'h': fputs(scan_help, stdout); return SCAN_SERVED;
+    case 'h': fputs(scan_help, stdout); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said which */
     }
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or SCAN_SERVED. */
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse(scan_cli_t *o, int argc, char **argv)
 {
     int opt, rc;
@@ -653,6 +650,6 @@ int cmd_scan(int argc, char **argv)
     scan_cli_t o;
     int rc = parse(&o, argc, argv);
     if (rc)
-        return rc == SCAN_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     return run(&o);
 }

@@ -132,9 +132,6 @@ typedef struct sim_cli {
     size_t ntraces;            /* how many */
 } sim_cli_t;
 
-/* parse()'s result besides CLI_* statuses: --help or --list was served. */
-enum { SIM_SERVED = -1 };
-
 /* Split "lru,clock:load-r=0,bits=3,fifo" into specs: a token with '=' is a
  * parameter of the policy before it, any other token starts a policy. */
 static int add_policies(sim_cli_t *o, const char *arg)
@@ -264,7 +261,7 @@ static void list_policies(void)
     }
 }
 
-/* One option: 0, a CLI_* status, or SIM_SERVED. */
+/* One option: 0, a CLI_* status, or CLI_SERVED. */
 static int parse_opt(sim_cli_t *o, int c, const char *arg)
 {
     uint64_t v;
@@ -279,7 +276,7 @@ static int parse_opt(sim_cli_t *o, int c, const char *arg)
         return 0;
     case 'o': o->out_path = arg; return 0;
     case 'j': NUM_OPT("--threads", 1, 1024, o->cfg.threads); return 0;
-    case 'h': cli_help(sim_help); return SIM_SERVED;
+    case 'h': cli_help(sim_help); return CLI_SERVED;
     case O_PAGE_SIZE:
         if (cli_u64("sim", "--page-size", arg, 1, 1ull << 40, &v))
             return CLI_USAGE;
@@ -309,12 +306,12 @@ static int parse_opt(sim_cli_t *o, int c, const char *arg)
     case O_WRITE_NS: return parse_ns("--write-ns", arg, &o->cfg.lat.write_ns);
     case O_OUTPUT: return cli_output("sim", arg, OUT_ACCEPT_ALL, &o->output) ? CLI_USAGE : 0;
     case O_NO_PROGRESS: o->progress = 0; return 0;
-    case O_LIST: list_policies(); return SIM_SERVED;
+    case O_LIST: list_policies(); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or SIM_SERVED. */
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse(sim_cli_t *o, int argc, char **argv)
 {
     int c, rc;
@@ -616,5 +613,5 @@ int cmd_sim(int argc, char **argv)
     runs_free(&s);
     for (size_t i = 0; i < o.npolicies; i++)
         free(o.policies[i]);
-    return rc == SIM_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

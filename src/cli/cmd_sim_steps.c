@@ -154,10 +154,7 @@ typedef struct steps_cli {
     const char *out_path; /* -o FILE, NULL: stdout */
 } steps_cli_t;
 
-/* parse()'s result besides CLI_* statuses: --help was served. */
-enum { STEPS_SERVED = -1 };
-
-/* One option: 0, a CLI_* status, or STEPS_SERVED. */
+/* One option: 0, a CLI_* status, or CLI_SERVED. */
 static int parse_opt(steps_cli_t *o, int c, const char *arg)
 {
     uint64_t v;
@@ -172,7 +169,7 @@ static int parse_opt(steps_cli_t *o, int c, const char *arg)
         o->topts.format = (trace_format_t)f;
         return 0;
     case 'o': o->out_path = arg; return 0;
-    case 'h': fputs(steps_help, stdout); return STEPS_SERVED;
+    case 'h': fputs(steps_help, stdout); return CLI_SERVED;
     case O_STEPS: return 0;
     case O_PAGE_SIZE:
         if (cli_u64("sim", "--page-size", arg, 1, 1ull << 40, &v))
@@ -186,7 +183,7 @@ static int parse_opt(steps_cli_t *o, int c, const char *arg)
     }
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or STEPS_SERVED. */
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse(steps_cli_t *o, int argc, char **argv)
 {
     int c, rc;
@@ -347,7 +344,7 @@ int cmd_sim_steps(int argc, char **argv)
     diag_t d;
     int rc = parse(&o, argc, argv);
     if (rc)
-        return rc == STEPS_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     diag_clear(&d);
     if ((rc = load_pages(&o, &tp, &d)) == 0)
         rc = print(&o, &tp, &d);

@@ -76,9 +76,7 @@ typedef struct target_cli {
     int dumpable;  /* 0: --no-dumpable */
 } target_cli_t;
 
-enum { TARGET_SERVED = -1 }; /* --help was served */
-
-/* One option into *c: 0, CLI_USAGE, or TARGET_SERVED. */
+/* One option into *c: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse_opt(target_cli_t *c, int opt, const char *arg)
 {
     char *end;
@@ -94,12 +92,12 @@ static int parse_opt(target_cli_t *c, int opt, const char *arg)
         c->start = (int32_t)v;
         return 0;
     case O_NO_DUMPABLE: c->dumpable = 0; return 0;
-    case 'h': fputs(target_help, stdout); return TARGET_SERVED;
+    case 'h': fputs(target_help, stdout); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said which */
     }
 }
 
-/* The whole command line into *c: 0, CLI_USAGE, or TARGET_SERVED. */
+/* The whole command line into *c: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse(target_cli_t *c, int argc, char **argv)
 {
     int opt, rc;
@@ -216,5 +214,5 @@ int cmd_target(int argc, char **argv)
     int rc = parse(&c, argc, argv);
     if (rc == 0)
         rc = serve(&c);
-    return rc == TARGET_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

@@ -113,10 +113,7 @@ typedef struct tlbm_cli {
     out_format_t fmt;     /* --output: text, json or csv */
 } tlbm_cli_t;
 
-/* parse()'s result besides CLI_* statuses: --help was served. */
-enum { TLBM_SERVED = -1 };
-
-/* One option: 0, a CLI_* status, or TLBM_SERVED. */
+/* One option: 0, a CLI_* status, or CLI_SERVED. */
 static int parse_opt(tlbm_cli_t *o, int c, const char *arg)
 {
     uint64_t v;
@@ -141,7 +138,7 @@ static int parse_opt(tlbm_cli_t *o, int c, const char *arg)
         o->cpu = (int)v;
         return 0;
     case 'o': o->out_path = arg; return 0;
-    case 'h': fputs(tlbm_help, stdout); return TLBM_SERVED;
+    case 'h': fputs(tlbm_help, stdout); return CLI_SERVED;
     case O_PAGE_SIZE:
         if (cli_u64("tlb-measure", "--page-size", arg, 4, 1ull << 30, &o->cfg.page_size))
             return CLI_USAGE;
@@ -156,7 +153,7 @@ static int parse_opt(tlbm_cli_t *o, int c, const char *arg)
     }
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or TLBM_SERVED. */
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse(tlbm_cli_t *o, int argc, char **argv)
 {
     int c, rc;
@@ -299,6 +296,6 @@ int cmd_tlb_measure(int argc, char **argv)
     tlbm_cli_t o;
     int rc = parse(&o, argc, argv);
     if (rc)
-        return rc == TLBM_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     return run(&o);
 }

@@ -76,8 +76,6 @@ typedef struct topts {
     out_format_t fmt;                   /* --output */
 } topts_t;
 
-enum { TRANSLATE_SERVED = -1 }; /* --help was served */
-
 static int hexw(uint64_t v) { return v > 0xffffffffull ? 16 : 8; }
 
 static void print_question_head(const xl_problem_t *p, const topts_t *o, FILE *f)
@@ -484,7 +482,7 @@ static int parse_reg(topts_t *o, int c, const char *arg)
                    1ull << 62, &o->regs[k]) ? CLI_USAGE : 0;
 }
 
-/* One option into *o: 0, CLI_USAGE, or TRANSLATE_SERVED. */
+/* One option into *o: 0, CLI_USAGE, or CLI_SERVED. */
 static int parse_opt(topts_t *o, int c, const char *arg)
 {
     uint64_t v;
@@ -513,7 +511,7 @@ static int parse_opt(topts_t *o, int c, const char *arg)
     case 'c': o->compute = 1; return 0;
     case 'v': o->verbose = 1; return 0;
     case 'o': o->out_path = arg; return 0;
-    case 'h': fputs(translate_help, stdout); return TRANSLATE_SERVED;
+    case 'h': fputs(translate_help, stdout); return CLI_SERVED;
     case O_TLB:
         if (cli_u64("translate", "--tlb", arg, 1, 1u << 16, &v))
             return CLI_USAGE;
@@ -546,13 +544,13 @@ static int check_args(topts_t *o, int argc, char **argv)
 }
 
 /* The whole command line (argv[1] the model) into *o: 0, a CLI_* status, or
- * TRANSLATE_SERVED. */
+ * CLI_SERVED. */
 static int parse(topts_t *o, int argc, char **argv)
 {
     int c, m, rc;
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(translate_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : TRANSLATE_SERVED;
+        return argc < 2 ? CLI_USAGE : CLI_SERVED;
     }
     if ((m = xl_model_parse(argv[1])) < 0)
         return cli_usage("translate", "unknown model '%s' (expected bounds, seg, linear or multi)",
@@ -585,5 +583,5 @@ int cmd_translate(int argc, char **argv)
         rc = run(&p, &o);
         xl_problem_free(&p);
     }
-    return rc == TRANSLATE_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

@@ -68,8 +68,6 @@ typedef struct v2p_result {
     uint64_t ps;        /* page size */
 } v2p_result_t;
 
-enum { V2P_SERVED = -1 }; /* --help was served */
-
 static int parse_addr(const char *s, size_t len, uint64_t *v)
 {
     return len == 0 ? -1 : parse_u64_hex(s, len, v);
@@ -110,7 +108,7 @@ static int parse(v2p_cli_t *o, int argc, char **argv, uint64_t ps)
             if (cli_output("v2p", optarg, OUT_ACCEPT_TEXT_JSON, &o->output))
                 return CLI_USAGE;
             break;
-        case 'h': fputs(v2p_help, stdout); return V2P_SERVED;
+        case 'h': fputs(v2p_help, stdout); return CLI_SERVED;
         default: return CLI_USAGE;
         }
     }
@@ -298,5 +296,5 @@ int cmd_v2p(int argc, char **argv)
     inspect_maps_free(&r.mm);
     free(r.pg);
     vl_vec_free(&o.addrs);
-    return rc == V2P_SERVED ? CLI_OK : rc;
+    return rc == CLI_SERVED ? CLI_OK : rc;
 }

@@ -127,9 +127,6 @@ typedef struct vm_cli {
     const char *out_path;      /* -o FILE, NULL: stdout */
 } vm_cli_t;
 
-/* parse()'s result besides CLI_* statuses: --help was served. */
-enum { VM_SERVED = -1 };
-
 static int tlb_fill_arg(const char *v, osc_vm_tlb_fill_t *fill)
 {
     int i = cli_choice("vm", "--tlb-fill", v, vm_fills, sizeof vm_fills / sizeof vm_fills[0]);
@@ -148,7 +145,7 @@ static int output_arg(const char *v, int *output)
     return 0;
 }
 
-/* One option: 0, a CLI_* status, or VM_SERVED. */
+/* One option: 0, a CLI_* status, or CLI_SERVED. */
 static int parse_opt(vm_cli_t *o, int c, const char *arg)
 {
     uint64_t v;
@@ -180,12 +177,12 @@ static int parse_opt(vm_cli_t *o, int c, const char *arg)
     case O_EXPLAIN: o->explain = 1; return 0;
     case O_LRU_IGNORE_TLB_HITS: o->cfg.lru_touch_tlb_hits = 0; return 0;
     case 'o': o->out_path = arg; return 0;
-    case 'h': fputs(vm_help, stdout); return VM_SERVED;
+    case 'h': fputs(vm_help, stdout); return CLI_SERVED;
     default: return CLI_USAGE; /* cli_getopt said why */
     }
 }
 
-/* The whole command line into *o: 0, a CLI_* status, or VM_SERVED. */
+/* The whole command line into *o: 0, a CLI_* status, or CLI_SERVED. */
 static int parse(vm_cli_t *o, int argc, char **argv)
 {
     int c, rc;
@@ -286,7 +283,7 @@ int cmd_vm(int argc, char **argv)
     diag_t d;
     int rc = parse(&o, argc, argv);
     if (rc)
-        return rc == VM_SERVED ? CLI_OK : rc;
+        return rc == CLI_SERVED ? CLI_OK : rc;
     diag_clear(&d);
     rc = load(&o, &r, &d) ? cli_diag(&d) : print(&o, &r, &d);
     osc_vm_free(r.vm);
