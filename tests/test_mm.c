@@ -369,6 +369,34 @@ TEST(fault_kinds_textbook)
     mm_sys_destroy(s);
 }
 
+/* A page swapped in by one task while the other's PTE still names its slot
+ * sits in the swap cache; reclaimed again, it keeps that slot and leaves the
+ * cache (it was left off the LRU with a reference: mm_check failed; found by
+ * fuzz_mm_scenario).  The other task's touch then reads it from swap. */
+TEST(reclaim_of_a_swap_cache_page_keeps_its_slot)
+{
+    mm_config_t cfg = {.mem_bytes = 16u << 20};
+    mm_sys_t *s;
+    mm_task_t *t, *c;
+    uint64_t a;
+    CHECK_EQ(mm_sys_create(&cfg, &s), 0);
+    CHECK_EQ(mm_spawn(s, &t), 0);
+    CHECK_EQ(mm_exec(t, NULL), 0);
+    CHECK_EQ(mm_mmap(t, 0, 64 * 4096, 3, MM_MAP_PRIVATE | MM_MAP_ANON, -1, 0, &a), 0);
+    CHECK_EQ(mm_touch(t, a, MM_ACC_WRITE).kind, MM_F_ANON_NEW);
+    CHECK_EQ(mm_fork(t, &c), 0);
+    CHECK(mm_reclaim(s, 64) > 0);
+    mm_check(s);
+    CHECK_EQ(mm_touch(t, a, MM_ACC_READ).kind, MM_F_SWAPIN); /* into the swap cache */
+    CHECK(mm_reclaim(s, 64) > 0);
+    mm_check(s);
+    mm_fault_t f = mm_touch(c, a, MM_ACC_READ);
+    CHECK_EQ(f.kind, MM_F_SWAPIN);
+    CHECK(f.major);
+    mm_check(s);
+    mm_sys_destroy(s);
+}
+
 TEST(reclaim_swaps_and_touch_is_major)
 {
     mm_config_t cfg = {.mem_bytes = 16u << 20};

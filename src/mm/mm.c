@@ -68,6 +68,7 @@ int mm_frame_alloc(mm_sys_t *s, int kind, uint64_t *pfn)
     f->exclusive = 0;
     f->file = -1;
     f->index = 0;
+    f->swapslot = 0;
     f->lru = LRU_NONE;
     if (kind != FR_PT && kind != FR_ZERO) {
         vl_list_add(&s->inactive, &f->lru_node);
@@ -118,8 +119,10 @@ static void swap_put(mm_sys_t *s, uint64_t slot)
         return;
     s->swap_used--;
     uint64_t v;
-    if (vl_map_del(&s->swapcache, slot, &v) == 1)
+    if (vl_map_del(&s->swapcache, slot, &v) == 1) {
+        s->frames[v - 1].swapslot = 0;
         frame_put(s, v - 1);
+    }
 }
 
 /* ---- the machine ------------------------------------------------------------ */
@@ -895,6 +898,7 @@ static mm_fault_t handle_fault(mm_task_t *t, mm_vma_t *v, uint64_t addr, mm_acce
             memset(s->frames[pfn].addr, 0, KMEM_PAGE_SIZE);
             s->frames[pfn].index = addr & ~4095ull;
             s->frames[pfn].refs = 1;
+            s->frames[pfn].swapslot = slot + 1;
             vl_map_put(&s->swapcache, slot, pfn + 1);
             r.major = 1;
         }
@@ -1346,6 +1350,24 @@ uint64_t mm_reclaim(mm_sys_t *s, uint64_t want)
         if (ref || f->kind == FR_SHMEM) {
             vl_list_move(&s->active, x);
             f->lru = LRU_ACTIVE;
+            continue;
+        }
+        if (f->kind == FR_ANON && f->swapslot) {
+            /* In the swap cache (swapped in while another task's PTE still
+             * names its slot): its copy on swap is current, so it keeps that
+             * slot, as the kernel's shrink_folio_list does for a folio that
+             * is already PageSwapCache; leaving the cache drops its ref. */
+            uint64_t slot = f->swapslot - 1, v;
+            f->refs++;
+            rmap_walk(s, pfn, rmap_unmap, &slot);
+            if (vl_map_del(&s->swapcache, slot, &v) == 1) {
+                f->swapslot = 0;
+                frame_put(s, pfn);
+            }
+            vl_list_del(&f->lru_node);
+            f->lru = LRU_NONE;
+            frame_put(s, pfn);
+            freed++;
             continue;
         }
         if (f->kind == FR_ANON) {

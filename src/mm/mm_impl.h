@@ -67,6 +67,7 @@ typedef struct mm_frame {
     uint32_t refs;             /* references: mappings + page cache + swap cache */
     int32_t file;              /* owning file (file and shmem pages) */
     uint64_t index;            /* anon: the virtual page address; file: pgoff */
+    uint64_t swapslot;         /* anon in the swap cache: its slot + 1 (0: not there) */
     vl_list_t lru_node;        /* on sys->inactive or sys->active */
 } mm_frame_t;
 
